@@ -1,0 +1,46 @@
+/**
+ * The one error base class of relay-select. Every failure a user can cause or meet carries a stable
+ * `code`; only the CLI edge turns a code into an exit status and a hint (see src/cli/errors.ts).
+ */
+export type ErrorCode =
+  | 'USAGE' // bad command-line usage
+  | 'RELAY_LIST_INVALID' // relay list unreadable, not text, over a limit, or without a single relay
+  | 'RELAY_LIST_MISSING' // relay list file does not exist
+  | 'CONFIG_INVALID' // a setting has a bad value or name
+  | 'CONFIG_UNREADABLE' // a settings file cannot be read or parsed
+  | 'RAW_SOCKET_PERMISSION' // opening a raw ICMP socket was refused (EPERM/EACCES)
+  | 'LOCKED' // another run holds the state lock
+  | 'STATE_UNWRITABLE' // the state directory or file cannot be written
+  | 'NO_RELAY' // selection found no relay that could be registered
+  | 'RESOLVE_FAILED' // a host name did not resolve
+  | 'TOPOLOGY_INVALID' // a lab topology file is wrong
+  | 'LAB_FAILED' // a lab could not be built or run
+  | 'NOT_ROOT' // a command needs root (lab)
+  | 'ABORTED' // stopped by a signal
+  | 'INTERNAL';
+
+export interface RelaySelectErrorOptions {
+  cause?: unknown;
+  /** A sentence telling a person how to fix it. */
+  hint?: string;
+  /** The file the error is about, when there is one. */
+  file?: string;
+}
+
+export class RelaySelectError extends Error {
+  override name = 'RelaySelectError';
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly file: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: RelaySelectErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.file = options.file;
+  }
+}
+
+export function isRelaySelectError(error: unknown): error is RelaySelectError {
+  return error instanceof RelaySelectError;
+}
