@@ -1,0 +1,121 @@
+/**
+ * The CLI's commands and options, described once. `main.ts` builds yargs from this, and `man-page.ts`
+ * renders man/relay-select.1 from it, so --help and the man page cannot drift apart.
+ */
+export interface OptionSpec {
+  name: string;
+  alias?: string;
+  type: 'boolean' | 'string' | 'number' | 'array';
+  description: string;
+  /** Shown as the option's argument in help and the man page. */
+  argument?: string;
+  choices?: readonly string[];
+  default?: boolean | string | number;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** Positional part of the usage line, e.g. "HOST..." */
+  positional?: string;
+  summary: string;
+  /** Paragraphs for the man page and `help COMMAND`. */
+  description: string;
+  options: OptionSpec[];
+  examples: { command: string; explanation: string }[];
+}
+
+export const GLOBAL_OPTIONS: OptionSpec[] = [
+  { name: 'json', type: 'boolean', description: 'Print one JSON object on stdout for scripts; no colour, no progress.' },
+  { name: 'config', alias: 'c', type: 'string', argument: 'FILE', description: 'Read settings from FILE instead of searching (.relay-selectrc*, relay-select.config.*, package.json, /etc/relay-select/config.json).' },
+  { name: 'client-settings', type: 'string', argument: 'FILE', description: 'Import a BigFix-style clientsettings.cfg (name=value lines); it overrides the settings file.' },
+  { name: 'relays', alias: 'r', type: 'string', argument: 'FILE', description: 'The relay list (setting relayList).' },
+  { name: 'state-dir', type: 'string', argument: 'DIR', description: 'Where state, lock, client id and the cached relay list live (setting stateDir).' },
+  { name: 'seek-list', type: 'string', argument: 'LIST', description: 'Affiliation groups to try in order, e.g. "Branch-Lyon;DMZ;*" (setting seekList).' },
+  { name: 'strategy', type: 'string', argument: 'NAME', choices: ['inference', 'rounds'], description: 'Probe strategy (setting probe.strategy).' },
+  { name: 'profile', type: 'string', argument: 'NAME', choices: ['default', 'large'], description: 'Settings profile; "large" seeds values for fleets over 10,000 clients or 50 relays.' },
+  { name: 'set', type: 'array', argument: 'KEY=VALUE', description: 'Set any setting by its path, e.g. --set probe.timeoutMs=500 (repeatable).' },
+  { name: 'quiet', alias: 'q', type: 'boolean', description: 'Print nothing on success (for cron); failures and warnings still go to stderr.' },
+  { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr.' },
+];
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'run',
+    summary: 'one cron cycle: select, keep, wait or fail over, then register',
+    description:
+      'Reads the state, decides from it, the settings and the time whether to select a relay, keep the current one, or wait for a pending retry, and acts on the decision. Safe to call every few minutes: probing happens only when a selection is due. Two runs never overlap (a lock in the state directory).',
+    options: [
+      { name: 'force', type: 'boolean', description: 'Select now, whatever the schedule says.' },
+      { name: 'dry-run', type: 'boolean', description: 'Probe and rank, but do not register or write state.' },
+    ],
+    examples: [
+      { command: 'relay-select run --quiet', explanation: 'What cron runs: prints nothing unless something fails.' },
+      { command: 'relay-select run --force --verbose', explanation: 'Select now and explain each step.' },
+    ],
+  },
+  {
+    name: 'plan',
+    summary: 'show the pools, relays, failover order and probe budget (no network unless --probe)',
+    description:
+      'Shows what a selection would do: the pools in seek-list order with each relay\'s priority, weight and address, the failover relays and root server after them, and the packet budget of each probe strategy. With --probe it also measures distances and shows the ranking and the relay that would be chosen, without registering.',
+    options: [{ name: 'probe', type: 'boolean', description: 'Measure distances and show the ranking and the pick (needs raw-socket permission).' }],
+    examples: [
+      { command: 'relay-select plan --relays relay-samples/branch-office.dat --config relay-samples/.relay-selectrc.json', explanation: 'Show the plan for the bundled sample.' },
+      { command: 'relay-select plan --relays relay-samples/large-1000.dat --json', explanation: 'The same for scripts.' },
+    ],
+  },
+  {
+    name: 'probe',
+    positional: 'HOST...',
+    summary: 'measure hop distance and RTT to hosts',
+    description:
+      'Measures the hop distance (routers between this endpoint and the host) and the round-trip time of each HOST, or of every relay of --relays, with the configured strategy, and says how each was measured: echo-ttl (inferred from the reply TTL and verified), ladder (TTL-limited rounds), tcp (ICMP silent, TCP port open: distance unknown) or unreachable. Needs root or CAP_NET_RAW.',
+    options: [{ name: 'port', alias: 'p', type: 'number', argument: 'PORT', description: 'TCP port for the fallback check of HOST arguments (default 52311).' }],
+    examples: [
+      { command: 'relay-select probe 198.18.1.2 relay-hq.corp.example', explanation: 'Distance to two hosts.' },
+      { command: 'relay-select probe --relays /etc/relay-select/Relay.dat --strategy rounds --json', explanation: 'Every relay, with the classic ladder, as JSON.' },
+    ],
+  },
+  {
+    name: 'status',
+    summary: 'show the current relay, last selection, next due time and failure clock',
+    description: 'Reads the state file and prints the current relay with its distance and pool, when it was selected, when the next selection is due, whether the failure clock runs, and any pending retry. No network.',
+    options: [],
+    examples: [{ command: 'relay-select status --json', explanation: 'For monitoring scripts.' }],
+  },
+  {
+    name: 'report-failure',
+    summary: "start the failure clock for the current relay (for the endpoint's own agent)",
+    description: 'Tells relay-select that the current relay failed. The next run keeps the relay until it has failed for resistFailureIntervalSeconds, then selects another.',
+    options: [{ name: 'reason', type: 'string', argument: 'TEXT', description: 'Why, recorded in the state.' }],
+    examples: [{ command: 'relay-select report-failure --reason "upload failed"', explanation: 'Start the failure clock.' }],
+  },
+  {
+    name: 'lab',
+    positional: '[TOPOLOGY | down]',
+    summary: 'build a real network of namespaces, run a full selection in it, show the result, tear it down',
+    description:
+      'Builds the topology (a file, or the name of a bundled one: branch-office, internet-dmz, server-outage) from Linux network namespaces, starts a stub relay in each relay namespace, runs the real "relay-select run --force" inside the endpoint namespace, prints the probe results, the chosen relay and why, and the registration, then removes every namespace it made, also on Ctrl-C and on errors. Needs Linux, root and iproute2. "lab down" removes what a --keep run left.',
+    options: [
+      { name: 'keep', type: 'boolean', description: 'Leave the lab up and print how to enter the endpoint namespace and how to remove it.' },
+      { name: 'compare', type: 'boolean', description: 'Run every probe strategy on the same lab and compare packets, wall time and the chosen relay.' },
+    ],
+    examples: [
+      { command: 'sudo relay-select lab', explanation: 'The branch-office lab.' },
+      { command: 'sudo relay-select lab internet-dmz --compare', explanation: 'Compare strategies where relays drop ICMP.' },
+    ],
+  },
+];
+
+export const EXIT_STATUS_DOCS: { code: number; meaning: string }[] = [
+  { code: 0, meaning: 'done: registered, kept, or nothing due yet' },
+  { code: 64, meaning: 'usage error' },
+  { code: 65, meaning: 'bad or missing relay list (and no cached copy), or bad lab topology' },
+  { code: 69, meaning: 'no relay could be registered; a retry is scheduled' },
+  { code: 70, meaning: 'internal error, or a lab could not be built' },
+  { code: 73, meaning: 'the state directory cannot be written' },
+  { code: 75, meaning: 'another run holds the lock' },
+  { code: 77, meaning: 'no permission: raw sockets need root or CAP_NET_RAW; lab needs root' },
+  { code: 78, meaning: 'bad configuration' },
+  { code: 130, meaning: 'interrupted' },
+];

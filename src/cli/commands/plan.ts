@@ -1,0 +1,134 @@
+import { isIP } from 'node:net';
+import { buildPools } from '../../relays/pools.js';
+import { loadRelayList } from '../../relays/load.js';
+import { formatDiagnostic, relayKey, type Pool, type Relay } from '../../relays/relay.js';
+import { estimateProbeBudget } from '../../probe/index.js';
+import type { Settings } from '../../config/settings.js';
+import type { CliContext, GlobalArguments } from '../context.js';
+import { loadCliSettings } from '../load-cli-settings.js';
+import { renderTable } from '../table.js';
+
+export interface PlanOptions extends GlobalArguments {
+  probe?: boolean;
+}
+
+export interface PlanRelayView {
+  host: string;
+  port: number;
+  name: string | null;
+  address: string | null;
+  priority: number;
+  weight: number;
+  groups: string[];
+}
+
+export interface PlanView {
+  relayList: string;
+  seekList: string[];
+  strategy: Settings['probe']['strategy'];
+  maximumTtlToPing: number;
+  pools: { name: string; relays: PlanRelayView[]; budget: ReturnType<typeof estimateProbeBudget> }[];
+  failover: string[];
+  rootServer: string | null;
+  manual: { automatic: boolean; relays: string[] };
+  budget: {
+    firstPoolRelays: number;
+    allPoolsRelays: number;
+    inference: { firstPoolPackets: number; worstCasePackets: number };
+    rounds: { firstPoolWorstCasePackets: number; worstCasePackets: number; ttls: number[] };
+  };
+  warnings: string[];
+}
+
+function relayView(relay: Relay): PlanRelayView {
+  return {
+    host: relay.host,
+    port: relay.port,
+    name: relay.name ?? null,
+    address: isIP(relay.host) ? relay.host : null,
+    priority: relay.priority,
+    weight: relay.weight,
+    groups: relay.groups,
+  };
+}
+
+/** Pure: the plan of a selection from the settings and the parsed relay list. */
+export function buildPlanView(settings: Settings, relays: Relay[], warnings: string[]): PlanView {
+  const pools: Pool[] = buildPools(relays, settings.seekList);
+  const budgetOf = (count: number) => estimateProbeBudget(count, settings.probe.strategy, settings.maximumTtlToPing, settings.probe.verifyMargin);
+  const poolViews = pools.map((pool) => ({ name: pool.name, relays: pool.relays.map(relayView), budget: budgetOf(pool.relays.length) }));
+  const first = poolViews.find((pool) => pool.relays.length > 0);
+  const sum = (pick: (budget: ReturnType<typeof estimateProbeBudget>) => number): number => poolViews.reduce((total, pool) => total + pick(pool.budget), 0);
+  return {
+    relayList: settings.relayList,
+    seekList: settings.seekList,
+    strategy: settings.probe.strategy,
+    maximumTtlToPing: settings.maximumTtlToPing,
+    pools: poolViews,
+    failover: settings.failoverRelays,
+    rootServer: settings.rootServer ?? null,
+    manual: { automatic: settings.automatic, relays: settings.manualRelays },
+    budget: {
+      firstPoolRelays: first?.relays.length ?? 0,
+      allPoolsRelays: new Set(pools.flatMap((pool) => pool.relays.map(relayKey))).size,
+      inference: { firstPoolPackets: first?.budget.inference.packets ?? 0, worstCasePackets: sum((budget) => budget.inference.packets) },
+      rounds: {
+        firstPoolWorstCasePackets: first?.budget.rounds.worstCasePackets ?? 0,
+        worstCasePackets: sum((budget) => budget.rounds.worstCasePackets),
+        ttls: first?.budget.rounds.ttls ?? [],
+      },
+    },
+    warnings,
+  };
+}
+
+export function renderPlanText(view: PlanView, color: CliContext['output']['color']): string[] {
+  const lines: string[] = [];
+  lines.push(`${color.bold('Relay list')} ${view.relayList}; seek list ${view.seekList.length > 0 ? view.seekList.join(';') : '(empty: one pool of all relays)'}; strategy ${view.strategy}; TTLs up to ${view.maximumTtlToPing - 1}`);
+  if (!view.manual.automatic) lines.push(color.yellow(`Manual mode: relays ${view.manual.relays.join(', ') || '(none)'} in order; pools below are not used.`));
+  view.pools.forEach((pool, index) => {
+    lines.push('');
+    lines.push(`${color.bold(`${index + 1}. pool ${pool.name}`)}  ${pool.relays.length} relay${pool.relays.length === 1 ? '' : 's'}; probe budget: inference ≈ ${pool.budget.inference.packets} packets, rounds ≤ ${pool.budget.rounds.worstCasePackets}`);
+    if (pool.relays.length === 0) {
+      lines.push(color.dim('   (no relay advertises this group: skipped)'));
+      return;
+    }
+    const rows = pool.relays.map((relay) => [
+      relay.name ?? relay.host,
+      String(relay.port),
+      relay.address ?? color.dim('(DNS at probe time)'),
+      String(relay.priority),
+      String(relay.weight),
+      relay.groups.length > 0 ? relay.groups.join(';') : '*',
+    ]);
+    lines.push(...renderTable(['relay', 'port', 'address', 'priority', 'weight', 'groups'], rows, { indent: 3 }));
+  });
+  lines.push('');
+  lines.push(`${color.bold('Then failover')}: ${view.failover.length > 0 ? view.failover.join(', ') : '(none)'}`);
+  lines.push(`${color.bold('Then root server')}: ${view.rootServer ?? '(none)'}`);
+  lines.push('');
+  const { budget } = view;
+  lines.push(`${color.bold('Probe budget')} (first pool, ${budget.firstPoolRelays} relays): inference ≈ ${budget.inference.firstPoolPackets} packets; rounds ≤ ${budget.rounds.firstPoolWorstCasePackets} packets worst case (${budget.rounds.ttls.length} TTLs: ${budget.rounds.ttls.join(',')})`);
+  lines.push(`   every pool probed (nothing answers): inference ≈ ${budget.inference.worstCasePackets}, rounds ≤ ${budget.rounds.worstCasePackets}`);
+  return lines;
+}
+
+export async function run(options: PlanOptions, context: CliContext): Promise<number> {
+  const settings = await loadCliSettings(options, context);
+  const list = await loadRelayList(settings.relayList);
+  const warnings = list.diagnostics.map(formatDiagnostic);
+  for (const warning of warnings) context.output.warn(warning);
+  const view = buildPlanView(settings, list.relays, warnings);
+  if (options.probe) {
+    const { probePlan } = await import('./plan-probe.js');
+    const ranking = await probePlan(settings, view, list.relays, context);
+    if (context.output.json) context.output.data({ ...view, ranking });
+    return 0;
+  }
+  if (context.output.json) {
+    context.output.data(view);
+  } else {
+    for (const line of renderPlanText(view, context.output.color)) context.output.line(line);
+  }
+  return 0;
+}

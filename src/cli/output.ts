@@ -1,0 +1,101 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Everything the CLI writes goes through here: data to stdout, diagnostics to stderr, colour only on a
+ * TTY and never with NO_COLOR, a progress line only on a TTY and never with --json.
+ */
+export interface Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly color: ChalkInstance;
+  /** A line of the human result (stdout); suppressed by --json and --quiet. */
+  line(text?: string): void;
+  /** A line of the human result that --quiet keeps (a failure, a warning worth cron mail). */
+  important(text: string): void;
+  /** The one JSON object of --json (stdout). */
+  data(value: unknown): void;
+  warn(text: string): void;
+  info(text: string): void;
+  debug(text: string): void;
+  error(text: string): void;
+  /** Overwrite the progress line (TTY stderr only). */
+  progress(text: string): void;
+  /** Clear the progress line, if one is drawn. */
+  endProgress(): void;
+}
+
+export function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): 0 | 1 | 2 | 3 {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
+  const forced = env.FORCE_COLOR;
+  if (forced !== undefined && forced !== '' && forced !== '0' && forced !== 'false') return 1;
+  return isTTY ? 1 : 0;
+}
+
+export function createOutput(options: OutputOptions): Output {
+  const { json, quiet, verbose, stdout, stderr, env } = options;
+  const color = new Chalk({ level: json ? 0 : colorLevel(env, stdout.isTTY) });
+  const errColor = new Chalk({ level: colorLevel(env, stderr.isTTY) });
+  const showProgress = !json && !quiet && stderr.isTTY === true;
+  let progressShown = false;
+
+  const clear = (): void => {
+    if (progressShown) {
+      stderr.write('\r\x1b[2K');
+      progressShown = false;
+    }
+  };
+  const toStderr = (text: string): void => {
+    clear();
+    stderr.write(`${text}\n`);
+  };
+
+  return {
+    json,
+    quiet,
+    verbose,
+    color,
+    line(text = '') {
+      if (json || quiet) return;
+      clear();
+      stdout.write(`${text}\n`);
+    },
+    important(text) {
+      if (json) return;
+      clear();
+      stdout.write(`${text}\n`);
+    },
+    data(value) {
+      clear();
+      stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    warn(text) {
+      toStderr(`${errColor.yellow('warning:')} ${text}`);
+    },
+    info(text) {
+      if (!quiet) toStderr(text);
+    },
+    debug(text) {
+      if (verbose) toStderr(errColor.dim(text));
+    },
+    error(text) {
+      toStderr(`relay-select: ${errColor.red('error:')} ${text}`);
+    },
+    progress(text) {
+      if (!showProgress) return;
+      const width = Math.max(20, ((stderr as { columns?: number }).columns ?? 80) - 1);
+      stderr.write(`\r\x1b[2K${text.slice(0, width)}`);
+      progressShown = true;
+    },
+    endProgress: clear,
+  };
+}
