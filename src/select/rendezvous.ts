@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+
+/** Something that takes part in weighted rendezvous hashing: a stable key and a weight ≥ 0. */
+export interface RendezvousCandidate {
+  /** Stable identity, e.g. `relayKey(relay)`. The hash depends on it, not on list order. */
+  key: string;
+  weight: number;
+}
+
+const TWO_POW_21 = 2 ** 21;
+const TWO_POW_53 = 2 ** 53;
+
+/**
+ * A uniform number in the open interval (0, 1), derived from SHA-256 of (clientId, key). SHA-256
+ * rather than a hand-rolled hash: identical on every platform and Node version, and well mixed even
+ * for client ids that differ in one character. The top 53 bits fill a double exactly.
+ */
+export function hashToUnit(clientId: string, key: string): number {
+  // Length prefix keeps ("ab", "c") and ("a", "bc") apart.
+  const digest = createHash('sha256').update(`${clientId.length}:${clientId}\n${key}`, 'utf8').digest();
+  const bits53 = digest.readUInt32BE(0) * TWO_POW_21 + (digest.readUInt32BE(4) >>> 11);
+  return (bits53 + 0.5) / TWO_POW_53;
+}
+
+/**
+ * Weighted rendezvous (highest random weight) score: `-weight / ln(u)`. The relay with the highest
+ * score wins; the winner's probability is proportional to its weight (Schindelhauer & Schomaker,
+ * "Weighted distributed hash tables"), and adding or removing one relay moves only the clients it
+ * wins or held.
+ * @returns a score ≥ 0; 0 when the weight is 0.
+ */
+export function scoreRendezvous(clientId: string, key: string, weight: number): number {
+  const unit = hashToUnit(clientId, key);
+  return -weight / Math.log(unit);
+}
+
+/**
+ * Candidates in rendezvous order for one client: the winner first, then by descending score.
+ * A candidate with weight 0 comes after every candidate with a positive weight; when all weights are
+ * 0 they compete as if their weights were equal (plain rendezvous).
+ */
+export function orderByRendezvous<T extends RendezvousCandidate>(clientId: string, candidates: readonly T[]): T[] {
+  const scored = candidates.map((candidate) => {
+    const positive = candidate.weight > 0;
+    // Zero-weight candidates get a unit weight inside their own (later) group, so their order among
+    // themselves is still stable rendezvous rather than list order.
+    const score = scoreRendezvous(clientId, candidate.key, positive ? candidate.weight : 1);
+    return { candidate, positive, score };
+  });
+  scored.sort((left, right) => {
+    if (left.positive !== right.positive) return left.positive ? -1 : 1;
+    if (left.score !== right.score) return right.score - left.score;
+    return compareKeys(left.candidate.key, right.candidate.key);
+  });
+  return scored.map((entry) => entry.candidate);
+}
+
+/**
+ * The rendezvous winner for this client among the candidates.
+ * @returns the winner, or undefined when there are no candidates.
+ */
+export function pickByRendezvous<T extends RendezvousCandidate>(clientId: string, candidates: readonly T[]): T | undefined {
+  let best: T | undefined;
+  let bestPositive = false;
+  let bestScore = -1;
+  for (const candidate of candidates) {
+    const positive = candidate.weight > 0;
+    const score = scoreRendezvous(clientId, candidate.key, positive ? candidate.weight : 1);
+    const better =
+      best === undefined ||
+      (positive && !bestPositive) ||
+      (positive === bestPositive &&
+        (score > bestScore || (score === bestScore && compareKeys(candidate.key, best.key) < 0)));
+    if (better) {
+      best = candidate;
+      bestPositive = positive;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function compareKeys(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0;
+}

@@ -1,0 +1,88 @@
+import type { Settings } from '../../src/config/settings.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+import { relayKey, type Relay } from '../../src/relays/relay.js';
+
+let relayCounter = 0;
+
+/** A relay with defaults (priority 0, weight 100, unaffiliated, a fresh 198.18.0.0/15 address). */
+export function relay(overrides: Partial<Relay> = {}): Relay {
+  relayCounter++;
+  return {
+    host: `198.18.${Math.floor(relayCounter / 250)}.${(relayCounter % 250) + 1}`,
+    port: 52311,
+    groups: [],
+    priority: 0,
+    weight: 100,
+    ...overrides,
+  };
+}
+
+/** An echo-ttl probe result for `of` (distance 1, 1 ms unless overridden). */
+export function result(of: Relay, overrides: Partial<ProbeResult> = {}): ProbeResult {
+  return {
+    key: relayKey(of),
+    host: of.host,
+    address: of.host,
+    distance: 1,
+    rttMs: 1,
+    method: 'echo-ttl',
+    ...overrides,
+  };
+}
+
+/** A TCP-fallback result: reachable, distance unknown. */
+export function tcpResult(of: Relay, overrides: Partial<ProbeResult> = {}): ProbeResult {
+  return result(of, { distance: null, method: 'tcp', ...overrides });
+}
+
+export function resultsOf(...results: ProbeResult[]): Map<string, ProbeResult> {
+  return new Map(results.map((entry) => [entry.key, entry]));
+}
+
+export function settings(overrides: Partial<Settings> = {}): Settings {
+  return {
+    profile: 'default',
+    maximumTtlToPing: 255,
+    resistFailureIntervalSeconds: 600,
+    minRetryIntervalSeconds: 60,
+    maxRetryIntervalSeconds: 7200,
+    intervalSeconds: 21600,
+    seekList: [],
+    failoverRelays: [],
+    automatic: true,
+    manualRelays: [],
+    ipMode: 'auto',
+    relayList: '/etc/relay-select/Relay.dat',
+    stateDir: '/var/lib/relay-select',
+    tieBreak: 'hash',
+    jitter: 0.1,
+    probe: {
+      strategy: 'inference',
+      timeoutMs: 1000,
+      retries: 1,
+      ratePps: 1000,
+      burst: 50,
+      verifyMargin: 2,
+      tcpFallback: true,
+      tcpTimeoutMs: 1000,
+    },
+    register: { mode: 'http', url: '{scheme}://{host}:{port}/relay-select/v1/register', scheme: 'http', timeoutMs: 5000, tls: {} },
+    ...overrides,
+  };
+}
+
+/** A small seeded PRNG (mulberry32) so "random" tests are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function clientIds(count: number, prefix = 'client'): string[] {
+  return Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
+}
