@@ -1,0 +1,124 @@
+import type { Settings } from '../config/settings.js';
+import type { ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
+import type { Pool, Relay } from '../relays/relay.js';
+
+/** How a candidate was found (DESIGN §9 `run --json` `relay.method`). */
+export type CandidateMethod = 'echo-ttl' | 'ladder' | 'tcp' | 'failover' | 'root' | 'manual';
+
+/** A relay the selection tries to register with. */
+export interface Candidate {
+  /** A relay of the relay list, or a bare host and port (failover relays, root server, manual relays). */
+  relay: Relay | { host: string; port: number };
+  /** The address probed or resolved; null when it was not resolved. */
+  address: string | null;
+  /** Routers between endpoint and relay; null when unknown. */
+  distance: number | null;
+  rttMs: number | null;
+  /** The pool the candidate came from: a seek-list entry, `failover`, `root` or `manual`. */
+  pool: string;
+  method: CandidateMethod;
+}
+
+/** What a registration attempt returned (DESIGN §8). */
+export type RegisterOutcome =
+  | { status: 'registered' }
+  /** HTTP 503: the relay is alive but its upstream server is down; the relay is kept (DESIGN §7). */
+  | { status: 'upstream-down'; detail: string }
+  | { status: 'failed'; detail: string };
+
+/** Why a candidate was passed over without a registration attempt. */
+export interface SkippedOutcome {
+  status: 'skipped';
+  detail: string;
+}
+
+/** One step of the selection: a candidate and what happened to it. */
+export interface Attempt {
+  candidate: Candidate;
+  /** Why this candidate was tried, e.g. "priority 0, 2 hops, won weighted rendezvous among 3". */
+  reason: string;
+  outcome: RegisterOutcome | SkippedOutcome;
+}
+
+/** What happened to one pool of the seek list. */
+export interface PoolSummary {
+  name: string;
+  /** Whether the pool's relays were probed; pools after a successful registration are not. */
+  probed: boolean;
+  /** Reachable relays found; 0 when not probed. */
+  reachable: number;
+  /** Relays in the pool. */
+  relayCount: number;
+}
+
+/** One relay of a pool, ranked (see `rankPool`). */
+export interface RankedRelay {
+  relay: Relay;
+  result: ProbeResult;
+  /** Why it sits where it does, e.g. "priority 0, 2 hops, won weighted rendezvous among 3". */
+  reason: string;
+  /** Relays sharing its priority and distance (1 = no competition). */
+  competitionSize: number;
+  /** 1-based position inside its competition. */
+  competitionRank: number;
+}
+
+export type SelectionOutcome =
+  | {
+      status: 'selected';
+      chosen: Candidate;
+      /** `registered`, or `upstream-down` (alive relay, kept; the caller records it and backs off). */
+      registration: Exclude<RegisterOutcome, { status: 'failed' }>;
+      attempts: Attempt[];
+      probes: ProbeResult[];
+      pools: PoolSummary[];
+    }
+  | {
+      status: 'failed';
+      attempts: Attempt[];
+      probes: ProbeResult[];
+      pools: PoolSummary[];
+    };
+
+/** A host name resolved (or not) to one address, according to `ipMode`. */
+export type HostResolution =
+  | { host: string; address: string; family: 4 | 6 }
+  | { host: string; address: null; error: string };
+
+/** Progress of a selection, for the CLI to draw. The library never prints. */
+export type SelectionEvent =
+  | { type: 'pool-start'; pool: string; relayCount: number }
+  | { type: 'pool-probed'; pool: string; reachable: number; ranked: RankedRelay[] }
+  | { type: 'register-start'; candidate: Candidate; reason: string }
+  | { type: 'register-done'; candidate: Candidate; outcome: RegisterOutcome }
+  | { type: 'skipped'; candidate: Candidate; detail: string }
+  | { type: 'stage'; stage: 'pools' | 'manual' | 'failover' | 'root' };
+
+/** Why the selection calls `probe`: a seek-list pool, or one manual relay (one echo at the maximum TTL). */
+export interface ProbeContext {
+  purpose: 'pool' | 'manual';
+}
+
+export interface SelectRelayInput {
+  relays: Relay[];
+  settings: Settings;
+  clientId: string;
+}
+
+/** The edges `selectRelay` talks to; tests pass in-memory versions. */
+export interface SelectRelayDeps {
+  /** Probes the targets of one pool (DESIGN §6). A thrown error (e.g. no raw-socket permission) ends the selection. */
+  probe: (targets: ProbeTarget[], pool: Pool, context: ProbeContext) => Promise<ProbeReport>;
+  /** Resolves host names (IP literals too) according to `settings.ipMode`; one entry per host. */
+  resolve: (hosts: string[]) => Promise<HostResolution[]>;
+  /** Registers with a candidate (DESIGN §8). A thrown error counts as a failed registration. */
+  register: (candidate: Candidate) => Promise<RegisterOutcome>;
+  /**
+   * Cheap liveness check (TCP connect) before registering with a failover relay or the root server;
+   * when absent, registration is tried directly.
+   */
+  checkAlive?: (hostPort: { host: string; port: number }) => Promise<boolean>;
+  onEvent?: (event: SelectionEvent) => void;
+  /** Uniform [0, 1) source for `tieBreak: 'random'`. @default Math.random */
+  random?: () => number;
+}
