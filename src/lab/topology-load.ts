@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RelaySelectError } from '../errors.js';
+import { formatTopologyProblem, parseTopologyText, type Topology } from './topology.js';
+
+/** The topology `relay-select lab` builds when none is named. */
+export const DEFAULT_TOPOLOGY = 'branch-office';
+
+/** The package's root directory (where bin/, dist/ and relay-samples/ live). */
+export function packageRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+/** Directory of the bundled topologies. */
+export function bundledTopologyDirectory(root: string = packageRoot()): string {
+  return join(root, 'relay-samples', 'labs');
+}
+
+/**
+ * A file path as given, or the name of a bundled topology (`branch-office`, `internet-dmz`, …).
+ * A bare name without a `/` and without `.json` means a bundled one.
+ */
+export function resolveTopologyPath(argument: string | undefined, cwd: string, root: string = packageRoot()): string {
+  const name = argument ?? DEFAULT_TOPOLOGY;
+  if (!name.includes('/') && extname(name) === '') return join(bundledTopologyDirectory(root), `${name}.json`);
+  return isAbsolute(name) ? name : resolve(cwd, name);
+}
+
+/** How a file is named in messages: relative to cwd when it lies below it. */
+export function displayPath(path: string, cwd: string): string {
+  const shown = relative(cwd, path);
+  return shown !== '' && !shown.startsWith('..') && !isAbsolute(shown) ? shown : path;
+}
+
+/** Reads and validates a topology; any problem is a TOPOLOGY_INVALID error of one line. */
+export async function loadTopology(path: string, cwd: string): Promise<Topology> {
+  const shown = displayPath(path, cwd);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const bundled = code === 'ENOENT' && dirname(path) === bundledTopologyDirectory() ? ` (bundled topologies: branch-office, internet-dmz, server-outage)` : '';
+    throw new RelaySelectError('TOPOLOGY_INVALID', `${shown}: cannot read topology: ${code ?? (error as Error).message}${bundled}`, { cause: error, file: path });
+  }
+  const { topology, problems } = parseTopologyText(text, basename(path, extname(path)));
+  if (topology === undefined) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    throw new RelaySelectError('TOPOLOGY_INVALID', `${formatTopologyProblem(shown, problems[0] ?? { path: '', message: 'invalid topology' })}${more}`, {
+      file: path,
+      hint: 'see relay-select-lab(5) for the topology format',
+    });
+  }
+  return topology;
+}
