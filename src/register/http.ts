@@ -1,0 +1,92 @@
+import type { RegisterSettings } from '../config/settings.js';
+import { exchangeHttp, toDetailLine } from './http-exchange.js';
+import { loadTlsMaterial, type TlsMaterial } from './tls.js';
+import type { ReadFile, RegisterOutcome, RegisterTarget, RegistrationBody } from './types.js';
+import { buildRegisterUrl } from './url.js';
+
+export interface RegisterHttpDeps {
+  /** Reads `register.tls.*` files when `tls` is not given. @default fs.promises.readFile */
+  readFile?: ReadFile;
+  /** TLS files already read (createRegistrar reads them once per run). */
+  tls?: TlsMaterial;
+  /** Stops the attempt; the promise then rejects with RelaySelectError ABORTED. */
+  signal?: AbortSignal;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A relay-supplied string, made safe for a one-line detail. */
+function quoteField(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? toDetailLine(value, 80) : undefined;
+}
+
+/**
+ * What an HTTP answer to `POST …/register` means (DESIGN §8). Pure, so every status and body shape
+ * is testable without a server.
+ */
+export function interpretRegisterResponse(statusCode: number, bodyText: string): RegisterOutcome {
+  if (statusCode === 503) {
+    const reason = (() => {
+      try {
+        const parsed: unknown = JSON.parse(bodyText);
+        return isObject(parsed) ? quoteField(parsed.reason) : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    return { status: 'upstream-down', detail: `HTTP 503: relay alive, upstream server down${reason ? ` (${reason})` : ''}` };
+  }
+  if (statusCode < 200 || statusCode > 299) return { status: 'failed', detail: `HTTP ${statusCode}` };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bodyText);
+  } catch {
+    return { status: 'failed', detail: `HTTP ${statusCode} but the answer is not JSON` };
+  }
+  if (!isObject(parsed)) return { status: 'failed', detail: `HTTP ${statusCode} but the answer is not a JSON object` };
+  if (parsed.accepted !== true) {
+    const reason = quoteField(parsed.reason);
+    return {
+      status: 'failed',
+      detail: `HTTP ${statusCode} but the relay did not accept the registration${reason ? `: ${reason}` : ' (no "accepted": true)'}`,
+    };
+  }
+  const relayName = quoteField(parsed.relay);
+  return { status: 'registered', detail: relayName ? `HTTP ${statusCode}, accepted by ${relayName}` : `HTTP ${statusCode}` };
+}
+
+/** The body in its documented field order, whatever order the caller built it in. */
+function serializeBody(body: RegistrationBody): string {
+  const { clientId, hostname, distance, rttMs, pool, version } = body;
+  return JSON.stringify({ clientId, hostname, distance, rttMs, pool, version });
+}
+
+/**
+ * Registers with one relay over HTTP(S): `POST {scheme}://{host}:{port}/relay-select/v1/register`
+ * (template `settings.url`). Network failures, TLS failures and timeouts are outcomes, not throws;
+ * a bad setting or an unreadable TLS file throws RelaySelectError CONFIG_INVALID.
+ */
+export async function registerHttp(
+  target: RegisterTarget,
+  body: RegistrationBody,
+  settings: RegisterSettings,
+  deps: RegisterHttpDeps = {},
+): Promise<RegisterOutcome> {
+  const url = buildRegisterUrl(settings.url, settings.scheme, target);
+  const tls = url.protocol === 'https:' ? (deps.tls ?? (await loadTlsMaterial(settings.tls, deps.readFile))) : undefined;
+  const result = await exchangeHttp({
+    method: 'POST',
+    url,
+    address: target.address,
+    body: serializeBody(body),
+    tls,
+    timeoutMs: settings.timeoutMs,
+    signal: deps.signal,
+    userAgent: `relay-select/${body.version}`,
+  });
+  if (result.kind === 'error') return { status: 'failed', detail: result.detail };
+  if (result.truncated && result.statusCode >= 200 && result.statusCode <= 299) return { status: 'failed', detail: `HTTP ${result.statusCode} but the answer is over 64 KiB` };
+  return interpretRegisterResponse(result.statusCode, result.bodyText);
+}
