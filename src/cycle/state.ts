@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/**
+ * The state file of the run cycle (DESIGN §7), `stateDir/state.json`. It is a contract between
+ * versions of relay-select: bump `STATE_VERSION` on any incompatible change; a file of another
+ * version is moved aside on read, never half-understood.
+ */
+export const STATE_VERSION = 1;
+
+const isoTimestamp = z.string().datetime({ offset: true });
+
+/** Health of the current relay as the last check saw it. */
+export const HEALTH_RESULTS = ['healthy', 'failing', 'upstream-down'] as const;
+export type HealthResult = (typeof HEALTH_RESULTS)[number];
+
+export const currentRelaySchema = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  /** The IP address registered with; null when it was never resolved (e.g. `register.mode: none`). */
+  address: z.string().min(1).nullable(),
+  /** Routers between endpoint and relay; null when unknown (TCP fallback, failover, root server). */
+  distance: z.number().int().min(0).nullable(),
+  rttMs: z.number().min(0).nullable(),
+  /** Pool name the relay was chosen from (`*`, a group, or e.g. `failover` / `root`). */
+  pool: z.string(),
+  /** How the relay was found: a ProbeMethod (`echo-ttl`, `ladder`, `tcp`) or e.g. `failover`, `manual`. */
+  method: z.string().min(1),
+  registeredAt: isoTimestamp,
+  /** The relay answered but reported its upstream server down (HTTP 503). */
+  upstreamDown: z.boolean().optional(),
+});
+export type CurrentRelay = z.infer<typeof currentRelaySchema>;
+
+export const retrySchema = z.object({
+  /** Retry number; 1 after the first failed selection. */
+  attempt: z.number().int().min(1),
+  nextAt: isoTimestamp,
+  delaySeconds: z.number().positive(),
+  reason: z.string(),
+});
+export type Retry = z.infer<typeof retrySchema>;
+
+/** The back-off of health checks while the relay reports its upstream down (no re-selection). */
+export const upstreamBackoffSchema = z.object({
+  attempt: z.number().int().min(1),
+  nextAt: isoTimestamp,
+  delaySeconds: z.number().positive(),
+});
+export type UpstreamBackoff = z.infer<typeof upstreamBackoffSchema>;
+
+export const healthCheckSchema = z.object({
+  at: isoTimestamp,
+  result: z.enum(HEALTH_RESULTS),
+  /** What the check saw, for `status` (e.g. "connect ECONNREFUSED 198.18.0.2:52311"). */
+  detail: z.string().optional(),
+});
+export type HealthCheck = z.infer<typeof healthCheckSchema>;
+
+export const stateSchema = z.object({
+  version: z.literal(STATE_VERSION),
+  clientId: z.string().min(1),
+  current: currentRelaySchema.nullable(),
+  /** Last successful selection (registration). */
+  lastSelectionAt: isoTimestamp.nullable(),
+  /** Last selection attempt, successful or not. */
+  lastAttemptAt: isoTimestamp.nullable(),
+  /** Start of the failure clock of the current relay; null while it is healthy. */
+  failingSince: isoTimestamp.nullable(),
+  /** Pending retry after a failed selection. */
+  retry: retrySchema.nullable(),
+  /** Added for the upstream-down rule of DESIGN §7; absent in files that never saw a 503. */
+  upstreamBackoff: upstreamBackoffSchema.nullable().optional(),
+  lastHealthCheck: healthCheckSchema.optional(),
+  /** sha256 (hex) of the relay list the current relay was selected from. */
+  relayListDigest: z.string().optional(),
+});
+export type State = z.infer<typeof stateSchema>;
+
+/** The state of an endpoint that has never run. */
+export function emptyState(clientId: string): State {
+  return {
+    version: STATE_VERSION,
+    clientId,
+    current: null,
+    lastSelectionAt: null,
+    lastAttemptAt: null,
+    failingSince: null,
+    retry: null,
+  };
+}
+
+export type ParseStateResult = { ok: true; state: State } | { ok: false; reason: string };
+
+/** Validates a decoded state file; the reason names the first problems found. */
+export function parseState(value: unknown): ParseStateResult {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'version' in value) {
+    const version = (value as { version: unknown }).version;
+    if (version !== STATE_VERSION) {
+      return { ok: false, reason: `unsupported state version ${JSON.stringify(version)} (expected ${STATE_VERSION})` };
+    }
+  }
+  const parsed = stateSchema.safeParse(value);
+  if (parsed.success) return { ok: true, state: parsed.data };
+  const problems = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  return { ok: false, reason: `invalid state: ${problems.join('; ')}` };
+}
