@@ -1,0 +1,47 @@
+import { relayKey } from '../relays/relay.js';
+import { describeDistance } from './rank.js';
+import type { Attempt, Candidate, SelectionOutcome } from './types.js';
+
+/**
+ * The selection told as lines a person can read ("why this relay"): each pool, each attempt with
+ * its reason and result, then the verdict. Pure; the CLI decides where and how to print it.
+ */
+export function explainSelection(outcome: SelectionOutcome): string[] {
+  const lines: string[] = [];
+  for (const pool of outcome.pools) {
+    lines.push(
+      pool.probed
+        ? `pool ${pool.name}: ${pool.reachable} of ${pool.relayCount} relays reachable`
+        : `pool ${pool.name}: not probed (${pool.relayCount} relays)`,
+    );
+  }
+  for (const attempt of outcome.attempts) lines.push(describeAttempt(attempt));
+  if (outcome.status === 'selected') {
+    const note = outcome.registration.status === 'upstream-down' ? ` (upstream server down: ${outcome.registration.detail}; kept)` : '';
+    lines.push(`selected ${describeCandidate(outcome.chosen)}${note}`);
+  } else {
+    lines.push(outcome.attempts.length === 0 ? 'no relay to try: selection failed' : 'no relay could be registered: selection failed');
+  }
+  return lines;
+}
+
+/** One attempt: "relay-a:52311: pool lyon: priority 0, 1 hop, no competition → registration failed: HTTP 500". */
+export function describeAttempt(attempt: Attempt): string {
+  const target = relayKey(attempt.candidate.relay);
+  const { outcome } = attempt;
+  const result =
+    outcome.status === 'registered'
+      ? 'registered'
+      : outcome.status === 'upstream-down'
+        ? `alive, upstream server down: ${outcome.detail}`
+        : outcome.status === 'skipped'
+          ? `skipped: ${outcome.detail}`
+          : `registration failed: ${outcome.detail}`;
+  return `${target}: ${attempt.reason} → ${result}`;
+}
+
+/** "relay-a:52311 (pool lyon, 2 hops, echo-ttl)". */
+export function describeCandidate(candidate: Candidate): string {
+  const distance = describeDistance({ distance: candidate.distance, method: candidate.method === 'tcp' ? 'tcp' : 'echo-ttl' });
+  return `${relayKey(candidate.relay)} (pool ${candidate.pool}, ${distance}, ${candidate.method})`;
+}
