@@ -1,0 +1,69 @@
+import { readFile, stat } from 'node:fs/promises';
+import { RelaySelectError } from '../errors.js';
+import { parseRelayListBuffer, RELAY_LIST_LIMITS, type RelayListResult } from './parse.js';
+import { formatDiagnostic } from './relay.js';
+
+const FORMAT_HINT = 'see relay-select.dat(5) for the format';
+
+/**
+ * Reads and parses a relay list file. Warnings and skipped lines come back as diagnostics; a list
+ * that cannot be used at all is an error.
+ *
+ * @throws RelaySelectError `RELAY_LIST_MISSING` when the file does not exist;
+ *   `RELAY_LIST_INVALID` when it cannot be read, is over 64 MiB, is not text or has no relay
+ *   (the message is the first error diagnostic, `file:line:column: error: ...`).
+ */
+export async function loadRelayList(file: string): Promise<RelayListResult> {
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) {
+      throw new RelaySelectError('RELAY_LIST_INVALID', `${file}: not a regular file; expected a relay list file`, {
+        file,
+        hint: 'point --relays (or the relayList setting) at a file',
+      });
+    }
+    size = info.size;
+  } catch (error) {
+    throw describeReadError(error, file);
+  }
+  // Checked before reading so a huge file never gets into memory.
+  if (size > RELAY_LIST_LIMITS.maxFileBytes) {
+    throw new RelaySelectError(
+      'RELAY_LIST_INVALID',
+      `${file}:1:1: error: file is ${size} bytes; expected at most ${RELAY_LIST_LIMITS.maxFileBytes} bytes (64 MiB)`,
+      { file, hint: 'split the relay list or remove relays no endpoint can reach' },
+    );
+  }
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(file);
+  } catch (error) {
+    throw describeReadError(error, file);
+  }
+  const result = parseRelayListBuffer(buffer, { file });
+  if (result.rejected) {
+    const first = result.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
+    const message = first === undefined ? `${file}: relay list rejected` : formatDiagnostic(first);
+    throw new RelaySelectError('RELAY_LIST_INVALID', message.replace(/[\r\n]+/g, ' '), { file, hint: FORMAT_HINT });
+  }
+  return result;
+}
+
+function describeReadError(error: unknown, file: string): RelaySelectError {
+  if (error instanceof RelaySelectError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new RelaySelectError('RELAY_LIST_MISSING', `${file}: relay list not found`, {
+      cause: error,
+      file,
+      hint: `create it (${FORMAT_HINT}) or pass --relays FILE`,
+    });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new RelaySelectError('RELAY_LIST_INVALID', `${file}: cannot read the relay list (${reason})`, {
+    cause: error,
+    file,
+    hint: code === 'EACCES' || code === 'EPERM' ? 'make the file readable by the user running relay-select' : FORMAT_HINT,
+  });
+}
