@@ -114,7 +114,7 @@ export function describeTransportError(error: unknown, context: TransportErrorCo
         : 'TLS: relay closed the connection after the handshake (it may require a client certificate; none configured)';
     }
     if (context.https) return 'TLS: connection reset during the handshake (is the relay speaking https on this port?)';
-    return 'connection reset by relay';
+    return 'connection reset by relay (an https-only relay does this to plain http)';
   }
   if (code.startsWith('HPE_')) return `invalid HTTP response (${code})`;
   return toDetailLine(code === '' ? message : `${code}: ${message}`);
