@@ -1,0 +1,344 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { cosmiconfig, defaultLoaders, type CosmiconfigResult } from 'cosmiconfig';
+import { RelaySelectError } from '../errors.js';
+import { formatDiagnostic } from '../relays/relay.js';
+import { parseClientSettings } from './client-settings.js';
+import { DEFAULT_SETTINGS, PROFILES, SYSTEM_CONFIG_FILE, defaultStateDir } from './defaults.js';
+import { settingsFromEnvironment } from './env.js';
+import {
+  describeRetryOrderProblem,
+  validateSettingsInput,
+  type SettingProblem,
+  type SettingsInput,
+  type SettingsLayer,
+  type SourceLabel,
+} from './schema.js';
+import { PATH_SETTINGS, SETTING_DOCS, valueAtPath } from './setting-docs.js';
+import type { ProfileName, Settings } from './settings.js';
+
+export { SETTING_DOCS, type SettingDoc } from './setting-docs.js';
+export { validateSettingsInput, type SettingsInput, type SettingsLayer, type SettingProblem } from './schema.js';
+
+export const MODULE_NAME = 'relay-select';
+/** A clientsettings.cfg is a few kilobytes; anything near this is not one. */
+export const MAX_CLIENT_SETTINGS_BYTES = 16 * 1024 * 1024;
+
+/** Flags the CLI gives their own name; any other setting comes from `--set path=value`. */
+const FLAG_NAMES: Readonly<Record<string, string>> = {
+  relayList: '--relays',
+  stateDir: '--state-dir',
+  seekList: '--seek-list',
+  profile: '--profile',
+  'probe.strategy': '--strategy',
+};
+
+export function flagNameOf(path: string): string {
+  return FLAG_NAMES[path] ?? `--set ${path}`;
+}
+
+export interface LoadSettingsOptions {
+  /** Where the search starts and what relative paths of the environment and flags resolve against. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Decides the default `stateDir` (root or not). */
+  uid: number;
+  /** `--config FILE`: read this file instead of searching. */
+  configFile?: string;
+  /** `--client-settings FILE`: a BigFix clientsettings.cfg to import. */
+  clientSettingsFile?: string;
+  /** The command-line layer, the highest precedence. */
+  cliOverrides?: SettingsInput;
+  /** The search goes up from `cwd` to this directory (inclusive). @default the file-system root */
+  searchStopDir?: string;
+  /** Read when the search finds nothing. @default '/etc/relay-select/config.json' */
+  systemConfigFile?: string;
+  /** How a problem in `cliOverrides` names its flag. @default {@link flagNameOf} */
+  flagNameOf?: (path: string) => string;
+  /** Non-setting `RELAY_SELECT_*` variables of the caller, not to be reported as unknown. */
+  environmentAllow?: readonly string[];
+}
+
+export interface LoadedSettings {
+  settings: Settings;
+  /** Where settings came from, lowest precedence first: `profile large`, files, `environment`, `command line`. */
+  sources: string[];
+  /** Formatted warnings (unknown clientsettings.cfg names, an empty config file). */
+  warnings: string[];
+}
+
+/** One source of settings, already validated. */
+export interface SettingsSourceLayer {
+  /** Shown in `sources`: a file path, `environment`, `command line`. */
+  source: string;
+  /** How a problem found after merging names this source (a file, or a variable per setting). */
+  label: SourceLabel;
+  values: SettingsLayer;
+}
+
+export type ResolveResult =
+  | { ok: true; settings: Settings; origins: Record<string, string> }
+  | { ok: false; problems: SettingProblem[] };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function mergeInto(
+  target: Record<string, unknown>,
+  values: Record<string, unknown>,
+  origins: Record<string, string>,
+  labelOf: (path: string) => string,
+  prefix = '',
+): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const path = `${prefix}${key}`;
+    if (isPlainObject(value)) {
+      if (!isPlainObject(target[key])) target[key] = {};
+      mergeInto(target[key] as Record<string, unknown>, value, origins, labelOf, `${path}.`);
+    } else {
+      target[key] = Array.isArray(value) ? [...value] : value;
+      origins[path] = labelOf(path);
+    }
+  }
+}
+
+function labelFunction(label: SourceLabel): (path: string) => string {
+  return typeof label === 'string' ? () => label : label;
+}
+
+/**
+ * Merges validated layers, lowest precedence first, over the defaults and the profile. The profile is
+ * the `profile` of the highest layer that sets one; its values sit just above the defaults, so any
+ * explicit setting wins. Pure; checks the rules that span settings (min <= max retry) on the result.
+ */
+export function resolveSettings(
+  layers: readonly SettingsSourceLayer[],
+  defaults: Readonly<Settings> = DEFAULT_SETTINGS,
+): ResolveResult {
+  let profile: ProfileName = defaults.profile;
+  for (const layer of layers) if (layer.values.profile !== undefined) profile = layer.values.profile;
+  const settings = structuredClone(defaults) as unknown as Record<string, unknown>;
+  const origins: Record<string, string> = {};
+  for (const doc of SETTING_DOCS) origins[doc.path] = 'defaults';
+  mergeInto(settings, { ...PROFILES[profile] }, origins, () => `profile ${profile}`);
+  for (const layer of layers) mergeInto(settings, { ...layer.values }, origins, labelFunction(layer.label));
+  settings.profile = profile;
+
+  const minSeconds = settings.minRetryIntervalSeconds;
+  const maxSeconds = settings.maxRetryIntervalSeconds;
+  const problem = describeRetryOrderProblem(minSeconds, maxSeconds);
+  if (problem !== undefined) {
+    const minOrigin = origins.minRetryIntervalSeconds!;
+    const maxOrigin = origins.maxRetryIntervalSeconds!;
+    return {
+      ok: false,
+      problems: [
+        {
+          path: 'minRetryIntervalSeconds',
+          message: `${minOrigin}: minRetryIntervalSeconds: ${minSeconds} is greater than maxRetryIntervalSeconds ${maxSeconds} (from ${maxOrigin}); allowed minRetryIntervalSeconds <= maxRetryIntervalSeconds`,
+        },
+      ],
+    };
+  }
+  return { ok: true, settings: settings as unknown as Settings, origins };
+}
+
+/** Relative paths in a source resolve against `baseDirectory` (a config file's directory, or the cwd). */
+function resolvePaths(values: SettingsLayer, baseDirectory: string): SettingsLayer {
+  const copy = structuredClone(values) as Record<string, unknown>;
+  for (const path of PATH_SETTINGS) {
+    const value = valueAtPath(copy, path);
+    if (typeof value !== 'string') continue;
+    const parts = path.split('.');
+    const parent = valueAtPath(copy, parts.slice(0, -1)) as Record<string, unknown>;
+    parent[parts[parts.length - 1]!] = resolve(baseDirectory, value);
+  }
+  return copy as SettingsLayer;
+}
+
+function invalid(problems: readonly SettingProblem[], options: { file?: string; hint: string }): RelaySelectError {
+  const [first, ...rest] = problems;
+  const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
+  return new RelaySelectError('CONFIG_INVALID', `${first!.message}${more}`, options);
+}
+
+function describeCause(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const text = error instanceof Error ? error.message : String(error);
+  const firstLine = text.split('\n').find((line) => line.trim() !== '' && !line.includes('Error in ')) ?? text;
+  return code !== undefined && !firstLine.includes(code) ? `${code}: ${firstLine.trim()}` : firstLine.trim();
+}
+
+function unreadable(file: string, error: unknown, what: string): RelaySelectError {
+  return new RelaySelectError('CONFIG_UNREADABLE', `${file}: cannot ${what}: ${describeCause(error)}`, {
+    file,
+    cause: error,
+    hint: `Check that ${file} exists, is readable, and is valid ${/\.ya?ml$|rc$/.test(file) ? 'YAML or JSON' : /\.[cm]?[jt]s$/.test(file) ? 'JavaScript' : 'JSON'}; relay-select.conf(5) shows examples.`,
+  });
+}
+
+/** JSON with the line and column of a syntax error (V8 reports only a character offset). */
+function loadJson(filepath: string, content: string): unknown {
+  try {
+    return JSON.parse(content);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const offset = /position (\d+)/.exec(message);
+    if (offset === null) throw new Error(`invalid JSON: ${message}`);
+    const before = content.slice(0, Number(offset[1]));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    throw new Error(`invalid JSON at line ${line} column ${column}: ${message.replace(/\s*in JSON at position \d+.*$/s, '')}`);
+  }
+}
+
+function createExplorer() {
+  return cosmiconfig(MODULE_NAME, {
+    searchStrategy: 'none',
+    cache: false,
+    loaders: { ...defaultLoaders, '.json': loadJson },
+  });
+}
+
+/** Directories from `start` up to `stop` (inclusive), or to the file-system root. */
+function directoriesUpFrom(start: string, stop: string | undefined): string[] {
+  const directories: string[] = [];
+  let directory = resolve(start);
+  const stopDirectory = stop === undefined ? undefined : resolve(stop);
+  for (;;) {
+    directories.push(directory);
+    const parent = dirname(directory);
+    if (directory === stopDirectory || parent === directory) return directories;
+    directory = parent;
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw unreadable(path, error, 'read the config file');
+  }
+}
+
+async function findConfigFile(options: LoadSettingsOptions): Promise<CosmiconfigResult> {
+  const explorer = createExplorer();
+  if (options.configFile !== undefined) {
+    const file = resolve(options.cwd, options.configFile);
+    try {
+      return (await explorer.load(file)) ?? { config: undefined, filepath: file, isEmpty: true };
+    } catch (error) {
+      throw unreadable(file, error, (error as NodeJS.ErrnoException).code === undefined ? 'parse the config file' : 'read the config file');
+    }
+  }
+  for (const directory of directoriesUpFrom(options.cwd, options.searchStopDir)) {
+    try {
+      const found = await explorer.search(directory);
+      if (found !== null) return found;
+    } catch (error) {
+      const file = (error as { filepath?: string }).filepath ?? directory;
+      throw unreadable(file, error, (error as NodeJS.ErrnoException).code === undefined ? 'parse the config file' : 'read the config file');
+    }
+  }
+  const systemFile = options.systemConfigFile ?? SYSTEM_CONFIG_FILE;
+  if (!(await fileExists(systemFile))) return null;
+  try {
+    return (await explorer.load(systemFile)) ?? { config: undefined, filepath: systemFile, isEmpty: true };
+  } catch (error) {
+    throw unreadable(systemFile, error, (error as NodeJS.ErrnoException).code === undefined ? 'parse the config file' : 'read the config file');
+  }
+}
+
+/** clientsettings.cfg as text: UTF-8, or UTF-16LE with a BOM as Windows tools write it. */
+async function readClientSettingsText(file: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    if (info.size > MAX_CLIENT_SETTINGS_BYTES) {
+      throw new Error(`the file is ${info.size} bytes; a clientsettings.cfg is at most ${MAX_CLIENT_SETTINGS_BYTES}`);
+    }
+    bytes = await readFile(file);
+  } catch (error) {
+    throw unreadable(file, error, 'read the client settings');
+  }
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  if (bytes.includes(0)) throw unreadable(file, new Error('it is not a text file (it contains NUL bytes)'), 'read the client settings');
+  return bytes.toString('utf8');
+}
+
+/**
+ * Loads the settings (DESIGN §4): defaults < profile < config file < clientsettings.cfg <
+ * environment < command line. The config file is the first cosmiconfig `relay-select` file found from
+ * `cwd` upward, else `/etc/relay-select/config.json`; `configFile` replaces the search. Relative paths
+ * in a config file resolve against that file's directory; in the environment and flags, against `cwd`.
+ *
+ * @throws RelaySelectError `CONFIG_UNREADABLE` (a file cannot be read or parsed) or `CONFIG_INVALID`
+ *   (a bad name or value), with a one-line message that starts with the file, `environment
+ *   RELAY_SELECT_X` or the flag. Nothing invalid is ever replaced by a default.
+ */
+export async function loadSettings(options: LoadSettingsOptions): Promise<LoadedSettings> {
+  const layers: SettingsSourceLayer[] = [];
+  const warnings: string[] = [];
+
+  const found = await findConfigFile(options);
+  if (found !== null) {
+    const file = found.filepath;
+    if (found.isEmpty === true || found.config === undefined || found.config === null) {
+      warnings.push(`${file}: the file is empty; no settings read from it`);
+    } else {
+      const checked = validateSettingsInput(found.config, file);
+      if (!checked.ok) {
+        throw invalid(checked.problems, { file, hint: `Fix the setting in ${file}; relay-select.conf(5) lists every setting and its allowed values.` });
+      }
+      layers.push({ source: file, label: file, values: resolvePaths(checked.value, dirname(file)) });
+    }
+  }
+
+  if (options.clientSettingsFile !== undefined) {
+    const file = options.clientSettingsFile;
+    const text = await readClientSettingsText(resolve(options.cwd, file));
+    const parsed = parseClientSettings(text, { file });
+    const errors = parsed.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
+    if (errors.length > 0) {
+      throw invalid(
+        errors.map((diagnostic) => ({ path: '', message: formatDiagnostic(diagnostic) })),
+        { file, hint: `Fix the value in ${file}; relay-select.conf(5) lists the clientsettings.cfg names relay-select reads and their ranges.` },
+      );
+    }
+    for (const diagnostic of parsed.diagnostics) warnings.push(formatDiagnostic(diagnostic));
+    const checked = validateSettingsInput(parsed.values, file);
+    if (!checked.ok) throw invalid(checked.problems, { file, hint: `Fix the value in ${file}.` });
+    layers.push({ source: file, label: file, values: checked.value });
+  }
+
+  const environment = settingsFromEnvironment(options.env, { allow: options.environmentAllow ?? [] });
+  const variableOf = (path: string) => `environment ${environment.variables[path] ?? 'RELAY_SELECT_*'}`;
+  if (environment.problems.length > 0) {
+    const problems = environment.problems.map((message) => ({ path: '', message }));
+    throw invalid(problems, { hint: 'Fix or unset the variable; relay-select.conf(5) lists the RELAY_SELECT_* variables.' });
+  }
+  if (Object.keys(environment.values).length > 0) {
+    const checked = validateSettingsInput(environment.values, variableOf);
+    if (!checked.ok) throw invalid(checked.problems, { hint: 'Fix or unset the variable; relay-select.conf(5) lists the RELAY_SELECT_* variables.' });
+    layers.push({ source: 'environment', label: variableOf, values: resolvePaths(checked.value, options.cwd) });
+  }
+
+  if (options.cliOverrides !== undefined && Object.keys(options.cliOverrides).length > 0) {
+    const flagOf = options.flagNameOf ?? flagNameOf;
+    const checked = validateSettingsInput(options.cliOverrides, flagOf);
+    if (!checked.ok) throw invalid(checked.problems, { hint: 'Fix the value on the command line; relay-select --help lists the options.' });
+    layers.push({ source: 'command line', label: flagOf, values: resolvePaths(checked.value, options.cwd) });
+  }
+
+  const defaults: Settings = { ...structuredClone(DEFAULT_SETTINGS), stateDir: defaultStateDir(options.env, options.uid) } as Settings;
+  const resolved = resolveSettings(layers, defaults);
+  if (!resolved.ok) throw invalid(resolved.problems, { hint: 'Make minRetryIntervalSeconds at most maxRetryIntervalSeconds.' });
+  const sources = layers.map((layer) => layer.source);
+  if (resolved.settings.profile !== 'default') sources.unshift(`profile ${resolved.settings.profile}`);
+  return { settings: resolved.settings, sources, warnings };
+}

@@ -1,0 +1,178 @@
+import { DEFAULT_SETTINGS, PROFILES } from './defaults.js';
+import type { Settings } from './settings.js';
+
+/**
+ * How a setting's value is read and checked. `group-list` and `relay-list` accept a JSON array or one
+ * string separated by `;` or `,`; `path` values in a config file resolve against that file's directory.
+ */
+export type SettingKind =
+  | 'integer'
+  | 'number'
+  | 'boolean'
+  | 'choice'
+  | 'group-list'
+  | 'relay-list'
+  | 'relay'
+  | 'path'
+  | 'url-template'
+  | 'client-id'
+  | 'command';
+
+/** One setting, as the schema, the help, the environment mapping and the man page describe it. */
+export interface SettingDoc {
+  /** Dotted path in a config file, e.g. `probe.timeoutMs`. */
+  path: SettingPath;
+  kind: SettingKind;
+  /** Type as a person reads it: `integer`, `list of host[:port]`, ... */
+  type: string;
+  /** The default, as text. */
+  default: string;
+  /** The allowed values, as text: `1..255`, `inference, rounds`. */
+  range: string;
+  /** Inclusive bounds of numeric settings. */
+  min?: number;
+  max?: number;
+  /** Allowed values of `choice` settings. */
+  choices?: readonly string[];
+  /** The BigFix `clientsettings.cfg` names that set it, in the order they are combined. */
+  clientSettings: readonly string[];
+  /** The `RELAY_SELECT_*` environment variable. */
+  environment: string;
+  /** The value `profile: large` gives it, when it changes it. */
+  largeProfile?: string;
+  description: string;
+}
+
+export const SECONDS_PER_DAY = 86_400;
+/** Upper bounds keep a typo (an extra zero or two) from disabling a safety mechanism for years. */
+export const MAX_INTERVAL_SECONDS = 30 * SECONDS_PER_DAY;
+export const MAX_RETRY_INTERVAL_SECONDS = 7 * SECONDS_PER_DAY;
+export const MAX_PROBE_RATE_PPS = 100_000;
+export const MAX_PROBE_BURST_PACKETS = 10_000;
+export const MAX_TIMEOUT_MS = 60_000;
+export const MAX_REGISTER_TIMEOUT_MS = 300_000;
+export const MAX_PROBE_RETRIES = 10;
+export const MAX_TTL = 255;
+export const MAX_CLIENT_ID_CHARS = 128;
+
+const GROUP_RANGE = 'affiliation group names ([A-Za-z0-9_-], at most 64 characters, case-insensitive) or *, separated by ";" or ","';
+const RELAYS_RANGE = 'host[:port], [IPv6]:port or http://host:port/..., separated by ";" or ","';
+
+/** `probe.tcpTimeoutMs` → `PROBE_TCP_TIMEOUT_MS`; the environment variable is `RELAY_SELECT_` + this. */
+export function environmentSuffix(path: string): string {
+  return path
+    .split('.')
+    .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+    .join('_');
+}
+
+export function environmentVariableOf(path: string): string {
+  return `RELAY_SELECT_${environmentSuffix(path)}`;
+}
+
+/** The value at a dotted path of a nested object. */
+export function valueAtPath(root: unknown, path: string | readonly (string | number)[]): unknown {
+  const parts = typeof path === 'string' ? path.split('.') : path;
+  let node: unknown = root;
+  for (const part of parts) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string | number, unknown>)[part];
+  }
+  return node;
+}
+
+function defaultText(path: string): string {
+  const value = valueAtPath(DEFAULT_SETTINGS, path);
+  if (value === undefined) return 'none';
+  if (Array.isArray(value)) return value.length === 0 ? '[] (empty)' : value.join(';');
+  return String(value);
+}
+
+function integer(path: SettingPath, min: number, max: number, description: string, clientSettings: readonly string[] = []): SettingDoc {
+  return entry(path, 'integer', 'integer', `${min}..${max}`, description, clientSettings, { min, max });
+}
+
+function choice(path: SettingPath, choices: readonly string[], description: string, clientSettings: readonly string[] = []): SettingDoc {
+  return entry(path, 'choice', 'string', choices.join(', '), description, clientSettings, { choices });
+}
+
+function entry(
+  path: SettingPath,
+  kind: SettingKind,
+  type: string,
+  range: string,
+  description: string,
+  clientSettings: readonly string[] = [],
+  extra: Partial<SettingDoc> = {},
+): SettingDoc {
+  const large = (PROFILES.large as Record<string, unknown>)[path];
+  return {
+    path,
+    kind,
+    type,
+    default: defaultText(path),
+    range,
+    clientSettings,
+    environment: environmentVariableOf(path),
+    ...(large === undefined ? {} : { largeProfile: String(large) }),
+    description,
+    ...extra,
+  };
+}
+
+/**
+ * Every setting of relay-select (DESIGN §4), in the order the man page lists them. The schema, the
+ * environment mapping, the clientsettings.cfg import, the CLI help and the man-page test read this list.
+ */
+export const SETTING_DOCS: readonly SettingDoc[] = Object.freeze([
+  choice('profile', ['default', 'large'], 'Seed values for the fleet size: `large` (over 10,000 clients or over 50 relays) probes fewer hops and retries and re-selects less often. Any layer may set it; explicit settings still win over the profile.'),
+  integer('maximumTtlToPing', 1, MAX_TTL, 'Largest TTL + 1: probes use TTLs up to maximumTtlToPing - 1, so relays further away than that many routers are never found by ICMP.', ['_BESClient_RelaySelect_MaximumTTLToPing']),
+  integer('resistFailureIntervalSeconds', 0, MAX_INTERVAL_SECONDS, 'How long the current relay may fail health checks before a new selection; 0 re-selects at the first failed check.', ['_BESClient_RelaySelect_ResistFailureIntervalSeconds']),
+  integer('minRetryIntervalSeconds', 0, MAX_RETRY_INTERVAL_SECONDS, 'First retry delay after a failed selection; each further failure doubles it up to maxRetryIntervalSeconds. Must not exceed maxRetryIntervalSeconds.', ['_BESClient_RelaySelect_MinRetryIntervalSeconds']),
+  integer('maxRetryIntervalSeconds', 0, MAX_RETRY_INTERVAL_SECONDS, 'Longest retry delay after repeated failed selections.', ['_BESClient_RelaySelect_MaxRetryIntervalSeconds']),
+  integer('intervalSeconds', 0, MAX_INTERVAL_SECONDS, 'Periodic re-selection: a new selection once this many seconds have passed since the last one; 0 turns periodic re-selection off.', ['_BESClient_RelaySelect_IntervalSeconds']),
+  entry('seekList', 'group-list', 'list of group names', GROUP_RANGE, 'Ordered affiliation groups to try, one pool each; * is the pool of unaffiliated relays. Empty: all relays form one pool. Names are stored in lower case.', ['_BESClient_Register_Affiliation_SeekList']),
+  entry('failoverRelays', 'relay-list', 'list of host[:port]', RELAYS_RANGE, 'Relays tried in order, without ICMP, when no relay of any seek-list pool could be registered. Stored as host:port (default port 52311).', ['_BESClient_RelaySelect_FailoverRelay', '_BESClient_RelaySelect_FailoverRelayList']),
+  entry('automatic', 'boolean', 'boolean', 'true, false', 'Select automatically by distance; false uses manualRelays in order.', ['__RelaySelect_Automatic']),
+  entry('manualRelays', 'relay-list', 'list of host[:port]', RELAYS_RANGE, 'Relays used in order when automatic is false; each must answer one echo at the maximum TTL.', ['__RelayServer1', '__RelayServer2', '_BESClient_RelaySelect_TertiaryRelayList']),
+  entry('rootServer', 'relay', 'host[:port]', 'host[:port], [IPv6]:port or http://host:port/...', 'Last resort after the failover relays.'),
+  choice('ipMode', ['auto', 'ipv4', 'ipv6'], 'Address family used to resolve and probe relays named by DNS.', ['_BESClient_Comm_IPCommunicationsMode']),
+  entry('relayList', 'path', 'path', 'a file path', 'The relay list file (relay-select.dat(5)). The command line sets it with --relays.'),
+  entry('stateDir', 'path', 'path', 'a directory path', 'Directory of the state file, its lock and the cached relay list. Default: /var/lib/relay-select as root, else $XDG_STATE_HOME/relay-select (~/.local/state/relay-select).', [], { default: '/var/lib/relay-select as root, else $XDG_STATE_HOME/relay-select' }),
+  entry('clientId', 'client-id', 'string', `1..${MAX_CLIENT_ID_CHARS} characters of [A-Za-z0-9._:-]`, 'Identity of this endpoint in the rendezvous hash; generated once and kept in stateDir when not set.'),
+  choice('tieBreak', ['hash', 'random', 'rtt'], 'How the competition (equal priority and distance) is decided: weighted rendezvous hash of clientId (stable), random by weight, or lowest round-trip time.'),
+  entry('jitter', 'number', 'number', '0..1', 'Fraction of each retry delay added or removed at random so a fleet does not retry in step.', [], { min: 0, max: 1 }),
+  choice('probe.strategy', ['inference', 'rounds'], 'inference: one echo at the maximum TTL per relay, distances inferred from reply TTLs, then verified; rounds: the classic TTL ladder.'),
+  integer('probe.timeoutMs', 1, MAX_TIMEOUT_MS, 'Per-probe timeout before adaptive shortening, in milliseconds.'),
+  integer('probe.retries', 0, MAX_PROBE_RETRIES, 'Extra attempts for a probe that got no answer.'),
+  integer('probe.ratePps', 1, MAX_PROBE_RATE_PPS, 'Sustained probe send rate, in packets per second.'),
+  integer('probe.burst', 1, MAX_PROBE_BURST_PACKETS, 'Token-bucket burst size, in packets.'),
+  integer('probe.verifyMargin', 0, MAX_TTL - 1, 'Relays inferred within this many hops of the best are verified with a TTL-limited echo.'),
+  entry('probe.tcpFallback', 'boolean', 'boolean', 'true, false', 'Count a relay that accepts a TCP connection on its port as reachable (distance unknown, ranked last in its pool).'),
+  integer('probe.tcpTimeoutMs', 1, MAX_TIMEOUT_MS, 'Timeout of the TCP fallback connection, in milliseconds.'),
+  choice('register.mode', ['http', 'command', 'none'], 'http: POST to register.url; command: run register.command; none: only record the choice.'),
+  entry('register.url', 'url-template', 'URL template', 'an http(s) URL; {scheme}, {host} and {port} are filled in', 'Registration endpoint.'),
+  choice('register.scheme', ['http', 'https'], 'Scheme put into {scheme} of register.url.'),
+  integer('register.timeoutMs', 1, MAX_REGISTER_TIMEOUT_MS, 'Timeout of one registration request, in milliseconds.'),
+  entry('register.tls.ca', 'path', 'path', 'a file path', 'CA bundle (PEM) that signs the relays\' certificates.'),
+  entry('register.tls.cert', 'path', 'path', 'a file path', 'Client certificate (PEM) for mutual TLS.'),
+  entry('register.tls.key', 'path', 'path', 'a file path', 'Client private key (PEM) for mutual TLS.'),
+  entry('register.command', 'command', 'string', 'a command line', 'Program run for register.mode command, with RELAY_SELECT_HOST, _PORT, _ADDRESS, _DISTANCE and _POOL in its environment; exit status 0 means registered.'),
+]);
+
+const DOCS_BY_PATH = new Map<string, SettingDoc>(SETTING_DOCS.map((doc) => [doc.path, doc]));
+
+export function findSettingDoc(path: string): SettingDoc | undefined {
+  return DOCS_BY_PATH.get(path);
+}
+
+/** Settings whose value in a config file is a path resolved against the file's directory. */
+export const PATH_SETTINGS: readonly SettingPath[] = SETTING_DOCS.filter((doc) => doc.kind === 'path').map((doc) => doc.path);
+
+/** Dotted paths of the leaves of `Settings`: a misspelt path in SETTING_DOCS does not compile. */
+type LeafPaths<T, Prefix extends string = ''> = {
+  [K in keyof T & string]-?: NonNullable<T[K]> extends readonly unknown[] | string | number | boolean
+    ? `${Prefix}${K}`
+    : LeafPaths<NonNullable<T[K]>, `${Prefix}${K}.`>;
+}[keyof T & string];
+export type SettingPath = LeafPaths<Settings>;
