@@ -1,0 +1,172 @@
+/**
+ * ICMP / ICMPv6 echo packets: a pure encoder and decoder (no sockets). The decoder accepts what a raw
+ * socket hands over — for IPv4 the packet with its IP header, for IPv6 the ICMPv6 message alone — and
+ * returns a typed message, or null for anything truncated, malformed or not ours to care about.
+ */
+
+export const ICMP_ECHO_REQUEST = 8;
+export const ICMP_ECHO_REPLY = 0;
+export const ICMP_DEST_UNREACHABLE = 3;
+export const ICMP_TIME_EXCEEDED = 11;
+export const ICMPV6_DEST_UNREACHABLE = 1;
+export const ICMPV6_TIME_EXCEEDED = 3;
+export const ICMPV6_ECHO_REQUEST = 128;
+export const ICMPV6_ECHO_REPLY = 129;
+
+const ICMP_HEADER_BYTES = 8;
+const IPV6_HEADER_BYTES = 40;
+const TIMESTAMP_BYTES = 8;
+const IP_PROTOCOL_ICMP = 1;
+const IP_PROTOCOL_ICMPV6 = 58;
+
+export interface EchoRequestFields {
+  family: 4 | 6;
+  /** 16-bit ICMP identifier. */
+  identifier: number;
+  /** 16-bit ICMP sequence number. */
+  sequence: number;
+  /** Send time carried in the payload (any monotonic nanosecond count). */
+  timestampNs: bigint;
+}
+
+export interface EchoReplyMessage {
+  kind: 'echo-reply';
+  identifier: number;
+  sequence: number;
+  /** TTL of the reply's IP header; null for IPv6, whose raw socket strips the header. */
+  replyTtl: number | null;
+  /** The payload's send timestamp, when the payload is one of ours. */
+  timestampNs: bigint | null;
+}
+
+export interface QuotedEchoMessage {
+  kind: 'time-exceeded' | 'unreachable';
+  /** ICMP code (e.g. 0 = TTL exceeded in transit; for unreachable: net, host, port, admin…). */
+  code: number;
+  /** From the quoted original echo request. */
+  identifier: number;
+  sequence: number;
+  /** Destination address of the quoted original packet. */
+  originalDestination: string;
+  replyTtl: number | null;
+}
+
+export type IcmpMessage = EchoReplyMessage | QuotedEchoMessage;
+
+/** RFC 1071 Internet checksum (one's complement of the one's complement sum of 16-bit words). */
+export function computeInternetChecksum(bytes: Uint8Array): number {
+  let sum = 0;
+  const evenLength = bytes.length - (bytes.length % 2);
+  for (let index = 0; index < evenLength; index += 2) sum += (bytes[index]! << 8) | bytes[index + 1]!;
+  if (bytes.length % 2 === 1) sum += bytes[bytes.length - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/**
+ * An echo request: 8-byte header and an 8-byte payload holding the send timestamp. The IPv4 checksum is
+ * filled in; for ICMPv6 it stays 0 because Linux computes it on raw ICMPv6 sockets (RFC 3542 §3.1: the
+ * kernel always does, it needs the pseudo-header with the source address only it knows).
+ */
+export function encodeEchoRequest(fields: EchoRequestFields): Buffer {
+  const packet = Buffer.alloc(ICMP_HEADER_BYTES + TIMESTAMP_BYTES);
+  packet[0] = fields.family === 4 ? ICMP_ECHO_REQUEST : ICMPV6_ECHO_REQUEST;
+  packet[1] = 0;
+  packet.writeUInt16BE(fields.identifier & 0xffff, 4);
+  packet.writeUInt16BE(fields.sequence & 0xffff, 6);
+  packet.writeBigUInt64BE(BigInt.asUintN(64, fields.timestampNs), ICMP_HEADER_BYTES);
+  if (fields.family === 4) packet.writeUInt16BE(computeInternetChecksum(packet), 2);
+  return packet;
+}
+
+/** Decodes what a raw ICMP (family 4, IP header included) or ICMPv6 (family 6) socket received. */
+export function decodeIcmpPacket(packet: Uint8Array, family: 4 | 6): IcmpMessage | null {
+  const bytes = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+  if (family === 4) {
+    const header = readIpv4Header(bytes, 0);
+    if (header === null || header.protocol !== IP_PROTOCOL_ICMP) return null;
+    return decodeIcmpv4(bytes.subarray(header.headerBytes), header.ttl);
+  }
+  return decodeIcmpv6(bytes);
+}
+
+function readIpv4Header(bytes: Buffer, offset: number): { headerBytes: number; ttl: number; protocol: number; destination: string } | null {
+  if (bytes.length < offset + 20) return null;
+  const versionAndIhl = bytes[offset]!;
+  if (versionAndIhl >> 4 !== 4) return null;
+  const headerBytes = (versionAndIhl & 0x0f) * 4;
+  if (headerBytes < 20 || bytes.length < offset + headerBytes) return null;
+  return {
+    headerBytes,
+    ttl: bytes[offset + 8]!,
+    protocol: bytes[offset + 9]!,
+    destination: Array.from(bytes.subarray(offset + 16, offset + 20)).join('.'),
+  };
+}
+
+function decodeIcmpv4(icmp: Buffer, replyTtl: number): IcmpMessage | null {
+  if (icmp.length < ICMP_HEADER_BYTES) return null;
+  const type = icmp[0]!;
+  if (type === ICMP_ECHO_REPLY) return decodeEchoReply(icmp, replyTtl);
+  if (type !== ICMP_TIME_EXCEEDED && type !== ICMP_DEST_UNREACHABLE) return null;
+  const quoted = icmp.subarray(ICMP_HEADER_BYTES);
+  const inner = readIpv4Header(quoted, 0);
+  if (inner === null || inner.protocol !== IP_PROTOCOL_ICMP) return null;
+  const innerIcmp = quoted.subarray(inner.headerBytes);
+  if (innerIcmp.length < ICMP_HEADER_BYTES || innerIcmp[0] !== ICMP_ECHO_REQUEST) return null;
+  return {
+    kind: type === ICMP_TIME_EXCEEDED ? 'time-exceeded' : 'unreachable',
+    code: icmp[1]!,
+    identifier: innerIcmp.readUInt16BE(4),
+    sequence: innerIcmp.readUInt16BE(6),
+    originalDestination: inner.destination,
+    replyTtl,
+  };
+}
+
+function decodeIcmpv6(icmp: Buffer): IcmpMessage | null {
+  if (icmp.length < ICMP_HEADER_BYTES) return null;
+  const type = icmp[0]!;
+  if (type === ICMPV6_ECHO_REPLY) return decodeEchoReply(icmp, null);
+  if (type !== ICMPV6_TIME_EXCEEDED && type !== ICMPV6_DEST_UNREACHABLE) return null;
+  const quoted = icmp.subarray(ICMP_HEADER_BYTES);
+  // Only a plain quoted header is understood: echo requests carry no extension headers.
+  if (quoted.length < IPV6_HEADER_BYTES + ICMP_HEADER_BYTES || quoted[0]! >> 4 !== 6 || quoted[6] !== IP_PROTOCOL_ICMPV6) return null;
+  const innerIcmp = quoted.subarray(IPV6_HEADER_BYTES);
+  if (innerIcmp[0] !== ICMPV6_ECHO_REQUEST) return null;
+  return {
+    kind: type === ICMPV6_TIME_EXCEEDED ? 'time-exceeded' : 'unreachable',
+    code: icmp[1]!,
+    identifier: innerIcmp.readUInt16BE(4),
+    sequence: innerIcmp.readUInt16BE(6),
+    originalDestination: formatIpv6(quoted.subarray(24, 40)),
+    replyTtl: null,
+  };
+}
+
+function decodeEchoReply(icmp: Buffer, replyTtl: number | null): EchoReplyMessage {
+  return {
+    kind: 'echo-reply',
+    identifier: icmp.readUInt16BE(4),
+    sequence: icmp.readUInt16BE(6),
+    replyTtl,
+    timestampNs: icmp.length >= ICMP_HEADER_BYTES + TIMESTAMP_BYTES ? icmp.readBigUInt64BE(ICMP_HEADER_BYTES) : null,
+  };
+}
+
+/** 16 bytes → the canonical compressed text form (RFC 5952), as sockets report addresses. */
+export function formatIpv6(bytes: Uint8Array): string {
+  const groups: string[] = [];
+  for (let index = 0; index < 16; index += 2) groups.push(((bytes[index]! << 8) | bytes[index + 1]!).toString(16));
+  return canonicalAddress(groups.join(':'));
+}
+
+/** One spelling per address so that matching never fails on `2001:DB8:0::1` vs `2001:db8::1`. */
+export function canonicalAddress(address: string): string {
+  if (!address.includes(':')) return address;
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return address.toLowerCase();
+  }
+}

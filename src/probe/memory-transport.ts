@@ -1,0 +1,126 @@
+/**
+ * A simulated network behind the IcmpTransport interface, for tests and dry runs: each host sits a number
+ * of routers away, possibly with a longer or shorter way back, may drop ICMP, and routers rate-limit Time
+ * Exceeded the way Linux does. Every listener hears every packet, like raw sockets on one host.
+ */
+import { canonicalAddress, type IcmpMessage } from './icmp-codec.js';
+import type { IcmpTransport, ReceivedIcmp } from './transport.js';
+
+export interface SimulatedHost {
+  address: string;
+  /** Routers an echo request crosses to reach the host (0 = same subnet). */
+  forwardHops: number;
+  /** Routers the reply crosses on the way back. @default forwardHops */
+  returnHops?: number;
+  /** TTL the host's replies start with. @default 64 */
+  initialTtl?: number;
+  /** Round trip of an echo, ms. @default 1 */
+  rttMs?: number;
+  /** Never answers ICMP (a firewall drops it). @default false */
+  dropIcmp?: boolean;
+  /** Number of echo requests that reach the host and are lost before it answers one. @default 0 */
+  loseFirst?: number;
+}
+
+export interface TimeExceededLimit {
+  /** Messages a router sends at once to one source. */
+  burst: number;
+  /** Sustained rate afterwards. */
+  perSecond: number;
+}
+
+export interface MemoryTransportOptions {
+  hosts: SimulatedHost[];
+  /** Rate limit of each router's Time Exceeded; null = routers never send one. @default { burst: 6, perSecond: 1 } */
+  timeExceededLimit?: TimeExceededLimit | null;
+  /** Monotonic ms clock for the rate limit. @default performance.now */
+  nowMs?: () => number;
+}
+
+export interface SentEcho {
+  address: string;
+  family: 4 | 6;
+  ttl: number;
+  identifier: number;
+  sequence: number;
+}
+
+export interface MemoryTransport extends IcmpTransport {
+  /** Every echo request sent, in order. */
+  readonly sent: SentEcho[];
+  /** Whether close() was called. */
+  readonly closed: boolean;
+}
+
+export function createMemoryTransport(options: MemoryTransportOptions): MemoryTransport {
+  const hosts = new Map(options.hosts.map((host) => [canonicalAddress(host.address), { ...host, lost: 0 }]));
+  const limit = options.timeExceededLimit === undefined ? { burst: 6, perSecond: 1 } : options.timeExceededLimit;
+  const nowMs = options.nowMs ?? (() => performance.now());
+  const routerBuckets = new Map<number, { tokens: number; atMs: number }>();
+  const listeners = new Set<(packet: ReceivedIcmp) => void>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const sent: SentEcho[] = [];
+  let closed = false;
+
+  const deliver = (afterMs: number, packet: ReceivedIcmp): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      for (const listener of listeners) listener(packet);
+    }, afterMs);
+    timers.add(timer);
+  };
+
+  const takeRouterToken = (hop: number): boolean => {
+    if (limit === null) return false;
+    const now = nowMs();
+    const bucket = routerBuckets.get(hop) ?? { tokens: limit.burst, atMs: now };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.atMs) / 1000) * limit.perSecond);
+    bucket.atMs = now;
+    routerBuckets.set(hop, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  };
+
+  const transport: MemoryTransport = {
+    sent,
+    get closed() {
+      return closed;
+    },
+    async send(address, family, ttl, identifier, sequence) {
+      if (closed) throw new Error('memory transport closed');
+      const destination = canonicalAddress(address);
+      sent.push({ address: destination, family, ttl, identifier, sequence });
+      const host = hosts.get(destination);
+      if (host === undefined) return;
+      const rttMs = host.rttMs ?? 1;
+      if (ttl <= host.forwardHops) {
+        if (!takeRouterToken(ttl)) return;
+        const message: IcmpMessage = { kind: 'time-exceeded', code: 0, identifier, sequence, originalDestination: destination, replyTtl: family === 4 ? 64 - (ttl - 1) : null };
+        const routerAddress = family === 4 ? `198.18.255.${ttl}` : `2001:db8:ffff::${ttl.toString(16)}`;
+        deliver((rttMs * ttl) / (host.forwardHops + 1), { family, source: routerAddress, message });
+        return;
+      }
+      if (host.dropIcmp) return;
+      if (host.lost < (host.loseFirst ?? 0)) {
+        host.lost += 1;
+        return;
+      }
+      const initialTtl = host.initialTtl ?? 64;
+      const returnHops = host.returnHops ?? host.forwardHops;
+      const message: IcmpMessage = { kind: 'echo-reply', identifier, sequence, replyTtl: family === 4 ? initialTtl - returnHops : null, timestampNs: null };
+      deliver(rttMs, { family, source: destination, message });
+    },
+    onPacket(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      listeners.clear();
+    },
+  };
+  return transport;
+}

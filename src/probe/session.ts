@@ -1,0 +1,130 @@
+/**
+ * One probing session: one ICMP identifier, a sequence counter, the pacer, and the table of probes in
+ * flight. It matches what the transport hears to its own probes only — echo replies by identifier,
+ * sequence and source; Time Exceeded / Unreachable by the quoted identifier, sequence and destination —
+ * because every raw ICMP socket on the host hears everyone's traffic.
+ */
+import { canonicalAddress } from './icmp-codec.js';
+import { abortedError, throwIfAborted, type Clock, type Pacer } from './pacer.js';
+import type { IcmpTransport, ReceivedIcmp } from './transport.js';
+import type { ProbeProgress, ProbeTarget } from './types.js';
+
+export type ProbeOutcomeKind = 'echo-reply' | 'time-exceeded' | 'unreachable' | 'timeout';
+
+export interface ProbeOutcome {
+  kind: ProbeOutcomeKind;
+  /** Round trip of the answer; null on timeout. */
+  rttMs: number | null;
+  /** IP TTL of an echo reply (IPv4 only). */
+  replyTtl: number | null;
+}
+
+interface InFlight {
+  target: ProbeTarget;
+  address: string;
+  ttl: number;
+  sentAtMs: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  resolve: (outcome: ProbeOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface ProbeSessionOptions {
+  transport: IcmpTransport;
+  pacer: Pacer;
+  clock: Clock;
+  /** 16-bit ICMP identifier of this session. */
+  identifier: number;
+  progress: ProbeProgress;
+  signal?: AbortSignal;
+}
+
+export class ProbeSession {
+  /** Echo requests handed to the transport. */
+  packetsSent = 0;
+  private readonly inFlight = new Map<number, InFlight>();
+  private nextSequence: number;
+  private readonly unsubscribe: () => void;
+  private readonly onAbort = (): void => this.failAll(abortedError(this.options.signal));
+  private closed = false;
+
+  constructor(private readonly options: ProbeSessionOptions) {
+    this.nextSequence = Math.floor(Math.random() * 0x10000);
+    this.unsubscribe = options.transport.onPacket((packet) => this.receive(packet));
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Sends one paced echo request with `ttl` and waits for its answer or `timeoutMs` after it left. */
+  async probe(target: ProbeTarget, ttl: number, timeoutMs: number): Promise<ProbeOutcome> {
+    await this.options.pacer.take(this.options.signal);
+    throwIfAborted(this.options.signal);
+    if (this.closed) throw abortedError(this.options.signal);
+    const sequence = this.allocateSequence();
+    const address = canonicalAddress(target.address);
+    const outcome = new Promise<ProbeOutcome>((resolve, reject) => {
+      this.inFlight.set(sequence, { target, address, ttl, sentAtMs: this.options.clock.nowMs(), timer: undefined, resolve, reject });
+    });
+    this.packetsSent += 1;
+    this.options.progress.onProbeSent?.({ key: target.key, address: target.address, ttl, sequence });
+    try {
+      await this.options.transport.send(target.address, target.family, ttl, this.options.identifier, sequence);
+    } catch (error) {
+      this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null });
+      if (this.options.signal?.aborted) throw abortedError(this.options.signal);
+      // A send the kernel refuses (no route, EHOSTUNREACH) is a probe nobody will answer.
+      return outcome;
+    }
+    const entry = this.inFlight.get(sequence);
+    if (entry !== undefined) {
+      entry.sentAtMs = this.options.clock.nowMs();
+      entry.timer = setTimeout(() => this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null }), timeoutMs);
+    }
+    return outcome;
+  }
+
+  /** Stops listening, clears every timer and fails what is still in flight. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.failAll(abortedError(this.options.signal));
+  }
+
+  private allocateSequence(): number {
+    for (let attempt = 0; attempt < 0x10000; attempt += 1) {
+      const sequence = this.nextSequence;
+      this.nextSequence = (this.nextSequence + 1) & 0xffff;
+      if (!this.inFlight.has(sequence)) return sequence;
+    }
+    throw new Error('65536 probes in flight');
+  }
+
+  private receive(packet: ReceivedIcmp): void {
+    const { message } = packet;
+    if (message.identifier !== this.options.identifier) return;
+    const entry = this.inFlight.get(message.sequence);
+    if (entry === undefined) return;
+    const from = message.kind === 'echo-reply' ? packet.source : canonicalAddress(message.originalDestination);
+    if (from !== entry.address) return;
+    const rttMs = this.options.clock.nowMs() - entry.sentAtMs;
+    this.options.progress.onReply?.({ key: entry.target.key, address: entry.target.address, kind: message.kind, ttl: entry.ttl, rttMs });
+    this.settle(message.sequence, { kind: message.kind, rttMs, replyTtl: message.replyTtl });
+  }
+
+  private settle(sequence: number, outcome: ProbeOutcome): void {
+    const entry = this.inFlight.get(sequence);
+    if (entry === undefined) return;
+    this.inFlight.delete(sequence);
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.resolve(outcome);
+  }
+
+  private failAll(error: unknown): void {
+    for (const [sequence, entry] of this.inFlight) {
+      this.inFlight.delete(sequence);
+      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      entry.reject(error);
+    }
+  }
+}
