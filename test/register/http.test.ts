@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRelaySelectError } from '../../src/errors.js';
 import { startStubServer, type StubServer, type StubServerOptions } from '../../src/lab/stub-server.js';
+import { describeTransportError } from '../../src/register/http-exchange.js';
 import { interpretRegisterResponse, registerHttp } from '../../src/register/http.js';
 import { buildHealthUrl, buildRegisterUrl } from '../../src/register/url.js';
 import { registerSettings, registrationBody } from './settings.js';
@@ -169,5 +170,28 @@ describe('register URLs', () => {
   it('puts the health endpoint next to the register endpoint', () => {
     expect(buildHealthUrl(new URL('http://r:1/relay-select/v1/register')).href).toBe('http://r:1/relay-select/v1/health');
     expect(buildHealthUrl(new URL('https://r:1/api/register?x=1')).href).toBe('https://r:1/api/health');
+  });
+});
+
+describe('describeTransportError', () => {
+  const context = { host: 'relay.corp.example', timeoutMs: 5000, timedOut: false, https: true, handshakeDone: false, hasClientCertificate: false };
+  const failure = (code: string, message = 'x', reason?: string) => Object.assign(new Error(message), { code, reason });
+
+  it.each([
+    [failure('EHOSTUNREACH'), context, 'host unreachable'],
+    [failure('ENETUNREACH'), context, 'network unreachable'],
+    [failure('ENOTFOUND'), context, 'cannot resolve relay.corp.example'],
+    [failure('CERT_HAS_EXPIRED'), context, 'TLS: relay certificate has expired'],
+    [failure('ECONNRESET'), { ...context, handshakeDone: true, hasClientCertificate: true }, 'TLS: relay closed the connection after the handshake (client certificate rejected? check its CA)'],
+    [failure('ECONNRESET'), { ...context, handshakeDone: true }, 'TLS: relay closed the connection after the handshake (it may require a client certificate; none configured)'],
+    [
+      failure('EPROTO', 'write EPROTO 80:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl.c:1601:\nSSL alert number 40'),
+      context,
+      'TLS: sslv3 alert handshake failure (the relay may require a client certificate; none configured)',
+    ],
+    [failure('ECONNREFUSED'), { ...context, timedOut: true }, 'timed out after 5000 ms'],
+    [failure('EWHATEVER', 'first line\nsecond line'), context, 'EWHATEVER: first line'],
+  ])('%s', (error, errorContext, expected) => {
+    expect(describeTransportError(error, errorContext)).toBe(expected);
   });
 });
