@@ -98,7 +98,7 @@ export function parseRelayList(text: string, options: ParseRelayListOptions): Re
   try {
     const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
     const first = skipBlank(text, start);
-    if (text.charCodeAt(first) === 91 /* [ */) parseJsonList(text, first, context);
+    if (looksLikeJson(text, first)) parseJsonList(text, first, context);
     else parseTextLines(text, start, context);
   } catch (error) {
     // A bug must not take the endpoint down with it; the message asks for a report instead.
@@ -113,6 +113,18 @@ export function parseRelayList(text: string, options: ParseRelayListOptions): Re
     context.report('error', 1, 1, message);
   }
   return { relays: context.relays, diagnostics: context.finish(), rejected: context.rejected };
+}
+
+/**
+ * JSON form: the first non-space character is `[` and is not the bracket of an IPv6 relay
+ * (`[2001:db8::1]:52311` on the first line), which is followed directly by a hex digit or `:`.
+ */
+function looksLikeJson(text: string, first: number): boolean {
+  if (text.charCodeAt(first) !== 91) return false;
+  const next = text.charCodeAt(first + 1);
+  const startsIPv6 =
+    (next >= 48 && next <= 58) /* 0-9 : */ || (next >= 65 && next <= 70) || (next >= 97 && next <= 102);
+  return !startsIPv6;
 }
 
 interface ParseContext {
@@ -628,10 +640,9 @@ function parseJsonList(text: string, arrayStart: number, context: ParseContext):
     value = JSON.parse(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const position = /at position (\d+)/.exec(message);
-    const where = position === null ? { line: 1, column: 1 } : locateOffset(text, Number(position[1]));
-    // V8 quotes the input in some messages; a 64 MiB quote helps no one.
-    const reason = message.replace(/, ".*$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+    const where = locateOffset(text, findJsonErrorOffset(message, text));
+    // V8 quotes part of the input in some messages; the position says it better.
+    const reason = message.replace(/, (\.\.\.)?".*$/s, '').replace(/ in JSON at position \d+.*$/s, '');
     context.report('error', where.line, where.column, `not valid JSON (${reason}); expected a JSON array of relay objects`);
     context.rejected = true;
     return;
@@ -659,6 +670,26 @@ function parseJsonList(text: string, arrayStart: number, context: ParseContext):
     const outcome = addRelay(relay, context);
     if (outcome !== 'added') reportAddOutcome(context, outcome, relay, where.line, where.column, `index ${index}`);
   }
+}
+
+/**
+ * Offset of a JSON syntax error, from V8's message: `at position N`, or for an unexpected token the
+ * excerpt V8 quotes (10 characters of context either side, `...` where cut).
+ */
+function findJsonErrorOffset(message: string, text: string): number {
+  const position = /at position (\d+)/.exec(message);
+  if (position !== null) return Number(position[1]);
+  if (message.includes('end of JSON input')) return text.length;
+  const unexpected = /^Unexpected token '(.+?)', (\.\.\.)?"(.*)"(\.\.\.)? is not valid JSON$/s.exec(message);
+  if (unexpected === null) return 0;
+  const [, token = '', cutBefore, excerpt = '', cutAfter] = unexpected;
+  const context = 10;
+  if (cutBefore !== undefined) {
+    const excerptStart = text.indexOf(excerpt);
+    return excerptStart === -1 ? 0 : excerptStart + context;
+  }
+  if (cutAfter !== undefined) return Math.max(0, excerpt.length - context);
+  return Math.max(0, text.indexOf(token));
 }
 
 function readJsonRelay(
