@@ -56,6 +56,9 @@ function coerce(doc: SettingDoc, text: string): { value: unknown } | { error: st
 }
 
 function suggestVariable(name: string): string | undefined {
+  // A cut-short name (RELAY_SELECT_MAXIMUM_TTL) is as likely as a misspelt one.
+  const extended = [...DOCS_BY_VARIABLE.keys()].filter((variable) => variable.startsWith(`${name}_`));
+  if (extended.length === 1) return extended[0];
   let best: string | undefined;
   let bestDistance = 4;
   for (const variable of DOCS_BY_VARIABLE.keys()) {

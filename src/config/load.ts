@@ -172,11 +172,11 @@ function describeCause(error: unknown): string {
 }
 
 function unreadable(file: string, error: unknown, what: string): RelaySelectError {
-  return new RelaySelectError('CONFIG_UNREADABLE', `${file}: cannot ${what}: ${describeCause(error)}`, {
-    file,
-    cause: error,
-    hint: `Check that ${file} exists, is readable, and is valid ${/\.ya?ml$|rc$/.test(file) ? 'YAML or JSON' : /\.[cm]?[jt]s$/.test(file) ? 'JavaScript' : 'JSON'}; relay-select.conf(5) shows examples.`,
-  });
+  const format = /\.ya?ml$|rc$/.test(file) ? 'YAML or JSON' : /\.[cm]?[jt]s$/.test(file) ? 'JavaScript' : 'JSON';
+  const hint = what.startsWith('parse')
+    ? `Fix the syntax of ${file} (it must be valid ${format}); relay-select.conf(5) shows examples.`
+    : `Check that ${file} exists and is a readable file.`;
+  return new RelaySelectError('CONFIG_UNREADABLE', `${file}: cannot ${what}: ${describeCause(error)}`, { file, cause: error, hint });
 }
 
 /** JSON with the line and column of a syntax error (V8 reports only a character offset). */
