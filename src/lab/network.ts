@@ -1,0 +1,321 @@
+/**
+ * Builds a real network of Linux network namespaces from a NetworkSpec (DESIGN §10): one namespace per
+ * router and host, named `${prefix}-${node}` with a prefix unique to the run, veth pairs created directly
+ * inside their namespaces (the root namespace is never touched), addresses from 198.18.0.0/15 and
+ * 2001:db8::/32, static shortest-path routes. Everything is removed by destroy(), on exit and on
+ * SIGINT/SIGTERM.
+ */
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { RelaySelectError } from '../errors.js';
+import { startLinkDelayForwarder, type DelayedLink } from './link-delay.js';
+import { planNetwork, type NetworkPlan, type NetworkSpec, type PlannedNode } from './network-plan.js';
+
+export type { NetworkSpec, NetworkHostSpec, NetworkLinkSpec, NetworkRouteSpec, NetworkPlan } from './network-plan.js';
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Written to the program's stdin. */
+  input?: string;
+  /** Kill the program (SIGKILL) after this long. @default 60000 */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LabNetwork {
+  /** Prefix of every namespace of this lab. */
+  readonly prefix: string;
+  readonly plan: NetworkPlan;
+  /** How link delay/loss is made: kernel netem, our userspace forwarder, or not needed. */
+  readonly delayMode: 'none' | 'netem' | 'userspace';
+  namespaceOf(node: string): string;
+  /** The node's address on its first link. */
+  addressOf(node: string, family?: 4 | 6): string;
+  /** The host's extra (loopback) IPv4 addresses. */
+  extraAddressesOf(host: string): string[];
+  /** Runs a program inside the node's namespace to completion. */
+  exec(node: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Starts a long-running program inside the node's namespace; killed by PID on destroy(). */
+  spawn(node: string, argv: string[], options?: SpawnOptions): ChildProcess;
+  /** Kills what the lab started and deletes its namespaces. Safe to call twice. */
+  destroy(): Promise<void>;
+}
+
+export interface BuildNetworkOptions {
+  /** Namespace prefix. @default `rs<pid><random>`, unique to the run */
+  prefix?: string;
+}
+
+const PREFIX_PATTERN = /^[A-Za-z0-9_]{3,24}$/;
+
+interface LiveLab {
+  namespaces: string[];
+  children: Set<ChildProcess>;
+}
+
+/** Labs not yet destroyed, for the exit and signal handlers. */
+const liveLabs = new Set<LiveLab>();
+let handlersInstalled = false;
+let netemAvailable: boolean | undefined;
+
+export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptions = {}): Promise<LabNetwork> {
+  const plan = planNetwork(spec);
+  const prefix = options.prefix ?? `rs${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
+  if (!PREFIX_PATTERN.test(prefix)) throw new RelaySelectError('LAB_FAILED', `namespace prefix "${prefix}": expected 3–24 letters, digits or _`);
+  if (process.getuid?.() !== 0) throw new RelaySelectError('NOT_ROOT', 'building namespaces needs root', { hint: 'run as root (sudo)' });
+  const namespaceOf = (node: string): string => {
+    if (!plan.nodes.some((candidate) => candidate.name === node)) throw new RelaySelectError('LAB_FAILED', `no node "${node}" in this lab`);
+    return `${prefix}-${node}`;
+  };
+  const live: LiveLab = { namespaces: plan.nodes.map((node) => `${prefix}-${node.name}`), children: new Set() };
+  liveLabs.add(live);
+  installTeardownHandlers();
+  let destroyed: Promise<void> | undefined;
+  const destroy = (): Promise<void> => (destroyed ??= destroyLab(live));
+
+  const startInNamespace = (node: string, argv: string[], spawnOptions: SpawnOptions = {}): ChildProcess => {
+    const child = spawn('ip', ['netns', 'exec', namespaceOf(node), ...argv], { stdio: 'pipe', ...spawnOptions });
+    live.children.add(child);
+    child.once('exit', () => live.children.delete(child));
+    child.on('error', () => live.children.delete(child));
+    return child;
+  };
+
+  let delayMode: LabNetwork['delayMode'] = 'none';
+  try {
+    await runIp(['-batch', '-'], live.namespaces.map((namespace) => `netns add ${namespace}\n`).join(''));
+    await Promise.all(plan.nodes.map((node) => runChecked('ip', ['netns', 'exec', `${prefix}-${node.name}`, 'sysctl', '-q', '-w', ...sysctlsFor(node, plan.ipv6)])));
+
+    const shaped = plan.links.filter((link) => link.delayMs > 0 || link.lossPercent > 0);
+    if (shaped.length > 0) delayMode = (await detectNetem(live.namespaces[0]!)) ? 'netem' : 'userspace';
+    const tapLinks = delayMode === 'userspace' ? shaped : [];
+    const vethLines = plan.links
+      .filter((link) => !tapLinks.includes(link))
+      .map((link) => `link add ${link.device} netns ${prefix}-${link.a} type veth peer name ${link.device} netns ${prefix}-${link.b}\n`);
+    if (vethLines.length > 0) await runIp(['-batch', '-'], vethLines.join(''));
+    if (tapLinks.length > 0) {
+      const tapLines = new Map<string, string>();
+      for (const link of tapLinks) {
+        for (const node of [link.a, link.b]) tapLines.set(node, `${tapLines.get(node) ?? ''}tuntap add dev ${link.device} mode tap\n`);
+      }
+      await Promise.all([...tapLines].map(([node, lines]) => runIp(['-n', `${prefix}-${node}`, '-batch', '-'], lines)));
+      const delayed: DelayedLink[] = tapLinks.map((link) => ({
+        namespaceA: `${prefix}-${link.a}`,
+        deviceA: link.device,
+        namespaceB: `${prefix}-${link.b}`,
+        deviceB: link.device,
+        delayMs: link.delayMs,
+        lossPercent: link.lossPercent,
+      }));
+      const forwarder = await startLinkDelayForwarder(delayed);
+      live.children.add(forwarder);
+    }
+
+    await Promise.all(plan.nodes.map((node) => runIp(['-n', `${prefix}-${node.name}`, '-batch', '-'], configurationFor(node))));
+    if (delayMode === 'netem') {
+      await Promise.all(
+        shaped.flatMap((link) =>
+          [link.a, link.b].map((node) =>
+            runChecked('ip', ['netns', 'exec', `${prefix}-${node}`, 'tc', 'qdisc', 'add', 'dev', link.device, 'root', 'netem', 'delay', `${link.delayMs}ms`, 'loss', `${link.lossPercent}%`]),
+          ),
+        ),
+      );
+    }
+    await Promise.all(
+      plan.nodes
+        .filter((node) => node.tcpListen.length > 0)
+        .map((node) => awaitReady(startInNamespace(node.name, [process.execPath, '-e', TCP_LISTENER_JS, ...node.tcpListen.map(String)]), `TCP listener in ${node.name}`)),
+    );
+  } catch (error) {
+    await destroy();
+    if (error instanceof RelaySelectError) throw error;
+    throw new RelaySelectError('LAB_FAILED', `building the namespace lab failed: ${(error as Error).message}`, { cause: error });
+  }
+
+  return {
+    prefix,
+    plan,
+    delayMode,
+    namespaceOf,
+    addressOf(node, family = 4) {
+      const first = plan.nodes.find((candidate) => candidate.name === node)?.interfaces[0];
+      if (first === undefined) throw new RelaySelectError('LAB_FAILED', `no node "${node}" in this lab`);
+      const address = family === 4 ? first.ipv4 : first.ipv6;
+      if (address === null) throw new RelaySelectError('LAB_FAILED', `the lab has no IPv6 (spec.ipv6 is off)`);
+      return address;
+    },
+    extraAddressesOf(host) {
+      return plan.nodes.find((candidate) => candidate.name === host)?.extraAddresses ?? [];
+    },
+    exec(node, argv, execOptions = {}) {
+      const child = startInNamespace(node, argv, execOptions.env === undefined ? {} : { env: execOptions.env });
+      return collect(child, execOptions);
+    },
+    spawn: startInNamespace,
+    destroy,
+  };
+}
+
+/** Namespaces whose name starts with `${prefix}-`. */
+export function listNamespaces(prefix: string): string[] {
+  const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  return (listed.stdout ?? '')
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter((name) => name.startsWith(`${prefix}-`));
+}
+
+/** Kills every process inside and deletes every namespace named `${prefix}-…` (leftovers of a crash). */
+export async function destroyNamespacesWithPrefix(prefix: string): Promise<string[]> {
+  if (!PREFIX_PATTERN.test(prefix)) throw new RelaySelectError('USAGE', `namespace prefix "${prefix}": expected 3–24 letters, digits or _`);
+  const namespaces = listNamespaces(prefix);
+  removeNamespacesNow(namespaces);
+  return namespaces;
+}
+
+function sysctlsFor(node: PlannedNode, ipv6: boolean): string[] {
+  // rp_filter off: asymmetric routes are a feature of these labs. No DAD: addresses usable at once.
+  const values = ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'];
+  if (ipv6) values.push('net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0');
+  if (node.kind === 'router') values.push('net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1');
+  if (node.dropIcmp) values.push('net.ipv4.icmp_echo_ignore_all=1', 'net.ipv6.icmp.echo_ignore_all=1');
+  return values;
+}
+
+function configurationFor(node: PlannedNode): string {
+  const lines = ['link set lo up'];
+  for (const entry of node.interfaces) {
+    lines.push(`link set ${entry.device} up`, `addr add ${entry.ipv4}/30 dev ${entry.device}`);
+    if (entry.ipv6 !== null) lines.push(`addr add ${entry.ipv6}/64 dev ${entry.device} nodad`);
+  }
+  for (const address of node.extraAddresses) lines.push(`addr add ${address}/32 dev lo`);
+  for (const route of node.routes) lines.push(`route add ${route.destination} via ${route.via}`);
+  return lines.map((line) => `${line}\n`).join('');
+}
+
+async function detectNetem(namespace: string): Promise<boolean> {
+  if (netemAvailable !== undefined) return netemAvailable;
+  const tried = await run('ip', ['netns', 'exec', namespace, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);
+  netemAvailable = tried.code === 0;
+  if (netemAvailable) await run('ip', ['netns', 'exec', namespace, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
+  return netemAvailable;
+}
+
+/** Accepts and closes connections on each port given; prints "ready" once all listen. */
+const TCP_LISTENER_JS = `
+const net = require('node:net');
+const ports = process.argv.slice(1).map(Number);
+let listening = 0;
+for (const port of ports) {
+  net.createServer((socket) => socket.end()).listen({ port, host: '::', ipv6Only: false }, () => {
+    listening += 1;
+    if (listening === ports.length) process.stdout.write('ready\\n');
+  });
+}
+`;
+
+function awaitReady(child: ChildProcess, what: string, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => reject(new RelaySelectError('LAB_FAILED', `${what}: not ready within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new RelaySelectError('LAB_FAILED', `${what} exited with code ${code}: ${stderr.trim()}`));
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve();
+      }
+    });
+  });
+}
+
+function collect(child: ChildProcess, options: ExecOptions): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr: stderr + error.message });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+function run(command: string, args: string[], input?: string): Promise<ExecResult> {
+  return collect(spawn(command, args, { stdio: 'pipe' }), { input });
+}
+
+async function runChecked(command: string, args: string[], input?: string): Promise<void> {
+  const result = await run(command, args, input);
+  if (result.code !== 0) throw new RelaySelectError('LAB_FAILED', `${command} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim()}`);
+}
+
+function runIp(args: string[], input: string): Promise<void> {
+  return runChecked('ip', args, input);
+}
+
+async function destroyLab(live: LiveLab): Promise<void> {
+  liveLabs.delete(live);
+  const exits = [...live.children].map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))));
+  for (const child of live.children) if (child.pid !== undefined) child.kill('SIGKILL');
+  await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  removeNamespacesNow(live.namespaces);
+}
+
+/** Synchronous so that it can run from an 'exit' handler. */
+function removeNamespacesNow(namespaces: string[]): void {
+  if (namespaces.length === 0) return;
+  const existing = new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout?.split('\n').map((line) => line.split(' ')[0]) ?? []);
+  const present = namespaces.filter((namespace) => existing.has(namespace));
+  // Processes inside a namespace of ours were started by us (directly or by a test through exec/spawn).
+  for (const namespace of present) {
+    const pids = spawnSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' }).stdout ?? '';
+    for (const pid of pids.split('\n').map(Number).filter((value) => Number.isInteger(value) && value > 1)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  if (present.length > 0) spawnSync('ip', ['-force', '-batch', '-'], { input: present.map((namespace) => `netns del ${namespace}\n`).join('') });
+}
+
+function teardownAllNow(): void {
+  for (const live of liveLabs) {
+    for (const child of live.children) if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
+    removeNamespacesNow(live.namespaces);
+  }
+  liveLabs.clear();
+}
+
+function installTeardownHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', teardownAllNow);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = (): void => {
+      teardownAllNow();
+      process.removeListener(signal, onSignal);
+      // Only we were listening: restore the default so the process dies of the signal (status 130/143).
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildNetwork, destroyNamespacesWithPrefix, listNamespaces, type LabNetwork } from '../../src/lab/network.js';
+import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
+
+/** A node script: TCP connect time to host:port, or "refused"/"timeout". */
+const CONNECT_JS = `
+const net = require('node:net');
+const [host, port] = process.argv.slice(1);
+const started = process.hrtime.bigint();
+const socket = net.connect({ host, port: Number(port) });
+const timer = setTimeout(() => { console.log('timeout'); process.exit(0); }, 3000);
+socket.on('connect', () => { console.log('connected ' + Number(process.hrtime.bigint() - started) / 1e6); socket.destroy(); clearTimeout(timer); });
+socket.on('error', (error) => { console.log(error.code); clearTimeout(timer); });
+`;
+
+describe.skipIf(!isRoot)(`buildNetwork (real namespaces) ${isRoot ? '' : `— skipped: ${NOT_ROOT_REASON}`}`, () => {
+  let lab: LabNetwork;
+
+  beforeAll(async () => {
+    lab = await buildNetwork({
+      ipv6: true,
+      routers: ['r1', 'r2'],
+      hosts: [
+        { name: 'p', attach: 'r1' },
+        { name: 'near', attach: 'r1', tcpListen: [52311] },
+        { name: 'slow', attach: 'r2', delayMs: 40, tcpListen: [52311], extraAddresses: 3 },
+        { name: 'quiet', attach: 'r2', dropIcmp: true, tcpListen: [52311] },
+      ],
+      links: [{ between: ['r1', 'r2'] }],
+    });
+  });
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('creates one namespace per node under a run-unique prefix', () => {
+    expect(lab.prefix).toMatch(/^rs[0-9a-z]+$/);
+    expect(listNamespaces(lab.prefix).sort()).toEqual(['near', 'p', 'quiet', 'r1', 'r2', 'slow'].map((node) => `${lab.prefix}-${node}`));
+    expect(lab.namespaceOf('r1')).toBe(`${lab.prefix}-r1`);
+  });
+
+  it('addresses links from 198.18.0.0/15 and 2001:db8::/32 and routes across routers', async () => {
+    expect(lab.addressOf('slow')).toMatch(/^198\.18\./);
+    expect(lab.addressOf('slow', 6)).toMatch(/^2001:db8:/);
+    for (const address of [lab.addressOf('near'), lab.addressOf('slow'), lab.addressOf('slow', 6), lab.extraAddressesOf('slow')[2]!]) {
+      const result = await lab.exec('p', [process.execPath, '-e', CONNECT_JS, address, '52311']);
+      expect(result.stdout, `${address}: ${result.stderr}`).toMatch(/^connected/);
+    }
+  });
+
+  it('enables forwarding in routers only', async () => {
+    const router = await lab.exec('r1', ['cat', '/proc/sys/net/ipv4/ip_forward']);
+    const host = await lab.exec('p', ['cat', '/proc/sys/net/ipv4/ip_forward']);
+    expect([router.stdout.trim(), host.stdout.trim()]).toEqual(['1', '0']);
+  });
+
+  it('delays the shaped link in both directions (netem or the userspace forwarder)', async () => {
+    expect(['netem', 'userspace']).toContain(lab.delayMode);
+    const slow = await lab.exec('p', [process.execPath, '-e', CONNECT_JS, lab.addressOf('slow'), '52311']);
+    const near = await lab.exec('p', [process.execPath, '-e', CONNECT_JS, lab.addressOf('near'), '52311']);
+    const slowMs = Number(slow.stdout.split(' ')[1]);
+    const nearMs = Number(near.stdout.split(' ')[1]);
+    expect(slowMs).toBeGreaterThanOrEqual(78);
+    expect(slowMs).toBeLessThan(400);
+    expect(nearMs).toBeLessThan(40);
+  });
+
+  it('turns off ICMP echo in a dropIcmp host', async () => {
+    const quiet = await lab.exec('quiet', ['cat', '/proc/sys/net/ipv4/icmp_echo_ignore_all']);
+    const near = await lab.exec('near', ['cat', '/proc/sys/net/ipv4/icmp_echo_ignore_all']);
+    expect([quiet.stdout.trim(), near.stdout.trim()]).toEqual(['1', '0']);
+  });
+
+  it('leaves the root namespace without lab devices', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
+    expect(links).not.toMatch(/\be\d+[@:]/);
+  });
+
+  it('kills spawned programs and deletes every namespace on destroy, twice without harm', async () => {
+    const other = await buildNetwork({ routers: ['r'], hosts: [{ name: 'h', attach: 'r' }] });
+    const sleeper = other.spawn('h', ['sleep', '600']);
+    const exited = new Promise((resolve) => sleeper.once('exit', resolve));
+    await other.destroy();
+    await other.destroy();
+    await exited;
+    expect(listNamespaces(other.prefix)).toEqual([]);
+  });
+
+  it('removes leftovers by prefix', async () => {
+    const other = await buildNetwork({ routers: ['r'], hosts: [{ name: 'h', attach: 'r' }] });
+    expect(await destroyNamespacesWithPrefix(other.prefix)).toHaveLength(2);
+    expect(listNamespaces(other.prefix)).toEqual([]);
+    await other.destroy();
+  });
+});
