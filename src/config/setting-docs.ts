@@ -125,7 +125,7 @@ function entry(
  * environment mapping, the clientsettings.cfg import, the CLI help and the man-page test read this list.
  */
 export const SETTING_DOCS: readonly SettingDoc[] = Object.freeze([
-  choice('profile', ['default', 'large'], 'Seed values for the fleet size: `large` (over 10,000 clients or over 50 relays) probes fewer hops and retries and re-selects less often. Any layer may set it; explicit settings still win over the profile.'),
+  choice('profile', ['default', 'large'], 'Seed values for the fleet size: large (over 10,000 clients or over 50 relays) probes fewer hops and retries and re-selects less often. Any layer may set it; explicit settings still win over the profile.'),
   integer('maximumTtlToPing', 1, MAX_TTL, 'Largest TTL + 1: probes use TTLs up to maximumTtlToPing - 1, so relays further away than that many routers are never found by ICMP.', ['_BESClient_RelaySelect_MaximumTTLToPing']),
   integer('resistFailureIntervalSeconds', 0, MAX_INTERVAL_SECONDS, 'How long the current relay may fail health checks before a new selection; 0 re-selects at the first failed check.', ['_BESClient_RelaySelect_ResistFailureIntervalSeconds']),
   integer('minRetryIntervalSeconds', 0, MAX_RETRY_INTERVAL_SECONDS, 'First retry delay after a failed selection; each further failure doubles it up to maxRetryIntervalSeconds. Must not exceed maxRetryIntervalSeconds.', ['_BESClient_RelaySelect_MinRetryIntervalSeconds']),
