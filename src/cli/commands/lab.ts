@@ -1,0 +1,110 @@
+import { rmSync } from 'node:fs';
+import { RelaySelectError } from '../../errors.js';
+import { isLabProcess, readLabRecords, removeLabRecord } from '../../lab/lab-record.js';
+import { renderLabReport, type LabReport } from '../../lab/lab-report.js';
+import { runLab } from '../../lab/lab-run.js';
+import { buildLabNetwork, removeLabNamespaces } from '../../lab/topology-network.js';
+import { displayPath, loadTopology, packageRoot, resolveTopologyPath } from '../../lab/topology-load.js';
+import type { CliContext, GlobalArguments } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { renderTable } from '../table.js';
+
+export interface LabOptions extends GlobalArguments {
+  /** A topology file, the name of a bundled one, or `down`. */
+  topology?: string;
+  keep?: boolean;
+  compare?: boolean;
+}
+
+function requireRoot(context: CliContext, what: string): void {
+  if (context.uid !== 0) {
+    throw new RelaySelectError('NOT_ROOT', `relay-select lab${what} needs root: it creates and removes network namespaces (you are uid ${context.uid})`);
+  }
+  if (process.platform !== 'linux') throw new RelaySelectError('LAB_FAILED', `relay-select lab needs Linux network namespaces (this is ${process.platform})`);
+}
+
+/** `lab down`: removes the namespaces and stub relays of every recorded lab. */
+async function runDown(context: CliContext): Promise<number> {
+  requireRoot(context, ' down');
+  const records = readLabRecords();
+  const removed: { prefix: string; topology: string; namespaces: string[]; killed: number[] }[] = [];
+  for (const record of records) {
+    const killed: number[] = [];
+    for (const pid of record.pids) {
+      if (!isLabProcess(pid)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed.push(pid);
+      } catch {
+        // Gone between the check and the kill.
+      }
+    }
+    const namespaces = await removeLabNamespaces(record.prefix);
+    rmSync(record.directory, { recursive: true, force: true });
+    removeLabRecord(record.prefix);
+    removed.push({ prefix: record.prefix, topology: record.topology, namespaces, killed });
+  }
+  if (context.output.json) {
+    context.output.data({ removed });
+    return EXIT.ok;
+  }
+  if (removed.length === 0) context.output.line('no lab is up');
+  for (const lab of removed) {
+    context.output.line(`removed lab ${lab.topology} (${lab.prefix}): ${lab.namespaces.length} namespaces, ${lab.killed.length} stub relays`);
+  }
+  return EXIT.ok;
+}
+
+/** `relay-select lab [TOPOLOGY | down]` (DESIGN §9, §10). */
+export async function run(options: LabOptions, context: CliContext): Promise<number> {
+  if (options.topology === 'down') return runDown(context);
+  const { output } = context;
+  const path = resolveTopologyPath(options.topology, context.cwd);
+  const file = displayPath(path, context.cwd);
+  const topology = await loadTopology(path, context.cwd);
+  requireRoot(context, '');
+
+  const controller = new AbortController();
+  const children = new Set<number>();
+  // Kill our processes synchronously first: whatever else handles the signal, no stub outlives it.
+  const onSignal = (): void => {
+    for (const pid of children) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let report: LabReport;
+  try {
+    report = await runLab({
+      topology,
+      file,
+      keep: options.keep === true,
+      compare: options.compare === true,
+      packageRoot: packageRoot(),
+      buildNetwork: buildLabNetwork,
+      signal: controller.signal,
+      children,
+      onProgress: (text) => {
+        output.progress(text);
+        output.debug(text);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    output.endProgress();
+  }
+
+  if (output.json) output.data(report);
+  else for (const line of renderLabReport(report, topology, output.color, renderTable)) output.line(line);
+  if (report.action === null) {
+    throw new RelaySelectError('LAB_FAILED', `relay-select run gave no result in the lab (exit ${report.exitCode})${report.messages.length > 0 ? `: ${report.messages.slice(-2).join(' / ')}` : ''}`);
+  }
+  return EXIT.ok;
+}

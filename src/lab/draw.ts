@@ -1,0 +1,115 @@
+/**
+ * The terminal drawing of a lab: a tree from the endpoint through its routers to the relays, each relay
+ * with its measured hop distance and RTT. Pure: returns lines; the caller prints them.
+ */
+import { adjacencyOf, expectedDistances, type Topology, type TopologyLink } from './topology.js';
+
+/** What was measured for one relay; all fields optional so the topology can be drawn before a run. */
+export interface RelayMeasurement {
+  address?: string | null;
+  distance?: number | null;
+  rttMs?: number | null;
+  method?: string | null;
+}
+
+/** The few styles the drawing uses; a chalk instance fits, and so does an identity for plain text. */
+export interface DrawStyle {
+  bold: (text: string) => string;
+  dim: (text: string) => string;
+  green: (text: string) => string;
+  yellow: (text: string) => string;
+  red: (text: string) => string;
+  cyan: (text: string) => string;
+}
+
+const identity = (text: string): string => text;
+export const PLAIN_STYLE: DrawStyle = { bold: identity, dim: identity, green: identity, yellow: identity, red: identity, cyan: identity };
+
+export interface DrawOptions {
+  measurements?: ReadonlyMap<string, RelayMeasurement>;
+  chosen?: string | null;
+  endpointAddress?: string | null;
+  style?: DrawStyle;
+}
+
+interface TreeNode {
+  label: string;
+  children: TreeNode[];
+}
+
+function linkBetween(links: readonly TopologyLink[], a: string, b: string): TopologyLink | undefined {
+  return links.find((link) => (link.from === a && link.to === b) || (link.from === b && link.to === a));
+}
+
+function describeLink(properties: { delayMs: number; lossPercent: number }, style: DrawStyle): string {
+  const parts: string[] = [];
+  if (properties.delayMs > 0) parts.push(`+${properties.delayMs} ms each way`);
+  if (properties.lossPercent > 0) parts.push(`${properties.lossPercent}% loss`);
+  return parts.length > 0 ? ` ${style.dim(`(${parts.join(', ')})`)}` : '';
+}
+
+function formatRtt(rttMs: number | null | undefined): string {
+  if (rttMs === null || rttMs === undefined) return '—';
+  return `${rttMs < 10 ? rttMs.toFixed(2) : rttMs.toFixed(1)} ms`;
+}
+
+function relayLabel(topology: Topology, name: string, options: Required<Pick<DrawOptions, 'style'>> & DrawOptions, expected: number | undefined): string {
+  const relay = topology.relays.find((candidate) => candidate.name === name)!;
+  const { style } = options;
+  const measured = options.measurements?.get(name);
+  const chosen = options.chosen === name;
+  const distance = measured?.distance;
+  const hops = distance === null || distance === undefined ? (measured === undefined ? `${expected ?? '?'} hops` : 'distance ?') : `${distance} hop${distance === 1 ? '' : 's'}`;
+  const facts = [hops];
+  if (measured !== undefined) facts.push(formatRtt(measured.rttMs), measured.method ?? '—');
+  const marks: string[] = [];
+  if (relay.groups.length > 0) marks.push(style.cyan(`[${relay.groups.join(';')}]`));
+  if (relay.priority !== 0) marks.push(style.dim(`priority ${relay.priority}`));
+  if (relay.dropsIcmp) marks.push(style.yellow('drops ICMP'));
+  if (relay.registration !== 'ok') marks.push(style.yellow(`registration ${relay.registration}`));
+  const address = measured?.address ? style.dim(` ${measured.address}`) : '';
+  const name_ = chosen ? style.bold(style.green(`★ ${name}`)) : name;
+  const suffix = chosen ? ` ${style.bold(style.green('◀ chosen'))}` : '';
+  return `${name_}${address}  ${facts.join('  ')}${marks.length > 0 ? `  ${marks.join(' ')}` : ''}${describeLink(relay, style)}${suffix}`;
+}
+
+/** Lines of the tree: endpoint at the top, each router under the one nearest the endpoint. */
+export function drawTopology(topology: Topology, options: DrawOptions = {}): string[] {
+  const style = options.style ?? PLAIN_STYLE;
+  const full = { ...options, style };
+  const adjacency = adjacencyOf(topology);
+  const expected = expectedDistances(topology);
+  const nodes = new Map<string, TreeNode>();
+  const treeEdges = new Set<string>();
+  const routerNode = (router: string, parent: string | null): TreeNode => {
+    const link = parent === null ? topology.endpoint : linkBetween(topology.links, parent, router);
+    const node: TreeNode = { label: `${style.bold(router)}${link ? describeLink(link, style) : ''}`, children: [] };
+    nodes.set(router, node);
+    return node;
+  };
+  const rootRouter = routerNode(topology.endpoint.attach, null);
+  const queue = [topology.endpoint.attach];
+  while (queue.length > 0) {
+    const router = queue.shift()!;
+    const node = nodes.get(router)!;
+    for (const relay of topology.relays.filter((candidate) => candidate.attach === router)) {
+      node.children.push({ label: relayLabel(topology, relay.name, full, expected.get(relay.name)), children: [] });
+    }
+    for (const next of adjacency.get(router) ?? []) {
+      if (nodes.has(next)) continue;
+      treeEdges.add([router, next].sort().join('\u0000'));
+      node.children.push(routerNode(next, router));
+      queue.push(next);
+    }
+  }
+  const endpointAddress = options.endpointAddress ? style.dim(` ${options.endpointAddress}`) : '';
+  const lines = [`${style.bold(topology.endpoint.name)} ${style.dim('(endpoint)')}${endpointAddress}`];
+  const render = (node: TreeNode, prefix: string, last: boolean): void => {
+    lines.push(`${prefix}${last ? '└─ ' : '├─ '}${node.label}`);
+    node.children.forEach((child, index) => render(child, `${prefix}${last ? '   ' : '│  '}`, index === node.children.length - 1));
+  };
+  render(rootRouter, '', true);
+  const extra = topology.links.filter((link) => !treeEdges.has([link.from, link.to].sort().join('\u0000')));
+  for (const link of extra) lines.push(style.dim(`   also linked: ${link.from} — ${link.to}`) + describeLink(link, style));
+  return lines;
+}

@@ -1,0 +1,410 @@
+/**
+ * Runs a lab: builds the topology's namespaces, starts a stub relay per relay, runs the real
+ * `relay-select run --force --json` inside the endpoint namespace, collects what happened, and tears
+ * everything down (unless kept). The edge of the lab: processes, files and namespaces live here.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { RelaySelectError } from '../errors.js';
+import { relayNamesByAddress, renderLabRelayList, renderLabSettings } from './lab-files.js';
+import { removeLabRecord, writeLabRecord, type LabRecord } from './lab-record.js';
+import {
+  buildRelayViews,
+  chosenRelayName,
+  parseRunJson,
+  parseStubLog,
+  toRegistration,
+  type LabPackets,
+  type LabRegistration,
+  type LabReport,
+  type LabRunResult,
+} from './lab-report.js';
+import type { Topology } from './topology.js';
+
+const execFileAsync = promisify(execFile);
+
+/** What the lab needs from a built network (see topology-network.ts for the real one). */
+export interface LabNetwork {
+  /** Every namespace made, in creation order. */
+  namespaces: string[];
+  namespaceOf(node: string): string;
+  /** The node's IPv4 address on its access link. */
+  addressOf(node: string): string;
+  /** How link delay is made; `userspace` needs a forwarder process that ends with ours. */
+  delayMode: 'none' | 'netem' | 'userspace';
+  destroy(): Promise<void>;
+  /** Leave the namespaces up when this process exits (`--keep`). */
+  release(): void;
+}
+
+export type LabNetworkBuilder = (topology: Topology, prefix: string) => Promise<LabNetwork>;
+
+export type LabStrategy = 'inference' | 'rounds';
+export const LAB_STRATEGIES: readonly LabStrategy[] = ['inference', 'rounds'];
+
+export interface LabRunOptions {
+  topology: Topology;
+  /** The topology file as shown to the user. */
+  file: string;
+  keep: boolean;
+  compare: boolean;
+  /** Where bin/relay-select.js and dist/lab/stub-server-main.js live. */
+  packageRoot: string;
+  buildNetwork: LabNetworkBuilder;
+  signal: AbortSignal;
+  /**
+   * PIDs of processes the lab started and that are still running. The caller's signal handler kills
+   * them synchronously, before anything else, so no stub survives a Ctrl-C.
+   */
+  children: Set<number>;
+  onProgress?: (text: string) => void;
+  /** Time allowed for one `relay-select run`. @default 60000 */
+  runTimeoutMs?: number;
+}
+
+/** A namespace prefix unique to this run, short enough to leave room for node names. */
+export function makeLabPrefix(): string {
+  return `rsl${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+}
+
+interface ProcessResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+}
+
+function abortedError(): RelaySelectError {
+  return new RelaySelectError('ABORTED', 'lab interrupted; its namespaces and stub relays were removed');
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw abortedError();
+}
+
+/** Runs argv inside a namespace and collects its output; killed on abort or timeout. */
+function runInNamespace(namespace: string, argv: string[], options: { signal: AbortSignal; children: Set<number>; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('ip', ['netns', 'exec', namespace, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+    const pid = child.pid;
+    if (pid !== undefined) options.children.add(pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const stop = (): void => {
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(stop, options.timeoutMs);
+    options.signal.addEventListener('abort', stop, { once: true });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      if (pid !== undefined) options.children.delete(pid);
+      reject(new RelaySelectError('LAB_FAILED', `cannot run ${argv[0]} in namespace ${namespace}: ${error.message}`, { cause: error }));
+    });
+    child.on('close', (code, signalName) => {
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', stop);
+      if (pid !== undefined) options.children.delete(pid);
+      if (options.signal.aborted) {
+        reject(abortedError());
+        return;
+      }
+      const wallMs = Math.round(performance.now() - started);
+      if (signalName === 'SIGKILL') stderr += `\n(killed after ${options.timeoutMs} ms)`;
+      resolve({ exitCode: code ?? 128, stdout, stderr, wallMs });
+    });
+  });
+}
+
+interface StubProcess {
+  relay: string;
+  pid: number;
+  logFile: string;
+}
+
+async function waitForFileText(file: string, text: string, timeoutMs: number, signal: AbortSignal, isAlive: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    throwIfAborted(signal);
+    if (existsSync(file) && readFileSync(file, 'utf8').includes(text)) return true;
+    if (!isAlive()) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return false;
+}
+
+/**
+ * Starts one stub relay in a namespace, detached (so a kept lab outlives us) with its output in a
+ * file, and waits until it listens.
+ */
+async function startStub(
+  namespace: string,
+  relay: Topology['relays'][number],
+  directory: string,
+  options: LabRunOptions,
+  tls: LabPki | undefined,
+): Promise<StubProcess> {
+  const logFile = join(directory, `stub-${relay.name}.log`);
+  const outputFile = join(directory, `stub-${relay.name}.out`);
+  const stubMain = join(options.packageRoot, 'dist', 'lab', 'stub-server-main.js');
+  const mode = relay.registration === 'client-cert-required' ? 'ok' : relay.registration;
+  const args = [process.execPath, stubMain, '--port', String(relay.port), '--mode', mode, '--name', relay.name, '--log', logFile];
+  if (tls !== undefined) {
+    args.push('--https', '--cert', tls.serverCertFile, '--key', tls.serverKeyFile);
+    if (relay.registration === 'client-cert-required') args.push('--ca', tls.caFile, '--require-client-cert');
+  }
+  const outputFd = openSync(outputFile, 'a');
+  const child = spawn('ip', ['netns', 'exec', namespace, ...args], { detached: true, stdio: ['ignore', outputFd, outputFd] });
+  closeSync(outputFd);
+  const pid = child.pid;
+  if (pid === undefined) throw new RelaySelectError('LAB_FAILED', `cannot start the stub relay of ${relay.name}`);
+  options.children.add(pid);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+    options.children.delete(pid);
+  });
+  child.unref();
+  const ready = await waitForFileText(outputFile, 'stub listening on', 10_000, options.signal, () => !exited);
+  if (!ready) {
+    const said = existsSync(outputFile) ? readFileSync(outputFile, 'utf8').trim().split('\n').slice(-3).join(' / ') : '';
+    throw new RelaySelectError('LAB_FAILED', `the stub relay of ${relay.name} did not start${said !== '' ? `: ${said}` : ''}`, {
+      hint: 'build first (npx tsc -p tsconfig.json) so dist/lab/stub-server-main.js exists',
+    });
+  }
+  return { relay: relay.name, pid, logFile };
+}
+
+function killProcess(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+interface LabPki {
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+}
+
+/** A throw-away CA and one server certificate for every relay address, for https labs. */
+async function createLabPki(directory: string, addresses: string[]): Promise<LabPki> {
+  const pki = join(directory, 'pki');
+  mkdirSync(pki, { recursive: true });
+  const openssl = (args: string[]) => execFileAsync('openssl', args, { cwd: pki });
+  try {
+    await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=relay-select lab CA']);
+    await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=relay-select lab relay']);
+    writeFileSync(join(pki, 'san.ext'), `subjectAltName=${addresses.map((address) => `IP:${address}`).join(',')}\n`);
+    await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext']);
+  } catch (error) {
+    throw new RelaySelectError('LAB_FAILED', `cannot create the lab's certificates with openssl: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+  return { caFile: join(pki, 'ca.pem'), serverCertFile: join(pki, 'server.pem'), serverKeyFile: join(pki, 'server.key') };
+}
+
+interface Counters {
+  icmpEchoRequests: number;
+  tcpConnects: number;
+}
+
+/** The endpoint namespace's own counters: what left it, whatever the CLI reports. */
+async function readCounters(namespace: string): Promise<Counters | undefined> {
+  try {
+    const { stdout } = await execFileAsync('ip', ['netns', 'exec', namespace, 'sh', '-c', 'cat /proc/net/snmp; cat /proc/net/snmp6 2>/dev/null; true']);
+    return parseSnmpCounters(stdout);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads OutEchos (ICMP and ICMPv6) and TCP ActiveOpens from /proc/net/snmp and snmp6 text. */
+export function parseSnmpCounters(text: string): Counters | undefined {
+  const lines = text.split('\n');
+  const field = (protocol: string, name: string): number | undefined => {
+    for (let index = 0; index + 1 < lines.length; index += 1) {
+      const header = lines[index]!.split(/\s+/);
+      const values = lines[index + 1]!.split(/\s+/);
+      if (header[0] !== `${protocol}:` || values[0] !== `${protocol}:`) continue;
+      const column = header.indexOf(name);
+      return column > 0 ? Number(values[column]) : undefined;
+    }
+    return undefined;
+  };
+  const icmp = field('Icmp', 'OutEchos');
+  const tcp = field('Tcp', 'ActiveOpens');
+  if (icmp === undefined || tcp === undefined) return undefined;
+  const icmp6Line = lines.find((line) => line.startsWith('Icmp6OutEchos '));
+  const icmp6 = icmp6Line === undefined ? 0 : Number(icmp6Line.trim().split(/\s+/)[1]);
+  return { icmpEchoRequests: icmp + icmp6, tcpConnects: tcp };
+}
+
+function packetsBetween(before: Counters | undefined, after: Counters | undefined, reported: number | undefined): LabPackets {
+  if (before !== undefined && after !== undefined) {
+    return { icmpEchoRequests: after.icmpEchoRequests - before.icmpEchoRequests, tcpConnects: after.tcpConnects - before.tcpConnects, source: 'namespace-counters' };
+  }
+  if (typeof reported === 'number') return { icmpEchoRequests: reported, tcpConnects: null, source: 'run-report' };
+  return { icmpEchoRequests: null, tcpConnects: null, source: 'none' };
+}
+
+function stderrMessages(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map((line) => line.replace(/\x1b\[[0-9;]*m/g, '').trim())
+    .filter((line) => line !== '');
+}
+
+/** Builds, runs, reports and (unless kept) removes one lab. */
+export async function runLab(options: LabRunOptions): Promise<LabReport> {
+  const { topology, signal, children } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const labStarted = performance.now();
+  const prefix = makeLabPrefix();
+  const directory = mkdtempSync(join(tmpdir(), `relay-select-lab-${prefix}-`));
+  const record: LabRecord = { prefix, topology: topology.name, namespaces: [], pids: [], directory, createdAt: new Date().toISOString(), kept: false };
+  writeLabRecord(record);
+  const stubs: StubProcess[] = [];
+  let network: LabNetwork | undefined;
+  let keepIt = false;
+  try {
+    progress(`building ${topology.routers.length + topology.relays.length + 1} namespaces…`);
+    network = await options.buildNetwork(topology, prefix);
+    record.namespaces = network.namespaces;
+    writeLabRecord(record);
+    throwIfAborted(signal);
+
+    const endpointNamespace = network.namespaceOf(topology.endpoint.name);
+    const addresses = new Map(topology.relays.map((relay) => [relay.name, network!.addressOf(relay.name)]));
+
+    const needsTls = topology.relays.some((relay) => relay.registration === 'client-cert-required');
+    const pki = needsTls ? await createLabPki(directory, [...addresses.values()]) : undefined;
+    const live = topology.relays.filter((relay) => relay.registration !== 'down');
+    progress(`starting ${live.length} stub relay${live.length === 1 ? '' : 's'}…`);
+    for (const relay of live) {
+      const stub = await startStub(network.namespaceOf(relay.name), relay, directory, options, pki);
+      stubs.push(stub);
+      record.pids.push(stub.pid);
+      writeLabRecord(record);
+    }
+
+    const relaysFile = join(directory, 'relays.dat');
+    writeFileSync(relaysFile, renderLabRelayList(topology, addresses));
+    const configFor = (strategy: LabStrategy | undefined): string => {
+      const file = join(directory, `settings${strategy === undefined ? '' : `-${strategy}`}.json`);
+      writeFileSync(file, `${JSON.stringify(renderLabSettings(topology, addresses, { strategy, tlsCaFile: pki?.caFile }), null, 2)}\n`);
+      return file;
+    };
+    const cli = join(options.packageRoot, 'bin', 'relay-select.js');
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+    const logLengths = new Map<string, number>();
+    const newRegistrations = (): LabRegistration[] => {
+      const entries: LabRegistration[] = [];
+      for (const stub of stubs) {
+        const all = existsSync(stub.logFile) ? parseStubLog(readFileSync(stub.logFile, 'utf8')) : [];
+        const seen = logLengths.get(stub.relay) ?? 0;
+        for (const entry of all.slice(seen)) entries.push(toRegistration(stub.relay, entry));
+        logLengths.set(stub.relay, all.length);
+      }
+      return entries.sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
+    };
+
+    const runOnce = async (label: string, strategy: LabStrategy | undefined, stateDir: string, force: boolean): Promise<LabRunResult & { reported: number | undefined }> => {
+      const configFile = configFor(strategy);
+      const before = await readCounters(endpointNamespace);
+      const args = [process.execPath, cli, 'run', '--json', '--relays', relaysFile, '--config', configFile, '--state-dir', stateDir];
+      if (force) args.splice(3, 0, '--force');
+      const result = await runInNamespace(endpointNamespace, args, { signal, children, timeoutMs: options.runTimeoutMs ?? 60_000, env });
+      const after = await readCounters(endpointNamespace);
+      const json = parseRunJson(result.stdout);
+      const chosen = chosenRelayName(topology, addresses, json);
+      const messages = stderrMessages(result.stderr);
+      if (json === undefined && result.stdout.trim() !== '') messages.push(`stdout: ${result.stdout.trim().slice(0, 300)}`);
+      return {
+        strategy: label,
+        exitCode: result.exitCode,
+        action: json?.action ?? null,
+        reason: json?.reason ?? null,
+        chosen,
+        relays: buildRelayViews(topology, addresses, json, chosen),
+        registrations: newRegistrations(),
+        packets: packetsBetween(before, after, json?.packetsSent),
+        wallMs: result.wallMs,
+        messages,
+        reported: json?.packetsSent,
+      };
+    };
+
+    progress('probing…');
+    const stateDir = join(directory, 'state');
+    const main = await runOnce(String((topology.settings.probe as { strategy?: unknown } | undefined)?.strategy ?? 'inference'), undefined, stateDir, true);
+    throwIfAborted(signal);
+    progress('next cron run…');
+    const next = await runOnce(main.strategy, undefined, stateDir, false);
+    throwIfAborted(signal);
+
+    let compare: LabRunResult[] | null = null;
+    if (options.compare) {
+      compare = [];
+      for (const strategy of LAB_STRATEGIES) {
+        progress(`comparing: ${strategy}…`);
+        const { reported: _reported, ...result } = await runOnce(strategy, strategy, join(directory, `state-${strategy}`), true);
+        compare.push(result);
+        throwIfAborted(signal);
+      }
+    }
+
+    const registration = [...main.registrations].reverse().find((entry) => entry.relay === main.chosen) ?? null;
+    if (options.keep) {
+      network.release();
+      keepIt = true;
+      record.kept = true;
+      writeLabRecord(record);
+      if (network.delayMode === 'userspace') {
+        main.messages.push('kept lab: the userspace link-delay forwarder ends with this command, so delayed links stop forwarding (a kernel with sch_netem keeps them)');
+      }
+    }
+    return {
+      topology: topology.name,
+      file: options.file,
+      description: topology.description,
+      prefix,
+      namespaces: network.namespaces.length,
+      endpoint: { name: topology.endpoint.name, namespace: endpointNamespace, address: network.addressOf(topology.endpoint.name) },
+      relays: main.relays,
+      chosen: main.chosen,
+      expected: topology.expect,
+      matchesExpectation: topology.expect === null ? true : main.chosen === topology.expect,
+      action: main.action,
+      reason: main.reason,
+      registration,
+      registrations: main.registrations,
+      packets: main.packets,
+      wallMs: Math.round(performance.now() - labStarted),
+      exitCode: main.exitCode,
+      nextRun: { action: next.action, reason: next.reason, exitCode: next.exitCode, packets: next.packets },
+      compare,
+      kept: keepIt ? { prefix, enter: `ip netns exec ${endpointNamespace} bash`, down: 'relay-select lab down' } : null,
+      messages: main.messages,
+    };
+  } finally {
+    if (!keepIt) {
+      for (const stub of stubs) killProcess(stub.pid);
+      for (const pid of children) killProcess(pid);
+      try {
+        await network?.destroy();
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+        removeLabRecord(prefix);
+      }
+    }
+  }
+}
