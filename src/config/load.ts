@@ -180,7 +180,7 @@ function unreadable(file: string, error: unknown, what: string): RelaySelectErro
 }
 
 /** JSON with the line and column of a syntax error (V8 reports only a character offset). */
-function loadJson(filepath: string, content: string): unknown {
+function loadJson(_filepath: string, content: string): unknown {
   try {
     return JSON.parse(content);
   } catch (error) {
