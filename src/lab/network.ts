@@ -253,6 +253,8 @@ function collect(child: ChildProcess, options: ExecOptions): Promise<ExecResult>
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A program that exits without reading its stdin must not turn into an EPIPE crash here.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
   });
 }

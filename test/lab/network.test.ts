@@ -95,3 +95,34 @@ describe.skipIf(!isRoot)(`buildNetwork (real namespaces) ${isRoot ? '' : `— sk
     await other.destroy();
   });
 });
+
+describe.skipIf(!isRoot)(`lab teardown when the process ends ${isRoot ? '' : `— skipped: ${NOT_ROOT_REASON}`}`, () => {
+  it.each([
+    ['SIGTERM', 'SIGTERM'],
+    ['SIGINT', 'SIGINT'],
+    ['exit', null],
+  ] as const)('removes the namespaces on %s', async (how, expectedSignal) => {
+    const { spawn } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const { pathToFileURL } = await import('node:url');
+    const { compileProbeEngine, childEnvironment } = await import('../helpers/probe-engine.js');
+    const engineDir = await compileProbeEngine();
+    const networkModule = pathToFileURL(join(engineDir, 'lab/network.js')).href;
+    const script = `
+      const { buildNetwork } = await import(${JSON.stringify(networkModule)});
+      const lab = await buildNetwork({ routers: ['r'], hosts: [{ name: 'h', attach: 'r', delayMs: 5 }] });
+      lab.spawn('h', ['sleep', '600']);
+      process.stdout.write(lab.prefix + '\\n');
+      if (${JSON.stringify(how)} === 'exit') setTimeout(() => process.exit(3), 50);
+      else setInterval(() => undefined, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: childEnvironment(), stdio: 'pipe' });
+    const prefix = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+    expect(listNamespaces(prefix)).toHaveLength(2);
+    if (how !== 'exit') child.kill(how);
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])));
+    expect(signal).toBe(expectedSignal);
+    if (how === 'exit') expect(code).toBe(3);
+    expect(listNamespaces(prefix)).toEqual([]);
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { planNetwork, type NetworkSpec } from '../../src/lab/network-plan.js';
+
+const chain: NetworkSpec = {
+  routers: ['r1', 'r2', 'r3'],
+  hosts: [
+    { name: 'p', attach: 'r1' },
+    { name: 'h', attach: 'r3', extraAddresses: 3 },
+  ],
+  links: [{ between: ['r1', 'r2'] }, { between: ['r2', 'r3'] }],
+};
+
+function node(plan: ReturnType<typeof planNetwork>, name: string) {
+  return plan.nodes.find((candidate) => candidate.name === name)!;
+}
+
+describe('planNetwork', () => {
+  it('gives each link a /30 from 198.18.0.0/15, both ends an address, and v6 /64s when asked', () => {
+    const plan = planNetwork({ ...chain, ipv6: true });
+    expect(plan.links.map((link) => link.ipv4Subnet)).toEqual(['198.18.0.0/30', '198.18.0.4/30', '198.18.0.8/30', '198.18.0.12/30']);
+    const p = node(plan, 'p');
+    expect(p.interfaces).toEqual([{ device: 'e2', linkIndex: 2, peer: 'r1', ipv4: '198.18.0.9', peerIpv4: '198.18.0.10', ipv6: '2001:db8:0:2::1', peerIpv6: '2001:db8:0:2::2' }]);
+  });
+
+  it('routes every node to every subnet it is not on, through its shortest-path neighbour', () => {
+    const plan = planNetwork(chain);
+    const p = node(plan, 'p');
+    expect(p.routes.map((route) => route.destination).sort()).toEqual(['198.18.0.0/30', '198.18.0.12/30', '198.18.0.4/30', '198.19.0.0/22'].sort());
+    expect(new Set(p.routes.map((route) => route.via))).toEqual(new Set(['198.18.0.10']));
+    const r2 = node(plan, 'r2');
+    const toHost = r2.routes.find((route) => route.destination === '198.19.0.0/22')!;
+    expect(toHost.via).toBe(node(plan, 'r3').interfaces.find((entry) => entry.peer === 'r2')!.ipv4);
+  });
+
+  it('puts extra addresses in a routed block of the host', () => {
+    expect(node(planNetwork(chain), 'h').extraAddresses).toEqual(['198.19.0.1', '198.19.0.2', '198.19.0.3']);
+  });
+
+  it('never forwards through a host', () => {
+    const plan = planNetwork({ routers: ['r1', 'r2'], hosts: [{ name: 'a', attach: 'r1' }, { name: 'b', attach: 'r2' }, { name: 'bridge' }], links: [{ between: ['bridge', 'r1'] }, { between: ['bridge', 'r2'] }] });
+    const a = node(plan, 'a');
+    const toB = a.routes.find((route) => route.destination === plan.links.find((link) => link.a === 'b')!.ipv4Subnet);
+    expect(toB).toBeUndefined();
+  });
+
+  it('applies a return-route override hop by hop, then shortest paths', () => {
+    const plan = planNetwork({
+      routers: ['r1', 'a1', 'a2'],
+      hosts: [{ name: 'p', attach: 'r1' }, { name: 'x', attach: 'r1' }],
+      links: [{ between: ['x', 'a1'] }, { between: ['a1', 'a2'] }, { between: ['a2', 'r1'] }],
+      routes: [{ from: 'x', to: 'p', via: ['a1', 'a2'] }],
+    });
+    const pSubnet = plan.links.find((link) => link.a === 'p')!.ipv4Subnet;
+    const viaOf = (name: string): string => node(plan, name).routes.find((route) => route.destination === pSubnet)!.via;
+    expect(viaOf('x')).toBe(node(plan, 'a1').interfaces.find((entry) => entry.peer === 'x')!.ipv4);
+    expect(viaOf('a1')).toBe(node(plan, 'a2').interfaces.find((entry) => entry.peer === 'a1')!.ipv4);
+    expect(viaOf('a2')).toBe(node(plan, 'r1').interfaces.find((entry) => entry.peer === 'a2')!.ipv4);
+  });
+
+  it.each([
+    [{ routers: ['r'], hosts: [{ name: 'h', attach: 'nowhere' }] }, /unknown node nowhere/],
+    [{ routers: ['r', 'r'], hosts: [] }, /used twice/],
+    [{ routers: ['bad-name'], hosts: [] }, /node name/],
+    [{ routers: ['r'], hosts: [{ name: 'h' }] }, /no link/],
+    [{ routers: ['r'], hosts: [{ name: 'h', attach: 'r', delayMs: -1 }] }, /delayMs/],
+    [{ routers: ['r'], hosts: [{ name: 'h', attach: 'r', extraAddresses: 5000 }] }, /extraAddresses/],
+    [{ routers: ['r', 's'], hosts: [{ name: 'h', attach: 'r' }], links: [{ between: ['r', 's'] }], routes: [{ from: 'h', to: 's', via: ['s'] }] }, /no link to s/],
+  ] as Array<[NetworkSpec, RegExp]>)('rejects an invalid spec (%#)', (spec, message) => {
+    expect(() => planNetwork(spec)).toThrow(message);
+    try {
+      planNetwork(spec);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'TOPOLOGY_INVALID' });
+    }
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * The probe engine against real namespaces: one lab shared by the whole file. The endpoint `p` sits at
+ * the end of a chain of 12 routers; relays hang off the chain at known router counts.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildNetwork, type LabNetwork } from '../../src/lab/network.js';
+import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
+import { childEnvironment, compileProbeEngine, PROBE_CHILD_SCRIPT, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
+import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
+
+const DISTANCES = [0, 1, 2, 3, 5, 8, 12];
+const MANY_PER_HOST = 200;
+const MANY_DISTANCES = [1, 2, 3, 5, 8];
+const routers = Array.from({ length: 12 }, (_, index) => `r${index + 1}`);
+
+const baseOptions: Omit<ProbeOptions, 'strategy'> = {
+  maximumTtlToPing: 255,
+  timeoutMs: 500,
+  retries: 1,
+  ratePps: 1000,
+  burst: 50,
+  verifyMargin: 2,
+  tcpFallback: false,
+  tcpTimeoutMs: 500,
+};
+
+function probeResults(outcome: ProbeJobResult | undefined): { results: ProbeResult[]; packetsSent: number; wallMs: number; replies: Array<{ address: string }> } {
+  if (outcome?.kind !== 'probe') throw new Error(`probe job failed: ${JSON.stringify(outcome)}`);
+  return { ...outcome.report, replies: outcome.replies };
+}
+
+describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: ${NOT_ROOT_REASON}`}`, () => {
+  let lab: LabNetwork;
+  let engineDir: string;
+  const target = (host: string, family: 4 | 6 = 4, overrides: Partial<ProbeTarget> = {}): ProbeTarget => ({
+    key: `${host}/${family}`,
+    host,
+    address: lab.addressOf(host, family),
+    family,
+    port: 52311,
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    [lab, engineDir] = await Promise.all([
+      buildNetwork({
+        ipv6: true,
+        routers: [...routers, 'a1', 'a2'],
+        hosts: [
+          { name: 'p', attach: 'r1' },
+          ...DISTANCES.filter((hops) => hops > 0).map((hops) => ({ name: `d${hops}`, attach: `r${hops}`, extraAddresses: MANY_DISTANCES.includes(hops) ? MANY_PER_HOST : 0 })),
+          { name: 'd0' },
+          // One router away by hops, but behind a slow link: nearest by hops, not by round trip.
+          { name: 'slow', attach: 'r1', delayMs: 60 },
+          // One router away forward, three back (x → a1 → a2 → r1 → p).
+          { name: 'x', attach: 'r1' },
+          { name: 'quiet', attach: 'r2', dropIcmp: true, tcpListen: [52311] },
+        ],
+        links: [
+          ...routers.slice(1).map((router, index): { between: [string, string] } => ({ between: [routers[index]!, router] })),
+          { between: ['p', 'd0'] },
+          { between: ['x', 'a1'] },
+          { between: ['a1', 'a2'] },
+          { between: ['a2', 'r1'] },
+        ],
+        routes: [{ from: 'x', to: 'p', via: ['a1', 'a2'] }],
+      }),
+      compileProbeEngine(),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('measures exact distances with inference (IPv4) and the ladder (IPv4 and IPv6)', async () => {
+    const hosts = DISTANCES.map((hops) => `d${hops}`);
+    const [inference, ...ladders] = await runProbeJobs(lab, 'p', engineDir, [
+      { kind: 'probe', targets: hosts.map((host) => target(host)), options: { ...baseOptions, strategy: 'inference' } },
+      ...hosts.flatMap((host) => [4, 6].map((family) => ({ kind: 'probe' as const, targets: [target(host, family as 4 | 6)], options: { ...baseOptions, strategy: 'rounds' as const, timeoutMs: 300 } }))),
+    ]);
+    const inferred = probeResults(inference);
+    expect(inferred.results.map((result) => [result.host, result.distance, result.method])).toEqual(hosts.map((host, index) => [host, DISTANCES[index], 'echo-ttl']));
+    expect(inferred.packetsSent).toBeLessThanOrEqual(DISTANCES.length + 6);
+    const laddered = ladders.map((outcome) => probeResults(outcome).results[0]!);
+    expect(laddered.map((result) => [result.host, result.distance, result.method])).toEqual(hosts.flatMap((host, index) => [[host, DISTANCES[index], 'ladder'], [host, DISTANCES[index], 'ladder']]));
+  });
+
+  it('uses the ladder for IPv6 targets under inference and says so', async () => {
+    const [outcome] = await runProbeJobs(lab, 'p', engineDir, [{ kind: 'probe', targets: [target('d3', 6), target('d5', 6)], options: { ...baseOptions, strategy: 'inference', timeoutMs: 300 } }]);
+    const { results } = probeResults(outcome);
+    expect(results[0]).toMatchObject({ distance: 3, method: 'ladder', note: expect.stringMatching(/IPv6/) });
+    expect(results[1]).toMatchObject({ distance: null, method: 'ladder' });
+  });
+
+  it('ranks by hops, not round trip: the slow relay one router away beats the fast one three away', async () => {
+    const outcomes = await runProbeJobs(lab, 'p', engineDir, (['inference', 'rounds'] as const).map((strategy) => ({ kind: 'probe' as const, targets: [target('slow'), target('d3')], options: { ...baseOptions, strategy } })));
+    const [inferred, rounds] = outcomes.map((outcome) => probeResults(outcome).results);
+    const [slow, fast] = inferred!;
+    expect([slow!.distance, fast!.distance]).toEqual([1, 3]);
+    expect(slow!.rttMs!).toBeGreaterThan(100);
+    expect(slow!.rttMs!).toBeGreaterThan(fast!.rttMs! * 5);
+    expect(rounds![0]).toMatchObject({ distance: 1, method: 'ladder' });
+  });
+
+  it('finds the nearest by forward hops when the return path is longer', async () => {
+    const [echo, inference, rounds] = await runProbeJobs(lab, 'p', engineDir, [
+      { kind: 'echo', address: lab.addressOf('x'), family: 4, ttl: 64 },
+      { kind: 'probe', targets: [target('x'), target('d2')], options: { ...baseOptions, strategy: 'inference' } },
+      { kind: 'probe', targets: [target('x'), target('d2')], options: { ...baseOptions, strategy: 'rounds' } },
+    ]);
+    // The reply crossed three routers (a1, a2, r1): inference alone would say 3.
+    expect(echo).toMatchObject({ kind: 'echo', replyTtl: 61 });
+    expect(probeResults(inference).results.map((result) => result.distance)).toEqual([1, 2]);
+    expect(probeResults(rounds).results[0]!.distance).toBe(1);
+  });
+
+  it('reaches a relay that drops ICMP through the TCP fallback, and only with it', async () => {
+    const targets = [target('quiet'), target('d2')];
+    const [withFallback, without] = await runProbeJobs(lab, 'p', engineDir, [
+      { kind: 'probe', targets, options: { ...baseOptions, strategy: 'inference', tcpFallback: true } },
+      { kind: 'probe', targets, options: { ...baseOptions, strategy: 'inference', tcpFallback: false } },
+    ]);
+    const fallback = probeResults(withFallback);
+    expect(fallback.results[0]).toMatchObject({ distance: null, method: 'tcp' });
+    expect(fallback.results[0]!.rttMs).toBeGreaterThan(0);
+    expect(fallback.results[1]).toMatchObject({ distance: 2, method: 'echo-ttl' });
+    expect(probeResults(without).results[0]).toMatchObject({ distance: null, method: 'unreachable' });
+  });
+
+  it('two probe processes in one namespace each take only their own replies', async () => {
+    const groups = [['d1', 'd2', 'd3'], ['d5', 'd8', 'd12']];
+    const runs = groups.map((hosts) =>
+      runProbeJobs(lab, 'p', engineDir, [
+        // The same identifier in both: only sequence numbers and addresses tell the replies apart.
+        { kind: 'probe', targets: hosts.map((host) => target(host)), options: { ...baseOptions, strategy: 'rounds', timeoutMs: 300 }, identifier: 0x1234 },
+        { kind: 'probe', targets: hosts.map((host) => target(host)), options: { ...baseOptions, strategy: 'inference' }, identifier: 0x1234 },
+      ]),
+    );
+    const outcomes = await Promise.all(runs);
+    outcomes.forEach((jobs, index) => {
+      const own = new Set(groups[index]!.map((host) => lab.addressOf(host)));
+      for (const job of jobs) {
+        const { replies } = probeResults(job);
+        expect(replies.length).toBeGreaterThan(0);
+        for (const reply of replies) expect(own.has(reply.address)).toBe(true);
+      }
+      const inferred = probeResults(jobs[1]).results.map((result) => result.distance);
+      expect(inferred).toEqual(groups[index]!.map((host) => Number(host.slice(1))));
+    });
+  });
+
+  it('gets every distance right for 1000 relay addresses at 5 distances (inference), and measures rounds', async () => {
+    const targets = MANY_DISTANCES.flatMap((hops) =>
+      lab.extraAddressesOf(`d${hops}`).map((address): ProbeTarget => ({ key: address, host: address, address, family: 4, port: 52311 })),
+    );
+    expect(targets).toHaveLength(1000);
+    const expected = new Map(MANY_DISTANCES.flatMap((hops) => lab.extraAddressesOf(`d${hops}`).map((address) => [address, hops] as const)));
+    const [inference, rounds] = await runProbeJobs(lab, 'p', engineDir, [
+      { kind: 'probe', targets, options: { ...baseOptions, strategy: 'inference', timeoutMs: 1000 } },
+      { kind: 'probe', targets, options: { ...baseOptions, strategy: 'rounds', timeoutMs: 1000 } },
+    ]);
+    const inferred = probeResults(inference);
+    const wrong = inferred.results.filter((result) => result.distance !== expected.get(result.address!));
+    expect(wrong).toEqual([]);
+    const laddered = probeResults(rounds);
+    const nearest = laddered.results.filter((result) => result.distance !== null);
+    expect(nearest.every((result) => result.distance === 1)).toBe(true);
+    expect(nearest).toHaveLength(MANY_PER_HOST);
+    console.info(
+      `1000 relays: inference ${inferred.packetsSent} packets in ${Math.round(inferred.wallMs)} ms; ` +
+        `rounds ${laddered.packetsSent} packets in ${Math.round(laddered.wallMs)} ms`,
+    );
+  });
+
+  it('refuses a raw socket without CAP_NET_RAW with a hint-carrying error', async () => {
+    // No packet is sent: the child only tries to open the socket, as an unprivileged user.
+    const child = spawn(process.execPath, [PROBE_CHILD_SCRIPT, engineDir], { uid: 65534, gid: 65534, env: childEnvironment(), stdio: 'pipe' });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdin.end(JSON.stringify([{ kind: 'open-socket' }]));
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(JSON.parse(stdout)).toEqual([{ kind: 'open-socket', code: 'RAW_SOCKET_PERMISSION' }]);
+  });
+});
