@@ -276,7 +276,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   let network: LabNetwork | undefined;
   let keepIt = false;
   try {
-    progress(`building ${topology.routers.length + topology.relays.length + 1} namespaces…`);
+    progress(`building ${topology.routers.length + topology.relays.length + 1} namespaces (prefix ${prefix})…`);
     network = await options.buildNetwork(topology, prefix);
     record.namespaces = network.namespaces;
     writeLabRecord(record);

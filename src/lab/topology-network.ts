@@ -39,15 +39,45 @@ function keepAfterExit(): void {
   }
 }
 
+/**
+ * The builder writes to the stdin of short-lived `ip`/`sysctl` children without an error listener; a
+ * child that exits first makes that write fail with EPIPE, which would crash the lab as an uncaught
+ * error even though the child's result is collected fine. While a lab is up, that one error is ignored.
+ */
+function ignoreBuilderBrokenPipes(): () => void {
+  const onError = (error: Error & { code?: string; syscall?: string }): void => {
+    if (error.code === 'EPIPE' && error.syscall === 'write') return;
+    throw error;
+  };
+  process.on('uncaughtException', onError);
+  return () => process.off('uncaughtException', onError);
+}
+
 export async function buildLabNetwork(topology: Topology, prefix: string): Promise<LabNetwork> {
-  const handle = await buildNetwork(topologyToNetworkSpec(topology), { prefix });
+  const stopIgnoring = ignoreBuilderBrokenPipes();
+  let handle: Awaited<ReturnType<typeof buildNetwork>>;
+  try {
+    handle = await buildNetwork(topologyToNetworkSpec(topology), { prefix });
+  } catch (error) {
+    stopIgnoring();
+    throw error;
+  }
   return {
     namespaces: handle.plan.nodes.map((node) => handle.namespaceOf(node.name)),
     delayMode: handle.delayMode,
     namespaceOf: (node) => handle.namespaceOf(builderNodeName(node)),
     addressOf: (node) => handle.addressOf(builderNodeName(node)),
-    destroy: () => handle.destroy(),
-    release: keepAfterExit,
+    destroy: async () => {
+      try {
+        await handle.destroy();
+      } finally {
+        stopIgnoring();
+      }
+    },
+    release: () => {
+      keepAfterExit();
+      stopIgnoring();
+    },
   };
 }
 

@@ -1,0 +1,136 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'bin', 'relay-select.js');
+const isRoot = process.getuid?.() === 0;
+const hasIp = spawnSync('ip', ['-V']).status === 0;
+const built = existsSync(join(root, 'dist', 'cli', 'commands', 'lab.js')) && existsSync(join(root, 'dist', 'lab', 'stub-server-main.js'));
+const canRunRun = built && existsSync(join(root, 'dist', 'cli', 'commands', 'run.js'));
+const env = { ...process.env, NO_COLOR: '1' };
+
+function namespaces(): string[] {
+  return (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '')
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter((name) => name !== '')
+    .sort();
+}
+
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, cwd: root, timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Stub relays whose command line mentions the run's prefix (their log files live in its directory). */
+function stubProcessesOf(prefix: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (command.includes('stub-server-main') && command.includes(prefix)) pids.push(Number(entry));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return pids;
+}
+
+describe.skipIf(!isRoot || !hasIp || !built)('relay-select lab: invalid topologies (root; skipped when not root, without iproute2 or unbuilt)', () => {
+  let directory: string;
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'lab-invalid-'));
+  });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  const valid = {
+    routers: ['r1', 'r2'],
+    endpoint: { attach: 'r1' },
+    links: [{ from: 'r1', to: 'r2' }],
+    relays: [{ name: 'relay-a', attach: 'r2' }],
+  };
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['unknown router in a link', { ...valid, links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r9' }] }, /: links\[1\]\.to: unknown router "r9"/],
+    ['duplicate names', { ...valid, relays: [{ name: 'relay-a', attach: 'r2' }, { name: 'relay-a', attach: 'r1' }] }, /: relays\[1\]\.name: duplicate name "relay-a"/],
+    [
+      'a cycle with no route',
+      { ...valid, routers: ['r1', 'r2', 'c1', 'c2', 'c3'], links: [{ from: 'r1', to: 'r2' }, { from: 'c1', to: 'c2' }, { from: 'c2', to: 'c3' }, { from: 'c3', to: 'c1' }] },
+      /: routers\[2\]: router "c1" is not reachable from the endpoint .*cycle/,
+    ],
+    ['bad delay', { ...valid, links: [{ from: 'r1', to: 'r2', delayMs: -5 }] }, /: links\[0\]\.delayMs: -5 is out of range/],
+    ['delay not a number', { ...valid, links: [{ from: 'r1', to: 'r2', delayMs: 'slow' }] }, /: links\[0\]\.delayMs: expected a number/],
+    ['unknown key', { ...valid, colour: 'blue' }, /: colour: unknown key/],
+  ];
+
+  it.each(cases)('%s: exit 65, one line naming file and field, no namespace created', (name, topology, message) => {
+    const file = join(directory, `${name.replaceAll(' ', '-')}.json`);
+    writeFileSync(file, JSON.stringify(topology));
+    const before = namespaces();
+    const result = runCli(['lab', file]);
+    expect(result.status).toBe(65);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(file);
+    expect(lines[0]).toMatch(message);
+    expect(namespaces()).toEqual(before);
+  });
+});
+
+describe.skipIf(!isRoot || !built || spawnSync('setpriv', ['--version']).status !== 0)('relay-select lab as non-root (needs root to drop to nobody, and setpriv)', () => {
+  it('exits 77 and says why, before building anything', () => {
+    const before = namespaces();
+    const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'lab'], { encoding: 'utf8', env, cwd: '/' });
+    expect(result.status).toBe(77);
+    expect(result.stderr).toMatch(/lab needs root.*uid 65534/);
+    expect(namespaces()).toEqual(before);
+  });
+});
+
+describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample topologies (root, built, with the run command)', () => {
+  it.each(['branch-office', 'internet-dmz', 'server-outage'])('%s: chooses the expected relay and leaves no namespace behind', (sample) => {
+    const topology = JSON.parse(readFileSync(join(root, 'relay-samples', 'labs', `${sample}.json`), 'utf8')) as { expect: string };
+    const result = runCli(['lab', sample, '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout) as { prefix: string; chosen: string; expected: string; relays: { name: string; distance: number | null; expectedDistance: number; method: string }[] };
+    expect(report.chosen).toBe(topology.expect);
+    expect(report.expected).toBe(topology.expect);
+    const chosen = report.relays.find((relay) => relay.name === report.chosen)!;
+    if (chosen.method !== 'tcp') expect(chosen.distance).toBe(chosen.expectedDistance);
+    expect(report.prefix).toMatch(/^rsl/);
+    expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
+    expect(stubProcessesOf(report.prefix)).toEqual([]);
+  });
+
+  it('SIGINT midway removes every namespace of the run and every stub relay', async () => {
+    const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let prefix: string | undefined;
+    let namespacesSeen = 0;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`never reached probing; stderr: ${stderr}`)), 30_000);
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        prefix ??= /prefix (rsl[a-z0-9]+)/.exec(stderr)?.[1];
+        if (stderr.includes('probing')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    expect(prefix).toBeDefined();
+    namespacesSeen = namespaces().filter((name) => name.startsWith(`${prefix}-`)).length;
+    expect(stubProcessesOf(prefix!).length).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const { code, signal } = await exited;
+    expect(code === 130 || signal === 'SIGINT').toBe(true);
+    expect(namespacesSeen).toBe(9);
+    expect(namespaces().filter((name) => name.startsWith(`${prefix}-`))).toEqual([]);
+    expect(stubProcessesOf(prefix!)).toEqual([]);
+  });
+});
