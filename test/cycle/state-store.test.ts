@@ -1,0 +1,208 @@
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeClock } from '../../src/cycle/clock.js';
+import { emptyState, stateSchema } from '../../src/cycle/state.js';
+import {
+  cacheRelayList,
+  createStateStore,
+  digestRelayList,
+  loadOrCreateClientId,
+  readCachedRelayList,
+} from '../../src/cycle/state-store.js';
+import { isRelaySelectError } from '../../src/errors.js';
+import { state } from './builders.js';
+import { compileCycleModulesForChildren, type CompiledCycleModules } from './compile-for-child.js';
+
+const isRoot = process.getuid?.() === 0;
+let directory: string;
+
+beforeEach(async () => {
+  directory = await mkdtemp(path.join(tmpdir(), 'relay-select-state-'));
+});
+afterEach(async () => {
+  await chmod(directory, 0o700).catch(() => undefined);
+  await rm(directory, { recursive: true, force: true });
+});
+
+function mode(info: { mode: number }): number {
+  return info.mode & 0o777;
+}
+
+describe('state store', () => {
+  it('reads null when there is no state yet', async () => {
+    expect(await createStateStore(path.join(directory, 'missing')).read()).toEqual({ state: null });
+  });
+
+  it('round-trips a state, with file mode 0600 in a created 0700 directory', async () => {
+    const stateDir = path.join(directory, 'deep', 'state');
+    const store = createStateStore(stateDir);
+    const written = state({ failingSince: '2024-03-01T12:05:00.000Z', relayListDigest: 'ab12', lastHealthCheck: { at: '2024-03-01T12:05:00.000Z', result: 'failing', detail: 'timeout' } });
+    await store.write(written);
+    expect(await store.read()).toEqual({ state: written });
+    expect(mode(await stat(stateDir))).toBe(0o700);
+    expect(mode(await stat(store.path))).toBe(0o600);
+    const text = await readFile(store.path, 'utf8');
+    expect(JSON.parse(text)).toEqual(written);
+    // Rewriting keeps the mode and leaves no temporary file.
+    await store.write(emptyState('again'));
+    expect(mode(await stat(store.path))).toBe(0o600);
+    expect(await readdir(stateDir)).toEqual(['state.json']);
+  });
+
+  it('moves a corrupt file aside, reports it, and a clean state can be written after', async () => {
+    const clock = createFakeClock('2024-05-06T07:08:09.010Z');
+    const store = createStateStore(directory, { clock });
+    await writeFile(store.path, '{"version": 1, "clientId": "trunc');
+    const result = await store.read();
+    expect(result.state).toBeNull();
+    expect(result.recovered?.movedTo).toBe(path.join(directory, 'state.json.corrupt-2024-05-06T07-08-09.010Z'));
+    expect(result.recovered?.reason).toMatch(/not valid JSON/);
+    expect(await readFile(result.recovered!.movedTo, 'utf8')).toBe('{"version": 1, "clientId": "trunc');
+    await store.write(emptyState('fresh'));
+    expect((await store.read()).state?.clientId).toBe('fresh');
+  });
+
+  it('moves a file of another version aside and names the version', async () => {
+    const store = createStateStore(directory);
+    await writeFile(store.path, JSON.stringify({ ...emptyState('x'), version: 2 }));
+    const result = await store.read();
+    expect(result.state).toBeNull();
+    expect(result.recovered?.reason).toMatch(/unsupported state version 2 \(expected 1\)/);
+    await expect(stat(store.path)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('moves a schema-invalid file aside and names the field', async () => {
+    const store = createStateStore(directory);
+    await writeFile(store.path, JSON.stringify({ ...emptyState('x'), failingSince: 'yesterday' }));
+    const result = await store.read();
+    expect(result.recovered?.reason).toMatch(/failingSince/);
+  });
+
+  it.skipIf(isRoot)('an unwritable directory throws STATE_UNWRITABLE (root bypasses file modes)', async () => {
+    await chmod(directory, 0o500);
+    const error = await createStateStore(directory).write(emptyState('x')).catch((e: unknown) => e);
+    expect(isRelaySelectError(error) && error.code).toBe('STATE_UNWRITABLE');
+  });
+
+  it('a state path that cannot be created throws STATE_UNWRITABLE (even as root)', async () => {
+    const blocker = path.join(directory, 'not-a-dir');
+    await writeFile(blocker, 'x');
+    const error = await createStateStore(path.join(blocker, 'state')).write(emptyState('x')).catch((e: unknown) => e);
+    expect(isRelaySelectError(error)).toBe(true);
+    expect((error as { code: string }).code).toBe('STATE_UNWRITABLE');
+    expect((error as Error).message).toContain(blocker);
+  });
+
+  it('a failed rename (state.json is a directory) throws STATE_UNWRITABLE, not silence', async () => {
+    const store = createStateStore(directory);
+    await mkdir(path.join(store.path, 'child'), { recursive: true });
+    await expect(store.write(emptyState('x'))).rejects.toMatchObject({ code: 'STATE_UNWRITABLE' });
+  });
+
+  it('refuses to write a state it would not read back', async () => {
+    const bad = { ...emptyState('x'), lastSelectionAt: 'not a time' };
+    await expect(createStateStore(directory).write(bad)).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+});
+
+describe('client id', () => {
+  it('is generated once, kept in client-id (0600), and read back', async () => {
+    const stateDir = path.join(directory, 's');
+    const first = await loadOrCreateClientId(stateDir);
+    expect(first).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await loadOrCreateClientId(stateDir)).toBe(first);
+    expect(mode(await stat(path.join(stateDir, 'client-id')))).toBe(0o600);
+    expect(mode(await stat(stateDir))).toBe(0o700);
+  });
+
+  it('concurrent creators agree on one id', async () => {
+    const ids = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateClientId(directory)));
+    expect(new Set(ids).size).toBe(1);
+    expect((await readFile(path.join(directory, 'client-id'), 'utf8')).trim()).toBe(ids[0]);
+    expect((await readdir(directory)).sort()).toEqual(['client-id']);
+  });
+
+  it('replaces an empty file instead of trusting it', async () => {
+    await writeFile(path.join(directory, 'client-id'), '\n');
+    const id = await loadOrCreateClientId(directory);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await loadOrCreateClientId(directory)).toBe(id);
+  });
+});
+
+describe('relay list cache', () => {
+  it('returns null before anything is cached, then the last list', async () => {
+    expect(await readCachedRelayList(directory)).toBeNull();
+    await cacheRelayList(directory, 'relay-a\n');
+    await cacheRelayList(directory, 'relay-b\n');
+    expect(await readCachedRelayList(directory)).toBe('relay-b\n');
+    expect(mode(await stat(path.join(directory, 'relay-list.cache')))).toBe(0o600);
+    expect(digestRelayList('relay-b\n')).toMatch(/^[0-9a-f]{64}$/);
+    expect(digestRelayList('relay-b\n')).not.toBe(digestRelayList('relay-a\n'));
+  });
+});
+
+describe('crash safety', () => {
+  let compiled: CompiledCycleModules;
+  beforeAll(async () => {
+    compiled = await compileCycleModulesForChildren();
+  });
+  afterAll(async () => {
+    await compiled?.cleanup();
+  });
+
+  it('write-file-atomic fsyncs before rename (checked in its source, the path our store uses)', async () => {
+    const source = await readFile(fileURLToPath(import.meta.resolve('write-file-atomic')), 'utf8');
+    const fsyncAt = source.indexOf('fs.fsync)(fd)');
+    const renameAt = source.indexOf('fs.rename)(tmpfile, truename)');
+    expect(fsyncAt).toBeGreaterThan(0);
+    expect(renameAt).toBeGreaterThan(fsyncAt);
+  });
+
+  it('SIGKILL at 200 random moments during writes: the file always parses to the old or the new state', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/write-state-loop.mjs', import.meta.url));
+    const storeModule = compiled.modulePath('state-store');
+    // Two lanes of 100 kills each: two CPUs' worth of node start-ups keeps this under ~30 s.
+    const lanes = 2;
+    const killsPerLane = 100;
+    const runLane = async (lane: number): Promise<number> => {
+      const stateDir = path.join(directory, `lane-${lane}`);
+      const store = createStateStore(stateDir);
+      let lastSeen = 0;
+      for (let kill = 0; kill < killsPerLane; kill++) {
+        const child = spawn(process.execPath, [fixture, storeModule, stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.once('data', () => resolve());
+          child.once('exit', () => reject(new Error(`writer exited early: ${stderr}`)));
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
+        child.kill('SIGKILL');
+        expect(await exited).toBe('SIGKILL');
+        const result = await store.read();
+        expect(result.recovered).toBeUndefined();
+        expect(result.state).not.toBeNull();
+        if (result.state === null) continue;
+        expect(stateSchema.parse(result.state)).toEqual(result.state);
+        const attempt = result.state.retry?.attempt ?? 0;
+        expect(attempt).toBeGreaterThanOrEqual(lastSeen);
+        expect(result.state.retry?.reason).toBe('x'.repeat(attempt % 997));
+        expect(attempt).toBeGreaterThan(lastSeen);
+        lastSeen = attempt;
+      }
+      return (await readdir(stateDir)).filter((name) => /^state\.json\.\d+$/.test(name)).length;
+    };
+    const settled = await Promise.allSettled(Array.from({ length: lanes }, (_, lane) => runLane(lane)));
+    const failure = settled.find((outcome) => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
+    const leftovers = settled.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : 0));
+    // Temporary files left behind prove that kills landed in the middle of writes, not between them.
+    expect(leftovers.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  }, 60_000);
+});
