@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { computeAdaptiveTimeoutMs, createPacer, type Clock } from '../../src/probe/pacer.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('createPacer', () => {
+  it('lets a burst through at once, then spaces packets at ratePps', async () => {
+    vi.useFakeTimers();
+    let nowMs = 0;
+    const clock: Clock = { nowMs: () => nowMs };
+    const pacer = createPacer({ ratePps: 100, burst: 3, clock });
+    const times: number[] = [];
+    const takes = Array.from({ length: 6 }, () => pacer.take().then(() => times.push(nowMs)));
+    await vi.advanceTimersByTimeAsync(0);
+    for (let step = 0; step < 40; step += 1) {
+      nowMs += 1;
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await Promise.all(takes);
+    expect(times).toEqual([0, 0, 0, 10, 20, 30]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('rejects a waiting caller with ABORTED and clears its timer', async () => {
+    vi.useFakeTimers();
+    const pacer = createPacer({ ratePps: 1, burst: 1 });
+    await pacer.take();
+    const controller = new AbortController();
+    const waiting = pacer.take(controller.signal).catch((error: unknown) => error);
+    expect(vi.getTimerCount()).toBe(1);
+    controller.abort();
+    expect(await waiting).toMatchObject({ code: 'ABORTED' });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('computeAdaptiveTimeoutMs', () => {
+  it('keeps the full timeout until a round trip is known', () => {
+    expect(computeAdaptiveTimeoutMs(1000, null)).toBe(1000);
+  });
+  it('is 3 × RTT + 20 ms, at least 50 ms, at most the timeout', () => {
+    expect(computeAdaptiveTimeoutMs(1000, 100)).toBe(320);
+    expect(computeAdaptiveTimeoutMs(1000, 1)).toBe(50);
+    expect(computeAdaptiveTimeoutMs(1000, 900)).toBe(1000);
+  });
+});
