@@ -59,9 +59,11 @@ function relayLabel(topology: Topology, name: string, options: Required<Pick<Dra
   const measured = options.measurements?.get(name);
   const chosen = options.chosen === name;
   const distance = measured?.distance;
-  const hops = distance === null || distance === undefined ? (measured === undefined ? `${expected ?? '?'} hops` : 'distance ?') : `${distance} hop${distance === 1 ? '' : 's'}`;
-  const facts = [hops];
-  if (measured !== undefined) facts.push(formatRtt(measured.rttMs), measured.method ?? '—');
+  const probed = measured !== undefined && measured.method !== 'not probed';
+  const plural = (count: number): string => `${count} hop${count === 1 ? '' : 's'}`;
+  const facts: string[] = [];
+  if (!probed) facts.push(style.dim(`${expected === undefined ? '?' : plural(expected)} by the topology${measured === undefined ? '' : ', not probed'}`));
+  else facts.push(distance === null || distance === undefined ? 'distance unknown' : plural(distance), formatRtt(measured.rttMs), measured.method ?? '—');
   const marks: string[] = [];
   if (relay.groups.length > 0) marks.push(style.cyan(`[${relay.groups.join(';')}]`));
   if (relay.priority !== 0) marks.push(style.dim(`priority ${relay.priority}`));
@@ -82,7 +84,7 @@ export function drawTopology(topology: Topology, options: DrawOptions = {}): str
   const nodes = new Map<string, TreeNode>();
   const treeEdges = new Set<string>();
   const routerNode = (router: string, parent: string | null): TreeNode => {
-    const link = parent === null ? topology.endpoint : linkBetween(topology.links, parent, router);
+    const link = parent === null ? undefined : linkBetween(topology.links, parent, router);
     const node: TreeNode = { label: `${style.bold(router)}${link ? describeLink(link, style) : ''}`, children: [] };
     nodes.set(router, node);
     return node;
@@ -103,7 +105,7 @@ export function drawTopology(topology: Topology, options: DrawOptions = {}): str
     }
   }
   const endpointAddress = options.endpointAddress ? style.dim(` ${options.endpointAddress}`) : '';
-  const lines = [`${style.bold(topology.endpoint.name)} ${style.dim('(endpoint)')}${endpointAddress}`];
+  const lines = [`${style.bold(topology.endpoint.name)}${topology.endpoint.name === 'endpoint' ? '' : ` ${style.dim('(endpoint)')}`}${endpointAddress}${describeLink(topology.endpoint, style)}`];
   const render = (node: TreeNode, prefix: string, last: boolean): void => {
     lines.push(`${prefix}${last ? '└─ ' : '├─ '}${node.label}`);
     node.children.forEach((child, index) => render(child, `${prefix}${last ? '   ' : '│  '}`, index === node.children.length - 1));

@@ -131,7 +131,7 @@ export function toRegistration(relay: string, entry: StubLogEntry): LabRegistrat
     relay,
     status: entry.status ?? null,
     accepted: typeof body === 'object' && body !== null && typeof body.accepted === 'boolean' ? body.accepted : entry.status === 200 ? true : entry.status === undefined || entry.status === null ? null : false,
-    from: entry.remoteAddress ?? null,
+    from: entry.remoteAddress?.replace(/^::ffff:/, '') ?? null,
     at: entry.at ?? null,
   };
 }

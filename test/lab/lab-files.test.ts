@@ -113,6 +113,6 @@ describe('drawTopology', () => {
     expect(depth('branch-core')).toBeGreaterThan(depth('branch-gw'));
     expect(depth('dc-core')).toBeGreaterThan(depth('wan'));
     expect(lines.find((line) => line.includes('branch-core'))).toMatch(/\+20 ms each way/);
-    expect(lines.find((line) => line.includes('relay-branch'))).toMatch(/2 hops/);
+    expect(lines.find((line) => line.includes('relay-branch'))).toMatch(/2 hops by the topology/);
   });
 });
