@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import { relayKey } from '../relays/relay.js';
+import type { SelectionOutcome } from '../select/types.js';
 import { nextRetryDelaySeconds, type RetryBackoffOptions } from './backoff.js';
 import type { CurrentRelay, HealthCheck, HealthResult, State } from './state.js';
 
@@ -202,8 +203,8 @@ export function decideAfterHealthCheck(input: DecideAfterHealthCheckInput): Cycl
   };
 }
 
-/** What a selection (probe + register) came to. */
-export type SelectionOutcome =
+/** What a selection (probe + register) came to, as the cycle records it (see `toCycleSelectionResult`). */
+export type CycleSelectionResult =
   | {
       ok: true;
       /** The relay registered with; `registeredAt` defaults to `now`. */
@@ -220,7 +221,7 @@ export type SelectionOutcome =
  */
 export function applySelectionResult(
   state: State,
-  outcome: SelectionOutcome,
+  outcome: CycleSelectionResult,
   now: Date,
   settings: RetryBackoffOptions,
   random: () => number,
@@ -247,6 +248,30 @@ export function applySelectionResult(
     ...state,
     lastAttemptAt: at,
     retry: { attempt, nextAt: new Date(now.getTime() + delaySeconds * 1000).toISOString(), delaySeconds, reason: outcome.reason },
+  };
+}
+
+/** Maps what `selectRelay` returned (src/select) to what `applySelectionResult` records. */
+export function toCycleSelectionResult(outcome: SelectionOutcome, relayListDigest?: string): CycleSelectionResult {
+  if (outcome.status === 'failed') {
+    const tried = outcome.attempts.filter((attempt) => attempt.outcome.status !== 'skipped').length;
+    const reachable = outcome.pools.reduce((sum, pool) => sum + pool.reachable, 0);
+    return { ok: false, reason: `no relay could be registered (${reachable} reachable, ${tried} registration attempts)` };
+  }
+  const { chosen, registration } = outcome;
+  return {
+    ok: true,
+    relay: {
+      host: chosen.relay.host,
+      port: chosen.relay.port,
+      address: chosen.address,
+      distance: chosen.distance,
+      rttMs: chosen.rttMs,
+      pool: chosen.pool,
+      method: chosen.method,
+      ...(registration.status === 'upstream-down' ? { upstreamDown: true } : {}),
+    },
+    ...(relayListDigest === undefined ? {} : { relayListDigest }),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   decideAfterHealthCheck,
   decideCycle,
   reportFailure,
+  toCycleSelectionResult,
   type DecideCycleInput,
 } from '../../src/cycle/decide.js';
 import { emptyState, stateSchema, type State } from '../../src/cycle/state.js';
@@ -204,6 +205,33 @@ describe('applySelectionResult', () => {
     const after = applySelectionResult(state(), { ok: false, reason: 'registration refused' }, at(50), settings(), () => 0);
     expect(after.current).toEqual(currentRelay());
     expect(after.lastSelectionAt).toBe(T0.toISOString());
+  });
+});
+
+describe('toCycleSelectionResult', () => {
+  const candidate = { relay: { host: 'relay-c', port: 52311 }, address: '198.18.2.3', distance: null, rttMs: 3, pool: 'failover', method: 'failover' as const };
+
+  it('records the chosen relay; a 503 at registration starts the upstream back-off', () => {
+    const outcome = { status: 'selected' as const, chosen: candidate, registration: { status: 'upstream-down' as const, detail: '503' }, attempts: [], probes: [], pools: [] };
+    const result = toCycleSelectionResult(outcome, 'digest');
+    expect(result).toEqual({
+      ok: true,
+      relay: { host: 'relay-c', port: 52311, address: '198.18.2.3', distance: null, rttMs: 3, pool: 'failover', method: 'failover', upstreamDown: true },
+      relayListDigest: 'digest',
+    });
+    const after = applySelectionResult(emptyState('c'), result, T0, settings(), () => 0.5);
+    expect(after.upstreamBackoff).toEqual({ attempt: 1, nextAt: at(60).toISOString(), delaySeconds: 60 });
+    expect(decideCycle({ state: after, settings: settings(), now: at(59), currentInRelayList: true }).rule).toBe('upstream-backoff');
+  });
+
+  it('turns a failed selection into a retry reason', () => {
+    const outcome = {
+      status: 'failed' as const,
+      attempts: [{ candidate, reason: 'x', outcome: { status: 'failed' as const, detail: 'timeout' } }],
+      probes: [],
+      pools: [{ name: '*', probed: true, reachable: 1, relayCount: 4 }],
+    };
+    expect(toCycleSelectionResult(outcome)).toEqual({ ok: false, reason: 'no relay could be registered (1 reachable, 1 registration attempts)' });
   });
 });
 
