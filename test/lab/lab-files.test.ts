@@ -7,6 +7,7 @@ import { buildRelayViews, chosenRelayName, parseRunJson, parseStubLog, toRegistr
 import { parseSnmpCounters } from '../../src/lab/lab-run.js';
 import { parseTopologyText, type Topology } from '../../src/lab/topology.js';
 import { parseRelayList } from '../../src/relays/parse.js';
+import { settingsInputSchema } from '../../src/config/schema.js';
 
 const labsDirectory = join(import.meta.dirname, '..', '..', 'relay-samples', 'labs');
 
@@ -39,6 +40,15 @@ describe('lab files', () => {
     expect(settings.probe).toMatchObject({ strategy: 'rounds', timeoutMs: 500 });
     expect(settings.register).toMatchObject({ scheme: 'https', tls: { ca: '/tmp/ca.pem' } });
     expect(sample('branch-office').settings.failoverRelays).toEqual(['relay-dmz']);
+  });
+
+  it.each(['branch-office', 'internet-dmz', 'server-outage'])('%s: the settings written for the CLI are valid settings', (name) => {
+    const topology = sample(name);
+    const relayAddresses = new Map(topology.relays.map((relay, index) => [relay.name, `198.18.1.${index + 1}`]));
+    for (const strategy of [undefined, 'inference', 'rounds'] as const) {
+      const result = settingsInputSchema.safeParse(renderLabSettings(topology, relayAddresses, { strategy }));
+      expect(result.success ? [] : result.error.issues).toEqual([]);
+    }
   });
 
   it('maps addresses back to relay names', () => {
