@@ -62,13 +62,13 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
   const signal = inner.signal;
   const clock = deps.clock ?? monotonicClock;
   const startedMs = clock.nowMs();
-  const needsIcmp = targets.length > 0;
-  const ownsTransport = deps.transport === undefined && needsIcmp;
-  const transport = deps.transport ?? (needsIcmp ? createRawTransport({ families: familiesOf(targets) }) : undefined);
   const states = targets.map(createState);
+  const ownsTransport = deps.transport === undefined && targets.length > 0;
+  let transport: IcmpTransport | undefined;
   let session: ProbeSession | undefined;
   let tcpAttempts = 0;
   try {
+    transport = deps.transport ?? (ownsTransport ? createRawTransport({ families: familiesOf(targets) }) : undefined);
     if (transport !== undefined) {
       session = new ProbeSession({
         transport,

@@ -39,16 +39,29 @@ export interface ProbeProgress {
 }
 
 export interface ProbeOptions extends ProbeProgress {
+  /** @default 'inference' (see Settings.probe) */
   strategy: 'inference' | 'rounds';
-  /** TTLs up to maximumTtlToPing - 1 are used. */
+  /** TTLs up to maximumTtlToPing - 1 are used. @default 255 */
   maximumTtlToPing: number;
+  /**
+   * Wait for an answer, per probe, counted from when it left. Once a target's echo round trip is known,
+   * its later probes wait `min(timeoutMs, max(50, 3 × largest RTT seen for that target + 20))` ms
+   * (computeAdaptiveTimeoutMs in pacer.ts). @default 1000
+   */
   timeoutMs: number;
+  /** Extra echoes at the largest TTL for a target that stayed silent (inference). @default 1 */
   retries: number;
+  /** Token-bucket rate of echo requests, packets per second. @default 1000 */
   ratePps: number;
+  /** Token-bucket burst, packets. @default 50 */
   burst: number;
+  /** Inference: targets inferred within this many hops of the best get TTL-limited verification. @default 2 */
   verifyMargin: number;
+  /** Targets that never answered ICMP get a TCP connect to their port. @default true */
   tcpFallback: boolean;
+  /** @default 1000 */
   tcpTimeoutMs: number;
+  /** Aborting stops probing, clears every timer and rejects with code ABORTED. */
   signal?: AbortSignal;
 }
 
