@@ -5,10 +5,10 @@ import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 /** A node script: TCP connect time to host:port, or "refused"/"timeout". */
 const CONNECT_JS = `
 const net = require('node:net');
-const [host, port] = process.argv.slice(1);
+const [host, port, waitMs = '3000'] = process.argv.slice(1);
 const started = process.hrtime.bigint();
 const socket = net.connect({ host, port: Number(port) });
-const timer = setTimeout(() => { console.log('timeout'); process.exit(0); }, 3000);
+const timer = setTimeout(() => { console.log('timeout'); process.exit(0); }, Number(waitMs));
 socket.on('connect', () => { console.log('connected ' + Number(process.hrtime.bigint() - started) / 1e6); socket.destroy(); clearTimeout(timer); });
 socket.on('error', (error) => { console.log(error.code); clearTimeout(timer); });
 `;
@@ -25,6 +25,7 @@ describe.skipIf(!isRoot)(`buildNetwork (real namespaces) ${isRoot ? '' : `— sk
         { name: 'near', attach: 'r1', tcpListen: [52311] },
         { name: 'slow', attach: 'r2', delayMs: 40, tcpListen: [52311], extraAddresses: 3 },
         { name: 'quiet', attach: 'r2', dropIcmp: true, tcpListen: [52311] },
+        { name: 'lossy', attach: 'r1', lossPercent: 100, tcpListen: [52311] },
       ],
       links: [{ between: ['r1', 'r2'] }],
     });
@@ -36,7 +37,7 @@ describe.skipIf(!isRoot)(`buildNetwork (real namespaces) ${isRoot ? '' : `— sk
 
   it('creates one namespace per node under a run-unique prefix', () => {
     expect(lab.prefix).toMatch(/^rs[0-9a-z]+$/);
-    expect(listNamespaces(lab.prefix).sort()).toEqual(['near', 'p', 'quiet', 'r1', 'r2', 'slow'].map((node) => `${lab.prefix}-${node}`));
+    expect(listNamespaces(lab.prefix).sort()).toEqual(['lossy', 'near', 'p', 'quiet', 'r1', 'r2', 'slow'].map((node) => `${lab.prefix}-${node}`));
     expect(lab.namespaceOf('r1')).toBe(`${lab.prefix}-r1`);
   });
 
@@ -64,6 +65,11 @@ describe.skipIf(!isRoot)(`buildNetwork (real namespaces) ${isRoot ? '' : `— sk
     expect(slowMs).toBeGreaterThanOrEqual(78);
     expect(slowMs).toBeLessThan(400);
     expect(nearMs).toBeLessThan(40);
+  });
+
+  it('drops frames on a lossy link', async () => {
+    const lossy = await lab.exec('p', [process.execPath, '-e', CONNECT_JS, lab.addressOf('lossy'), '52311', '600']);
+    expect(lossy.stdout.trim()).toBe('timeout');
   });
 
   it('turns off ICMP echo in a dropIcmp host', async () => {
