@@ -19,6 +19,8 @@ export interface HostSpec {
   port: number | undefined;
   /** 0-based offset of the port digits, when a port was written. */
   portOffset: number;
+  /** True when `host` is an IPv6 literal; its eight words are then in the `words` array passed in. */
+  ipv6: boolean;
 }
 
 const MAX_HOST_NAME_CHARS = 253;
@@ -47,7 +49,12 @@ export function readPort(text: string, start: number, end: number): number {
  * Parses the host part of a relay-list line, `text[start, end)`, without allocating more than the
  * host string. Forms: `host`, `host:port`, `[v6]`, `[v6]:port`, bare IPv6 literal (no port).
  */
-export function scanHostSpec(text: string, start: number, end: number): HostSpec | HostSpecError {
+export function scanHostSpec(
+  text: string,
+  start: number,
+  end: number,
+  words: Uint16Array = scratchWords,
+): HostSpec | HostSpecError {
   if (end <= start) return { error: 'host is empty; expected host[:port]', offset: start };
   if (text.charCodeAt(start) === 91 /* [ */) {
     const close = indexOfCode(text, 93 /* ] */, start + 1, end);
@@ -55,21 +62,21 @@ export function scanHostSpec(text: string, start: number, end: number): HostSpec
       return { error: `"${text.slice(start, end)}" has no closing "]"; expected [IPv6-address]:port`, offset: start };
     }
     const host = text.slice(start + 1, close);
-    if (readIPv6(text, start + 1, close, scratchWords) === -1) {
+    if (readIPv6(text, start + 1, close, words) === -1) {
       return { error: `"${host}" is not an IPv6 address; expected [IPv6-address]:port inside brackets`, offset: start + 1 };
     }
-    if (close + 1 === end) return { host, port: undefined, portOffset: -1 };
+    if (close + 1 === end) return { host, port: undefined, portOffset: -1, ipv6: true };
     if (text.charCodeAt(close + 1) !== 58 /* : */) {
       return { error: `unexpected "${text.slice(close + 1, end)}" after "]"; expected :port`, offset: close + 1 };
     }
-    return withPort(text, host, close + 2, end);
+    return withPort(text, host, close + 2, end, true);
   }
   const firstColon = indexOfCode(text, 58, start, end);
   if (firstColon === -1) return checkedHost(text.slice(start, end), start);
   if (indexOfCode(text, 58, firstColon + 1, end) !== -1) {
     // Two colons can only be a bare IPv6 literal; a port needs the bracketed form to be unambiguous.
     const host = text.slice(start, end);
-    if (readIPv6(text, start, end, scratchWords) !== -1) return { host, port: undefined, portOffset: -1 };
+    if (readIPv6(text, start, end, words) !== -1) return { host, port: undefined, portOffset: -1, ipv6: true };
     return {
       error: `"${host}" is not an IPv6 address; expected host:port, [IPv6-address]:port or a bare IPv6 address`,
       offset: start,
@@ -77,18 +84,18 @@ export function scanHostSpec(text: string, start: number, end: number): HostSpec
   }
   const checked = checkedHost(text.slice(start, firstColon), start);
   if ('error' in checked) return checked;
-  return withPort(text, checked.host, firstColon + 1, end);
+  return withPort(text, checked.host, firstColon + 1, end, false);
 }
 
-function withPort(text: string, host: string, portStart: number, end: number): HostSpec | HostSpecError {
+function withPort(text: string, host: string, portStart: number, end: number, ipv6: boolean): HostSpec | HostSpecError {
   const port = readPort(text, portStart, end);
   if (port === -1) return { error: describePortProblem(text.slice(portStart, end)), offset: portStart };
-  return { host, port, portOffset: portStart };
+  return { host, port, portOffset: portStart, ipv6 };
 }
 
 function checkedHost(host: string, offset: number): HostSpec | HostSpecError {
   const problem = describeHostNameProblem(host);
-  if (problem === undefined) return { host, port: undefined, portOffset: -1 };
+  if (problem === undefined) return { host, port: undefined, portOffset: -1, ipv6: false };
   return { error: problem, offset };
 }
 

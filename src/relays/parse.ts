@@ -189,6 +189,7 @@ function formatMiB(bytes: number): string {
 // Text form
 
 function parseTextLines(text: string, start: number, context: ParseContext): void {
+  reserveSlots(context, countLines(text, start));
   let lineStart = start;
   let lineNumber = 0;
   const length = text.length;
@@ -226,8 +227,9 @@ function parseLine(text: string, lineStart: number, lineEnd: number, line: numbe
   if (indexOfCode(text, 61 /* = */, hostStart, hostEnd) !== -1) {
     return reportLineError(context, text, lineStart, line, hostStart, `line starts with "${text.slice(hostStart, hostEnd)}"; expected ${LINE_FORM}`);
   }
-  const spec = scanHostSpec(text, hostStart, hostEnd);
+  const spec = scanHostSpec(text, hostStart, hostEnd, ipv6Words);
   if ('error' in spec) return reportLineError(context, text, lineStart, line, spec.offset, spec.error);
+  const hostHash = hashHost(spec.host, spec.ipv6);
 
   let port = spec.port;
   let groups: string[] = [];
@@ -335,7 +337,7 @@ function parseLine(text: string, lineStart: number, lineEnd: number, line: numbe
     source: { file: context.file, line },
   };
   if (name !== undefined) relay.name = name;
-  const outcome = addRelay(relay, context);
+  const outcome = addRelay(relay, context, hostHash);
   if (outcome === 'added') return true;
   return reportAddOutcome(context, outcome, relay, line, columnAt(text, lineStart, hostStart), `line ${line}`);
 }
@@ -409,8 +411,10 @@ function describeCountProblem(field: string, text: string): string {
  * Adds a relay, or merges its groups into an earlier definition of the same host:port.
  * @returns `added`, `limit` when the list is full, or the earlier definition it was merged into.
  */
-function addRelay(relay: Relay, context: ParseContext): 'added' | 'limit' | Relay {
-  const hash = hashRelay(relay.host, relay.port);
+function addRelay(relay: Relay, context: ParseContext, hostHash: number): 'added' | 'limit' | Relay {
+  let hash = Math.imul(hostHash ^ relay.port, 16777619);
+  // Linear probing uses the low bits: mix the high ones in.
+  hash = (hash ^ (hash >>> 15)) & 0x3fffffff;
   const first = findRelay(context, relay, hash);
   if (first !== undefined) {
     first.groups = mergeGroups(first.groups, relay.groups);
@@ -472,6 +476,23 @@ function insertSlot(slots: Int32Array, hash: number, entry: number): void {
   slots[slot * 2 + 1] = hash;
 }
 
+/**
+ * Sizes the duplicate table for the relays to come, so a big list is not rehashed again and again
+ * (each rehash touches every relay in random order).
+ */
+function reserveSlots(context: ParseContext, expectedRelays: number): void {
+  const wanted = Math.min(expectedRelays, context.limits.maxRelays) * 2;
+  let pairs = context.slots.length >> 1;
+  while (pairs < wanted) pairs *= 2;
+  if (pairs > context.slots.length >> 1) context.slots = new Int32Array(pairs * 2);
+}
+
+function countLines(text: string, start: number): number {
+  let lines = 1;
+  for (let index = text.indexOf('\n', start); index !== -1; index = text.indexOf('\n', index + 1)) lines++;
+  return lines;
+}
+
 function growSlots(context: ParseContext): void {
   const old = context.slots;
   const slots = new Int32Array(old.length * 4);
@@ -481,29 +502,29 @@ function growSlots(context: ParseContext): void {
   context.slots = slots;
 }
 
+/** Words of the IPv6 host being parsed, filled by `scanHostSpec`. */
 const ipv6Words = new Uint16Array(8);
 
 /**
- * A 30-bit hash (a small integer to V8) of the relay's dedupe identity, computed from the
- * characters without building a key string: building a million keys costs more than parsing.
+ * A hash of the host's dedupe identity (case-insensitive name without a trailing dot, or the IPv6
+ * address whose words are in `ipv6Words`), computed from the characters without building a key
+ * string: building a million keys costs more than parsing them.
  */
-function hashRelay(host: string, port: number): number {
-  let hash = Math.imul(0x811c9dc5 ^ port, 16777619);
-  let end = host.length;
+function hashHost(host: string, ipv6: boolean): number {
+  let hash = 0x811c9dc5;
   let start = 0;
-  if (host.indexOf(':') !== -1) {
-    const zone = readIPv6(host, 0, end, ipv6Words);
-    if (zone !== -1) {
-      for (let word = 0; word < 8; word++) hash = Math.imul(hash ^ (ipv6Words[word] as number), 16777619);
-      start = zone;
-    }
+  let end = host.length;
+  if (ipv6) {
+    for (let word = 0; word < 8; word++) hash = Math.imul(hash ^ (ipv6Words[word] as number), 16777619);
+    const zone = host.indexOf('%');
+    start = zone === -1 ? end : zone;
   } else if (host.charCodeAt(end - 1) === 46) end--;
   for (let index = start; index < end; index++) {
     let code = host.charCodeAt(index);
     if (code >= 65 && code <= 90) code += 32;
     hash = Math.imul(hash ^ code, 16777619);
   }
-  return hash & 0x3fffffff;
+  return hash;
 }
 
 /** Two spellings of one relay (`Relay-A` and `relay-a.`, or two IPv6 spellings) give one key. */
@@ -663,11 +684,13 @@ function parseJsonList(text: string, arrayStart: number, context: ParseContext):
     return;
   }
   const positions = locateJsonElements(text, arrayStart);
+  reserveSlots(context, value.length);
   for (let index = 0; index < value.length; index++) {
     const where = positions[index] ?? { line: 1, column: 1 };
     const relay = readJsonRelay(value[index], index, where, context);
     if (relay === undefined) continue;
-    const outcome = addRelay(relay, context);
+    const ipv6 = relay.host.includes(':') && readIPv6(relay.host, 0, relay.host.length, ipv6Words) !== -1;
+    const outcome = addRelay(relay, context, hashHost(relay.host, ipv6));
     if (outcome !== 'added') reportAddOutcome(context, outcome, relay, where.line, where.column, `index ${index}`);
   }
 }
@@ -717,7 +740,7 @@ function readJsonRelay(
   if (typeof hostValue !== 'string') {
     return fail(`: field "host" is ${describeJsonValue(hostValue)}; expected a string like "relay.corp.example"`);
   }
-  const spec = scanHostSpec(hostValue, 0, hostValue.length);
+  const spec = scanHostSpec(hostValue, 0, hostValue.length, ipv6Words);
   if ('error' in spec) return fail(`: field "host": ${spec.error}`);
 
   let port = spec.port ?? DEFAULT_RELAY_PORT;

@@ -61,8 +61,9 @@ describe('parseHostPort', () => {
 describe('scanHostSpec', () => {
   it('reports the offset of the bad part within the text', () => {
     expect(scanHostSpec('xx relay:99999 yy', 3, 14)).toEqual({ error: 'port 99999 is out of range; expected 1..65535', offset: 9 });
-    expect(scanHostSpec('relay:80', 0, 8)).toEqual({ host: 'relay', port: 80, portOffset: 6 });
-    expect(scanHostSpec('relay', 0, 5)).toEqual({ host: 'relay', port: undefined, portOffset: -1 });
+    expect(scanHostSpec('relay:80', 0, 8)).toEqual({ host: 'relay', port: 80, portOffset: 6, ipv6: false });
+    expect(scanHostSpec('[::1]:80', 0, 8)).toEqual({ host: '::1', port: 80, portOffset: 6, ipv6: true });
+    expect(scanHostSpec('relay', 0, 5)).toEqual({ host: 'relay', port: undefined, portOffset: -1, ipv6: false });
   });
 });
 
