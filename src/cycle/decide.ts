@@ -108,7 +108,7 @@ export function decideCycle(input: DecideCycleInput): CycleDecision {
     }
   } else {
     const periodicAt = periodicDueAt(state, current, settings);
-    if (now.getTime() >= periodicAt.getTime()) {
+    if (periodicAt !== null && now.getTime() >= periodicAt.getTime()) {
       const since = state.lastSelectionAt ?? current.registeredAt;
       return select(now, 'periodic', `periodic re-selection: intervalSeconds ${settings.intervalSeconds} elapsed since the last selection at ${since}`);
     }
@@ -151,12 +151,12 @@ export function decideAfterHealthCheck(input: DecideAfterHealthCheckInput): Cycl
       lastHealthCheck,
     };
     const periodicAt = periodicDueAt(state, current, settings);
-    if (now.getTime() >= periodicAt.getTime()) {
+    if (periodicAt !== null && now.getTime() >= periodicAt.getTime()) {
       // Only reachable after an upstream outage deferred the periodic re-selection.
       return { ...select(now, 'periodic', `periodic re-selection, deferred while the upstream server of ${key} was down`), statePatch };
     }
     const recovered = state.failingSince !== null ? ` again (failing since ${state.failingSince})` : '';
-    return { action: 'keep', rule: 'healthy', reason: `relay ${key} is healthy${recovered}`, nextDueAt: periodicAt, statePatch };
+    return { action: 'keep', rule: 'healthy', reason: `relay ${key} is healthy${recovered}`, nextDueAt: periodicAt ?? now, statePatch };
   }
 
   if (health === 'failing') {
@@ -179,7 +179,7 @@ export function decideAfterHealthCheck(input: DecideAfterHealthCheckInput): Cycl
       rule: 'failing',
       reason: warning,
       warning,
-      nextDueAt: minDate(periodicDueAt(state, current, settings), reselectAt),
+      nextDueAt: minDate(periodicDueAt(state, current, settings) ?? reselectAt, reselectAt),
       statePatch,
     };
   }
@@ -286,12 +286,14 @@ export function computeNextDueAt(state: State, settings: CycleSettings, now: Dat
   if (state.retry !== null) return new Date(state.retry.nextAt);
   if (state.current === null) return now;
   if (state.upstreamBackoff) return new Date(state.upstreamBackoff.nextAt);
-  const periodicAt = periodicDueAt(state, state.current, settings);
+  const periodicAt = periodicDueAt(state, state.current, settings) ?? now;
   if (state.failingSince === null) return periodicAt;
   return minDate(periodicAt, new Date(Date.parse(state.failingSince) + settings.resistFailureIntervalSeconds * 1000));
 }
 
-function periodicDueAt(state: State, current: CurrentRelay, settings: Pick<Settings, 'intervalSeconds'>): Date {
+/** When the periodic re-selection is due; null when `intervalSeconds` is 0 (periodic re-selection off). */
+function periodicDueAt(state: State, current: CurrentRelay, settings: Pick<Settings, 'intervalSeconds'>): Date | null {
+  if (settings.intervalSeconds === 0) return null;
   const since = state.lastSelectionAt ?? current.registeredAt;
   const sinceMs = Date.parse(since);
   // An unreadable time cannot pass schema validation; treat it as "long ago" rather than "never".

@@ -137,7 +137,7 @@ class StrategyEngine {
       this.finishRound(this.largestTtl, states.length - silent.length, silent.length);
     }
     const answered = states.filter((state) => state.echoAnswered && state.inferredDistance !== null);
-    if (answered.length === 0) return;
+    if (answered.length === 0 || this.options.verify === false) return;
     const bestPriority = Math.min(...answered.map((state) => state.priority));
     const bestClass = answered.filter((state) => state.priority === bestPriority);
     const bestInferred = Math.min(...bestClass.map((state) => state.inferredDistance!));

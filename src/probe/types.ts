@@ -57,6 +57,11 @@ export interface ProbeOptions extends ProbeProgress {
   burst: number;
   /** Inference: targets inferred within this many hops of the best get TTL-limited verification. @default 2 */
   verifyMargin: number;
+  /**
+   * Inference: verify the competition with TTL-limited echoes. Off for manual relays, which get one
+   * echo at the maximum TTL each (DESIGN §5). @default true
+   */
+  verify?: boolean;
   /** Targets that never answered ICMP get a TCP connect to their port. @default true */
   tcpFallback: boolean;
   /** @default 1000 */
