@@ -116,15 +116,14 @@ export function parseRelayList(text: string, options: ParseRelayListOptions): Re
 }
 
 /**
- * JSON form: the first non-space character is `[` and is not the bracket of an IPv6 relay
- * (`[2001:db8::1]:52311` on the first line), which is followed directly by a hex digit or `:`.
+ * JSON form: the first non-space character is `[` and the next non-space one is `{` or `]` (an array
+ * of relay objects). Anything else is the text form, so a first line like `[2001:db8::1]:52311`
+ * stays a relay line.
  */
 function looksLikeJson(text: string, first: number): boolean {
-  if (text.charCodeAt(first) !== 91) return false;
-  const next = text.charCodeAt(first + 1);
-  const startsIPv6 =
-    (next >= 48 && next <= 58) /* 0-9 : */ || (next >= 65 && next <= 70) || (next >= 97 && next <= 102);
-  return !startsIPv6;
+  if (text.charCodeAt(first) !== 91 /* [ */) return false;
+  const next = text.charCodeAt(skipBlank(text, first + 1));
+  return next === 123 /* { */ || next === 93; /* ] */
 }
 
 interface ParseContext {

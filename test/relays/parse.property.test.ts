@@ -72,8 +72,14 @@ describe('parseRelayList properties', () => {
             const position = at % (line.length + 1);
             return line.slice(0, position) + insert + line.slice(position);
           });
-          const result = parseRelayList(lines.join('\n'), { file: 'fuzz.dat' });
+          const text = lines.join('\n');
+          const result = parseRelayList(text, { file: 'fuzz.dat' });
           expectWellFormed(result, lines.length);
+          if (/^\s*\[\s*[{\]]/.test(text)) {
+            // A mutation turned the list into the JSON form: one diagnostic for the whole file.
+            expect(result.diagnostics.some((d) => d.severity === 'error' && d.message.startsWith('not valid JSON'))).toBe(true);
+            return;
+          }
           const errorLines = new Set(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
           const relayLines = new Set(result.relays.map((relay) => relay.source?.line));
           const warnedLines = new Set(result.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.line));

@@ -169,6 +169,11 @@ describe('parseRelayList, text form', () => {
 
   it('reads a text list whose first line is a bracketed IPv6 relay as text, not JSON', () => {
     const result = parse('  [2001:db8::1]:80 weight=5\n[::1]');
+    expect(messages(parse('[ relay]'))).toEqual([
+      'relays.dat:1:1: error: "[" has no closing "]"; expected [IPv6-address]:port',
+      'relays.dat:1:1: error: no relay in the file; expected at least one line host[:port] [key=value ...]',
+    ]);
+    expect(parse(' [\n\n ]').diagnostics[0]?.message).toBe('no relay in the file; expected at least one line host[:port] [key=value ...]');
     expect(result.diagnostics).toEqual([]);
     expect(result.relays.map((relay) => relay.host)).toEqual(['2001:db8::1', '::1']);
   });
