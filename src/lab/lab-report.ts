@@ -90,7 +90,10 @@ export interface LabReport {
   registration: LabRegistration | null;
   registrations: LabRegistration[];
   packets: LabPackets;
+  /** Wall time of the forced `relay-select run`, as the endpoint saw it. */
   wallMs: number;
+  /** Wall time of the whole lab: build, stubs, runs, comparison (teardown excluded). */
+  labWallMs: number;
   exitCode: number;
   /** The next cron cycle (`run` without --force) right after: shows whether it probes again. */
   nextRun: { action: string | null; reason: string | null; exitCode: number; packets: LabPackets } | null;

@@ -96,14 +96,57 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
     const result = runCli(['lab', sample, '--json']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    const report = JSON.parse(result.stdout) as { prefix: string; chosen: string; expected: string; relays: { name: string; distance: number | null; expectedDistance: number; method: string }[] };
+    const report = JSON.parse(result.stdout) as {
+      prefix: string;
+      chosen: string;
+      expected: string;
+      relays: { name: string; distance: number | null; expectedDistance: number; method: string }[];
+      registration: { relay: string; status: number } | null;
+      packets: { icmpEchoRequests: number };
+      nextRun: { action: string; packets: { icmpEchoRequests: number } };
+    };
     expect(report.chosen).toBe(topology.expect);
+    expect(report.registration?.relay).toBe(topology.expect);
+    expect(report.packets.icmpEchoRequests).toBeGreaterThan(0);
+    // The next cron run keeps the relay without probing: no ICMP storm, also while the server is down.
+    expect(report.nextRun).toMatchObject({ action: 'kept', packets: { icmpEchoRequests: 0 } });
+    if (sample === 'server-outage') expect(report.registration?.status).toBe(503);
     expect(report.expected).toBe(topology.expect);
     const chosen = report.relays.find((relay) => relay.name === report.chosen)!;
     if (chosen.method !== 'tcp') expect(chosen.distance).toBe(chosen.expectedDistance);
     expect(report.prefix).toMatch(/^rsl/);
     expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
     expect(stubProcessesOf(report.prefix)).toEqual([]);
+  });
+
+  it('a relay that requires a client certificate fails registration, and the next-ranked relay is chosen over https', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'lab-mtls-'));
+    try {
+      const file = join(directory, 'mtls.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          routers: ['r1', 'r2', 'r3'],
+          endpoint: { attach: 'r1' },
+          links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r3' }],
+          relays: [
+            { name: 'relay-mtls', attach: 'r1', registration: 'client-cert-required' },
+            { name: 'relay-open', attach: 'r3' },
+          ],
+          settings: { probe: { timeoutMs: 500 } },
+          expect: 'relay-open',
+        }),
+      );
+      const result = runCli(['lab', file, '--json']);
+      expect(result.status).toBe(0);
+      const report = JSON.parse(result.stdout) as { prefix: string; chosen: string; registration: { relay: string; status: number } | null; relays: { name: string; distance: number | null }[] };
+      expect(report.relays.map((relay) => [relay.name, relay.distance])).toEqual([['relay-mtls', 1], ['relay-open', 3]]);
+      expect(report.chosen).toBe('relay-open');
+      expect(report.registration).toMatchObject({ relay: 'relay-open', status: 200 });
+      expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('SIGINT midway removes every namespace of the run and every stub relay', async () => {
