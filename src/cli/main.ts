@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import yargs, { type Argv, type Options } from 'yargs';
+import type { Argv, Options } from 'yargs';
 import { RelaySelectError, isRelaySelectError } from '../errors.js';
 import { COMMANDS, GLOBAL_OPTIONS, type OptionSpec } from './command-specs.js';
 import { DEFAULT_HINT_BY_ERROR, EXIT, EXIT_CODE_BY_ERROR } from './exit-codes.js';
@@ -21,6 +21,9 @@ const loaders: Record<string, () => Promise<CommandModule>> = {
   'report-failure': () => import('./commands/report-failure.js'),
   lab: () => import('./commands/lab.js'),
 };
+
+// yargs' ESM build wraps help text in the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 
 export function packageVersion(): string {
   const require = createRequire(import.meta.url);
@@ -54,7 +57,7 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
     .strict()
     .recommendCommands()
     .demandCommand(1, 'name a command')
-    .wrap(Math.min(100, (io.stdout as { columns?: number }).columns ?? 100))
+    .wrap(Math.min(110, (io.stdout as { columns?: number }).columns ?? 110))
     .exitProcess(false)
     .env(false)
     .epilogue('Exit status: 0 done, 64 usage, 65 bad relay list, 69 no relay registered, 75 locked, 77 no permission, 78 bad configuration.\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5).')
@@ -98,7 +101,7 @@ export function reportError(error: unknown, output: Output): number {
   output.endProgress();
   if (isRelaySelectError(error)) {
     const hint = error.hint ?? DEFAULT_HINT_BY_ERROR[error.code];
-    output.error(hint ? `${error.message} (${hint})` : error.message);
+    output.error(hint ? `${error.message} — ${hint}` : error.message);
     if (output.verbose && error.cause) output.debug(`cause: ${String((error.cause as Error).stack ?? error.cause)}`);
     return EXIT_CODE_BY_ERROR[error.code];
   }

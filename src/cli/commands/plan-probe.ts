@@ -1,0 +1,73 @@
+import { runCycle } from '../../cycle/run-cycle.js';
+import type { Settings } from '../../config/settings.js';
+import type { Relay } from '../../relays/relay.js';
+import { relayKey } from '../../relays/relay.js';
+import type { RankedRelay } from '../../select/types.js';
+import type { CliContext } from '../context.js';
+import { createProbeProgress, formatHops, formatRtt } from '../format.js';
+import { abortOnSignals } from '../signals.js';
+import { renderTable } from '../table.js';
+import type { PlanView } from './plan.js';
+import { renderPlanText } from './plan.js';
+
+export interface PlanRanking {
+  pools: { name: string; reachable: number; ranked: { host: string; port: number; priority: number; weight: number; distance: number | null; rttMs: number | null; method: string; reason: string }[] }[];
+  chosen: { host: string; port: number; pool: string; distance: number | null; method: string } | null;
+  reason: string;
+  packetsSent: number;
+}
+
+/** `plan --probe`: a dry-run selection (probe and rank, no registration, no state written). */
+export async function probePlan(settings: Settings, view: PlanView, _relays: Relay[], context: CliContext): Promise<PlanRanking> {
+  const { output } = context;
+  const pools: PlanRanking['pools'] = [];
+  const stop = abortOnSignals();
+  try {
+    const report = await runCycle({
+      settings,
+      force: true,
+      dryRun: true,
+      version: context.version,
+      signal: stop.signal,
+      ...createProbeProgress((text) => output.progress(text), 'probing'),
+      onSelectionEvent: (event) => {
+        if (event.type !== 'pool-probed') return;
+        pools.push({ name: event.pool, reachable: event.reachable, ranked: event.ranked.map(rankedView) });
+      },
+    });
+    const ranking: PlanRanking = {
+      pools,
+      chosen: report.relay ? { host: report.relay.host, port: report.relay.port, pool: report.relay.pool, distance: report.relay.distance, method: report.relay.method } : null,
+      reason: report.reason,
+      packetsSent: report.packetsSent,
+    };
+    if (!output.json) {
+      for (const line of renderPlanText(view, output.color)) output.line(line);
+      for (const pool of pools) {
+        output.line('');
+        output.line(output.color.bold(`Measured ranking, pool ${pool.name} (${pool.reachable} reachable)`));
+        const rows = pool.ranked.map((entry, index) => [String(index + 1), `${entry.host}:${entry.port}`, formatHops(entry.distance), formatRtt(entry.rttMs), entry.method, entry.reason]);
+        for (const line of renderTable(['#', 'relay', 'distance', 'rtt', 'method', 'why'], rows, { indent: 3 })) output.line(line);
+      }
+      output.line('');
+      output.line(ranking.chosen ? `would choose ${output.color.green(relayKey(ranking.chosen))} (${formatHops(ranking.chosen.distance)}, pool ${ranking.chosen.pool}); ${ranking.packetsSent} echo requests sent` : `no relay would be chosen: ${ranking.reason}`);
+    }
+    return ranking;
+  } finally {
+    stop.dispose();
+    output.endProgress();
+  }
+}
+
+function rankedView(entry: RankedRelay) {
+  return {
+    host: entry.relay.host,
+    port: entry.relay.port,
+    priority: entry.relay.priority,
+    weight: entry.relay.weight,
+    distance: entry.result.distance,
+    rttMs: entry.result.rttMs,
+    method: entry.result.method,
+    reason: entry.reason,
+  };
+}

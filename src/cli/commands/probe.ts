@@ -1,0 +1,81 @@
+import { RelaySelectError } from '../../errors.js';
+import { describeUnresolved, probeTargets, resolveTargets, type TargetHost } from '../../probe/index.js';
+import type { ProbeReport, ProbeResult } from '../../probe/types.js';
+import { parseHostPort } from '../../relays/host-port.js';
+import { loadRelayList } from '../../relays/load.js';
+import { DEFAULT_RELAY_PORT, formatDiagnostic, relayKey } from '../../relays/relay.js';
+import type { CliContext, GlobalArguments } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { createProbeProgress, PROBE_HEADERS, probeRows } from '../format.js';
+import { loadCliSettings } from '../load-cli-settings.js';
+import { abortOnSignals } from '../signals.js';
+import { renderTable } from '../table.js';
+
+export interface ProbeCommandOptions extends GlobalArguments {
+  hosts?: string[];
+  port?: number;
+}
+
+/** The `probe --json` object (DESIGN §9). */
+export function renderProbeJson(results: ProbeResult[], report: Pick<ProbeReport, 'packetsSent' | 'tcpAttempts' | 'wallMs'>, strategy: string) {
+  return {
+    results: results.map(({ host, address, distance, rttMs, method, note }) => ({ host, address, distance, rttMs, method, ...(note ? { note } : {}) })),
+    strategy,
+    packetsSent: report.packetsSent,
+    tcpAttempts: report.tcpAttempts,
+    wallMs: Math.round(report.wallMs),
+  };
+}
+
+async function collectHosts(options: ProbeCommandOptions, relayList: string): Promise<{ hosts: TargetHost[]; warnings: string[] }> {
+  const defaultPort = options.port ?? DEFAULT_RELAY_PORT;
+  if (options.hosts && options.hosts.length > 0) {
+    const hosts = options.hosts.map((text) => {
+      const parsed = parseHostPort(text, defaultPort);
+      if ('error' in parsed) throw new RelaySelectError('USAGE', `probe ${text}: ${parsed.error}`);
+      return { key: relayKey(parsed), host: parsed.host, port: parsed.port };
+    });
+    return { hosts, warnings: [] };
+  }
+  if (options.relays === undefined) {
+    throw new RelaySelectError('USAGE', 'probe needs HOST arguments or --relays FILE', { hint: 'e.g. relay-select probe 198.18.1.2 or relay-select probe --relays Relay.dat' });
+  }
+  const list = await loadRelayList(relayList);
+  return {
+    hosts: list.relays.map((relay) => ({ key: relayKey(relay), host: relay.host, port: relay.port, priority: relay.priority })),
+    warnings: list.diagnostics.map(formatDiagnostic),
+  };
+}
+
+export async function run(options: ProbeCommandOptions, context: CliContext): Promise<number> {
+  const { output } = context;
+  const settings = await loadCliSettings(options, context);
+  const { hosts, warnings } = await collectHosts(options, settings.relayList);
+  for (const warning of warnings) output.warn(warning);
+  const { targets, unresolved } = await resolveTargets(hosts, settings.ipMode);
+  const stop = abortOnSignals();
+  let report: ProbeReport;
+  try {
+    report = await probeTargets(targets, {
+      ...settings.probe,
+      maximumTtlToPing: settings.maximumTtlToPing,
+      signal: stop.signal,
+      ...createProbeProgress((text) => output.progress(text), `probing ${targets.length} hosts (${settings.probe.strategy})`),
+    });
+  } finally {
+    stop.dispose();
+    output.endProgress();
+  }
+  // Input order, unresolved hosts in their place.
+  const byKey = new Map<string, ProbeResult>(report.results.map((result) => [result.key, result]));
+  for (const entry of unresolved) byKey.set(entry.key, describeUnresolved(entry));
+  const results = hosts.map((host) => byKey.get(host.key)!).filter((result) => result !== undefined);
+
+  if (output.json) {
+    output.data(renderProbeJson(results, report, settings.probe.strategy));
+  } else {
+    for (const line of renderTable(PROBE_HEADERS, probeRows(results))) output.line(line);
+    output.line(output.color.dim(`${report.packetsSent} echo requests, ${report.tcpAttempts} TCP connects, ${(report.wallMs / 1000).toFixed(2)} s, strategy ${settings.probe.strategy}`));
+  }
+  return results.some((result) => result.method !== 'unreachable') ? EXIT.ok : EXIT.unavailable;
+}

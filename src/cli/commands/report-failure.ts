@@ -1,0 +1,28 @@
+import { reportRelayFailure } from '../../cycle/run-cycle.js';
+import { relayKey } from '../../relays/relay.js';
+import type { CliContext, GlobalArguments } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { formatLocalTime } from '../format.js';
+import { loadCliSettings } from '../load-cli-settings.js';
+
+export interface ReportFailureOptions extends GlobalArguments {
+  reason?: string;
+}
+
+export async function run(options: ReportFailureOptions, context: CliContext): Promise<number> {
+  const settings = await loadCliSettings(options, context);
+  const state = await reportRelayFailure(settings, options.reason);
+  const current = state?.current ?? null;
+  if (context.output.json) {
+    context.output.data({ relay: current, failingSince: state?.failingSince ?? null, reason: options.reason ?? null });
+    return current === null ? EXIT.unavailable : EXIT.ok;
+  }
+  if (current === null || state === null) {
+    context.output.important('no current relay: nothing to report (run "relay-select run" first)');
+    return EXIT.unavailable;
+  }
+  const since = state.failingSince ?? new Date().toISOString();
+  const reselectAt = new Date(Date.parse(since) + settings.resistFailureIntervalSeconds * 1000);
+  context.output.line(`failure clock of ${relayKey(current)} running since ${formatLocalTime(since)}; a new selection at ${formatLocalTime(reselectAt)} if it keeps failing`);
+  return EXIT.ok;
+}

@@ -1,0 +1,96 @@
+import { relayKey } from '../../relays/relay.js';
+import { runCycle, type RunReport } from '../../cycle/run-cycle.js';
+import { describeAttempt } from '../../select/explain.js';
+import type { CliContext, GlobalArguments } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { createProbeProgress, formatHops, formatLocalTime, PROBE_HEADERS, probeRows } from '../format.js';
+import { loadCliSettings } from '../load-cli-settings.js';
+import { abortOnSignals } from '../signals.js';
+import { renderTable } from '../table.js';
+
+export interface RunOptions extends GlobalArguments {
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/** The `run --json` object (DESIGN §9); more fields than the contract, never fewer. */
+export function renderRunJson(report: RunReport) {
+  return {
+    action: report.action,
+    reason: report.reason,
+    relay: report.relay,
+    nextDueAt: report.nextDueAt,
+    probes: report.probes,
+    rule: report.rule,
+    registration: report.registration,
+    attempts:
+      report.selection?.attempts.map((attempt) => ({
+        host: attempt.candidate.relay.host,
+        port: attempt.candidate.relay.port,
+        pool: attempt.candidate.pool,
+        reason: attempt.reason,
+        outcome: attempt.outcome.status,
+        detail: 'detail' in attempt.outcome ? attempt.outcome.detail : undefined,
+      })) ?? [],
+    pools: report.selection?.pools ?? [],
+    packetsSent: report.packetsSent,
+    warnings: report.warnings,
+    dryRun: report.dryRun,
+  };
+}
+
+/** The one line that says what was decided and why. */
+export function renderRunLine(report: RunReport): string {
+  const next = `next reselection ${formatLocalTime(report.nextDueAt)}`;
+  const prefix = report.dryRun ? 'dry run: ' : '';
+  const relay = report.relay;
+  const name = relay ? `${relayKey(relay)} (${formatHops(relay.distance)}${relay.pool ? `, pool ${relay.pool}` : ''})` : '';
+  switch (report.action) {
+    case 'selected':
+      return `${prefix}selected ${name}: ${report.reason}; ${next}`;
+    case 'kept':
+      return `${prefix}kept ${name}: ${report.reason}; ${next}`;
+    case 'waiting':
+      return `${prefix}waiting: ${report.reason}`;
+    case 'failed':
+      return `${prefix}failed: ${report.reason}; next attempt ${formatLocalTime(report.nextDueAt)}`;
+  }
+}
+
+export async function run(options: RunOptions, context: CliContext): Promise<number> {
+  const { output } = context;
+  const settings = await loadCliSettings(options, context);
+  const stop = abortOnSignals();
+  let report: RunReport;
+  try {
+    report = await runCycle({
+      settings,
+      force: options.force,
+      dryRun: options.dryRun,
+      version: context.version,
+      signal: stop.signal,
+      ...createProbeProgress((text) => output.progress(text), 'probing'),
+      onSelectionEvent: (event) => {
+        if (event.type === 'pool-start') output.debug(`pool ${event.pool}: probing ${event.relayCount} relays`);
+        if (event.type === 'register-start') output.debug(`registering with ${relayKey(event.candidate.relay)}: ${event.reason}`);
+        if (event.type === 'register-done') output.debug(`  -> ${event.outcome.status}${'detail' in event.outcome && event.outcome.detail ? `: ${event.outcome.detail}` : ''}`);
+      },
+    });
+  } finally {
+    stop.dispose();
+    output.endProgress();
+  }
+  for (const warning of report.warnings) output.warn(warning);
+  if (output.json) {
+    output.data(renderRunJson(report));
+  } else {
+    if (output.verbose && report.probes.length > 0) {
+      for (const line of renderTable(PROBE_HEADERS, probeRows(report.probes))) output.line(line);
+      for (const attempt of report.selection?.attempts ?? []) output.line(`  ${describeAttempt(attempt)}`);
+    }
+    const line = renderRunLine(report);
+    if (report.action === 'failed') output.important(line);
+    else output.line(line);
+  }
+  return report.action === 'failed' ? EXIT.unavailable : EXIT.ok;
+}

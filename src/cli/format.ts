@@ -1,0 +1,54 @@
+import type { ProbeResult } from '../probe/types.js';
+
+/** A time as an operator reads it: local `YYYY-MM-DD HH:MM`. */
+export function formatLocalTime(iso: string | Date): string {
+  const date = typeof iso === 'string' ? new Date(iso) : iso;
+  const pad = (value: number): string => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function formatHops(distance: number | null): string {
+  if (distance === null) return 'distance unknown';
+  return distance === 1 ? '1 hop' : `${distance} hops`;
+}
+
+export function formatRtt(rttMs: number | null): string {
+  if (rttMs === null) return '-';
+  return rttMs < 10 ? `${rttMs.toFixed(2)} ms` : `${rttMs.toFixed(1)} ms`;
+}
+
+/** Rows for a table of probe results: host, address, distance, RTT, method, note. */
+export function probeRows(results: ProbeResult[]): string[][] {
+  return results.map((result) => [
+    result.host,
+    result.address ?? '-',
+    result.distance === null ? '-' : String(result.distance),
+    formatRtt(result.rttMs),
+    result.method,
+    result.note ?? '',
+  ]);
+}
+
+export const PROBE_HEADERS = ['host', 'address', 'hops', 'rtt', 'method', 'note'];
+
+/** Keeps a progress line for a probe run from the library's callbacks. */
+export function createProbeProgress(draw: (text: string) => void, label: string) {
+  let sent = 0;
+  let replies = 0;
+  let round = 0;
+  const redraw = (): void => draw(`${label}: ${sent} echo requests sent, ${replies} replies, round ${round}`);
+  return {
+    onProbeSent: () => {
+      sent += 1;
+      if (sent % 25 === 0) redraw();
+    },
+    onReply: () => {
+      replies += 1;
+      if (replies % 25 === 0) redraw();
+    },
+    onRoundDone: (event: { round: number }) => {
+      round = event.round;
+      redraw();
+    },
+  };
+}

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import type { Settings } from '../config/settings.js';
+import { RelaySelectError } from '../errors.js';
+import { connectTcp, describeUnresolved, probeTargets, resolveTargets, type IcmpTransport } from '../probe/index.js';
+import type { ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
+import { checkRelayHealthDetailed, prepareRegistrar, type Registrar } from '../register/index.js';
+import { loadRelayList } from '../relays/load.js';
+import { parseRelayList } from '../relays/parse.js';
+import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
+import { selectRelay } from '../select/select-relay.js';
+import type { Candidate, HostResolution, SelectionEvent, SelectionOutcome } from '../select/types.js';
+import { systemClock, type Clock } from './clock.js';
+import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
+import { acquireRunLock } from './lock.js';
+import { emptyState, type State } from './state.js';
+import { cacheRelayList, createStateStore, digestRelayList, loadOrCreateClientId, readCachedRelayList } from './state-store.js';
+
+/** What `relay-select run` did (DESIGN §9 `run --json`). */
+export type RunAction = 'selected' | 'kept' | 'waiting' | 'failed';
+
+export interface RunRelayView {
+  host: string;
+  port: number;
+  address: string | null;
+  distance: number | null;
+  pool: string;
+  method: string;
+  rttMs: number | null;
+}
+
+export interface RunReport {
+  action: RunAction;
+  reason: string;
+  relay: RunRelayView | null;
+  nextDueAt: string;
+  probes: ProbeResult[];
+  /** The rule of DESIGN §7 that decided (see CycleRule). */
+  rule: CycleDecision['rule'];
+  /** The selection, when one ran. */
+  selection: SelectionOutcome | null;
+  /** Registration detail of the chosen relay (e.g. "HTTP 200", "recorded only"). */
+  registration: { status: string; detail?: string } | null;
+  /** ICMP echo requests sent by this run. */
+  packetsSent: number;
+  warnings: string[];
+  dryRun: boolean;
+}
+
+export interface RunCycleOptions extends ProbeProgress {
+  settings: Settings;
+  /** Select now, whatever the schedule says. */
+  force?: boolean;
+  /** Probe and rank, but neither register nor write state. */
+  dryRun?: boolean;
+  clock?: Clock;
+  signal?: AbortSignal;
+  /** Progress of the selection (pools, registrations). */
+  onSelectionEvent?: (event: SelectionEvent) => void;
+  /** Program version sent in the registration. */
+  version: string;
+  /** Injected for tests; by default the raw-socket transport, opened on the first probe. */
+  transport?: IcmpTransport;
+  random?: () => number;
+}
+
+/**
+ * One cron cycle (DESIGN §7): take the lock, read the state, decide, check health or select and
+ * register, record the result. The decision itself is the pure `decideCycle`; this function is
+ * the edge that feeds it facts read from disk and network.
+ */
+export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
+  const { settings } = options;
+  const clock = options.clock ?? systemClock;
+  const dryRun = options.dryRun === true;
+  const warnings: string[] = [];
+  const lock = dryRun ? undefined : await acquireRunLock(settings.stateDir);
+  try {
+    const store = createStateStore(settings.stateDir, { clock });
+    const read = await store.read();
+    if (read.recovered) warnings.push(`state file was unusable (${read.recovered.reason}); moved to ${read.recovered.movedTo}; starting from a clean state`);
+    const clientId = settings.clientId ?? (dryRun ? await readClientIdOrEphemeral(settings.stateDir) : await loadOrCreateClientId(settings.stateDir));
+    let state: State = read.state ?? emptyState(clientId);
+    if (state.clientId !== clientId) state = { ...state, clientId };
+
+    const list = await loadRelayListWithCache(settings, dryRun, warnings);
+    const now = clock.now();
+    const current = state.current;
+    const currentInRelayList = current === null || isInRelayList(current, list.relays, settings);
+    let decision = decideCycle({ state, settings, now, force: options.force, currentInRelayList, random: options.random });
+
+    if (decision.action === 'check' && current !== null) {
+      const health = await checkRelayHealthDetailed({ host: current.host, port: current.port, address: current.address }, settings);
+      decision = decideCycle({ state, settings, now, currentInRelayList, health: health.health, healthDetail: health.detail, random: options.random });
+    }
+    if (decision.warning) warnings.push(decision.warning);
+    state = { ...state, ...decision.statePatch };
+
+    if (decision.action !== 'select') {
+      if (!dryRun && decision.statePatch !== undefined) await store.write(state);
+      return {
+        action: decision.action === 'wait' ? 'waiting' : 'kept',
+        reason: decision.reason,
+        relay: current === null ? null : { ...current },
+        nextDueAt: decision.nextDueAt.toISOString(),
+        probes: [],
+        rule: decision.rule,
+        selection: null,
+        registration: null,
+        packetsSent: 0,
+        warnings,
+        dryRun,
+      };
+    }
+
+    const selected = await runSelection(options, list.relays, clientId);
+    const after = applySelectionResult(state, toCycleSelectionResult(selected.outcome, list.digest), clock.now(), settings, options.random ?? Math.random);
+    if (!dryRun) await store.write(after);
+    const outcome = selected.outcome;
+    const nextDueAt = computeNextDueAt(after, settings, clock.now()).toISOString();
+    if (outcome.status === 'failed') {
+      const retry = after.retry;
+      return {
+        action: 'failed',
+        reason: `${decision.reason}; no relay could be registered${retry ? `; retry ${retry.attempt} in ${retry.delaySeconds} s` : ''}`,
+        relay: null,
+        nextDueAt,
+        probes: outcome.probes,
+        rule: decision.rule,
+        selection: outcome,
+        registration: null,
+        packetsSent: selected.packetsSent,
+        warnings,
+        dryRun,
+      };
+    }
+    return {
+      action: 'selected',
+      reason: `${decision.reason}; ${describeWin(outcome.chosen, outcome)}`,
+      relay: candidateView(outcome.chosen),
+      nextDueAt,
+      probes: outcome.probes,
+      rule: decision.rule,
+      selection: outcome,
+      registration: outcome.registration,
+      packetsSent: selected.packetsSent,
+      warnings,
+      dryRun,
+    };
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** `relay-select report-failure`: start the failure clock of the current relay. */
+export async function reportRelayFailure(settings: Settings, reason?: string, clock: Clock = systemClock): Promise<State | null> {
+  const lock = await acquireRunLock(settings.stateDir);
+  try {
+    const store = createStateStore(settings.stateDir, { clock });
+    const { state } = await store.read();
+    if (state === null || state.current === null) return state;
+    const next = reportFailure(state, clock.now());
+    if (reason !== undefined && next.failingSince !== state.failingSince) {
+      next.lastHealthCheck = { at: clock.now().toISOString(), result: 'failing', detail: `reported: ${reason}` };
+    }
+    if (next !== state) await store.write(next);
+    return next;
+  } finally {
+    await lock.release();
+  }
+}
+
+function describeWin(chosen: Candidate, outcome: Extract<SelectionOutcome, { status: 'selected' }>): string {
+  const attempt = outcome.attempts.find((entry) => entry.candidate === chosen);
+  const why = attempt?.reason ?? chosen.pool;
+  return outcome.registration.status === 'upstream-down'
+    ? `${relayKey(chosen.relay)} answered but its upstream server is down (${outcome.registration.detail}); kept, backing off`
+    : `registered with ${relayKey(chosen.relay)}: ${why}`;
+}
+
+function candidateView(candidate: Candidate): RunRelayView {
+  return {
+    host: candidate.relay.host,
+    port: candidate.relay.port,
+    address: candidate.address,
+    distance: candidate.distance,
+    pool: candidate.pool,
+    method: candidate.method,
+    rttMs: candidate.rttMs,
+  };
+}
+
+/**
+ * The current relay counts as "in the list" when the list still has it, or when it came from a stage
+ * outside the list (failover, root, manual) that the settings still name.
+ */
+function isInRelayList(current: { host: string; port: number; pool: string }, relays: Relay[], settings: Settings): boolean {
+  const key = relayKey(current);
+  if (relays.some((relay) => relayKey(relay) === key)) return true;
+  if (current.pool === 'failover' || current.pool === 'root' || current.pool === 'manual') {
+    const named = [...settings.failoverRelays, ...settings.manualRelays, ...(settings.rootServer ? [settings.rootServer] : [])];
+    return named.some((entry) => entry === key || entry === `${current.host}:${current.port}`);
+  }
+  return false;
+}
+
+async function readClientIdOrEphemeral(stateDir: string): Promise<string> {
+  try {
+    const text = (await readFile(`${stateDir}/client-id`, 'utf8')).trim();
+    if (text !== '') return text;
+  } catch {
+    // A dry run creates nothing; an endpoint without a client id yet gets a throw-away one.
+  }
+  return randomUUID();
+}
+
+interface LoadedRelayList {
+  relays: Relay[];
+  digest: string;
+}
+
+/**
+ * The relay list of this run. A list that is missing or broken falls back to the last good list
+ * cached in the state directory, so a bad push never leaves an endpoint without its relay (DESIGN §7).
+ */
+async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warnings: string[]): Promise<LoadedRelayList> {
+  try {
+    const list = await loadRelayList(settings.relayList);
+    for (const diagnostic of list.diagnostics) warnings.push(formatDiagnostic(diagnostic));
+    const text = await readFile(settings.relayList, 'utf8');
+    const digest = digestRelayList(text);
+    if (!dryRun) {
+      const cached = await readCachedRelayList(settings.stateDir);
+      if (cached === null || digestRelayList(cached) !== digest) await cacheRelayList(settings.stateDir, text);
+    }
+    return { relays: list.relays, digest };
+  } catch (error) {
+    if (!(error instanceof RelaySelectError) || (error.code !== 'RELAY_LIST_INVALID' && error.code !== 'RELAY_LIST_MISSING')) throw error;
+    const cached = await readCachedRelayList(settings.stateDir);
+    if (cached === null) throw error;
+    const parsed = parseRelayList(cached, { file: `${settings.stateDir}/relay-list.cache` });
+    if (parsed.relays.length === 0) throw error;
+    warnings.push(`${error.message}; using the last good relay list cached in ${settings.stateDir}`);
+    return { relays: parsed.relays, digest: digestRelayList(cached) };
+  }
+}
+
+async function runSelection(options: RunCycleOptions, relays: Relay[], clientId: string): Promise<{ outcome: SelectionOutcome; packetsSent: number }> {
+  const { settings } = options;
+  const facts = { clientId, hostname: osHostname(), version: options.version };
+  // Checked before probing: a bad TLS file is a configuration error (exit 78), not a failed relay.
+  const register: Registrar = options.dryRun
+    ? async () => ({ status: 'registered', detail: 'dry run: not registered' })
+    : await prepareRegistrar(settings, facts, { signal: options.signal });
+  let packetsSent = 0;
+  const probe = async (targets: ProbeTarget[], _pool: unknown, context: { purpose: 'pool' | 'manual' }): Promise<ProbeReport> => {
+    // Without an injected transport, probeTargets opens a raw socket per pool for the families it needs.
+    const report = await probeTargets(
+      targets,
+      {
+        ...settings.probe,
+        maximumTtlToPing: settings.maximumTtlToPing,
+        verify: context.purpose !== 'manual',
+        signal: options.signal,
+        onProbeSent: options.onProbeSent,
+        onReply: options.onReply,
+        onRoundDone: options.onRoundDone,
+      },
+      options.transport === undefined ? {} : { transport: options.transport },
+    );
+    packetsSent += report.packetsSent;
+    return report;
+  };
+  const resolve = async (hosts: string[]): Promise<HostResolution[]> => {
+    const { targets, unresolved } = await resolveTargets(
+      hosts.map((host) => ({ key: host, host, port: 0 })),
+      settings.ipMode,
+    );
+    return [
+      ...targets.map((target) => ({ host: target.host, address: target.address, family: target.family })),
+      ...unresolved.map((entry) => ({ host: entry.host, address: null, error: describeUnresolved(entry).note ?? 'does not resolve' })),
+    ];
+  };
+  const outcome = await selectRelay(
+      { relays, settings, clientId },
+      {
+        probe,
+        resolve,
+        register,
+        checkAlive: async ({ host, port }) => {
+          const [resolved] = await resolve([host]);
+          if (!resolved || resolved.address === null) return false;
+          return connectTcp({ address: resolved.address, port, timeoutMs: settings.probe.tcpTimeoutMs, signal: options.signal });
+        },
+        onEvent: options.onSelectionEvent,
+        random: options.random,
+      },
+    );
+  return { outcome, packetsSent };
+}
