@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { RelaySelectError } from '../errors.js';
-import { relayNamesByAddress, renderLabRelayList, renderLabSettings } from './lab-files.js';
+import { renderLabRelayList, renderLabSettings } from './lab-files.js';
 import { removeLabRecord, writeLabRecord, type LabRecord } from './lab-record.js';
 import {
   buildRelayViews,

@@ -119,6 +119,20 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
     expect(stubProcessesOf(report.prefix)).toEqual([]);
   });
 
+  it('--compare runs every strategy on the same lab and reports packets, wall time and the choice of each', () => {
+    const result = runCli(['lab', 'server-outage', '--compare', '--json']);
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout) as { prefix: string; compare: { strategy: string; chosen: string; wallMs: number; packets: { icmpEchoRequests: number; source: string } }[] };
+    expect(report.compare.map((run) => run.strategy)).toEqual(['inference', 'rounds']);
+    for (const run of report.compare) {
+      expect(run.chosen).toBe('relay-site');
+      expect(run.packets.source).toBe('namespace-counters');
+      expect(run.packets.icmpEchoRequests).toBeGreaterThan(0);
+      expect(run.wallMs).toBeGreaterThan(0);
+    }
+    expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
+  });
+
   it('a relay that requires a client certificate fails registration, and the next-ranked relay is chosen over https', () => {
     const directory = mkdtempSync(join(tmpdir(), 'lab-mtls-'));
     try {
