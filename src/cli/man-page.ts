@@ -27,9 +27,8 @@ export function renderManPage(version: string): string {
     '.SH SYNOPSIS',
   ];
   for (const command of COMMANDS) {
-    lines.push(`.B relay\\-select ${roffEscape(command.name)}`);
-    lines.push(`.RI [ options ]${command.positional ? ` ${roffEscape(command.positional)}` : ''}`);
-    lines.push('.br');
+    const positional = command.positional ? ` \\fI${roffEscape(command.positional)}\\fR` : '';
+    lines.push(`\\fBrelay\\-select ${roffEscape(command.name)}\\fR [\\fIoptions\\fR]${positional}`, '.br');
   }
   lines.push(
     '.SH DESCRIPTION',

@@ -24,6 +24,7 @@ export interface Output {
   important(text: string): void;
   /** The one JSON object of --json (stdout). */
   data(value: unknown): void;
+  /** A warning on stderr; a diagnostic already formatted as `file:line:column: severity: …` is printed as it is. */
   warn(text: string): void;
   info(text: string): void;
   debug(text: string): void;
@@ -33,6 +34,8 @@ export interface Output {
   /** Clear the progress line, if one is drawn. */
   endProgress(): void;
 }
+
+const FORMATTED_DIAGNOSTIC = /^\S.*:\d+:\d+: (error|warning): /;
 
 export function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): 0 | 1 | 2 | 3 {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
@@ -79,7 +82,7 @@ export function createOutput(options: OutputOptions): Output {
       stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     },
     warn(text) {
-      toStderr(`${errColor.yellow('warning:')} ${text}`);
+      toStderr(FORMATTED_DIAGNOSTIC.test(text) ? text : `${errColor.yellow('warning:')} ${text}`);
     },
     info(text) {
       if (!quiet) toStderr(text);

@@ -5,6 +5,7 @@ import { renderLabReport, type LabReport } from '../../lab/lab-report.js';
 import { runLab } from '../../lab/lab-run.js';
 import { buildLabNetwork, removeLabNamespaces } from '../../lab/topology-network.js';
 import { displayPath, loadTopology, packageRoot, resolveTopologyPath } from '../../lab/topology-load.js';
+import { withoutLinkShaping } from '../../lab/topology.js';
 import type { CliContext, GlobalArguments } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { renderTable } from '../table.js';
@@ -102,7 +103,10 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
   }
 
   if (output.json) output.data(report);
-  else for (const line of renderLabReport(report, topology, output.color, renderTable)) output.line(line);
+  else {
+    const built = report.linkShapingDropped ? withoutLinkShaping(topology) : topology;
+    for (const line of renderLabReport(report, built, output.color, renderTable)) output.line(line);
+  }
   if (report.action === null) {
     throw new RelaySelectError('LAB_FAILED', `relay-select run gave no result in the lab (exit ${report.exitCode})${report.messages.length > 0 ? `: ${report.messages.slice(-2).join(' / ')}` : ''}`);
   }
