@@ -283,7 +283,7 @@ describe('relay-samples', () => {
     expect(settings.relayList).toBe(resolve(samplesDirectory, 'branch-office.dat'));
     expect(settings.seekList).toEqual(['branch-lyon', 'hq', '*']);
     expect(settings.maximumTtlToPing).toBe(16);
-    expect(settings.failoverRelays).toEqual(['relay-failover.corp.example:52311', 'relay-hq.corp.example:52311', '198.51.100.20:52311']);
+    expect(settings.failoverRelays).toEqual(['relay-failover.corp.example:52311', 'relay-hq.corp.example:52311', '198.18.100.20:52311']);
     expect(settings.manualRelays).toHaveLength(4);
   });
 

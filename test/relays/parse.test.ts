@@ -19,7 +19,7 @@ describe('parseRelayList, text form', () => {
       [
         '# host[:port]  [key=value ...]',
         'relay-hq.corp.example           affiliation=HQ;DMZ priority=0 weight=100',
-        '198.51.100.20:52311             affiliation=Branch-Lyon weight=50',
+        '198.18.100.20:52311             affiliation=Branch-Lyon weight=50',
         '[2001:db8::20]:52311            affiliation=DMZ priority=1 name=dmz-v6',
         'relay-legacy.corp.example       # unaffiliated, weight 100, priority 0',
       ].join('\n'),
@@ -28,7 +28,7 @@ describe('parseRelayList, text form', () => {
     expect(result.rejected).toBe(false);
     expect(result.relays).toEqual([
       { host: 'relay-hq.corp.example', port: 52311, groups: ['hq', 'dmz'], priority: 0, weight: 100, source: { file: 'relays.dat', line: 2 } },
-      { host: '198.51.100.20', port: 52311, groups: ['branch-lyon'], priority: 0, weight: 50, source: { file: 'relays.dat', line: 3 } },
+      { host: '198.18.100.20', port: 52311, groups: ['branch-lyon'], priority: 0, weight: 50, source: { file: 'relays.dat', line: 3 } },
       { host: '2001:db8::20', port: 52311, groups: ['dmz'], priority: 1, weight: 100, name: 'dmz-v6', source: { file: 'relays.dat', line: 4 } },
       { host: 'relay-legacy.corp.example', port: 52311, groups: [], priority: 0, weight: 100, source: { file: 'relays.dat', line: 5 } },
     ]);
