@@ -100,6 +100,10 @@ export interface LabReport {
   compare: LabRunResult[] | null;
   kept: { prefix: string; enter: string; down: string } | null;
   messages: string[];
+  /** What the lab itself changed or could not do, e.g. a kept lab built without link delay. */
+  warnings: string[];
+  /** The lab was built without the topology's delay and loss (see `warnings`). */
+  linkShapingDropped: boolean;
 }
 
 /** Reads the CLI's stdout as the one JSON object it prints; undefined when it printed none. */
@@ -242,6 +246,7 @@ export function renderLabReport(
     lines.push(`${style.bold('Next cron run:')} ${report.nextRun.action ?? `exit ${report.nextRun.exitCode}`}${report.nextRun.reason ? ` (${report.nextRun.reason})` : ''}, ${formatPackets(report.nextRun.packets)}`);
   }
   for (const message of report.messages) lines.push(style.dim(`  relay-select said: ${message}`));
+  for (const warning of report.warnings) lines.push(`${style.yellow('warning:')} ${warning}`);
   if (report.compare !== null) {
     lines.push('');
     lines.push(style.bold('Strategies compared (same lab, fresh state each)'));

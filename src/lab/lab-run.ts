@@ -24,7 +24,7 @@ import {
   type LabReport,
   type LabRunResult,
 } from './lab-report.js';
-import type { Topology } from './topology.js';
+import { withoutLinkShaping, type Topology } from './topology.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -69,7 +69,7 @@ export interface LabRunOptions {
 
 /** A namespace prefix unique to this run, short enough to leave room for node names. */
 export function makeLabPrefix(): string {
-  return `rsl${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+  return `rslab_${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
 interface ProcessResult {
@@ -275,9 +275,20 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   const stubs: StubProcess[] = [];
   let network: LabNetwork | undefined;
   let keepIt = false;
+  let shapingDropped = false;
+  const warnings: string[] = [];
   try {
     progress(`building ${topology.routers.length + topology.relays.length + 1} namespaces (prefix ${prefix})…`);
     network = await options.buildNetwork(topology, prefix);
+    if (options.keep && network.delayMode === 'userspace') {
+      await network.destroy();
+      network = undefined;
+      shapingDropped = true;
+      warnings.push(
+        '--keep: this kernel has no sch_netem and the userspace link delay ends with this command, so the kept lab is built without link delay and loss (hop distances are the same, RTTs are not); run without --keep to see the delay',
+      );
+      network = await options.buildNetwork(withoutLinkShaping(topology), prefix);
+    }
     record.namespaces = network.namespaces;
     writeLabRecord(record);
     throwIfAborted(signal);
@@ -368,9 +379,6 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       keepIt = true;
       record.kept = true;
       writeLabRecord(record);
-      if (network.delayMode === 'userspace') {
-        main.messages.push('kept lab: the userspace link-delay forwarder ends with this command, so delayed links stop forwarding (a kernel with sch_netem keeps them)');
-      }
     }
     return {
       topology: topology.name,
@@ -395,6 +403,8 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       compare,
       kept: keepIt ? { prefix, enter: `ip netns exec ${endpointNamespace} bash`, down: 'relay-select lab down' } : null,
       messages: main.messages,
+      warnings,
+      linkShapingDropped: shapingDropped,
     };
   } finally {
     if (!keepIt) {

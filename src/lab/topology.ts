@@ -423,3 +423,14 @@ function collectIsland(start: string, adjacency: Map<string, string[]>): string[
   }
   return island;
 }
+
+/** The same topology with every delay and loss removed (a kept lab where the delay cannot outlive us). */
+export function withoutLinkShaping(topology: Topology): Topology {
+  const flat = { delayMs: 0, lossPercent: 0 };
+  return {
+    ...topology,
+    endpoint: { ...topology.endpoint, ...flat },
+    relays: topology.relays.map((relay) => ({ ...relay, ...flat })),
+    links: topology.links.map((link) => ({ ...link, ...flat })),
+  };
+}

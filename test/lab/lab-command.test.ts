@@ -12,11 +12,12 @@ const built = existsSync(join(root, 'dist', 'cli', 'commands', 'lab.js')) && exi
 const canRunRun = built && existsSync(join(root, 'dist', 'cli', 'commands', 'run.js'));
 const env = { ...process.env, NO_COLOR: '1' };
 
+/** Namespaces of lab-command runs (prefix `rslab_`); other tests may build their own labs meanwhile. */
 function namespaces(): string[] {
   return (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '')
     .split('\n')
     .map((line) => line.split(' ')[0]!)
-    .filter((name) => name !== '')
+    .filter((name) => name.startsWith('rslab_'))
     .sort();
 }
 
@@ -114,7 +115,7 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
     expect(report.expected).toBe(topology.expect);
     const chosen = report.relays.find((relay) => relay.name === report.chosen)!;
     if (chosen.method !== 'tcp') expect(chosen.distance).toBe(chosen.expectedDistance);
-    expect(report.prefix).toMatch(/^rsl/);
+    expect(report.prefix).toMatch(/^rslab_/);
     expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
     expect(stubProcessesOf(report.prefix)).toEqual([]);
   });
@@ -131,6 +132,28 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
       expect(run.wallMs).toBeGreaterThan(0);
     }
     expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
+  });
+
+  it('--keep leaves the lab up with its stubs, and "lab down" removes exactly that', () => {
+    const kept = runCli(['lab', 'branch-office', '--keep', '--json']);
+    expect(kept.status).toBe(0);
+    const report = JSON.parse(kept.stdout) as { prefix: string; namespaces: number; kept: { enter: string; down: string }; linkShapingDropped: boolean; warnings: string[] };
+    try {
+      expect(report.kept.enter).toMatch(new RegExp(`^ip netns exec ${report.prefix}-endpoint bash$`));
+      expect(report.kept.down).toBe('relay-select lab down');
+      expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toHaveLength(report.namespaces);
+      expect(stubProcessesOf(report.prefix)).toHaveLength(3);
+      // Never a silent drop: without netem the kept lab has no delay, and says so.
+      if (report.linkShapingDropped) expect(report.warnings.join(' ')).toMatch(/without link delay/);
+    } finally {
+      const down = runCli(['lab', 'down', '--json']);
+      expect(down.status).toBe(0);
+      const removed = (JSON.parse(down.stdout) as { removed: { prefix: string; namespaces: string[]; killed: number[] }[] }).removed.find((lab) => lab.prefix === report.prefix);
+      expect(removed?.namespaces).toHaveLength(report.namespaces);
+      expect(removed?.killed).toHaveLength(3);
+    }
+    expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
+    expect(stubProcessesOf(report.prefix)).toEqual([]);
   });
 
   it('a relay that requires a client certificate fails registration, and the next-ranked relay is chosen over https', () => {
@@ -173,7 +196,7 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
       const timer = setTimeout(() => reject(new Error(`never reached probing; stderr: ${stderr}`)), 30_000);
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;
-        prefix ??= /prefix (rsl[a-z0-9]+)/.exec(stderr)?.[1];
+        prefix ??= /prefix (rslab_[a-z0-9]+)/.exec(stderr)?.[1];
         if (stderr.includes('probing')) {
           clearTimeout(timer);
           resolve();
