@@ -1,0 +1,254 @@
+/**
+ * Helpers for the end-to-end tests of `relay-select run` in a namespace lab: stub relays started as
+ * real processes in relay namespaces, the real CLI (bin/relay-select.js over dist/) run in the
+ * endpoint namespace, per-scenario config and relay-list files, and a PKI whose server certificate
+ * names lab addresses.
+ */
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LabNetwork } from '../../src/lab/network.js';
+import type { RegistrationLogEntry, StubMode } from '../../src/lab/stub-server.js';
+
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(PACKAGE_ROOT, 'bin', 'relay-select.js');
+export const STUB_MAIN = join(PACKAGE_ROOT, 'dist', 'lab', 'stub-server-main.js');
+
+/** Why the file skips when the compiled CLI is missing (the tests run what bin/relay-select.js runs). */
+export function missingBuildReason(): string | undefined {
+  if (!existsSync(join(PACKAGE_ROOT, 'dist', 'cli', 'main.js')) || !existsSync(STUB_MAIN)) {
+    return 'dist/ is missing: build with `npx tsc -p tsconfig.json` first';
+  }
+  return undefined;
+}
+
+export interface StubTlsFiles {
+  cert: string;
+  key: string;
+  /** CA of acceptable client certificates; with it the stub requires one. */
+  clientCa?: string;
+}
+
+export interface E2eStub {
+  node: string;
+  address: string;
+  port: number;
+  /** `ADDRESS:PORT`, as in the relay list and the failover setting. */
+  spec: string;
+  pid: number;
+  logFile: string;
+  /** Writes the mode file, signals the stub and waits until it reports the new mode. */
+  setMode(mode: StubMode): Promise<void>;
+  /** Registrations the stub logged so far (optionally only those of one client id). */
+  registrations(clientId?: string): RegistrationLogEntry[];
+  /** Sends SIGTERM to the stub's PID and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Waits for a line of a child's output that matches, or fails with what it printed. */
+function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+  return new Promise((resolvePromise, reject) => {
+    let seen = '';
+    const source = child[stream]!;
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString('utf8');
+      const match = seen.match(pattern);
+      if (match) {
+        cleanup();
+        resolvePromise(match);
+      }
+    };
+    const onExit = (code: number | null): void => {
+      cleanup();
+      reject(new Error(`${what}: exited (${code}) before printing ${pattern}; output: ${seen}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${what}: no ${pattern} within ${timeoutMs} ms; output: ${seen}`));
+    }, timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      source.off('data', onData);
+      child.off('exit', onExit);
+    };
+    source.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * Starts `dist/lab/stub-server-main.js` in the node's namespace, listening on the node's first
+ * address, with a mode file and a registration log in `directory`.
+ */
+export async function startE2eStub(
+  lab: LabNetwork,
+  node: string,
+  options: { directory: string; port: number; mode?: StubMode; tls?: StubTlsFiles },
+): Promise<E2eStub> {
+  const address = lab.addressOf(node);
+  const base = join(options.directory, `stub-${node}-${options.port}`);
+  const logFile = `${base}.log`;
+  const modeFile = `${base}.mode`;
+  writeFileSync(logFile, '');
+  writeFileSync(modeFile, options.mode ?? 'ok');
+  const argv = [process.execPath, STUB_MAIN, '--port', String(options.port), '--host', address, '--name', node, '--mode', options.mode ?? 'ok', '--mode-file', modeFile, '--log', logFile];
+  if (options.tls) {
+    argv.push('--https', '--cert', options.tls.cert, '--key', options.tls.key);
+    if (options.tls.clientCa !== undefined) argv.push('--ca', options.tls.clientCa, '--require-client-cert');
+  }
+  const child = lab.spawn(node, argv);
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  await waitForOutput(child, 'stdout', /stub listening on (\d+)/, `stub in ${node}`);
+  // `ip netns exec` execs the program, so this PID is the stub's own.
+  const pid = child.pid!;
+  let changes = Promise.resolve();
+  return {
+    node,
+    address,
+    port: options.port,
+    spec: `${address}:${options.port}`,
+    pid,
+    logFile,
+    setMode(mode) {
+      changes = changes.then(async () => {
+        writeFileSync(modeFile, mode);
+        const reported = waitForOutput(child, 'stderr', new RegExp(`stub mode ${mode}\\b`), `stub in ${node}`);
+        process.kill(pid, 'SIGUSR1');
+        await reported;
+      });
+      return changes;
+    },
+    registrations(clientId) {
+      const entries = readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as RegistrationLogEntry);
+      return clientId === undefined ? entries : entries.filter((entry) => (entry.body as { clientId?: string } | null)?.clientId === clientId);
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
+      process.kill(pid, 'SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON; undefined when it is not JSON. */
+  json: any;
+}
+
+/** The environment of the CLI: no RELAY_SELECT_* settings of the caller, no colour. */
+function cliEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('RELAY_SELECT_')) env[name] = value;
+  }
+  return { ...env, NO_COLOR: '1' };
+}
+
+/** Runs `node bin/relay-select.js ARGS` inside the node's namespace. */
+export async function runCli(lab: LabNetwork, node: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  const result = await lab.exec(node, [process.execPath, CLI, ...args], { env: cliEnvironment(), timeoutMs });
+  let json: unknown;
+  try {
+    json = JSON.parse(result.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { ...result, json };
+}
+
+export interface E2eScenario {
+  directory: string;
+  relaysFile: string;
+  configFile: string;
+  stateDir: string;
+  /** `--relays F --config F --state-dir D`, the arguments every command of the scenario needs. */
+  fileArgs: string[];
+}
+
+/** Writes a scenario's relay list (one line per entry) and JSON config into a new directory under `root`. */
+export function writeE2eScenario(root: string, name: string, relayLines: string[], config: Record<string, unknown>): E2eScenario {
+  const directory = join(root, name);
+  mkdirSync(directory, { recursive: true });
+  const relaysFile = join(directory, 'Relay.dat');
+  const configFile = join(directory, 'config.json');
+  const stateDir = join(directory, 'state');
+  writeFileSync(relaysFile, `${relayLines.join('\n')}\n`);
+  writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  return { directory, relaysFile, configFile, stateDir, fileArgs: ['--relays', relaysFile, '--config', configFile, '--state-dir', stateDir] };
+}
+
+/** Reads the scenario's state.json (null when there is none). */
+export function readE2eState(scenario: E2eScenario): any {
+  const file = join(scenario.stateDir, 'state.json');
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+}
+
+/** ICMP echo requests the node's namespace has sent (OutEchos of /proc/net/snmp). */
+export async function readOutEchos(lab: LabNetwork, node: string): Promise<number> {
+  const { stdout } = await lab.exec(node, ['cat', '/proc/net/snmp']);
+  const lines = stdout.split('\n').filter((line) => line.startsWith('Icmp:'));
+  const header = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const column = header.indexOf('OutEchos');
+  if (column <= 0) throw new Error(`no Icmp OutEchos in /proc/net/snmp of ${node}`);
+  return Number(values[column]);
+}
+
+export interface E2ePki {
+  directory: string;
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+  /** A client certificate signed by another CA, which the relay must refuse. */
+  otherClientCertFile: string;
+  otherClientKeyFile: string;
+  remove(): void;
+}
+
+/** A throw-away CA, a server certificate naming the given IP addresses, and two client certificates (EC P-256). */
+export function generateE2ePki(serverAddresses: string[]): E2ePki {
+  const directory = mkdtempSync(join(tmpdir(), 'relay-select-e2e-pki-'));
+  const openssl = (args: string[]): void => {
+    execFileSync('openssl', args, { cwd: directory, stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const ca = (name: string): void =>
+    openssl(['req', '-x509', ...key, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  const leaf = (name: string, caName: string, extensions: string): void => {
+    writeFileSync(join(directory, `${name}.ext`), extensions);
+    openssl(['req', '-new', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
+    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
+  };
+  ca('e2e-ca');
+  ca('e2e-other-ca');
+  leaf('e2e-server', 'e2e-ca', `subjectAltName=${serverAddresses.map((address) => `IP:${address}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
+  leaf('e2e-client', 'e2e-ca', 'extendedKeyUsage=clientAuth\n');
+  leaf('e2e-other-client', 'e2e-other-ca', 'extendedKeyUsage=clientAuth\n');
+  const file = (name: string): string => join(directory, name);
+  return {
+    directory,
+    caFile: file('e2e-ca.pem'),
+    serverCertFile: file('e2e-server.pem'),
+    serverKeyFile: file('e2e-server.key'),
+    clientCertFile: file('e2e-client.pem'),
+    clientKeyFile: file('e2e-client.key'),
+    otherClientCertFile: file('e2e-other-client.pem'),
+    otherClientKeyFile: file('e2e-other-client.key'),
+    remove: () => rmSync(directory, { recursive: true, force: true }),
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
