@@ -56,7 +56,8 @@ function startChild(stateDir: string, startAtMs: number, hold: 'stdin' | 'foreve
       stdout += chunk.toString();
       if (stdout.includes('\n')) resolve(stdout.split('\n')[0]!);
     });
-    child.on('exit', () => reject(new Error(`child exited without a result: ${stderr}`)));
+    // 'close', not 'exit': the exit event can come before the last stdout chunk is read.
+    child.on('close', (code, signal) => reject(new Error(`child exited (${code ?? signal}) without a result: ${stderr}`)));
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return { pid: child.pid!, firstLine, exited, release: () => child.stdin.end() };
