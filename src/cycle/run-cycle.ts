@@ -137,7 +137,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     }
     return {
       action: 'selected',
-      reason: `${decision.reason}; ${describeWin(outcome.chosen, outcome)}`,
+      reason: `${decision.reason}; ${describeWin(outcome.chosen, outcome, dryRun)}`,
       relay: candidateView(outcome.chosen),
       nextDueAt,
       probes: outcome.probes,
@@ -171,9 +171,11 @@ export async function reportRelayFailure(settings: Settings, reason?: string, cl
   }
 }
 
-function describeWin(chosen: Candidate, outcome: Extract<SelectionOutcome, { status: 'selected' }>): string {
+function describeWin(chosen: Candidate, outcome: Extract<SelectionOutcome, { status: 'selected' }>, dryRun: boolean): string {
   const attempt = outcome.attempts.find((entry) => entry.candidate === chosen);
   const why = attempt?.reason ?? chosen.pool;
+  // A dry run's registrar only pretends: the reason must not claim a registration that never happened.
+  if (dryRun) return `would register with ${relayKey(chosen.relay)}: ${why}`;
   return outcome.registration.status === 'upstream-down'
     ? `${relayKey(chosen.relay)} answered but its upstream server is down (${outcome.registration.detail}); kept, backing off`
     : `registered with ${relayKey(chosen.relay)}: ${why}`;
