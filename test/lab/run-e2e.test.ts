@@ -135,6 +135,26 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
     const body = stub('lyon1').registrations('e2e-nearest')[0]!.body as { distance: number; pool: string };
     expect(body).toMatchObject({ distance: 1, pool: 'lyon' });
     expect(Date.parse(result.json.nextDueAt)).toBeGreaterThan(Date.now() + 3600_000);
+
+    // Cron's next call: a health check of the relay, no probing, no new registration.
+    const next = await run(files);
+    expect(next.code, explain(next)).toBe(0);
+    expect(next.json).toMatchObject({ action: 'kept', rule: 'healthy', packetsSent: 0, probes: [] });
+    expect(next.json.relay.host).toBe(address('lyon1'));
+    expect(registrationsOf('e2e-nearest')).toHaveLength(1);
+  });
+
+  it('a dry run probes and ranks but neither registers nor writes state', async () => {
+    await setModes();
+    const files = scenario('dryrun', [line('lyon3', 'lyon'), line('lyon1', 'lyon')], { seekList: ['lyon'] });
+    const result = await run(files, '--force', '--dry-run');
+    expect(result.code, explain(result)).toBe(0);
+    expect(result.json).toMatchObject({ action: 'selected', dryRun: true });
+    expect(result.json.relay).toMatchObject({ host: address('lyon1'), distance: 1 });
+    expect(result.json.packetsSent).toBeGreaterThan(0);
+    expect(result.json.reason).toMatch(/would register with/);
+    expect(registrationsOf('e2e-dryrun')).toEqual([]);
+    expect(readE2eState(files)).toBeNull();
   });
 
   it('falls through the seek list to the next group when the first group cannot be reached', async () => {
@@ -172,6 +192,12 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
     expect(result.json.relay).toMatchObject({ host: address('fo'), port: PORT, pool: 'failover', distance: null });
     expect(result.json.attempts).toEqual([expect.objectContaining({ host: address('fo'), pool: 'failover', outcome: 'registered' })]);
     expect(registrationsOf('e2e-failover')).toEqual([{ relay: 'fo', status: 200 }]);
+
+    // The failover relay is not in the relay list, yet it is no "removed relay": the next run keeps it.
+    const next = await run(files);
+    expect(next.code, explain(next)).toBe(0);
+    expect(next.json).toMatchObject({ action: 'kept', rule: 'healthy', packetsSent: 0 });
+    expect(next.json.relay).toMatchObject({ host: address('fo'), pool: 'failover' });
   });
 
   it('registers with the next relay in the same run when the nearest answers 500', async () => {
@@ -240,6 +266,8 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
       const retry = readE2eState(files).retry;
       expect(retry.attempt).toBe(attempt);
       expect(result.json.nextDueAt).toBe(retry.nextAt);
+      const status = await runCli(lab, 'ep', ['status', '--json', ...files.fileArgs]);
+      expect(status.json).toMatchObject({ relay: null, retry: { attempt, delaySeconds: retry.delaySeconds }, nextDueAt: retry.nextAt });
       delays.push(retry.delaySeconds);
       if (attempt === 1) {
         // Before the retry is due, cron's next call does nothing.
@@ -256,7 +284,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
 
   it('keeps a relay whose stub answers 503 without probing', async () => {
     await setModes();
-    const files = scenario('upstream', [line('lyon1', 'lyon'), line('lyon3', 'lyon')], { seekList: ['lyon'] });
+    const files = scenario('upstream', [line('lyon1', 'lyon'), line('lyon3', 'lyon')], { seekList: ['lyon'], minRetryIntervalSeconds: 1 });
     const first = await run(files, '--force');
     expect(first.code, explain(first)).toBe(0);
     expect(first.json.relay.host).toBe(address('lyon1'));
@@ -275,7 +303,28 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
     // The next call inside the back-off does not even check the relay.
     const again = await run(files);
     expect(again.json).toMatchObject({ action: 'kept', rule: 'upstream-backoff', packetsSent: 0 });
+
+    // The upstream comes back: after the back-off the check finds the relay healthy and clears the flag.
+    await stub('lyon1').setMode('ok');
+    await sleep(Math.max(0, Date.parse(readE2eState(files).upstreamBackoff.nextAt) + 50 - Date.now()));
+    const healthy = await run(files);
+    expect(healthy.code, explain(healthy)).toBe(0);
+    expect(healthy.json).toMatchObject({ action: 'kept', rule: 'healthy', packetsSent: 0 });
+    expect(readE2eState(files)).toMatchObject({ upstreamBackoff: null, failingSince: null });
+    expect(readE2eState(files).current.upstreamDown).toBeUndefined();
     expect(registrationsOf('e2e-upstream')).toEqual([{ relay: 'lyon1', status: 200 }]);
+  });
+
+  it('a relay that answers the registration with 503 is selected and kept, not passed over', async () => {
+    await setModes({ lyon1: '503' });
+    const files = scenario('upstream503', [line('lyon1', 'lyon'), line('lyon3', 'lyon')], { seekList: ['lyon'] });
+    const result = await run(files, '--force');
+    expect(result.code, explain(result)).toBe(0);
+    expect(result.json.action).toBe('selected');
+    expect(result.json.relay).toMatchObject({ host: address('lyon1'), distance: 1 });
+    expect(result.json.registration.status).toBe('upstream-down');
+    expect(readE2eState(files).current.upstreamDown).toBe(true);
+    expect(registrationsOf('e2e-upstream503')).toEqual([{ relay: 'lyon1', status: 503 }]);
   });
 
   it('registers over HTTPS with the right client certificate and fails clearly without one', async () => {
@@ -292,6 +341,10 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
     expect(seen[0]).toMatchObject({ status: 200, clientCertificateCn: 'e2e-client' });
     // Secrets never reach the output.
     expect(ok.stdout + ok.stderr).not.toContain('PRIVATE KEY');
+    // Cron's next call checks the relay's health over the same mutual TLS and keeps it.
+    const checked = await run(good);
+    expect(checked.code, explain(checked)).toBe(0);
+    expect(checked.json).toMatchObject({ action: 'kept', rule: 'healthy' });
 
     const none = scenario('nocert', relays, https({}));
     const refused = await run(none, '--force');
