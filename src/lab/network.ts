@@ -44,6 +44,11 @@ export interface LabNetwork {
   spawn(node: string, argv: string[], options?: SpawnOptions): ChildProcess;
   /** Kills what the lab started and deletes its namespaces. Safe to call twice. */
   destroy(): Promise<void>;
+  /**
+   * Leaves the lab up when this process exits (`lab --keep`): it is no longer torn down on exit or
+   * signals, and its namespaces are then removed with destroyNamespacesWithPrefix(prefix).
+   */
+  release(): void;
 }
 
 export interface BuildNetworkOptions {
@@ -158,6 +163,9 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
     },
     spawn: startInNamespace,
     destroy,
+    release() {
+      liveLabs.delete(live);
+    },
   };
 }
 

@@ -29,55 +29,15 @@ export function topologyToNetworkSpec(topology: Topology): NetworkSpec {
   };
 }
 
-/**
- * The builder removes every lab when the process exits, which is right except for `--keep`. It has no
- * switch for that, so a kept lab drops the builder's exit listener (found by its function name).
- */
-function keepAfterExit(): void {
-  for (const listener of process.listeners('exit')) {
-    if (listener.name === 'teardownAllNow') process.removeListener('exit', listener);
-  }
-}
-
-/**
- * The builder writes to the stdin of short-lived `ip`/`sysctl` children without an error listener; a
- * child that exits first makes that write fail with EPIPE, which would crash the lab as an uncaught
- * error even though the child's result is collected fine. While a lab is up, that one error is ignored.
- */
-function ignoreBuilderBrokenPipes(): () => void {
-  const onError = (error: Error & { code?: string; syscall?: string }): void => {
-    if (error.code === 'EPIPE' && error.syscall === 'write') return;
-    throw error;
-  };
-  process.on('uncaughtException', onError);
-  return () => process.off('uncaughtException', onError);
-}
-
 export async function buildLabNetwork(topology: Topology, prefix: string): Promise<LabNetwork> {
-  const stopIgnoring = ignoreBuilderBrokenPipes();
-  let handle: Awaited<ReturnType<typeof buildNetwork>>;
-  try {
-    handle = await buildNetwork(topologyToNetworkSpec(topology), { prefix });
-  } catch (error) {
-    stopIgnoring();
-    throw error;
-  }
+  const handle = await buildNetwork(topologyToNetworkSpec(topology), { prefix });
   return {
     namespaces: handle.plan.nodes.map((node) => handle.namespaceOf(node.name)),
     delayMode: handle.delayMode,
     namespaceOf: (node) => handle.namespaceOf(builderNodeName(node)),
     addressOf: (node) => handle.addressOf(builderNodeName(node)),
-    destroy: async () => {
-      try {
-        await handle.destroy();
-      } finally {
-        stopIgnoring();
-      }
-    },
-    release: () => {
-      keepAfterExit();
-      stopIgnoring();
-    },
+    destroy: () => handle.destroy(),
+    release: () => handle.release(),
   };
 }
 
