@@ -253,6 +253,11 @@ function recordOutcome(state: TargetState, ttl: number, outcome: ProbeOutcome, s
   state.failTtl = Math.max(state.failTtl, ttl);
 }
 
+/** Round trips in whole microseconds: finer digits are clock noise (0.14183600000001206 ms). */
+function roundToMicroseconds(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 1000) / 1000;
+}
+
 function describeResult(state: TargetState, tcpRttMs: number | null): ProbeResult {
   const base = { key: state.target.key, host: state.target.host, address: state.target.address };
   const method: ProbeMethod = state.viaLadder ? 'ladder' : 'echo-ttl';
@@ -269,7 +274,7 @@ function describeResult(state: TargetState, tcpRttMs: number | null): ProbeResul
       distance = upper;
       notes.push(`between ${lower} and ${upper} hops (gap not refined outside the competition)`);
     }
-    return { ...base, distance, rttMs: state.bestRttMs, method, ...noteField(notes) };
+    return { ...base, distance, rttMs: roundToMicroseconds(state.bestRttMs), method, ...noteField(notes) };
   }
   if (state.ladderStoppedAtTtl !== null) {
     notes.push(`no answer up to TTL ${state.ladderStoppedAtTtl}: the ladder stopped at the first answering round`);
@@ -277,7 +282,7 @@ function describeResult(state: TargetState, tcpRttMs: number | null): ProbeResul
   }
   if (tcpRttMs !== null) {
     notes.push('no ICMP answer; TCP connection accepted');
-    return { ...base, distance: null, rttMs: tcpRttMs, method: 'tcp', ...noteField(notes) };
+    return { ...base, distance: null, rttMs: roundToMicroseconds(tcpRttMs), method: 'tcp', ...noteField(notes) };
   }
   notes.push('no answer');
   return { ...base, distance: null, rttMs: null, method: 'unreachable', ...noteField(notes) };
