@@ -85,10 +85,11 @@ function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern
 export async function startE2eStub(
   lab: LabNetwork,
   node: string,
-  options: { directory: string; port: number; mode?: StubMode; tls?: StubTlsFiles },
+  options: { directory: string; port: number; mode?: StubMode; tls?: StubTlsFiles; family?: 4 | 6 },
 ): Promise<E2eStub> {
-  const address = lab.addressOf(node);
-  const base = join(options.directory, `stub-${node}-${options.port}`);
+  const family = options.family ?? 4;
+  const address = lab.addressOf(node, family);
+  const base = join(options.directory, `stub-${node}-v${family}-${options.port}`);
   const logFile = `${base}.log`;
   const modeFile = `${base}.mode`;
   writeFileSync(logFile, '');
@@ -109,7 +110,7 @@ export async function startE2eStub(
     node,
     address,
     port: options.port,
-    spec: `${address}:${options.port}`,
+    spec: family === 6 ? `[${address}]:${options.port}` : `${address}:${options.port}`,
     pid,
     logFile,
     setMode(mode) {

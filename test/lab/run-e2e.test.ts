@@ -9,8 +9,11 @@
  *  paris0 lyon1 paris2 lyon3 far4        dead1 1, dead2 2: ICMP dropped, nothing listening
  *         dead1 dead2                    fo 2: failover relay; tls 2: https stub that needs a client cert
  *               fo, tls
+ *
+ * Two more stubs: `quiet` on dead1 port 52312 (ICMP dropped, TCP open: the TCP fallback) and `v6`
+ * on far4's IPv6 address.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +37,7 @@ import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const PORT = 52311;
 const TLS_PORT = 52443;
+const QUIET_PORT = 52312;
 /** An address in 198.18.0.0/15 that no namespace routes: the endpoint cannot even send to it. */
 const UNROUTED = '198.19.254.1';
 const HTTP_STUBS = ['paris0', 'lyon1', 'paris2', 'lyon3', 'far4', 'fo'] as const;
@@ -47,6 +51,8 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
   let pki: E2ePki;
   const stubs = new Map<string, E2eStub>();
   let tlsStub: E2eStub;
+  let quietStub: E2eStub;
+  let v6Stub: E2eStub;
 
   const stub = (name: StubName): E2eStub => stubs.get(name)!;
   const address = (node: string): string => lab.addressOf(node);
@@ -71,7 +77,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
 
   /** Registrations of this scenario's client, per stub that got any, with the status it answered. */
   const registrationsOf = (clientId: string): Array<{ relay: string; status: number | null }> =>
-    [...stubs.values(), tlsStub]
+    [...stubs.values(), tlsStub, quietStub, v6Stub]
       .flatMap((entry) => entry.registrations(clientId))
       .sort((a, b) => a.at.localeCompare(b.at))
       .map((entry) => ({ relay: entry.relay, status: entry.status }));
@@ -81,6 +87,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'relay-select-run-e2e-'));
     lab = await buildNetwork({
+      ipv6: true,
       routers: ['r1', 'r2', 'r3', 'r4'],
       hosts: [
         { name: 'ep', attach: 'r1' },
@@ -104,10 +111,12 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
       port: TLS_PORT,
       tls: { cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile },
     });
+    quietStub = await startE2eStub(lab, 'dead1', { directory: root, port: QUIET_PORT });
+    v6Stub = await startE2eStub(lab, 'far4', { directory: root, port: PORT, family: 6 });
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([...stubs.values(), ...(tlsStub ? [tlsStub] : [])].map((entry) => entry.stop().catch(() => undefined)));
+    await Promise.all([...stubs.values(), tlsStub, quietStub, v6Stub].filter((entry) => entry !== undefined).map((entry) => entry.stop().catch(() => undefined)));
     await lab?.destroy();
     pki?.remove();
     if (root) rmSync(root, { recursive: true, force: true });
@@ -325,6 +334,63 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
     expect(result.json.registration.status).toBe('upstream-down');
     expect(readE2eState(files).current.upstreamDown).toBe(true);
     expect(registrationsOf('e2e-upstream503')).toEqual([{ relay: 'lyon1', status: 503 }]);
+  });
+
+  it('counts a relay that drops ICMP but accepts TCP as reachable, ranked after measured relays', async () => {
+    await setModes({ lyon3: '500' });
+    const files = scenario('tcpfallback', [`${quietStub.spec} affiliation=lyon priority=0`, line('lyon3', 'lyon')], { seekList: ['lyon'] });
+    const result = await run(files, '--force');
+    expect(result.code, explain(result)).toBe(0);
+    const quietProbe = result.json.probes.find((probe: { host: string }) => probe.host === quietStub.address);
+    expect(quietProbe).toMatchObject({ method: 'tcp', distance: null });
+    // lyon3 is three hops away but measured, so it is tried first; it answers 500.
+    expect(result.json.attempts.map((attempt: { host: string; outcome: string }) => [attempt.host, attempt.outcome])).toEqual([
+      [address('lyon3'), 'failed'],
+      [quietStub.address, 'registered'],
+    ]);
+    expect(result.json.relay).toMatchObject({ host: quietStub.address, port: QUIET_PORT, distance: null, method: 'tcp' });
+    expect(registrationsOf('e2e-tcpfallback')).toEqual([
+      { relay: 'lyon3', status: 500 },
+      { relay: 'dead1', status: 200 },
+    ]);
+  });
+
+  it('re-selects when the current relay leaves the relay list, and keeps it while a broken list is pushed', async () => {
+    await setModes();
+    const files = scenario('listchange', [line('lyon1', 'lyon'), line('lyon3', 'lyon')], { seekList: ['lyon'] });
+    const first = await run(files, '--force');
+    expect(first.code, explain(first)).toBe(0);
+    expect(first.json.relay.host).toBe(address('lyon1'));
+
+    writeFileSync(files.relaysFile, Buffer.from([0, 1, 2, 0, 0xff]));
+    const broken = await run(files);
+    expect(broken.code, explain(broken)).toBe(0);
+    expect(broken.json).toMatchObject({ action: 'kept', rule: 'healthy' });
+    expect(broken.json.warnings.join('\n')).toMatch(/cached/);
+
+    writeFileSync(files.relaysFile, `${line('lyon3', 'lyon')}\n`);
+    const removed = await run(files);
+    expect(removed.code, explain(removed)).toBe(0);
+    expect(removed.json).toMatchObject({ action: 'selected', rule: 'relay-removed' });
+    expect(removed.json.relay).toMatchObject({ host: address('lyon3'), distance: 3 });
+    expect(registrationsOf('e2e-listchange')).toEqual([
+      { relay: 'lyon1', status: 200 },
+      { relay: 'lyon3', status: 200 },
+    ]);
+  });
+
+  it('selects and registers with an IPv6 relay', async () => {
+    const files = scenario('ipv6', [`${v6Stub.spec} affiliation=v6 priority=0`], { seekList: ['v6'] });
+    const result = await run(files, '--force');
+    expect(result.code, explain(result)).toBe(0);
+    expect(result.json.relay).toMatchObject({ host: v6Stub.address, address: v6Stub.address, distance: 4, pool: 'v6' });
+    const seen = v6Stub.registrations('e2e-ipv6');
+    expect(seen).toHaveLength(1);
+    // The endpoint's address on its link towards r1 (its first link is the one to paris0).
+    const uplink = lab.plan.nodes.find((node) => node.name === 'ep')!.interfaces.find((entry) => entry.peer === 'r1')!;
+    expect(seen[0]!.remoteAddress).toBe(uplink.ipv6);
+    const next = await run(files);
+    expect(next.json).toMatchObject({ action: 'kept', rule: 'healthy' });
   });
 
   it('registers over HTTPS with the right client certificate and fails clearly without one', async () => {
