@@ -31,24 +31,33 @@ export function probeRows(results: ProbeResult[]): string[][] {
 
 export const PROBE_HEADERS = ['host', 'address', 'hops', 'rtt', 'method', 'note'];
 
+/** Redraws of the progress line at most this often: a terminal is slower than 1000 probes/s. */
+const PROGRESS_REDRAW_MS = 100;
+
 /** Keeps a progress line for a probe run from the library's callbacks. */
 export function createProbeProgress(draw: (text: string) => void, label: string) {
   let sent = 0;
   let replies = 0;
   let round = 0;
-  const redraw = (): void => draw(`${label}: ${sent} echo requests sent, ${replies} replies, round ${round}`);
+  let drawnAtMs = 0;
+  const redraw = (force = false): void => {
+    const nowMs = performance.now();
+    if (!force && nowMs - drawnAtMs < PROGRESS_REDRAW_MS) return;
+    drawnAtMs = nowMs;
+    draw(`${label}: ${sent} echo requests sent, ${replies} replies, round ${round}`);
+  };
   return {
     onProbeSent: () => {
       sent += 1;
-      if (sent % 25 === 0) redraw();
+      redraw();
     },
     onReply: () => {
       replies += 1;
-      if (replies % 25 === 0) redraw();
+      redraw();
     },
     onRoundDone: (event: { round: number }) => {
       round = event.round;
-      redraw();
+      redraw(true);
     },
   };
 }

@@ -95,7 +95,7 @@ export function createOutput(options: OutputOptions): Output {
     },
     progress(text) {
       if (!showProgress) return;
-      const width = Math.max(20, ((stderr as { columns?: number }).columns ?? 80) - 1);
+      const width = Math.max(20, ((stderr as { columns?: number }).columns || 80) - 1);
       stderr.write(`\r\x1b[2K${text.slice(0, width)}`);
       progressShown = true;
     },
