@@ -1,3 +1,4 @@
+import { DEFAULT_SETTINGS } from '../../src/config/defaults.js';
 import type { Settings } from '../../src/config/settings.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import { relayKey, type Relay } from '../../src/relays/relay.js';
@@ -39,34 +40,13 @@ export function resultsOf(...results: ProbeResult[]): Map<string, ProbeResult> {
   return new Map(results.map((entry) => [entry.key, entry]));
 }
 
+/** Settings with the documented defaults (DEFAULT_SETTINGS), overridable per test. */
 export function settings(overrides: Partial<Settings> = {}): Settings {
   return {
-    profile: 'default',
-    maximumTtlToPing: 255,
-    resistFailureIntervalSeconds: 600,
-    minRetryIntervalSeconds: 60,
-    maxRetryIntervalSeconds: 7200,
-    intervalSeconds: 21600,
-    seekList: [],
-    failoverRelays: [],
-    automatic: true,
-    manualRelays: [],
-    ipMode: 'auto',
-    relayList: '/etc/relay-select/Relay.dat',
+    ...DEFAULT_SETTINGS,
     stateDir: '/var/lib/relay-select',
-    tieBreak: 'hash',
-    jitter: 0.1,
-    probe: {
-      strategy: 'inference',
-      timeoutMs: 1000,
-      retries: 1,
-      ratePps: 1000,
-      burst: 50,
-      verifyMargin: 2,
-      tcpFallback: true,
-      tcpTimeoutMs: 1000,
-    },
-    register: { mode: 'http', url: '{scheme}://{host}:{port}/relay-select/v1/register', scheme: 'http', timeoutMs: 5000, tls: {} },
+    probe: { ...DEFAULT_SETTINGS.probe },
+    register: { ...DEFAULT_SETTINGS.register, tls: {} },
     ...overrides,
   };
 }
