@@ -459,4 +459,38 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
     // The failure clock brings the next due time forward to failingSince + resistFailureIntervalSeconds (600 s).
     expect(Date.parse(after.json.nextDueAt)).toBe(Date.parse(reported.json.failingSince) + 600_000);
   });
+
+  it('moves on from a relay that never answers, while a second run meanwhile exits 75 on the lock', async () => {
+    await setModes({ lyon1: 'slow' });
+    const files = scenario('slow', [line('lyon1', 'lyon'), line('lyon3', 'lyon')], { seekList: ['lyon'], register: { timeoutMs: 1500 } });
+    const started = Date.now();
+    const first = run(files, '--force');
+    // The first run waits out lyon1's 1.5 s registration timeout with the lock held.
+    await sleep(500);
+    const second = await run(files, '--force');
+    const result = await first;
+    expect(second.code, explain(second)).toBe(75);
+    expect(second.stderr).toMatch(/lock/);
+    expect(result.code, explain(result)).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(result.json.attempts).toEqual([
+      expect.objectContaining({ host: address('lyon1'), outcome: 'failed', detail: expect.stringMatching(/timed out/) }),
+      expect.objectContaining({ host: address('lyon3'), outcome: 'registered' }),
+    ]);
+    expect(registrationsOf('e2e-slow')).toEqual([
+      { relay: 'lyon1', status: null },
+      { relay: 'lyon3', status: 200 },
+    ]);
+  });
+
+  it('exits 65 for a missing relay list with no cached copy and 78 for a bad setting', async () => {
+    const files = scenario('exitcodes', [line('lyon1', 'lyon')], { seekList: ['lyon'] });
+    const missing = await runCli(lab, 'ep', ['run', '--force', '--relays', join(files.directory, 'missing.dat'), '--config', files.configFile, '--state-dir', files.stateDir]);
+    expect(missing.code, explain(missing)).toBe(65);
+    expect(missing.stderr).toMatch(/relay list not found/);
+    writeFileSync(files.configFile, JSON.stringify({ resistFailureIntervalSeconds: 'soon' }));
+    const badConfig = await runCli(lab, 'ep', ['run', '--force', ...files.fileArgs]);
+    expect(badConfig.code, explain(badConfig)).toBe(78);
+    expect(badConfig.stderr).toMatch(/resistFailureIntervalSeconds/);
+  });
 });
