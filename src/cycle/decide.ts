@@ -133,13 +133,17 @@ export interface DecideAfterHealthCheckInput {
 
 /** Second step of a cycle, after `decideCycle` answered `check` and the caller checked the relay. */
 export function decideAfterHealthCheck(input: DecideAfterHealthCheckInput): CycleDecision {
-  const { state, settings, now, health } = input;
+  const { state, settings, now } = input;
+  // The agent's own report outranks a TCP connect that still succeeds.
+  const reported = input.health === 'healthy' && state.failureReportedAt != null && state.failingSince !== null;
+  const health: HealthResult = reported ? 'failing' : input.health;
+  if (reported) input = { ...input, healthDetail: `failure reported by the endpoint's agent at ${state.failureReportedAt}; the health check itself passes` };
   const current = state.current;
   if (current === null) return select(now, 'no-relay', 'no current relay');
   const key = relayKey(current);
   const lastHealthCheck: HealthCheck = {
     at: now.toISOString(),
-    result: health,
+    result: input.health,
     ...(input.healthDetail === undefined ? {} : { detail: input.healthDetail }),
   };
 
@@ -147,6 +151,7 @@ export function decideAfterHealthCheck(input: DecideAfterHealthCheckInput): Cycl
     const statePatch: Partial<State> = {
       current: withoutUpstreamDown(current),
       failingSince: null,
+      failureReportedAt: null,
       upstreamBackoff: null,
       lastHealthCheck,
     };
@@ -197,6 +202,7 @@ export function decideAfterHealthCheck(input: DecideAfterHealthCheckInput): Cycl
     statePatch: {
       current: { ...current, upstreamDown: true },
       failingSince: null,
+      failureReportedAt: null,
       upstreamBackoff: { attempt, nextAt: nextAt.toISOString(), delaySeconds },
       lastHealthCheck,
     },
@@ -237,6 +243,7 @@ export function applySelectionResult(
       lastSelectionAt: at,
       lastAttemptAt: at,
       failingSince: null,
+      failureReportedAt: null,
       retry: null,
       upstreamBackoff,
       ...(outcome.relayListDigest === undefined ? {} : { relayListDigest: outcome.relayListDigest }),
@@ -277,8 +284,7 @@ export function toCycleSelectionResult(outcome: SelectionOutcome, relayListDiges
 
 /** `relay-select report-failure`: start the failure clock of the current relay (kept if already running). */
 export function reportFailure(state: State, now: Date): State {
-  if (state.failingSince !== null) return state;
-  return { ...state, failingSince: now.toISOString() };
+  return { ...state, failingSince: state.failingSince ?? now.toISOString(), failureReportedAt: now.toISOString() };
 }
 
 /** When the next run has something to do, for `status` and `run --json` after a cycle. */

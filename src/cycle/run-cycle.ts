@@ -161,10 +161,8 @@ export async function reportRelayFailure(settings: Settings, reason?: string, cl
     const { state } = await store.read();
     if (state === null || state.current === null) return state;
     const next = reportFailure(state, clock.now());
-    if (reason !== undefined && next.failingSince !== state.failingSince) {
-      next.lastHealthCheck = { at: clock.now().toISOString(), result: 'failing', detail: `reported: ${reason}` };
-    }
-    if (next !== state) await store.write(next);
+    if (reason !== undefined) next.lastHealthCheck = { at: clock.now().toISOString(), result: 'failing', detail: `reported by the agent: ${reason}` };
+    await store.write(next);
     return next;
   } finally {
     await lock.release();

@@ -66,6 +66,12 @@ export const stateSchema = z.object({
   lastAttemptAt: isoTimestamp.nullable(),
   /** Start of the failure clock of the current relay; null while it is healthy. */
   failingSince: isoTimestamp.nullable(),
+  /**
+   * Set by `report-failure`: the endpoint's agent saw the relay fail where a cheap health check cannot
+   * (a download, an upload), so a passing health check does not stop the failure clock. Cleared by the
+   * next successful selection.
+   */
+  failureReportedAt: isoTimestamp.nullable().optional(),
   /** Pending retry after a failed selection. */
   retry: retrySchema.nullable(),
   /** Added for the upstream-down rule of DESIGN §7; absent in files that never saw a 503. */

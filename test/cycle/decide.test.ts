@@ -246,6 +246,34 @@ describe('reportFailure', () => {
     const decision = decideAfterHealthCheck({ state: started, settings: settings(), now: at(610), health: 'failing' });
     expect(decision.action).toBe('select');
   });
+
+  it('a reported failure is not cleared by a health check that passes, until resist-failure elapses', () => {
+    const reported = reportFailure(state(), at(10));
+    const before = decideAfterHealthCheck({ state: reported, settings: settings(), now: at(609), health: 'healthy' });
+    expect(before.action).toBe('keep');
+    expect(before.rule).toBe('failing');
+    expect(before.reason).toMatch(/failure reported by the endpoint's agent/);
+    expect(before.statePatch?.failingSince).toBe(at(10).toISOString());
+    expect(before.statePatch?.lastHealthCheck?.result).toBe('healthy');
+    const after = decideAfterHealthCheck({ state: { ...reported, ...before.statePatch }, settings: settings(), now: at(610), health: 'healthy' });
+    expect(after.action).toBe('select');
+    expect(after.rule).toBe('resist-failure-exceeded');
+  });
+
+  it('a health-check failure (not reported) is cleared by the next passing check', () => {
+    const failing = decideAfterHealthCheck({ state: state(), settings: settings(), now: at(10), health: 'failing' });
+    const next = { ...state(), ...failing.statePatch };
+    const healthy = decideAfterHealthCheck({ state: next, settings: settings(), now: at(20), health: 'healthy' });
+    expect(healthy.rule).toBe('healthy');
+    expect(healthy.statePatch?.failingSince).toBeNull();
+  });
+
+  it('a successful selection clears the reported failure', () => {
+    const reported = reportFailure(state(), at(10));
+    const selected = applySelectionResult(reported, { ok: true, relay: { host: 'b', port: 52311, address: null, distance: 1, rttMs: 1, pool: '*', method: 'echo-ttl' } }, at(700), settings(), () => 0.5);
+    expect(selected.failingSince).toBeNull();
+    expect(selected.failureReportedAt).toBeNull();
+  });
 });
 
 describe('fake clock', () => {

@@ -458,6 +458,15 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
     expect(after.json.lastHealthCheck).toMatchObject({ result: 'failing', detail: expect.stringContaining('e2e says so') });
     // The failure clock brings the next due time forward to failingSince + resistFailureIntervalSeconds (600 s).
     expect(Date.parse(after.json.nextDueAt)).toBe(Date.parse(reported.json.failingSince) + 600_000);
+
+    // The relay still accepts connections, but the agent's report keeps the failure clock running.
+    const nextRun = await runCli(lab, 'ep', ['run', '--json', ...files.fileArgs]);
+    expect(nextRun.code, explain(nextRun)).toBe(0);
+    expect(nextRun.json.action).toBe('kept');
+    expect(nextRun.json.rule).toBe('failing');
+    expect(nextRun.json.reason).toMatch(/failure reported by the endpoint's agent/);
+    const still = await runCli(lab, 'ep', ['status', '--json', ...files.fileArgs]);
+    expect(still.json.failingSince).toBe(reported.json.failingSince);
   });
 
   it('moves on from a relay that never answers, while a second run meanwhile exits 75 on the lock', async () => {
