@@ -41,7 +41,8 @@ export function renderRunJson(report: RunReport) {
 
 /** The one line that says what was decided and why. */
 export function renderRunLine(report: RunReport): string {
-  const next = `next reselection ${formatLocalTime(report.nextDueAt)}`;
+  const nextIsCheck = report.rule === 'failing' || report.rule === 'upstream-down' || report.rule === 'upstream-backoff';
+  const next = `${nextIsCheck ? 'next check' : 'next reselection'} ${formatLocalTime(report.nextDueAt)}`;
   const prefix = report.dryRun ? 'dry run: ' : '';
   const relay = report.relay;
   const name = relay ? `${relayKey(relay)} (${formatHops(relay.distance)}${relay.pool ? `, pool ${relay.pool}` : ''})` : '';
