@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, GLOBAL_OPTIONS } from '../../src/cli/command-specs.js';
-import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
+import { isRoot } from '../helpers/root.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
 const version = (JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { version: string }).version;
