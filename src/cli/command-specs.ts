@@ -15,8 +15,10 @@ export interface OptionSpec {
 
 export interface CommandSpec {
   name: string;
-  /** Positional part of the usage line, e.g. "HOST..." */
+  /** Positional part of the usage line as people read it, e.g. "HOST..." */
   positional?: string;
+  /** The same positional in yargs' syntax, e.g. "[hosts..]" (the name the command module receives). */
+  yargsPositional?: string;
   summary: string;
   /** Paragraphs for the man page and `help COMMAND`. */
   description: string;
@@ -34,7 +36,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'strategy', type: 'string', argument: 'NAME', choices: ['inference', 'rounds'], description: 'Probe strategy (setting probe.strategy).' },
   { name: 'profile', type: 'string', argument: 'NAME', choices: ['default', 'large'], description: 'Settings profile; "large" seeds values for fleets over 10,000 clients or 50 relays.' },
   { name: 'set', type: 'array', argument: 'KEY=VALUE', description: 'Set any setting by its path, e.g. --set probe.timeoutMs=500 (repeatable).' },
-  { name: 'quiet', alias: 'q', type: 'boolean', description: 'Print nothing on success (for cron); failures and warnings still go to stderr.' },
+  { name: 'quiet', alias: 'q', type: 'boolean', description: 'Print nothing on success (for cron); a failed run still prints its one line, and warnings still go to stderr.' },
   { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr.' },
 ];
 
@@ -67,6 +69,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'probe',
     positional: 'HOST...',
+    yargsPositional: '[hosts..]',
     summary: 'measure hop distance and RTT to hosts',
     description:
       'Measures the hop distance (routers between this endpoint and the host) and the round-trip time of each HOST, or of every relay of --relays, with the configured strategy, and says how each was measured: echo-ttl (inferred from the reply TTL and verified), ladder (TTL-limited rounds), tcp (ICMP silent, TCP port open: distance unknown) or unreachable. Needs root or CAP_NET_RAW.',
@@ -93,6 +96,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'lab',
     positional: '[TOPOLOGY | down]',
+    yargsPositional: '[topology]',
     summary: 'build a real network of namespaces, run a full selection in it, show the result, tear it down',
     description:
       'Builds the topology (a file, or the name of a bundled one: branch-office, internet-dmz, server-outage) from Linux network namespaces, starts a stub relay in each relay namespace, runs the real "relay-select run --force" inside the endpoint namespace, prints the probe results, the chosen relay and why, and the registration, then removes every namespace it made, also on Ctrl-C and on errors. Needs Linux, root and iproute2. "lab down" removes what a --keep run left.',

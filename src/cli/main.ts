@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Argv, Options } from 'yargs';
 import { RelaySelectError, isRelaySelectError } from '../errors.js';
-import { COMMANDS, GLOBAL_OPTIONS, type OptionSpec } from './command-specs.js';
+import { COMMANDS, EXIT_STATUS_DOCS, GLOBAL_OPTIONS, type OptionSpec } from './command-specs.js';
 import { DEFAULT_HINT_BY_ERROR, EXIT, EXIT_CODE_BY_ERROR } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
 import type { CliContext, CommandModule, GlobalArguments } from './context.js';
@@ -60,7 +60,7 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
     .wrap(Math.min(110, (io.stdout as { columns?: number }).columns ?? 110))
     .exitProcess(false)
     .env(false)
-    .epilogue('Exit status: 0 done, 64 usage, 65 bad relay list, 69 no relay registered, 75 locked, 77 no permission, 78 bad configuration.\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5).')
+    .epilogue(`Exit status:\n${EXIT_STATUS_DOCS.map((entry) => `  ${String(entry.code).padEnd(4)}${entry.meaning}`).join('\n')}\n\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5), relay-select-lab(5).`)
     .fail((message, error) => {
       if (error) throw error;
       throw new RelaySelectError('USAGE', message ?? 'bad usage');
@@ -68,7 +68,7 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
   for (const spec of GLOBAL_OPTIONS) parser = parser.option(spec.name, { ...toYargsOption(spec), global: true });
 
   for (const spec of COMMANDS) {
-    const command = spec.positional ? `${spec.name} ${spec.positional.replace('HOST...', '[hosts..]').replace('[TOPOLOGY | down]', '[topology]')}` : spec.name;
+    const command = spec.yargsPositional ? `${spec.name} ${spec.yargsPositional}` : spec.name;
     parser = parser.command(
       command,
       spec.summary,

@@ -90,6 +90,7 @@ export function renderManPage(version: string): string {
     '.SH SEE ALSO',
     '.BR relay\\-select.conf (5),',
     '.BR relay\\-select.dat (5),',
+    '.BR relay\\-select\\-lab (5),',
     '.BR ip\\-netns (8)',
   );
   return `${lines.join('\n')}\n`;

@@ -1,6 +1,5 @@
 import { runCycle } from '../../cycle/run-cycle.js';
 import type { Settings } from '../../config/settings.js';
-import type { Relay } from '../../relays/relay.js';
 import { relayKey } from '../../relays/relay.js';
 import type { RankedRelay } from '../../select/types.js';
 import type { CliContext } from '../context.js';
@@ -18,7 +17,7 @@ export interface PlanRanking {
 }
 
 /** `plan --probe`: a dry-run selection (probe and rank, no registration, no state written). */
-export async function probePlan(settings: Settings, view: PlanView, _relays: Relay[], context: CliContext): Promise<PlanRanking> {
+export async function probePlan(settings: Settings, view: PlanView, context: CliContext): Promise<PlanRanking> {
   const { output } = context;
   const pools: PlanRanking['pools'] = [];
   const stop = abortOnSignals();

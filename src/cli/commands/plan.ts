@@ -121,7 +121,7 @@ export async function run(options: PlanOptions, context: CliContext): Promise<nu
   const view = buildPlanView(settings, list.relays, warnings);
   if (options.probe) {
     const { probePlan } = await import('./plan-probe.js');
-    const ranking = await probePlan(settings, view, list.relays, context);
+    const ranking = await probePlan(settings, view, context);
     if (context.output.json) context.output.data({ ...view, ranking });
     return 0;
   }

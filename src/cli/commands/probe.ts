@@ -69,7 +69,7 @@ export async function run(options: ProbeCommandOptions, context: CliContext): Pr
   // Input order, unresolved hosts in their place.
   const byKey = new Map<string, ProbeResult>(report.results.map((result) => [result.key, result]));
   for (const entry of unresolved) byKey.set(entry.key, describeUnresolved(entry));
-  const results = hosts.map((host) => byKey.get(host.key)!).filter((result) => result !== undefined);
+  const results = hosts.flatMap((host) => byKey.get(host.key) ?? []);
 
   if (output.json) {
     output.data(renderProbeJson(results, report, settings.probe.strategy));

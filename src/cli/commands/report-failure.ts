@@ -1,3 +1,4 @@
+import { computeNextDueAt } from '../../cycle/decide.js';
 import { reportRelayFailure } from '../../cycle/run-cycle.js';
 import { relayKey } from '../../relays/relay.js';
 import type { CliContext, GlobalArguments } from '../context.js';
@@ -21,8 +22,7 @@ export async function run(options: ReportFailureOptions, context: CliContext): P
     context.output.important('no current relay: nothing to report (run "relay-select run" first)');
     return EXIT.unavailable;
   }
-  const since = state.failingSince ?? new Date().toISOString();
-  const reselectAt = new Date(Date.parse(since) + settings.resistFailureIntervalSeconds * 1000);
-  context.output.line(`failure clock of ${relayKey(current)} running since ${formatLocalTime(since)}; a new selection at ${formatLocalTime(reselectAt)} if it keeps failing`);
+  const reselectAt = computeNextDueAt(state, settings, new Date());
+  context.output.line(`failure clock of ${relayKey(current)} running since ${formatLocalTime(state.failingSince ?? reselectAt)}; a new selection at ${formatLocalTime(reselectAt)} if it keeps failing`);
   return EXIT.ok;
 }
