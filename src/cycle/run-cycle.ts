@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import type { Settings } from '../config/settings.js';
 import { RelaySelectError } from '../errors.js';
-import { connectTcp, describeUnresolved, probeTargets, resolveTargets, type IcmpTransport } from '../probe/index.js';
+import { connectTcp, probeTargets, resolveTargets, type IcmpTransport } from '../probe/index.js';
 import type { ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
 import { checkRelayHealthDetailed, prepareRegistrar, type Registrar } from '../register/index.js';
 import { loadRelayList } from '../relays/load.js';
@@ -60,7 +60,7 @@ export interface RunCycleOptions extends ProbeProgress {
   onSelectionEvent?: (event: SelectionEvent) => void;
   /** Program version sent in the registration. */
   version: string;
-  /** Injected for tests; by default the raw-socket transport, opened on the first probe. */
+  /** Injected for tests; by default each pool's probe opens a raw socket for the address families it needs. */
   transport?: IcmpTransport;
   random?: () => number;
 }
@@ -97,57 +97,47 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     if (decision.warning) warnings.push(decision.warning);
     state = { ...state, ...decision.statePatch };
 
+    const report = (fields: Pick<RunReport, 'action' | 'reason' | 'relay' | 'nextDueAt'> & Partial<RunReport>): RunReport => ({
+      probes: [],
+      rule: decision.rule,
+      selection: null,
+      registration: null,
+      packetsSent: 0,
+      warnings,
+      dryRun,
+      ...fields,
+    });
+
     if (decision.action !== 'select') {
       if (!dryRun && decision.statePatch !== undefined) await store.write(state);
-      return {
+      return report({
         action: decision.action === 'wait' ? 'waiting' : 'kept',
         reason: decision.reason,
         relay: current === null ? null : { ...current },
         nextDueAt: decision.nextDueAt.toISOString(),
-        probes: [],
-        rule: decision.rule,
-        selection: null,
-        registration: null,
-        packetsSent: 0,
-        warnings,
-        dryRun,
-      };
+      });
     }
 
-    const selected = await runSelection(options, list.relays, clientId);
-    const after = applySelectionResult(state, toCycleSelectionResult(selected.outcome, list.digest), clock.now(), settings, options.random ?? Math.random);
+    const { outcome, packetsSent } = await runSelection(options, list.relays, clientId);
+    const after = applySelectionResult(state, toCycleSelectionResult(outcome, list.digest), clock.now(), settings, options.random ?? Math.random);
     if (!dryRun) await store.write(after);
-    const outcome = selected.outcome;
-    const nextDueAt = computeNextDueAt(after, settings, clock.now()).toISOString();
+    const selectionFields = { nextDueAt: computeNextDueAt(after, settings, clock.now()).toISOString(), probes: outcome.probes, selection: outcome, packetsSent };
     if (outcome.status === 'failed') {
       const retry = after.retry;
-      return {
+      return report({
         action: 'failed',
         reason: `${decision.reason}; no relay could be registered${retry ? `; retry ${retry.attempt} in ${retry.delaySeconds} s` : ''}`,
         relay: null,
-        nextDueAt,
-        probes: outcome.probes,
-        rule: decision.rule,
-        selection: outcome,
-        registration: null,
-        packetsSent: selected.packetsSent,
-        warnings,
-        dryRun,
-      };
+        ...selectionFields,
+      });
     }
-    return {
+    return report({
       action: 'selected',
       reason: `${decision.reason}; ${describeWin(outcome.chosen, outcome, dryRun)}`,
       relay: candidateView(outcome.chosen),
-      nextDueAt,
-      probes: outcome.probes,
-      rule: decision.rule,
-      selection: outcome,
       registration: outcome.registration,
-      packetsSent: selected.packetsSent,
-      warnings,
-      dryRun,
-    };
+      ...selectionFields,
+    });
   } finally {
     await lock?.release();
   }
@@ -160,8 +150,9 @@ export async function reportRelayFailure(settings: Settings, reason?: string, cl
     const store = createStateStore(settings.stateDir, { clock });
     const { state } = await store.read();
     if (state === null || state.current === null) return state;
-    const next = reportFailure(state, clock.now());
-    if (reason !== undefined) next.lastHealthCheck = { at: clock.now().toISOString(), result: 'failing', detail: `reported by the agent: ${reason}` };
+    const now = clock.now();
+    const reported = reportFailure(state, now);
+    const next = reason === undefined ? reported : { ...reported, lastHealthCheck: { at: now.toISOString(), result: 'failing' as const, detail: `reported by the agent: ${reason}` } };
     await store.write(next);
     return next;
   } finally {
@@ -255,7 +246,6 @@ async function runSelection(options: RunCycleOptions, relays: Relay[], clientId:
     : await prepareRegistrar(settings, facts, { signal: options.signal });
   let packetsSent = 0;
   const probe = async (targets: ProbeTarget[], _pool: unknown, context: { purpose: 'pool' | 'manual' }): Promise<ProbeReport> => {
-    // Without an injected transport, probeTargets opens a raw socket per pool for the families it needs.
     const report = await probeTargets(
       targets,
       {
@@ -279,23 +269,23 @@ async function runSelection(options: RunCycleOptions, relays: Relay[], clientId:
     );
     return [
       ...targets.map((target) => ({ host: target.host, address: target.address, family: target.family })),
-      ...unresolved.map((entry) => ({ host: entry.host, address: null, error: describeUnresolved(entry).note ?? 'does not resolve' })),
+      ...unresolved.map((entry) => ({ host: entry.host, address: null, error: entry.reason })),
     ];
   };
   const outcome = await selectRelay(
-      { relays, settings, clientId },
-      {
-        probe,
-        resolve,
-        register,
-        checkAlive: async ({ host, port }) => {
-          const [resolved] = await resolve([host]);
-          if (!resolved || resolved.address === null) return false;
-          return connectTcp({ address: resolved.address, port, timeoutMs: settings.probe.tcpTimeoutMs, signal: options.signal });
-        },
-        onEvent: options.onSelectionEvent,
-        random: options.random,
+    { relays, settings, clientId },
+    {
+      probe,
+      resolve,
+      register,
+      checkAlive: async ({ host, port }) => {
+        const [resolved] = await resolve([host]);
+        if (!resolved || resolved.address === null) return false;
+        return connectTcp({ address: resolved.address, port, timeoutMs: settings.probe.tcpTimeoutMs, signal: options.signal });
       },
-    );
+      onEvent: options.onSelectionEvent,
+      random: options.random,
+    },
+  );
   return { outcome, packetsSent };
 }
