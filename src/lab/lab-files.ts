@@ -2,6 +2,7 @@
  * The files a lab hands to the real CLI: a relay list (relay-select.dat(5)) with the addresses the
  * builder gave the relays, and a settings file from the topology's `settings`. Pure.
  */
+import type { ProbeStrategy } from '../config/settings.js';
 import type { Topology, TopologyRelay } from './topology.js';
 
 /** Where each relay ended up: its address in the lab. */
@@ -31,7 +32,7 @@ export function renderLabRelayList(topology: Topology, addresses: RelayAddresses
 
 export interface LabSettingsOptions {
   /** Probe strategy for this run (the `--compare` runs), overriding the topology's. */
-  strategy?: 'inference' | 'rounds';
+  strategy?: ProbeStrategy;
   /** CA that signs the stubs' certificates, when the lab serves https. */
   tlsCaFile?: string;
 }

@@ -3,13 +3,13 @@
  * `relay-select run --force --json` inside the endpoint namespace, collects what happened, and tears
  * everything down (unless kept). The edge of the lab: processes, files and namespaces live here.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { ProbeStrategy } from '../config/settings.js';
 import { RelaySelectError } from '../errors.js';
 import { renderLabRelayList, renderLabSettings } from './lab-files.js';
 import { removeLabRecord, writeLabRecord, type LabRecord } from './lab-record.js';
@@ -29,7 +29,7 @@ import { withoutLinkShaping, type Topology } from './topology.js';
 const execFileAsync = promisify(execFile);
 
 /** What the lab needs from a built network (see topology-network.ts for the real one). */
-export interface LabNetwork {
+export interface TopologyNetwork {
   /** Every namespace made, in creation order. */
   namespaces: string[];
   namespaceOf(node: string): string;
@@ -42,10 +42,9 @@ export interface LabNetwork {
   release(): void;
 }
 
-export type LabNetworkBuilder = (topology: Topology, prefix: string) => Promise<LabNetwork>;
+type TopologyNetworkBuilder = (topology: Topology, prefix: string) => Promise<TopologyNetwork>;
 
-export type LabStrategy = 'inference' | 'rounds';
-export const LAB_STRATEGIES: readonly LabStrategy[] = ['inference', 'rounds'];
+const COMPARED_STRATEGIES: readonly ProbeStrategy[] = ['inference', 'rounds'];
 
 export interface LabRunOptions {
   topology: Topology;
@@ -55,7 +54,7 @@ export interface LabRunOptions {
   compare: boolean;
   /** Where bin/relay-select.js and dist/lab/stub-server-main.js live. */
   packageRoot: string;
-  buildNetwork: LabNetworkBuilder;
+  buildNetwork: TopologyNetworkBuilder;
   signal: AbortSignal;
   /**
    * PIDs of processes the lab started and that are still running. The caller's signal handler kills
@@ -68,7 +67,7 @@ export interface LabRunOptions {
 }
 
 /** A namespace prefix unique to this run, short enough to leave room for node names. */
-export function makeLabPrefix(): string {
+function makeLabPrefix(): string {
   return `rslab_${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
@@ -182,11 +181,13 @@ async function startStub(
   return { relay: relay.name, pid, logFile };
 }
 
-function killProcess(pid: number): void {
+/** SIGKILL; false when the process was already gone. */
+export function killProcess(pid: number): boolean {
   try {
     process.kill(pid, 'SIGKILL');
+    return true;
   } catch {
-    // Already gone.
+    return false;
   }
 }
 
@@ -273,8 +274,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   const record: LabRecord = { prefix, topology: topology.name, namespaces: [], pids: [], directory, createdAt: new Date().toISOString(), kept: false };
   writeLabRecord(record);
   const stubs: StubProcess[] = [];
-  let network: LabNetwork | undefined;
-  let keepIt = false;
+  let network: TopologyNetwork | undefined;
   let shapingDropped = false;
   const warnings: string[] = [];
   try {
@@ -309,7 +309,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
 
     const relaysFile = join(directory, 'relays.dat');
     writeFileSync(relaysFile, renderLabRelayList(topology, addresses));
-    const configFor = (strategy: LabStrategy | undefined): string => {
+    const configFor = (strategy: ProbeStrategy | undefined): string => {
       const file = join(directory, `settings${strategy === undefined ? '' : `-${strategy}`}.json`);
       writeFileSync(file, `${JSON.stringify(renderLabSettings(topology, addresses, { strategy, tlsCaFile: pki?.caFile }), null, 2)}\n`);
       return file;
@@ -328,7 +328,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       return entries.sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
     };
 
-    const runOnce = async (label: string, strategy: LabStrategy | undefined, stateDir: string, force: boolean): Promise<LabRunResult & { reported: number | undefined }> => {
+    const runOnce = async (label: string, strategy: ProbeStrategy | undefined, stateDir: string, force: boolean): Promise<LabRunResult> => {
       const configFile = configFor(strategy);
       const before = await readCounters(endpointNamespace);
       const args = [process.execPath, cli, 'run', '--json', '--relays', relaysFile, '--config', configFile, '--state-dir', stateDir];
@@ -350,7 +350,6 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
         packets: packetsBetween(before, after, json?.packetsSent),
         wallMs: result.wallMs,
         messages,
-        reported: json?.packetsSent,
       };
     };
 
@@ -365,10 +364,9 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     let compare: LabRunResult[] | null = null;
     if (options.compare) {
       compare = [];
-      for (const strategy of LAB_STRATEGIES) {
+      for (const strategy of COMPARED_STRATEGIES) {
         progress(`comparing: ${strategy}…`);
-        const { reported: _reported, ...result } = await runOnce(strategy, strategy, join(directory, `state-${strategy}`), true);
-        compare.push(result);
+        compare.push(await runOnce(strategy, strategy, join(directory, `state-${strategy}`), true));
         throwIfAborted(signal);
       }
     }
@@ -376,7 +374,6 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     const registration = [...main.registrations].reverse().find((entry) => entry.relay === main.chosen) ?? null;
     if (options.keep) {
       network.release();
-      keepIt = true;
       record.kept = true;
       writeLabRecord(record);
     }
@@ -401,14 +398,14 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       exitCode: main.exitCode,
       nextRun: { action: next.action, reason: next.reason, exitCode: next.exitCode, packets: next.packets },
       compare,
-      kept: keepIt ? { prefix, enter: `ip netns exec ${endpointNamespace} bash`, down: 'relay-select lab down' } : null,
+      kept: record.kept ? { prefix, enter: `ip netns exec ${endpointNamespace} bash`, down: 'relay-select lab down' } : null,
       messages: main.messages,
       warnings,
       linkShapingDropped: shapingDropped,
     };
   } finally {
-    if (!keepIt) {
-      for (const stub of stubs) killProcess(stub.pid);
+    if (!record.kept) {
+      // Live stubs are in `children` until they exit; a stub PID no longer there may have been reused.
       for (const pid of children) killProcess(pid);
       try {
         await network?.destroy();

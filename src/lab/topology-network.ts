@@ -2,17 +2,17 @@
  * Turns a lab topology into the namespace builder's NetworkSpec (network.ts) and wraps the handle
  * in what `runLab` needs. Topology names may contain "-", which the builder's node names may not.
  */
-import { buildNetwork, destroyNamespacesWithPrefix, type NetworkSpec } from './network.js';
-import type { LabNetwork } from './lab-run.js';
+import { buildNetwork, type NetworkSpec } from './network.js';
+import type { TopologyNetwork } from './lab-run.js';
 import type { Topology } from './topology.js';
 
 /** The builder's node name for a topology name (topology names never contain "_"). */
-export function builderNodeName(name: string): string {
+function builderNodeName(name: string): string {
   return name.replaceAll('-', '_');
 }
 
 /** Pure: the NetworkSpec of a topology. Relays and the endpoint are hosts attached to their router. */
-export function topologyToNetworkSpec(topology: Topology): NetworkSpec {
+function topologyToNetworkSpec(topology: Topology): NetworkSpec {
   return {
     routers: topology.routers.map(builderNodeName),
     hosts: [
@@ -29,7 +29,7 @@ export function topologyToNetworkSpec(topology: Topology): NetworkSpec {
   };
 }
 
-export async function buildLabNetwork(topology: Topology, prefix: string): Promise<LabNetwork> {
+export async function buildLabNetwork(topology: Topology, prefix: string): Promise<TopologyNetwork> {
   const handle = await buildNetwork(topologyToNetworkSpec(topology), { prefix });
   return {
     namespaces: handle.plan.nodes.map((node) => handle.namespaceOf(node.name)),
@@ -39,9 +39,4 @@ export async function buildLabNetwork(topology: Topology, prefix: string): Promi
     destroy: () => handle.destroy(),
     release: () => handle.release(),
   };
-}
-
-/** Deletes the namespaces of a recorded lab; returns their names. */
-export function removeLabNamespaces(prefix: string): Promise<string[]> {
-  return destroyNamespacesWithPrefix(prefix);
 }

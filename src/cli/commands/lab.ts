@@ -2,8 +2,9 @@ import { rmSync } from 'node:fs';
 import { RelaySelectError } from '../../errors.js';
 import { isLabProcess, readLabRecords, removeLabRecord } from '../../lab/lab-record.js';
 import { renderLabReport, type LabReport } from '../../lab/lab-report.js';
-import { runLab } from '../../lab/lab-run.js';
-import { buildLabNetwork, removeLabNamespaces } from '../../lab/topology-network.js';
+import { killProcess, runLab } from '../../lab/lab-run.js';
+import { destroyNamespacesWithPrefix } from '../../lab/network.js';
+import { buildLabNetwork } from '../../lab/topology-network.js';
 import { displayPath, loadTopology, packageRoot, resolveTopologyPath } from '../../lab/topology-load.js';
 import { withoutLinkShaping } from '../../lab/topology.js';
 import type { CliContext, GlobalArguments } from '../context.js';
@@ -30,17 +31,8 @@ async function runDown(context: CliContext): Promise<number> {
   const records = readLabRecords();
   const removed: { prefix: string; topology: string; namespaces: string[]; killed: number[] }[] = [];
   for (const record of records) {
-    const killed: number[] = [];
-    for (const pid of record.pids) {
-      if (!isLabProcess(pid)) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-        killed.push(pid);
-      } catch {
-        // Gone between the check and the kill.
-      }
-    }
-    const namespaces = await removeLabNamespaces(record.prefix);
+    const killed = record.pids.filter((pid) => isLabProcess(pid) && killProcess(pid));
+    const namespaces = await destroyNamespacesWithPrefix(record.prefix);
     rmSync(record.directory, { recursive: true, force: true });
     removeLabRecord(record.prefix);
     removed.push({ prefix: record.prefix, topology: record.topology, namespaces, killed });
@@ -69,13 +61,7 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
   const children = new Set<number>();
   // Kill our processes synchronously first: whatever else handles the signal, no stub outlives it.
   const onSignal = (): void => {
-    for (const pid of children) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const pid of children) killProcess(pid);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
