@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { IpMode } from '../config/settings.js';
+import { runWithConcurrency } from './concurrency.js';
 import type { ProbeResult, ProbeTarget } from './types.js';
 
 /** A host to resolve into a probe target. */
@@ -35,15 +36,9 @@ export async function resolveTargets(
 ): Promise<{ targets: ProbeTarget[]; unresolved: UnresolvedHost[] }> {
   const family = ipMode === 'ipv4' ? 4 : ipMode === 'ipv6' ? 6 : 0;
   const outcomes: Array<ProbeTarget | UnresolvedHost> = new Array(hosts.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < hosts.length) {
-      const index = next;
-      next += 1;
-      outcomes[index] = await resolveOne(hosts[index]!, family, lookup);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(RESOLVE_CONCURRENCY, hosts.length) }, worker));
+  await runWithConcurrency(hosts, RESOLVE_CONCURRENCY, async (host, index) => {
+    outcomes[index] = await resolveOne(host, family, lookup);
+  });
   return {
     targets: outcomes.filter((outcome): outcome is ProbeTarget => 'address' in outcome),
     unresolved: outcomes.filter((outcome): outcome is UnresolvedHost => 'reason' in outcome),

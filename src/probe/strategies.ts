@@ -11,6 +11,7 @@
 import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { RelaySelectError } from '../errors.js';
+import { runWithConcurrency } from './concurrency.js';
 import { computeAdaptiveTimeoutMs, createPacer, monotonicClock, throwIfAborted, type Clock } from './pacer.js';
 import { ProbeSession, type ProbeOutcome } from './session.js';
 import { connectTcp, type TcpConnect } from './tcp-connect.js';
@@ -294,16 +295,4 @@ function noteField(notes: string[]): { note?: string } {
 
 function familiesOf(targets: ProbeTarget[]): Array<4 | 6> {
   return [...new Set(targets.map((target) => target.family))];
-}
-
-async function runWithConcurrency<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next]!;
-      next += 1;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
