@@ -2,7 +2,8 @@
  * The terminal drawing of a lab: a tree from the endpoint through its routers to the relays, each relay
  * with its measured hop distance and RTT. Pure: returns lines; the caller prints them.
  */
-import { adjacencyOf, expectedDistances, type Topology, type TopologyLink } from './topology.js';
+import { formatHops, formatRtt } from '../cli/format.js';
+import { adjacencyOf, expectedDistances, type Topology, type TopologyLink, type TopologyRelay } from './topology.js';
 
 /** What was measured for one relay; all fields optional so the topology can be drawn before a run. */
 export interface RelayMeasurement {
@@ -23,7 +24,7 @@ export interface DrawStyle {
 }
 
 const identity = (text: string): string => text;
-export const PLAIN_STYLE: DrawStyle = { bold: identity, dim: identity, green: identity, yellow: identity, red: identity, cyan: identity };
+const PLAIN_STYLE: DrawStyle = { bold: identity, dim: identity, green: identity, yellow: identity, red: identity, cyan: identity };
 
 export interface DrawOptions {
   measurements?: ReadonlyMap<string, RelayMeasurement>;
@@ -48,31 +49,24 @@ function describeLink(properties: { delayMs: number; lossPercent: number }, styl
   return parts.length > 0 ? ` ${style.dim(`(${parts.join(', ')})`)}` : '';
 }
 
-function formatRtt(rttMs: number | null | undefined): string {
-  if (rttMs === null || rttMs === undefined) return '—';
-  return `${rttMs < 10 ? rttMs.toFixed(2) : rttMs.toFixed(1)} ms`;
-}
-
-function relayLabel(topology: Topology, name: string, options: Required<Pick<DrawOptions, 'style'>> & DrawOptions, expected: number | undefined): string {
-  const relay = topology.relays.find((candidate) => candidate.name === name)!;
+function relayLabel(relay: TopologyRelay, options: DrawOptions & { style: DrawStyle }, expected: number | undefined): string {
+  const { name } = relay;
   const { style } = options;
   const measured = options.measurements?.get(name);
   const chosen = options.chosen === name;
-  const distance = measured?.distance;
   const probed = measured !== undefined && measured.method !== 'not probed';
-  const plural = (count: number): string => `${count} hop${count === 1 ? '' : 's'}`;
   const facts: string[] = [];
-  if (!probed) facts.push(style.dim(`${expected === undefined ? '?' : plural(expected)} by the topology${measured === undefined ? '' : ', not probed'}`));
-  else facts.push(distance === null || distance === undefined ? 'distance unknown' : plural(distance), formatRtt(measured.rttMs), measured.method ?? '—');
+  if (!probed) facts.push(style.dim(`${expected === undefined ? '?' : formatHops(expected)} by the topology${measured === undefined ? '' : ', not probed'}`));
+  else facts.push(formatHops(measured.distance ?? null), measured.rttMs === null || measured.rttMs === undefined ? '—' : formatRtt(measured.rttMs), measured.method ?? '—');
   const marks: string[] = [];
   if (relay.groups.length > 0) marks.push(style.cyan(`[${relay.groups.join(';')}]`));
   if (relay.priority !== 0) marks.push(style.dim(`priority ${relay.priority}`));
   if (relay.dropsIcmp) marks.push(style.yellow('drops ICMP'));
   if (relay.registration !== 'ok') marks.push(style.yellow(`registration ${relay.registration}`));
   const address = measured?.address ? style.dim(` ${measured.address}`) : '';
-  const name_ = chosen ? style.bold(style.green(`★ ${name}`)) : name;
+  const shownName = chosen ? style.bold(style.green(`★ ${name}`)) : name;
   const suffix = chosen ? ` ${style.bold(style.green('◀ chosen'))}` : '';
-  return `${name_}${address}  ${facts.join('  ')}${marks.length > 0 ? `  ${marks.join(' ')}` : ''}${describeLink(relay, style)}${suffix}`;
+  return `${shownName}${address}  ${facts.join('  ')}${marks.length > 0 ? `  ${marks.join(' ')}` : ''}${describeLink(relay, style)}${suffix}`;
 }
 
 /** Lines of the tree: endpoint at the top, each router under the one nearest the endpoint. */
@@ -95,7 +89,7 @@ export function drawTopology(topology: Topology, options: DrawOptions = {}): str
     const router = queue.shift()!;
     const node = nodes.get(router)!;
     for (const relay of topology.relays.filter((candidate) => candidate.attach === router)) {
-      node.children.push({ label: relayLabel(topology, relay.name, full, expected.get(relay.name)), children: [] });
+      node.children.push({ label: relayLabel(relay, full, expected.get(relay.name)), children: [] });
     }
     for (const next of adjacency.get(router) ?? []) {
       if (nodes.has(next)) continue;

@@ -2,8 +2,9 @@
  * What a lab run found, assembled from the CLI's `run --json` answer, the stubs' logs and the
  * namespace's packet counters, and rendered as text. Pure.
  */
+import { formatRtt } from '../cli/format.js';
 import { expectedDistances, type RegistrationBehaviour, type Topology } from './topology.js';
-import { drawTopology, type DrawStyle, type RelayMeasurement } from './draw.js';
+import { drawTopology, type DrawStyle } from './draw.js';
 
 /** The `run --json` object (DESIGN §9); only the fields the lab reads. */
 export interface RunJson {
@@ -182,10 +183,6 @@ function formatDistance(distance: number | null): string {
   return distance === null ? '?' : String(distance);
 }
 
-function formatRtt(rttMs: number | null): string {
-  return rttMs === null ? '—' : `${rttMs.toFixed(rttMs < 10 ? 2 : 1)} ms`;
-}
-
 function formatPackets(packets: LabPackets): string {
   if (packets.source === 'none') return 'not counted';
   const icmp = packets.icmpEchoRequests === null ? '?' : String(packets.icmpEchoRequests);
@@ -204,7 +201,7 @@ export function renderLabReport(
   lines.push(`${style.bold(`lab ${report.topology}`)} ${style.dim(`(${report.file}, ${report.namespaces} namespaces)`)}`);
   if (report.description !== '') lines.push(style.dim(report.description));
   lines.push('');
-  const measurements = new Map<string, RelayMeasurement>(report.relays.map((relay) => [relay.name, relay.method === 'not probed' ? { address: relay.address, method: 'not probed' } : relay]));
+  const measurements = new Map(report.relays.map((relay) => [relay.name, relay]));
   lines.push(...drawTopology(topology, { measurements, chosen: report.chosen, endpointAddress: report.endpoint.address, style }));
   lines.push('');
   lines.push(style.bold('Probe results'));
@@ -219,7 +216,7 @@ export function renderLabReport(
           `${relay.address}:${relay.port}`,
           mismatch ? style.red(formatDistance(relay.distance)) : formatDistance(relay.distance),
           formatDistance(relay.expectedDistance),
-          formatRtt(relay.rttMs),
+          relay.rttMs === null ? '—' : formatRtt(relay.rttMs),
           relay.method,
           notes.join(', '),
         ];
