@@ -34,50 +34,50 @@ export function scoreRendezvous(clientId: string, key: string, weight: number): 
   return -weight / Math.log(unit);
 }
 
+interface Scored<T> {
+  candidate: T;
+  positive: boolean;
+  score: number;
+}
+
+function scoreCandidate<T extends RendezvousCandidate>(clientId: string, candidate: T): Scored<T> {
+  const positive = candidate.weight > 0;
+  // Zero-weight candidates get a unit weight inside their own (later) group, so their order among
+  // themselves is still stable rendezvous rather than list order.
+  return { candidate, positive, score: scoreRendezvous(clientId, candidate.key, positive ? candidate.weight : 1) };
+}
+
+/** Negative when `left` ranks first: positive weights first, then descending score, then key. */
+function compareScored(left: Scored<RendezvousCandidate>, right: Scored<RendezvousCandidate>): number {
+  if (left.positive !== right.positive) return left.positive ? -1 : 1;
+  if (left.score !== right.score) return right.score - left.score;
+  return compareKeys(left.candidate.key, right.candidate.key);
+}
+
 /**
  * Candidates in rendezvous order for one client: the winner first, then by descending score.
  * A candidate with weight 0 comes after every candidate with a positive weight; when all weights are
  * 0 they compete as if their weights were equal (plain rendezvous).
  */
 export function orderByRendezvous<T extends RendezvousCandidate>(clientId: string, candidates: readonly T[]): T[] {
-  const scored = candidates.map((candidate) => {
-    const positive = candidate.weight > 0;
-    // Zero-weight candidates get a unit weight inside their own (later) group, so their order among
-    // themselves is still stable rendezvous rather than list order.
-    const score = scoreRendezvous(clientId, candidate.key, positive ? candidate.weight : 1);
-    return { candidate, positive, score };
-  });
-  scored.sort((left, right) => {
-    if (left.positive !== right.positive) return left.positive ? -1 : 1;
-    if (left.score !== right.score) return right.score - left.score;
-    return compareKeys(left.candidate.key, right.candidate.key);
-  });
-  return scored.map((entry) => entry.candidate);
+  return candidates
+    .map((candidate) => scoreCandidate(clientId, candidate))
+    .sort(compareScored)
+    .map((entry) => entry.candidate);
 }
 
 /**
- * The rendezvous winner for this client among the candidates.
+ * The rendezvous winner for this client among the candidates: the head of `orderByRendezvous`,
+ * found in one pass.
  * @returns the winner, or undefined when there are no candidates.
  */
 export function pickByRendezvous<T extends RendezvousCandidate>(clientId: string, candidates: readonly T[]): T | undefined {
-  let best: T | undefined;
-  let bestPositive = false;
-  let bestScore = -1;
+  let best: Scored<T> | undefined;
   for (const candidate of candidates) {
-    const positive = candidate.weight > 0;
-    const score = scoreRendezvous(clientId, candidate.key, positive ? candidate.weight : 1);
-    const better =
-      best === undefined ||
-      (positive && !bestPositive) ||
-      (positive === bestPositive &&
-        (score > bestScore || (score === bestScore && compareKeys(candidate.key, best.key) < 0)));
-    if (better) {
-      best = candidate;
-      bestPositive = positive;
-      bestScore = score;
-    }
+    const scored = scoreCandidate(clientId, candidate);
+    if (best === undefined || compareScored(scored, best) < 0) best = scored;
   }
-  return best;
+  return best?.candidate;
 }
 
 function compareKeys(left: string, right: string): number {
