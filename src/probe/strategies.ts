@@ -36,11 +36,11 @@ const TCP_FALLBACK_CONCURRENCY = 64;
 interface TargetState {
   target: ProbeTarget;
   priority: number;
-  echoAnswered: boolean;
   bestRttMs: number | null;
   largestRttMs: number | null;
   /** Return-path length read from the reply TTL (IPv4). */
   inferredDistance: number | null;
+  /** Smallest TTL whose echo was answered; null until an echo reply arrives. */
   reachTtl: number | null;
   failTtl: number;
   /** The ladder stopped (a nearer target answered) before this target answered: not unreachable. */
@@ -79,15 +79,13 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
         progress: options,
         signal,
       });
-      const engine = new StrategyEngine(session, { ...options, signal });
+      const engine = new StrategyEngine(session, options);
       const ipv4 = states.filter((state) => state.target.family === 4);
       const ipv6 = states.filter((state) => state.target.family === 6);
       for (const state of ipv6) if (options.strategy === 'inference') state.note = IPV6_LADDER_NOTE;
-      await Promise.all(
-        options.strategy === 'inference' ? [engine.runInference(ipv4), engine.runLadder(ipv6)] : [engine.runLadder(ipv4), engine.runLadder(ipv6)],
-      );
+      await Promise.all([options.strategy === 'inference' ? engine.runInference(ipv4) : engine.runLadder(ipv4), engine.runLadder(ipv6)]);
     }
-    const silent = states.filter((state) => !state.echoAnswered && state.ladderStoppedAtTtl === null);
+    const silent = states.filter((state) => !hasAnswered(state) && state.ladderStoppedAtTtl === null);
     const tcpRtts = new Map<TargetState, number>();
     if (options.tcpFallback && silent.length > 0) {
       tcpAttempts = silent.length;
@@ -134,13 +132,12 @@ class StrategyEngine {
     let silent = states;
     for (let attempt = 0; attempt <= this.options.retries && silent.length > 0; attempt += 1) {
       await this.probeAll(silent, this.largestTtl, false);
-      silent = silent.filter((state) => !state.echoAnswered);
+      silent = silent.filter((state) => !hasAnswered(state));
       this.finishRound(this.largestTtl, states.length - silent.length, silent.length);
     }
-    const answered = states.filter((state) => state.echoAnswered && state.inferredDistance !== null);
+    const answered = states.filter((state) => hasAnswered(state) && state.inferredDistance !== null);
     if (answered.length === 0 || this.options.verify === false) return;
-    const bestPriority = Math.min(...answered.map((state) => state.priority));
-    const bestClass = answered.filter((state) => state.priority === bestPriority);
+    const bestClass = selectBestPriorityClass(answered);
     const bestInferred = Math.min(...bestClass.map((state) => state.inferredDistance!));
     const candidates = bestClass.filter((state) => state.inferredDistance! <= bestInferred + this.options.verifyMargin);
     await this.findNearest(candidates, 0, this.largestTtl, bestInferred);
@@ -160,17 +157,16 @@ class StrategyEngine {
       const climbing = pending.filter((state) => state.priority < bestAnsweredPriority);
       if (climbing.length === 0) break;
       await this.probeAll(climbing, ttl, true);
-      const answeredNow = climbing.filter((state) => state.echoAnswered);
-      pending = pending.filter((state) => !state.echoAnswered);
+      const answeredNow = climbing.filter(hasAnswered);
+      pending = pending.filter((state) => !hasAnswered(state));
       for (const state of answeredNow) bestAnsweredPriority = Math.min(bestAnsweredPriority, state.priority);
       this.finishRound(ttl, answeredNow.length, pending.length);
     }
     // A target left below the largest TTL was not given up on: a nearer or preferred one answered first.
     for (const state of pending) if (state.failTtl < this.largestTtl) state.ladderStoppedAtTtl = state.failTtl;
-    const answered = states.filter((state) => state.echoAnswered);
+    const answered = states.filter(hasAnswered);
     if (answered.length === 0) return;
-    const bestPriority = Math.min(...answered.map((state) => state.priority));
-    const bestClass = answered.filter((state) => state.priority === bestPriority);
+    const bestClass = selectBestPriorityClass(answered);
     const highTtl = Math.min(...bestClass.map((state) => state.reachTtl!));
     const firstAnswering = bestClass.filter((state) => state.reachTtl === highTtl);
     const lowTtl = Math.min(...firstAnswering.map((state) => state.failTtl));
@@ -229,7 +225,6 @@ function createState(target: ProbeTarget): TargetState {
   return {
     target,
     priority: target.priority ?? 0,
-    echoAnswered: false,
     bestRttMs: null,
     largestRttMs: null,
     inferredDistance: null,
@@ -240,9 +235,17 @@ function createState(target: ProbeTarget): TargetState {
   };
 }
 
+function hasAnswered(state: TargetState): boolean {
+  return state.reachTtl !== null;
+}
+
+function selectBestPriorityClass(states: TargetState[]): TargetState[] {
+  const bestPriority = Math.min(...states.map((state) => state.priority));
+  return states.filter((state) => state.priority === bestPriority);
+}
+
 function recordOutcome(state: TargetState, ttl: number, outcome: ProbeOutcome, silenceMeansNotReached: boolean): void {
   if (outcome.kind === 'echo-reply') {
-    state.echoAnswered = true;
     const rttMs = outcome.rttMs ?? 0;
     state.bestRttMs = state.bestRttMs === null ? rttMs : Math.min(state.bestRttMs, rttMs);
     state.largestRttMs = state.largestRttMs === null ? rttMs : Math.max(state.largestRttMs, rttMs);
@@ -263,8 +266,8 @@ function describeResult(state: TargetState, tcpRttMs: number | null): ProbeResul
   const base = { key: state.target.key, host: state.target.host, address: state.target.address };
   const method: ProbeMethod = state.viaLadder ? 'ladder' : 'echo-ttl';
   const notes = state.note === undefined ? [] : [state.note];
-  if (state.echoAnswered) {
-    const upper = state.reachTtl! - 1;
+  if (state.reachTtl !== null) {
+    const upper = state.reachTtl - 1;
     const lower = Math.min(state.failTtl, upper);
     let distance: number;
     if (lower === upper) distance = upper;
