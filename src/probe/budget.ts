@@ -16,7 +16,7 @@ export interface ProbeBudget {
   };
 }
 
-/** The packet budget of a probe of `relayCount` relays, for `plan` (pure: no network). */
+/** The packet budget of probing `relayCount` relays under each strategy (pure: no network). */
 export function estimateProbeBudget(relayCount: number, strategy: ProbeStrategy, maximumTtlToPing: number, verifyMargin: number): ProbeBudget {
   const ttls = computeLadderTtls(maximumTtlToPing);
   const count = Math.max(0, Math.floor(relayCount));

@@ -1,7 +1,8 @@
 /**
- * A simulated network behind the IcmpTransport interface, for tests and dry runs: each host sits a number
- * of routers away, possibly with a longer or shorter way back, may drop ICMP, and routers rate-limit Time
- * Exceeded the way Linux does. Every listener hears every packet, like raw sockets on one host.
+ * A simulated network behind the IcmpTransport interface, for tests and library users without raw
+ * sockets: each host sits a number of routers away, possibly with a longer or shorter way back, may drop
+ * ICMP, and routers rate-limit Time Exceeded the way Linux does. Every listener hears every packet, like
+ * raw sockets on one host.
  */
 import { canonicalAddress, type IcmpMessage } from './icmp-codec.js';
 import type { IcmpTransport, ReceivedIcmp } from './transport.js';

@@ -70,8 +70,8 @@ export function createRawTransport(options: RawTransportOptions = {}): IcmpTrans
         const packet: ReceivedIcmp = { family, source: canonicalAddress(source), message };
         for (const listener of listeners) listener(packet);
       });
-      // A socket error after opening is reported through failed sends; it must not crash the process.
-      socket.on('error', (error) => openErrors.set(family, error));
+      // Unhandled, an 'error' event (a failed receive) would crash the process; a failed send rejects on its own.
+      socket.on('error', () => undefined);
       sockets.set(family, socket);
     } catch (error) {
       if (isPermissionError(error)) {
