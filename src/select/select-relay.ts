@@ -1,3 +1,4 @@
+import { computeLargestTtl } from '../probe/ttl-ladder.js';
 import type { ProbeResult, ProbeTarget } from '../probe/types.js';
 import { parseHostPort } from '../relays/host-port.js';
 import { buildPools } from '../relays/pools.js';
@@ -116,7 +117,7 @@ class Selection {
     this.emit({ type: 'stage', stage: 'manual' });
     const summary: PoolSummary = { name: MANUAL_POOL, probed: false, reachable: 0, relayCount: specs.length };
     this.pools.push(summary);
-    const maximumTtl = this.input.settings.maximumTtlToPing - 1;
+    const largestTtl = computeLargestTtl(this.input.settings.maximumTtlToPing);
     for (const [index, spec] of specs.entries()) {
       const position = `manual relay ${index + 1} of ${specs.length}`;
       const parsed = parseHostPort(spec);
@@ -136,7 +137,7 @@ class Selection {
         method: 'manual',
       };
       if (result === undefined || result.method === 'unreachable') {
-        const why = result?.note ?? `no answer to an echo at TTL ${maximumTtl}`;
+        const why = result?.note ?? `no answer to an echo at TTL ${largestTtl}`;
         this.skip(candidate, position, why);
         continue;
       }
@@ -167,7 +168,8 @@ class Selection {
       this.skip(candidate, reason, `did not resolve: ${resolution?.address === null ? resolution.error : 'no answer'}`);
       return undefined;
     }
-    if (this.deps.checkAlive !== undefined && !(await this.deps.checkAlive({ host: parsed.host, port: parsed.port }))) {
+    const target = { host: parsed.host, port: parsed.port, address: resolution.address };
+    if (this.deps.checkAlive !== undefined && !(await this.deps.checkAlive(target))) {
       this.skip(candidate, reason, `no TCP answer on port ${parsed.port}`);
       return undefined;
     }

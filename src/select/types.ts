@@ -115,9 +115,9 @@ export interface SelectRelayDeps {
   register: (candidate: Candidate) => Promise<RegisterOutcome>;
   /**
    * Cheap liveness check (TCP connect) before registering with a failover relay or the root server;
-   * when absent, registration is tried directly.
+   * when absent, registration is tried directly. `address` is the host already resolved by `resolve`.
    */
-  checkAlive?: (hostPort: { host: string; port: number }) => Promise<boolean>;
+  checkAlive?: (target: { host: string; port: number; address: string }) => Promise<boolean>;
   onEvent?: (event: SelectionEvent) => void;
   /** Uniform [0, 1) source for `tieBreak: 'random'`. @default Math.random */
   random?: () => number;

@@ -28,6 +28,7 @@ function world(spec: WorldSpec) {
   const probeCalls: { targets: ProbeTarget[]; pool: Pool; context: ProbeContext }[] = [];
   const registerCalls: Candidate[] = [];
   const resolveCalls: string[][] = [];
+  const aliveCalls: { host: string; port: number; address: string }[] = [];
   const events: SelectionEvent[] = [];
   const deps: SelectRelayDeps = {
     async probe(targets, pool, context) {
@@ -70,9 +71,12 @@ function world(spec: WorldSpec) {
   };
   if (spec.alive !== undefined) {
     const alive = spec.alive;
-    deps.checkAlive = async ({ host }) => alive[host] ?? false;
+    deps.checkAlive = async (target) => {
+      aliveCalls.push(target);
+      return alive[target.host] ?? false;
+    };
   }
-  return { deps, probeCalls, registerCalls, resolveCalls, events };
+  return { deps, probeCalls, registerCalls, resolveCalls, aliveCalls, events };
 }
 
 const OK: RegisterOutcome = { status: 'registered' };
@@ -166,6 +170,8 @@ describe('selectRelay, automatic mode', () => {
     expect(chosenHost(result)).toBe('dmz');
     expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual(['both', 'dmz']);
     expect(result.attempts.map((attempt) => attempt.outcome.status)).toEqual(['failed', 'skipped', 'registered']);
+    // Each host is resolved once per selection, however many pools name it.
+    expect(fake.resolveCalls).toEqual([['both'], ['dmz']]);
   });
 
   it('keeps a relay whose upstream server is down and tries no other', async () => {
@@ -280,6 +286,11 @@ describe('selectRelay, failover and root', () => {
     const result = await outcome;
     expect(chosenHost(result)).toBe('alive.test');
     expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual(['alive.test']);
+    // The liveness check gets the address already resolved, so it need not resolve again.
+    expect(fake.aliveCalls).toEqual([
+      { host: 'dead.test', port: 52311, address: '198.19.0.1' },
+      { host: 'alive.test', port: 52311, address: '198.19.0.1' },
+    ]);
     expect(result.attempts.map((attempt) => attempt.outcome)).toEqual([
       { status: 'skipped', detail: 'no TCP answer on port 52311' },
       { status: 'skipped', detail: 'did not resolve: ENOTFOUND' },
@@ -342,6 +353,11 @@ describe('selectRelay, manual mode', () => {
     expect(result.attempts.map((attempt) => attempt.outcome.status)).toEqual(['skipped', 'registered']);
     expect(result.attempts[0]!.outcome).toEqual({ status: 'skipped', detail: 'no answer to an echo at TTL 254' });
     expect(result.pools).toEqual([{ name: 'manual', probed: true, reachable: 1, relayCount: 3 }]);
+  });
+
+  it('names the TTL the probe really used (never below 1) when a manual relay is silent', async () => {
+    const { outcome } = run(listed, { automatic: false, manualRelays: ['m1.test'], maximumTtlToPing: 1 }, {});
+    expect((await outcome).attempts[0]!.outcome).toEqual({ status: 'skipped', detail: 'no answer to an echo at TTL 1' });
   });
 
   it('moves to the next manual relay when registration fails, then to failover and root', async () => {
