@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { RelaySelectError } from '../errors.js';
-import { parseRelayListBuffer, RELAY_LIST_LIMITS, type RelayListResult } from './parse.js';
+import { decodeRelayList, describeFileTooLarge, parseRelayList, RELAY_LIST_LIMITS, type RelayListResult } from './parse.js';
 import { formatDiagnostic } from './relay.js';
 
 const FORMAT_HINT = 'see relay-select.dat(5) for the format';
@@ -14,44 +14,47 @@ const FORMAT_HINT = 'see relay-select.dat(5) for the format';
  *   (the message is the first error diagnostic, `file:line:column: error: ...`).
  */
 export async function loadRelayList(file: string): Promise<RelayListResult> {
-  let size: number;
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) {
-      throw new RelaySelectError('RELAY_LIST_INVALID', `${file}: not a regular file; expected a relay list file`, {
-        file,
-        hint: 'point --relays (or the relayList setting) at a file',
-      });
-    }
-    size = info.size;
-  } catch (error) {
+  const { text: _text, ...result } = await loadRelayListFile(file);
+  return result;
+}
+
+/**
+ * {@link loadRelayList}, also returning the file's text (a usable list is valid UTF-8, so this is what
+ * `readFile(file, 'utf8')` gives) for a caller that caches or digests it: the file is read once.
+ *
+ * @throws RelaySelectError as {@link loadRelayList}.
+ */
+export async function loadRelayListFile(file: string): Promise<RelayListResult & { text: string }> {
+  const info = await stat(file).catch((error: unknown) => {
     throw describeReadError(error, file);
+  });
+  if (!info.isFile()) {
+    throw new RelaySelectError('RELAY_LIST_INVALID', `${file}: not a regular file; expected a relay list file`, {
+      file,
+      hint: 'point --relays (or the relayList setting) at a file',
+    });
   }
   // Checked before reading so a huge file never gets into memory.
-  if (size > RELAY_LIST_LIMITS.maxFileBytes) {
-    throw new RelaySelectError(
-      'RELAY_LIST_INVALID',
-      `${file}:1:1: error: file is ${size} bytes; expected at most ${RELAY_LIST_LIMITS.maxFileBytes} bytes (64 MiB)`,
-      { file, hint: 'split the relay list or remove relays no endpoint can reach' },
-    );
+  if (info.size > RELAY_LIST_LIMITS.maxFileBytes) {
+    throw new RelaySelectError('RELAY_LIST_INVALID', `${file}:1:1: error: ${describeFileTooLarge(info.size)}`, {
+      file,
+      hint: 'split the relay list or remove relays no endpoint can reach',
+    });
   }
-  let buffer: Buffer;
-  try {
-    buffer = await readFile(file);
-  } catch (error) {
+  const buffer = await readFile(file).catch((error: unknown) => {
     throw describeReadError(error, file);
-  }
-  const result = parseRelayListBuffer(buffer, { file });
-  if (result.rejected) {
+  });
+  const text = decodeRelayList(buffer, { file });
+  const result = typeof text === 'string' ? parseRelayList(text, { file }) : text;
+  if (result.rejected || typeof text !== 'string') {
     const first = result.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
     const message = first === undefined ? `${file}: relay list rejected` : formatDiagnostic(first);
     throw new RelaySelectError('RELAY_LIST_INVALID', message.replace(/[\r\n]+/g, ' '), { file, hint: FORMAT_HINT });
   }
-  return result;
+  return { ...result, text };
 }
 
 function describeReadError(error: unknown, file: string): RelaySelectError {
-  if (error instanceof RelaySelectError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new RelaySelectError('RELAY_LIST_MISSING', `${file}: relay list not found`, {

@@ -53,6 +53,15 @@ export function isRejected(result: RelayListResult): boolean {
 
 /** Parses a relay list read as bytes: refuses binary files and invalid UTF-8 before decoding. */
 export function parseRelayListBuffer(buffer: Uint8Array, options: ParseRelayListOptions): RelayListResult {
+  const text = decodeRelayList(buffer, options);
+  return typeof text === 'string' ? parseRelayList(text, options) : text;
+}
+
+/**
+ * Decodes a relay list read as bytes.
+ * @returns the text, or the rejected result when the bytes are over the size limit, binary or not UTF-8.
+ */
+export function decodeRelayList(buffer: Uint8Array, options: ParseRelayListOptions): string | RelayListResult {
   const limits = { ...RELAY_LIST_LIMITS, ...options.limits };
   const file = options.file;
   if (buffer.length > limits.maxFileBytes) return rejectWith(file, 1, 1, describeFileTooLarge(buffer.length, limits));
@@ -72,7 +81,7 @@ export function parseRelayListBuffer(buffer: Uint8Array, options: ParseRelayList
       `file is not UTF-8 text (invalid byte 0x${byte}); expected a UTF-8 text relay list`,
     );
   }
-  return parseRelayList(Buffer.from(buffer.buffer, buffer.byteOffset, buffer.length).toString('utf8'), options);
+  return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.length).toString('utf8');
 }
 
 /**
@@ -176,7 +185,8 @@ function rejectWith(file: string, line: number, column: number, message: string)
   return { relays: [], diagnostics: [{ severity: 'error', file, line, column, message }], rejected: true };
 }
 
-function describeFileTooLarge(bytes: number, limits: RelayListLimits): string {
+/** The message of a list over the size limit, also used by the loader, which checks the size before reading. */
+export function describeFileTooLarge(bytes: number, limits: RelayListLimits = RELAY_LIST_LIMITS): string {
   return `file is ${bytes} bytes; expected at most ${limits.maxFileBytes} bytes (${formatMiB(limits.maxFileBytes)})`;
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RelaySelectError } from '../../src/errors.js';
-import { loadRelayList } from '../../src/relays/load.js';
+import { loadRelayList, loadRelayListFile } from '../../src/relays/load.js';
 
 let directory: string;
 beforeEach(async () => {
@@ -33,6 +33,17 @@ describe('loadRelayList', () => {
       ['warning', file, 1],
       ['error', file, 2],
     ]);
+  });
+
+  it('returns the text it parsed with loadRelayListFile, byte for byte, and only there', async () => {
+    const file = join(directory, 'Relay.dat');
+    const text = '\uFEFFrelay-a.corp.example name=Lyon-é\r\n# end\r\n';
+    await writeFile(file, text);
+    const loaded = await loadRelayListFile(file);
+    expect(loaded.text).toBe(text);
+    expect(loaded.relays.map((relay) => relay.name)).toEqual(['Lyon-é']);
+    const { text: _text, ...result } = loaded;
+    expect(await loadRelayList(file)).toEqual(result);
   });
 
   it('throws RELAY_LIST_MISSING with the file and a hint when the file is absent', async () => {
