@@ -94,7 +94,7 @@ async function moveAside(statePath: string, reason: string, now: Date): Promise<
  */
 export async function loadOrCreateClientId(stateDir: string): Promise<string> {
   const idPath = path.join(stateDir, CLIENT_ID_FILE_NAME);
-  const existing = await readClientId(idPath);
+  const existing = await readClientIdFile(idPath);
   if (existing.kind === 'valid') return existing.clientId;
 
   await ensureStateDir(stateDir, idPath);
@@ -117,7 +117,7 @@ export async function loadOrCreateClientId(stateDir: string): Promise<string> {
       await link(temporaryPath, idPath);
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;
-      const winner = await readClientId(idPath);
+      const winner = await readClientIdFile(idPath);
       if (winner.kind === 'valid') return winner.clientId;
       throw error;
     }
@@ -130,9 +130,19 @@ export async function loadOrCreateClientId(stateDir: string): Promise<string> {
   }
 }
 
+/**
+ * The client id kept in `stateDir/client-id`, without creating anything (for dry runs).
+ * @returns null when the file is missing or does not hold a usable id
+ * @throws RelaySelectError STATE_UNWRITABLE when the file exists but cannot be read
+ */
+export async function readClientId(stateDir: string): Promise<string | null> {
+  const read = await readClientIdFile(path.join(stateDir, CLIENT_ID_FILE_NAME));
+  return read.kind === 'valid' ? read.clientId : null;
+}
+
 type ClientIdRead = { kind: 'valid'; clientId: string } | { kind: 'missing' } | { kind: 'invalid' };
 
-async function readClientId(idPath: string): Promise<ClientIdRead> {
+async function readClientIdFile(idPath: string): Promise<ClientIdRead> {
   let text: string;
   try {
     text = await readFile(idPath, 'utf8');

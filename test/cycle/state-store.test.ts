@@ -12,6 +12,7 @@ import {
   digestRelayList,
   loadOrCreateClientId,
   readCachedRelayList,
+  readClientId,
 } from '../../src/cycle/state-store.js';
 import { isRelaySelectError } from '../../src/errors.js';
 import { state } from './builders.js';
@@ -124,6 +125,15 @@ describe('client id', () => {
     expect(new Set(ids).size).toBe(1);
     expect((await readFile(path.join(directory, 'client-id'), 'utf8')).trim()).toBe(ids[0]);
     expect((await readdir(directory)).sort()).toEqual(['client-id']);
+  });
+
+  it('is read without being created (dry run)', async () => {
+    expect(await readClientId(directory)).toBeNull();
+    expect(await readdir(directory)).toEqual([]);
+    await writeFile(path.join(directory, 'client-id'), 'not an id\n');
+    expect(await readClientId(directory)).toBeNull();
+    const created = await loadOrCreateClientId(directory);
+    expect(await readClientId(directory)).toBe(created);
   });
 
   it('replaces an empty file instead of trusting it', async () => {
