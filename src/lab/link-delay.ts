@@ -24,7 +24,7 @@ export interface DelayedLink {
  * bound to its device after the process returns home), then moves frames with a timer heap. It exits
  * when its stdin closes, so it never outlives the Node process that started it.
  */
-export const LINK_DELAY_FORWARDER_PY = String.raw`
+const LINK_DELAY_FORWARDER_PY = String.raw`
 import ctypes, fcntl, heapq, os, random, select, struct, sys, time
 TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI = 0x0002, 0x1000

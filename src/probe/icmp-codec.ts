@@ -4,14 +4,14 @@
  * returns a typed message, or null for anything truncated, malformed or not ours to care about.
  */
 
-export const ICMP_ECHO_REQUEST = 8;
-export const ICMP_ECHO_REPLY = 0;
-export const ICMP_DEST_UNREACHABLE = 3;
-export const ICMP_TIME_EXCEEDED = 11;
-export const ICMPV6_DEST_UNREACHABLE = 1;
-export const ICMPV6_TIME_EXCEEDED = 3;
-export const ICMPV6_ECHO_REQUEST = 128;
-export const ICMPV6_ECHO_REPLY = 129;
+const ICMP_ECHO_REQUEST = 8;
+const ICMP_ECHO_REPLY = 0;
+const ICMP_DEST_UNREACHABLE = 3;
+const ICMP_TIME_EXCEEDED = 11;
+const ICMPV6_DEST_UNREACHABLE = 1;
+const ICMPV6_TIME_EXCEEDED = 3;
+const ICMPV6_ECHO_REQUEST = 128;
+const ICMPV6_ECHO_REPLY = 129;
 
 const ICMP_HEADER_BYTES = 8;
 const IPV6_HEADER_BYTES = 40;

@@ -1,9 +1,9 @@
-export { probeTargets, IPV6_LADDER_NOTE, type ProbeDependencies } from './strategies.js';
+export { probeTargets, type ProbeDependencies } from './strategies.js';
 export { resolveTargets, describeUnresolved, type TargetHost, type UnresolvedHost, type LookupAddress } from './resolve.js';
 export { estimateProbeBudget, type ProbeBudget } from './budget.js';
 export { createRawTransport, type IcmpTransport, type ReceivedIcmp, type RawTransportOptions } from './transport.js';
 export { createMemoryTransport, type MemoryTransport, type SimulatedHost } from './memory-transport.js';
-export { LADDER_TTLS, computeLadderTtls, inferDistanceFromReplyTtl } from './ttl-ladder.js';
+export { LADDER_TTLS } from './ttl-ladder.js';
 export { connectTcp, type TcpConnect, type TcpConnectRequest } from './tcp-connect.js';
-export { computeAdaptiveTimeoutMs, type Clock } from './pacer.js';
+export type { Clock } from './pacer.js';
 export type { ProbeMethod, ProbeOptions, ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from './types.js';

@@ -48,7 +48,7 @@ export function createPacer(options: PacerOptions): Pacer {
 }
 
 /** Waits `delayMs`; an abort clears the timer and rejects with ABORTED. */
-export function sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
+function sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal);
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
@@ -72,7 +72,7 @@ export function abortedError(signal: AbortSignal | undefined): RelaySelectError 
 }
 
 /** Floor of the adaptive timeout, ms: below it scheduling jitter alone would fake losses. */
-export const ADAPTIVE_TIMEOUT_FLOOR_MS = 50;
+const ADAPTIVE_TIMEOUT_FLOOR_MS = 50;
 
 /**
  * Timeout for a probe to a target whose echo round trip is known:
