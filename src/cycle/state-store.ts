@@ -220,6 +220,8 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const ATOMICALLY_WRITTEN_FILE_NAMES = [STATE_FILE_NAME, RELAY_LIST_CACHE_FILE_NAME, CLIENT_ID_FILE_NAME];
+
 /** A temporary file older than this was left by a killed writer, not by one still writing. */
 const LEFTOVER_TEMPORARY_FILE_AGE_MS = 10 * 60 * 1000;
 
@@ -230,7 +232,8 @@ const LEFTOVER_TEMPORARY_FILE_AGE_MS = 10 * 60 * 1000;
 async function removeLeftoverTemporaryFiles(stateDir: string, now: Date): Promise<void> {
   const names = await readdir(stateDir).catch(() => [] as string[]);
   for (const name of names) {
-    if (!/^(state\.json|relay-list\.cache|client-id)\.\d+$/.test(name)) continue;
+    const target = /^(.+)\.\d+$/.exec(name)?.[1];
+    if (target === undefined || !ATOMICALLY_WRITTEN_FILE_NAMES.includes(target)) continue;
     const filePath = path.join(stateDir, name);
     const info = await stat(filePath).catch(() => null);
     if (info !== null && now.getTime() - info.mtimeMs > LEFTOVER_TEMPORARY_FILE_AGE_MS) {
