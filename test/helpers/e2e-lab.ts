@@ -9,12 +9,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseSnmpCounters } from '../../src/lab/lab-run.js';
 import type { LabNetwork } from '../../src/lab/network.js';
 import type { RegistrationLogEntry, StubMode } from '../../src/lab/stub-server.js';
 
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(PACKAGE_ROOT, 'bin', 'relay-select.js');
-export const STUB_MAIN = join(PACKAGE_ROOT, 'dist', 'lab', 'stub-server-main.js');
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(PACKAGE_ROOT, 'bin', 'relay-select.js');
+const STUB_MAIN = join(PACKAGE_ROOT, 'dist', 'lab', 'stub-server-main.js');
 
 /** Why the file skips when the compiled CLI is missing (the tests run what bin/relay-select.js runs). */
 export function missingBuildReason(): string | undefined {
@@ -24,7 +25,7 @@ export function missingBuildReason(): string | undefined {
   return undefined;
 }
 
-export interface StubTlsFiles {
+interface StubTlsFiles {
   cert: string;
   key: string;
   /** CA of acceptable client certificates; with it the stub requires one. */
@@ -197,12 +198,9 @@ export function readE2eState(scenario: E2eScenario): any {
 /** ICMP echo requests the node's namespace has sent (OutEchos of /proc/net/snmp). */
 export async function readOutEchos(lab: LabNetwork, node: string): Promise<number> {
   const { stdout } = await lab.exec(node, ['cat', '/proc/net/snmp']);
-  const lines = stdout.split('\n').filter((line) => line.startsWith('Icmp:'));
-  const header = lines[0]?.split(/\s+/) ?? [];
-  const values = lines[1]?.split(/\s+/) ?? [];
-  const column = header.indexOf('OutEchos');
-  if (column <= 0) throw new Error(`no Icmp OutEchos in /proc/net/snmp of ${node}`);
-  return Number(values[column]);
+  const counters = parseSnmpCounters(stdout);
+  if (counters === undefined) throw new Error(`no Icmp OutEchos in /proc/net/snmp of ${node}`);
+  return counters.icmpEchoRequests;
 }
 
 export interface E2ePki {
