@@ -5,7 +5,6 @@
  * ioctl(TUNSETIFF) itself, hence Python (standard library only), run with `python3 -c`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { RelaySelectError } from '../errors.js';
 
 /** One delayed link: both TAP devices must exist already (`ip -n NS tuntap add dev DEV mode tap`). */
 export interface DelayedLink {
@@ -75,8 +74,6 @@ while True:
         while True:
             try:
                 frame = os.read(fd, 65536)
-            except (BlockingIOError, InterruptedError):
-                break
             except OSError:
                 break
             if drop > 0 and random.random() < drop:
@@ -92,30 +89,11 @@ while True:
             pass
 `;
 
-/** Starts one forwarder for all `links`; resolves once every TAP is attached. Kill its PID to remove it. */
-export async function startLinkDelayForwarder(links: DelayedLink[], options: { readyTimeoutMs?: number } = {}): Promise<ChildProcess> {
+/**
+ * Starts one forwarder for all `links`. It prints "ready" once every TAP is attached; the caller waits for
+ * that line and kills the PID to remove the forwarder.
+ */
+export function startLinkDelayForwarder(links: DelayedLink[]): ChildProcess {
   const args = links.map((link) => [link.namespaceA, link.deviceA, link.namespaceB, link.deviceB, link.delayMs, link.lossPercent].join(':'));
-  const child = spawn('python3', ['-c', LINK_DELAY_FORWARDER_PY, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail(`no ready line within ${options.readyTimeoutMs ?? 10_000} ms`), options.readyTimeoutMs ?? 10_000);
-    const fail = (why: string): void => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new RelaySelectError('LAB_FAILED', `userspace link delay failed: ${why}${stderr ? `: ${stderr.trim()}` : ''}`));
-    };
-    child.once('error', (error) => fail(error.message));
-    child.once('exit', (code) => fail(`forwarder exited with code ${code}`));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        child.removeAllListeners('error');
-        child.on('error', () => undefined);
-        resolve();
-      }
-    });
-  });
-  return child;
+  return spawn('python3', ['-c', LINK_DELAY_FORWARDER_PY, ...args], { stdio: 'pipe' });
 }

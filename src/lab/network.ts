@@ -83,13 +83,14 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
   let destroyed: Promise<void> | undefined;
   const destroy = (): Promise<void> => (destroyed ??= destroyLab(live));
 
-  const startInNamespace = (node: string, argv: string[], spawnOptions: SpawnOptions = {}): ChildProcess => {
-    const child = spawn('ip', ['netns', 'exec', namespaceOf(node), ...argv], { stdio: 'pipe', ...spawnOptions });
+  const track = (child: ChildProcess): ChildProcess => {
     live.children.add(child);
     child.once('exit', () => live.children.delete(child));
     child.on('error', () => live.children.delete(child));
     return child;
   };
+  const startInNamespace = (node: string, argv: string[], spawnOptions: SpawnOptions = {}): ChildProcess =>
+    track(spawn('ip', ['netns', 'exec', namespaceOf(node), ...argv], { stdio: 'pipe', ...spawnOptions }));
 
   let delayMode: LabNetwork['delayMode'] = 'none';
   try {
@@ -117,8 +118,7 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
         delayMs: link.delayMs,
         lossPercent: link.lossPercent,
       }));
-      const forwarder = await startLinkDelayForwarder(delayed);
-      live.children.add(forwarder);
+      await awaitReady(track(startLinkDelayForwarder(delayed)), 'userspace link delay forwarder');
     }
 
     await Promise.all(plan.nodes.map((node) => runIp(['-n', `${prefix}-${node.name}`, '-batch', '-'], configurationFor(node))));
@@ -171,11 +171,12 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
 
 /** Namespaces whose name starts with `${prefix}-`. */
 export function listNamespaces(prefix: string): string[] {
+  return listAllNamespaces().filter((name) => name.startsWith(`${prefix}-`));
+}
+
+function listAllNamespaces(): string[] {
   const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return (listed.stdout ?? '')
-    .split('\n')
-    .map((line) => line.split(' ')[0]!)
-    .filter((name) => name.startsWith(`${prefix}-`));
+  return (listed.stdout ?? '').split('\n').map((line) => line.split(' ')[0]!);
 }
 
 /** Kills every process inside and deletes every namespace named `${prefix}-…` (leftovers of a crash). */
@@ -227,21 +228,27 @@ for (const port of ports) {
 }
 `;
 
+/** Resolves once `child` prints "ready"; kills it and rejects with LAB_FAILED when it exits, fails to start or is late. */
 function awaitReady(child: ChildProcess, what: string, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => reject(new RelaySelectError('LAB_FAILED', `${what}: not ready within ${timeoutMs} ms`)), timeoutMs);
-    child.once('exit', (code) => {
+    const fail = (why: string): void => {
       clearTimeout(timer);
-      reject(new RelaySelectError('LAB_FAILED', `${what} exited with code ${code}: ${stderr.trim()}`));
-    });
+      child.kill('SIGKILL');
+      reject(new RelaySelectError('LAB_FAILED', `${what} ${why}${stderr ? `: ${stderr.trim()}` : ''}`));
+    };
+    const onExit = (code: number | null): void => fail(`exited with code ${code}`);
+    const onError = (error: Error): void => fail(`did not start: ${error.message}`);
+    const timer = setTimeout(() => fail(`not ready within ${timeoutMs} ms`), timeoutMs);
+    child.once('exit', onExit);
+    child.once('error', onError);
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolve();
-      }
+      if (!chunk.toString().includes('ready')) return;
+      clearTimeout(timer);
+      child.removeListener('exit', onExit);
+      child.removeListener('error', onError);
+      resolve();
     });
   });
 }
@@ -291,7 +298,7 @@ async function destroyLab(live: LiveLab): Promise<void> {
 /** Synchronous so that it can run from an 'exit' handler. */
 function removeNamespacesNow(namespaces: string[]): void {
   if (namespaces.length === 0) return;
-  const existing = new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout?.split('\n').map((line) => line.split(' ')[0]) ?? []);
+  const existing = new Set(listAllNamespaces());
   const present = namespaces.filter((namespace) => existing.has(namespace));
   // Processes inside a namespace of ours were started by us (directly or by a test through exec/spawn).
   for (const namespace of present) {
