@@ -105,9 +105,10 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
   }
   if (linkSpecs.length > MAX_LINKS) invalid(`${linkSpecs.length} links: at most ${MAX_LINKS}`);
   const ipv6 = spec.ipv6 ?? false;
+  const hostSpecs = new Map(spec.hosts.map((host) => [host.name, host]));
   const nodes = new Map<string, PlannedNode>();
   for (const [name, kind] of kinds) {
-    const host = spec.hosts.find((candidate) => candidate.name === name);
+    const host = hostSpecs.get(name);
     nodes.set(name, { name, kind, interfaces: [], routes: [], extraAddresses: [], dropIcmp: host?.dropIcmp ?? false, tcpListen: host?.tcpListen ?? [] });
   }
   const links = linkSpecs.map((link, index): PlannedLink => {
@@ -132,11 +133,9 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
       delayMs,
       lossPercent,
     };
-    const ends = [
-      { node: a, peer: b, ipv4: `${octets}.${low + 1}`, ipv6: ipv6 ? `2001:db8:0:${hex}::1` : null },
-      { node: b, peer: a, ipv4: `${octets}.${low + 2}`, ipv6: ipv6 ? `2001:db8:0:${hex}::2` : null },
-    ];
-    for (const [self, other] of [[ends[0]!, ends[1]!], [ends[1]!, ends[0]!]] as const) {
+    const endA = { node: a, ipv4: `${octets}.${low + 1}`, ipv6: ipv6 ? `2001:db8:0:${hex}::1` : null };
+    const endB = { node: b, ipv4: `${octets}.${low + 2}`, ipv6: ipv6 ? `2001:db8:0:${hex}::2` : null };
+    for (const [self, other] of [[endA, endB], [endB, endA]]) {
       nodes.get(self.node)!.interfaces.push({
         device: planned.device,
         linkIndex: index,
