@@ -21,7 +21,7 @@ export interface LabRecord {
 }
 
 /** `/run/relay-select-lab` when /run exists (root), else a directory under the system temp dir. */
-export function labRecordDirectory(): string {
+function labRecordDirectory(): string {
   return existsSync('/run') ? '/run/relay-select-lab' : join(tmpdir(), 'relay-select-lab');
 }
 
@@ -62,9 +62,9 @@ export function readLabRecords(directory: string = labRecordDirectory()): LabRec
  * Whether `pid` is still one of our stub relays: a PID may have been reused since the record was
  * written, and we must only ever signal processes we started.
  */
-export function isLabProcess(pid: number, marker = 'stub-server-main'): boolean {
+export function isLabProcess(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('stub-server-main');
   } catch {
     return false;
   }

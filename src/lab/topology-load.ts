@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -5,16 +6,22 @@ import { RelaySelectError } from '../errors.js';
 import { formatTopologyProblem, parseTopologyText, type Topology } from './topology.js';
 
 /** The topology `relay-select lab` builds when none is named. */
-export const DEFAULT_TOPOLOGY = 'branch-office';
+const DEFAULT_TOPOLOGY = 'branch-office';
 
 /** The package's root directory (where bin/, dist/ and relay-samples/ live). */
 export function packageRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-/** Directory of the bundled topologies. */
-export function bundledTopologyDirectory(root: string = packageRoot()): string {
+function bundledTopologyDirectory(root: string = packageRoot()): string {
   return join(root, 'relay-samples', 'labs');
+}
+
+function bundledTopologyNames(): string[] {
+  return readdirSync(bundledTopologyDirectory())
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => basename(file, '.json'))
+    .sort();
 }
 
 /**
@@ -41,7 +48,7 @@ export async function loadTopology(path: string, cwd: string): Promise<Topology>
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const bundled = code === 'ENOENT' && dirname(path) === bundledTopologyDirectory() ? ` (bundled topologies: branch-office, internet-dmz, server-outage)` : '';
+    const bundled = code === 'ENOENT' && dirname(path) === bundledTopologyDirectory() ? ` (bundled topologies: ${bundledTopologyNames().join(', ')})` : '';
     throw new RelaySelectError('TOPOLOGY_INVALID', `${shown}: cannot read topology: ${code ?? (error as Error).message}${bundled}`, { cause: error, file: path });
   }
   const { topology, problems } = parseTopologyText(text, basename(path, extname(path)));

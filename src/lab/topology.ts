@@ -7,12 +7,12 @@ import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT } from '../relays/relay.js';
 
 /** How a relay's stub answers `POST /relay-select/v1/register`. */
 export type RegistrationBehaviour = 'ok' | '503' | '500' | 'down' | 'client-cert-required';
-export const REGISTRATION_BEHAVIOURS: readonly RegistrationBehaviour[] = ['ok', '503', '500', 'down', 'client-cert-required'];
+const REGISTRATION_BEHAVIOURS: readonly RegistrationBehaviour[] = ['ok', '503', '500', 'down', 'client-cert-required'];
 
 /** Largest one-way delay a link may add; more is a typo, not a network. */
-export const MAX_LINK_DELAY_MS = 10_000;
+const MAX_LINK_DELAY_MS = 10_000;
 /** Longest node name: namespace and interface names are built from it. */
-export const MAX_NODE_NAME_LENGTH = 12;
+const MAX_NODE_NAME_LENGTH = 12;
 const NODE_NAME = /^[a-z][a-z0-9-]*$/;
 
 /** The properties every link has, also the access link of the endpoint and of each relay. */
@@ -364,8 +364,7 @@ export function adjacencyOf(topology: Pick<Topology, 'routers' | 'links'>): Map<
 }
 
 /** Hop count from the endpoint's router to every router it reaches (breadth first, fewest routers). */
-export function routerHopsFromEndpoint(topology: Pick<Topology, 'routers' | 'links' | 'endpoint'>): Map<string, number> {
-  const adjacency = adjacencyOf(topology);
+function routerHopsFromEndpoint(topology: Pick<Topology, 'routers' | 'links' | 'endpoint'>, adjacency = adjacencyOf(topology)): Map<string, number> {
   const hops = new Map<string, number>([[topology.endpoint.attach, 0]]);
   const queue = [topology.endpoint.attach];
   while (queue.length > 0) {
@@ -394,8 +393,8 @@ export function expectedDistances(topology: Topology): Map<string, number> {
 }
 
 function checkReachability(reader: Reader, topology: Topology): void {
-  const hops = routerHopsFromEndpoint(topology);
   const adjacency = adjacencyOf(topology);
+  const hops = routerHopsFromEndpoint(topology, adjacency);
   const reported = new Set<string>();
   topology.routers.forEach((router, index) => {
     if (hops.has(router) || reported.has(router)) return;
