@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { mergeGroups, parseAffiliation, parseGroupName } from './groups.js';
-import { describePortProblem, indexOfCode, readIPv6, readPort, scanHostSpec } from './host-port.js';
+import { canonicalGroups, mergeGroups, parseAffiliation, parseGroupName } from './groups.js';
+import { describePortProblem, indexOfCode, readPort, scanHostSpec } from './host-port.js';
 import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT, relayKey, type Diagnostic, type Relay } from './relay.js';
 
 /** Size limits of a relay list (DESIGN §3). */
@@ -43,13 +43,10 @@ export interface RelayListResult {
   rejected: boolean;
 }
 
-const KNOWN_KEYS = 'port, affiliation, priority, weight, name';
+/** The keys of a relay line, indexed by {@link Key}. */
+const KEY_NAMES = ['port', 'affiliation', 'priority', 'weight', 'name'] as const;
+const KNOWN_KEYS = KEY_NAMES.join(', ');
 const LINE_FORM = 'host[:port] [key=value ...]';
-
-/** Whether a parse result must not be used (see `RelayListResult.rejected`). */
-export function isRejected(result: RelayListResult): boolean {
-  return result.rejected;
-}
 
 /** Parses a relay list read as bytes: refuses binary files and invalid UTF-8 before decoding. */
 export function parseRelayListBuffer(buffer: Uint8Array, options: ParseRelayListOptions): RelayListResult {
@@ -217,6 +214,7 @@ function parseTextLines(text: string, start: number, context: ParseContext): voi
 /** Keys of a relay line, as small integers so a line can track the keys it has seen in one bit set. */
 const Key = { Port: 0, Affiliation: 1, Priority: 2, Weight: 3, Name: 4, Unknown: 5 } as const;
 type Key = (typeof Key)[keyof typeof Key];
+const MAX_KEY_CHARS = Math.max(...KEY_NAMES.map((name) => name.length));
 
 /** @returns false when parsing must stop (relay limit reached). */
 function parseLine(text: string, lineStart: number, lineEnd: number, line: number, context: ParseContext): boolean {
@@ -309,7 +307,7 @@ function parseLine(text: string, lineStart: number, lineEnd: number, line: numbe
       }
       case Key.Priority:
       case Key.Weight: {
-        const field = key === Key.Priority ? 'priority' : 'weight';
+        const field = KEY_NAMES[key];
         const value = readCount(text, valueStart, valueEnd);
         if (value < 0) return reportLineError(context, text, lineStart, line, valueStart, describeCountProblem(field, text.slice(valueStart, valueEnd)));
         if (key === Key.Priority) priority = value;
@@ -365,34 +363,14 @@ function reportLineError(
 
 function identifyKey(text: string, start: number, end: number): Key {
   const length = end - start;
-  const exact =
-    length === 4 && text.startsWith('port', start)
-      ? Key.Port
-      : length === 11 && text.startsWith('affiliation', start)
-        ? Key.Affiliation
-        : length === 8 && text.startsWith('priority', start)
-          ? Key.Priority
-          : length === 6 && text.startsWith('weight', start)
-            ? Key.Weight
-            : length === 4 && text.startsWith('name', start)
-              ? Key.Name
-              : Key.Unknown;
-  if (exact !== Key.Unknown || length > 11) return exact;
-  // Keys are case-insensitive; the slow path only runs for keys not written in lower case.
-  switch (text.slice(start, end).toLowerCase()) {
-    case 'port':
-      return Key.Port;
-    case 'affiliation':
-      return Key.Affiliation;
-    case 'priority':
-      return Key.Priority;
-    case 'weight':
-      return Key.Weight;
-    case 'name':
-      return Key.Name;
-    default:
-      return Key.Unknown;
+  for (let key = 0; key < KEY_NAMES.length; key++) {
+    const name = KEY_NAMES[key] as string;
+    if (name.length === length && text.startsWith(name, start)) return key as Key;
   }
+  if (length > MAX_KEY_CHARS) return Key.Unknown;
+  // Keys are case-insensitive; the slow path only runs for keys not written in lower case.
+  const key = KEY_NAMES.indexOf(text.slice(start, end).toLowerCase() as (typeof KEY_NAMES)[number]);
+  return key === -1 ? Key.Unknown : (key as Key);
 }
 
 /**
@@ -662,7 +640,8 @@ function findInvalidUtf8(buffer: Uint8Array): number {
 // ---------------------------------------------------------------------------------------------
 // JSON form
 
-const JSON_FIELDS = 'host, port, affiliation, priority, weight, name';
+const JSON_FIELD_NAMES: readonly string[] = ['host', ...KEY_NAMES];
+const JSON_FIELDS = JSON_FIELD_NAMES.join(', ');
 
 function parseJsonList(text: string, arrayStart: number, context: ParseContext): void {
   let value: unknown;
@@ -696,11 +675,10 @@ function parseJsonList(text: string, arrayStart: number, context: ParseContext):
   reserveSlots(context, value.length);
   for (let index = 0; index < value.length; index++) {
     const where = positions[index] ?? { line: 1, column: 1 };
-    const relay = readJsonRelay(value[index], index, where, context);
-    if (relay === undefined) continue;
-    const ipv6 = relay.host.includes(':') && readIPv6(relay.host, 0, relay.host.length, ipv6Words) !== -1;
-    const outcome = addRelay(relay, context, hashHost(relay.host, ipv6));
-    if (outcome !== 'added') reportAddOutcome(context, outcome, relay, where.line, where.column, `index ${index}`);
+    const read = readJsonRelay(value[index], index, where, context);
+    if (read === undefined) continue;
+    const outcome = addRelay(read.relay, context, read.hostHash);
+    if (outcome !== 'added') reportAddOutcome(context, outcome, read.relay, where.line, where.column, `index ${index}`);
   }
 }
 
@@ -729,7 +707,7 @@ function readJsonRelay(
   index: number,
   where: { line: number; column: number },
   context: ParseContext,
-): Relay | undefined {
+): { relay: Relay; hostHash: number } | undefined {
   const label = `relay [${index}]`;
   const fail = (message: string): undefined => {
     context.report('error', where.line, where.column, `${label}${message}`);
@@ -740,7 +718,7 @@ function readJsonRelay(
   }
   const fields = element as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
-    if (!['host', 'port', 'affiliation', 'priority', 'weight', 'name'].includes(key)) {
+    if (!JSON_FIELD_NAMES.includes(key)) {
       context.report('warning', where.line, where.column, `${label}: unknown field "${key}" ignored; expected one of ${JSON_FIELDS}`);
     }
   }
@@ -751,6 +729,7 @@ function readJsonRelay(
   }
   const spec = scanHostSpec(hostValue, 0, hostValue.length, ipv6Words);
   if ('error' in spec) return fail(`: field "host": ${spec.error}`);
+  const hostHash = hashHost(spec.host, spec.ipv6);
 
   let port = spec.port ?? DEFAULT_RELAY_PORT;
   const portValue = fields['port'];
@@ -779,7 +758,7 @@ function readJsonRelay(
       if (typeof parsed !== 'string') return fail(`: field "affiliation[${position}]": ${parsed.error}`);
       if (!groups.includes(parsed)) groups.push(parsed);
     }
-    if (groups.length === 1 && groups[0] === '*') groups = [];
+    groups = canonicalGroups(groups);
   } else if (affiliation !== undefined) {
     return fail(`: field "affiliation" is ${describeJsonValue(affiliation)}; expected a string or an array of strings`);
   }
@@ -807,7 +786,7 @@ function readJsonRelay(
     source: { file: context.file, line: where.line },
   };
   if (typeof nameValue === 'string') relay.name = nameValue;
-  return relay;
+  return { relay, hostHash };
 }
 
 function describeJsonValue(value: unknown): string {
