@@ -10,10 +10,10 @@ export const STATE_VERSION = 1;
 const isoTimestamp = z.string().datetime({ offset: true });
 
 /** Health of the current relay as the last check saw it. */
-export const HEALTH_RESULTS = ['healthy', 'failing', 'upstream-down'] as const;
+const HEALTH_RESULTS = ['healthy', 'failing', 'upstream-down'] as const;
 export type HealthResult = (typeof HEALTH_RESULTS)[number];
 
-export const currentRelaySchema = z.object({
+const currentRelaySchema = z.object({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
   /** The IP address registered with; null when it was never resolved (e.g. `register.mode: none`). */
@@ -31,7 +31,7 @@ export const currentRelaySchema = z.object({
 });
 export type CurrentRelay = z.infer<typeof currentRelaySchema>;
 
-export const retrySchema = z.object({
+const retrySchema = z.object({
   /** Retry number; 1 after the first failed selection. */
   attempt: z.number().int().min(1),
   nextAt: isoTimestamp,
@@ -41,14 +41,14 @@ export const retrySchema = z.object({
 export type Retry = z.infer<typeof retrySchema>;
 
 /** The back-off of health checks while the relay reports its upstream down (no re-selection). */
-export const upstreamBackoffSchema = z.object({
+const upstreamBackoffSchema = z.object({
   attempt: z.number().int().min(1),
   nextAt: isoTimestamp,
   delaySeconds: z.number().positive(),
 });
 export type UpstreamBackoff = z.infer<typeof upstreamBackoffSchema>;
 
-export const healthCheckSchema = z.object({
+const healthCheckSchema = z.object({
   at: isoTimestamp,
   result: z.enum(HEALTH_RESULTS),
   /** What the check saw, for `status` (e.g. "connect ECONNREFUSED 198.18.0.2:52311"). */

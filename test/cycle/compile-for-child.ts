@@ -6,20 +6,11 @@ import ts from 'typescript';
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The modules a child process needs, transpiled file by file so others' work in progress cannot break the build. */
-const SOURCES = [
-  'src/errors.ts',
-  'src/relays/relay.ts',
-  'src/cycle/clock.ts',
-  'src/cycle/backoff.ts',
-  'src/cycle/state.ts',
-  'src/cycle/state-store.ts',
-  'src/cycle/lock.ts',
-  'src/cycle/decide.ts',
-];
+const SOURCES = ['src/errors.ts', 'src/cycle/clock.ts', 'src/cycle/state.ts', 'src/cycle/state-store.ts', 'src/cycle/lock.ts'];
 
 export interface CompiledCycleModules {
   /** Absolute path of the compiled `src/cycle/<name>.js`. */
-  modulePath(name: 'state-store' | 'lock' | 'state'): string;
+  modulePath(name: 'state-store' | 'lock'): string;
   cleanup(): Promise<void>;
 }
 
