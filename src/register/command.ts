@@ -12,8 +12,8 @@ import { stripBrackets } from './url.js';
  */
 export const COMMAND_EXIT_UPSTREAM_DOWN = 75;
 
-/** After the deadline the hook gets SIGTERM, then SIGKILL this much later. @default 1000 */
-export const COMMAND_KILL_GRACE_MS = 1000;
+/** After the deadline the hook gets SIGTERM, then SIGKILL this much later. */
+const COMMAND_KILL_GRACE_MS = 1000;
 
 /** Only the first line is reported; the rest of stderr is not kept. */
 const MAX_STDERR_BYTES = 4096;
@@ -39,27 +39,31 @@ export function buildCommandEnvironment(candidate: RegistrationCandidate, facts:
   };
 }
 
+/** `register.command`; throws CONFIG_INVALID when it is missing or blank. */
+export function requireRegisterCommand(settings: Pick<RegisterSettings, 'command'>): string {
+  const command = settings.command;
+  if (command === undefined || command.trim() === '') {
+    throw new RelaySelectError('CONFIG_INVALID', 'register.command: required when register.mode is "command"', {
+      hint: 'set register.command to a program, or register.mode to "http" or "none"',
+    });
+  }
+  return command;
+}
+
 /**
  * Registers by running `register.command` through `/bin/sh -c`. Exit 0 = registered, exit 75 =
  * upstream-down, anything else (another code, a signal, the deadline) = failed with the code and the
  * first line of stderr. stdout is ignored. A missing `register.command` throws CONFIG_INVALID.
  */
-export function registerCommand(
+export async function registerCommand(
   candidate: RegistrationCandidate,
   facts: RegistrationFacts,
   settings: RegisterSettings,
   deps: RegisterCommandDeps = {},
 ): Promise<RegisterOutcome> {
-  const command = settings.command;
-  if (command === undefined || command.trim() === '') {
-    return Promise.reject(
-      new RelaySelectError('CONFIG_INVALID', 'register.command: required when register.mode is "command"', {
-        hint: 'set register.command to a program, or register.mode to "http" or "none"',
-      }),
-    );
-  }
+  const command = requireRegisterCommand(settings);
   const { signal } = deps;
-  if (signal?.aborted) return Promise.reject(new RelaySelectError('ABORTED', 'registration aborted', { cause: signal.reason }));
+  if (signal?.aborted) throw new RelaySelectError('ABORTED', 'registration aborted', { cause: signal.reason });
 
   return new Promise((resolve, reject) => {
     // Its own process group, so the deadline ends the hook's children too (the shell alone would orphan them).
@@ -99,13 +103,18 @@ export function registerCommand(
     });
     let exitTimer: NodeJS.Timeout | undefined;
     let settled = false;
-    const settle = (code: number | null, signalName: NodeJS.Signals | null): void => {
-      if (settled) return;
+    /** Clears the timers and the abort listener once; false when already settled. */
+    const beginSettling = (): boolean => {
+      if (settled) return false;
       settled = true;
       clearTimeout(deadline);
       clearTimeout(killTimer);
       clearTimeout(exitTimer);
       signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const settle = (code: number | null, signalName: NodeJS.Signals | null): void => {
+      if (!beginSettling()) return;
       child.stderr.destroy();
       if (aborted) {
         reject(new RelaySelectError('ABORTED', 'registration aborted', { cause: signal?.reason }));
@@ -121,11 +130,7 @@ export function registerCommand(
       else resolve({ status: 'failed', detail: withStderr(`register.command killed by ${signalName ?? 'a signal'}`) });
     };
     child.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      clearTimeout(killTimer);
-      signal?.removeEventListener('abort', onAbort);
+      if (!beginSettling()) return;
       resolve({ status: 'failed', detail: `cannot run register.command: ${toDetailLine(error.message)}` });
     });
     // 'close' waits for stderr to drain; a background child of the hook holding stderr open must not

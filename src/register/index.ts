@@ -1,25 +1,11 @@
 import type { Settings } from '../config/settings.js';
-import { RelaySelectError } from '../errors.js';
-import { registerCommand } from './command.js';
+import { registerCommand, requireRegisterCommand } from './command.js';
 import { registerHttp } from './http.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 import type { ReadFile, RegisterOutcome, RegistrationCandidate, RegistrationFacts } from './types.js';
 import { buildRegisterUrl } from './url.js';
 
-export type {
-  ReadFile,
-  RegisterOutcome,
-  RegisterTarget,
-  RegistrationBody,
-  RegistrationCandidate,
-  RegistrationFacts,
-  RelayHealth,
-} from './types.js';
-export { registerHttp, interpretRegisterResponse, type RegisterHttpDeps } from './http.js';
-export { registerCommand, buildCommandEnvironment, COMMAND_EXIT_UPSTREAM_DOWN, type RegisterCommandDeps } from './command.js';
-export { checkRelayHealth, checkRelayHealthDetailed, classifyHealthStatus, type RelayHealthReport, type CheckRelayHealthDeps } from './health.js';
-export { loadTlsMaterial, type TlsMaterial } from './tls.js';
-export { buildRegisterUrl, buildHealthUrl } from './url.js';
+export { checkRelayHealth, checkRelayHealthDetailed } from './health.js';
 
 export type Registrar = (candidate: RegistrationCandidate) => Promise<RegisterOutcome>;
 
@@ -70,9 +56,7 @@ export function createRegistrar(settings: Settings, facts: RegistrationFacts, de
  */
 export async function prepareRegistrar(settings: Settings, facts: RegistrationFacts, deps: RegistrarDeps = {}): Promise<Registrar> {
   const register = settings.register;
-  if (register.mode === 'command' && (register.command === undefined || register.command.trim() === '')) {
-    throw new RelaySelectError('CONFIG_INVALID', 'register.command: required when register.mode is "command"');
-  }
+  if (register.mode === 'command') requireRegisterCommand(register);
   if (register.mode !== 'http') return createRegistrar(settings, facts, deps);
   const tls = usesHttps(settings) ? await loadTlsMaterial(register.tls, deps.readFile) : undefined;
   return createRegistrar(settings, facts, { ...deps, tls });
