@@ -1,5 +1,5 @@
 import type { RegisterSettings } from '../config/settings.js';
-import { exchangeHttp, toDetailLine } from './http-exchange.js';
+import { MAX_RESPONSE_BYTES, exchangeHttp, toDetailLine } from './http-exchange.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 import type { ReadFile, RegisterOutcome, RegisterTarget, RegistrationBody } from './types.js';
 import { buildRegisterUrl } from './url.js';
@@ -87,6 +87,6 @@ export async function registerHttp(
     userAgent: `relay-select/${body.version}`,
   });
   if (result.kind === 'error') return { status: 'failed', detail: result.detail };
-  if (result.truncated && result.statusCode >= 200 && result.statusCode <= 299) return { status: 'failed', detail: `HTTP ${result.statusCode} but the answer is over 64 KiB` };
+  if (result.truncated && result.statusCode >= 200 && result.statusCode <= 299) return { status: 'failed', detail: `HTTP ${result.statusCode} but the answer is over ${MAX_RESPONSE_BYTES / 1024} KiB` };
   return interpretRegisterResponse(result.statusCode, result.bodyText);
 }
