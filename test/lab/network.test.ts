@@ -1,5 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, destroyNamespacesWithPrefix, listNamespaces, type LabNetwork } from '../../src/lab/network.js';
+import { childEnvironment, compileProbeEngine } from '../helpers/probe-engine.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 /** A node script: TCP connect time to host:port, or "refused"/"timeout". */
@@ -78,8 +82,7 @@ describe.skipIf(!isRoot)(`buildNetwork (real namespaces) ${isRoot ? '' : `â€” sk
     expect([quiet.stdout.trim(), near.stdout.trim()]).toEqual(['1', '0']);
   });
 
-  it('leaves the root namespace without lab devices', async () => {
-    const { spawnSync } = await import('node:child_process');
+  it('leaves the root namespace without lab devices', () => {
     const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
     expect(links).not.toMatch(/\be\d+[@:]/);
   });
@@ -108,10 +111,6 @@ describe.skipIf(!isRoot)(`lab teardown when the process ends ${isRoot ? '' : `â€
     ['SIGINT', 'SIGINT'],
     ['exit', null],
   ] as const)('removes the namespaces on %s', async (how, expectedSignal) => {
-    const { spawn } = await import('node:child_process');
-    const { join } = await import('node:path');
-    const { pathToFileURL } = await import('node:url');
-    const { compileProbeEngine, childEnvironment } = await import('../helpers/probe-engine.js');
     const engineDir = await compileProbeEngine();
     const networkModule = pathToFileURL(join(engineDir, 'lab/network.js')).href;
     const script = `
