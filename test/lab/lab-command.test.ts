@@ -3,10 +3,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listNamespaces } from '../../src/lab/network.js';
+import { CLI as cli, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { isRoot } from '../helpers/root.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const cli = join(root, 'bin', 'relay-select.js');
-const isRoot = process.getuid?.() === 0;
+const root = REPO_ROOT;
 const hasIp = spawnSync('ip', ['-V']).status === 0;
 const built = existsSync(join(root, 'dist', 'cli', 'commands', 'lab.js')) && existsSync(join(root, 'dist', 'lab', 'stub-server-main.js'));
 const canRunRun = built && existsSync(join(root, 'dist', 'cli', 'commands', 'run.js'));
@@ -19,11 +20,6 @@ function namespaces(): string[] {
     .map((line) => line.split(' ')[0]!)
     .filter((name) => name.startsWith('rslab_'))
     .sort();
-}
-
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, cwd: root, timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Stub relays whose command line mentions the run's prefix (their log files live in its directory). */
@@ -72,7 +68,7 @@ describe.skipIf(!isRoot || !hasIp || !built)('relay-select lab: invalid topologi
     writeFileSync(file, JSON.stringify(topology));
     const before = namespaces();
     const result = runCli(['lab', file]);
-    expect(result.status).toBe(65);
+    expect(result.code).toBe(65);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(file);
@@ -84,8 +80,8 @@ describe.skipIf(!isRoot || !hasIp || !built)('relay-select lab: invalid topologi
 describe.skipIf(!isRoot || !built || spawnSync('setpriv', ['--version']).status !== 0)('relay-select lab as non-root (needs root to drop to nobody, and setpriv)', () => {
   it('exits 77 and says why, before building anything', () => {
     const before = namespaces();
-    const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'lab'], { encoding: 'utf8', env, cwd: '/' });
-    expect(result.status).toBe(77);
+    const result = runCli(['lab'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], cwd: '/' });
+    expect(result.code).toBe(77);
     expect(result.stderr).toMatch(/lab needs root.*uid 65534/);
     expect(namespaces()).toEqual(before);
   });
@@ -96,7 +92,7 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
     const topology = JSON.parse(readFileSync(join(root, 'relay-samples', 'labs', `${sample}.json`), 'utf8')) as { expect: string };
     const result = runCli(['lab', sample, '--json']);
     expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
+    expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as {
       prefix: string;
       chosen: string;
@@ -116,13 +112,13 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
     const chosen = report.relays.find((relay) => relay.name === report.chosen)!;
     if (chosen.method !== 'tcp') expect(chosen.distance).toBe(chosen.expectedDistance);
     expect(report.prefix).toMatch(/^rslab_/);
-    expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
+    expect(listNamespaces(report.prefix)).toEqual([]);
     expect(stubProcessesOf(report.prefix)).toEqual([]);
   });
 
   it('--compare runs every strategy on the same lab and reports packets, wall time and the choice of each', () => {
     const result = runCli(['lab', 'server-outage', '--compare', '--json']);
-    expect(result.status).toBe(0);
+    expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { prefix: string; compare: { strategy: string; chosen: string; wallMs: number; packets: { icmpEchoRequests: number; source: string } }[] };
     expect(report.compare.map((run) => run.strategy)).toEqual(['inference', 'rounds']);
     for (const run of report.compare) {
@@ -131,28 +127,28 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
       expect(run.packets.icmpEchoRequests).toBeGreaterThan(0);
       expect(run.wallMs).toBeGreaterThan(0);
     }
-    expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
+    expect(listNamespaces(report.prefix)).toEqual([]);
   });
 
   it('--keep leaves the lab up with its stubs, and "lab down" removes exactly that', () => {
     const kept = runCli(['lab', 'branch-office', '--keep', '--json']);
-    expect(kept.status).toBe(0);
+    expect(kept.code).toBe(0);
     const report = JSON.parse(kept.stdout) as { prefix: string; namespaces: number; kept: { enter: string; down: string }; linkShapingDropped: boolean; warnings: string[] };
     try {
       expect(report.kept.enter).toMatch(new RegExp(`^ip netns exec ${report.prefix}-endpoint bash$`));
       expect(report.kept.down).toBe('relay-select lab down');
-      expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toHaveLength(report.namespaces);
+      expect(listNamespaces(report.prefix)).toHaveLength(report.namespaces);
       expect(stubProcessesOf(report.prefix)).toHaveLength(3);
       // Never a silent drop: without netem the kept lab has no delay, and says so.
       if (report.linkShapingDropped) expect(report.warnings.join(' ')).toMatch(/without link delay/);
     } finally {
       const down = runCli(['lab', 'down', '--json']);
-      expect(down.status).toBe(0);
+      expect(down.code).toBe(0);
       const removed = (JSON.parse(down.stdout) as { removed: { prefix: string; namespaces: string[]; killed: number[] }[] }).removed.find((lab) => lab.prefix === report.prefix);
       expect(removed?.namespaces).toHaveLength(report.namespaces);
       expect(removed?.killed).toHaveLength(3);
     }
-    expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
+    expect(listNamespaces(report.prefix)).toEqual([]);
     expect(stubProcessesOf(report.prefix)).toEqual([]);
   });
 
@@ -175,12 +171,12 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
         }),
       );
       const result = runCli(['lab', file, '--json']);
-      expect(result.status).toBe(0);
+      expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout) as { prefix: string; chosen: string; registration: { relay: string; status: number } | null; relays: { name: string; distance: number | null }[] };
       expect(report.relays.map((relay) => [relay.name, relay.distance])).toEqual([['relay-mtls', 1], ['relay-open', 3]]);
       expect(report.chosen).toBe('relay-open');
       expect(report.registration).toMatchObject({ relay: 'relay-open', status: 200 });
-      expect(namespaces().filter((name) => name.startsWith(`${report.prefix}-`))).toEqual([]);
+      expect(listNamespaces(report.prefix)).toEqual([]);
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
@@ -204,13 +200,13 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
       });
     });
     expect(prefix).toBeDefined();
-    namespacesSeen = namespaces().filter((name) => name.startsWith(`${prefix}-`)).length;
+    namespacesSeen = listNamespaces(prefix!).length;
     expect(stubProcessesOf(prefix!).length).toBeGreaterThan(0);
     child.kill('SIGINT');
     const { code, signal } = await exited;
     expect(code === 130 || signal === 'SIGINT').toBe(true);
     expect(namespacesSeen).toBe(9);
-    expect(namespaces().filter((name) => name.startsWith(`${prefix}-`))).toEqual([]);
+    expect(listNamespaces(prefix!)).toEqual([]);
     expect(stubProcessesOf(prefix!)).toEqual([]);
   });
 });
