@@ -20,7 +20,7 @@ const resultsDirectory = join(root, 'bench', 'results');
  * Relays per distance (routers between the endpoint and the relay). Few relays near the best, most of
  * them 6–12 routers away, like a branch office whose own relays are few and whose WAN reaches many.
  */
-export const RELAYS_BY_DISTANCE = { 3: 5, 4: 15, 5: 30, 6: 60, 7: 110, 8: 160, 9: 190, 10: 180, 11: 150, 12: 100 };
+const RELAYS_BY_DISTANCE = { 3: 5, 4: 15, 5: 30, 6: 60, 7: 110, 8: 160, 9: 190, 10: 180, 11: 150, 12: 100 };
 const MAX_DISTANCE = 12;
 /** Core routers r1..r3 shared by every path; two WAN branches a4..a12 and b4..b12 fork after r3. */
 const CORE = 3;
@@ -29,7 +29,7 @@ const RATE_LIMIT_REFILL_MS = 6500;
 const TARGETS = { inferencePacketsPerRelay: 1.1, speedupOverRounds: 5 };
 
 /** The topology: endpoint `ep` on r1; relay hosts on the routers at their distance. */
-export function createBenchSpec() {
+function createBenchSpec() {
   const routers = [];
   const links = [];
   for (let index = 1; index <= CORE; index += 1) {
@@ -218,8 +218,8 @@ function judgeNetselect(stdout, stderr, truth, trueMinimum) {
 
 /**
  * Builds the lab, runs every contender `repetitions` times (interleaved), tears the lab down and
- * returns the figures; writes bench/results/probe.{json,md} unless `write` is false.
- * @param {{ repetitions?: number, write?: boolean, log?: (line: string) => void, contenders?: string[] }} [options]
+ * returns the figures; writeProbeResults() writes them.
+ * @param {{ repetitions?: number, netselectTries?: number, netselectRepetitions?: number, log?: (line: string) => void, contenders?: string[] }} [options]
  */
 export async function benchProbe(options = {}) {
   const repetitions = options.repetitions ?? 3;
@@ -255,7 +255,6 @@ export async function benchProbe(options = {}) {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const runs = [];
-  let namespacesLeft;
   let rateLimits;
   try {
     // Ground truth from the topology: every extra address of a relay host is one relay.
@@ -369,7 +368,7 @@ export async function benchProbe(options = {}) {
     process.removeListener('SIGTERM', onSignal);
     await lab.destroy();
     rmSync(workDirectory, { recursive: true, force: true });
-    namespacesLeft = listNamespaces(prefix);
+    const namespacesLeft = listNamespaces(prefix);
     if (namespacesLeft.length > 0) log(`WARNING: namespaces left behind: ${namespacesLeft.join(' ')}`);
     else log(`lab removed: no namespace with prefix ${prefix} left (ip netns list)`);
   }
@@ -438,7 +437,7 @@ export function renderProbeTable(result) {
   return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-export function renderProbeMarkdown(result) {
+function renderProbeMarkdown(result) {
   const verdict = result.verdict;
   const lines = [
     '# probe',

@@ -4,7 +4,6 @@
 // benchmark; without root only the parse benchmark runs and the probe one is reported as skipped.
 //
 // Writes bench/results/probe.{json,md} and bench/results/parse-relays.{json,md}; prints both tables.
-import { spawnSync } from 'node:child_process';
 import { benchParseRelays } from './parse-relays.mjs';
 import { benchProbe, renderProbeTable, writeProbeResults } from './probe-bench.mjs';
 
@@ -25,7 +24,8 @@ if (process.getuid?.() === 0) {
     );
     failed ||= !(verdict.packets.met && verdict.speed.met && verdict.right.met);
   }
-  const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((line) => line.startsWith(`${probe.lab.prefix}-`));
+  const { listNamespaces } = await import('../dist/lab/network.js');
+  const left = listNamespaces(probe.lab.prefix);
   process.stdout.write(`namespaces of this run left after teardown (ip netns list): ${left.length}\n`);
   failed ||= left.length > 0;
 } else {
