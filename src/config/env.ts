@@ -1,7 +1,5 @@
 import { checkSettingValue, editDistance, formatValue, type SettingsInput } from './schema.js';
-import { SETTING_DOCS, type SettingDoc } from './setting-docs.js';
-
-export const ENVIRONMENT_PREFIX = 'RELAY_SELECT_';
+import { ENVIRONMENT_PREFIX, SETTING_DOCS, assignAtPath, type SettingDoc } from './setting-docs.js';
 
 /**
  * `RELAY_SELECT_*` variables that are not settings and are never read as such: the ones relay-select
@@ -68,13 +66,6 @@ function suggestVariable(name: string): string | undefined {
   return best;
 }
 
-function assign(target: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let node = target;
-  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-  node[parts[parts.length - 1]!] = value;
-}
-
 /**
  * The settings layer of the environment: each setting's path in upper snake case, nested levels joined
  * by `_`, after `RELAY_SELECT_` (`probe.tcpTimeoutMs` → `RELAY_SELECT_PROBE_TCP_TIMEOUT_MS`). Numbers
@@ -109,7 +100,7 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv, options: Setting
       continue;
     }
     // The coerced, not the normalised, value goes into the layer: the loader validates the layer as a whole.
-    assign(values, doc.path, coerced.value);
+    assignAtPath(values, doc.path, coerced.value);
     variables[doc.path] = name;
   }
   return { values: values as SettingsInput, variables, problems };

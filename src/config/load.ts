@@ -8,17 +8,17 @@ import { DEFAULT_SETTINGS, PROFILES, SYSTEM_CONFIG_FILE, defaultStateDir } from 
 import { settingsFromEnvironment } from './env.js';
 import {
   describeRetryOrderProblem,
+  labelFunction,
   validateSettingsInput,
   type SettingProblem,
   type SettingsInput,
   type SettingsLayer,
   type SourceLabel,
 } from './schema.js';
-import { PATH_SETTINGS, SETTING_DOCS, valueAtPath } from './setting-docs.js';
+import { PATH_SETTINGS, SETTING_DOCS, assignAtPath, valueAtPath } from './setting-docs.js';
 import type { ProfileName, Settings } from './settings.js';
 
-export { SETTING_DOCS, type SettingDoc } from './setting-docs.js';
-export { validateSettingsInput, type SettingsInput, type SettingsLayer, type SettingProblem } from './schema.js';
+export { SETTING_DOCS } from './setting-docs.js';
 
 export const MODULE_NAME = 'relay-select';
 /** A clientsettings.cfg is a few kilobytes; anything near this is not one. */
@@ -104,10 +104,6 @@ function mergeInto(
   }
 }
 
-function labelFunction(label: SourceLabel): (path: string) => string {
-  return typeof label === 'string' ? () => label : label;
-}
-
 /**
  * Merges validated layers, lowest precedence first, over the defaults and the profile. The profile is
  * the `profile` of the highest layer that sets one; its values sit just above the defaults, so any
@@ -150,10 +146,7 @@ function resolvePaths(values: SettingsLayer, baseDirectory: string): SettingsLay
   const copy = structuredClone(values) as Record<string, unknown>;
   for (const path of PATH_SETTINGS) {
     const value = valueAtPath(copy, path);
-    if (typeof value !== 'string') continue;
-    const parts = path.split('.');
-    const parent = valueAtPath(copy, parts.slice(0, -1)) as Record<string, unknown>;
-    parent[parts[parts.length - 1]!] = resolve(baseDirectory, value);
+    if (typeof value === 'string') assignAtPath(copy, path, resolve(baseDirectory, value));
   }
   return copy as SettingsLayer;
 }
@@ -215,6 +208,12 @@ function directoriesUpFrom(start: string, stop: string | undefined): string[] {
   }
 }
 
+/** A config file cosmiconfig could not load: no errno code means the file was read but did not parse. */
+function unloadable(file: string, error: unknown): RelaySelectError {
+  const parsing = (error as NodeJS.ErrnoException).code === undefined;
+  return unreadable(file, error, parsing ? 'parse the config file' : 'read the config file');
+}
+
 async function fileExists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -232,7 +231,7 @@ async function findConfigFile(options: LoadSettingsOptions): Promise<Cosmiconfig
     try {
       return (await explorer.load(file)) ?? { config: undefined, filepath: file, isEmpty: true };
     } catch (error) {
-      throw unreadable(file, error, (error as NodeJS.ErrnoException).code === undefined ? 'parse the config file' : 'read the config file');
+      throw unloadable(file, error);
     }
   }
   for (const directory of directoriesUpFrom(options.cwd, options.searchStopDir)) {
@@ -240,8 +239,7 @@ async function findConfigFile(options: LoadSettingsOptions): Promise<Cosmiconfig
       const found = await explorer.search(directory);
       if (found !== null) return found;
     } catch (error) {
-      const file = (error as { filepath?: string }).filepath ?? directory;
-      throw unreadable(file, error, (error as NodeJS.ErrnoException).code === undefined ? 'parse the config file' : 'read the config file');
+      throw unloadable((error as { filepath?: string }).filepath ?? directory, error);
     }
   }
   const systemFile = options.systemConfigFile ?? SYSTEM_CONFIG_FILE;
@@ -249,7 +247,7 @@ async function findConfigFile(options: LoadSettingsOptions): Promise<Cosmiconfig
   try {
     return (await explorer.load(systemFile)) ?? { config: undefined, filepath: systemFile, isEmpty: true };
   } catch (error) {
-    throw unreadable(systemFile, error, (error as NodeJS.ErrnoException).code === undefined ? 'parse the config file' : 'read the config file');
+    throw unloadable(systemFile, error);
   }
 }
 
@@ -335,8 +333,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
     layers.push({ source: 'command line', label: flagOf, values: resolvePaths(checked.value, options.cwd) });
   }
 
-  const defaults: Settings = { ...structuredClone(DEFAULT_SETTINGS), stateDir: defaultStateDir(options.env, options.uid) } as Settings;
-  const resolved = resolveSettings(layers, defaults);
+  const resolved = resolveSettings(layers, { ...DEFAULT_SETTINGS, stateDir: defaultStateDir(options.env, options.uid) });
   if (!resolved.ok) throw invalid(resolved.problems, { hint: 'Make minRetryIntervalSeconds at most maxRetryIntervalSeconds.' });
   const sources = layers.map((layer) => layer.source);
   if (resolved.settings.profile !== 'default') sources.unshift(`profile ${resolved.settings.profile}`);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseGroupName } from '../relays/groups.js';
 import { parseHostPort } from '../relays/host-port.js';
 import { DEFAULT_RELAY_PORT, relayKey } from '../relays/relay.js';
-import { MAX_CLIENT_ID_CHARS, SETTING_DOCS, findSettingDoc, valueAtPath, type SettingDoc } from './setting-docs.js';
+import { MAX_CLIENT_ID_CHARS, SETTING_DOCS, assignAtPath, findSettingDoc, valueAtPath, type SettingDoc } from './setting-docs.js';
 import type { IpMode, ProbeSettings, ProfileName, RegisterSettings, TieBreak, TlsSettings } from './settings.js';
 
 /** A list setting as a person writes it: an array, or one string separated by `;` or `,`. */
@@ -260,6 +260,10 @@ function describeIssue(issue: z.ZodIssue, input: unknown): SettingProblem[] {
 /** Where a source's problem is reported: one label (a file), or one per setting (environment variables, flags). */
 export type SourceLabel = string | ((path: string) => string);
 
+export function labelFunction(label: SourceLabel): (path: string) => string {
+  return typeof label === 'string' ? () => label : label;
+}
+
 export type ValidationResult = { ok: true; value: SettingsLayer } | { ok: false; problems: SettingProblem[] };
 
 /**
@@ -269,7 +273,7 @@ export type ValidationResult = { ok: true; value: SettingsLayer } | { ok: false;
 export function validateSettingsInput(input: unknown, sourceLabel: SourceLabel): ValidationResult {
   const result = settingsInputSchema.safeParse(input);
   if (result.success) return { ok: true, value: result.data as SettingsLayer };
-  const labelOf = typeof sourceLabel === 'string' ? () => sourceLabel : sourceLabel;
+  const labelOf = labelFunction(sourceLabel);
   const problems = result.error.issues
     .flatMap((issue) => describeIssue(issue, input))
     .map((problem) => ({ path: problem.path, message: `${labelOf(problem.path)}: ${problem.message}` }));
@@ -286,16 +290,8 @@ export function checkSettingValue(path: string, value: unknown): { value: unknow
   if (doc === undefined) return { error: describeUnknownSetting(path) };
   const result = leafSchema(doc).safeParse(value);
   if (result.success) return { value: result.data };
-  const [problem] = describeIssue({ ...result.error.issues[0]!, path: path.split('.') }, nestValue(path, value));
+  const input: Record<string, unknown> = {};
+  assignAtPath(input, path, value);
+  const [problem] = describeIssue({ ...result.error.issues[0]!, path: path.split('.') }, input);
   return { error: problem!.message.slice(path.length + 2) };
-}
-
-/** `{a: {b: value}}` from `a.b` — a setting path and its value as a settings object. */
-export function nestValue(path: string, value: unknown): Record<string, unknown> {
-  const parts = path.split('.');
-  const root: Record<string, unknown> = {};
-  let node = root;
-  for (const part of parts.slice(0, -1)) node = (node[part] = {}) as Record<string, unknown>;
-  node[parts[parts.length - 1]!] = value;
-  return root;
 }

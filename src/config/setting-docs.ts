@@ -58,16 +58,15 @@ export const MAX_CLIENT_ID_CHARS = 128;
 const GROUP_RANGE = 'affiliation group names ([A-Za-z0-9_-], at most 64 characters, case-insensitive) or *, separated by ";" or ","';
 const RELAYS_RANGE = 'host[:port], [IPv6]:port or http://host:port/..., separated by ";" or ","';
 
-/** `probe.tcpTimeoutMs` → `PROBE_TCP_TIMEOUT_MS`; the environment variable is `RELAY_SELECT_` + this. */
-export function environmentSuffix(path: string): string {
-  return path
+export const ENVIRONMENT_PREFIX = 'RELAY_SELECT_';
+
+/** `probe.tcpTimeoutMs` → `RELAY_SELECT_PROBE_TCP_TIMEOUT_MS`. */
+export function environmentVariableOf(path: string): string {
+  const suffix = path
     .split('.')
     .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
     .join('_');
-}
-
-export function environmentVariableOf(path: string): string {
-  return `RELAY_SELECT_${environmentSuffix(path)}`;
+  return `${ENVIRONMENT_PREFIX}${suffix}`;
 }
 
 /** The value at a dotted path of a nested object. */
@@ -79,6 +78,14 @@ export function valueAtPath(root: unknown, path: string | readonly (string | num
     node = (node as Record<string | number, unknown>)[part];
   }
   return node;
+}
+
+/** Sets the value at a dotted path of a nested object, creating the objects on the way. */
+export function assignAtPath(root: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = root;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts[parts.length - 1]!] = value;
 }
 
 function defaultText(path: string): string {
