@@ -21,10 +21,9 @@ export interface StubMainOptions {
 
 function parseMode(text: string, where: string): StubMode {
   const mode = text.trim();
-  if (!(STUB_MODES as readonly string[]).includes(mode)) {
-    throw new Error(`${where}: "${mode}" is not a mode (expected ${STUB_MODES.join(', ')})`);
-  }
-  return mode as StubMode;
+  const known = STUB_MODES.find((candidate) => candidate === mode);
+  if (known === undefined) throw new Error(`${where}: "${mode}" is not a mode (expected ${STUB_MODES.join(', ')})`);
+  return known;
 }
 
 /** Parses the command line; throws an Error with a usage message. Reads the TLS files it names. */

@@ -12,9 +12,8 @@ import type { TLSSocket } from 'node:tls';
  * - `down`: not listening (connections are refused);
  * - `slow`: accepts and reads the request but never answers (client timeouts).
  */
-export type StubMode = 'ok' | '503' | '500' | 'down' | 'slow';
-
-export const STUB_MODES: readonly StubMode[] = ['ok', '503', '500', 'down', 'slow'];
+export const STUB_MODES = ['ok', '503', '500', 'down', 'slow'] as const;
+export type StubMode = (typeof STUB_MODES)[number];
 
 export const REGISTER_PATH = '/relay-select/v1/register';
 export const HEALTH_PATH = '/relay-select/v1/health';
@@ -124,7 +123,7 @@ export async function startStubServer(options: StubServerOptions): Promise<StubS
       const answer = answerFor(mode, name);
       if (request.method === 'POST' && path === REGISTER_PATH) {
         const bodyText = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = null;
+        let body: unknown;
         try {
           body = JSON.parse(bodyText);
         } catch {
