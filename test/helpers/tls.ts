@@ -20,7 +20,6 @@ export interface TestPki {
   ca: TestCertificate;
   server: TestCertificate;
   client: TestCertificate;
-  otherCa: TestCertificate;
   otherClient: TestCertificate;
   remove: () => void;
 }
@@ -69,7 +68,6 @@ export function generateTestPki(): TestPki {
     ca: readCertificate(dir, 'test-ca'),
     server: readCertificate(dir, 'server'),
     client: readCertificate(dir, 'client'),
-    otherCa: readCertificate(dir, 'other-ca'),
     otherClient: readCertificate(dir, 'other-client'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
