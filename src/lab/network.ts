@@ -73,11 +73,12 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
   const prefix = options.prefix ?? `rs${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
   if (!PREFIX_PATTERN.test(prefix)) throw new RelaySelectError('LAB_FAILED', `namespace prefix "${prefix}": expected 3–24 letters, digits or _`);
   if (process.getuid?.() !== 0) throw new RelaySelectError('NOT_ROOT', 'building namespaces needs root', { hint: 'run as root (sudo)' });
+  const namespaceName = (node: string): string => `${prefix}-${node}`;
   const namespaceOf = (node: string): string => {
     if (!plan.nodes.some((candidate) => candidate.name === node)) throw new RelaySelectError('LAB_FAILED', `no node "${node}" in this lab`);
-    return `${prefix}-${node}`;
+    return namespaceName(node);
   };
-  const live: LiveLab = { namespaces: plan.nodes.map((node) => `${prefix}-${node.name}`), children: new Set() };
+  const live: LiveLab = { namespaces: plan.nodes.map((node) => namespaceName(node.name)), children: new Set() };
   liveLabs.add(live);
   installTeardownHandlers();
   let destroyed: Promise<void> | undefined;
@@ -95,25 +96,25 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
   let delayMode: LabNetwork['delayMode'] = 'none';
   try {
     await runIp(['-batch', '-'], live.namespaces.map((namespace) => `netns add ${namespace}\n`).join(''));
-    await Promise.all(plan.nodes.map((node) => runChecked('ip', ['netns', 'exec', `${prefix}-${node.name}`, 'sysctl', '-q', '-w', ...sysctlsFor(node, plan.ipv6)])));
+    await Promise.all(plan.nodes.map((node) => runChecked('ip', ['netns', 'exec', namespaceName(node.name), 'sysctl', '-q', '-w', ...sysctlsFor(node, plan.ipv6)])));
 
     const shaped = plan.links.filter((link) => link.delayMs > 0 || link.lossPercent > 0);
     if (shaped.length > 0) delayMode = (await detectNetem(live.namespaces[0]!)) ? 'netem' : 'userspace';
     const tapLinks = delayMode === 'userspace' ? shaped : [];
     const vethLines = plan.links
       .filter((link) => !tapLinks.includes(link))
-      .map((link) => `link add ${link.device} netns ${prefix}-${link.a} type veth peer name ${link.device} netns ${prefix}-${link.b}\n`);
+      .map((link) => `link add ${link.device} netns ${namespaceName(link.a)} type veth peer name ${link.device} netns ${namespaceName(link.b)}\n`);
     if (vethLines.length > 0) await runIp(['-batch', '-'], vethLines.join(''));
     if (tapLinks.length > 0) {
       const tapLines = new Map<string, string>();
       for (const link of tapLinks) {
         for (const node of [link.a, link.b]) tapLines.set(node, `${tapLines.get(node) ?? ''}tuntap add dev ${link.device} mode tap\n`);
       }
-      await Promise.all([...tapLines].map(([node, lines]) => runIp(['-n', `${prefix}-${node}`, '-batch', '-'], lines)));
+      await Promise.all([...tapLines].map(([node, lines]) => runIp(['-n', namespaceName(node), '-batch', '-'], lines)));
       const delayed: DelayedLink[] = tapLinks.map((link) => ({
-        namespaceA: `${prefix}-${link.a}`,
+        namespaceA: namespaceName(link.a),
         deviceA: link.device,
-        namespaceB: `${prefix}-${link.b}`,
+        namespaceB: namespaceName(link.b),
         deviceB: link.device,
         delayMs: link.delayMs,
         lossPercent: link.lossPercent,
@@ -121,12 +122,12 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
       await awaitReady(track(startLinkDelayForwarder(delayed)), 'userspace link delay forwarder');
     }
 
-    await Promise.all(plan.nodes.map((node) => runIp(['-n', `${prefix}-${node.name}`, '-batch', '-'], configurationFor(node))));
+    await Promise.all(plan.nodes.map((node) => runIp(['-n', namespaceName(node.name), '-batch', '-'], configurationFor(node))));
     if (delayMode === 'netem') {
       await Promise.all(
         shaped.flatMap((link) =>
           [link.a, link.b].map((node) =>
-            runChecked('ip', ['netns', 'exec', `${prefix}-${node}`, 'tc', 'qdisc', 'add', 'dev', link.device, 'root', 'netem', 'delay', `${link.delayMs}ms`, 'loss', `${link.lossPercent}%`]),
+            runChecked('ip', ['netns', 'exec', namespaceName(node), 'tc', 'qdisc', 'add', 'dev', link.device, 'root', 'netem', 'delay', `${link.delayMs}ms`, 'loss', `${link.lossPercent}%`]),
           ),
         ),
       );
