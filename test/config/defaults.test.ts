@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, PROFILES, RESIST_FAILURE_DEFAULT_SECONDS, defaultStateDir } from '../../src/config/defaults.js';
+import { DEFAULT_SETTINGS, PROFILES, defaultStateDir } from '../../src/config/defaults.js';
 import { checkSettingValue, validateSettingsInput } from '../../src/config/schema.js';
 import { SETTING_DOCS, valueAtPath, type SettingPath } from '../../src/config/setting-docs.js';
 
@@ -18,7 +18,7 @@ describe('defaults', () => {
   it('has the DESIGN §4 values', () => {
     expect(DEFAULT_SETTINGS).toMatchObject({
       maximumTtlToPing: 255,
-      resistFailureIntervalSeconds: RESIST_FAILURE_DEFAULT_SECONDS,
+      resistFailureIntervalSeconds: 600,
       minRetryIntervalSeconds: 60,
       maxRetryIntervalSeconds: 7200,
       intervalSeconds: 21_600,
