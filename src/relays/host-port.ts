@@ -213,11 +213,6 @@ export function parseHostPort(text: string, defaultPort: number = DEFAULT_RELAY_
   return { host: scanned.host, port: scanned.port ?? defaultPort };
 }
 
-/** Whether `text` is an IPv6 literal (without brackets; an optional `%zone` suffix is allowed). */
-export function isIPv6(text: string): boolean {
-  return readIPv6(text, 0, text.length, scratchWords) !== -1;
-}
-
 /**
  * Parses the IPv6 literal `text[start, end)` into eight 16-bit words, so two spellings of one
  * address compare equal. Hand-written because the parser runs once per line of a million-line list.
@@ -230,7 +225,7 @@ export function readIPv6(text: string, start: number, end: number, words: Uint16
     if (percent === end - 1) return -1;
     for (let index = percent + 1; index < end; index++) {
       const code = text.charCodeAt(index);
-      const allowed = isHexOrAlnum(code) || code === 45 || code === 46 || code === 58 || code === 95;
+      const allowed = isAsciiAlphanumeric(code) || code === 45 || code === 46 || code === 58 || code === 95;
       if (!allowed) return -1;
     }
     addressEnd = percent;
@@ -292,6 +287,6 @@ function hexValue(code: number): number {
   return -1;
 }
 
-function isHexOrAlnum(code: number): boolean {
+function isAsciiAlphanumeric(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 }

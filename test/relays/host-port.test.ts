@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeHostNameProblem, isIPv4, isIPv6, parseHostPort, scanHostSpec } from '../../src/relays/host-port.js';
+import { describeHostNameProblem, isIPv4, parseHostPort, readIPv6, scanHostSpec } from '../../src/relays/host-port.js';
+
+const isIPv6 = (text: string) => readIPv6(text, 0, text.length, new Uint16Array(8)) !== -1;
 
 describe('parseHostPort', () => {
   it.each([
@@ -67,7 +69,7 @@ describe('scanHostSpec', () => {
   });
 });
 
-describe('isIPv4 / isIPv6 / describeHostNameProblem', () => {
+describe('isIPv4 / readIPv6 / describeHostNameProblem', () => {
   it('accepts dotted quads without leading zeros only', () => {
     expect(['198.18.0.1', '0.0.0.0', '255.255.255.255'].map(isIPv4)).toEqual([true, true, true]);
     expect(['198.18.0', '198.18.0.01', '1.2.3.4.5', '256.1.1.1', '1..2.3', ''].map(isIPv4)).toEqual([false, false, false, false, false, false]);
@@ -78,6 +80,14 @@ describe('isIPv4 / isIPv6 / describeHostNameProblem', () => {
     const invalid = ['1:2:3:4:5:6:7:8:9', '1::2::3', ':1', '1:', '12345::', 'g::1', '1:2:3:4:5:6:7', 'fe80::1%', '::1.2.3.04', '1:::2'];
     expect(valid.filter((text) => !isIPv6(text))).toEqual([]);
     expect(invalid.filter((text) => isIPv6(text))).toEqual([]);
+  });
+
+  it('reads the eight words of an IPv6 literal and returns where a zone starts', () => {
+    const words = new Uint16Array(8);
+    expect(readIPv6('x 2001:DB8::ffff:198.18.0.1%eth0', 2, 32, words)).toBe(27);
+    expect([...words]).toEqual([0x2001, 0xdb8, 0, 0, 0, 0xffff, 0xc612, 0x0001]);
+    expect(readIPv6('1::8', 0, 4, words)).toBe(4);
+    expect([...words]).toEqual([1, 0, 0, 0, 0, 0, 0, 8]);
   });
 
   it('accepts underscores (common in internal names) and a trailing dot', () => {
