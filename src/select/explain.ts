@@ -41,7 +41,7 @@ export function describeAttempt(attempt: Attempt): string {
 }
 
 /** "relay-a:52311 (pool lyon, 2 hops, echo-ttl)". */
-export function describeCandidate(candidate: Candidate): string {
+function describeCandidate(candidate: Candidate): string {
   const distance = describeDistance({ distance: candidate.distance, method: candidate.method === 'tcp' ? 'tcp' : 'echo-ttl' });
   return `${relayKey(candidate.relay)} (pool ${candidate.pool}, ${distance}, ${candidate.method})`;
 }

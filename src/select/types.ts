@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import type { ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
+import type { RegisterOutcome } from '../register/types.js';
 import type { Pool, Relay } from '../relays/relay.js';
 
 /** How a candidate was found (DESIGN §9 `run --json` `relay.method`). */
@@ -19,12 +20,7 @@ export interface Candidate {
   method: CandidateMethod;
 }
 
-/** What a registration attempt returned (DESIGN §8). */
-export type RegisterOutcome =
-  | { status: 'registered' }
-  /** HTTP 503: the relay is alive but its upstream server is down; the relay is kept (DESIGN §7). */
-  | { status: 'upstream-down'; detail: string }
-  | { status: 'failed'; detail: string };
+export type { RegisterOutcome };
 
 /** Why a candidate was passed over without a registration attempt. */
 export interface SkippedOutcome {
