@@ -1,8 +1,3 @@
-/**
- * The resolved settings of relay-select (DESIGN §4). The loader (src/config/load.ts) merges
- * defaults < profile < file < clientsettings.cfg < environment < CLI flags and validates the result
- * into this shape; everything downstream takes a `Settings` value and never reads files itself.
- */
 export type ProbeStrategy = 'inference' | 'rounds';
 export type TieBreak = 'hash' | 'random' | 'rtt';
 export type IpMode = 'auto' | 'ipv4' | 'ipv6';
@@ -51,6 +46,11 @@ export interface RegisterSettings {
   command?: string;
 }
 
+/**
+ * The resolved settings of relay-select (DESIGN §4). The loader (src/config/load.ts) merges
+ * defaults < profile < file < clientsettings.cfg < environment < CLI flags and validates the result
+ * into this shape; everything downstream takes a `Settings` value and never reads files itself.
+ */
 export interface Settings {
   /** @default 'default' */
   profile: ProfileName;
