@@ -1,6 +1,6 @@
 /**
  * Pacing and timing for probes: a token bucket that spaces echo requests, a monotonic clock for round
- * trips, an abortable sleep, and the adaptive per-probe timeout.
+ * trips, and the adaptive per-probe timeout.
  */
 import { RelaySelectError } from '../errors.js';
 
@@ -24,9 +24,17 @@ export interface Pacer {
   take(signal?: AbortSignal): Promise<void>;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  signal: AbortSignal | undefined;
+}
+
 /**
- * Token bucket. Each caller reserves its token at once (the balance may go negative) and sleeps until the
- * refill covers it, so concurrent callers leave in call order at exactly `ratePps`.
+ * Token bucket with a FIFO of waiters and one timer. Each tick releases only the tokens that have
+ * accrued (never more than `burst`), so a stalled event loop cannot turn into a burst of queued
+ * sends, and a pool of thousands of targets costs one timer and one abort listener per signal rather
+ * than one of each per packet (EventTarget listeners are checked for duplicates on every add).
  */
 export function createPacer(options: PacerOptions): Pacer {
   const clock = options.clock ?? monotonicClock;
@@ -34,33 +42,76 @@ export function createPacer(options: PacerOptions): Pacer {
   const burst = Math.max(1, options.burst);
   let tokens = burst;
   let updatedMs = clock.nowMs();
-  return {
-    async take(signal) {
-      throwIfAborted(signal);
-      const now = clock.nowMs();
-      tokens = Math.min(burst, tokens + (now - updatedMs) * ratePerMs);
-      updatedMs = now;
+  let queue: Waiter[] = [];
+  let head = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const abortListeners = new Map<AbortSignal, () => void>();
+
+  const refill = (): void => {
+    const now = clock.nowMs();
+    tokens = Math.min(burst, tokens + (now - updatedMs) * ratePerMs);
+    updatedMs = now;
+  };
+  const waiting = (): number => queue.length - head;
+  const forgetSignals = (): void => {
+    for (const [signal, listener] of abortListeners) signal.removeEventListener('abort', listener);
+    abortListeners.clear();
+  };
+  const schedule = (): void => {
+    if (timer !== undefined || waiting() === 0) return;
+    // A hair under one token counts as one: float sums of rate × elapsed land at 0.9999….
+    timer = setTimeout(pump, Math.max(1, Math.ceil((1 - tokens) / ratePerMs)));
+  };
+  const pump = (): void => {
+    timer = undefined;
+    refill();
+    while (waiting() > 0 && tokens >= 1 - 1e-9) {
       tokens -= 1;
-      if (tokens >= 0) return;
-      await sleep(-tokens / ratePerMs, signal);
+      queue[head++]!.resolve();
+    }
+    if (waiting() === 0) {
+      queue = [];
+      head = 0;
+      forgetSignals();
+    }
+    schedule();
+  };
+  const onAbort = (signal: AbortSignal): void => {
+    const error = abortedError(signal);
+    const kept: Waiter[] = [];
+    for (const waiter of queue.slice(head)) {
+      if (waiter.signal === signal) waiter.reject(error);
+      else kept.push(waiter);
+    }
+    queue = kept;
+    head = 0;
+    signal.removeEventListener('abort', abortListeners.get(signal)!);
+    abortListeners.delete(signal);
+    if (waiting() === 0 && timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+  };
+
+  return {
+    take(signal) {
+      throwIfAborted(signal);
+      refill();
+      if (waiting() === 0 && tokens >= 1 - 1e-9) {
+        tokens -= 1;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve, reject) => {
+        if (signal !== undefined && !abortListeners.has(signal)) {
+          const listener = (): void => onAbort(signal);
+          abortListeners.set(signal, listener);
+          signal.addEventListener('abort', listener, { once: true });
+        }
+        queue.push({ resolve, reject, signal });
+        schedule();
+      });
     },
   };
-}
-
-/** Waits `delayMs`; an abort clears the timer and rejects with ABORTED. */
-function sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
-  throwIfAborted(signal);
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortedError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, delayMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -138,7 +138,7 @@ class StrategyEngine {
     const answered = states.filter((state) => hasAnswered(state) && state.inferredDistance !== null);
     if (answered.length === 0 || this.options.verify === false) return;
     const bestClass = selectBestPriorityClass(answered);
-    const bestInferred = Math.min(...bestClass.map((state) => state.inferredDistance!));
+    const bestInferred = smallest(bestClass.map((state) => state.inferredDistance!));
     const candidates = bestClass.filter((state) => state.inferredDistance! <= bestInferred + this.options.verifyMargin);
     await this.findNearest(candidates, 0, this.largestTtl, bestInferred);
   }
@@ -167,9 +167,9 @@ class StrategyEngine {
     const answered = states.filter(hasAnswered);
     if (answered.length === 0) return;
     const bestClass = selectBestPriorityClass(answered);
-    const highTtl = Math.min(...bestClass.map((state) => state.reachTtl!));
+    const highTtl = smallest(bestClass.map((state) => state.reachTtl!));
     const firstAnswering = bestClass.filter((state) => state.reachTtl === highTtl);
-    const lowTtl = Math.min(...firstAnswering.map((state) => state.failTtl));
+    const lowTtl = smallest(firstAnswering.map((state) => state.failTtl));
     await this.findNearest(firstAnswering, lowTtl, highTtl, null);
   }
 
@@ -240,7 +240,7 @@ function hasAnswered(state: TargetState): boolean {
 }
 
 function selectBestPriorityClass(states: TargetState[]): TargetState[] {
-  const bestPriority = Math.min(...states.map((state) => state.priority));
+  const bestPriority = smallest(states.map((state) => state.priority));
   return states.filter((state) => state.priority === bestPriority);
 }
 
@@ -298,4 +298,14 @@ function noteField(notes: string[]): { note?: string } {
 
 function familiesOf(targets: ProbeTarget[]): Array<4 | 6> {
   return [...new Set(targets.map((target) => target.family))];
+}
+
+/**
+ * The smallest value. Math.min(...values) throws RangeError past about 120,000 arguments, and a pool
+ * may hold up to a million relays.
+ */
+function smallest(values: number[]): number {
+  let result = Number.POSITIVE_INFINITY;
+  for (const value of values) if (value < result) result = value;
+  return result;
 }

@@ -36,6 +36,43 @@ describe('createPacer', () => {
   });
 });
 
+describe('createPacer under load', () => {
+  it('after a stalled event loop releases only the accrued burst, not every overdue packet', async () => {
+    vi.useFakeTimers();
+    let nowMs = 0;
+    const clock: Clock = { nowMs: () => nowMs };
+    const pacer = createPacer({ ratePps: 100, burst: 2, clock });
+    let released = 0;
+    const takes = Array.from({ length: 10 }, () => pacer.take().then(() => (released += 1)));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(released).toBe(2);
+    nowMs = 1000; // the loop was blocked for a second
+    await vi.advanceTimersByTimeAsync(10);
+    expect(released).toBe(4);
+    for (let step = 0; step < 60; step += 1) {
+      nowMs += 1;
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await Promise.all(takes);
+    expect(released).toBe(10);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('keeps one timer and one abort listener per signal however many callers wait', async () => {
+    vi.useFakeTimers();
+    const pacer = createPacer({ ratePps: 1, burst: 1 });
+    const controller = new AbortController();
+    const addListener = vi.spyOn(controller.signal, 'addEventListener');
+    const waiting = Array.from({ length: 1000 }, () => pacer.take(controller.signal).catch((error: unknown) => error));
+    expect(vi.getTimerCount()).toBe(1);
+    expect(addListener).toHaveBeenCalledTimes(1);
+    controller.abort();
+    const outcomes = await Promise.all(waiting);
+    expect(outcomes.filter((outcome) => (outcome as { code?: string } | undefined)?.code === 'ABORTED')).toHaveLength(999);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
 describe('computeAdaptiveTimeoutMs', () => {
   it('keeps the full timeout until a round trip is known', () => {
     expect(computeAdaptiveTimeoutMs(1000, null)).toBe(1000);
