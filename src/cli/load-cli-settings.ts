@@ -1,7 +1,25 @@
 import { RelaySelectError } from '../errors.js';
 import { loadSettings } from '../config/load.js';
+import { assignAtPath } from '../config/setting-docs.js';
 import type { Settings } from '../config/settings.js';
 import type { CliContext, GlobalArguments } from './context.js';
+
+/** Settings that have a flag of their own (GLOBAL_OPTIONS); every other one is `--set path=value`. */
+const SETTING_FLAGS = {
+  relayList: 'relays',
+  stateDir: 'stateDir',
+  seekList: 'seekList',
+  profile: 'profile',
+  'probe.strategy': 'strategy',
+} as const satisfies Record<string, keyof GlobalArguments>;
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** How an error names the flag a bad value came from. */
+export function flagNameOf(path: string): string {
+  const flag = SETTING_FLAGS[path as keyof typeof SETTING_FLAGS];
+  return flag === undefined ? `--set ${path}` : `--${kebab(flag)}`;
+}
 
 /** Turns `--set a.b=value` into a nested object; values are JSON when they parse as JSON, else strings. */
 export function parseSetFlags(assignments: readonly string[]): Record<string, unknown> {
@@ -11,7 +29,6 @@ export function parseSetFlags(assignments: readonly string[]): Record<string, un
     if (equals <= 0) {
       throw new RelaySelectError('USAGE', `--set ${assignment}: expected KEY=VALUE, e.g. --set probe.timeoutMs=500`);
     }
-    const path = assignment.slice(0, equals).trim().split('.');
     const raw = assignment.slice(equals + 1);
     let value: unknown = raw;
     try {
@@ -19,12 +36,7 @@ export function parseSetFlags(assignments: readonly string[]): Record<string, un
     } catch {
       // A bare word is a string value (e.g. --set probe.strategy=rounds).
     }
-    let node = result;
-    for (const key of path.slice(0, -1)) {
-      const next = node[key];
-      node = (typeof next === 'object' && next !== null ? next : (node[key] = {})) as Record<string, unknown>;
-    }
-    node[path[path.length - 1]!] = value;
+    assignAtPath(result, assignment.slice(0, equals).trim(), value);
   }
   return result;
 }
@@ -32,12 +44,9 @@ export function parseSetFlags(assignments: readonly string[]): Record<string, un
 /** The CLI flags layer of the settings (DESIGN §4: the highest precedence). */
 export function settingsFromFlags(args: GlobalArguments): Record<string, unknown> {
   const overrides = parseSetFlags(args.set ?? []);
-  if (args.relays !== undefined) overrides.relayList = args.relays;
-  if (args.stateDir !== undefined) overrides.stateDir = args.stateDir;
-  if (args.seekList !== undefined) overrides.seekList = args.seekList;
-  if (args.profile !== undefined) overrides.profile = args.profile;
-  if (args.strategy !== undefined) {
-    overrides.probe = { ...((overrides.probe as Record<string, unknown> | undefined) ?? {}), strategy: args.strategy };
+  for (const [path, flag] of Object.entries(SETTING_FLAGS)) {
+    const value = args[flag];
+    if (value !== undefined) assignAtPath(overrides, path, value);
   }
   return overrides;
 }
@@ -50,6 +59,7 @@ export async function loadCliSettings(args: GlobalArguments, context: CliContext
     configFile: args.config,
     clientSettingsFile: args.clientSettings,
     cliOverrides: settingsFromFlags(args) as never,
+    flagNameOf,
   });
   for (const warning of warnings) context.output.warn(warning);
   context.output.debug(`settings from: ${sources.length > 0 ? sources.join(', ') : 'defaults'}`);

@@ -24,17 +24,9 @@ export const MODULE_NAME = 'relay-select';
 /** A clientsettings.cfg is a few kilobytes; anything near this is not one. */
 export const MAX_CLIENT_SETTINGS_BYTES = 16 * 1024 * 1024;
 
-/** Flags the CLI gives their own name; any other setting comes from `--set path=value`. */
-const FLAG_NAMES: Readonly<Record<string, string>> = {
-  relayList: '--relays',
-  stateDir: '--state-dir',
-  seekList: '--seek-list',
-  profile: '--profile',
-  'probe.strategy': '--strategy',
-};
-
+/** How a command-line value is named when the caller does not say: the generic `--set path=value`. */
 export function flagNameOf(path: string): string {
-  return FLAG_NAMES[path] ?? `--set ${path}`;
+  return `--set ${path}`;
 }
 
 export interface LoadSettingsOptions {

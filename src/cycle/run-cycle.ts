@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
+import path from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { RelaySelectError } from '../errors.js';
 import { connectTcp, probeTargets, resolveTargets, type IcmpTransport } from '../probe/index.js';
 import type { ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
 import { checkRelayHealthDetailed, prepareRegistrar, type Registrar } from '../register/index.js';
-import { loadRelayList } from '../relays/load.js';
+import { loadRelayListFile } from '../relays/load.js';
 import { parseRelayList } from '../relays/parse.js';
 import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
-import { selectRelay } from '../select/select-relay.js';
+import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
 import type { Candidate, HostResolution, SelectionEvent, SelectionOutcome } from '../select/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
 import { acquireRunLock } from './lock.js';
 import { emptyState, type State } from './state.js';
-import { cacheRelayList, createStateStore, digestRelayList, loadOrCreateClientId, readCachedRelayList } from './state-store.js';
+import { cacheRelayList, createStateStore, digestRelayList, loadOrCreateClientId, readCachedRelayList, readClientId, RELAY_LIST_CACHE_FILE_NAME } from './state-store.js';
 
 /** What `relay-select run` did (DESIGN §9 `run --json`). */
 export type RunAction = 'selected' | 'kept' | 'waiting' | 'failed';
@@ -80,7 +80,8 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const store = createStateStore(settings.stateDir, { clock });
     const read = await store.read();
     if (read.recovered) warnings.push(`state file was unusable (${read.recovered.reason}); moved to ${read.recovered.movedTo}; starting from a clean state`);
-    const clientId = settings.clientId ?? (dryRun ? await readClientIdOrEphemeral(settings.stateDir) : await loadOrCreateClientId(settings.stateDir));
+    // A dry run creates nothing: an endpoint without a client id yet gets a throw-away one.
+    const clientId = settings.clientId ?? (dryRun ? ((await readClientId(settings.stateDir)) ?? randomUUID()) : await loadOrCreateClientId(settings.stateDir));
     let state: State = read.state ?? emptyState(clientId);
     if (state.clientId !== clientId) state = { ...state, clientId };
 
@@ -189,21 +190,11 @@ function candidateView(candidate: Candidate): RunRelayView {
 function isInRelayList(current: { host: string; port: number; pool: string }, relays: Relay[], settings: Settings): boolean {
   const key = relayKey(current);
   if (relays.some((relay) => relayKey(relay) === key)) return true;
-  if (current.pool === 'failover' || current.pool === 'root' || current.pool === 'manual') {
+  if (current.pool === FAILOVER_POOL || current.pool === ROOT_POOL || current.pool === MANUAL_POOL) {
     const named = [...settings.failoverRelays, ...settings.manualRelays, ...(settings.rootServer ? [settings.rootServer] : [])];
     return named.some((entry) => entry === key || entry === `${current.host}:${current.port}`);
   }
   return false;
-}
-
-async function readClientIdOrEphemeral(stateDir: string): Promise<string> {
-  try {
-    const text = (await readFile(`${stateDir}/client-id`, 'utf8')).trim();
-    if (text !== '') return text;
-  } catch {
-    // A dry run creates nothing; an endpoint without a client id yet gets a throw-away one.
-  }
-  return randomUUID();
 }
 
 interface LoadedRelayList {
@@ -217,20 +208,19 @@ interface LoadedRelayList {
  */
 async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warnings: string[]): Promise<LoadedRelayList> {
   try {
-    const list = await loadRelayList(settings.relayList);
+    const list = await loadRelayListFile(settings.relayList);
     for (const diagnostic of list.diagnostics) warnings.push(formatDiagnostic(diagnostic));
-    const text = await readFile(settings.relayList, 'utf8');
-    const digest = digestRelayList(text);
+    const digest = digestRelayList(list.text);
     if (!dryRun) {
       const cached = await readCachedRelayList(settings.stateDir);
-      if (cached === null || digestRelayList(cached) !== digest) await cacheRelayList(settings.stateDir, text);
+      if (cached === null || digestRelayList(cached) !== digest) await cacheRelayList(settings.stateDir, list.text);
     }
     return { relays: list.relays, digest };
   } catch (error) {
     if (!(error instanceof RelaySelectError) || (error.code !== 'RELAY_LIST_INVALID' && error.code !== 'RELAY_LIST_MISSING')) throw error;
     const cached = await readCachedRelayList(settings.stateDir);
     if (cached === null) throw error;
-    const parsed = parseRelayList(cached, { file: `${settings.stateDir}/relay-list.cache` });
+    const parsed = parseRelayList(cached, { file: path.join(settings.stateDir, RELAY_LIST_CACHE_FILE_NAME) });
     if (parsed.relays.length === 0) throw error;
     warnings.push(`${error.message}; using the last good relay list cached in ${settings.stateDir}`);
     return { relays: parsed.relays, digest: digestRelayList(cached) };
@@ -278,11 +268,7 @@ async function runSelection(options: RunCycleOptions, relays: Relay[], clientId:
       probe,
       resolve,
       register,
-      checkAlive: async ({ host, port }) => {
-        const [resolved] = await resolve([host]);
-        if (!resolved || resolved.address === null) return false;
-        return connectTcp({ address: resolved.address, port, timeoutMs: settings.probe.tcpTimeoutMs, signal: options.signal });
-      },
+      checkAlive: ({ address, port }) => connectTcp({ address, port, timeoutMs: settings.probe.tcpTimeoutMs, signal: options.signal }),
       onEvent: options.onSelectionEvent,
       random: options.random,
     },
