@@ -1,3 +1,4 @@
+import { flagNameOf as cliFlagNameOf } from '../../src/cli/load-cli-settings.js';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -229,9 +230,14 @@ describe('loadSettings errors', () => {
   });
 
   it('names the flag of a bad command-line value', async () => {
-    const error = await loadError(options({ cliOverrides: { probe: { strategy: 'fast' as never } } }));
+    const error = await loadError(options({ cliOverrides: { probe: { strategy: 'fast' as never } }, flagNameOf: cliFlagNameOf }));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toBe('--strategy: probe.strategy: "fast" is not allowed; allowed inference, rounds');
+  });
+
+  it('without the CLI, a bad value is named by its --set path', async () => {
+    const error = await loadError(options({ cliOverrides: { probe: { strategy: 'fast' as never } } }));
+    expect(error.message).toBe('--set probe.strategy: probe.strategy: "fast" is not allowed; allowed inference, rounds');
   });
 
   it('reports a missing --config or clientsettings file as unreadable', async () => {
