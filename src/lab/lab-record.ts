@@ -3,7 +3,8 @@
  * namespaces with a recorded prefix and processes with a recorded PID. A record is written when the
  * lab starts and removed after its teardown, so a lab killed outright is still found.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import writeFileAtomic from 'write-file-atomic';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,7 +32,8 @@ function recordFile(directory: string, prefix: string): string {
 
 export function writeLabRecord(record: LabRecord, directory: string = labRecordDirectory()): void {
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  writeFileSync(recordFile(directory, record.prefix), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  // Atomic: `lab down` after a crash must find the whole record or none of it.
+  writeFileAtomic.sync(recordFile(directory, record.prefix), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
 }
 
 export function removeLabRecord(prefix: string, directory: string = labRecordDirectory()): void {
