@@ -229,7 +229,7 @@ export async function benchProbe(options = {}) {
   const netselectRepetitions = Math.min(repetitions, options.netselectRepetitions ?? 1);
   const log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
   if (process.getuid?.() !== 0) throw new Error('the probe benchmark needs root (namespaces, raw sockets, nftables)');
-  const { buildNetwork, listNamespaces } = await import(pathToFileURL(join(root, 'dist', 'lab', 'network.js')).href);
+  const { buildNetwork, listNamespaces } = await import('../dist/lab/netns/network.js');
 
   const tools = {
     nft: ensureDebianPackage('nft', 'nftables', log),

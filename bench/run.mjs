@@ -24,7 +24,7 @@ if (process.getuid?.() === 0) {
     );
     failed ||= !(verdict.packets.met && verdict.speed.met && verdict.right.met);
   }
-  const { listNamespaces } = await import('../dist/lab/network.js');
+  const { listNamespaces } = await import('../dist/lab/netns/network.js');
   const left = listNamespaces(probe.lab.prefix);
   process.stdout.write(`namespaces of this run left after teardown (ip netns list): ${left.length}\n`);
   failed ||= left.length > 0;

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:f
 import writeFileAtomic from 'write-file-atomic';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STUB_RELAY_PROGRAM } from './stub-relay/stub-server.js';
 
 export interface LabRecord {
   prefix: string;
@@ -66,7 +67,7 @@ export function readLabRecords(directory: string = labRecordDirectory()): LabRec
  */
 export function isLabProcess(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('stub-server-main');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(STUB_RELAY_PROGRAM);
   } catch {
     return false;
   }

@@ -24,6 +24,7 @@ import {
   type LabReport,
   type LabRunResult,
 } from './lab-report.js';
+import { STUB_RELAY_PROGRAM } from './stub-relay/stub-server.js';
 import { withoutLinkShaping, type Topology } from './topology.js';
 
 const execFileAsync = promisify(execFile);
@@ -52,7 +53,7 @@ export interface LabRunOptions {
   file: string;
   keep: boolean;
   compare: boolean;
-  /** Where bin/relay-select.js and dist/lab/stub-server-main.js live. */
+  /** Where bin/relay-select.js and the stub relay program (STUB_RELAY_PROGRAM) live. */
   packageRoot: string;
   buildNetwork: TopologyNetworkBuilder;
   signal: AbortSignal;
@@ -152,7 +153,7 @@ async function startStub(
 ): Promise<StubProcess> {
   const logFile = join(directory, `stub-${relay.name}.log`);
   const outputFile = join(directory, `stub-${relay.name}.out`);
-  const stubMain = join(options.packageRoot, 'dist', 'lab', 'stub-server-main.js');
+  const stubMain = join(options.packageRoot, STUB_RELAY_PROGRAM);
   const mode = relay.registration === 'client-cert-required' ? 'ok' : relay.registration;
   const args = [process.execPath, stubMain, '--port', String(relay.port), '--mode', mode, '--name', relay.name, '--log', logFile];
   if (tls !== undefined) {
@@ -175,7 +176,7 @@ async function startStub(
   if (!ready) {
     const said = existsSync(outputFile) ? readFileSync(outputFile, 'utf8').trim().split('\n').slice(-3).join(' / ') : '';
     throw new RelaySelectError('LAB_FAILED', `the stub relay of ${relay.name} did not start${said !== '' ? `: ${said}` : ''}`, {
-      hint: 'build first (npx tsc -p tsconfig.json) so dist/lab/stub-server-main.js exists',
+      hint: `build first (npm run build) so ${STUB_RELAY_PROGRAM} exists`,
     });
   }
   return { relay: relay.name, pid, logFile };

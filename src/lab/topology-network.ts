@@ -2,7 +2,7 @@
  * Turns a lab topology into the namespace builder's NetworkSpec (network.ts) and wraps the handle
  * in what `runLab` needs. Topology names may contain "-", which the builder's node names may not.
  */
-import { buildNetwork, type NetworkSpec } from './network.js';
+import { buildNetwork, type NetworkSpec } from './netns/network.js';
 import type { TopologyNetwork } from './lab-run.js';
 import type { Topology } from './topology.js';
 

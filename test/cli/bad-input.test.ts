@@ -30,16 +30,16 @@ describe('relay lists that are rejected: exit 65', () => {
     ['binary file', 'binary.dat', Buffer.from([0x61, 0x00, 0x01, 0xff]), /binary\.dat:1:\d+: error: file is not text/],
     ['a 10 MB single line', 'long.dat', 'a'.repeat(10_000_000), /long\.dat:1:1: error: line is 10000000 bytes long; expected at most 4096 bytes/],
     ['a JSON list with a wrong type', 'wrong.json', '[{"host": "relay-a", "weight": "heavy"}]', /wrong\.json:1:\d+: error: relay \[0\]: field "weight" is string "heavy"; expected an integer/],
-  ])('%s', (_name, fileName, content, message) => {
-    const result = plan('--relays', file(fileName, content));
+  ])('%s', async (_name, fileName, content, message) => {
+    const result = await plan('--relays', file(fileName, content));
     expect(result.code).toBe(65);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expectCleanError(result.stderr);
   });
 
-  it('a relay list that does not exist', () => {
-    const result = plan('--relays', path.join(dir, 'missing.dat'));
+  it('a relay list that does not exist', async () => {
+    const result = await plan('--relays', path.join(dir, 'missing.dat'));
     expect(result.code).toBe(65);
     expect(result.stderr).toMatch(/missing\.dat: relay list not found — create it/);
     expectCleanError(result.stderr);
@@ -52,8 +52,8 @@ describe('bad lines are skipped with file:line:column, good ones kept: exit 0', 
     ['weight=-1', 'relay-b.corp.example weight=-1', /bad\.dat:2:\d+: error: weight "-1" is not valid; expected an integer >= 0/],
     ['priority=x', 'relay-b.corp.example priority=x', /bad\.dat:2:\d+: error: priority "x" is not valid; expected an integer >= 0/],
     ['affiliation=a.b', 'relay-b.corp.example affiliation=a.b', /bad\.dat:2:\d+: error: affiliation group "a\.b" is not valid/],
-  ])('%s', (_name, line, message) => {
-    const result = plan('--json', '--relays', file('bad.dat', `relay-a.corp.example\n${line}\n`));
+  ])('%s', async (_name, line, message) => {
+    const result = await plan('--json', '--relays', file('bad.dat', `relay-a.corp.example\n${line}\n`));
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(message);
     const view = JSON.parse(result.stdout) as { pools: { relays: { host: string }[] }[] };
@@ -61,16 +61,16 @@ describe('bad lines are skipped with file:line:column, good ones kept: exit 0', 
     expectCleanError(result.stderr);
   });
 
-  it('an unknown key is a warning only', () => {
-    const result = plan('--json', '--relays', file('unknown.dat', 'relay-a.corp.example colour=blue weight=5\n'));
+  it('an unknown key is a warning only', async () => {
+    const result = await plan('--json', '--relays', file('unknown.dat', 'relay-a.corp.example colour=blue weight=5\n'));
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/unknown\.dat:1:\d+: warning: unknown key "colour" ignored/);
     const view = JSON.parse(result.stdout) as { pools: { relays: { weight: number }[] }[] };
     expect(view.pools[0]!.relays[0]!.weight).toBe(5);
   });
 
-  it('a duplicate relay is merged with a warning', () => {
-    const result = plan('--json', '--relays', file('dup.dat', 'relay-a.corp.example affiliation=HQ\nrelay-b.corp.example\nrelay-a.corp.example affiliation=DMZ\n'));
+  it('a duplicate relay is merged with a warning', async () => {
+    const result = await plan('--json', '--relays', file('dup.dat', 'relay-a.corp.example affiliation=HQ\nrelay-b.corp.example\nrelay-a.corp.example affiliation=DMZ\n'));
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/dup\.dat:3:\d+: warning: relay relay-a\.corp\.example:52311 \(line 3\) is already defined at line 1/);
     const view = JSON.parse(result.stdout) as { pools: { relays: { host: string; groups: string[] }[] }[] };
@@ -83,38 +83,38 @@ describe('bad lines are skipped with file:line:column, good ones kept: exit 0', 
 describe('bad settings: exit 78 naming the setting, the value and what is allowed', () => {
   const relays = (): string => file('ok.dat', 'relay-a.corp.example\n');
 
-  it('a config file with a typo in a setting name', () => {
-    const result = plan('--relays', relays(), '--config', file('typo.json', '{"maximumTTLToPing": 20}'));
+  it('a config file with a typo in a setting name', async () => {
+    const result = await plan('--relays', relays(), '--config', file('typo.json', '{"maximumTTLToPing": 20}'));
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/typo\.json: unknown setting "maximumTTLToPing" \(did you mean "maximumTtlToPing"\?\)/);
     expectCleanError(result.stderr);
   });
 
-  it('a clientsettings.cfg with a non-numeric MaximumTTLToPing', () => {
+  it('a clientsettings.cfg with a non-numeric MaximumTTLToPing', async () => {
     const cfg = file('clientsettings.cfg', '_BESClient_RelaySelect_MaximumTTLToPing=twenty\n');
-    const result = plan('--relays', relays(), '--client-settings', cfg);
+    const result = await plan('--relays', relays(), '--client-settings', cfg);
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/clientsettings\.cfg:1:41: error: _BESClient_RelaySelect_MaximumTTLToPing: "twenty" is not a whole number; expected 1\.\.255/);
     expectCleanError(result.stderr);
   });
 
-  it.each([0, 256])('maximumTtlToPing %i', (value) => {
-    const result = plan('--relays', relays(), '--config', file(`ttl-${value}.json`, JSON.stringify({ maximumTtlToPing: value })));
+  it.each([0, 256])('maximumTtlToPing %i', async (value) => {
+    const result = await plan('--relays', relays(), '--config', file(`ttl-${value}.json`, JSON.stringify({ maximumTtlToPing: value })));
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(new RegExp(`ttl-${value}\\.json: maximumTtlToPing: ${value} is out of range; allowed 1\\.\\.255`));
     expectCleanError(result.stderr);
   });
 
-  it('minRetryIntervalSeconds greater than maxRetryIntervalSeconds', () => {
+  it('minRetryIntervalSeconds greater than maxRetryIntervalSeconds', async () => {
     const config = file('retry.json', JSON.stringify({ minRetryIntervalSeconds: 900, maxRetryIntervalSeconds: 600 }));
-    const result = plan('--relays', relays(), '--config', config);
+    const result = await plan('--relays', relays(), '--config', config);
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/minRetryIntervalSeconds: 900 is greater than maxRetryIntervalSeconds 600/);
     expectCleanError(result.stderr);
   });
 
-  it('an environment variable with a bad value names the variable', () => {
-    const result = runCli(['plan', '--relays', relays()], { cwd: dir, env: { RELAY_SELECT_PROBE_STRATEGY: 'fastest' } });
+  it('an environment variable with a bad value names the variable', async () => {
+    const result = await runCli(['plan', '--relays', relays()], { cwd: dir, env: { RELAY_SELECT_PROBE_STRATEGY: 'fastest' } });
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/RELAY_SELECT_PROBE_STRATEGY/);
     expect(result.stderr).toMatch(/fastest/);
@@ -122,20 +122,20 @@ describe('bad settings: exit 78 naming the setting, the value and what is allowe
 });
 
 describe('usage errors: exit 64', () => {
-  it('an unknown command', () => {
-    const result = runCli(['selct']);
+  it('an unknown command', async () => {
+    const result = await runCli(['selct']);
     expect(result.code).toBe(64);
     expectCleanError(result.stderr);
   });
 
-  it('an unknown option', () => {
-    const result = runCli(['plan', '--frobnicate']);
+  it('an unknown option', async () => {
+    const result = await runCli(['plan', '--frobnicate']);
     expect(result.code).toBe(64);
     expect(result.stderr).toMatch(/frobnicate/);
   });
 
-  it('--set without KEY=VALUE', () => {
-    const result = runCli(['plan', '--relays', 'relay-samples/branch-office.dat', '--set', 'probe.timeoutMs']);
+  it('--set without KEY=VALUE', async () => {
+    const result = await runCli(['plan', '--relays', 'relay-samples/branch-office.dat', '--set', 'probe.timeoutMs']);
     expect(result.code).toBe(64);
     expect(result.stderr).toMatch(/expected KEY=VALUE/);
   });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/cli.js';
-import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
+import { itAsRoot } from '../helpers/root.js';
 
 // README, CI and reality must not drift: the README's two commands are what CI and a newcomer run.
 const readme = readFileSync(`${REPO_ROOT}/README.md`, 'utf8');
@@ -21,7 +21,7 @@ describe('README', () => {
     expect(ci).toMatch(/^npm test$/m);
   });
 
-  it.skipIf(!isRoot)(`the first command (after npm ci) prints the chosen branch-office relay within 60 s [skipped unless root: ${NOT_ROOT_REASON}]`, () => {
+  itAsRoot('the first command (after npm ci) prints the chosen branch-office relay within 60 s', () => {
     const mainJob = firstBlock[0]!.replace(/^npm ci && /, '');
     const started = Date.now();
     const result = spawnSync('sh', ['-c', mainJob], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });

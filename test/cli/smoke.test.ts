@@ -1,39 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, GLOBAL_OPTIONS } from '../../src/cli/command-specs.js';
-import { isRoot } from '../helpers/root.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { AS_NOBODY, createReadableCopy } from '../helpers/readable-copy.js';
 
 const version = (JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { version: string }).version;
 
 describe('bin/relay-select', () => {
-  it('--version prints the package version', () => {
-    const result = runCli(['--version']);
+  it('--version prints the package version', async () => {
+    const result = await runCli(['--version']);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(version);
   });
 
-  it('--help lists every command and global option from the command metadata', () => {
-    const result = runCli(['--help']);
+  it('--help lists every command and global option from the command metadata', async () => {
+    const result = await runCli(['--help']);
     expect(result.code).toBe(0);
     for (const command of COMMANDS) expect(result.stdout).toContain(`relay-select ${command.name}`);
     for (const option of GLOBAL_OPTIONS) expect(result.stdout).toContain(`--${option.name}`);
   });
 
-  it.each(COMMANDS.map((command) => command.name))('%s --help shows its own options', (name) => {
-    const result = runCli([name, '--help']);
+  it.each(COMMANDS.map((command) => command.name))('%s --help shows its own options', async (name) => {
+    const result = await runCli([name, '--help']);
     expect(result.code).toBe(0);
     for (const option of COMMANDS.find((command) => command.name === name)!.options) expect(result.stdout).toContain(`--${option.name}`);
   });
 
-  it('no command is a usage error', () => {
-    const result = runCli([]);
+  it('no command is a usage error', async () => {
+    const result = await runCli([]);
     expect(result.code).toBe(64);
     expect(result.stderr).toMatch(/name a command/);
   });
 
-  it('plan --json on large-1000.dat is one JSON object with pools, relays and budgets', () => {
-    const result = runCli(['plan', '--relays', 'relay-samples/large-1000.dat', '--json']);
+  it('plan --json on large-1000.dat is one JSON object with pools, relays and budgets', async () => {
+    const result = await runCli(['plan', '--relays', 'relay-samples/large-1000.dat', '--json']);
     expect(result.code).toBe(0);
     const view = JSON.parse(result.stdout) as {
       pools: { name: string; relays: unknown[]; budget: { inference: { packets: number }; rounds: { worstCasePackets: number } } }[];
@@ -52,8 +52,8 @@ describe('bin/relay-select', () => {
     expect(view).toHaveProperty('rootServer');
   });
 
-  it('plan with the README sample config prints the pools in seek-list order', () => {
-    const result = runCli(['plan', '--relays', 'relay-samples/branch-office.dat', '--config', 'relay-samples/.relay-selectrc.json']);
+  it('plan with the README sample config prints the pools in seek-list order', async () => {
+    const result = await runCli(['plan', '--relays', 'relay-samples/branch-office.dat', '--config', 'relay-samples/.relay-selectrc.json']);
     expect(result.code).toBe(0);
     const poolLines = result.stdout.split('\n').filter((line) => /^\d+\. pool /.test(line));
     expect(poolLines.length).toBeGreaterThan(1);
@@ -61,19 +61,26 @@ describe('bin/relay-select', () => {
     expect(result.stdout).not.toMatch(/\x1b\[/); // NO_COLOR, not a TTY
   });
 
-  it('status on an empty state directory says no relay yet', () => {
-    const result = runCli(['status', '--json', '--state-dir', `${REPO_ROOT}/test/cli/.no-such-state`]);
+  it('status on an empty state directory says no relay yet', async () => {
+    const result = await runCli(['status', '--json', '--state-dir', `${REPO_ROOT}/test/cli/.no-such-state`]);
     expect(result.code).toBe(0);
     const view = JSON.parse(result.stdout) as { relay: unknown; retry: unknown };
     expect(view.relay).toBeNull();
     expect(view.retry).toBeNull();
   });
 
-  it.skipIf(!isRoot)(`probe without raw-socket permission: exit 77 and how to grant it [skipped unless root: needs setpriv to drop to nobody]`, () => {
-    const result = runCli(['probe', '127.0.0.1', '--state-dir', '/tmp'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
-    expect(result.code).toBe(77);
-    expect(result.stderr).toMatch(/cannot open a raw ICMP socket: permission denied/);
-    expect(result.stderr).toMatch(/setcap cap_net_raw\+ep/);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
+  it('probe without raw-socket permission: exit 77 and how to grant it', async (context) => {
+    // As nobody, from a copy that user can read wherever the checkout lives (a clone under /root is 0700).
+    const copy = createReadableCopy();
+    if ('reason' in copy) return context.skip(copy.reason);
+    try {
+      const result = await runCli(['probe', '127.0.0.1', '--state-dir', '/tmp'], { prefix: AS_NOBODY, cli: copy.cli, cwd: copy.root });
+      expect(result.code, result.stderr).toBe(77);
+      expect(result.stderr).toMatch(/cannot open a raw ICMP socket: permission denied/);
+      expect(result.stderr).toMatch(/setcap cap_net_raw\+ep/);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      copy.remove();
+    }
   });
 });

@@ -94,7 +94,7 @@ describe('state store', () => {
     expect((await readdir(directory)).sort()).toEqual(['notes.txt.123', 'state.json.999']);
   });
 
-  it.skipIf(isRoot)('an unwritable directory throws STATE_UNWRITABLE (root bypasses file modes)', async () => {
+  it.skipIf(isRoot)(`an unwritable directory throws STATE_UNWRITABLE${isRoot ? ' — skipped as root: root bypasses file modes' : ''}`, async () => {
     await chmod(directory, 0o500);
     const error = await createStateStore(directory).write(emptyState('x')).catch((e: unknown) => e);
     expect(isRelaySelectError(error) && error.code).toBe('STATE_UNWRITABLE');

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -8,13 +8,53 @@ export interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** stdout parsed as JSON; undefined when it is not JSON. */
+  json: any;
 }
 
-/** Runs the real CLI (bin/relay-select.js over dist/, built by `npm test`) and waits for it. */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): CliRun {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
-  for (const name of Object.keys(env)) if (name.startsWith('RELAY_SELECT_') && !(options.env && name in options.env)) delete env[name];
-  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, CLI, ...args];
-  const result = spawnSync(command!, rest, { cwd: options.cwd ?? REPO_ROOT, env, encoding: 'utf8', timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+export interface RunCliOptions {
+  /** @default the repository root */
+  cwd?: string;
+  /** Added to the environment; RELAY_SELECT_* variables of the caller are dropped unless given here. */
+  env?: NodeJS.ProcessEnv;
+  /** Runs the CLI through these, e.g. `ip netns exec NS` or setpriv (AS_NOBODY). */
+  prefix?: readonly string[];
+  /** @default bin/relay-select.js of this checkout */
+  cli?: string;
+  /** Killed (SIGKILL) after this long. @default 120000 */
+  timeoutMs?: number;
+}
+
+/** The CLI's environment: no RELAY_SELECT_* settings of the caller, no colour. */
+function cliEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('RELAY_SELECT_')) env[name] = value;
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+/** Runs the real CLI (bin/relay-select.js over dist/, built by `npm test`) and collects what it printed. */
+export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliRun> {
+  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command!, rest, { cwd: options.cwd ?? REPO_ROOT, env: cliEnvironment(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+  });
 }

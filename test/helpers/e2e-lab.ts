@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSnmpCounters } from '../../src/lab/lab-run.js';
-import type { LabNetwork } from '../../src/lab/network.js';
-import type { RegistrationLogEntry, StubMode } from '../../src/lab/stub-server.js';
+import type { LabNetwork } from '../../src/lab/netns/network.js';
+import { STUB_RELAY_PROGRAM, type RegistrationLogEntry, type StubMode } from '../../src/lab/stub-relay/stub-server.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(PACKAGE_ROOT, 'bin', 'relay-select.js');
-const STUB_MAIN = join(PACKAGE_ROOT, 'dist', 'lab', 'stub-server-main.js');
+const STUB_MAIN = join(PACKAGE_ROOT, STUB_RELAY_PROGRAM);
 
 /** Why the file skips when the compiled CLI is missing (the tests run what bin/relay-select.js runs). */
 export function missingBuildReason(): string | undefined {
@@ -80,7 +79,7 @@ function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern
 }
 
 /**
- * Starts `dist/lab/stub-server-main.js` in the node's namespace, listening on the node's first
+ * Starts the stub relay program (dist/lab/stub-relay/main.js) in the node's namespace, listening on the node's first
  * address, with a mode file and a registration log in `directory`.
  */
 export async function startE2eStub(
@@ -137,35 +136,6 @@ export async function startE2eStub(
       await exited;
     },
   };
-}
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** stdout parsed as JSON; undefined when it is not JSON. */
-  json: any;
-}
-
-/** The environment of the CLI: no RELAY_SELECT_* settings of the caller, no colour. */
-function cliEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('RELAY_SELECT_')) env[name] = value;
-  }
-  return { ...env, NO_COLOR: '1' };
-}
-
-/** Runs `node bin/relay-select.js ARGS` inside the node's namespace. */
-export async function runCli(lab: LabNetwork, node: string, args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  const result = await lab.exec(node, [process.execPath, CLI, ...args], { env: cliEnvironment(), timeoutMs });
-  let json: unknown;
-  try {
-    json = JSON.parse(result.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { ...result, json };
 }
 
 export interface E2eScenario {

@@ -1,10 +1,10 @@
 // Child process of test/helpers/probe-engine.ts: reads jobs (JSON) from stdin, runs them with the
-// compiled probe engine whose directory is argv[2], prints the results (JSON) on stdout.
+// built probe engine of the package whose root is argv[2] (dist/probe), prints the results (JSON) on stdout.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const engine = await import(pathToFileURL(join(process.argv[2], 'probe/index.js')).href);
+const engine = await import(pathToFileURL(join(process.argv[2], 'dist', 'probe', 'index.js')).href);
 const jobs = JSON.parse(readFileSync(0, 'utf8'));
 const results = [];
 for (const job of jobs) {

@@ -3,14 +3,17 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listNamespaces } from '../../src/lab/network.js';
+import { listNamespaces } from '../../src/lab/netns/network.js';
+import { STUB_RELAY_PROGRAM } from '../../src/lab/stub-relay/stub-server.js';
 import { CLI as cli, REPO_ROOT, runCli } from '../helpers/cli.js';
-import { isRoot } from '../helpers/root.js';
+import { AS_NOBODY, createReadableCopy } from '../helpers/readable-copy.js';
+import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const root = REPO_ROOT;
 const hasIp = spawnSync('ip', ['-V']).status === 0;
-const built = existsSync(join(root, 'dist', 'cli', 'commands', 'lab.js')) && existsSync(join(root, 'dist', 'lab', 'stub-server-main.js'));
-const canRunRun = built && existsSync(join(root, 'dist', 'cli', 'commands', 'run.js'));
+const built = existsSync(join(root, 'dist', 'cli', 'main.js')) && existsSync(join(root, STUB_RELAY_PROGRAM));
+const skipReason = !isRoot ? NOT_ROOT_REASON : !hasIp ? 'needs iproute2 (ip netns)' : !built ? 'dist/ is missing: run `npm run build` first' : undefined;
+const skipped = skipReason === undefined ? '' : ` — skipped: ${skipReason}`;
 const env = { ...process.env, NO_COLOR: '1' };
 
 /** Namespaces of lab-command runs (prefix `rslab_`); other tests may build their own labs meanwhile. */
@@ -29,7 +32,7 @@ function stubProcessesOf(prefix: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (command.includes('stub-server-main') && command.includes(prefix)) pids.push(Number(entry));
+      if (command.includes(STUB_RELAY_PROGRAM) && command.includes(prefix)) pids.push(Number(entry));
     } catch {
       // Exited while we looked.
     }
@@ -37,7 +40,7 @@ function stubProcessesOf(prefix: string): number[] {
   return pids;
 }
 
-describe.skipIf(!isRoot || !hasIp || !built)('relay-select lab: invalid topologies (root; skipped when not root, without iproute2 or unbuilt)', () => {
+describe.skipIf(skipReason !== undefined)(`relay-select lab: invalid topologies${skipped}`, () => {
   let directory: string;
   beforeAll(() => {
     directory = mkdtempSync(join(tmpdir(), 'lab-invalid-'));
@@ -63,11 +66,11 @@ describe.skipIf(!isRoot || !hasIp || !built)('relay-select lab: invalid topologi
     ['unknown key', { ...valid, colour: 'blue' }, /: colour: unknown key/],
   ];
 
-  it.each(cases)('%s: exit 65, one line naming file and field, no namespace created', (name, topology, message) => {
+  it.each(cases)('%s: exit 65, one line naming file and field, no namespace created', async (name, topology, message) => {
     const file = join(directory, `${name.replaceAll(' ', '-')}.json`);
     writeFileSync(file, JSON.stringify(topology));
     const before = namespaces();
-    const result = runCli(['lab', file]);
+    const result = await runCli(['lab', file]);
     expect(result.code).toBe(65);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -77,20 +80,27 @@ describe.skipIf(!isRoot || !hasIp || !built)('relay-select lab: invalid topologi
   });
 });
 
-describe.skipIf(!isRoot || !built || spawnSync('setpriv', ['--version']).status !== 0)('relay-select lab as non-root (needs root to drop to nobody, and setpriv)', () => {
-  it('exits 77 and says why, before building anything', () => {
-    const before = namespaces();
-    const result = runCli(['lab'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], cwd: '/' });
-    expect(result.code).toBe(77);
-    expect(result.stderr).toMatch(/lab needs root.*uid 65534/);
-    expect(namespaces()).toEqual(before);
+describe('relay-select lab as non-root', () => {
+  it('exits 77 and says why, before building anything', async (context) => {
+    // As nobody, from a copy that user can read wherever the checkout lives (a clone under /root is 0700).
+    const copy = createReadableCopy();
+    if ('reason' in copy) return context.skip(copy.reason);
+    try {
+      const before = namespaces();
+      const result = await runCli(['lab'], { prefix: AS_NOBODY, cli: copy.cli, cwd: '/' });
+      expect(result.code, result.stderr).toBe(77);
+      expect(result.stderr).toMatch(/lab needs root.*uid 65534/);
+      expect(namespaces()).toEqual(before);
+    } finally {
+      copy.remove();
+    }
   });
 });
 
-describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample topologies (root, built, with the run command)', () => {
-  it.each(['branch-office', 'internet-dmz', 'server-outage'])('%s: chooses the expected relay and leaves no namespace behind', (sample) => {
+describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topologies${skipped}`, () => {
+  it.each(['branch-office', 'internet-dmz', 'server-outage'])('%s: chooses the expected relay and leaves no namespace behind', async (sample) => {
     const topology = JSON.parse(readFileSync(join(root, 'relay-samples', 'labs', `${sample}.json`), 'utf8')) as { expect: string };
-    const result = runCli(['lab', sample, '--json']);
+    const result = await runCli(['lab', sample, '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as {
@@ -116,8 +126,8 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
     expect(stubProcessesOf(report.prefix)).toEqual([]);
   });
 
-  it('--compare runs every strategy on the same lab and reports packets, wall time and the choice of each', () => {
-    const result = runCli(['lab', 'server-outage', '--compare', '--json']);
+  it('--compare runs every strategy on the same lab and reports packets, wall time and the choice of each', async () => {
+    const result = await runCli(['lab', 'server-outage', '--compare', '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { prefix: string; compare: { strategy: string; chosen: string; wallMs: number; packets: { icmpEchoRequests: number; source: string } }[] };
     expect(report.compare.map((run) => run.strategy)).toEqual(['inference', 'rounds']);
@@ -130,8 +140,8 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
     expect(listNamespaces(report.prefix)).toEqual([]);
   });
 
-  it('--keep leaves the lab up with its stubs, and "lab down" removes exactly that', () => {
-    const kept = runCli(['lab', 'branch-office', '--keep', '--json']);
+  it('--keep leaves the lab up with its stubs, and "lab down" removes exactly that', async () => {
+    const kept = await runCli(['lab', 'branch-office', '--keep', '--json']);
     expect(kept.code).toBe(0);
     const report = JSON.parse(kept.stdout) as { prefix: string; namespaces: number; kept: { enter: string; down: string }; linkShapingDropped: boolean; warnings: string[] };
     try {
@@ -142,7 +152,7 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
       // Never a silent drop: without netem the kept lab has no delay, and says so.
       if (report.linkShapingDropped) expect(report.warnings.join(' ')).toMatch(/without link delay/);
     } finally {
-      const down = runCli(['lab', 'down', '--json']);
+      const down = await runCli(['lab', 'down', '--json']);
       expect(down.code).toBe(0);
       const removed = (JSON.parse(down.stdout) as { removed: { prefix: string; namespaces: string[]; killed: number[] }[] }).removed.find((lab) => lab.prefix === report.prefix);
       expect(removed?.namespaces).toHaveLength(report.namespaces);
@@ -152,7 +162,7 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
     expect(stubProcessesOf(report.prefix)).toEqual([]);
   });
 
-  it('a relay that requires a client certificate fails registration, and the next-ranked relay is chosen over https', () => {
+  it('a relay that requires a client certificate fails registration, and the next-ranked relay is chosen over https', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'lab-mtls-'));
     try {
       const file = join(directory, 'mtls.json');
@@ -170,7 +180,7 @@ describe.skipIf(!isRoot || !hasIp || !canRunRun)('relay-select lab on the sample
           expect: 'relay-open',
         }),
       );
-      const result = runCli(['lab', file, '--json']);
+      const result = await runCli(['lab', file, '--json']);
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout) as { prefix: string; chosen: string; registration: { relay: string; status: number } | null; relays: { name: string; distance: number | null }[] };
       expect(report.relays.map((relay) => [relay.name, relay.distance])).toEqual([['relay-mtls', 1], ['relay-open', 3]]);

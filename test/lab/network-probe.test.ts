@@ -3,10 +3,12 @@
  * the end of a chain of 12 routers; relays hang off the chain at known router counts.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildNetwork, type LabNetwork } from '../../src/lab/network.js';
+import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
 import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
-import { childEnvironment, compileProbeEngine, PROBE_CHILD_SCRIPT, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
+import { missingEngineReason, PROBE_CHILD_SCRIPT, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
+import { createReadableCopy, NOBODY_UID } from '../helpers/readable-copy.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const DISTANCES = [0, 1, 2, 3, 5, 8, 12];
@@ -30,9 +32,10 @@ function probeResults(outcome: ProbeJobResult | undefined): { results: ProbeResu
   return { ...outcome.report, replies: outcome.replies };
 }
 
-describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: ${NOT_ROOT_REASON}`}`, () => {
+const skipReason = isRoot ? missingEngineReason() : NOT_ROOT_REASON;
+
+describe.skipIf(skipReason !== undefined)(`probing a namespace lab${skipReason === undefined ? '' : ` — skipped: ${skipReason}`}`, () => {
   let lab: LabNetwork;
-  let engineDir: string;
   const target = (host: string, family: 4 | 6 = 4, overrides: Partial<ProbeTarget> = {}): ProbeTarget => ({
     key: `${host}/${family}`,
     host,
@@ -43,31 +46,28 @@ describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: 
   });
 
   beforeAll(async () => {
-    [lab, engineDir] = await Promise.all([
-      buildNetwork({
-        ipv6: true,
-        routers: [...routers, 'a1', 'a2'],
-        hosts: [
-          { name: 'p', attach: 'r1' },
-          ...DISTANCES.filter((hops) => hops > 0).map((hops) => ({ name: `d${hops}`, attach: `r${hops}`, extraAddresses: MANY_DISTANCES.includes(hops) ? MANY_PER_HOST : 0 })),
-          { name: 'd0' },
-          // One router away by hops, but behind a slow link: nearest by hops, not by round trip.
-          { name: 'slow', attach: 'r1', delayMs: 60 },
-          // One router away forward, three back (x → a1 → a2 → r1 → p).
-          { name: 'x', attach: 'r1' },
-          { name: 'quiet', attach: 'r2', dropIcmp: true, tcpListen: [52311] },
-        ],
-        links: [
-          ...routers.slice(1).map((router, index): { between: [string, string] } => ({ between: [routers[index]!, router] })),
-          { between: ['p', 'd0'] },
-          { between: ['x', 'a1'] },
-          { between: ['a1', 'a2'] },
-          { between: ['a2', 'r1'] },
-        ],
-        routes: [{ from: 'x', to: 'p', via: ['a1', 'a2'] }],
-      }),
-      compileProbeEngine(),
-    ]);
+    lab = await buildNetwork({
+      ipv6: true,
+      routers: [...routers, 'a1', 'a2'],
+      hosts: [
+        { name: 'p', attach: 'r1' },
+        ...DISTANCES.filter((hops) => hops > 0).map((hops) => ({ name: `d${hops}`, attach: `r${hops}`, extraAddresses: MANY_DISTANCES.includes(hops) ? MANY_PER_HOST : 0 })),
+        { name: 'd0' },
+        // One router away by hops, but behind a slow link: nearest by hops, not by round trip.
+        { name: 'slow', attach: 'r1', delayMs: 60 },
+        // One router away forward, three back (x → a1 → a2 → r1 → p).
+        { name: 'x', attach: 'r1' },
+        { name: 'quiet', attach: 'r2', dropIcmp: true, tcpListen: [52311] },
+      ],
+      links: [
+        ...routers.slice(1).map((router, index): { between: [string, string] } => ({ between: [routers[index]!, router] })),
+        { between: ['p', 'd0'] },
+        { between: ['x', 'a1'] },
+        { between: ['a1', 'a2'] },
+        { between: ['a2', 'r1'] },
+      ],
+      routes: [{ from: 'x', to: 'p', via: ['a1', 'a2'] }],
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -76,7 +76,7 @@ describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: 
 
   it('measures exact distances with inference (IPv4) and the ladder (IPv4 and IPv6)', async () => {
     const hosts = DISTANCES.map((hops) => `d${hops}`);
-    const [inference, ...ladders] = await runProbeJobs(lab, 'p', engineDir, [
+    const [inference, ...ladders] = await runProbeJobs(lab, 'p', [
       { kind: 'probe', targets: hosts.map((host) => target(host)), options: { ...baseOptions, strategy: 'inference' } },
       ...hosts.flatMap((host) => [4, 6].map((family) => ({ kind: 'probe' as const, targets: [target(host, family as 4 | 6)], options: { ...baseOptions, strategy: 'rounds' as const, timeoutMs: 300 } }))),
     ]);
@@ -88,14 +88,14 @@ describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: 
   });
 
   it('uses the ladder for IPv6 targets under inference and says so', async () => {
-    const [outcome] = await runProbeJobs(lab, 'p', engineDir, [{ kind: 'probe', targets: [target('d3', 6), target('d5', 6)], options: { ...baseOptions, strategy: 'inference', timeoutMs: 300 } }]);
+    const [outcome] = await runProbeJobs(lab, 'p', [{ kind: 'probe', targets: [target('d3', 6), target('d5', 6)], options: { ...baseOptions, strategy: 'inference', timeoutMs: 300 } }]);
     const { results } = probeResults(outcome);
     expect(results[0]).toMatchObject({ distance: 3, method: 'ladder', note: expect.stringMatching(/IPv6/) });
     expect(results[1]).toMatchObject({ distance: null, method: 'ladder' });
   });
 
   it('ranks by hops, not round trip: the slow relay one router away beats the fast one three away', async () => {
-    const outcomes = await runProbeJobs(lab, 'p', engineDir, (['inference', 'rounds'] as const).map((strategy) => ({ kind: 'probe' as const, targets: [target('slow'), target('d3')], options: { ...baseOptions, strategy } })));
+    const outcomes = await runProbeJobs(lab, 'p', (['inference', 'rounds'] as const).map((strategy) => ({ kind: 'probe' as const, targets: [target('slow'), target('d3')], options: { ...baseOptions, strategy } })));
     const [inferred, rounds] = outcomes.map((outcome) => probeResults(outcome).results);
     const [slow, fast] = inferred!;
     expect([slow!.distance, fast!.distance]).toEqual([1, 3]);
@@ -105,7 +105,7 @@ describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: 
   });
 
   it('finds the nearest by forward hops when the return path is longer', async () => {
-    const [echo, inference, rounds] = await runProbeJobs(lab, 'p', engineDir, [
+    const [echo, inference, rounds] = await runProbeJobs(lab, 'p', [
       { kind: 'echo', address: lab.addressOf('x'), family: 4, ttl: 64 },
       { kind: 'probe', targets: [target('x'), target('d2')], options: { ...baseOptions, strategy: 'inference' } },
       { kind: 'probe', targets: [target('x'), target('d2')], options: { ...baseOptions, strategy: 'rounds' } },
@@ -118,7 +118,7 @@ describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: 
 
   it('reaches a relay that drops ICMP through the TCP fallback, and only with it', async () => {
     const targets = [target('quiet'), target('d2')];
-    const [withFallback, without] = await runProbeJobs(lab, 'p', engineDir, [
+    const [withFallback, without] = await runProbeJobs(lab, 'p', [
       { kind: 'probe', targets, options: { ...baseOptions, strategy: 'inference', tcpFallback: true } },
       { kind: 'probe', targets, options: { ...baseOptions, strategy: 'inference', tcpFallback: false } },
     ]);
@@ -132,7 +132,7 @@ describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: 
   it('two probe processes in one namespace each take only their own replies', async () => {
     const groups = [['d1', 'd2', 'd3'], ['d5', 'd8', 'd12']];
     const runs = groups.map((hosts) =>
-      runProbeJobs(lab, 'p', engineDir, [
+      runProbeJobs(lab, 'p', [
         // The same identifier in both: only sequence numbers and addresses tell the replies apart.
         { kind: 'probe', targets: hosts.map((host) => target(host)), options: { ...baseOptions, strategy: 'rounds', timeoutMs: 300 }, identifier: 0x1234 },
         { kind: 'probe', targets: hosts.map((host) => target(host)), options: { ...baseOptions, strategy: 'inference' }, identifier: 0x1234 },
@@ -157,7 +157,7 @@ describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: 
     );
     expect(targets).toHaveLength(1000);
     const expected = new Map(MANY_DISTANCES.flatMap((hops) => lab.extraAddressesOf(`d${hops}`).map((address) => [address, hops] as const)));
-    const [inference, rounds] = await runProbeJobs(lab, 'p', engineDir, [
+    const [inference, rounds] = await runProbeJobs(lab, 'p', [
       { kind: 'probe', targets, options: { ...baseOptions, strategy: 'inference', timeoutMs: 1000 } },
       { kind: 'probe', targets, options: { ...baseOptions, strategy: 'rounds', timeoutMs: 1000 } },
     ]);
@@ -174,13 +174,23 @@ describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: 
     );
   });
 
-  it('refuses a raw socket without CAP_NET_RAW with a hint-carrying error', async () => {
-    // No packet is sent: the child only tries to open the socket, as an unprivileged user.
-    const child = spawn(process.execPath, [PROBE_CHILD_SCRIPT, engineDir], { uid: 65534, gid: 65534, env: childEnvironment(), stdio: 'pipe' });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stdin.end(JSON.stringify([{ kind: 'open-socket' }]));
-    await new Promise((resolve) => child.once('close', resolve));
-    expect(JSON.parse(stdout)).toEqual([{ kind: 'open-socket', code: 'RAW_SOCKET_PERMISSION' }]);
+  it('refuses a raw socket without CAP_NET_RAW with a hint-carrying error', async (context) => {
+    // No packet is sent: the child only tries to open the socket, as an unprivileged user, from a copy
+    // of the build that user can read wherever the checkout lives.
+    const copy = createReadableCopy([PROBE_CHILD_SCRIPT]);
+    if ('reason' in copy) return context.skip(copy.reason);
+    try {
+      const child = spawn(process.execPath, [join(copy.root, PROBE_CHILD_SCRIPT), copy.root], { uid: NOBODY_UID, gid: NOBODY_UID, cwd: copy.root, stdio: 'pipe' });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdin.end(JSON.stringify([{ kind: 'open-socket' }]));
+      const code = await new Promise((resolve) => child.once('close', resolve));
+      expect(code, stderr).toBe(0);
+      expect(JSON.parse(stdout)).toEqual([{ kind: 'open-socket', code: 'RAW_SOCKET_PERMISSION' }]);
+    } finally {
+      copy.remove();
+    }
   });
 });

@@ -17,22 +17,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildNetwork, type LabNetwork } from '../../src/lab/network.js';
-import type { StubMode } from '../../src/lab/stub-server.js';
+import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
+import type { StubMode } from '../../src/lab/stub-relay/stub-server.js';
 import {
   generateE2ePki,
   missingBuildReason,
   readE2eState,
   readOutEchos,
-  runCli,
   sleep,
   startE2eStub,
   writeE2eScenario,
-  type CliResult,
   type E2ePki,
   type E2eScenario,
   type E2eStub,
 } from '../helpers/e2e-lab.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const PORT = 52311;
@@ -73,7 +72,9 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
       register: { scheme: 'http', timeoutMs: 2000, ...((config.register as object | undefined) ?? {}) },
     });
 
-  const run = (files: E2eScenario, ...extra: string[]): Promise<CliResult> => runCli(lab, 'ep', ['run', '--json', ...files.fileArgs, ...extra]);
+  /** The real CLI in the endpoint's namespace. */
+  const cli = (args: string[]): Promise<CliRun> => runCli(args, { prefix: ['ip', 'netns', 'exec', lab.namespaceOf('ep')], timeoutMs: 60_000 });
+  const run = (files: E2eScenario, ...extra: string[]): Promise<CliRun> => cli(['run', '--json', ...files.fileArgs, ...extra]);
 
   /** Registrations of this scenario's client, per stub that got any, with the status it answered. */
   const registrationsOf = (clientId: string): Array<{ relay: string; status: number | null }> =>
@@ -82,7 +83,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
       .sort((a, b) => a.at.localeCompare(b.at))
       .map((entry) => ({ relay: entry.relay, status: entry.status }));
 
-  const explain = (result: CliResult): string => `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+  const explain = (result: CliRun): string => `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'relay-select-run-e2e-'));
@@ -275,7 +276,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
       const retry = readE2eState(files).retry;
       expect(retry.attempt).toBe(attempt);
       expect(result.json.nextDueAt).toBe(retry.nextAt);
-      const status = await runCli(lab, 'ep', ['status', '--json', ...files.fileArgs]);
+      const status = await cli(['status', '--json', ...files.fileArgs]);
       expect(status.json).toMatchObject({ relay: null, retry: { attempt, delaySeconds: retry.delaySeconds }, nextDueAt: retry.nextAt });
       delays.push(retry.delaySeconds);
       if (attempt === 1) {
@@ -433,15 +434,15 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
       intervalSeconds: 3600,
       probe: { timeoutMs: 500 },
     });
-    const before = await runCli(lab, 'ep', ['status', '--json', ...files.fileArgs]);
+    const before = await cli(['status', '--json', ...files.fileArgs]);
     expect(before.code, explain(before)).toBe(0);
     expect(before.json).toMatchObject({ relay: null, lastSelectionAt: null, retry: null, failingSince: null });
-    const nothing = await runCli(lab, 'ep', ['report-failure', '--json', ...files.fileArgs]);
+    const nothing = await cli(['report-failure', '--json', ...files.fileArgs]);
     expect(nothing.code, explain(nothing)).toBe(69);
 
     const selected = await run(files, '--force');
     expect(selected.code, explain(selected)).toBe(0);
-    const status = await runCli(lab, 'ep', ['status', '--json', ...files.fileArgs]);
+    const status = await cli(['status', '--json', ...files.fileArgs]);
     expect(status.code, explain(status)).toBe(0);
     expect(status.json.relay).toMatchObject({ host: address('paris2'), distance: 2, pool: 'paris' });
     expect(status.json).toMatchObject({ failingSince: null, retry: null });
@@ -450,22 +451,22 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
     expect(Date.parse(status.json.nextDueAt)).toBe(Date.parse(status.json.lastSelectionAt) + 3600_000);
     expect(status.json.nextDueAt).toBe(selected.json.nextDueAt);
 
-    const reported = await runCli(lab, 'ep', ['report-failure', '--json', '--reason', 'e2e says so', ...files.fileArgs]);
+    const reported = await cli(['report-failure', '--json', '--reason', 'e2e says so', ...files.fileArgs]);
     expect(reported.code, explain(reported)).toBe(0);
     expect(reported.json.failingSince).not.toBeNull();
-    const after = await runCli(lab, 'ep', ['status', '--json', ...files.fileArgs]);
+    const after = await cli(['status', '--json', ...files.fileArgs]);
     expect(after.json.failingSince).toBe(reported.json.failingSince);
     expect(after.json.lastHealthCheck).toMatchObject({ result: 'failing', detail: expect.stringContaining('e2e says so') });
     // The failure clock brings the next due time forward to failingSince + resistFailureIntervalSeconds (600 s).
     expect(Date.parse(after.json.nextDueAt)).toBe(Date.parse(reported.json.failingSince) + 600_000);
 
     // The relay still accepts connections, but the agent's report keeps the failure clock running.
-    const nextRun = await runCli(lab, 'ep', ['run', '--json', ...files.fileArgs]);
+    const nextRun = await cli(['run', '--json', ...files.fileArgs]);
     expect(nextRun.code, explain(nextRun)).toBe(0);
     expect(nextRun.json.action).toBe('kept');
     expect(nextRun.json.rule).toBe('failing');
     expect(nextRun.json.reason).toMatch(/failure reported by the endpoint's agent/);
-    const still = await runCli(lab, 'ep', ['status', '--json', ...files.fileArgs]);
+    const still = await cli(['status', '--json', ...files.fileArgs]);
     expect(still.json.failingSince).toBe(reported.json.failingSince);
   });
 
@@ -494,11 +495,11 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
 
   it('exits 65 for a missing relay list with no cached copy and 78 for a bad setting', async () => {
     const files = scenario('exitcodes', [line('lyon1', 'lyon')], { seekList: ['lyon'] });
-    const missing = await runCli(lab, 'ep', ['run', '--force', '--relays', join(files.directory, 'missing.dat'), '--config', files.configFile, '--state-dir', files.stateDir]);
+    const missing = await cli(['run', '--force', '--relays', join(files.directory, 'missing.dat'), '--config', files.configFile, '--state-dir', files.stateDir]);
     expect(missing.code, explain(missing)).toBe(65);
     expect(missing.stderr).toMatch(/relay list not found/);
     writeFileSync(files.configFile, JSON.stringify({ resistFailureIntervalSeconds: 'soon' }));
-    const badConfig = await runCli(lab, 'ep', ['run', '--force', ...files.fileArgs]);
+    const badConfig = await cli(['run', '--force', ...files.fileArgs]);
     expect(badConfig.code, explain(badConfig)).toBe(78);
     expect(badConfig.stderr).toMatch(/resistFailureIntervalSeconds/);
   });

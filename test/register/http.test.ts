@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRelaySelectError } from '../../src/errors.js';
-import { startStubServer, type StubServer, type StubServerOptions } from '../../src/lab/stub-server.js';
+import { startStubServer, type StubServer, type StubServerOptions } from '../../src/lab/stub-relay/stub-server.js';
 import { describeTransportError } from '../../src/register/http-exchange.js';
 import { interpretRegisterResponse, registerHttp } from '../../src/register/http.js';
 import { buildHealthUrl, buildRegisterUrl } from '../../src/register/url.js';
@@ -89,7 +89,7 @@ describe('registerHttp against the stub relay', () => {
     expect(relay.registrations[0]!.remoteAddress).toBe('127.0.0.1');
   });
 
-  it.skipIf(!hasIpv6Loopback)('brackets IPv6 literals (skipped without ::1)', async () => {
+  it.skipIf(!hasIpv6Loopback)(`brackets IPv6 literals${hasIpv6Loopback ? '' : ' — skipped: no ::1 loopback'}`, async () => {
     const relay = await stub({ host: '::1' });
     const outcome = await registerHttp({ host: '::1', port: relay.port }, registrationBody(), registerSettings());
     expect(outcome.status).toBe('registered');

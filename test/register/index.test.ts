@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRelaySelectError } from '../../src/errors.js';
-import { startStubServer, type StubMode, type StubServer } from '../../src/lab/stub-server.js';
+import { startStubServer, type StubMode, type StubServer } from '../../src/lab/stub-relay/stub-server.js';
 import { checkRelayHealth, checkRelayHealthDetailed, createRegistrar, prepareRegistrar } from '../../src/register/index.js';
 import { candidate, settings } from './settings.js';
 

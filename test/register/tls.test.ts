@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TlsSettings } from '../../src/config/settings.js';
 import { isRelaySelectError, RelaySelectError } from '../../src/errors.js';
-import { startStubServer, type StubServer } from '../../src/lab/stub-server.js';
+import { startStubServer, type StubServer } from '../../src/lab/stub-relay/stub-server.js';
 import { createRegistrar, prepareRegistrar } from '../../src/register/index.js';
 import { registerHttp } from '../../src/register/http.js';
 import { loadTlsMaterial } from '../../src/register/tls.js';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RelaySelectError } from '../../src/errors.js';
 import { loadRelayList, loadRelayListFile } from '../../src/relays/load.js';
+import { isRoot } from '../helpers/root.js';
 
 let directory: string;
 beforeEach(async () => {
@@ -89,7 +90,7 @@ describe('loadRelayList', () => {
     expect(error.message).toBe(`${sub}: not a regular file; expected a relay list file`);
   });
 
-  it.skipIf(process.getuid?.() === 0)('reports an unreadable file as RELAY_LIST_INVALID (skipped as root: root reads anything)', async () => {
+  it.skipIf(isRoot)(`reports an unreadable file as RELAY_LIST_INVALID${isRoot ? ' — skipped as root: root reads anything' : ''}`, async () => {
     const file = join(directory, 'secret.dat');
     await writeFile(file, 'relay\n', { mode: 0o000 });
     const error = await loadError(file);

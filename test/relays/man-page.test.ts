@@ -10,14 +10,14 @@ const manPage = fileURLToPath(new URL('../../man/relay-select.dat.5', import.met
 const hasGroff = spawnSync('groff', ['--version']).status === 0;
 
 describe('man/relay-select.dat.5', () => {
-  it.skipIf(!hasGroff)('renders without a single groff warning (skipped without groff)', () => {
+  it.skipIf(!hasGroff)(`renders without a single groff warning${hasGroff ? '' : ' — skipped: needs groff'}`, () => {
     const result = spawnSync('groff', ['-man', '-ww', '-z', manPage], { encoding: 'utf8' });
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('');
   });
 
-  it.skipIf(!hasGroff)('documents the limits, defaults and keys the parser enforces (skipped without groff)', () => {
+  it.skipIf(!hasGroff)(`documents the limits, defaults and keys the parser enforces${hasGroff ? '' : ' — skipped: needs groff'}`, () => {
     const text = execFileSync('groff', ['-man', '-rHY=0', '-rLL=200n', '-Tutf8', '-P', '-cbou', manPage], { encoding: 'utf8' }).replace(/\u2010|\u2011/g, '-');
     const flat = text.replace(/\s+/g, ' ');
     for (const expected of [

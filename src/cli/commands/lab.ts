@@ -3,7 +3,7 @@ import { RelaySelectError } from '../../errors.js';
 import { isLabProcess, readLabRecords, removeLabRecord } from '../../lab/lab-record.js';
 import { renderLabReport, type LabReport } from '../../lab/lab-report.js';
 import { killProcess, runLab } from '../../lab/lab-run.js';
-import { destroyNamespacesWithPrefix } from '../../lab/network.js';
+import { destroyNamespacesWithPrefix } from '../../lab/netns/network.js';
 import { buildLabNetwork } from '../../lab/topology-network.js';
 import { displayPath, loadTopology, packageRoot, resolveTopologyPath } from '../../lab/topology-load.js';
 import { withoutLinkShaping } from '../../lab/topology.js';

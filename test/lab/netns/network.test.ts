@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildNetwork, destroyNamespacesWithPrefix, listNamespaces, type LabNetwork } from '../../src/lab/network.js';
-import { childEnvironment, compileProbeEngine } from '../helpers/probe-engine.js';
-import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
+import { buildNetwork, destroyNamespacesWithPrefix, listNamespaces, type LabNetwork } from '../../../src/lab/netns/network.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
+import { isRoot, NOT_ROOT_REASON } from '../../helpers/root.js';
 
 /** A node script: TCP connect time to host:port, or "refused"/"timeout". */
 const CONNECT_JS = `
@@ -17,7 +17,7 @@ socket.on('connect', () => { console.log('connected ' + Number(process.hrtime.bi
 socket.on('error', (error) => { console.log(error.code); clearTimeout(timer); });
 `;
 
-describe.skipIf(!isRoot)(`buildNetwork (real namespaces) ${isRoot ? '' : `— skipped: ${NOT_ROOT_REASON}`}`, () => {
+describe.skipIf(!isRoot)(`buildNetwork (real namespaces)${isRoot ? '' : ` — skipped: ${NOT_ROOT_REASON}`}`, () => {
   let lab: LabNetwork;
 
   beforeAll(async () => {
@@ -105,14 +105,13 @@ describe.skipIf(!isRoot)(`buildNetwork (real namespaces) ${isRoot ? '' : `— sk
   });
 });
 
-describe.skipIf(!isRoot)(`lab teardown when the process ends ${isRoot ? '' : `— skipped: ${NOT_ROOT_REASON}`}`, () => {
+describe.skipIf(!isRoot)(`lab teardown when the process ends${isRoot ? '' : ` — skipped: ${NOT_ROOT_REASON}`}`, () => {
   it.each([
     ['SIGTERM', 'SIGTERM'],
     ['SIGINT', 'SIGINT'],
     ['exit', null],
   ] as const)('removes the namespaces on %s', async (how, expectedSignal) => {
-    const engineDir = await compileProbeEngine();
-    const networkModule = pathToFileURL(join(engineDir, 'lab/network.js')).href;
+    const networkModule = pathToFileURL(join(REPO_ROOT, 'dist', 'lab', 'netns', 'network.js')).href;
     const script = `
       const { buildNetwork } = await import(${JSON.stringify(networkModule)});
       const lab = await buildNetwork({ routers: ['r'], hosts: [{ name: 'h', attach: 'r', delayMs: 5 }] });
@@ -121,7 +120,7 @@ describe.skipIf(!isRoot)(`lab teardown when the process ends ${isRoot ? '' : `�
       if (${JSON.stringify(how)} === 'exit') setTimeout(() => process.exit(3), 50);
       else setInterval(() => undefined, 1000);
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: childEnvironment(), stdio: 'pipe' });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'pipe' });
     const prefix = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
     expect(listNamespaces(prefix)).toHaveLength(2);
     if (how !== 'exit') child.kill(how);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planNetwork, type NetworkSpec } from '../../src/lab/network-plan.js';
+import { planNetwork, type NetworkSpec } from '../../../src/lab/netns/network-plan.js';
 
 const chain: NetworkSpec = {
   routers: ['r1', 'r2', 'r3'],

@@ -1,7 +1,7 @@
 /**
  * Runs the stub relay as a process, e.g. inside a lab namespace:
  *
- *   node dist/lab/stub-server-main.js --port N [--host ADDR] [--https --cert F --key F [--ca F]
+ *   node dist/lab/stub-relay/main.js --port N [--host ADDR] [--https --cert F --key F [--ca F]
  *     [--require-client-cert]] [--mode ok|503|500|down|slow] [--name NAME] [--log FILE] [--mode-file FILE]
  *
  * Prints `stub listening on PORT` to stdout once it accepts connections (`--port 0` picks a free port).

@@ -15,6 +15,9 @@ import type { TLSSocket } from 'node:tls';
 export const STUB_MODES = ['ok', '503', '500', 'down', 'slow'] as const;
 export type StubMode = (typeof STUB_MODES)[number];
 
+/** The stub relay as a program (main.ts built), relative to the package root: what `lab` starts and `lab down` recognises. */
+export const STUB_RELAY_PROGRAM = 'dist/lab/stub-relay/main.js';
+
 export const REGISTER_PATH = '/relay-select/v1/register';
 export const HEALTH_PATH = '/relay-select/v1/health';
 

@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { RelaySelectError } from '../errors.js';
+import { RelaySelectError } from '../../errors.js';
 import { startLinkDelayForwarder, type DelayedLink } from './link-delay.js';
 import { planNetwork, type NetworkPlan, type NetworkSpec, type PlannedNode } from './network-plan.js';
 

@@ -3,7 +3,7 @@
  * routes of every node (shortest path by hop count, with explicit overrides for asymmetric paths).
  * network.ts turns the plan into namespaces; nothing here touches the system.
  */
-import { RelaySelectError } from '../errors.js';
+import { RelaySelectError } from '../../errors.js';
 
 export interface NetworkLinkSpec {
   /** The two nodes (routers or hosts) the link joins. */

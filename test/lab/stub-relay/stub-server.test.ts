@@ -1,18 +1,17 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HEALTH_PATH, REGISTER_PATH, startStubServer, type StubServer } from '../../src/lab/stub-server.js';
-import { parseStubArgs } from '../../src/lab/stub-server-main.js';
-import { registerHttp } from '../../src/register/http.js';
-import { generateTestPki, type TestPki } from '../helpers/tls.js';
-import { registerSettings, registrationBody } from '../register/settings.js';
+import { HEALTH_PATH, REGISTER_PATH, STUB_RELAY_PROGRAM, startStubServer, type StubServer } from '../../../src/lab/stub-relay/stub-server.js';
+import { parseStubArgs } from '../../../src/lab/stub-relay/main.js';
+import { registerHttp } from '../../../src/register/http.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
+import { generateTestPki, type TestPki } from '../../helpers/tls.js';
+import { registerSettings, registrationBody } from '../../register/settings.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'relay-select-stub-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -107,22 +106,14 @@ describe('parseStubArgs', () => {
   });
 });
 
-describe('stub-server-main as a process', () => {
+describe('the stub relay program (stub-relay/main.ts) as a process', () => {
   let compiledMain: string;
   let pki: TestPki;
   const children: ChildProcess[] = [];
 
   beforeAll(() => {
-    // Compile just the entry and what it imports: the test must not depend on someone's `npm run build`.
-    const outDir = join(dir, 'dist');
-    execFileSync(
-      process.execPath,
-      [join(repoRoot, 'node_modules/typescript/bin/tsc'), '--outDir', outDir, '--rootDir', join(repoRoot, 'src'), '--module', 'NodeNext',
-        '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node',
-        join(repoRoot, 'src/lab/stub-server-main.ts')],
-      { cwd: repoRoot, stdio: 'pipe' },
-    );
-    compiledMain = join(outDir, 'lab/stub-server-main.js');
+    // The program `lab` starts, as `npm test` built it.
+    compiledMain = join(REPO_ROOT, STUB_RELAY_PROGRAM);
     pki = generateTestPki();
   }, 60_000);
 
