@@ -3,22 +3,15 @@ import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireRunLock, RUN_LOCK_DIR_NAME } from '../../src/cycle/lock.js';
 import { isRelaySelectError } from '../../src/errors.js';
-import { compileCycleModulesForChildren, type CompiledCycleModules } from './compile-for-child.js';
+import { builtModule } from '../helpers/built.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/acquire-lock.mjs', import.meta.url));
 let directory: string;
-let compiled: CompiledCycleModules;
 const started: number[] = [];
 
-beforeAll(async () => {
-  compiled = await compileCycleModulesForChildren();
-});
-afterAll(async () => {
-  await compiled?.cleanup();
-});
 beforeEach(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'relay-select-lock-'));
 });
@@ -44,7 +37,7 @@ interface ChildRun {
 }
 
 function startChild(stateDir: string, startAtMs: number, hold: 'stdin' | 'forever'): ChildRun {
-  const child = spawn(process.execPath, [fixture, compiled.modulePath('lock'), stateDir, String(startAtMs), String(hold)], {
+  const child = spawn(process.execPath, [fixture, builtModule('cycle/lock'), stateDir, String(startAtMs), String(hold)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   started.push(child.pid!);

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../../src/cycle/clock.js';
 import { emptyState, stateSchema } from '../../src/cycle/state.js';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../../src/cycle/state-store.js';
 import { isRelaySelectError } from '../../src/errors.js';
 import { state } from './builders.js';
-import { compileCycleModulesForChildren, type CompiledCycleModules } from './compile-for-child.js';
+import { builtModule } from '../helpers/built.js';
 
 const isRoot = process.getuid?.() === 0;
 let directory: string;
@@ -168,14 +168,6 @@ describe('relay list cache', () => {
 });
 
 describe('crash safety', () => {
-  let compiled: CompiledCycleModules;
-  beforeAll(async () => {
-    compiled = await compileCycleModulesForChildren();
-  });
-  afterAll(async () => {
-    await compiled?.cleanup();
-  });
-
   it('write-file-atomic fsyncs before rename (checked in its source, the path our store uses)', async () => {
     const source = await readFile(fileURLToPath(import.meta.resolve('write-file-atomic')), 'utf8');
     const fsyncAt = source.indexOf('fs.fsync)(fd)');
@@ -186,7 +178,7 @@ describe('crash safety', () => {
 
   it('SIGKILL at 200 random moments during writes: the file always parses to the old or the new state', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/write-state-loop.mjs', import.meta.url));
-    const storeModule = compiled.modulePath('state-store');
+    const storeModule = builtModule('cycle/state-store');
     // Two lanes of 100 kills each: two CPUs' worth of node start-ups keeps this under ~30 s.
     const lanes = 2;
     const killsPerLane = 100;
