@@ -34,12 +34,12 @@ function createBenchSpec() {
   const links = [];
   for (let index = 1; index <= CORE; index += 1) {
     routers.push(`r${index}`);
-    if (index > 1) links.push({ between: [`r${index - 1}`, `r${index}`] });
+    if (index > 1) links.push({ from: `r${index - 1}`, to: `r${index}` });
   }
   for (const branch of ['a', 'b']) {
     for (let distance = CORE + 1; distance <= MAX_DISTANCE; distance += 1) {
       routers.push(`${branch}${distance}`);
-      links.push({ between: [distance === CORE + 1 ? `r${CORE}` : `${branch}${distance - 1}`, `${branch}${distance}`] });
+      links.push({ from: distance === CORE + 1 ? `r${CORE}` : `${branch}${distance - 1}`, to: `${branch}${distance}` });
     }
   }
   const hosts = [{ name: 'ep', attach: 'r1' }];

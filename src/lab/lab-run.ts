@@ -25,25 +25,10 @@ import {
   type LabRunResult,
 } from './lab-report.js';
 import { STUB_RELAY_PROGRAM } from './stub-relay/stub-server.js';
-import { withoutLinkShaping, type Topology } from './topology.js';
+import { networkOf, withoutLinkShaping, type Topology } from './topology.js';
+import { buildNetwork, type LabNetwork } from './netns/network.js';
 
 const execFileAsync = promisify(execFile);
-
-/** What the lab needs from a built network (see topology-network.ts for the real one). */
-export interface TopologyNetwork {
-  /** Every namespace made, in creation order. */
-  namespaces: string[];
-  namespaceOf(node: string): string;
-  /** The node's IPv4 address on its access link. */
-  addressOf(node: string): string;
-  /** How link delay is made; `userspace` needs a forwarder process that ends with ours. */
-  delayMode: 'none' | 'netem' | 'userspace';
-  destroy(): Promise<void>;
-  /** Leave the namespaces up when this process exits (`--keep`). */
-  release(): void;
-}
-
-type TopologyNetworkBuilder = (topology: Topology, prefix: string) => Promise<TopologyNetwork>;
 
 const COMPARED_STRATEGIES: readonly ProbeStrategy[] = ['inference', 'rounds'];
 
@@ -55,7 +40,6 @@ export interface LabRunOptions {
   compare: boolean;
   /** Where bin/relay-select.js and the stub relay program (STUB_RELAY_PROGRAM) live. */
   packageRoot: string;
-  buildNetwork: TopologyNetworkBuilder;
   signal: AbortSignal;
   /**
    * PIDs of processes the lab started and that are still running. The caller's signal handler kills
@@ -275,12 +259,12 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   const record: LabRecord = { prefix, topology: topology.name, namespaces: [], pids: [], directory, createdAt: new Date().toISOString(), kept: false };
   writeLabRecord(record);
   const stubs: StubProcess[] = [];
-  let network: TopologyNetwork | undefined;
+  let network: LabNetwork | undefined;
   let shapingDropped = false;
   const warnings: string[] = [];
   try {
     progress(`building ${topology.routers.length + topology.relays.length + 1} namespaces (prefix ${prefix})…`);
-    network = await options.buildNetwork(topology, prefix);
+    network = await buildNetwork(networkOf(topology), { prefix });
     if (options.keep && network.delayMode === 'userspace') {
       await network.destroy();
       network = undefined;
@@ -288,9 +272,9 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       warnings.push(
         '--keep: this kernel has no sch_netem and the userspace link delay ends with this command, so the kept lab is built without link delay and loss (hop distances are the same, RTTs are not); run without --keep to see the delay',
       );
-      network = await options.buildNetwork(withoutLinkShaping(topology), prefix);
+      network = await buildNetwork(networkOf(withoutLinkShaping(topology)), { prefix });
     }
-    record.namespaces = network.namespaces;
+    record.namespaces = [...network.namespaces];
     writeLabRecord(record);
     throwIfAborted(signal);
 

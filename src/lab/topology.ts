@@ -4,6 +4,7 @@
  * any namespace exists, so a wrong file never leaves half a lab behind.
  */
 import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT } from '../relays/relay.js';
+import type { LinkShaping, NetworkLinkSpec, NetworkSpec } from './netns/network-plan.js';
 
 /** How a relay's stub answers `POST /relay-select/v1/register`. */
 export type RegistrationBehaviour = 'ok' | '503' | '500' | 'down' | 'client-cert-required';
@@ -15,18 +16,14 @@ const MAX_LINK_DELAY_MS = 10_000;
 const MAX_NODE_NAME_LENGTH = 12;
 const NODE_NAME = /^[a-z][a-z0-9-]*$/;
 
-/** The properties every link has, also the access link of the endpoint and of each relay. */
-export interface LinkProperties {
-  /** One-way delay added in each direction, so a round trip over the link gains twice this. @default 0 */
-  delayMs: number;
-  /** Share of frames dropped in each direction. @default 0 */
-  lossPercent: number;
-}
+/**
+ * A topology speaks the testbed's language (netns/network-plan.ts): the same node names, links with
+ * `from`/`to`, the same link shaping; the endpoint and the relays are its hosts. Parsing fills every
+ * default in, so here the shaping is always present.
+ */
+type LinkProperties = Required<LinkShaping>;
 
-export interface TopologyLink extends LinkProperties {
-  from: string;
-  to: string;
-}
+export type TopologyLink = Required<NetworkLinkSpec>;
 
 export interface TopologyEndpoint extends LinkProperties {
   /** @default 'endpoint' */
@@ -66,6 +63,11 @@ export interface Topology {
   settings: Record<string, unknown>;
   /** The relay a correct run chooses, or null when a correct run chooses none. */
   expect: string | null;
+}
+
+/** The network a topology describes, as the testbed builds it: the endpoint and the relays are hosts. */
+export function networkOf(topology: Topology): NetworkSpec {
+  return { routers: topology.routers, hosts: [topology.endpoint, ...topology.relays], links: topology.links };
 }
 
 /** One thing wrong with a topology file, at a field path such as `links[3].to`. */

@@ -57,14 +57,14 @@ describe.skipIf(skipReason !== undefined)(`probing a namespace lab${skipReason =
         { name: 'slow', attach: 'r1', delayMs: 60 },
         // One router away forward, three back (x → a1 → a2 → r1 → p).
         { name: 'x', attach: 'r1' },
-        { name: 'quiet', attach: 'r2', dropIcmp: true, tcpListen: [52311] },
+        { name: 'quiet', attach: 'r2', dropsIcmp: true, tcpListen: [52311] },
       ],
       links: [
-        ...routers.slice(1).map((router, index): { between: [string, string] } => ({ between: [routers[index]!, router] })),
-        { between: ['p', 'd0'] },
-        { between: ['x', 'a1'] },
-        { between: ['a1', 'a2'] },
-        { between: ['a2', 'r1'] },
+        ...routers.slice(1).map((router, index) => ({ from: routers[index]!, to: router })),
+        { from: 'p', to: 'd0' },
+        { from: 'x', to: 'a1' },
+        { from: 'a1', to: 'a2' },
+        { from: 'a2', to: 'r1' },
       ],
       routes: [{ from: 'x', to: 'p', via: ['a1', 'a2'] }],
     });

@@ -97,12 +97,12 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
         { name: 'paris2', attach: 'r2' },
         { name: 'lyon3', attach: 'r3' },
         { name: 'far4', attach: 'r4' },
-        { name: 'dead1', attach: 'r1', dropIcmp: true },
-        { name: 'dead2', attach: 'r2', dropIcmp: true },
+        { name: 'dead1', attach: 'r1', dropsIcmp: true },
+        { name: 'dead2', attach: 'r2', dropsIcmp: true },
         { name: 'fo', attach: 'r2' },
         { name: 'tls', attach: 'r2' },
       ],
-      links: [{ between: ['r1', 'r2'] }, { between: ['r2', 'r3'] }, { between: ['r3', 'r4'] }, { between: ['ep', 'paris0'] }],
+      links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r3' }, { from: 'r3', to: 'r4' }, { from: 'ep', to: 'paris0' }],
     });
     pki = generateE2ePki([lab.addressOf('tls')]);
     const started = await Promise.all(HTTP_STUBS.map((name) => startE2eStub(lab, name, { directory: root, port: PORT })));

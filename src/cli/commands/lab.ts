@@ -4,7 +4,6 @@ import { isLabProcess, readLabRecords, removeLabRecord } from '../../lab/lab-rec
 import { renderLabReport, type LabReport } from '../../lab/lab-report.js';
 import { killProcess, runLab } from '../../lab/lab-run.js';
 import { destroyNamespacesWithPrefix } from '../../lab/netns/network.js';
-import { buildLabNetwork } from '../../lab/topology-network.js';
 import { displayPath, loadTopology, packageRoot, resolveTopologyPath } from '../../lab/topology-load.js';
 import { withoutLinkShaping } from '../../lab/topology.js';
 import type { CliContext, GlobalArguments } from '../context.js';
@@ -74,7 +73,6 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
       keep: options.keep === true,
       compare: options.compare === true,
       packageRoot: packageRoot(),
-      buildNetwork: buildLabNetwork,
       signal: controller.signal,
       children,
       onProgress: (text) => {

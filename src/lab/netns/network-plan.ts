@@ -5,27 +5,29 @@
  */
 import { RelaySelectError } from '../../errors.js';
 
-export interface NetworkLinkSpec {
-  /** The two nodes (routers or hosts) the link joins. */
-  between: [string, string];
+/** How a link shapes traffic; the same properties for a link between routers and a host's access link. */
+export interface LinkShaping {
   /** Added to each direction, so a round trip over the link grows by twice this. @default 0 */
   delayMs?: number;
   /** Frames dropped in each direction, percent. @default 0 */
   lossPercent?: number;
 }
 
-export interface NetworkHostSpec {
+export interface NetworkLinkSpec extends LinkShaping {
+  /** The two nodes (routers or hosts) the link joins. */
+  from: string;
+  to: string;
+}
+
+/** A host; `delayMs` and `lossPercent` shape its `attach` link. */
+export interface NetworkHostSpec extends LinkShaping {
   name: string;
   /** Router (or host) this host is linked to; shorthand for a link in `links`. */
   attach?: string;
-  /** Delay of the `attach` link, each way. @default 0 */
-  delayMs?: number;
-  /** Loss of the `attach` link, each way. @default 0 */
-  lossPercent?: number;
   /** Extra IPv4 addresses (/32 on the host's loopback, routed to it): many relays on one host. @default 0 (at most 1022) */
   extraAddresses?: number;
   /** Ignore ICMP echo (net.ipv4.icmp_echo_ignore_all=1 and its IPv6 twin), like a firewall dropping ICMP. @default false */
-  dropIcmp?: boolean;
+  dropsIcmp?: boolean;
   /** TCP ports on which a listener accepts connections (and closes them). @default [] */
   tcpListen?: number[];
 }
@@ -79,7 +81,7 @@ export interface PlannedNode {
   interfaces: PlannedInterface[];
   routes: PlannedRoute[];
   extraAddresses: string[];
-  dropIcmp: boolean;
+  dropsIcmp: boolean;
   tcpListen: number[];
 }
 
@@ -89,7 +91,8 @@ export interface NetworkPlan {
   ipv6: boolean;
 }
 
-const NODE_NAME = /^[A-Za-z0-9_]{1,24}$/;
+/** Namespaces are named `${prefix}-${node}`; the prefix has no "-", so a prefix match stays exact. */
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/;
 const MAX_LINKS = 16384;
 const MAX_EXTRA_ADDRESSES = 1022;
 const MAX_EXTRA_BLOCKS = 64;
@@ -101,7 +104,7 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
   for (const host of spec.hosts) addNode(kinds, host.name, 'host');
   const linkSpecs: NetworkLinkSpec[] = [...(spec.links ?? [])];
   for (const host of spec.hosts) {
-    if (host.attach !== undefined) linkSpecs.push({ between: [host.name, host.attach], delayMs: host.delayMs, lossPercent: host.lossPercent });
+    if (host.attach !== undefined) linkSpecs.push({ from: host.name, to: host.attach, delayMs: host.delayMs, lossPercent: host.lossPercent });
   }
   if (linkSpecs.length > MAX_LINKS) invalid(`${linkSpecs.length} links: at most ${MAX_LINKS}`);
   const ipv6 = spec.ipv6 ?? false;
@@ -109,10 +112,10 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
   const nodes = new Map<string, PlannedNode>();
   for (const [name, kind] of kinds) {
     const host = hostSpecs.get(name);
-    nodes.set(name, { name, kind, interfaces: [], routes: [], extraAddresses: [], dropIcmp: host?.dropIcmp ?? false, tcpListen: host?.tcpListen ?? [] });
+    nodes.set(name, { name, kind, interfaces: [], routes: [], extraAddresses: [], dropsIcmp: host?.dropsIcmp ?? false, tcpListen: host?.tcpListen ?? [] });
   }
   const links = linkSpecs.map((link, index): PlannedLink => {
-    const [a, b] = link.between;
+    const { from: a, to: b } = link;
     if (!kinds.has(a) || !kinds.has(b)) invalid(`link ${a}–${b}: unknown node ${kinds.has(a) ? b : a}`);
     if (a === b) invalid(`link ${a}–${b}: a node cannot link to itself`);
     const delayMs = link.delayMs ?? 0;
@@ -232,7 +235,7 @@ function adjacent(node: PlannedNode, other: string): boolean {
 }
 
 function addNode(kinds: Map<string, 'router' | 'host'>, name: string, kind: 'router' | 'host'): void {
-  if (!NODE_NAME.test(name)) invalid(`node name "${name}": expected 1–24 letters, digits or _`);
+  if (!NODE_NAME.test(name)) invalid(`node name "${name}": expected 1–24 letters, digits, "_" or "-", starting with a letter or digit`);
   if (kinds.has(name)) invalid(`node name "${name}" is used twice`);
   kinds.set(name, kind);
 }

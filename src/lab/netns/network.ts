@@ -11,7 +11,6 @@ import { RelaySelectError } from '../../errors.js';
 import { startLinkDelayForwarder, type DelayedLink } from './link-delay.js';
 import { planNetwork, type NetworkPlan, type NetworkSpec, type PlannedNode } from './network-plan.js';
 
-export type { NetworkSpec, NetworkHostSpec, NetworkLinkSpec, NetworkRouteSpec, NetworkPlan } from './network-plan.js';
 
 export interface ExecResult {
   code: number | null;
@@ -30,6 +29,8 @@ export interface ExecOptions {
 export interface LabNetwork {
   /** Prefix of every namespace of this lab. */
   readonly prefix: string;
+  /** Every namespace of this lab, one per node, in the plan's order. */
+  readonly namespaces: readonly string[];
   readonly plan: NetworkPlan;
   /** How link delay/loss is made: kernel netem, our userspace forwarder, or not needed. */
   readonly delayMode: 'none' | 'netem' | 'userspace';
@@ -145,6 +146,7 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
 
   return {
     prefix,
+    namespaces: live.namespaces,
     plan,
     delayMode,
     namespaceOf,
@@ -193,7 +195,7 @@ function sysctlsFor(node: PlannedNode, ipv6: boolean): string[] {
   const values = ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'];
   if (ipv6) values.push('net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0');
   if (node.kind === 'router') values.push('net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1');
-  if (node.dropIcmp) values.push('net.ipv4.icmp_echo_ignore_all=1', 'net.ipv6.icmp.echo_ignore_all=1');
+  if (node.dropsIcmp) values.push('net.ipv4.icmp_echo_ignore_all=1', 'net.ipv6.icmp.echo_ignore_all=1');
   return values;
 }
 

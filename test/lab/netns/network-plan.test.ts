@@ -7,7 +7,7 @@ const chain: NetworkSpec = {
     { name: 'p', attach: 'r1' },
     { name: 'h', attach: 'r3', extraAddresses: 3 },
   ],
-  links: [{ between: ['r1', 'r2'] }, { between: ['r2', 'r3'] }],
+  links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r3' }],
 };
 
 function node(plan: ReturnType<typeof planNetwork>, name: string) {
@@ -37,7 +37,7 @@ describe('planNetwork', () => {
   });
 
   it('never forwards through a host', () => {
-    const plan = planNetwork({ routers: ['r1', 'r2'], hosts: [{ name: 'a', attach: 'r1' }, { name: 'b', attach: 'r2' }, { name: 'bridge' }], links: [{ between: ['bridge', 'r1'] }, { between: ['bridge', 'r2'] }] });
+    const plan = planNetwork({ routers: ['r1', 'r2'], hosts: [{ name: 'a', attach: 'r1' }, { name: 'b', attach: 'r2' }, { name: 'bridge' }], links: [{ from: 'bridge', to: 'r1' }, { from: 'bridge', to: 'r2' }] });
     const a = node(plan, 'a');
     const toB = a.routes.find((route) => route.destination === plan.links.find((link) => link.a === 'b')!.ipv4Subnet);
     expect(toB).toBeUndefined();
@@ -47,7 +47,7 @@ describe('planNetwork', () => {
     const plan = planNetwork({
       routers: ['r1', 'a1', 'a2'],
       hosts: [{ name: 'p', attach: 'r1' }, { name: 'x', attach: 'r1' }],
-      links: [{ between: ['x', 'a1'] }, { between: ['a1', 'a2'] }, { between: ['a2', 'r1'] }],
+      links: [{ from: 'x', to: 'a1' }, { from: 'a1', to: 'a2' }, { from: 'a2', to: 'r1' }],
       routes: [{ from: 'x', to: 'p', via: ['a1', 'a2'] }],
     });
     const pSubnet = plan.links.find((link) => link.a === 'p')!.ipv4Subnet;
@@ -60,11 +60,11 @@ describe('planNetwork', () => {
   it.each([
     [{ routers: ['r'], hosts: [{ name: 'h', attach: 'nowhere' }] }, /unknown node nowhere/],
     [{ routers: ['r', 'r'], hosts: [] }, /used twice/],
-    [{ routers: ['bad-name'], hosts: [] }, /node name/],
+    [{ routers: ['bad.name'], hosts: [] }, /node name/],
     [{ routers: ['r'], hosts: [{ name: 'h' }] }, /no link/],
     [{ routers: ['r'], hosts: [{ name: 'h', attach: 'r', delayMs: -1 }] }, /delayMs/],
     [{ routers: ['r'], hosts: [{ name: 'h', attach: 'r', extraAddresses: 5000 }] }, /extraAddresses/],
-    [{ routers: ['r', 's'], hosts: [{ name: 'h', attach: 'r' }], links: [{ between: ['r', 's'] }], routes: [{ from: 'h', to: 's', via: ['s'] }] }, /no link to s/],
+    [{ routers: ['r', 's'], hosts: [{ name: 'h', attach: 'r' }], links: [{ from: 'r', to: 's' }], routes: [{ from: 'h', to: 's', via: ['s'] }] }, /no link to s/],
   ] as Array<[NetworkSpec, RegExp]>)('rejects an invalid spec (%#)', (spec, message) => {
     expect(() => planNetwork(spec)).toThrow(message);
     try {

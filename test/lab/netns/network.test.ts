@@ -28,10 +28,10 @@ describe.skipIf(!isRoot)(`buildNetwork (real namespaces)${isRoot ? '' : ` — sk
         { name: 'p', attach: 'r1' },
         { name: 'near', attach: 'r1', tcpListen: [52311] },
         { name: 'slow', attach: 'r2', delayMs: 40, tcpListen: [52311], extraAddresses: 3 },
-        { name: 'quiet', attach: 'r2', dropIcmp: true, tcpListen: [52311] },
+        { name: 'quiet', attach: 'r2', dropsIcmp: true, tcpListen: [52311] },
         { name: 'lossy', attach: 'r1', lossPercent: 100, tcpListen: [52311] },
       ],
-      links: [{ between: ['r1', 'r2'] }],
+      links: [{ from: 'r1', to: 'r2' }],
     });
   });
 
@@ -76,7 +76,7 @@ describe.skipIf(!isRoot)(`buildNetwork (real namespaces)${isRoot ? '' : ` — sk
     expect(lossy.stdout.trim()).toBe('timeout');
   });
 
-  it('turns off ICMP echo in a dropIcmp host', async () => {
+  it('turns off ICMP echo in a dropsIcmp host', async () => {
     const quiet = await lab.exec('quiet', ['cat', '/proc/sys/net/ipv4/icmp_echo_ignore_all']);
     const near = await lab.exec('near', ['cat', '/proc/sys/net/ipv4/icmp_echo_ignore_all']);
     expect([quiet.stdout.trim(), near.stdout.trim()]).toEqual(['1', '0']);
