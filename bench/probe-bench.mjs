@@ -230,6 +230,7 @@ export async function benchProbe(options = {}) {
   const log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
   if (process.getuid?.() !== 0) throw new Error('the probe benchmark needs root (namespaces, raw sockets, nftables)');
   const { buildNetwork, listNamespaces } = await import('../dist/lab/netns/network.js');
+  const { onTeardown } = await import('../dist/teardown.js');
 
   const tools = {
     nft: ensureDebianPackage('nft', 'nftables', log),
@@ -244,16 +245,8 @@ export async function benchProbe(options = {}) {
   const lab = await buildNetwork(spec, { prefix });
   const labBuildMs = performance.now() - buildStartMs;
   const workDirectory = mkdtempSync(join(tmpdir(), 'relay-select-probe-bench-'));
-  // Registered after buildNetwork's own handlers, which tear the lab down first; this one then removes
-  // the relay files and re-raises the signal so the process still dies of it.
-  const onSignal = (signal) => {
-    rmSync(workDirectory, { recursive: true, force: true });
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    process.kill(process.pid, signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // On Ctrl-C the process teardown removes the relay files too, with the lab's namespaces.
+  const forgetWorkDirectory = onTeardown(() => rmSync(workDirectory, { recursive: true, force: true }));
   const runs = [];
   let rateLimits;
   try {
@@ -364,10 +357,9 @@ export async function benchProbe(options = {}) {
     };
     return result;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     await lab.destroy();
     rmSync(workDirectory, { recursive: true, force: true });
+    forgetWorkDirectory();
     const namespacesLeft = listNamespaces(prefix);
     if (namespacesLeft.length > 0) log(`WARNING: namespaces left behind: ${namespacesLeft.join(' ')}`);
     else log(`lab removed: no namespace with prefix ${prefix} left (ip netns list)`);

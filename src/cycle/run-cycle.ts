@@ -11,7 +11,7 @@ import { parseRelayList } from '../relays/parse.js';
 import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
 import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
 import type { Candidate, HostResolution, SelectionEvent, SelectionOutcome } from '../select/types.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
 import { acquireRunLock } from './lock.js';
 import { emptyState, type State } from './state.js';

@@ -4,7 +4,7 @@ import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { RelaySelectError } from '../errors.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { parseState, type State } from './state.js';
 
 /**

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ProbeStrategy } from '../config/settings.js';
+import { abortedError, throwIfAborted } from '../abort.js';
 import { RelaySelectError } from '../errors.js';
+import { onTeardown } from '../teardown.js';
 import { renderLabRelayList, renderLabSettings } from './lab-files.js';
 import { removeLabRecord, writeLabRecord, type LabRecord } from './lab-record.js';
 import {
@@ -40,12 +42,8 @@ export interface LabRunOptions {
   compare: boolean;
   /** Where bin/relay-select.js and the stub relay program (STUB_RELAY_PROGRAM) live. */
   packageRoot: string;
+  /** Stops the lab (Ctrl-C): what it started is killed and removed by the process teardown first. */
   signal: AbortSignal;
-  /**
-   * PIDs of processes the lab started and that are still running. The caller's signal handler kills
-   * them synchronously, before anything else, so no stub survives a Ctrl-C.
-   */
-  children: Set<number>;
   onProgress?: (text: string) => void;
   /** Time allowed for one `relay-select run`. @default 60000 */
   runTimeoutMs?: number;
@@ -63,16 +61,18 @@ interface ProcessResult {
   wallMs: number;
 }
 
-function abortedError(): RelaySelectError {
-  return new RelaySelectError('ABORTED', 'lab interrupted; its namespaces and stub relays were removed');
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw abortedError();
-}
+const INTERRUPTED = 'lab interrupted; its namespaces and stub relays were removed';
 
 /** Runs argv inside a namespace and collects its output; killed on abort or timeout. */
-function runInNamespace(namespace: string, argv: string[], options: { signal: AbortSignal; children: Set<number>; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ProcessResult> {
+/** What the lab's processes share: where the programs are, the stop signal, the PIDs still running. */
+interface LabProcesses {
+  packageRoot: string;
+  signal: AbortSignal;
+  /** PIDs of processes the lab started that are still running, killed on teardown. */
+  children: Set<number>;
+}
+
+function runInNamespace(namespace: string, argv: string[], options: LabProcesses & { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn('ip', ['netns', 'exec', namespace, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
@@ -97,7 +97,7 @@ function runInNamespace(namespace: string, argv: string[], options: { signal: Ab
       options.signal.removeEventListener('abort', stop);
       if (pid !== undefined) options.children.delete(pid);
       if (options.signal.aborted) {
-        reject(abortedError());
+        reject(abortedError(options.signal, INTERRUPTED));
         return;
       }
       const wallMs = Math.round(performance.now() - started);
@@ -116,7 +116,7 @@ interface StubProcess {
 async function waitForFileText(file: string, text: string, timeoutMs: number, signal: AbortSignal, isAlive: () => boolean): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    throwIfAborted(signal);
+    throwIfAborted(signal, INTERRUPTED);
     if (existsSync(file) && readFileSync(file, 'utf8').includes(text)) return true;
     if (!isAlive()) return false;
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -132,7 +132,7 @@ async function startStub(
   namespace: string,
   relay: Topology['relays'][number],
   directory: string,
-  options: LabRunOptions,
+  options: LabProcesses,
   tls: LabPki | undefined,
 ): Promise<StubProcess> {
   const logFile = join(directory, `stub-${relay.name}.log`);
@@ -251,7 +251,14 @@ function stderrMessages(stderr: string): string[] {
 
 /** Builds, runs, reports and (unless kept) removes one lab. */
 export async function runLab(options: LabRunOptions): Promise<LabReport> {
-  const { topology, signal, children } = options;
+  const { topology, signal } = options;
+  const children = new Set<number>();
+  const processes: LabProcesses = { packageRoot: options.packageRoot, signal, children };
+  // Live stubs are in `children` until they exit; a stub PID no longer there may have been reused.
+  const killChildren = (): void => {
+    for (const pid of children) killProcess(pid);
+  };
+  const forgetChildren = onTeardown(killChildren);
   const progress = options.onProgress ?? (() => undefined);
   const labStarted = performance.now();
   const prefix = makeLabPrefix();
@@ -276,7 +283,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     }
     record.namespaces = [...network.namespaces];
     writeLabRecord(record);
-    throwIfAborted(signal);
+    throwIfAborted(signal, INTERRUPTED);
 
     const endpointNamespace = network.namespaceOf(topology.endpoint.name);
     const addresses = new Map(topology.relays.map((relay) => [relay.name, network!.addressOf(relay.name)]));
@@ -286,7 +293,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     const live = topology.relays.filter((relay) => relay.registration !== 'down');
     progress(`starting ${live.length} stub relay${live.length === 1 ? '' : 's'}…`);
     for (const relay of live) {
-      const stub = await startStub(network.namespaceOf(relay.name), relay, directory, options, pki);
+      const stub = await startStub(network.namespaceOf(relay.name), relay, directory, processes, pki);
       stubs.push(stub);
       record.pids.push(stub.pid);
       writeLabRecord(record);
@@ -318,7 +325,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       const before = await readCounters(endpointNamespace);
       const args = [process.execPath, cli, 'run', '--json', '--relays', relaysFile, '--config', configFile, '--state-dir', stateDir];
       if (force) args.splice(3, 0, '--force');
-      const result = await runInNamespace(endpointNamespace, args, { signal, children, timeoutMs: options.runTimeoutMs ?? 60_000, env });
+      const result = await runInNamespace(endpointNamespace, args, { ...processes, timeoutMs: options.runTimeoutMs ?? 60_000, env });
       const after = await readCounters(endpointNamespace);
       const json = parseRunJson(result.stdout);
       const chosen = chosenRelayName(topology, addresses, json);
@@ -341,10 +348,10 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     progress('probing…');
     const stateDir = join(directory, 'state');
     const main = await runOnce(String((topology.settings.probe as { strategy?: unknown } | undefined)?.strategy ?? 'inference'), undefined, stateDir, true);
-    throwIfAborted(signal);
+    throwIfAborted(signal, INTERRUPTED);
     progress('next cron run…');
     const next = await runOnce(main.strategy, undefined, stateDir, false);
-    throwIfAborted(signal);
+    throwIfAborted(signal, INTERRUPTED);
 
     let compare: LabRunResult[] | null = null;
     if (options.compare) {
@@ -352,7 +359,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       for (const strategy of COMPARED_STRATEGIES) {
         progress(`comparing: ${strategy}…`);
         compare.push(await runOnce(strategy, strategy, join(directory, `state-${strategy}`), true));
-        throwIfAborted(signal);
+        throwIfAborted(signal, INTERRUPTED);
       }
     }
 
@@ -389,9 +396,9 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       linkShapingDropped: shapingDropped,
     };
   } finally {
+    forgetChildren();
     if (!record.kept) {
-      // Live stubs are in `children` until they exit; a stub PID no longer there may have been reused.
-      for (const pid of children) killProcess(pid);
+      killChildren();
       try {
         await network?.destroy();
       } finally {

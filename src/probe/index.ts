@@ -5,5 +5,4 @@ export { createRawTransport, type IcmpTransport, type ReceivedIcmp, type RawTran
 export { createMemoryTransport, type MemoryTransport, type SimulatedHost } from './memory-transport.js';
 export { LADDER_TTLS } from './ttl-ladder.js';
 export { connectTcp, type TcpConnect, type TcpConnectRequest } from './tcp-connect.js';
-export type { Clock } from './pacer.js';
 export type { ProbeMethod, ProbeOptions, ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from './types.js';

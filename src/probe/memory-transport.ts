@@ -4,6 +4,7 @@
  * ICMP, and routers rate-limit Time Exceeded the way Linux does. Every listener hears every packet, like
  * raw sockets on one host.
  */
+import { systemClock, type Clock } from '../clock.js';
 import { canonicalAddress, type IcmpMessage } from './icmp-codec.js';
 import type { IcmpTransport, ReceivedIcmp } from './transport.js';
 
@@ -34,8 +35,8 @@ export interface MemoryTransportOptions {
   hosts: SimulatedHost[];
   /** Rate limit of each router's Time Exceeded; null = routers never send one. @default { burst: 6, perSecond: 1 } */
   timeExceededLimit?: TimeExceededLimit | null;
-  /** Monotonic ms clock for the rate limit. @default performance.now */
-  nowMs?: () => number;
+  /** Its monotonic time drives the routers' rate limit. @default systemClock */
+  clock?: Clock;
 }
 
 export interface SentEcho {
@@ -56,7 +57,7 @@ export interface MemoryTransport extends IcmpTransport {
 export function createMemoryTransport(options: MemoryTransportOptions): MemoryTransport {
   const hosts = new Map(options.hosts.map((host) => [canonicalAddress(host.address), { ...host, lost: 0 }]));
   const limit = options.timeExceededLimit === undefined ? { burst: 6, perSecond: 1 } : options.timeExceededLimit;
-  const nowMs = options.nowMs ?? (() => performance.now());
+  const clock = options.clock ?? systemClock;
   const routerBuckets = new Map<number, { tokens: number; atMs: number }>();
   const listeners = new Set<(packet: ReceivedIcmp) => void>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -73,7 +74,7 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
 
   const takeRouterToken = (hop: number): boolean => {
     if (limit === null) return false;
-    const now = nowMs();
+    const now = clock.nowMs();
     const bucket = routerBuckets.get(hop) ?? { tokens: limit.burst, atMs: now };
     bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.atMs) / 1000) * limit.perSecond);
     bucket.atMs = now;

@@ -2,20 +2,18 @@
  * Pacing and timing for probes: a token bucket that spaces echo requests, a monotonic clock for round
  * trips, and the adaptive per-probe timeout.
  */
-import { RelaySelectError } from '../errors.js';
+import { abortedError, throwIfAborted } from '../abort.js';
+import { systemClock, type Clock } from '../clock.js';
 
-/** A monotonic millisecond clock (never Date.now: wall-clock steps would corrupt round trips). */
-export interface Clock {
-  nowMs(): number;
-}
-
-export const monotonicClock: Clock = { nowMs: () => performance.now() };
+/** Why a probe run stopped when its AbortSignal fired. */
+export const PROBING_ABORTED = 'probing aborted';
 
 export interface PacerOptions {
   /** Sustained rate, packets per second. */
   ratePps: number;
   /** Packets that may leave at once before the rate applies. */
   burst: number;
+  /** Its monotonic time paces the packets. @default systemClock */
   clock?: Clock;
 }
 
@@ -37,7 +35,7 @@ interface Waiter {
  * than one of each per packet (EventTarget listeners are checked for duplicates on every add).
  */
 export function createPacer(options: PacerOptions): Pacer {
-  const clock = options.clock ?? monotonicClock;
+  const clock = options.clock ?? systemClock;
   const ratePerMs = Math.max(options.ratePps, 0.001) / 1000;
   const burst = Math.max(1, options.burst);
   let tokens = burst;
@@ -77,7 +75,7 @@ export function createPacer(options: PacerOptions): Pacer {
     schedule();
   };
   const onAbort = (signal: AbortSignal): void => {
-    const error = abortedError(signal);
+    const error = abortedError(signal, PROBING_ABORTED);
     const kept: Waiter[] = [];
     for (const waiter of queue.slice(head)) {
       if (waiter.signal === signal) waiter.reject(error);
@@ -95,7 +93,7 @@ export function createPacer(options: PacerOptions): Pacer {
 
   return {
     take(signal) {
-      throwIfAborted(signal);
+      throwIfAborted(signal, PROBING_ABORTED);
       refill();
       if (waiting() === 0 && tokens >= 1 - 1e-9) {
         tokens -= 1;
@@ -112,14 +110,6 @@ export function createPacer(options: PacerOptions): Pacer {
       });
     },
   };
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortedError(signal);
-}
-
-export function abortedError(signal: AbortSignal | undefined): RelaySelectError {
-  return new RelaySelectError('ABORTED', 'probing aborted', { cause: signal?.reason });
 }
 
 /** Floor of the adaptive timeout, ms: below it scheduling jitter alone would fake losses. */

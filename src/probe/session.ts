@@ -5,7 +5,9 @@
  * because every raw ICMP socket on the host hears everyone's traffic.
  */
 import { canonicalAddress } from './icmp-codec.js';
-import { abortedError, throwIfAborted, type Clock, type Pacer } from './pacer.js';
+import { abortedError, throwIfAborted } from '../abort.js';
+import type { Clock } from '../clock.js';
+import { PROBING_ABORTED, type Pacer } from './pacer.js';
 import type { IcmpTransport, ReceivedIcmp } from './transport.js';
 import type { ProbeProgress, ProbeTarget } from './types.js';
 
@@ -45,7 +47,7 @@ export class ProbeSession {
   private readonly inFlight = new Map<number, InFlight>();
   private nextSequence: number;
   private readonly unsubscribe: () => void;
-  private readonly onAbort = (): void => this.failAll(abortedError(this.options.signal));
+  private readonly onAbort = (): void => this.failAll(abortedError(this.options.signal, PROBING_ABORTED));
   private closed = false;
 
   constructor(private readonly options: ProbeSessionOptions) {
@@ -57,8 +59,8 @@ export class ProbeSession {
   /** Sends one paced echo request with `ttl` and waits for its answer or `timeoutMs` after it left. */
   async probe(target: ProbeTarget, ttl: number, timeoutMs: number): Promise<ProbeOutcome> {
     await this.options.pacer.take(this.options.signal);
-    throwIfAborted(this.options.signal);
-    if (this.closed) throw abortedError(this.options.signal);
+    throwIfAborted(this.options.signal, PROBING_ABORTED);
+    if (this.closed) throw abortedError(this.options.signal, PROBING_ABORTED);
     const sequence = this.allocateSequence();
     const address = canonicalAddress(target.address);
     const outcome = new Promise<ProbeOutcome>((resolve, reject) => {
@@ -70,7 +72,7 @@ export class ProbeSession {
       await this.options.transport.send(target.address, target.family, ttl, this.options.identifier, sequence);
     } catch (error) {
       this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null });
-      if (this.options.signal?.aborted) throw abortedError(this.options.signal);
+      if (this.options.signal?.aborted) throw abortedError(this.options.signal, PROBING_ABORTED);
       // A send the kernel refuses (no route, EHOSTUNREACH) is a probe nobody will answer.
       return outcome;
     }
@@ -88,7 +90,7 @@ export class ProbeSession {
     this.closed = true;
     this.unsubscribe();
     this.options.signal?.removeEventListener('abort', this.onAbort);
-    this.failAll(abortedError(this.options.signal));
+    this.failAll(abortedError(this.options.signal, PROBING_ABORTED));
   }
 
   private allocateSequence(): number {

@@ -12,7 +12,9 @@ import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { RelaySelectError } from '../errors.js';
 import { runWithConcurrency } from './concurrency.js';
-import { computeAdaptiveTimeoutMs, createPacer, monotonicClock, throwIfAborted, type Clock } from './pacer.js';
+import { throwIfAborted } from '../abort.js';
+import { systemClock, type Clock } from '../clock.js';
+import { computeAdaptiveTimeoutMs, createPacer, PROBING_ABORTED } from './pacer.js';
 import { ProbeSession, type ProbeOutcome } from './session.js';
 import { connectTcp, type TcpConnect } from './tcp-connect.js';
 import { createRawTransport, type IcmpTransport } from './transport.js';
@@ -24,7 +26,7 @@ export interface ProbeDependencies {
   transport?: IcmpTransport;
   /** @default a node:net connect */
   tcpConnect?: TcpConnect;
-  /** @default performance.now */
+  /** Its monotonic time measures round trips and paces packets. @default systemClock */
   clock?: Clock;
   /** ICMP identifier of this run. @default random 16-bit */
   identifier?: number;
@@ -54,14 +56,14 @@ interface TargetState {
  * Aborting `options.signal` stops at once, clears every timer and rejects with code ABORTED.
  */
 export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions, deps: ProbeDependencies = {}): Promise<ProbeReport> {
-  throwIfAborted(options.signal);
+  throwIfAborted(options.signal, PROBING_ABORTED);
   // One listener on the caller's signal; every waiting probe listens to this inner one instead.
   const inner = new AbortController();
   setMaxListeners(0, inner.signal);
   const forwardAbort = (): void => inner.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', forwardAbort, { once: true });
   const signal = inner.signal;
-  const clock = deps.clock ?? monotonicClock;
+  const clock = deps.clock ?? systemClock;
   const startedMs = clock.nowMs();
   const states = targets.map(createState);
   const ownsTransport = deps.transport === undefined && targets.length > 0;
@@ -93,7 +95,7 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
       await runWithConcurrency(silent, TCP_FALLBACK_CONCURRENCY, async (state) => {
         const begunMs = clock.nowMs();
         const connected = await connect({ address: state.target.address, port: state.target.port, timeoutMs: options.tcpTimeoutMs, signal });
-        throwIfAborted(signal);
+        throwIfAborted(signal, PROBING_ABORTED);
         if (connected) tcpRtts.set(state, clock.nowMs() - begunMs);
       });
     }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import { abortedError, throwIfAborted } from '../abort.js';
 import type { RegisterSettings } from '../config/settings.js';
 import { RelaySelectError } from '../errors.js';
-import { toDetailLine } from './http-exchange.js';
+import { REGISTRATION_ABORTED, toDetailLine } from './http-exchange.js';
 import type { RegisterOutcome, RegistrationCandidate, RegistrationFacts } from './types.js';
 import { stripBrackets } from './url.js';
 
@@ -63,7 +64,7 @@ export async function registerCommand(
 ): Promise<RegisterOutcome> {
   const command = requireRegisterCommand(settings);
   const { signal } = deps;
-  if (signal?.aborted) throw new RelaySelectError('ABORTED', 'registration aborted', { cause: signal.reason });
+  throwIfAborted(signal, REGISTRATION_ABORTED);
 
   return new Promise((resolve, reject) => {
     // Its own process group, so the deadline ends the hook's children too (the shell alone would orphan them).
@@ -117,7 +118,7 @@ export async function registerCommand(
       if (!beginSettling()) return;
       child.stderr.destroy();
       if (aborted) {
-        reject(new RelaySelectError('ABORTED', 'registration aborted', { cause: signal?.reason }));
+        reject(abortedError(signal, REGISTRATION_ABORTED));
         return;
       }
       const firstLine = toDetailLine(stderr.trim());

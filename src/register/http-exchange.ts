@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
+import { abortedError } from '../abort.js';
 import { RelaySelectError } from '../errors.js';
 import type { TlsMaterial } from './tls.js';
 import { stripBrackets } from './url.js';
@@ -120,9 +121,7 @@ export function describeTransportError(error: unknown, context: TransportErrorCo
   return toDetailLine(code === '' ? message : `${code}: ${message}`);
 }
 
-function abortError(signal: AbortSignal): RelaySelectError {
-  return new RelaySelectError('ABORTED', 'registration aborted', { cause: signal.reason });
-}
+export const REGISTRATION_ABORTED = 'registration aborted';
 
 /**
  * One HTTP(S) request with a deadline. Network trouble becomes `{ kind: 'error', detail }`; only an
@@ -130,7 +129,7 @@ function abortError(signal: AbortSignal): RelaySelectError {
  */
 export function exchangeHttp(options: ExchangeOptions): Promise<ExchangeResult> {
   const { url, signal } = options;
-  if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (signal?.aborted) return Promise.reject(abortedError(signal, REGISTRATION_ABORTED));
   const isHttps = url.protocol === 'https:';
   const host = stripBrackets(url.hostname);
   const context: TransportErrorContext = {
@@ -186,7 +185,7 @@ export function exchangeHttp(options: ExchangeOptions): Promise<ExchangeResult> 
       else resolve(outcome);
     };
     const fail = (error: unknown): void => finish({ kind: 'error', detail: describeTransportError(error, context) });
-    const onAbort = (): void => finish(abortError(signal!));
+    const onAbort = (): void => finish(abortedError(signal, REGISTRATION_ABORTED));
     const timer = setTimeout(() => {
       context.timedOut = true;
       fail(new Error('timeout'));

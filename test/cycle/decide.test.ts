@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { createFakeClock, systemClock } from '../../src/cycle/clock.js';
+import { systemClock } from '../../src/clock.js';
+import { createFakeClock } from '../helpers/fake-clock.js';
 import {
   applySelectionResult,
   computeNextDueAt,

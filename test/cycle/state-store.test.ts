@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFakeClock } from '../../src/cycle/clock.js';
+import { createFakeClock } from '../helpers/fake-clock.js';
 import { emptyState, stateSchema } from '../../src/cycle/state.js';
 import {
   cacheRelayList,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { computeAdaptiveTimeoutMs, createPacer, type Clock } from '../../src/probe/pacer.js';
+import { computeAdaptiveTimeoutMs, createPacer } from '../../src/probe/pacer.js';
+import { createFakeClock } from '../helpers/fake-clock.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -8,14 +9,13 @@ afterEach(() => {
 describe('createPacer', () => {
   it('lets a burst through at once, then spaces packets at ratePps', async () => {
     vi.useFakeTimers();
-    let nowMs = 0;
-    const clock: Clock = { nowMs: () => nowMs };
+    const clock = createFakeClock();
     const pacer = createPacer({ ratePps: 100, burst: 3, clock });
     const times: number[] = [];
-    const takes = Array.from({ length: 6 }, () => pacer.take().then(() => times.push(nowMs)));
+    const takes = Array.from({ length: 6 }, () => pacer.take().then(() => times.push(clock.nowMs())));
     await vi.advanceTimersByTimeAsync(0);
     for (let step = 0; step < 40; step += 1) {
-      nowMs += 1;
+      clock.advanceMs(1);
       await vi.advanceTimersByTimeAsync(1);
     }
     await Promise.all(takes);
@@ -39,18 +39,17 @@ describe('createPacer', () => {
 describe('createPacer under load', () => {
   it('after a stalled event loop releases only the accrued burst, not every overdue packet', async () => {
     vi.useFakeTimers();
-    let nowMs = 0;
-    const clock: Clock = { nowMs: () => nowMs };
+    const clock = createFakeClock();
     const pacer = createPacer({ ratePps: 100, burst: 2, clock });
     let released = 0;
     const takes = Array.from({ length: 10 }, () => pacer.take().then(() => (released += 1)));
     await vi.advanceTimersByTimeAsync(0);
     expect(released).toBe(2);
-    nowMs = 1000; // the loop was blocked for a second
+    clock.advanceMs(1000); // the loop was blocked for a second
     await vi.advanceTimersByTimeAsync(10);
     expect(released).toBe(4);
     for (let step = 0; step < 60; step += 1) {
-      nowMs += 1;
+      clock.advanceMs(1);
       await vi.advanceTimersByTimeAsync(1);
     }
     await Promise.all(takes);

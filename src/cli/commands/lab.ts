@@ -7,6 +7,7 @@ import { destroyNamespacesWithPrefix } from '../../lab/netns/network.js';
 import { displayPath, loadTopology, packageRoot, resolveTopologyPath } from '../../lab/topology-load.js';
 import { withoutLinkShaping } from '../../lab/topology.js';
 import type { CliContext, GlobalArguments } from '../context.js';
+import { abortOnSignals } from '../../teardown.js';
 import { EXIT } from '../exit-codes.js';
 import { renderTable } from '../table.js';
 
@@ -56,15 +57,7 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
   const topology = await loadTopology(path, context.cwd);
   requireRoot(context, '');
 
-  const controller = new AbortController();
-  const children = new Set<number>();
-  // Kill our processes synchronously first: whatever else handles the signal, no stub outlives it.
-  const onSignal = (): void => {
-    for (const pid of children) killProcess(pid);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = abortOnSignals();
   let report: LabReport;
   try {
     report = await runLab({
@@ -73,16 +66,14 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
       keep: options.keep === true,
       compare: options.compare === true,
       packageRoot: packageRoot(),
-      signal: controller.signal,
-      children,
+      signal: stop.signal,
       onProgress: (text) => {
         output.progress(text);
         output.debug(text);
       },
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     output.endProgress();
   }
 

@@ -4,7 +4,7 @@ import { relayKey } from '../../relays/relay.js';
 import type { RankedRelay } from '../../select/types.js';
 import type { CliContext } from '../context.js';
 import { createProbeProgress, formatHops, formatRtt } from '../format.js';
-import { abortOnSignals } from '../signals.js';
+import { abortOnSignals } from '../../teardown.js';
 import { renderTable } from '../table.js';
 import type { PlanView } from './plan.js';
 import { renderPlanText } from './plan.js';

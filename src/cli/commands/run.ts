@@ -5,7 +5,7 @@ import type { CliContext, GlobalArguments } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { createProbeProgress, formatHops, formatLocalTime, PROBE_HEADERS, probeRows } from '../format.js';
 import { loadCliSettings } from '../load-cli-settings.js';
-import { abortOnSignals } from '../signals.js';
+import { abortOnSignals } from '../../teardown.js';
 import { renderTable } from '../table.js';
 
 export interface RunOptions extends GlobalArguments {

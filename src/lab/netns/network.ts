@@ -2,12 +2,13 @@
  * Builds a real network of Linux network namespaces from a NetworkSpec (DESIGN §10): one namespace per
  * router and host, named `${prefix}-${node}` with a prefix unique to the run, veth pairs created directly
  * inside their namespaces (the root namespace is never touched), addresses from 198.18.0.0/15 and
- * 2001:db8::/32, static shortest-path routes. Everything is removed by destroy(), on exit and on
- * SIGINT/SIGTERM.
+ * 2001:db8::/32, static shortest-path routes. Everything is removed by destroy(), and on exit and on
+ * SIGINT/SIGTERM by the process teardown (src/teardown.ts).
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { RelaySelectError } from '../../errors.js';
+import { onTeardown } from '../../teardown.js';
 import { startLinkDelayForwarder, type DelayedLink } from './link-delay.js';
 import { planNetwork, type NetworkPlan, type NetworkSpec, type PlannedNode } from './network-plan.js';
 
@@ -64,11 +65,6 @@ interface LiveLab {
   children: Set<ChildProcess>;
 }
 
-/** Labs not yet destroyed, for the exit and signal handlers. */
-const liveLabs = new Set<LiveLab>();
-let handlersInstalled = false;
-let netemAvailable: boolean | undefined;
-
 export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptions = {}): Promise<LabNetwork> {
   const plan = planNetwork(spec);
   const prefix = options.prefix ?? `rs${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
@@ -80,10 +76,12 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
     return namespaceName(node);
   };
   const live: LiveLab = { namespaces: plan.nodes.map((node) => namespaceName(node.name)), children: new Set() };
-  liveLabs.add(live);
-  installTeardownHandlers();
+  const forget = onTeardown(() => teardownNow(live));
   let destroyed: Promise<void> | undefined;
-  const destroy = (): Promise<void> => (destroyed ??= destroyLab(live));
+  const destroy = (): Promise<void> => {
+    forget();
+    return (destroyed ??= destroyLab(live));
+  };
 
   const track = (child: ChildProcess): ChildProcess => {
     live.children.add(child);
@@ -166,9 +164,7 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
     },
     spawn: startInNamespace,
     destroy,
-    release() {
-      liveLabs.delete(live);
-    },
+    release: forget,
   };
 }
 
@@ -211,11 +207,10 @@ function configurationFor(node: PlannedNode): string {
 }
 
 async function detectNetem(namespace: string): Promise<boolean> {
-  if (netemAvailable !== undefined) return netemAvailable;
   const tried = await run('ip', ['netns', 'exec', namespace, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);
-  netemAvailable = tried.code === 0;
-  if (netemAvailable) await run('ip', ['netns', 'exec', namespace, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
-  return netemAvailable;
+  if (tried.code !== 0) return false;
+  await run('ip', ['netns', 'exec', namespace, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
+  return true;
 }
 
 /** Accepts and closes connections on each port given; prints "ready" once all listen. */
@@ -291,7 +286,6 @@ function runIp(args: string[], input: string): Promise<void> {
 }
 
 async function destroyLab(live: LiveLab): Promise<void> {
-  liveLabs.delete(live);
   const exits = [...live.children].map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))));
   for (const child of live.children) if (child.pid !== undefined) child.kill('SIGKILL');
   await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
@@ -317,25 +311,8 @@ function removeNamespacesNow(namespaces: string[]): void {
   if (present.length > 0) spawnSync('ip', ['-force', '-batch', '-'], { input: present.map((namespace) => `netns del ${namespace}\n`).join('') });
 }
 
-function teardownAllNow(): void {
-  for (const live of liveLabs) {
-    for (const child of live.children) if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
-    removeNamespacesNow(live.namespaces);
-  }
-  liveLabs.clear();
-}
-
-function installTeardownHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('exit', teardownAllNow);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const onSignal = (): void => {
-      teardownAllNow();
-      process.removeListener(signal, onSignal);
-      // Only we were listening: restore the default so the process dies of the signal (status 130/143).
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
+/** Synchronous, for the process teardown: kill what the lab started, delete its namespaces. */
+function teardownNow(live: LiveLab): void {
+  for (const child of live.children) if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
+  removeNamespacesNow(live.namespaces);
 }

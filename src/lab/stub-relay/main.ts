@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { abortOnSignals } from '../../teardown.js';
 import { STUB_MODES, startStubServer, type StubMode, type StubServerOptions } from './stub-server.js';
 
 export interface StubMainOptions {
@@ -97,15 +98,19 @@ export async function runStubServerMain(argv: string[]): Promise<void> {
   // Installing a SIGUSR1 listener also keeps Node from starting its inspector on that signal.
   process.on('SIGUSR1', onModeSignal);
   process.on('SIGHUP', onModeSignal);
-  const shutDown = (): void => {
-    void changing.then(async () => {
-      await stub.close();
-      clearInterval(keepAlive);
-      process.exitCode = 0;
-    });
-  };
-  process.once('SIGTERM', shutDown);
-  process.once('SIGINT', shutDown);
+  const stop = abortOnSignals();
+  stop.signal.addEventListener(
+    'abort',
+    () => {
+      void changing.then(async () => {
+        await stub.close();
+        clearInterval(keepAlive);
+        stop.dispose();
+        process.exitCode = 0;
+      });
+    },
+    { once: true },
+  );
   process.stdout.write(`stub listening on ${stub.port}\n`);
 }
 

@@ -1,36 +1,29 @@
-/**
- * Where "now" comes from. The decision core never reads the clock itself (STYLE §1): the edges
- * take a `Clock` and pass `clock.now()` down as a value, so tests can pin time exactly.
- */
-export interface Clock {
-  now(): Date;
-}
+import type { Clock } from '../../src/clock.js';
 
-/** The real wall clock. Follows `vi.useFakeTimers()` / `vi.setSystemTime()` in tests. */
-export const systemClock: Clock = {
-  now: () => new Date(),
-};
-
-/** A clock that only moves when told to. */
+/** A clock that only moves when told to: wall time and monotonic time advance together. */
 export interface FakeClock extends Clock {
+  /** Sets the wall time; monotonic time does not jump (as when NTP steps the system clock). */
   set(at: Date | string | number): void;
   advanceSeconds(seconds: number): void;
   advanceMs(ms: number): void;
 }
 
+/** @param start wall time at the start; monotonic time starts at 0. */
 export function createFakeClock(start: Date | string | number = '2024-01-01T00:00:00.000Z'): FakeClock {
-  let currentMs = toMs(start);
+  let wallAtStartMs = toMs(start);
+  let elapsedMs = 0;
   return {
     // A fresh Date each call, so a caller mutating the result cannot move the clock.
-    now: () => new Date(currentMs),
+    now: () => new Date(wallAtStartMs + elapsedMs),
+    nowMs: () => elapsedMs,
     set: (at) => {
-      currentMs = toMs(at);
+      wallAtStartMs = toMs(at) - elapsedMs;
     },
     advanceSeconds: (seconds) => {
-      currentMs += seconds * 1000;
+      elapsedMs += seconds * 1000;
     },
     advanceMs: (ms) => {
-      currentMs += ms;
+      elapsedMs += ms;
     },
   };
 }

@@ -1,0 +1,116 @@
+/**
+ * The one owner of process-wide teardown and signals: nothing else in relay-select listens for
+ * SIGINT, SIGTERM or `exit`.
+ *
+ * What a process must undo when it ends — stub relays and forwarders to kill, namespaces to delete — is
+ * registered with {@link onTeardown}. On SIGINT/SIGTERM every registered cleanup runs first, latest
+ * first and synchronously, whoever else reacts to the signal; on `exit` they run too. Then:
+ * - while work holds {@link abortOnSignals}, its signal aborts, so a command stops at a safe point
+ *   (lock released, state not half written) and returns its exit status;
+ * - otherwise, or on a second signal, the process ends of the signal as it would have without us.
+ */
+import { RelaySelectError } from './errors.js';
+
+type TeardownEvent = 'SIGINT' | 'SIGTERM' | 'exit';
+
+/** The parts of `process` the teardown uses (a test passes an EventEmitter). */
+export interface SignalTarget {
+  readonly pid: number;
+  on(event: TeardownEvent, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(event: TeardownEvent, listener: (signal: NodeJS.Signals) => void): unknown;
+  kill(pid: number, signal: NodeJS.Signals): unknown;
+}
+
+export interface Teardown {
+  /** Runs `cleanup` (synchronous) on exit, SIGINT or SIGTERM; returns a function that unregisters it. */
+  add(cleanup: () => void): () => void;
+  /** An AbortSignal that fires on SIGINT/SIGTERM; `dispose` when the work is done. */
+  abortOnSignals(): { signal: AbortSignal; dispose(): void };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** Listens on `target` only while something is registered, so an idle process keeps the default behaviour. */
+export function createTeardown(target: SignalTarget): Teardown {
+  const cleanups: Array<() => void> = [];
+  const holders = new Set<AbortController>();
+  let installed = false;
+  let stopping = false;
+
+  const runCleanups = (): void => {
+    for (let cleanup = cleanups.pop(); cleanup !== undefined; cleanup = cleanups.pop()) {
+      try {
+        cleanup();
+      } catch {
+        // One cleanup that fails must not keep the others from running.
+      }
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    runCleanups();
+    if (holders.size > 0 && !stopping) {
+      stopping = true;
+      for (const controller of holders) controller.abort(new RelaySelectError('ABORTED', `interrupted by ${signal}`));
+      return;
+    }
+    uninstall();
+    target.kill(target.pid, signal);
+  };
+  const onExit = (): void => runCleanups();
+  const install = (): void => {
+    if (installed) return;
+    installed = true;
+    for (const signal of SIGNALS) target.on(signal, onSignal);
+    target.on('exit', onExit);
+  };
+  const uninstall = (): void => {
+    if (!installed) return;
+    installed = false;
+    for (const signal of SIGNALS) target.off(signal, onSignal);
+    target.off('exit', onExit);
+  };
+  const uninstallWhenIdle = (): void => {
+    if (holders.size === 0) stopping = false;
+    if (cleanups.length === 0 && holders.size === 0) uninstall();
+  };
+
+  return {
+    add(cleanup) {
+      cleanups.push(cleanup);
+      install();
+      return () => {
+        const index = cleanups.lastIndexOf(cleanup);
+        if (index !== -1) cleanups.splice(index, 1);
+        uninstallWhenIdle();
+      };
+    },
+    abortOnSignals() {
+      const controller = new AbortController();
+      holders.add(controller);
+      install();
+      return {
+        signal: controller.signal,
+        dispose() {
+          holders.delete(controller);
+          uninstallWhenIdle();
+        },
+      };
+    },
+  };
+}
+
+/** The teardown of this process. */
+const processTeardown = createTeardown(process);
+
+/** Registers a synchronous cleanup for exit, SIGINT and SIGTERM; returns its removal. */
+export function onTeardown(cleanup: () => void): () => void {
+  return processTeardown.add(cleanup);
+}
+
+/**
+ * An AbortSignal that fires on SIGINT/SIGTERM, so a command stops probing, releases its lock and
+ * returns its exit status instead of dying mid-write.
+ */
+export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+  return processTeardown.abortOnSignals();
+}

@@ -1,0 +1,84 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { createTeardown, type SignalTarget } from '../src/teardown.js';
+
+/** A stand-in for `process`: records the signals the teardown re-raises. */
+function fakeProcess(): SignalTarget & { emitter: EventEmitter; killed: Array<[number, string]>; listening(): number } {
+  const emitter = new EventEmitter();
+  const killed: Array<[number, string]> = [];
+  return {
+    emitter,
+    killed,
+    pid: 4242,
+    on: (event, listener) => emitter.on(event, listener),
+    off: (event, listener) => emitter.off(event, listener),
+    kill: (pid, signal) => killed.push([pid, signal]),
+    listening: () => emitter.listenerCount('SIGINT') + emitter.listenerCount('SIGTERM') + emitter.listenerCount('exit'),
+  };
+}
+
+describe('createTeardown', () => {
+  it('listens only while something is registered', () => {
+    const target = fakeProcess();
+    const teardown = createTeardown(target);
+    expect(target.listening()).toBe(0);
+    const forget = teardown.add(() => undefined);
+    const stop = teardown.abortOnSignals();
+    expect(target.listening()).toBe(3);
+    forget();
+    expect(target.listening()).toBe(3);
+    stop.dispose();
+    expect(target.listening()).toBe(0);
+  });
+
+  it('on SIGINT runs every cleanup, latest first, before the work holding an abort signal hears of it', () => {
+    const target = fakeProcess();
+    const teardown = createTeardown(target);
+    const events: string[] = [];
+    teardown.add(() => events.push('remove namespaces'));
+    teardown.add(() => events.push('kill stub relays'));
+    const stop = teardown.abortOnSignals();
+    stop.signal.addEventListener('abort', () => events.push('abort'));
+    target.emitter.emit('SIGINT', 'SIGINT');
+    expect(events).toEqual(['kill stub relays', 'remove namespaces', 'abort']);
+    expect(stop.signal.reason).toMatchObject({ code: 'ABORTED', message: 'interrupted by SIGINT' });
+    // The work stops by itself and returns its exit status: the signal is not re-raised.
+    expect(target.killed).toEqual([]);
+  });
+
+  it('without work to stop, ends the process of the signal after the cleanups', () => {
+    const target = fakeProcess();
+    const teardown = createTeardown(target);
+    const events: string[] = [];
+    teardown.add(() => events.push('cleanup'));
+    target.emitter.emit('SIGTERM', 'SIGTERM');
+    expect(events).toEqual(['cleanup']);
+    expect(target.killed).toEqual([[4242, 'SIGTERM']]);
+    expect(target.listening()).toBe(0);
+  });
+
+  it('a second signal while the work is stopping ends the process', () => {
+    const target = fakeProcess();
+    const teardown = createTeardown(target);
+    teardown.abortOnSignals();
+    target.emitter.emit('SIGINT', 'SIGINT');
+    expect(target.killed).toEqual([]);
+    target.emitter.emit('SIGINT', 'SIGINT');
+    expect(target.killed).toEqual([[4242, 'SIGINT']]);
+  });
+
+  it('runs the cleanups on exit, each once, and a failing one does not stop the others', () => {
+    const target = fakeProcess();
+    const teardown = createTeardown(target);
+    const events: string[] = [];
+    teardown.add(() => events.push('first'));
+    teardown.add(() => {
+      throw new Error('already gone');
+    });
+    const forgotten = teardown.add(() => events.push('released'));
+    forgotten();
+    target.emitter.emit('exit');
+    target.emitter.emit('exit');
+    expect(events).toEqual(['first']);
+  });
+});
