@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { RelaySelectError } from '../../errors.js';
 import { onTeardown } from '../../teardown.js';
 import { startLinkDelayForwarder, type DelayedLink } from './link-delay.js';
@@ -59,6 +60,9 @@ export interface BuildNetworkOptions {
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_]{3,24}$/;
+
+/** The TCP listener program, shipped next to this module (the build copies it into dist/). */
+const TCP_LISTENER = fileURLToPath(new URL('./tcp-listener.mjs', import.meta.url));
 
 interface LiveLab {
   namespaces: string[];
@@ -134,7 +138,7 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
     await Promise.all(
       plan.nodes
         .filter((node) => node.tcpListen.length > 0)
-        .map((node) => awaitReady(startInNamespace(node.name, [process.execPath, '-e', TCP_LISTENER_JS, ...node.tcpListen.map(String)]), `TCP listener in ${node.name}`)),
+        .map((node) => awaitReady(startInNamespace(node.name, [process.execPath, TCP_LISTENER, ...node.tcpListen.map(String)]), `TCP listener in ${node.name}`)),
     );
   } catch (error) {
     await destroy();
@@ -213,18 +217,6 @@ async function detectNetem(namespace: string): Promise<boolean> {
   return true;
 }
 
-/** Accepts and closes connections on each port given; prints "ready" once all listen. */
-const TCP_LISTENER_JS = `
-const net = require('node:net');
-const ports = process.argv.slice(1).map(Number);
-let listening = 0;
-for (const port of ports) {
-  net.createServer((socket) => socket.end()).listen({ port, host: '::', ipv6Only: false }, () => {
-    listening += 1;
-    if (listening === ports.length) process.stdout.write('ready\\n');
-  });
-}
-`;
 
 /** Resolves once `child` prints "ready"; kills it and rejects with LAB_FAILED when it exits, fails to start or is late. */
 function awaitReady(child: ChildProcess, what: string, timeoutMs = 10_000): Promise<void> {
