@@ -26,6 +26,7 @@ import {
   type LabReport,
   type LabRunResult,
 } from './lab-report.js';
+import { createPki, type Pki } from './stub-relay/pki.js';
 import { STUB_RELAY_PROGRAM } from './stub-relay/stub-server.js';
 import { networkOf, withoutLinkShaping, type Topology } from './topology.js';
 import { buildNetwork, type LabNetwork } from './netns/network.js';
@@ -133,7 +134,7 @@ async function startStub(
   relay: Topology['relays'][number],
   directory: string,
   options: LabProcesses,
-  tls: LabPki | undefined,
+  tls: Pki | undefined,
 ): Promise<StubProcess> {
   const logFile = join(directory, `stub-${relay.name}.log`);
   const outputFile = join(directory, `stub-${relay.name}.out`);
@@ -141,8 +142,8 @@ async function startStub(
   const mode = relay.registration === 'client-cert-required' ? 'ok' : relay.registration;
   const args = [process.execPath, stubMain, '--port', String(relay.port), '--mode', mode, '--name', relay.name, '--log', logFile];
   if (tls !== undefined) {
-    args.push('--https', '--cert', tls.serverCertFile, '--key', tls.serverKeyFile);
-    if (relay.registration === 'client-cert-required') args.push('--ca', tls.caFile, '--require-client-cert');
+    args.push('--https', '--cert', tls.server.certFile, '--key', tls.server.keyFile);
+    if (relay.registration === 'client-cert-required') args.push('--ca', tls.ca.certFile, '--require-client-cert');
   }
   const outputFd = openSync(outputFile, 'a');
   const child = spawn('ip', ['netns', 'exec', namespace, ...args], { detached: true, stdio: ['ignore', outputFd, outputFd] });
@@ -176,26 +177,11 @@ export function killProcess(pid: number): boolean {
   }
 }
 
-interface LabPki {
-  caFile: string;
-  serverCertFile: string;
-  serverKeyFile: string;
-}
-
-/** A throw-away CA and one server certificate for every relay address, for https labs. */
-async function createLabPki(directory: string, addresses: string[]): Promise<LabPki> {
+/** Certificates for an https lab: the stubs' server certificate names every relay address. */
+function createLabPki(directory: string, addresses: string[]): Pki {
   const pki = join(directory, 'pki');
   mkdirSync(pki, { recursive: true });
-  const openssl = (args: string[]) => execFileAsync('openssl', args, { cwd: pki });
-  try {
-    await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=relay-select lab CA']);
-    await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=relay-select lab relay']);
-    writeFileSync(join(pki, 'san.ext'), `subjectAltName=${addresses.map((address) => `IP:${address}`).join(',')}\n`);
-    await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext']);
-  } catch (error) {
-    throw new RelaySelectError('LAB_FAILED', `cannot create the lab's certificates with openssl: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-  }
-  return { caFile: join(pki, 'ca.pem'), serverCertFile: join(pki, 'server.pem'), serverKeyFile: join(pki, 'server.key') };
+  return createPki(pki, { serverNames: addresses, namePrefix: 'relay-select-lab-' });
 }
 
 interface Counters {
@@ -289,7 +275,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     const addresses = new Map(topology.relays.map((relay) => [relay.name, network!.addressOf(relay.name)]));
 
     const needsTls = topology.relays.some((relay) => relay.registration === 'client-cert-required');
-    const pki = needsTls ? await createLabPki(directory, [...addresses.values()]) : undefined;
+    const pki = needsTls ? createLabPki(directory, [...addresses.values()]) : undefined;
     const live = topology.relays.filter((relay) => relay.registration !== 'down');
     progress(`starting ${live.length} stub relay${live.length === 1 ? '' : 's'}…`);
     for (const relay of live) {
@@ -303,7 +289,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     writeFileSync(relaysFile, renderLabRelayList(topology, addresses));
     const configFor = (strategy: ProbeStrategy | undefined): string => {
       const file = join(directory, `settings${strategy === undefined ? '' : `-${strategy}`}.json`);
-      writeFileSync(file, `${JSON.stringify(renderLabSettings(topology, addresses, { strategy, tlsCaFile: pki?.caFile }), null, 2)}\n`);
+      writeFileSync(file, `${JSON.stringify(renderLabSettings(topology, addresses, { strategy, tlsCaFile: pki?.ca.certFile }), null, 2)}\n`);
       return file;
     };
     const cli = join(options.packageRoot, 'bin', 'relay-select.js');

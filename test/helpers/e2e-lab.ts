@@ -1,24 +1,21 @@
 /**
  * Helpers for the end-to-end tests of `relay-select run` in a namespace lab: stub relays started as
  * real processes in relay namespaces, the real CLI (bin/relay-select.js over dist/) run in the
- * endpoint namespace, per-scenario config and relay-list files, and a PKI whose server certificate
- * names lab addresses.
+ * endpoint namespace (test/helpers/cli.ts), per-scenario config and relay-list files.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseSnmpCounters } from '../../src/lab/lab-run.js';
 import type { LabNetwork } from '../../src/lab/netns/network.js';
 import { STUB_RELAY_PROGRAM, type RegistrationLogEntry, type StubMode } from '../../src/lab/stub-relay/stub-server.js';
+import { REPO_ROOT } from './cli.js';
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const STUB_MAIN = join(PACKAGE_ROOT, STUB_RELAY_PROGRAM);
+const STUB_MAIN = join(REPO_ROOT, STUB_RELAY_PROGRAM);
 
 /** Why the file skips when the compiled CLI is missing (the tests run what bin/relay-select.js runs). */
 export function missingBuildReason(): string | undefined {
-  if (!existsSync(join(PACKAGE_ROOT, 'dist', 'cli', 'main.js')) || !existsSync(STUB_MAIN)) {
+  if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js')) || !existsSync(STUB_MAIN)) {
     return 'dist/ is missing: build with `npx tsc -p tsconfig.json` first';
   }
   return undefined;
@@ -171,53 +168,6 @@ export async function readOutEchos(lab: LabNetwork, node: string): Promise<numbe
   const counters = parseSnmpCounters(stdout);
   if (counters === undefined) throw new Error(`no Icmp OutEchos in /proc/net/snmp of ${node}`);
   return counters.icmpEchoRequests;
-}
-
-export interface E2ePki {
-  directory: string;
-  caFile: string;
-  serverCertFile: string;
-  serverKeyFile: string;
-  clientCertFile: string;
-  clientKeyFile: string;
-  /** A client certificate signed by another CA, which the relay must refuse. */
-  otherClientCertFile: string;
-  otherClientKeyFile: string;
-  remove(): void;
-}
-
-/** A throw-away CA, a server certificate naming the given IP addresses, and two client certificates (EC P-256). */
-export function generateE2ePki(serverAddresses: string[]): E2ePki {
-  const directory = mkdtempSync(join(tmpdir(), 'relay-select-e2e-pki-'));
-  const openssl = (args: string[]): void => {
-    execFileSync('openssl', args, { cwd: directory, stdio: ['ignore', 'ignore', 'pipe'] });
-  };
-  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ca = (name: string): void =>
-    openssl(['req', '-x509', ...key, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  const leaf = (name: string, caName: string, extensions: string): void => {
-    writeFileSync(join(directory, `${name}.ext`), extensions);
-    openssl(['req', '-new', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
-  };
-  ca('e2e-ca');
-  ca('e2e-other-ca');
-  leaf('e2e-server', 'e2e-ca', `subjectAltName=${serverAddresses.map((address) => `IP:${address}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
-  leaf('e2e-client', 'e2e-ca', 'extendedKeyUsage=clientAuth\n');
-  leaf('e2e-other-client', 'e2e-other-ca', 'extendedKeyUsage=clientAuth\n');
-  const file = (name: string): string => join(directory, name);
-  return {
-    directory,
-    caFile: file('e2e-ca.pem'),
-    serverCertFile: file('e2e-server.pem'),
-    serverKeyFile: file('e2e-server.key'),
-    clientCertFile: file('e2e-client.pem'),
-    clientKeyFile: file('e2e-client.key'),
-    otherClientCertFile: file('e2e-other-client.pem'),
-    otherClientKeyFile: file('e2e-other-client.key'),
-    remove: () => rmSync(directory, { recursive: true, force: true }),
-  };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolvePromise) => setTimeout(resolvePromise, ms));

@@ -20,18 +20,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
 import type { StubMode } from '../../src/lab/stub-relay/stub-server.js';
 import {
-  generateE2ePki,
   missingBuildReason,
   readE2eState,
   readOutEchos,
   sleep,
   startE2eStub,
   writeE2eScenario,
-  type E2ePki,
   type E2eScenario,
   type E2eStub,
 } from '../helpers/e2e-lab.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
+import { generateTestPki, type TestPki } from '../helpers/tls.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const PORT = 52311;
@@ -47,7 +46,7 @@ const skipReason = !isRoot ? NOT_ROOT_REASON : missingBuildReason();
 describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a namespace lab${skipReason ? ` — skipped: ${skipReason}` : ''}`, () => {
   let lab: LabNetwork;
   let root: string;
-  let pki: E2ePki;
+  let pki: TestPki;
   const stubs = new Map<string, E2eStub>();
   let tlsStub: E2eStub;
   let quietStub: E2eStub;
@@ -104,13 +103,13 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
       ],
       links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r3' }, { from: 'r3', to: 'r4' }, { from: 'ep', to: 'paris0' }],
     });
-    pki = generateE2ePki([lab.addressOf('tls')]);
+    pki = generateTestPki([lab.addressOf('tls')], 'e2e-');
     const started = await Promise.all(HTTP_STUBS.map((name) => startE2eStub(lab, name, { directory: root, port: PORT })));
     for (const entry of started) stubs.set(entry.node, entry);
     tlsStub = await startE2eStub(lab, 'tls', {
       directory: root,
       port: TLS_PORT,
-      tls: { cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile },
+      tls: { cert: pki.server.certFile, key: pki.server.keyFile, clientCa: pki.ca.certFile },
     });
     quietStub = await startE2eStub(lab, 'dead1', { directory: root, port: QUIET_PORT });
     v6Stub = await startE2eStub(lab, 'far4', { directory: root, port: PORT, family: 6 });
@@ -397,9 +396,9 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
   it('registers over HTTPS with the right client certificate and fails clearly without one', async () => {
     await setModes();
     const relays = [`${address('tls')}:${TLS_PORT} affiliation=secure priority=0`];
-    const https = (tls: Record<string, string>) => ({ seekList: ['secure'], register: { scheme: 'https', tls: { ca: pki.caFile, ...tls } } });
+    const https = (tls: Record<string, string>) => ({ seekList: ['secure'], register: { scheme: 'https', tls: { ca: pki.ca.certFile, ...tls } } });
 
-    const good = scenario('mtls', relays, https({ cert: pki.clientCertFile, key: pki.clientKeyFile }));
+    const good = scenario('mtls', relays, https({ cert: pki.client.certFile, key: pki.client.keyFile }));
     const ok = await run(good, '--force');
     expect(ok.code, explain(ok)).toBe(0);
     expect(ok.json.relay).toMatchObject({ host: address('tls'), port: TLS_PORT, distance: 2, pool: 'secure' });
@@ -420,7 +419,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select run end to end in a name
     expect(refused.json.attempts).toEqual([expect.objectContaining({ host: address('tls'), outcome: 'failed', detail: expect.stringMatching(/certificate/i) })]);
     expect(tlsStub.registrations('e2e-nocert')).toEqual([]);
 
-    const stranger = scenario('othercert', relays, https({ cert: pki.otherClientCertFile, key: pki.otherClientKeyFile }));
+    const stranger = scenario('othercert', relays, https({ cert: pki.otherClient.certFile, key: pki.otherClient.keyFile }));
     const rejected = await run(stranger, '--force');
     expect(rejected.code, explain(rejected)).toBe(69);
     expect(rejected.json.attempts[0].detail).toMatch(/certificate/i);
