@@ -2,7 +2,7 @@
  * The terminal drawing of a lab: a tree from the endpoint through its routers to the relays, each relay
  * with its measured hop distance and RTT. Pure: returns lines; the caller prints them.
  */
-import { formatHops, formatRtt } from '../cli/format.js';
+import { formatHops, formatRtt } from '../format.js';
 import { adjacencyOf, expectedDistances, type Topology, type TopologyLink, type TopologyRelay } from './topology.js';
 
 /** What was measured for one relay; all fields optional so the topology can be drawn before a run. */

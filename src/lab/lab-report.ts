@@ -2,19 +2,10 @@
  * What a lab run found, assembled from the CLI's `run --json` answer, the stubs' logs and the
  * namespace's packet counters, and rendered as text. Pure.
  */
-import { formatRtt } from '../cli/format.js';
+import type { RunJson } from '../cycle/run-json.js';
+import { formatRtt, renderTable } from '../format.js';
 import { expectedDistances, type RegistrationBehaviour, type Topology } from './topology.js';
 import { drawTopology, type DrawStyle } from './draw.js';
-
-/** The `run --json` object (DESIGN §9); only the fields the lab reads. */
-export interface RunJson {
-  action?: string;
-  reason?: string;
-  relay?: { host?: string; port?: number; address?: string | null; distance?: number | null; pool?: string; method?: string } | null;
-  nextDueAt?: string | null;
-  probes?: { key?: string; host?: string; address?: string | null; distance?: number | null; rttMs?: number | null; method?: string }[];
-  packetsSent?: number;
-}
 
 /** One line of a stub's registration log (see stub-server.ts RegistrationLogEntry). */
 export interface StubLogEntry {
@@ -107,13 +98,20 @@ export interface LabReport {
   linkShapingDropped: boolean;
 }
 
+/** The `run --json` object as another process printed it: the fields the lab relies on are there. */
+function isRunJson(value: unknown): value is RunJson {
+  if (typeof value !== 'object' || value === null) return false;
+  const { action, probes, relay } = value as Record<string, unknown>;
+  return typeof action === 'string' && Array.isArray(probes) && (relay === null || typeof relay === 'object');
+}
+
 /** Reads the CLI's stdout as the one JSON object it prints; undefined when it printed none. */
 export function parseRunJson(stdout: string): RunJson | undefined {
   const start = stdout.indexOf('{');
   if (start < 0) return undefined;
   try {
     const value: unknown = JSON.parse(stdout.slice(start));
-    return typeof value === 'object' && value !== null ? (value as RunJson) : undefined;
+    return isRunJson(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -149,7 +147,7 @@ export function buildRelayViews(topology: Topology, addresses: ReadonlyMap<strin
   const expected = expectedDistances(topology);
   return topology.relays.map((relay) => {
     const address = addresses.get(relay.name) ?? '';
-    const probe = run?.probes?.find((candidate) => candidate.address === address || candidate.host === address);
+    const probe = run?.probes.find((candidate) => candidate.address === address || candidate.host === address);
     return {
       name: relay.name,
       address,
@@ -174,9 +172,9 @@ export function chosenRelayName(topology: Topology, addresses: ReadonlyMap<strin
   if (relay === null || relay === undefined) return null;
   const match = topology.relays.find((candidate) => {
     const address = addresses.get(candidate.name);
-    return (relay.address === address || relay.host === address) && (relay.port === undefined || relay.port === candidate.port);
+    return (relay.address === address || relay.host === address) && relay.port === candidate.port;
   });
-  return match?.name ?? relay.host ?? null;
+  return match?.name ?? relay.host;
 }
 
 function formatDistance(distance: number | null): string {
@@ -191,12 +189,7 @@ function formatPackets(packets: LabPackets): string {
 }
 
 /** The human report: the drawing, probe results, the choice and why, the registration. */
-export function renderLabReport(
-  report: LabReport,
-  topology: Topology,
-  style: DrawStyle,
-  table: (headers: string[], rows: string[][], options?: { indent?: number }) => string[],
-): string[] {
+export function renderLabReport(report: LabReport, topology: Topology, style: DrawStyle): string[] {
   const lines: string[] = [];
   lines.push(`${style.bold(`lab ${report.topology}`)} ${style.dim(`(${report.file}, ${report.namespaces} namespaces)`)}`);
   if (report.description !== '') lines.push(style.dim(report.description));
@@ -206,7 +199,7 @@ export function renderLabReport(
   lines.push('');
   lines.push(style.bold('Probe results'));
   lines.push(
-    ...table(
+    ...renderTable(
       ['relay', 'address', 'hops', 'expected', 'rtt', 'method', 'notes'],
       report.relays.map((relay) => {
         const notes = [relay.dropsIcmp ? 'drops ICMP' : '', relay.registrationBehaviour !== 'ok' ? `registration ${relay.registrationBehaviour}` : ''].filter((note) => note !== '');
@@ -248,7 +241,7 @@ export function renderLabReport(
     lines.push('');
     lines.push(style.bold('Strategies compared (same lab, fresh state each)'));
     lines.push(
-      ...table(
+      ...renderTable(
         ['strategy', 'ICMP echo', 'TCP', 'wall', 'chosen', 'action'],
         report.compare.map((run) => [
           run.strategy,

@@ -8,6 +8,7 @@ import { parseSnmpCounters } from '../../src/lab/lab-run.js';
 import { parseTopologyText, type Topology } from '../../src/lab/topology.js';
 import { parseRelayList } from '../../src/relays/parse.js';
 import { settingsInputSchema } from '../../src/config/schema.js';
+import type { RunJson } from '../../src/cycle/run-json.js';
 
 const labsDirectory = join(import.meta.dirname, '..', '..', 'relay-samples', 'labs');
 
@@ -62,14 +63,22 @@ describe('lab files', () => {
 });
 
 describe('lab report', () => {
-  const runJson = {
+  const runJson: RunJson = {
     action: 'selected',
     reason: 'nearest in pool corp',
-    relay: { host: '198.18.0.10', port: 52311, address: '198.18.0.10', distance: 2, pool: 'corp', method: 'echo-ttl' },
+    relay: { host: '198.18.0.10', port: 52311, address: '198.18.0.10', distance: 2, pool: 'corp', method: 'echo-ttl', rttMs: 41.2 },
+    nextDueAt: '2024-03-01T18:00:00.000Z',
     probes: [
-      { host: '198.18.0.10', address: '198.18.0.10', distance: 2, rttMs: 41.2, method: 'echo-ttl' },
-      { host: '198.18.0.20', address: '198.18.0.20', distance: 3, rttMs: 0.4, method: 'echo-ttl' },
+      { key: '198.18.0.10:52311', host: '198.18.0.10', address: '198.18.0.10', distance: 2, rttMs: 41.2, method: 'echo-ttl' },
+      { key: '198.18.0.20:52311', host: '198.18.0.20', address: '198.18.0.20', distance: 3, rttMs: 0.4, method: 'echo-ttl' },
     ],
+    rule: 'forced',
+    registration: { status: 'registered', detail: 'HTTP 200' },
+    attempts: [],
+    pools: [],
+    packetsSent: 5,
+    warnings: [],
+    dryRun: false,
   };
 
   it('reads the run JSON after any leading noise, and the chosen relay by address', () => {

@@ -9,7 +9,6 @@ import { withoutLinkShaping } from '../../lab/topology.js';
 import type { CliContext, GlobalArguments } from '../context.js';
 import { abortOnSignals } from '../../teardown.js';
 import { EXIT } from '../exit-codes.js';
-import { renderTable } from '../table.js';
 
 export interface LabOptions extends GlobalArguments {
   /** A topology file, the name of a bundled one, or `down`. */
@@ -80,7 +79,7 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
   if (output.json) output.data(report);
   else {
     const built = report.linkShapingDropped ? withoutLinkShaping(topology) : topology;
-    for (const line of renderLabReport(report, built, output.color, renderTable)) output.line(line);
+    for (const line of renderLabReport(report, built, output.color)) output.line(line);
   }
   if (report.action === null) {
     throw new RelaySelectError('LAB_FAILED', `relay-select run gave no result in the lab (exit ${report.exitCode})${report.messages.length > 0 ? `: ${report.messages.slice(-2).join(' / ')}` : ''}`);

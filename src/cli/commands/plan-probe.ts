@@ -3,9 +3,9 @@ import type { Settings } from '../../config/settings.js';
 import { relayKey } from '../../relays/relay.js';
 import type { RankedRelay } from '../../select/types.js';
 import type { CliContext } from '../context.js';
-import { createProbeProgress, formatHops, formatRtt } from '../format.js';
+import { formatHops, formatRtt, renderTable } from '../../format.js';
+import { createProbeProgress } from '../probe-output.js';
 import { abortOnSignals } from '../../teardown.js';
-import { renderTable } from '../table.js';
 import type { PlanView } from './plan.js';
 import { renderPlanText } from './plan.js';
 

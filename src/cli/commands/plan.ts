@@ -6,7 +6,7 @@ import { estimateProbeBudget } from '../../probe/index.js';
 import type { Settings } from '../../config/settings.js';
 import type { CliContext, GlobalArguments } from '../context.js';
 import { loadCliSettings } from '../load-cli-settings.js';
-import { renderTable } from '../table.js';
+import { renderTable } from '../../format.js';
 
 export interface PlanOptions extends GlobalArguments {
   probe?: boolean;

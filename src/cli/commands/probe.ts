@@ -6,10 +6,10 @@ import { loadRelayList } from '../../relays/load.js';
 import { DEFAULT_RELAY_PORT, formatDiagnostic, relayKey } from '../../relays/relay.js';
 import type { CliContext, GlobalArguments } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { createProbeProgress, PROBE_HEADERS, probeRows } from '../format.js';
+import { renderTable } from '../../format.js';
+import { createProbeProgress, PROBE_HEADERS, probeRows } from '../probe-output.js';
 import { loadCliSettings } from '../load-cli-settings.js';
 import { abortOnSignals } from '../../teardown.js';
-import { renderTable } from '../table.js';
 
 export interface ProbeCommandOptions extends GlobalArguments {
   hosts?: string[];

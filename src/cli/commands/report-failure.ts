@@ -3,7 +3,7 @@ import { reportRelayFailure } from '../../cycle/run-cycle.js';
 import { relayKey } from '../../relays/relay.js';
 import type { CliContext, GlobalArguments } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { formatLocalTime } from '../format.js';
+import { formatLocalTime } from '../../format.js';
 import { loadCliSettings } from '../load-cli-settings.js';
 
 export interface ReportFailureOptions extends GlobalArguments {

@@ -1,42 +1,17 @@
 import { relayKey } from '../../relays/relay.js';
 import { runCycle, type RunReport } from '../../cycle/run-cycle.js';
+import { renderRunJson } from '../../cycle/run-json.js';
 import { describeAttempt } from '../../select/explain.js';
 import type { CliContext, GlobalArguments } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { createProbeProgress, formatHops, formatLocalTime, PROBE_HEADERS, probeRows } from '../format.js';
+import { formatHops, formatLocalTime, renderTable } from '../../format.js';
+import { createProbeProgress, PROBE_HEADERS, probeRows } from '../probe-output.js';
 import { loadCliSettings } from '../load-cli-settings.js';
 import { abortOnSignals } from '../../teardown.js';
-import { renderTable } from '../table.js';
 
 export interface RunOptions extends GlobalArguments {
   force?: boolean;
   dryRun?: boolean;
-}
-
-/** The `run --json` object (DESIGN §9); more fields than the contract, never fewer. */
-export function renderRunJson(report: RunReport) {
-  return {
-    action: report.action,
-    reason: report.reason,
-    relay: report.relay,
-    nextDueAt: report.nextDueAt,
-    probes: report.probes,
-    rule: report.rule,
-    registration: report.registration,
-    attempts:
-      report.selection?.attempts.map((attempt) => ({
-        host: attempt.candidate.relay.host,
-        port: attempt.candidate.relay.port,
-        pool: attempt.candidate.pool,
-        reason: attempt.reason,
-        outcome: attempt.outcome.status,
-        detail: 'detail' in attempt.outcome ? attempt.outcome.detail : undefined,
-      })) ?? [],
-    pools: report.selection?.pools ?? [],
-    packetsSent: report.packetsSent,
-    warnings: report.warnings,
-    dryRun: report.dryRun,
-  };
 }
 
 /** The one line that says what was decided and why. */

@@ -3,7 +3,7 @@ import { createStateStore } from '../../cycle/state-store.js';
 import type { State } from '../../cycle/state.js';
 import { relayKey } from '../../relays/relay.js';
 import type { CliContext, GlobalArguments } from '../context.js';
-import { formatHops, formatLocalTime } from '../format.js';
+import { formatHops, formatLocalTime } from '../../format.js';
 import { loadCliSettings } from '../load-cli-settings.js';
 
 export type StatusOptions = GlobalArguments;

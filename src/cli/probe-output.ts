@@ -1,21 +1,6 @@
+/** How the CLI shows probing: the progress line while it runs, and the table of results. */
+import { formatRtt } from '../format.js';
 import type { ProbeResult } from '../probe/types.js';
-
-/** A time as an operator reads it: local `YYYY-MM-DD HH:MM`. */
-export function formatLocalTime(iso: string | Date): string {
-  const date = typeof iso === 'string' ? new Date(iso) : iso;
-  const pad = (value: number): string => String(value).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-export function formatHops(distance: number | null): string {
-  if (distance === null) return 'distance unknown';
-  return distance === 1 ? '1 hop' : `${distance} hops`;
-}
-
-export function formatRtt(rttMs: number | null): string {
-  if (rttMs === null) return '-';
-  return rttMs < 10 ? `${rttMs.toFixed(2)} ms` : `${rttMs.toFixed(1)} ms`;
-}
 
 /** Rows for a table of probe results: host, address, distance, RTT, method, note. */
 export function probeRows(results: ProbeResult[]): string[][] {
