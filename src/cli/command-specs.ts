@@ -1,32 +1,39 @@
 /**
- * The CLI's commands and options, described once. `main.ts` builds yargs from this, and `man-page.ts`
- * renders man/relay-select.1 from it, so --help and the man page cannot drift apart.
+ * The CLI's commands and options, described once. `main.ts` builds yargs from this, `man-page.ts`
+ * renders man/relay-select.1 from it, and each command's options type derives from it
+ * (`CommandOptions<'run'>`), so --help, the man page and the code cannot drift apart.
  */
 export interface OptionSpec {
-  name: string;
-  alias?: string;
-  type: 'boolean' | 'string' | 'number' | 'array';
-  description: string;
+  readonly name: string;
+  readonly alias?: string;
+  readonly type: 'boolean' | 'string' | 'number' | 'array';
+  readonly description: string;
   /** Shown as the option's argument in help and the man page. */
-  argument?: string;
-  choices?: readonly string[];
-  default?: boolean | string | number;
+  readonly argument?: string;
+  readonly choices?: readonly string[];
+  readonly default?: boolean | string | number;
+}
+
+export interface PositionalSpec {
+  /** The name the command module receives, e.g. `hosts`. */
+  readonly name: string;
+  /** The usage line as people read it, e.g. `HOST...`. */
+  readonly usage: string;
+  /** Any number of values (an array), or at most one. */
+  readonly variadic: boolean;
 }
 
 export interface CommandSpec {
-  name: string;
-  /** Positional part of the usage line as people read it, e.g. "HOST..." */
-  positional?: string;
-  /** The same positional in yargs' syntax, e.g. "[hosts..]" (the name the command module receives). */
-  yargsPositional?: string;
-  summary: string;
+  readonly name: string;
+  readonly positional?: PositionalSpec;
+  readonly summary: string;
   /** Paragraphs for the man page and `help COMMAND`. */
-  description: string;
-  options: OptionSpec[];
-  examples: { command: string; explanation: string }[];
+  readonly description: string;
+  readonly options: readonly OptionSpec[];
+  readonly examples: readonly { readonly command: string; readonly explanation: string }[];
 }
 
-export const GLOBAL_OPTIONS: OptionSpec[] = [
+export const GLOBAL_OPTIONS = [
   { name: 'json', type: 'boolean', description: 'Print one JSON object on stdout for scripts; no colour, no progress.' },
   { name: 'config', alias: 'c', type: 'string', argument: 'FILE', description: 'Read settings from FILE instead of searching (.relay-selectrc*, relay-select.config.*, package.json, /etc/relay-select/config.json).' },
   { name: 'client-settings', type: 'string', argument: 'FILE', description: 'Import a BigFix-style clientsettings.cfg (name=value lines); it overrides the settings file.' },
@@ -38,9 +45,9 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'set', type: 'array', argument: 'KEY=VALUE', description: 'Set any setting by its path, e.g. --set probe.timeoutMs=500 (repeatable).' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'Print nothing on success (for cron); a failed run still prints its one line, and warnings still go to stderr.' },
   { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr.' },
-];
+] as const satisfies readonly OptionSpec[];
 
-export const COMMANDS: CommandSpec[] = [
+export const COMMANDS = [
   {
     name: 'run',
     summary: 'one cron cycle: select, keep, wait or fail over, then register',
@@ -68,8 +75,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'probe',
-    positional: 'HOST...',
-    yargsPositional: '[hosts..]',
+    positional: { name: 'hosts', usage: 'HOST...', variadic: true },
     summary: 'measure hop distance and RTT to hosts',
     description:
       'Measures the hop distance (routers between this endpoint and the host) and the round-trip time of each HOST, or of every relay of --relays, with the configured strategy, and says how each was measured: echo-ttl (inferred from the reply TTL and verified), ladder (TTL-limited rounds), tcp (ICMP silent, TCP port open: distance unknown) or unreachable. Needs root or CAP_NET_RAW.',
@@ -95,8 +101,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'lab',
-    positional: '[TOPOLOGY | down]',
-    yargsPositional: '[topology]',
+    positional: { name: 'topology', usage: '[TOPOLOGY | down]', variadic: false },
     summary: 'build a real network of namespaces, run a full selection in it, show the result, tear it down',
     description:
       'Builds the topology (a file, or the name of a bundled one: branch-office, internet-dmz, server-outage) from Linux network namespaces, starts a stub relay in each relay namespace, runs the real "relay-select run --force" inside the endpoint namespace, prints the probe results, the chosen relay and why, and the registration, then removes every namespace it made, also on Ctrl-C and on errors. Needs Linux, root and iproute2. "lab down" removes what a --keep run left.',
@@ -109,17 +114,62 @@ export const COMMANDS: CommandSpec[] = [
       { command: 'sudo relay-select lab internet-dmz --compare', explanation: 'Compare strategies where relays drop ICMP.' },
     ],
   },
-];
+] as const satisfies readonly CommandSpec[];
 
-export const EXIT_STATUS_DOCS: { code: number; meaning: string }[] = [
-  { code: 0, meaning: 'done: registered, kept, or nothing due yet' },
-  { code: 64, meaning: 'usage error' },
-  { code: 65, meaning: 'bad or missing relay list (and no cached copy), or bad lab topology' },
-  { code: 69, meaning: 'no relay could be registered; a retry is scheduled' },
-  { code: 70, meaning: 'internal error, or a lab could not be built' },
-  { code: 73, meaning: 'the state directory cannot be written' },
-  { code: 75, meaning: 'another run holds the lock' },
-  { code: 77, meaning: 'no permission: raw sockets need root or CAP_NET_RAW; lab needs root' },
-  { code: 78, meaning: 'bad configuration' },
-  { code: 130, meaning: 'interrupted' },
-];
+export type CommandName = (typeof COMMANDS)[number]['name'];
+type SpecOf<Name extends CommandName> = Extract<(typeof COMMANDS)[number], { name: Name }>;
+
+/** `dry-run` → `dryRun`, as yargs hands options to the command. */
+type CamelCase<Text extends string> = Text extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : Text;
+
+type OptionValue<Option extends OptionSpec> = Option['type'] extends 'boolean'
+  ? boolean
+  : Option['type'] extends 'number'
+    ? number
+    : Option['type'] extends 'array'
+      ? string[]
+      : Option extends { choices: readonly (infer Choice)[] }
+        ? Choice
+        : string;
+
+/** The options of `specs` as a command module receives them: camelCase names, every one optional. */
+type OptionsOf<Specs extends readonly OptionSpec[]> = { [Option in Specs[number] as CamelCase<Option['name']>]?: OptionValue<Option> };
+
+type PositionalOf<Spec extends CommandSpec> = Spec extends { positional: infer Positional extends PositionalSpec }
+  ? { [Name in Positional['name']]?: Positional['variadic'] extends true ? string[] : string }
+  : unknown;
+
+/** The options every command accepts (GLOBAL_OPTIONS). */
+export type GlobalOptions = OptionsOf<typeof GLOBAL_OPTIONS>;
+
+/** What command `Name` receives: the global options, its own options and its positional argument. */
+export type CommandOptions<Name extends CommandName> = GlobalOptions & OptionsOf<SpecOf<Name>['options']> & PositionalOf<SpecOf<Name>>;
+
+const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+
+function readOptionValue(option: OptionSpec, value: unknown): unknown {
+  const ok =
+    option.type === 'array'
+      ? Array.isArray(value) && value.every((item) => typeof item === 'string')
+      : typeof value === option.type && (option.choices === undefined || option.choices.includes(String(value)));
+  if (!ok) throw new Error(`--${option.name}: yargs gave ${JSON.stringify(value)}, not a ${option.type}`);
+  return value;
+}
+
+/**
+ * The options of command `name` out of what yargs parsed, each checked against its spec, so the
+ * object is the `CommandOptions<name>` the command's `run` declares.
+ */
+export function readCommandOptions<Name extends CommandName>(name: Name, parsed: Readonly<Record<string, unknown>>): CommandOptions<Name> {
+  const spec: CommandSpec = COMMANDS.find((command) => command.name === name)!;
+  const options: Record<string, unknown> = {};
+  for (const option of [...GLOBAL_OPTIONS, ...spec.options]) {
+    const key = camelCase(option.name);
+    if (parsed[key] !== undefined) options[key] = readOptionValue(option, parsed[key]);
+  }
+  const positional = spec.positional;
+  if (positional !== undefined && parsed[positional.name] !== undefined) {
+    options[positional.name] = readOptionValue({ name: positional.name, type: positional.variadic ? 'array' : 'string', description: '' }, parsed[positional.name]);
+  }
+  return options as CommandOptions<Name>;
+}

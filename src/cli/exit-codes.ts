@@ -1,37 +1,49 @@
 import type { ErrorCode } from '../errors.js';
 
-/** Exit statuses (sysexits.h), DESIGN §7. */
-export const EXIT = {
-  ok: 0,
-  usage: 64,
-  dataError: 65,
-  unavailable: 69,
-  software: 70,
-  cantCreate: 73,
-  tempFail: 75,
-  noPermission: 77,
-  config: 78,
-  interrupted: 130,
-} as const;
+interface ExitStatus {
+  name: string;
+  code: number;
+  /** As `--help` and the man page say it. */
+  meaning: string;
+  /** The error codes that end a command with this status. */
+  errors: readonly ErrorCode[];
+}
 
-/** What each error code means to the shell that ran us. */
-export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
-  USAGE: EXIT.usage,
-  RELAY_LIST_INVALID: EXIT.dataError,
-  RELAY_LIST_MISSING: EXIT.dataError,
-  TOPOLOGY_INVALID: EXIT.dataError,
-  CONFIG_INVALID: EXIT.config,
-  CONFIG_UNREADABLE: EXIT.config,
-  RAW_SOCKET_PERMISSION: EXIT.noPermission,
-  NOT_ROOT: EXIT.noPermission,
-  LOCKED: EXIT.tempFail,
-  STATE_UNWRITABLE: EXIT.cantCreate,
-  NO_RELAY: EXIT.unavailable,
-  RESOLVE_FAILED: EXIT.unavailable,
-  LAB_FAILED: EXIT.software,
-  ABORTED: EXIT.interrupted,
-  INTERNAL: EXIT.software,
-};
+/**
+ * Exit statuses (sysexits.h, DESIGN §7): the one table the `--help` epilogue, the man page and the
+ * error → status mapping derive from.
+ */
+export const EXIT_STATUSES = [
+  { name: 'ok', code: 0, meaning: 'done: registered, kept, or nothing due yet', errors: [] },
+  { name: 'usage', code: 64, meaning: 'usage error', errors: ['USAGE'] },
+  { name: 'dataError', code: 65, meaning: 'bad or missing relay list (and no cached copy), or bad lab topology', errors: ['RELAY_LIST_INVALID', 'RELAY_LIST_MISSING', 'TOPOLOGY_INVALID'] },
+  { name: 'unavailable', code: 69, meaning: 'no relay could be registered; a retry is scheduled', errors: ['NO_RELAY', 'RESOLVE_FAILED'] },
+  { name: 'software', code: 70, meaning: 'internal error, or a lab could not be built', errors: ['LAB_FAILED', 'INTERNAL'] },
+  { name: 'cantCreate', code: 73, meaning: 'the state directory cannot be written', errors: ['STATE_UNWRITABLE'] },
+  { name: 'tempFail', code: 75, meaning: 'another run holds the lock', errors: ['LOCKED'] },
+  { name: 'noPermission', code: 77, meaning: 'no permission: raw sockets need root or CAP_NET_RAW; lab needs root', errors: ['RAW_SOCKET_PERMISSION', 'NOT_ROOT'] },
+  { name: 'config', code: 78, meaning: 'bad configuration', errors: ['CONFIG_INVALID', 'CONFIG_UNREADABLE'] },
+  { name: 'interrupted', code: 130, meaning: 'interrupted', errors: ['ABORTED'] },
+] as const satisfies readonly ExitStatus[];
+
+type ExitStatusName = (typeof EXIT_STATUSES)[number]['name'];
+/** The error codes the table maps; a code missing from it makes `exitCodeOfError(error.code)` fail to compile. */
+type MappedErrorCode = (typeof EXIT_STATUSES)[number]['errors'][number];
+
+/** The code of a status by its name: `exitCode('unavailable')` is 69. */
+export function exitCode(name: ExitStatusName): number {
+  return EXIT_STATUSES.find((status) => status.name === name)!.code;
+}
+
+/** What an error code means to the shell that ran us. */
+export function exitCodeOfError(code: MappedErrorCode): number {
+  return EXIT_STATUSES.find((status) => status.errors.some((mapped) => mapped === code))!.code;
+}
+
+/** The `Exit status:` paragraph of `--help`. */
+export function renderExitStatusHelp(): string {
+  return `Exit status:\n${EXIT_STATUSES.map((status) => `  ${String(status.code).padEnd(4)}${status.meaning}`).join('\n')}`;
+}
 
 /** Hints for codes whose fix is the same wherever they arise; an error's own hint wins. */
 export const DEFAULT_HINT_BY_ERROR: Partial<Record<ErrorCode, string>> = {

@@ -2,7 +2,8 @@ import { RelaySelectError } from '../errors.js';
 import { loadSettings } from '../config/load.js';
 import { assignAtPath } from '../config/setting-docs.js';
 import type { Settings } from '../config/settings.js';
-import type { CliContext, GlobalArguments } from './context.js';
+import type { GlobalOptions } from './command-specs.js';
+import type { CliContext } from './context.js';
 
 /** Settings that have a flag of their own (GLOBAL_OPTIONS); every other one is `--set path=value`. */
 const SETTING_FLAGS = {
@@ -11,7 +12,7 @@ const SETTING_FLAGS = {
   seekList: 'seekList',
   profile: 'profile',
   'probe.strategy': 'strategy',
-} as const satisfies Record<string, keyof GlobalArguments>;
+} as const satisfies Record<string, keyof GlobalOptions>;
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
@@ -42,7 +43,7 @@ export function parseSetFlags(assignments: readonly string[]): Record<string, un
 }
 
 /** The CLI flags layer of the settings (DESIGN §4: the highest precedence). */
-export function settingsFromFlags(args: GlobalArguments): Record<string, unknown> {
+export function settingsFromFlags(args: GlobalOptions): Record<string, unknown> {
   const overrides = parseSetFlags(args.set ?? []);
   for (const [path, flag] of Object.entries(SETTING_FLAGS)) {
     const value = args[flag];
@@ -51,14 +52,14 @@ export function settingsFromFlags(args: GlobalArguments): Record<string, unknown
   return overrides;
 }
 
-export async function loadCliSettings(args: GlobalArguments, context: CliContext): Promise<Settings> {
+export async function loadCliSettings(args: GlobalOptions, context: CliContext): Promise<Settings> {
   const { settings, sources, warnings } = await loadSettings({
     cwd: context.cwd,
     env: context.env,
     uid: context.uid,
     configFile: args.config,
     clientSettingsFile: args.clientSettings,
-    cliOverrides: settingsFromFlags(args) as never,
+    cliOverrides: settingsFromFlags(args),
     flagNameOf,
   });
   for (const warning of warnings) context.output.warn(warning);

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import type { Argv, Options } from 'yargs';
 import { RelaySelectError, isRelaySelectError } from '../errors.js';
-import { COMMANDS, EXIT_STATUS_DOCS, GLOBAL_OPTIONS, type OptionSpec } from './command-specs.js';
-import { DEFAULT_HINT_BY_ERROR, EXIT, EXIT_CODE_BY_ERROR } from './exit-codes.js';
+import { COMMANDS, GLOBAL_OPTIONS, readCommandOptions, type CommandName, type CommandOptions, type CommandSpec, type OptionSpec } from './command-specs.js';
+import type { CliContext } from './context.js';
+import { DEFAULT_HINT_BY_ERROR, exitCode, exitCodeOfError, renderExitStatusHelp } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
-import type { CliContext, CommandModule, GlobalArguments } from './context.js';
 
 export interface MainIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -13,9 +13,15 @@ export interface MainIo {
   cwd: string;
 }
 
-const loaders: Record<string, () => Promise<CommandModule>> = {
+/** A command module (src/cli/commands/NAME.ts): `run` takes the options its spec declares. */
+interface CommandModule<Name extends CommandName> {
+  run(options: CommandOptions<Name>, context: CliContext): Promise<number>;
+}
+
+/** Loaded lazily: a command pays only for its own imports. */
+const loaders: { [Name in CommandName]: () => Promise<CommandModule<Name>> } = {
   run: () => import('./commands/run.js'),
-  plan: () => import('./commands/plan.js'),
+  plan: () => import('./commands/plan/index.js'),
   probe: () => import('./commands/probe.js'),
   status: () => import('./commands/status.js'),
   'report-failure': () => import('./commands/report-failure.js'),
@@ -42,11 +48,10 @@ function toYargsOption(spec: OptionSpec): Options {
 
 /** Runs the CLI and returns the exit status; never calls process.exit, never throws. */
 export async function main(argv: string[], io: MainIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }): Promise<number> {
-  let exitCode: number = EXIT.ok;
-  let output: Output | undefined;
+  const outcome: CommandOutcome = { output: undefined, status: exitCode('ok') };
   const wantsJson = argv.includes('--json');
   const fallbackOutput = (): Output =>
-    output ?? createOutput({ json: wantsJson, quiet: false, verbose: false, stdout: io.stdout, stderr: io.stderr, env: io.env });
+    outcome.output ?? createOutput({ json: wantsJson, quiet: false, verbose: false, stdout: io.stdout, stderr: io.stderr, env: io.env });
 
   let parser: Argv = yargs(argv)
     .scriptName('relay-select')
@@ -60,40 +65,51 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
     .wrap(Math.min(110, (io.stdout as { columns?: number }).columns ?? 110))
     .exitProcess(false)
     .env(false)
-    .epilogue(`Exit status:\n${EXIT_STATUS_DOCS.map((entry) => `  ${String(entry.code).padEnd(4)}${entry.meaning}`).join('\n')}\n\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5), relay-select-lab(5).`)
+    .epilogue(`${renderExitStatusHelp()}\n\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5), relay-select-lab(5).`)
     .fail((message, error) => {
       if (error) throw error;
       throw new RelaySelectError('USAGE', message ?? 'bad usage');
     });
   for (const spec of GLOBAL_OPTIONS) parser = parser.option(spec.name, { ...toYargsOption(spec), global: true });
 
-  for (const spec of COMMANDS) {
-    const command = spec.yargsPositional ? `${spec.name} ${spec.yargsPositional}` : spec.name;
-    parser = parser.command(
-      command,
-      spec.summary,
-      (sub) => {
-        let built = sub;
-        for (const option of spec.options) built = built.option(option.name, toYargsOption(option));
-        for (const example of spec.examples) built = built.example(example.command, example.explanation);
-        return built.usage(`$0 ${spec.name}${spec.positional ? ` ${spec.positional}` : ''} [options]\n\n${spec.description}`);
-      },
-      async (args) => {
-        const globals = args as unknown as GlobalArguments;
-        output = createOutput({ json: Boolean(globals.json), quiet: Boolean(globals.quiet), verbose: Boolean(globals.verbose), stdout: io.stdout, stderr: io.stderr, env: io.env });
-        const context: CliContext = { output, env: io.env, cwd: io.cwd, uid: process.getuid?.() ?? -1, version: packageVersion() };
-        const module = await loaders[spec.name]!();
-        exitCode = await module.run(args as never, context);
-      },
-    );
-  }
+  for (const spec of COMMANDS) parser = addCommand(parser, spec.name, io, outcome);
 
   try {
     await parser.parseAsync();
+    return outcome.status;
   } catch (error) {
-    exitCode = reportError(error, fallbackOutput());
+    return reportError(error, fallbackOutput());
   }
-  return exitCode;
+}
+
+/** What the command that ran left: its output (errors are reported through it) and its exit status. */
+interface CommandOutcome {
+  output: Output | undefined;
+  status: number;
+}
+
+/** Registers command `name` with yargs; its handler runs the command module with the options it declares. */
+function addCommand<Name extends CommandName>(parser: Argv, name: Name, io: MainIo, outcome: CommandOutcome): Argv {
+  const spec: CommandSpec = COMMANDS.find((command) => command.name === name)!;
+  const positional = spec.positional === undefined ? '' : spec.positional.variadic ? ` [${spec.positional.name}..]` : ` [${spec.positional.name}]`;
+  return parser.command(
+    `${spec.name}${positional}`,
+    spec.summary,
+    (sub) => {
+      let built = sub;
+      for (const option of spec.options) built = built.option(option.name, toYargsOption(option));
+      for (const example of spec.examples) built = built.example(example.command, example.explanation);
+      return built.usage(`$0 ${spec.name}${spec.positional ? ` ${spec.positional.usage}` : ''} [options]\n\n${spec.description}`);
+    },
+    async (args) => {
+      const options = readCommandOptions(name, args);
+      const output = createOutput({ json: options.json === true, quiet: options.quiet === true, verbose: options.verbose === true, stdout: io.stdout, stderr: io.stderr, env: io.env });
+      outcome.output = output;
+      const context: CliContext = { output, env: io.env, cwd: io.cwd, uid: process.getuid?.() ?? -1, version: packageVersion() };
+      const module = await loaders[name]();
+      outcome.status = await module.run(options, context);
+    },
+  );
 }
 
 /** The only place that turns an error into words and an exit status. */
@@ -103,10 +119,10 @@ export function reportError(error: unknown, output: Output): number {
     const hint = error.hint ?? DEFAULT_HINT_BY_ERROR[error.code];
     output.error(hint ? `${error.message} — ${hint}` : error.message);
     if (output.verbose && error.cause) output.debug(`cause: ${String((error.cause as Error).stack ?? error.cause)}`);
-    return EXIT_CODE_BY_ERROR[error.code];
+    return exitCodeOfError(error.code);
   }
   const message = error instanceof Error ? error.message : String(error);
   output.error(`internal error: ${message} (please report it; run with --verbose for details)`);
   if (output.verbose && error instanceof Error) output.debug(error.stack ?? '');
-  return EXIT.software;
+  return exitCode('software');
 }

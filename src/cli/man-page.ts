@@ -1,4 +1,7 @@
-import { COMMANDS, EXIT_STATUS_DOCS, GLOBAL_OPTIONS, type OptionSpec } from './command-specs.js';
+import { COMMANDS, GLOBAL_OPTIONS, type CommandSpec, type OptionSpec } from './command-specs.js';
+import { EXIT_STATUSES } from './exit-codes.js';
+
+const commands: readonly CommandSpec[] = COMMANDS;
 
 /** Escapes text for roff: backslashes, hyphens of options, and a leading dot or quote. */
 export function roffEscape(text: string): string {
@@ -26,8 +29,8 @@ export function renderManPage(version: string): string {
     'relay\\-select \\- find the nearest reachable relay by network hops and register with it',
     '.SH SYNOPSIS',
   ];
-  for (const command of COMMANDS) {
-    const positional = command.positional ? ` \\fI${roffEscape(command.positional)}\\fR` : '';
+  for (const command of commands) {
+    const positional = command.positional ? ` \\fI${roffEscape(command.positional.usage)}\\fR` : '';
     lines.push(`\\fBrelay\\-select ${roffEscape(command.name)}\\fR [\\fIoptions\\fR]${positional}`, '.br');
   }
   lines.push(
@@ -41,8 +44,8 @@ export function renderManPage(version: string): string {
     ),
     '.SH COMMANDS',
   );
-  for (const command of COMMANDS) {
-    lines.push('.TP', `\\fB${roffEscape(command.name)}\\fR${command.positional ? ` \\fI${roffEscape(command.positional)}\\fR` : ''}`);
+  for (const command of commands) {
+    lines.push('.TP', `\\fB${roffEscape(command.name)}\\fR${command.positional ? ` \\fI${roffEscape(command.positional.usage)}\\fR` : ''}`);
     lines.push(roffEscape(command.description));
     for (const option of command.options) lines.push(...optionLines(option).map((line) => (line === '.TP' ? '.RS\n.TP' : line)), '.RE');
   }
@@ -50,7 +53,7 @@ export function renderManPage(version: string): string {
   for (const option of GLOBAL_OPTIONS) lines.push(...optionLines(option));
   lines.push('.TP', '\\fB\\-\\-help\\fR, \\fB\\-h\\fR', 'Show help (also after a command).', '.TP', '\\fB\\-\\-version\\fR', 'Show the version.');
   lines.push('.SH EXIT STATUS', '.TP');
-  EXIT_STATUS_DOCS.forEach((entry, index) => {
+  EXIT_STATUSES.forEach((entry, index) => {
     if (index > 0) lines.push('.TP');
     lines.push(`.B ${entry.code}`, roffEscape(entry.meaning));
   });
@@ -77,7 +80,7 @@ export function renderManPage(version: string): string {
     roffEscape('State directory as root ($XDG_STATE_HOME/relay-select otherwise): state.json (current relay, schedule, failure clock, retry), client-id, the lock, and the last good relay list.'),
     '.SH EXAMPLES',
   );
-  for (const command of COMMANDS) {
+  for (const command of commands) {
     for (const example of command.examples) lines.push('.PP', roffEscape(example.explanation), '.PP', '.RS', `.B ${roffEscape(example.command).replace(/"/g, '\\(dq')}`, '.RE');
   }
   lines.push(

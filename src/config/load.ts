@@ -39,8 +39,11 @@ export interface LoadSettingsOptions {
   configFile?: string;
   /** `--client-settings FILE`: a BigFix clientsettings.cfg to import. */
   clientSettingsFile?: string;
-  /** The command-line layer, the highest precedence. */
-  cliOverrides?: SettingsInput;
+  /**
+   * The command-line layer, the highest precedence. Checked like every other source, so it may also be
+   * raw values (`--set path=value` parsed as JSON).
+   */
+  cliOverrides?: SettingsInput | Readonly<Record<string, unknown>>;
   /** The search goes up from `cwd` to this directory (inclusive). @default the file-system root */
   searchStopDir?: string;
   /** Read when the search finds nothing. @default '/etc/relay-select/config.json' */
@@ -76,23 +79,30 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function mergeInto(
-  target: Record<string, unknown>,
-  values: Record<string, unknown>,
-  origins: Record<string, string>,
-  labelOf: (path: string) => string,
-  prefix = '',
-): void {
+/** `values` without its undefined properties, so spreading it keeps what lies underneath. */
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** One layer over the settings below it: leaves replace leaves (lists whole), `probe` and `register` merge. */
+function applyLayer(settings: Settings, layer: SettingsLayer): Settings {
+  const { probe, register, ...top } = structuredClone(layer);
+  const { tls, ...registerTop } = register ?? {};
+  return {
+    ...settings,
+    ...definedOnly(top),
+    probe: { ...settings.probe, ...definedOnly(probe ?? {}) },
+    register: { ...settings.register, ...definedOnly(registerTop), tls: { ...settings.register.tls, ...definedOnly(tls ?? {}) } },
+  };
+}
+
+/** Records, for every leaf a layer sets, where its value came from. */
+function recordOrigins(values: object, origins: Record<string, string>, labelOf: (path: string) => string, prefix = ''): void {
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
     const path = `${prefix}${key}`;
-    if (isPlainObject(value)) {
-      if (!isPlainObject(target[key])) target[key] = {};
-      mergeInto(target[key] as Record<string, unknown>, value, origins, labelOf, `${path}.`);
-    } else {
-      target[key] = Array.isArray(value) ? [...value] : value;
-      origins[path] = labelOf(path);
-    }
+    if (isPlainObject(value)) recordOrigins(value, origins, labelOf, `${path}.`);
+    else origins[path] = labelOf(path);
   }
 }
 
@@ -107,11 +117,14 @@ export function resolveSettings(
 ): ResolveResult {
   let profile: ProfileName = defaults.profile;
   for (const layer of layers) if (layer.values.profile !== undefined) profile = layer.values.profile;
-  const settings = structuredClone(defaults) as unknown as Record<string, unknown>;
   const origins: Record<string, string> = {};
   for (const doc of SETTING_DOCS) origins[doc.path] = 'defaults';
-  mergeInto(settings, { ...PROFILES[profile] }, origins, () => `profile ${profile}`);
-  for (const layer of layers) mergeInto(settings, { ...layer.values }, origins, labelFunction(layer.label));
+  let settings = applyLayer(structuredClone(defaults), PROFILES[profile]);
+  recordOrigins(PROFILES[profile], origins, () => `profile ${profile}`);
+  for (const layer of layers) {
+    settings = applyLayer(settings, layer.values);
+    recordOrigins(layer.values, origins, labelFunction(layer.label));
+  }
   settings.profile = profile;
 
   const minSeconds = settings.minRetryIntervalSeconds;
@@ -130,7 +143,7 @@ export function resolveSettings(
       ],
     };
   }
-  return { ok: true, settings: settings as unknown as Settings, origins };
+  return { ok: true, settings, origins };
 }
 
 /** Relative paths in a source resolve against `baseDirectory` (a config file's directory, or the cwd). */

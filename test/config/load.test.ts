@@ -230,13 +230,13 @@ describe('loadSettings errors', () => {
   });
 
   it('names the flag of a bad command-line value', async () => {
-    const error = await loadError(options({ cliOverrides: { probe: { strategy: 'fast' as never } }, flagNameOf: cliFlagNameOf }));
+    const error = await loadError(options({ cliOverrides: { probe: { strategy: 'fast' } }, flagNameOf: cliFlagNameOf }));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toBe('--strategy: probe.strategy: "fast" is not allowed; allowed inference, rounds');
   });
 
   it('without the CLI, a bad value is named by its --set path', async () => {
-    const error = await loadError(options({ cliOverrides: { probe: { strategy: 'fast' as never } } }));
+    const error = await loadError(options({ cliOverrides: { probe: { strategy: 'fast' } } }));
     expect(error.message).toBe('--set probe.strategy: probe.strategy: "fast" is not allowed; allowed inference, rounds');
   });
 

@@ -6,16 +6,13 @@ import { killProcess, runLab } from '../../lab/lab-run.js';
 import { destroyNamespacesWithPrefix } from '../../lab/netns/network.js';
 import { displayPath, loadTopology, packageRoot, resolveTopologyPath } from '../../lab/topology-load.js';
 import { withoutLinkShaping } from '../../lab/topology.js';
-import type { CliContext, GlobalArguments } from '../context.js';
+import type { CommandOptions } from '../command-specs.js';
+import type { CliContext } from '../context.js';
 import { abortOnSignals } from '../../teardown.js';
-import { EXIT } from '../exit-codes.js';
+import { exitCode } from '../exit-codes.js';
 
-export interface LabOptions extends GlobalArguments {
-  /** A topology file, the name of a bundled one, or `down`. */
-  topology?: string;
-  keep?: boolean;
-  compare?: boolean;
-}
+/** `topology`: a topology file, the name of a bundled one, or `down`. */
+export type LabOptions = CommandOptions<'lab'>;
 
 function requireRoot(context: CliContext, what: string): void {
   if (context.uid !== 0) {
@@ -38,13 +35,13 @@ async function runDown(context: CliContext): Promise<number> {
   }
   if (context.output.json) {
     context.output.data({ removed });
-    return EXIT.ok;
+    return exitCode('ok');
   }
   if (removed.length === 0) context.output.line('no lab is up');
   for (const lab of removed) {
     context.output.line(`removed lab ${lab.topology} (${lab.prefix}): ${lab.namespaces.length} namespaces, ${lab.killed.length} stub relays`);
   }
-  return EXIT.ok;
+  return exitCode('ok');
 }
 
 /** `relay-select lab [TOPOLOGY | down]` (DESIGN §9, §10). */
@@ -84,5 +81,5 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
   if (report.action === null) {
     throw new RelaySelectError('LAB_FAILED', `relay-select run gave no result in the lab (exit ${report.exitCode})${report.messages.length > 0 ? `: ${report.messages.slice(-2).join(' / ')}` : ''}`);
   }
-  return EXIT.ok;
+  return exitCode('ok');
 }

@@ -4,17 +4,15 @@ import type { ProbeReport, ProbeResult } from '../../probe/types.js';
 import { parseHostPort } from '../../relays/host-port.js';
 import { loadRelayList } from '../../relays/load.js';
 import { DEFAULT_RELAY_PORT, formatDiagnostic, relayKey } from '../../relays/relay.js';
-import type { CliContext, GlobalArguments } from '../context.js';
-import { EXIT } from '../exit-codes.js';
+import type { CommandOptions } from '../command-specs.js';
+import type { CliContext } from '../context.js';
+import { exitCode } from '../exit-codes.js';
 import { renderTable } from '../../format.js';
 import { createProbeProgress, PROBE_HEADERS, probeRows } from '../probe-output.js';
 import { loadCliSettings } from '../load-cli-settings.js';
 import { abortOnSignals } from '../../teardown.js';
 
-export interface ProbeCommandOptions extends GlobalArguments {
-  hosts?: string[];
-  port?: number;
-}
+export type ProbeCommandOptions = CommandOptions<'probe'>;
 
 /** The `probe --json` object (DESIGN §9). */
 export function renderProbeJson(results: ProbeResult[], report: Pick<ProbeReport, 'packetsSent' | 'tcpAttempts' | 'wallMs'>, strategy: string) {
@@ -77,5 +75,5 @@ export async function run(options: ProbeCommandOptions, context: CliContext): Pr
     for (const line of renderTable(PROBE_HEADERS, probeRows(results))) output.line(line);
     output.line(output.color.dim(`${report.packetsSent} echo requests, ${report.tcpAttempts} TCP connects, ${(report.wallMs / 1000).toFixed(2)} s, strategy ${settings.probe.strategy}`));
   }
-  return results.some((result) => result.method !== 'unreachable') ? EXIT.ok : EXIT.unavailable;
+  return exitCode(results.some((result) => result.method !== 'unreachable') ? 'ok' : 'unavailable');
 }

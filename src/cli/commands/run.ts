@@ -2,17 +2,15 @@ import { relayKey } from '../../relays/relay.js';
 import { runCycle, type RunReport } from '../../cycle/run-cycle.js';
 import { renderRunJson } from '../../cycle/run-json.js';
 import { describeAttempt } from '../../select/explain.js';
-import type { CliContext, GlobalArguments } from '../context.js';
-import { EXIT } from '../exit-codes.js';
+import type { CommandOptions } from '../command-specs.js';
+import type { CliContext } from '../context.js';
+import { exitCode } from '../exit-codes.js';
 import { formatHops, formatLocalTime, renderTable } from '../../format.js';
 import { createProbeProgress, PROBE_HEADERS, probeRows } from '../probe-output.js';
 import { loadCliSettings } from '../load-cli-settings.js';
 import { abortOnSignals } from '../../teardown.js';
 
-export interface RunOptions extends GlobalArguments {
-  force?: boolean;
-  dryRun?: boolean;
-}
+export type RunOptions = CommandOptions<'run'>;
 
 /** The one line that says what was decided and why. */
 export function renderRunLine(report: RunReport): string {
@@ -68,5 +66,5 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
     if (report.action === 'failed') output.important(line);
     else output.line(line);
   }
-  return report.action === 'failed' ? EXIT.unavailable : EXIT.ok;
+  return exitCode(report.action === 'failed' ? 'unavailable' : 'ok');
 }

@@ -2,11 +2,13 @@ import { computeNextDueAt } from '../../cycle/decide.js';
 import { createStateStore } from '../../cycle/state-store.js';
 import type { State } from '../../cycle/state.js';
 import { relayKey } from '../../relays/relay.js';
-import type { CliContext, GlobalArguments } from '../context.js';
+import type { CommandOptions } from '../command-specs.js';
+import type { CliContext } from '../context.js';
+import { exitCode } from '../exit-codes.js';
 import { formatHops, formatLocalTime } from '../../format.js';
 import { loadCliSettings } from '../load-cli-settings.js';
 
-export type StatusOptions = GlobalArguments;
+export type StatusOptions = CommandOptions<'status'>;
 
 /** The `status --json` object (DESIGN §9). */
 export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile: string) {
@@ -49,5 +51,5 @@ export async function run(options: StatusOptions, context: CliContext): Promise<
   const view = renderStatusJson(state, state === null ? new Date() : computeNextDueAt(state, settings, new Date()), store.path);
   if (context.output.json) context.output.data(view);
   else for (const line of renderStatusText(view)) context.output.line(line);
-  return 0;
+  return exitCode('ok');
 }

@@ -1,13 +1,12 @@
-import { runCycle } from '../../cycle/run-cycle.js';
-import type { Settings } from '../../config/settings.js';
-import { relayKey } from '../../relays/relay.js';
-import type { RankedRelay } from '../../select/types.js';
-import type { CliContext } from '../context.js';
-import { formatHops, formatRtt, renderTable } from '../../format.js';
-import { createProbeProgress } from '../probe-output.js';
-import { abortOnSignals } from '../../teardown.js';
-import type { PlanView } from './plan.js';
-import { renderPlanText } from './plan.js';
+import { runCycle } from '../../../cycle/run-cycle.js';
+import type { Settings } from '../../../config/settings.js';
+import { relayKey } from '../../../relays/relay.js';
+import type { RankedRelay } from '../../../select/types.js';
+import type { CliContext } from '../../context.js';
+import { formatHops, formatRtt, renderTable } from '../../../format.js';
+import { createProbeProgress } from '../../probe-output.js';
+import { abortOnSignals } from '../../../teardown.js';
+import { renderPlanText, type PlanView } from './render.js';
 
 export interface PlanRanking {
   pools: { name: string; reachable: number; ranked: { host: string; port: number; priority: number; weight: number; distance: number | null; rttMs: number | null; method: string; reason: string }[] }[];

@@ -1,16 +1,11 @@
+/** What `plan` shows: the pools, relays, failover order and probe budget of a selection (pure). */
 import { isIP } from 'node:net';
-import { buildPools } from '../../relays/pools.js';
-import { loadRelayList } from '../../relays/load.js';
-import { formatDiagnostic, relayKey, type Pool, type Relay } from '../../relays/relay.js';
-import { estimateProbeBudget } from '../../probe/index.js';
-import type { Settings } from '../../config/settings.js';
-import type { CliContext, GlobalArguments } from '../context.js';
-import { loadCliSettings } from '../load-cli-settings.js';
-import { renderTable } from '../../format.js';
-
-export interface PlanOptions extends GlobalArguments {
-  probe?: boolean;
-}
+import { buildPools } from '../../../relays/pools.js';
+import { relayKey, type Pool, type Relay } from '../../../relays/relay.js';
+import { estimateProbeBudget } from '../../../probe/index.js';
+import type { Settings } from '../../../config/settings.js';
+import type { CliContext } from '../../context.js';
+import { renderTable } from '../../../format.js';
 
 export interface PlanRelayView {
   host: string;
@@ -113,22 +108,3 @@ export function renderPlanText(view: PlanView, color: CliContext['output']['colo
   return lines;
 }
 
-export async function run(options: PlanOptions, context: CliContext): Promise<number> {
-  const settings = await loadCliSettings(options, context);
-  const list = await loadRelayList(settings.relayList);
-  const warnings = list.diagnostics.map(formatDiagnostic);
-  for (const warning of warnings) context.output.warn(warning);
-  const view = buildPlanView(settings, list.relays, warnings);
-  if (options.probe) {
-    const { probePlan } = await import('./plan-probe.js');
-    const ranking = await probePlan(settings, view, context);
-    if (context.output.json) context.output.data({ ...view, ranking });
-    return 0;
-  }
-  if (context.output.json) {
-    context.output.data(view);
-  } else {
-    for (const line of renderPlanText(view, context.output.color)) context.output.line(line);
-  }
-  return 0;
-}
