@@ -3,7 +3,7 @@
  * the selection without the cron cycle calls `selectRelay` with its own probe and registrar.
  */
 export { RelaySelectError, isRelaySelectError } from './errors.js';
-export type { ErrorCode } from './errors.js';
+export type { ErrorCode, RelaySelectErrorOptions } from './errors.js';
 
 export type { Relay, Pool, Diagnostic } from './relays/relay.js';
 export { DEFAULT_RELAY_PORT, relayKey, formatDiagnostic } from './relays/relay.js';
@@ -13,12 +13,29 @@ export { buildPools, ALL_RELAYS_POOL } from './relays/pools.js';
 export { parseHostPort } from './relays/host-port.js';
 
 export type { Settings, ProbeSettings, RegisterSettings } from './config/settings.js';
-export { loadSettings, SETTING_DOCS } from './config/load.js';
+export { loadSettings, SETTING_DOCS, type LoadSettingsOptions, type LoadedSettings } from './config/load.js';
 export { DEFAULT_SETTINGS, PROFILES } from './config/defaults.js';
-export { parseClientSettings } from './config/client-settings.js';
+export { parseClientSettings, type ClientSettingsResult, type ParseClientSettingsOptions } from './config/client-settings.js';
 
-export type { ProbeTarget, ProbeResult, ProbeOptions, ProbeReport, ProbeMethod } from './probe/types.js';
+export type { ProbeTarget, ProbeResult, ProbeOptions, ProbeReport, ProbeMethod, ProbeProgress } from './probe/types.js';
 export { probeTargets, resolveTargets, estimateProbeBudget, createRawTransport, createMemoryTransport, LADDER_TTLS } from './probe/index.js';
+export type {
+  ProbeDependencies,
+  TargetHost,
+  UnresolvedHost,
+  LookupAddress,
+  ProbeBudget,
+  IcmpTransport,
+  ReceivedIcmp,
+  RawTransportOptions,
+  MemoryTransport,
+  MemoryTransportOptions,
+  SentEcho,
+  SimulatedHost,
+  TimeExceededLimit,
+  TcpConnect,
+  TcpConnectRequest,
+} from './probe/index.js';
 
 export type { Candidate, SelectionOutcome, RankedRelay, SelectRelayDeps } from './select/types.js';
 export { selectRelay } from './select/select-relay.js';
@@ -27,9 +44,9 @@ export { pickByRendezvous } from './select/rendezvous.js';
 export { explainSelection } from './select/explain.js';
 
 export type { RegisterOutcome } from './register/types.js';
-export { createRegistrar, checkRelayHealth } from './register/index.js';
+export { createRegistrar, checkRelayHealth, type RegistrarDeps, type CheckRelayHealthDeps } from './register/index.js';
 
 export type { State } from './cycle/state.js';
-export { decideCycle, applySelectionResult } from './cycle/decide.js';
-export { runCycle, reportRelayFailure, type RunReport } from './cycle/run-cycle.js';
-export { createStateStore } from './cycle/state-store.js';
+export { decideCycle, applySelectionResult, type CycleSelectionResult } from './cycle/decide.js';
+export { runCycle, reportRelayFailure, type RunReport, type RunCycleOptions } from './cycle/run-cycle.js';
+export { createStateStore, type StateStore, type StateStoreOptions, type StateReadResult } from './cycle/state-store.js';

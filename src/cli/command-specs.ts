@@ -14,7 +14,7 @@ export interface OptionSpec {
   readonly default?: boolean | string | number;
 }
 
-export interface PositionalSpec {
+interface PositionalSpec {
   /** The name the command module receives, e.g. `hosts`. */
   readonly name: string;
   /** The usage line as people read it, e.g. `HOST...`. */

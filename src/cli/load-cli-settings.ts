@@ -23,7 +23,7 @@ export function flagNameOf(path: string): string {
 }
 
 /** Turns `--set a.b=value` into a nested object; values are JSON when they parse as JSON, else strings. */
-export function parseSetFlags(assignments: readonly string[]): Record<string, unknown> {
+function parseSetFlags(assignments: readonly string[]): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const assignment of assignments) {
     const equals = assignment.indexOf('=');
@@ -43,7 +43,7 @@ export function parseSetFlags(assignments: readonly string[]): Record<string, un
 }
 
 /** The CLI flags layer of the settings (DESIGN §4: the highest precedence). */
-export function settingsFromFlags(args: GlobalOptions): Record<string, unknown> {
+function settingsFromFlags(args: GlobalOptions): Record<string, unknown> {
   const overrides = parseSetFlags(args.set ?? []);
   for (const [path, flag] of Object.entries(SETTING_FLAGS)) {
     const value = args[flag];

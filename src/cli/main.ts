@@ -6,7 +6,7 @@ import type { CliContext } from './context.js';
 import { DEFAULT_HINT_BY_ERROR, exitCode, exitCodeOfError, renderExitStatusHelp } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
 
-export interface MainIo {
+interface MainIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
@@ -31,7 +31,7 @@ const loaders: { [Name in CommandName]: () => Promise<CommandModule<Name>> } = {
 // yargs' ESM build wraps help text in the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.
 const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 
-export function packageVersion(): string {
+function packageVersion(): string {
   const require = createRequire(import.meta.url);
   return (require('../../package.json') as { version: string }).version;
 }

@@ -4,7 +4,7 @@ import { EXIT_STATUSES } from './exit-codes.js';
 const commands: readonly CommandSpec[] = COMMANDS;
 
 /** Escapes text for roff: backslashes, hyphens of options, and a leading dot or quote. */
-export function roffEscape(text: string): string {
+function roffEscape(text: string): string {
   return text
     .replace(/\\/g, '\\e')
     .replace(/-/g, '\\-')

@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 
-export interface OutputOptions {
+interface OutputOptions {
   json: boolean;
   quiet: boolean;
   verbose: boolean;
@@ -37,7 +37,7 @@ export interface Output {
 
 const FORMATTED_DIAGNOSTIC = /^\S.*:\d+:\d+: (error|warning): /;
 
-export function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): 0 | 1 | 2 | 3 {
+function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): 0 | 1 | 2 | 3 {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
   const forced = env.FORCE_COLOR;
   if (forced !== undefined && forced !== '' && forced !== '0' && forced !== 'false') return 1;

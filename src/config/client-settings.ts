@@ -6,7 +6,7 @@ import { findSettingDoc, type SettingPath } from './setting-docs.js';
 type ClientValueKind = 'whole-number' | 'list' | 'relay' | 'automatic' | 'ip-mode';
 
 /** One BigFix client setting relay-select understands. */
-export interface ClientSettingName {
+interface ClientSettingName {
   /** The name as BigFix spells it; matched case-insensitively. */
   name: string;
   /** The relay-select setting it feeds. */

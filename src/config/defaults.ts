@@ -3,24 +3,24 @@ import { posix } from 'node:path';
 import type { ProfileName, Settings } from './settings.js';
 
 /** Largest TTL + 1 (TTLs up to 254 are used), as BigFix's `_BESClient_RelaySelect_MaximumTTLToPing`. */
-export const MAXIMUM_TTL_TO_PING_DEFAULT = 255;
-export const RESIST_FAILURE_DEFAULT_SECONDS = 600;
-export const MIN_RETRY_INTERVAL_DEFAULT_SECONDS = 60;
-export const MAX_RETRY_INTERVAL_DEFAULT_SECONDS = 7200;
+const MAXIMUM_TTL_TO_PING_DEFAULT = 255;
+const RESIST_FAILURE_DEFAULT_SECONDS = 600;
+const MIN_RETRY_INTERVAL_DEFAULT_SECONDS = 60;
+const MAX_RETRY_INTERVAL_DEFAULT_SECONDS = 7200;
 /** Six hours: periodic re-selection picks up new relays without probing often. */
-export const RESELECT_INTERVAL_DEFAULT_SECONDS = 21_600;
+const RESELECT_INTERVAL_DEFAULT_SECONDS = 21_600;
 /** ±10 % so a fleet that failed together does not retry in step. */
-export const RETRY_JITTER_DEFAULT_FRACTION = 0.1;
-export const PROBE_TIMEOUT_DEFAULT_MS = 1000;
-export const PROBE_RETRIES_DEFAULT = 1;
-export const PROBE_RATE_DEFAULT_PPS = 1000;
-export const PROBE_BURST_DEFAULT_PACKETS = 50;
-export const PROBE_VERIFY_MARGIN_DEFAULT_HOPS = 2;
-export const TCP_FALLBACK_TIMEOUT_DEFAULT_MS = 1000;
-export const REGISTER_TIMEOUT_DEFAULT_MS = 5000;
-export const REGISTER_URL_DEFAULT = '{scheme}://{host}:{port}/relay-select/v1/register';
-export const RELAY_LIST_DEFAULT_PATH = '/etc/relay-select/Relay.dat';
-export const ROOT_STATE_DIR = '/var/lib/relay-select';
+const RETRY_JITTER_DEFAULT_FRACTION = 0.1;
+const PROBE_TIMEOUT_DEFAULT_MS = 1000;
+const PROBE_RETRIES_DEFAULT = 1;
+const PROBE_RATE_DEFAULT_PPS = 1000;
+const PROBE_BURST_DEFAULT_PACKETS = 50;
+const PROBE_VERIFY_MARGIN_DEFAULT_HOPS = 2;
+const TCP_FALLBACK_TIMEOUT_DEFAULT_MS = 1000;
+const REGISTER_TIMEOUT_DEFAULT_MS = 5000;
+const REGISTER_URL_DEFAULT = '{scheme}://{host}:{port}/relay-select/v1/register';
+const RELAY_LIST_DEFAULT_PATH = '/etc/relay-select/Relay.dat';
+const ROOT_STATE_DIR = '/var/lib/relay-select';
 /** Read when the cosmiconfig search finds nothing (DESIGN §4). */
 export const SYSTEM_CONFIG_FILE = '/etc/relay-select/config.json';
 
@@ -76,7 +76,7 @@ function freezeDeeply<T>(value: T): T {
 }
 
 /** The settings a profile changes; everything else keeps its default. */
-export type ProfileSettings = Partial<
+type ProfileSettings = Partial<
   Pick<
     Settings,
     | 'maximumTtlToPing'

@@ -17,12 +17,12 @@ export const NON_SETTING_ENVIRONMENT_VARIABLES: readonly string[] = Object.freez
   'RELAY_SELECT_VERSION',
 ]);
 
-export interface SettingsFromEnvironmentOptions {
+interface SettingsFromEnvironmentOptions {
   /** More `RELAY_SELECT_*` names to ignore (variables of the CLI that are not settings). */
   allow?: readonly string[];
 }
 
-export interface EnvironmentSettings {
+interface EnvironmentSettings {
   values: SettingsInput;
   /** Setting path → the variable that set it, so a later problem can name the variable. */
   variables: Record<string, string>;

@@ -20,12 +20,12 @@ import type { ProfileName, Settings } from './settings.js';
 
 export { SETTING_DOCS } from './setting-docs.js';
 
-export const MODULE_NAME = 'relay-select';
+const MODULE_NAME = 'relay-select';
 /** A clientsettings.cfg is a few kilobytes; anything near this is not one. */
-export const MAX_CLIENT_SETTINGS_BYTES = 16 * 1024 * 1024;
+const MAX_CLIENT_SETTINGS_BYTES = 16 * 1024 * 1024;
 
 /** How a command-line value is named when the caller does not say: the generic `--set path=value`. */
-export function flagNameOf(path: string): string {
+function flagNameOf(path: string): string {
   return `--set ${path}`;
 }
 
@@ -63,7 +63,7 @@ export interface LoadedSettings {
 }
 
 /** One source of settings, already validated. */
-export interface SettingsSourceLayer {
+interface SettingsSourceLayer {
   /** Shown in `sources`: a file path, `environment`, `command line`. */
   source: string;
   /** How a problem found after merging names this source (a file, or a variable per setting). */
@@ -71,7 +71,7 @@ export interface SettingsSourceLayer {
   values: SettingsLayer;
 }
 
-export type ResolveResult =
+type ResolveResult =
   | { ok: true; settings: Settings; origins: Record<string, string> }
   | { ok: false; problems: SettingProblem[] };
 

@@ -6,7 +6,7 @@ import { MAX_CLIENT_ID_CHARS, SETTING_DOCS, assignAtPath, findSettingDoc, valueA
 import type { IpMode, ProbeSettings, ProfileName, RegisterSettings, TieBreak, TlsSettings } from './settings.js';
 
 /** A list setting as a person writes it: an array, or one string separated by `;` or `,`. */
-export type ListInput = string | readonly string[];
+type ListInput = string | readonly string[];
 
 /** Settings as written in one source (file, clientsettings.cfg, environment, flags): every key optional. */
 export interface SettingsInput {
@@ -264,7 +264,7 @@ export function labelFunction(label: SourceLabel): (path: string) => string {
   return typeof label === 'string' ? () => label : label;
 }
 
-export type ValidationResult = { ok: true; value: SettingsLayer } | { ok: false; problems: SettingProblem[] };
+type ValidationResult = { ok: true; value: SettingsLayer } | { ok: false; problems: SettingProblem[] };
 
 /**
  * Checks one source's settings. Never throws; every problem names the source, the setting, the value

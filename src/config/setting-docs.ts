@@ -5,7 +5,7 @@ import type { Settings } from './settings.js';
  * How a setting's value is read and checked. `group-list` and `relay-list` accept a JSON array or one
  * string separated by `;` or `,`; `path` values in a config file resolve against that file's directory.
  */
-export type SettingKind =
+type SettingKind =
   | 'integer'
   | 'number'
   | 'boolean'
@@ -43,16 +43,16 @@ export interface SettingDoc {
   description: string;
 }
 
-export const SECONDS_PER_DAY = 86_400;
+const SECONDS_PER_DAY = 86_400;
 /** Upper bounds keep a typo (an extra zero or two) from disabling a safety mechanism for years. */
-export const MAX_INTERVAL_SECONDS = 30 * SECONDS_PER_DAY;
-export const MAX_RETRY_INTERVAL_SECONDS = 7 * SECONDS_PER_DAY;
-export const MAX_PROBE_RATE_PPS = 100_000;
-export const MAX_PROBE_BURST_PACKETS = 10_000;
-export const MAX_TIMEOUT_MS = 60_000;
-export const MAX_REGISTER_TIMEOUT_MS = 300_000;
-export const MAX_PROBE_RETRIES = 10;
-export const MAX_TTL = 255;
+const MAX_INTERVAL_SECONDS = 30 * SECONDS_PER_DAY;
+const MAX_RETRY_INTERVAL_SECONDS = 7 * SECONDS_PER_DAY;
+const MAX_PROBE_RATE_PPS = 100_000;
+const MAX_PROBE_BURST_PACKETS = 10_000;
+const MAX_TIMEOUT_MS = 60_000;
+const MAX_REGISTER_TIMEOUT_MS = 300_000;
+const MAX_PROBE_RETRIES = 10;
+const MAX_TTL = 255;
 export const MAX_CLIENT_ID_CHARS = 128;
 
 const GROUP_RANGE = 'affiliation group names ([A-Za-z0-9_-], at most 64 characters, case-insensitive) or *, separated by ";" or ","';

@@ -1,7 +1,7 @@
 export type ProbeStrategy = 'inference' | 'rounds';
 export type TieBreak = 'hash' | 'random' | 'rtt';
 export type IpMode = 'auto' | 'ipv4' | 'ipv6';
-export type RegisterMode = 'http' | 'command' | 'none';
+type RegisterMode = 'http' | 'command' | 'none';
 export type ProfileName = 'default' | 'large';
 
 export interface ProbeSettings {

@@ -19,10 +19,10 @@ export type CycleSettings = Pick<
   'intervalSeconds' | 'resistFailureIntervalSeconds' | 'minRetryIntervalSeconds' | 'maxRetryIntervalSeconds' | 'jitter'
 >;
 
-export type CycleAction = 'select' | 'wait' | 'keep' | 'check';
+type CycleAction = 'select' | 'wait' | 'keep' | 'check';
 
 /** Which rule of DESIGN §7 made the decision; stable, for tests, logs and `--json`. */
-export type CycleRule =
+type CycleRule =
   | 'forced'
   | 'retry-pending'
   | 'retry-due'
@@ -120,7 +120,7 @@ export function decideCycle(input: DecideCycleInput): CycleDecision {
   return decideAfterHealthCheck({ ...input, health: input.health });
 }
 
-export interface DecideAfterHealthCheckInput {
+interface DecideAfterHealthCheckInput {
   state: State;
   settings: CycleSettings;
   /** The time the check finished. */

@@ -29,7 +29,7 @@ export const RUN_LOCK_DIR_NAME = 'run.lock';
 const STAGING_PREFIX = '.run.lock.';
 const MAX_ACQUIRE_ATTEMPTS = 20;
 
-export interface RunLock {
+interface RunLock {
   /** `stateDir/run.lock`. */
   readonly path: string;
   /** Idempotent; never removes a lock that another run has since taken over. */

@@ -8,7 +8,7 @@ import type { Attempt, PoolSummary } from '../select/types.js';
 import type { RunAction, RunRelayView, RunReport } from './run-cycle.js';
 
 /** One registration attempt of the selection. */
-export interface RunJsonAttempt {
+interface RunJsonAttempt {
   host: string;
   port: number;
   pool: string;

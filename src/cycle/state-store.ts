@@ -12,12 +12,12 @@ import { parseState, type State } from './state.js';
  * Every write is atomic (temporary file, fsync, rename, then fsync of the directory so the rename
  * itself survives a power cut); a failed write always throws `STATE_UNWRITABLE`.
  */
-export const STATE_FILE_NAME = 'state.json';
-export const CLIENT_ID_FILE_NAME = 'client-id';
+const STATE_FILE_NAME = 'state.json';
+const CLIENT_ID_FILE_NAME = 'client-id';
 export const RELAY_LIST_CACHE_FILE_NAME = 'relay-list.cache';
 /** The state may reveal the network layout: owner only. */
-export const STATE_FILE_MODE = 0o600;
-export const STATE_DIR_MODE = 0o700;
+const STATE_FILE_MODE = 0o600;
+const STATE_DIR_MODE = 0o700;
 
 export interface StateReadResult {
   /** null when there is no state file yet, or the file was unusable and moved aside. */

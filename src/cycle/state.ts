@@ -5,7 +5,7 @@ import { z } from 'zod';
  * versions of relay-select: bump `STATE_VERSION` on any incompatible change; a file of another
  * version is moved aside on read, never half-understood.
  */
-export const STATE_VERSION = 1;
+const STATE_VERSION = 1;
 
 const isoTimestamp = z.string().datetime({ offset: true });
 
@@ -38,7 +38,6 @@ const retrySchema = z.object({
   delaySeconds: z.number().positive(),
   reason: z.string(),
 });
-export type Retry = z.infer<typeof retrySchema>;
 
 /** The back-off of health checks while the relay reports its upstream down (no re-selection). */
 const upstreamBackoffSchema = z.object({
@@ -46,7 +45,6 @@ const upstreamBackoffSchema = z.object({
   nextAt: isoTimestamp,
   delaySeconds: z.number().positive(),
 });
-export type UpstreamBackoff = z.infer<typeof upstreamBackoffSchema>;
 
 const healthCheckSchema = z.object({
   at: isoTimestamp,
@@ -95,7 +93,7 @@ export function emptyState(clientId: string): State {
   };
 }
 
-export type ParseStateResult = { ok: true; state: State } | { ok: false; reason: string };
+type ParseStateResult = { ok: true; state: State } | { ok: false; reason: string };
 
 /** Validates a decoded state file; the reason names the first problems found. */
 export function parseState(value: unknown): ParseStateResult {

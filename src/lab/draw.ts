@@ -6,7 +6,7 @@ import { formatHops, formatRtt } from '../format.js';
 import { adjacencyOf, expectedDistances, type Topology, type TopologyLink, type TopologyRelay } from './topology.js';
 
 /** What was measured for one relay; all fields optional so the topology can be drawn before a run. */
-export interface RelayMeasurement {
+interface RelayMeasurement {
   address?: string | null;
   distance?: number | null;
   rttMs?: number | null;
@@ -26,7 +26,7 @@ export interface DrawStyle {
 const identity = (text: string): string => text;
 const PLAIN_STYLE: DrawStyle = { bold: identity, dim: identity, green: identity, yellow: identity, red: identity, cyan: identity };
 
-export interface DrawOptions {
+interface DrawOptions {
   measurements?: ReadonlyMap<string, RelayMeasurement>;
   chosen?: string | null;
   endpointAddress?: string | null;

@@ -6,7 +6,7 @@ import type { ProbeStrategy } from '../config/settings.js';
 import type { Topology, TopologyRelay } from './topology.js';
 
 /** Where each relay ended up: its address in the lab. */
-export type RelayAddresses = ReadonlyMap<string, string>;
+type RelayAddresses = ReadonlyMap<string, string>;
 
 function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
@@ -30,7 +30,7 @@ export function renderLabRelayList(topology: Topology, addresses: RelayAddresses
   return `${lines.join('\n')}\n`;
 }
 
-export interface LabSettingsOptions {
+interface LabSettingsOptions {
   /** Probe strategy for this run (the `--compare` runs), overriding the topology's. */
   strategy?: ProbeStrategy;
   /** CA that signs the stubs' certificates, when the lab serves https. */

@@ -8,7 +8,7 @@ import { expectedDistances, type RegistrationBehaviour, type Topology } from './
 import { drawTopology, type DrawStyle } from './draw.js';
 
 /** One line of a stub's registration log (see stub-server.ts RegistrationLogEntry). */
-export interface StubLogEntry {
+interface StubLogEntry {
   at?: string;
   relay?: string;
   status?: number | null;
@@ -16,7 +16,7 @@ export interface StubLogEntry {
   remoteAddress?: string | null;
 }
 
-export interface LabRelayView {
+interface LabRelayView {
   name: string;
   address: string;
   port: number;

@@ -35,7 +35,7 @@ const execFileAsync = promisify(execFile);
 
 const COMPARED_STRATEGIES: readonly ProbeStrategy[] = ['inference', 'rounds'];
 
-export interface LabRunOptions {
+interface LabRunOptions {
   topology: Topology;
   /** The topology file as shown to the user. */
   file: string;

@@ -25,7 +25,7 @@ type LinkProperties = Required<LinkShaping>;
 
 export type TopologyLink = Required<NetworkLinkSpec>;
 
-export interface TopologyEndpoint extends LinkProperties {
+interface TopologyEndpoint extends LinkProperties {
   /** @default 'endpoint' */
   name: string;
   /** The router the endpoint's access link goes to. */
@@ -76,7 +76,7 @@ export interface TopologyProblem {
   message: string;
 }
 
-export interface TopologyParseResult {
+interface TopologyParseResult {
   topology: Topology | undefined;
   problems: TopologyProblem[];
 }

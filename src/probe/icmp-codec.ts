@@ -19,7 +19,7 @@ const TIMESTAMP_BYTES = 8;
 const IP_PROTOCOL_ICMP = 1;
 const IP_PROTOCOL_ICMPV6 = 58;
 
-export interface EchoRequestFields {
+interface EchoRequestFields {
   family: 4 | 6;
   /** 16-bit ICMP identifier. */
   identifier: number;
@@ -29,7 +29,7 @@ export interface EchoRequestFields {
   timestampNs: bigint;
 }
 
-export interface EchoReplyMessage {
+interface EchoReplyMessage {
   kind: 'echo-reply';
   identifier: number;
   sequence: number;
@@ -39,7 +39,7 @@ export interface EchoReplyMessage {
   timestampNs: bigint | null;
 }
 
-export interface QuotedEchoMessage {
+interface QuotedEchoMessage {
   kind: 'time-exceeded' | 'unreachable';
   /** ICMP code (e.g. 0 = TTL exceeded in transit; for unreachable: net, host, port, admin…). */
   code: number;

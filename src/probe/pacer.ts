@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../clock.js';
 /** Why a probe run stopped when its AbortSignal fired. */
 export const PROBING_ABORTED = 'probing aborted';
 
-export interface PacerOptions {
+interface PacerOptions {
   /** Sustained rate, packets per second. */
   ratePps: number;
   /** Packets that may leave at once before the rate applies. */

@@ -11,7 +11,7 @@ import { PROBING_ABORTED, type Pacer } from './pacer.js';
 import type { IcmpTransport, ReceivedIcmp } from './transport.js';
 import type { ProbeProgress, ProbeTarget } from './types.js';
 
-export type ProbeOutcomeKind = 'echo-reply' | 'time-exceeded' | 'unreachable' | 'timeout';
+type ProbeOutcomeKind = 'echo-reply' | 'time-exceeded' | 'unreachable' | 'timeout';
 
 export interface ProbeOutcome {
   kind: ProbeOutcomeKind;
@@ -31,7 +31,7 @@ interface InFlight {
   reject: (error: unknown) => void;
 }
 
-export interface ProbeSessionOptions {
+interface ProbeSessionOptions {
   transport: IcmpTransport;
   pacer: Pacer;
   clock: Clock;

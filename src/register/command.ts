@@ -11,7 +11,7 @@ import { stripBrackets } from './url.js';
  * EX_TEMPFAIL). It maps to `upstream-down` so a hook can ask for the same keep-and-back-off
  * behaviour as an HTTP 503, instead of a re-selection.
  */
-export const COMMAND_EXIT_UPSTREAM_DOWN = 75;
+const COMMAND_EXIT_UPSTREAM_DOWN = 75;
 
 /** After the deadline the hook gets SIGTERM, then SIGKILL this much later. */
 const COMMAND_KILL_GRACE_MS = 1000;
@@ -19,7 +19,7 @@ const COMMAND_KILL_GRACE_MS = 1000;
 /** Only the first line is reported; the rest of stderr is not kept. */
 const MAX_STDERR_BYTES = 4096;
 
-export interface RegisterCommandDeps {
+interface RegisterCommandDeps {
   /** Environment the hook inherits before the RELAY_SELECT_* variables. @default process.env */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;

@@ -5,7 +5,7 @@ import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 import type { ReadFile, RegisterTarget, RelayHealth } from './types.js';
 import { buildHealthUrl, buildRegisterUrl, stripBrackets } from './url.js';
 
-export interface RelayHealthReport {
+interface RelayHealthReport {
   health: RelayHealth;
   /** One line: "HTTP 200", "HTTP 503", "connection refused", "TCP connect ok", … */
   detail: string;
@@ -21,7 +21,7 @@ export interface CheckRelayHealthDeps {
  * Health from an HTTP status. A relay without the health endpoint still answers (404, 405): any
  * answer below 500 proves it alive; 503 is the relay's way of saying its upstream is down.
  */
-export function classifyHealthStatus(statusCode: number): RelayHealth {
+function classifyHealthStatus(statusCode: number): RelayHealth {
   if (statusCode === 503) return 'upstream-down';
   return statusCode < 500 ? 'healthy' : 'failing';
 }

@@ -10,7 +10,7 @@ import { stripBrackets } from './url.js';
 /** A relay's answer is small JSON; anything bigger is cut off rather than buffered. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
-export interface ExchangeOptions {
+interface ExchangeOptions {
   method: 'GET' | 'POST';
   url: URL;
   /** Connect here instead of resolving the URL's host; Host header and TLS identity stay the URL's host. */
@@ -25,12 +25,12 @@ export interface ExchangeOptions {
   userAgent: string;
 }
 
-export type ExchangeResult =
+type ExchangeResult =
   | { kind: 'response'; statusCode: number; bodyText: string; truncated: boolean }
   | { kind: 'error'; detail: string };
 
 /** What the transport knew when an error happened; it decides the wording. */
-export interface TransportErrorContext {
+interface TransportErrorContext {
   host: string;
   timeoutMs: number;
   timedOut: boolean;

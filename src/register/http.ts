@@ -4,7 +4,7 @@ import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 import type { ReadFile, RegisterOutcome, RegisterTarget, RegistrationBody } from './types.js';
 import { buildRegisterUrl } from './url.js';
 
-export interface RegisterHttpDeps {
+interface RegisterHttpDeps {
   /** Reads `register.tls.*` files when `tls` is not given. @default fs.promises.readFile */
   readFile?: ReadFile;
   /** TLS files already read (createRegistrar reads them once per run). */

@@ -5,7 +5,7 @@ import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 import type { ReadFile, RegisterOutcome, RegistrationCandidate, RegistrationFacts } from './types.js';
 import { buildRegisterUrl } from './url.js';
 
-export { checkRelayHealth, checkRelayHealthDetailed } from './health.js';
+export { checkRelayHealth, checkRelayHealthDetailed, type CheckRelayHealthDeps } from './health.js';
 
 export type Registrar = (candidate: RegistrationCandidate) => Promise<RegisterOutcome>;
 

@@ -8,7 +8,7 @@ export function stripBrackets(host: string): string {
 }
 
 /** Host as it must appear in a URL authority: IPv6 literals bracketed. */
-export function formatUrlHost(host: string): string {
+function formatUrlHost(host: string): string {
   const bare = stripBrackets(host);
   return isIP(bare) === 6 ? `[${bare}]` : bare;
 }

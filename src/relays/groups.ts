@@ -1,7 +1,7 @@
 import { UNAFFILIATED_POOL } from './relay.js';
 
 /** Longest affiliation group name. */
-export const MAX_GROUP_NAME_CHARS = 64;
+const MAX_GROUP_NAME_CHARS = 64;
 
 /**
  * Canonical form of one affiliation group or seek-list entry: trimmed, lower-case, checked.

@@ -23,7 +23,7 @@ export interface Candidate {
 export type { RegisterOutcome };
 
 /** Why a candidate was passed over without a registration attempt. */
-export interface SkippedOutcome {
+interface SkippedOutcome {
   status: 'skipped';
   detail: string;
 }

@@ -20,7 +20,7 @@ export interface NetworkLinkSpec extends LinkShaping {
 }
 
 /** A host; `delayMs` and `lossPercent` shape its `attach` link. */
-export interface NetworkHostSpec extends LinkShaping {
+interface NetworkHostSpec extends LinkShaping {
   name: string;
   /** Router (or host) this host is linked to; shorthand for a link in `links`. */
   attach?: string;
@@ -33,7 +33,7 @@ export interface NetworkHostSpec extends LinkShaping {
 }
 
 /** Route override: traffic from `from` to the host `to` goes through `via` in order; shortest paths after. */
-export interface NetworkRouteSpec {
+interface NetworkRouteSpec {
   from: string;
   to: string;
   via: string[];
@@ -48,7 +48,7 @@ export interface NetworkSpec {
   routes?: NetworkRouteSpec[];
 }
 
-export interface PlannedInterface {
+interface PlannedInterface {
   /** Device name inside the node's namespace. */
   device: string;
   linkIndex: number;
@@ -59,7 +59,7 @@ export interface PlannedInterface {
   peerIpv6: string | null;
 }
 
-export interface PlannedLink {
+interface PlannedLink {
   index: number;
   a: string;
   b: string;
@@ -70,7 +70,7 @@ export interface PlannedLink {
   lossPercent: number;
 }
 
-export interface PlannedRoute {
+interface PlannedRoute {
   destination: string;
   via: string;
 }

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { abortOnSignals } from '../../teardown.js';
 import { STUB_MODES, startStubServer, type StubMode, type StubServerOptions } from './stub-server.js';
 
-export interface StubMainOptions {
+interface StubMainOptions {
   server: StubServerOptions;
   modeFile?: string;
 }
@@ -68,7 +68,7 @@ export function parseStubArgs(argv: string[]): StubMainOptions {
   return { server, modeFile: values['mode-file'] };
 }
 
-export async function runStubServerMain(argv: string[]): Promise<void> {
+async function runStubServerMain(argv: string[]): Promise<void> {
   let options: StubMainOptions;
   try {
     options = parseStubArgs(argv);

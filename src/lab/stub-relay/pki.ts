@@ -26,7 +26,7 @@ export interface Pki {
   otherClient: CertificateFiles;
 }
 
-export interface PkiOptions {
+interface PkiOptions {
   /** What the server certificate names: IP addresses and DNS names. */
   serverNames: readonly string[];
   /** Prefix of every certificate's common name (`e2e-` → CN `e2e-client`). @default '' */

@@ -7,7 +7,7 @@ import type { Settings } from '../../../config/settings.js';
 import type { CliContext } from '../../context.js';
 import { renderTable } from '../../../format.js';
 
-export interface PlanRelayView {
+interface PlanRelayView {
   host: string;
   port: number;
   name: string | null;

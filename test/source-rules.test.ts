@@ -1,0 +1,47 @@
+/**
+ * Rules of how src/ is put together (ARCHITECTURE.md), checked over the source itself: no import
+ * cycle, no cast that silences the type checker, the layers import only downwards, one owner of signals,
+ * and nothing exported that nothing imports.
+ */
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './helpers/cli.js';
+import { findImportCycles, findUnusedExports, readSourceGraph } from './helpers/source-graph.js';
+
+const modules = readSourceGraph(REPO_ROOT, ['src', 'test', 'bench', 'bin']);
+const sources = [...modules.values()].filter((module) => module.path.startsWith('src/'));
+
+/** `path:line: text` of every line of src/ that matches. */
+function linesMatching(pattern: RegExp, only: (path: string) => boolean = () => true): string[] {
+  return sources
+    .filter((module) => only(module.path))
+    .flatMap((module) => module.text.split('\n').flatMap((line, index) => (pattern.test(line) ? [`${module.path}:${index + 1}: ${line.trim()}`] : [])));
+}
+
+/** Imports from modules under `from` to modules under any of `to`. */
+function importsBetween(from: string, to: readonly string[]): string[] {
+  return sources.filter((module) => module.path.startsWith(from)).flatMap((module) => module.imports.filter((edge) => to.some((target) => edge.to.startsWith(target))).map((edge) => `${edge.from} → ${edge.to}`));
+}
+
+describe('src/', () => {
+  it('has no import cycle', () => {
+    expect(findImportCycles(modules, 'src/').map((cycle) => cycle.join(' → '))).toEqual([]);
+  });
+
+  it('has no `as never` and no `as unknown as`', () => {
+    expect(linesMatching(/\bas never\b|\bas unknown as\b|:\s*never\s*[,)]/)).toEqual([]);
+  });
+
+  it('keeps the lab out of the CLI and the core out of both', () => {
+    expect(importsBetween('src/lab/', ['src/cli/'])).toEqual([]);
+    const core = ['src/relays/', 'src/select/', 'src/cycle/', 'src/probe/', 'src/register/', 'src/config/'];
+    for (const layer of core) expect(importsBetween(layer, ['src/cli/', 'src/lab/'])).toEqual([]);
+  });
+
+  it('listens for SIGINT, SIGTERM and exit only in src/teardown.ts', () => {
+    expect(linesMatching(/process\.(on|once|addListener)\(\s*'(SIGINT|SIGTERM|exit)'/)).toEqual([]);
+  });
+
+  it('exports nothing that nothing imports (src/index.ts is the public API)', () => {
+    expect(findUnusedExports(modules, 'src/', 'src/index.ts')).toEqual([]);
+  });
+});
