@@ -7,10 +7,10 @@ export type { ErrorCode, RelaySelectErrorOptions } from './errors.js';
 
 export type { Relay, Pool, Diagnostic } from './relays/relay.js';
 export { DEFAULT_RELAY_PORT, relayKey, formatDiagnostic } from './relays/relay.js';
-export { parseRelayList, parseRelayListBuffer } from './relays/parse.js';
+export { parseRelayList, parseRelayListBuffer, type ParseRelayListOptions, type RelayListLimits, type RelayListResult } from './relays/parse.js';
 export { loadRelayList } from './relays/load.js';
 export { buildPools, ALL_RELAYS_POOL } from './relays/pools.js';
-export { parseHostPort } from './relays/host-port.js';
+export { parseHostPort, type HostPort } from './relays/host-port.js';
 
 export type { Settings, ProbeSettings, RegisterSettings } from './config/settings.js';
 export { loadSettings, SETTING_DOCS, type LoadSettingsOptions, type LoadedSettings } from './config/load.js';

@@ -1,3 +1,4 @@
+import { indexOfCode } from './line-scanner.js';
 import { DEFAULT_RELAY_PORT } from './relay.js';
 
 /** A host and port parsed from `host`, `host:port`, `[v6]:port`, a bare IPv6 literal or a URL. */
@@ -8,13 +9,13 @@ export interface HostPort {
 }
 
 /** Why a host specification was refused, and where (0-based offset into the text given). */
-export interface HostSpecError {
+interface HostSpecError {
   error: string;
   offset: number;
 }
 
 /** A host specification as written in a relay list: the port is absent when not written. */
-export interface HostSpec {
+interface HostSpec {
   host: string;
   port: number | undefined;
   /** 0-based offset of the port digits, when a port was written. */
@@ -48,13 +49,9 @@ export function readPort(text: string, start: number, end: number): number {
 /**
  * Parses the host part of a relay-list line, `text[start, end)`, without allocating more than the
  * host string. Forms: `host`, `host:port`, `[v6]`, `[v6]:port`, bare IPv6 literal (no port).
+ * @param words receives the eight words of an IPv6 host; a parse passes its own, so nothing is shared.
  */
-export function scanHostSpec(
-  text: string,
-  start: number,
-  end: number,
-  words: Uint16Array = scratchWords,
-): HostSpec | HostSpecError {
+export function scanHostSpec(text: string, start: number, end: number, words: Uint16Array = new Uint16Array(8)): HostSpec | HostSpecError {
   if (end <= start) return { error: 'host is empty; expected host[:port]', offset: start };
   if (text.charCodeAt(start) === 91 /* [ */) {
     const close = indexOfCode(text, 93 /* ] */, start + 1, end);
@@ -162,15 +159,6 @@ export function isIPv4(text: string): boolean {
   }
   return parts === 4;
 }
-
-/** Like `indexOf` but never looks past `end`: an unbounded search per line is quadratic on big files. */
-export function indexOfCode(text: string, code: number, start: number, end: number): number {
-  for (let index = start; index < end; index++) if (text.charCodeAt(index) === code) return index;
-  return -1;
-}
-
-/** Scratch space for validating IPv6 literals without an allocation per line. */
-const scratchWords = new Uint16Array(8);
 
 function isAllDigits(text: string, start: number, end: number): boolean {
   for (let index = start; index < end; index++) {

@@ -2,7 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MAX_DIAGNOSTICS, MAX_PRIORITY_OR_WEIGHT, RELAY_LIST_LIMITS } from '../../src/relays/parse.js';
+import { MAX_DIAGNOSTICS } from '../../src/relays/parse-context.js';
+import { RELAY_LIST_LIMITS } from '../../src/relays/parse.js';
+import { MAX_PRIORITY_OR_WEIGHT } from '../../src/relays/text-lines.js';
 import { ALL_RELAYS_POOL } from '../../src/relays/pools.js';
 import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT } from '../../src/relays/relay.js';
 

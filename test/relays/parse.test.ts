@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_DIAGNOSTICS,
-  parseRelayList,
-  parseRelayListBuffer,
-  type RelayListResult,
-} from '../../src/relays/parse.js';
+import { MAX_DIAGNOSTICS } from '../../src/relays/parse-context.js';
+import { parseRelayList, parseRelayListBuffer, type RelayListResult } from '../../src/relays/parse.js';
 import { formatDiagnostic } from '../../src/relays/relay.js';
 
 const parse = (text: string, file = 'relays.dat'): RelayListResult => parseRelayList(text, { file });
