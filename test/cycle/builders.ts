@@ -1,21 +1,9 @@
-import type { CycleSettings } from '../../src/cycle/decide.js';
 import { emptyState, type CurrentRelay, type State } from '../../src/cycle/state.js';
 
 export const T0 = new Date('2024-03-01T12:00:00.000Z');
 
 export function at(secondsAfterT0: number): Date {
   return new Date(T0.getTime() + secondsAfterT0 * 1000);
-}
-
-export function settings(overrides: Partial<CycleSettings> = {}): CycleSettings {
-  return {
-    intervalSeconds: 21600,
-    resistFailureIntervalSeconds: 600,
-    minRetryIntervalSeconds: 60,
-    maxRetryIntervalSeconds: 7200,
-    jitter: 0,
-    ...overrides,
-  };
 }
 
 export function currentRelay(overrides: Partial<CurrentRelay> = {}): CurrentRelay {

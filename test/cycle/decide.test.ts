@@ -12,7 +12,8 @@ import {
   type DecideCycleInput,
 } from '../../src/cycle/decide.js';
 import { emptyState, stateSchema, type State } from '../../src/cycle/state.js';
-import { at, currentRelay, settings, state, T0 } from './builders.js';
+import { settings } from '../helpers/settings.js';
+import { at, currentRelay, state, T0 } from './builders.js';
 
 function decide(overrides: Partial<DecideCycleInput> & { state: State }) {
   return decideCycle({ settings: settings(), now: at(60), currentInRelayList: true, ...overrides });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isRelaySelectError } from '../../src/errors.js';
 import { buildCommandEnvironment, registerCommand } from '../../src/register/command.js';
-import { candidate, registerSettings } from './settings.js';
+import { registerSettings } from '../helpers/settings.js';
+import { candidate } from './builders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relay-select-command-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

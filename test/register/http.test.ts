@@ -7,7 +7,8 @@ import { startStubServer, type StubServer, type StubServerOptions } from '../../
 import { describeTransportError } from '../../src/register/http-exchange.js';
 import { interpretRegisterResponse, registerHttp } from '../../src/register/http.js';
 import { buildHealthUrl, buildRegisterUrl } from '../../src/register/url.js';
-import { registerSettings, registrationBody } from './settings.js';
+import { registerSettings } from '../helpers/settings.js';
+import { registrationBody } from './builders.js';
 
 const open: Array<{ close: () => Promise<void> }> = [];
 afterEach(async () => {

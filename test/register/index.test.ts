@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRelaySelectError } from '../../src/errors.js';
 import { startStubServer, type StubMode, type StubServer } from '../../src/lab/stub-relay/stub-server.js';
 import { checkRelayHealth, checkRelayHealthDetailed, createRegistrar, prepareRegistrar } from '../../src/register/index.js';
-import { candidate, settings } from './settings.js';
+import { settings } from '../helpers/settings.js';
+import { candidate } from './builders.js';
 
 const open: Array<{ close: () => Promise<void> }> = [];
 afterEach(async () => {
@@ -30,22 +31,22 @@ describe('createRegistrar', () => {
 
   it('mode none records only and sends nothing', async () => {
     const relay = await stub();
-    const register = createRegistrar(settings({ mode: 'none' }), facts);
+    const register = createRegistrar(settings({ register: { mode: 'none' } }), facts);
     expect(await register(candidate({ port: relay.port }))).toEqual({ status: 'registered', detail: 'recorded only' });
     expect(relay.registrations).toHaveLength(0);
   });
 
   it('mode command runs the hook with the candidate', async () => {
-    const register = createRegistrar(settings({ mode: 'command', command: 'test "$RELAY_SELECT_POOL" = dmz && test "$RELAY_SELECT_CLIENT_ID" = client-9' }), facts);
+    const register = createRegistrar(settings({ register: { mode: 'command', command: 'test "$RELAY_SELECT_POOL" = dmz && test "$RELAY_SELECT_CLIENT_ID" = client-9' } }), facts);
     expect((await register(candidate({ pool: 'dmz' }))).status).toBe('registered');
     expect((await register(candidate({ pool: 'other' }))).status).toBe('failed');
   });
 
   it('prepareRegistrar rejects mode command without a command before any attempt', async () => {
-    await expect(prepareRegistrar(settings({ mode: 'command' }), facts)).rejects.toSatisfy(
+    await expect(prepareRegistrar(settings({ register: { mode: 'command' } }), facts)).rejects.toSatisfy(
       (error: unknown) => isRelaySelectError(error) && error.code === 'CONFIG_INVALID',
     );
-    const register = await prepareRegistrar(settings({ mode: 'none' }), facts);
+    const register = await prepareRegistrar(settings({ register: { mode: 'none' } }), facts);
     expect((await register(candidate())).status).toBe('registered');
   });
 });
@@ -64,7 +65,7 @@ describe('checkRelayHealth', () => {
 
   it('http: a relay that never answers is failing after register.timeoutMs', async () => {
     const relay = await stub('slow');
-    expect(await checkRelayHealthDetailed({ host: '127.0.0.1', port: relay.port }, settings({ timeoutMs: 200 }))).toEqual({
+    expect(await checkRelayHealthDetailed({ host: '127.0.0.1', port: relay.port }, settings({ register: { timeoutMs: 200 } }))).toEqual({
       health: 'failing',
       detail: 'timed out after 200 ms',
     });
@@ -85,12 +86,12 @@ describe('checkRelayHealth', () => {
 
   it('other modes: a TCP connect to the port', async () => {
     const relay = await stub('500');
-    expect(await checkRelayHealthDetailed({ host: '127.0.0.1', port: relay.port }, settings({ mode: 'none' }))).toEqual({
+    expect(await checkRelayHealthDetailed({ host: '127.0.0.1', port: relay.port }, settings({ register: { mode: 'none' } }))).toEqual({
       health: 'healthy',
       detail: 'TCP connect ok',
     });
     await relay.setMode('down');
-    expect(await checkRelayHealthDetailed({ host: 'relay.invalid', address: '127.0.0.1', port: relay.port }, settings({ mode: 'command', command: 'true' }))).toEqual({
+    expect(await checkRelayHealthDetailed({ host: 'relay.invalid', address: '127.0.0.1', port: relay.port }, settings({ register: { mode: 'command', command: 'true' } }))).toEqual({
       health: 'failing',
       detail: 'connection refused',
     });

@@ -10,7 +10,8 @@ import { registerHttp } from '../../src/register/http.js';
 import { loadTlsMaterial } from '../../src/register/tls.js';
 import type { RegisterOutcome } from '../../src/register/types.js';
 import { generateTestPki, type TestPki } from '../helpers/tls.js';
-import { candidate, registerSettings, registrationBody, settings } from './settings.js';
+import { registerSettings, settings } from '../helpers/settings.js';
+import { candidate, registrationBody } from './builders.js';
 
 let pki: TestPki;
 beforeAll(() => {
@@ -175,7 +176,7 @@ describe('TLS files', () => {
     const reads: string[] = [];
     const { readFile } = await import('node:fs/promises');
     const registrar = createRegistrar(
-      settings({ scheme: 'https', tls: { ca: pki.ca.certFile, cert: pki.client.certFile, key: pki.client.keyFile } }),
+      settings({ register: { scheme: 'https', tls: { ca: pki.ca.certFile, cert: pki.client.certFile, key: pki.client.keyFile } } }),
       { clientId: 'c1', hostname: 'h1', version: '0.1.0' },
       { readFile: (path) => (reads.push(path), readFile(path)) },
     );
@@ -191,7 +192,7 @@ describe('TLS files', () => {
   it('prepareRegistrar reports a bad TLS file before any registration', async () => {
     const missing = join(pki.dir, 'nope.pem');
     const error = await configError(
-      prepareRegistrar(settings({ scheme: 'https', tls: { ca: missing } }), { clientId: 'c1', hostname: 'h1', version: '0.1.0' }),
+      prepareRegistrar(settings({ register: { scheme: 'https', tls: { ca: missing } } }), { clientId: 'c1', hostname: 'h1', version: '0.1.0' }),
     );
     expect(error.message).toBe(`register.tls.ca: cannot read ${missing}: no such file`);
   });

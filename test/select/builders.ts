@@ -1,5 +1,3 @@
-import { DEFAULT_SETTINGS } from '../../src/config/defaults.js';
-import type { Settings } from '../../src/config/settings.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import { relayKey, type Relay } from '../../src/relays/relay.js';
 
@@ -38,17 +36,6 @@ export function tcpResult(of: Relay, overrides: Partial<ProbeResult> = {}): Prob
 
 export function resultsOf(...results: ProbeResult[]): Map<string, ProbeResult> {
   return new Map(results.map((entry) => [entry.key, entry]));
-}
-
-/** Settings with the documented defaults (DEFAULT_SETTINGS), overridable per test. */
-export function settings(overrides: Partial<Settings> = {}): Settings {
-  return {
-    ...DEFAULT_SETTINGS,
-    stateDir: '/var/lib/relay-select',
-    probe: { ...DEFAULT_SETTINGS.probe },
-    register: { ...DEFAULT_SETTINGS.register, tls: {} },
-    ...overrides,
-  };
 }
 
 /** A small seeded PRNG (mulberry32) so "random" tests are reproducible. */

@@ -12,7 +12,8 @@ import type {
   SelectRelayDeps,
 } from '../../src/select/types.js';
 import type { Settings } from '../../src/config/settings.js';
-import { relay, settings } from './builders.js';
+import { settings } from '../helpers/settings.js';
+import { relay } from './builders.js';
 
 type Answer = { distance: number | null; rttMs?: number; method?: ProbeResult['method'] };
 

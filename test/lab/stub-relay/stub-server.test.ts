@@ -10,7 +10,8 @@ import { parseStubArgs } from '../../../src/lab/stub-relay/main.js';
 import { registerHttp } from '../../../src/register/http.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
 import { generateTestPki, type TestPki } from '../../helpers/tls.js';
-import { registerSettings, registrationBody } from '../../register/settings.js';
+import { registerSettings } from '../../helpers/settings.js';
+import { registrationBody } from '../../register/builders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relay-select-stub-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
