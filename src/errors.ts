@@ -1,6 +1,6 @@
 /**
  * The one error base class of relay-select. Every failure a user can cause or meet carries a stable
- * `code`; only the CLI edge turns a code into an exit status and a hint (see src/cli/errors.ts).
+ * `code`; only the CLI edge turns a code into an exit status and a hint (src/cli/exit-codes.ts, used by reportError in src/cli/main.ts).
  */
 export type ErrorCode =
   | 'USAGE' // bad command-line usage
