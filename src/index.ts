@@ -47,6 +47,6 @@ export type { RegisterOutcome } from './register/types.js';
 export { createRegistrar, checkRelayHealth, type RegistrarDeps, type CheckRelayHealthDeps } from './register/index.js';
 
 export type { State } from './cycle/state.js';
-export { decideCycle, applySelectionResult, type CycleSelectionResult } from './cycle/decide.js';
+export { decideCycle, applySelectionResult, type CycleSelectionResult, type CycleSettings } from './cycle/decide.js';
 export { runCycle, reportRelayFailure, type RunReport, type RunCycleOptions } from './cycle/run-cycle.js';
 export { createStateStore, type StateStore, type StateStoreOptions, type StateReadResult } from './cycle/state-store.js';

@@ -1,14 +1,27 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Tests that build network namespaces (test/lab/, and the README's lab command) share the machine's
+ * CPU and the kernel's netns table, and time round trips: they run one file at a time, after the rest.
+ */
+const NAMESPACE_TESTS = ['test/lab/**/*.test.ts', 'test/cli/readme.test.ts'];
 
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
-    include: ['test/**/*.test.ts'],
-    // Namespace tests share the machine's CPU and the kernel's netns table: run files one at a time.
-    fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', './test/summary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...NAMESPACE_TESTS], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'namespaces', include: NAMESPACE_TESTS, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
