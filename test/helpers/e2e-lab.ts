@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSnmpCounters } from '../../src/lab/lab-run.js';
+import { parseSnmpCounters } from '../../src/lab/lab-counters.js';
 import type { LabNetwork } from '../../src/lab/netns/network.js';
 import { STUB_RELAY_PROGRAM, type RegistrationLogEntry, type StubMode } from '../../src/lab/stub-relay/stub-server.js';
 import { REPO_ROOT } from './cli.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { drawTopology } from '../../src/lab/draw.js';
 import { relayNamesByAddress, renderLabRelayList, renderLabSettings } from '../../src/lab/lab-files.js';
 import { buildRelayViews, chosenRelayName, parseRunJson, parseStubLog, toRegistration } from '../../src/lab/lab-report.js';
-import { parseSnmpCounters } from '../../src/lab/lab-run.js';
+import { parseSnmpCounters } from '../../src/lab/lab-counters.js';
 import { parseTopologyText, type Topology } from '../../src/lab/topology.js';
 import { parseRelayList } from '../../src/relays/parse.js';
 import { settingsInputSchema } from '../../src/config/schema.js';
