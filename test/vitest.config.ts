@@ -1,9 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Tests that build network namespaces (test/lab/, and the README's lab command) share the machine's
- * CPU and the kernel's netns table, and time round trips: they run one file at a time, after the rest.
+ * Tests that build network namespaces (test/lab/, and the README's lab command) share the kernel's
+ * netns table and time round trips: they run one file at a time, after the rest.
  */
 const NAMESPACE_TESTS = ['test/lab/**/*.test.ts', 'test/cli/readme.test.ts'];
 
@@ -16,7 +17,15 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...NAMESPACE_TESTS], sequence: { groupOrder: 0 } },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...NAMESPACE_TESTS],
+          // Most unit files wait on child processes, servers and timers, not the CPU: one worker per core
+          // (vitest's default leaves one core idle).
+          maxWorkers: Math.max(2, availableParallelism()),
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,
