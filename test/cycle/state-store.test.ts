@@ -17,8 +17,8 @@ import {
 import { isRelaySelectError } from '../../src/errors.js';
 import { state } from './builders.js';
 import { builtModule } from '../helpers/built.js';
+import { isRoot } from '../helpers/root.js';
 
-const isRoot = process.getuid?.() === 0;
 let directory: string;
 
 beforeEach(async () => {

@@ -16,7 +16,7 @@ const STUB_MAIN = join(REPO_ROOT, STUB_RELAY_PROGRAM);
 /** Why the file skips when the compiled CLI is missing (the tests run what bin/relay-select.js runs). */
 export function missingBuildReason(): string | undefined {
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js')) || !existsSync(STUB_MAIN)) {
-    return 'dist/ is missing: build with `npx tsc -p tsconfig.json` first';
+    return 'dist/ is missing: run `npm run build` first';
   }
   return undefined;
 }
