@@ -18,7 +18,7 @@ export { DEFAULT_SETTINGS, PROFILES } from './config/defaults.js';
 export { parseClientSettings } from './config/client-settings.js';
 
 export type { ProbeTarget, ProbeResult, ProbeOptions, ProbeReport, ProbeMethod } from './probe/types.js';
-export { probeTargets, resolveTargets, estimateProbeBudget, createRawTransport, createMemoryTransport, LADDER_TTLS } from './probe/index.js';
+export { probeTargets, resolveTargets, estimateProbeBudget, openIcmpTransport, createMemoryTransport, LADDER_TTLS } from './probe/index.js';
 
 export type { Candidate, SelectionOutcome, RankedRelay, SelectRelayDeps } from './select/types.js';
 export { selectRelay } from './select/select-relay.js';

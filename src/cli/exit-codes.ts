@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.js';
+import { NATIVE_ADDON_HINT, RAW_SOCKET_PERMISSION_HINT } from '../probe/icmp-addon.js';
 
 /** Exit statuses (sysexits.h), DESIGN §7. */
 export const EXIT = {
@@ -7,6 +8,8 @@ export const EXIT = {
   dataError: 65,
   unavailable: 69,
   software: 70,
+  osError: 71,
+  osFile: 72,
   cantCreate: 73,
   tempFail: 75,
   noPermission: 77,
@@ -23,6 +26,8 @@ export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
   CONFIG_INVALID: EXIT.config,
   CONFIG_UNREADABLE: EXIT.config,
   RAW_SOCKET_PERMISSION: EXIT.noPermission,
+  ICMP_SOCKET_FAILED: EXIT.osError,
+  NATIVE_ADDON_MISSING: EXIT.osFile,
   NOT_ROOT: EXIT.noPermission,
   LOCKED: EXIT.tempFail,
   STATE_UNWRITABLE: EXIT.cantCreate,
@@ -35,7 +40,8 @@ export const EXIT_CODE_BY_ERROR: Record<ErrorCode, number> = {
 
 /** Hints for codes whose fix is the same wherever they arise; an error's own hint wins. */
 export const DEFAULT_HINT_BY_ERROR: Partial<Record<ErrorCode, string>> = {
-  RAW_SOCKET_PERMISSION: 'run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep "$(command -v node)"',
+  RAW_SOCKET_PERMISSION: RAW_SOCKET_PERMISSION_HINT,
+  NATIVE_ADDON_MISSING: NATIVE_ADDON_HINT,
   LOCKED: 'another run is in progress; cron will call again, or wait for it to finish',
   NOT_ROOT: 'run it as root (sudo): network namespaces need CAP_SYS_ADMIN',
   USAGE: "see 'relay-select --help'",

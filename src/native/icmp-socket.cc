@@ -203,8 +203,20 @@ class IcmpSocket : public Napi::ObjectWrap<IcmpSocket> {
       }
       last_ttl_ = ttl;
     }
-    const int64_t sent_at_ns = RealtimeNanoseconds();
-    if (sendto(fd_, packet.Data(), packet.Length(), 0, reinterpret_cast<sockaddr*>(&address), length) < 0) {
+    // Each ICMP error queued on a ping socket also sets the socket's pending error, and the next send
+    // returns that error instead of sending (sock_alloc_send_pskb). An earlier probe's Time Exceeded must
+    // not fail this one: clear it first (SO_ERROR), and try once more if one arrived in between; a real
+    // failure (no route) fails both times.
+    int pending = 0;
+    socklen_t pending_length = sizeof pending;
+    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &pending, &pending_length);
+    int64_t sent_at_ns = 0;
+    ssize_t result = -1;
+    for (int attempt = 0; attempt < 2 && result < 0; attempt += 1) {
+      sent_at_ns = RealtimeNanoseconds();
+      result = sendto(fd_, packet.Data(), packet.Length(), 0, reinterpret_cast<sockaddr*>(&address), length);
+    }
+    if (result < 0) {
       SyscallError(env, "sendto", errno).ThrowAsJavaScriptException();
       return env.Undefined();
     }
