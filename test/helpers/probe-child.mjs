@@ -10,19 +10,15 @@ const results = [];
 for (const job of jobs) {
   try {
     if (job.kind === 'probe') {
-      const replies = [];
-      const options = { ...job.options, onReply: (event) => replies.push({ address: event.address, kind: event.kind, ttl: event.ttl }) };
-      const deps = job.identifier === undefined ? {} : { identifier: job.identifier };
-      const report = await engine.probeTargets(job.targets, options, deps);
-      results.push({ kind: 'probe', report, replies });
+      results.push({ kind: 'probe', ...(await probe(job)) });
     } else if (job.kind === 'echo') {
       results.push({ kind: 'echo', ...(await echoOnce(job)) });
     } else if (job.kind === 'open-socket') {
       try {
-        engine.createRawTransport({ families: [4] }).close();
-        results.push({ kind: 'open-socket', code: null });
+        engine.openIcmpTransport({ kind: job.transport ?? 'raw', families: [4] }).close();
+        results.push({ kind: 'open-socket', code: null, message: null });
       } catch (error) {
-        results.push({ kind: 'open-socket', code: error.code ?? null });
+        results.push({ kind: 'open-socket', code: error.code ?? null, message: `${error.message} — ${error.hint ?? ''}` });
       }
     }
   } catch (error) {
@@ -31,9 +27,35 @@ for (const job of jobs) {
 }
 process.stdout.write(JSON.stringify(results));
 
-async function echoOnce({ address, family, ttl }) {
-  const transport = engine.createRawTransport({ families: [family] });
-  const identifier = 0x5a5a;
+async function probe(job) {
+  const replies = [];
+  let firstSentAtMs = null;
+  let heardAfterMs = null;
+  const options = {
+    ...job.options,
+    onReply: (event) => {
+      replies.push({ address: event.address, kind: event.kind, ttl: event.ttl, rttMs: event.rttMs });
+      if (firstSentAtMs !== null && heardAfterMs === null) heardAfterMs = performance.now() - firstSentAtMs;
+    },
+    onProbeSent: () => {
+      if (job.busyMs === undefined || firstSentAtMs !== null) return;
+      firstSentAtMs = performance.now();
+      // Queued now, run right after the send call returns (the send is synchronous): the answer comes
+      // back while the event loop is blocked.
+      queueMicrotask(() => {
+        const endMs = performance.now() + job.busyMs;
+        while (performance.now() < endMs);
+      });
+    },
+  };
+  const deps = job.identifier === undefined ? {} : { identifier: job.identifier };
+  const report = await engine.probeTargets(job.targets, options, deps);
+  return { report, replies, heardAfterMs };
+}
+
+async function echoOnce({ address, family, ttl, transport: kind }) {
+  const transport = engine.openIcmpTransport({ kind: kind ?? 'raw', families: [family] });
+  const identifier = transport.fixedIdentifier?.(family) ?? 0x5a5a;
   try {
     return await new Promise((resolve) => {
       const timer = setTimeout(() => resolve({ replyTtl: null, source: null }), 2000);
