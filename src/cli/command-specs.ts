@@ -60,7 +60,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'show the pools, relays, failover order and probe budget (no network unless --probe)',
     description:
       'Shows what a selection would do: the pools in seek-list order with each relay\'s priority, weight and address, the failover relays and root server after them, and the packet budget of each probe strategy. With --probe it also measures distances and shows the ranking and the relay that would be chosen, without registering.',
-    options: [{ name: 'probe', type: 'boolean', description: 'Measure distances and show the ranking and the pick (needs raw-socket permission).' }],
+    options: [{ name: 'probe', type: 'boolean', description: 'Measure distances and show the ranking and the pick (needs ICMP sockets: see probe).' }],
     examples: [
       { command: 'relay-select plan --relays relay-samples/branch-office.dat --config relay-samples/.relay-selectrc.json', explanation: 'Show the plan for the bundled sample.' },
       { command: 'relay-select plan --relays relay-samples/large-1000.dat --json', explanation: 'The same for scripts.' },
@@ -72,11 +72,12 @@ export const COMMANDS: CommandSpec[] = [
     yargsPositional: '[hosts..]',
     summary: 'measure hop distance and RTT to hosts',
     description:
-      'Measures the hop distance (routers between this endpoint and the host) and the round-trip time of each HOST, or of every relay of --relays, with the configured strategy, and says how each was measured: echo-ttl (inferred from the reply TTL and verified), ladder (TTL-limited rounds), tcp (ICMP silent, TCP port open: distance unknown) or unreachable. Needs root or CAP_NET_RAW.',
+      'Measures the hop distance (routers between this endpoint and the host) and the round-trip time of each HOST, or of every relay of --relays, with the configured strategy, and says how each was measured: echo-ttl (inferred from the reply TTL and verified), ladder (TTL-limited rounds), tcp (ICMP silent, TCP port open: distance unknown) or unreachable. It probes through unprivileged ICMP ping sockets where the sysctl net.ipv4.ping_group_range admits the process\'s group, else through raw sockets, which need root or CAP_NET_RAW (setting probe.transport); --json reports which kind and privilege were used.',
     options: [{ name: 'port', alias: 'p', type: 'number', argument: 'PORT', description: 'TCP port for the fallback check of HOST arguments (default 52311).' }],
     examples: [
       { command: 'relay-select probe 198.18.1.2 relay-hq.corp.example', explanation: 'Distance to two hosts.' },
       { command: 'relay-select probe --relays /etc/relay-select/Relay.dat --strategy rounds --json', explanation: 'Every relay, with the classic ladder, as JSON.' },
+      { command: 'relay-select probe 2001:db8::20 --set probe.transport=ping', explanation: 'Only through ping sockets, without any capability.' },
     ],
   },
   {
@@ -117,9 +118,11 @@ export const EXIT_STATUS_DOCS: { code: number; meaning: string }[] = [
   { code: 65, meaning: 'bad or missing relay list (and no cached copy), or bad lab topology' },
   { code: 69, meaning: 'no relay could be registered; a retry is scheduled' },
   { code: 70, meaning: 'internal error, or a lab could not be built' },
+  { code: 71, meaning: 'an ICMP socket system call failed (the message names the call and the errno)' },
+  { code: 72, meaning: 'the ICMP addon is not built: rebuild with npm rebuild relay-select (needs a C++ compiler and python3)' },
   { code: 73, meaning: 'the state directory cannot be written' },
   { code: 75, meaning: 'another run holds the lock' },
-  { code: 77, meaning: 'no permission: raw sockets need root or CAP_NET_RAW; lab needs root' },
+  { code: 77, meaning: 'no permission: neither ICMP ping sockets (sysctl net.ipv4.ping_group_range) nor raw sockets (CAP_NET_RAW) are allowed; lab needs root' },
   { code: 78, meaning: 'bad configuration' },
   { code: 130, meaning: 'interrupted' },
 ];

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
-const FIX = 'rebuild with `npm rebuild relay-select` (`npm rebuild -g relay-select` for a global install); needs a C++ compiler (g++, make) and python3';
+const FIX = 'rebuild with `npm rebuild relay-select` (`npm rebuild -g relay-select` for a global install); needs a C++ compiler and python3';
 
 function findNodeGyp() {
   const candidates = [

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, GLOBAL_OPTIONS } from '../../src/cli/command-specs.js';
-import { isRoot } from '../helpers/root.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
 const version = (JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { version: string }).version;
@@ -67,13 +66,5 @@ describe('bin/relay-select', () => {
     const view = JSON.parse(result.stdout) as { relay: unknown; retry: unknown };
     expect(view.relay).toBeNull();
     expect(view.retry).toBeNull();
-  });
-
-  it.skipIf(!isRoot)(`probe without raw-socket permission: exit 77 and how to grant it [skipped unless root: needs setpriv to drop to nobody]`, () => {
-    const result = runCli(['probe', '127.0.0.1', '--state-dir', '/tmp'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
-    expect(result.code).toBe(77);
-    expect(result.stderr).toMatch(/cannot open a raw ICMP socket: permission denied/);
-    expect(result.stderr).toMatch(/setcap cap_net_raw\+ep/);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

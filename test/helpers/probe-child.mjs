@@ -7,6 +7,13 @@ import { pathToFileURL } from 'node:url';
 const engine = await import(pathToFileURL(join(process.argv[2], 'probe/index.js')).href);
 const jobs = JSON.parse(readFileSync(0, 'utf8'));
 const results = [];
+// Linux turns receive timestamps on for the whole system asynchronously (a work queue flips a static key)
+// when the first socket asks, and off when the last closes; a reply that lands before the flip is stamped
+// when it is read. Each job opens and closes its own transport, so the busy-loop jobs hold one open for
+// the whole run: their replies come back within microseconds, inside that window.
+const timestampKeeper = jobs.some((job) => job.busyMs !== undefined)
+  ? engine.openIcmpTransport({ kind: jobs.find((job) => job.busyMs !== undefined).options.transport ?? 'auto', families: [4] })
+  : undefined;
 for (const job of jobs) {
   try {
     if (job.kind === 'probe') {
@@ -25,6 +32,7 @@ for (const job of jobs) {
     results.push({ kind: 'error', code: error.code ?? null, message: String(error.stack ?? error) });
   }
 }
+timestampKeeper?.close();
 process.stdout.write(JSON.stringify(results));
 
 async function probe(job) {
