@@ -5,7 +5,7 @@
  * cannot break it). The copy, the ICMP addon and the child script sit together in a world-readable
  * temporary directory, so a child dropped to uid 65534 can run them wherever the checkout is.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,6 +86,16 @@ export type ProbeJobResult =
 
 export function childEnvironment(): NodeJS.ProcessEnv {
   return { ...process.env };
+}
+
+/**
+ * Why uid 65534 cannot run this node (e.g. a 0700 directory above the binary), or undefined. The engine
+ * copy it runs is world-readable (compileProbeEngine); the node binary must be too.
+ */
+export function nobodyCannotRunNodeReason(): string | undefined {
+  const tried = spawnSync(process.execPath, ['-e', '0'], { uid: 65534, gid: 65534, stdio: 'ignore' });
+  if (tried.status === 0) return undefined;
+  return `uid 65534 cannot run ${process.execPath} (${(tried.error as NodeJS.ErrnoException | undefined)?.code ?? `exit ${tried.status}`}): a directory above it is not world-searchable`;
 }
 
 /** Who the child runs as: root, or uid/gid 65534 with no supplementary groups. */

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, type LabNetwork } from '../../src/lab/network.js';
 import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
-import { childEnvironment, compileProbeEngine, probeChildScript, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
+import { childEnvironment, compileProbeEngine, nobodyCannotRunNodeReason, probeChildScript, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const DISTANCES = [0, 1, 2, 3, 5, 8, 12];
@@ -177,7 +177,9 @@ describe.skipIf(!isRoot)(`probing a namespace lab ${isRoot ? '' : `— skipped: 
     );
   });
 
-  it('refuses a raw socket without CAP_NET_RAW with a hint-carrying error', async () => {
+  it('refuses a raw socket without CAP_NET_RAW with a hint-carrying error', async (context) => {
+    const cannotRun = nobodyCannotRunNodeReason();
+    if (cannotRun !== undefined) context.skip(cannotRun);
     // No packet is sent: the child only tries to open the socket, as an unprivileged user.
     const child = spawn(process.execPath, [probeChildScript(engineDir), engineDir], { uid: 65534, gid: 65534, env: childEnvironment(), stdio: 'pipe' });
     let stdout = '';
