@@ -9,11 +9,10 @@ const jobs = JSON.parse(readFileSync(0, 'utf8'));
 const results = [];
 // Linux turns receive timestamps on for the whole system asynchronously (a work queue flips a static key)
 // when the first socket asks, and off when the last closes; a reply that lands before the flip is stamped
-// when it is read. Each job opens and closes its own transport, so the busy-loop jobs hold one open for
-// the whole run: their replies come back within microseconds, inside that window.
-const timestampKeeper = jobs.some((job) => job.busyMs !== undefined)
-  ? engine.openIcmpTransport({ kind: jobs.find((job) => job.busyMs !== undefined).options.transport ?? 'auto', families: [4] })
-  : undefined;
+// when it is read. Each job opens and closes its own transport, so for the busy-loop jobs one stays open
+// for the whole run, and the jobs start once its own echoes show kernel receive times.
+const busyJob = jobs.find((job) => job.busyMs !== undefined);
+const timestampKeeper = busyJob === undefined ? undefined : await keepTimestampsOn(busyJob);
 for (const job of jobs) {
   try {
     if (job.kind === 'probe') {
@@ -78,4 +77,29 @@ async function echoOnce({ address, family, ttl, transport: kind }) {
   } finally {
     transport.close();
   }
+}
+
+async function keepTimestampsOn(job) {
+  const { family, address } = job.targets[0];
+  const keeper = engine.openIcmpTransport({ kind: job.options.transport ?? 'auto', families: [family] });
+  const identifier = keeper.fixedIdentifier?.(family) ?? 0x7a7a;
+  for (let sequence = 1; sequence <= 200; sequence += 1) {
+    const heard = new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), 1000);
+      const stop = keeper.onPacket((packet) => {
+        if (packet.message.kind !== 'echo-reply' || packet.message.sequence !== sequence || packet.message.identifier !== identifier) return;
+        clearTimeout(timer);
+        stop();
+        resolve(packet);
+      });
+    });
+    const { sentAtNs } = await keeper.send(address, family, 64, identifier, sequence);
+    // Block 5 ms: a reply stamped on arrival shows a round trip well below that, one stamped when read does not.
+    const endMs = performance.now() + 5;
+    while (performance.now() < endMs);
+    const packet = await heard;
+    if (packet !== null && packet.receivedAtNs !== undefined && Number(packet.receivedAtNs - sentAtNs) / 1e6 < 4) return keeper;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the kernel never stamped a reply on arrival (SO_TIMESTAMPNS)');
 }
