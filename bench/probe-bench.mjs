@@ -1,8 +1,10 @@
-// Probe benchmark (issue 3): one namespace lab with 1000 relay addresses, nearest 3 routers away, and four
-// contenders run inside the endpoint namespace on the same relay list — relay-select `inference` and
-// `rounds` (the real CLI), a naive TTL ladder on net-ping (bench/net-ping-ladder.cjs) and `netselect -I`.
-// Echo requests leaving the endpoint are counted by nftables counters in the endpoint namespace.
-// Router ICMP rate limits stay at Linux defaults (DESIGN §10).
+// Probe benchmark (issues 3 and 9): one namespace lab with 1000 relay addresses, 200 of them IPv6, nearest 3
+// routers away, and contenders run inside the endpoint namespace — relay-select `inference` and `rounds`
+// (the real CLI) on the whole list and on each family's part of it, and `netselect -I` on the IPv4 part
+// (it probes IPv4 only). The ladder baseline is `rounds`; the net-ping ladder of issue 3 is gone with
+// raw-socket (see the README's Development section). Echo requests leaving the endpoint are
+// counted per family by nftables counters in the endpoint namespace. Router ICMP rate limits stay at
+// Linux defaults (DESIGN §10).
 //
 // Used by bench/run.mjs; `node bench/probe-bench.mjs [--repetitions N]` runs it alone.
 // Writes bench/results/probe.json and bench/results/probe.md. Needs root, iproute2 and a built dist/.
@@ -21,12 +23,14 @@ const resultsDirectory = join(root, 'bench', 'results');
  * them 6–12 routers away, like a branch office whose own relays are few and whose WAN reaches many.
  */
 const RELAYS_BY_DISTANCE = { 3: 5, 4: 15, 5: 30, 6: 60, 7: 110, 8: 160, 9: 190, 10: 180, 11: 150, 12: 100 };
+/** The IPv6 share of the relays at every distance (a fifth: 200 of 1000). */
+const IPV6_SHARE = 0.2;
 const MAX_DISTANCE = 12;
 /** Core routers r1..r3 shared by every path; two WAN branches a4..a12 and b4..b12 fork after r3. */
 const CORE = 3;
 /** Time Exceeded tokens of a Linux router refill at 1/s up to a burst of 6: every run starts on full buckets. */
 const RATE_LIMIT_REFILL_MS = 6500;
-const TARGETS = { inferencePacketsPerRelay: 1.1, speedupOverRounds: 5 };
+const TARGETS = { inferencePacketsPerRelay: 1.1, speedupOverRounds: 5, ipv6PacketsPerRelayWithin: 0.1 };
 
 /** The topology: endpoint `ep` on r1; relay hosts on the routers at their distance. */
 function createBenchSpec() {
@@ -45,16 +49,18 @@ function createBenchSpec() {
   const hosts = [{ name: 'ep', attach: 'r1' }];
   for (const [text, count] of Object.entries(RELAYS_BY_DISTANCE)) {
     const distance = Number(text);
+    const ipv6 = Math.round(count * IPV6_SHARE);
+    const ipv4 = count - ipv6;
     if (distance <= CORE) {
-      hosts.push({ name: `h${distance}`, attach: `r${distance}`, extraAddresses: count });
+      hosts.push({ name: `h${distance}`, attach: `r${distance}`, extraAddresses: ipv4, extraIpv6Addresses: ipv6 });
     } else {
       // Split over both branches, so the relays at one distance sit behind different routers.
-      const onA = Math.ceil(count / 2);
-      hosts.push({ name: `ha${distance}`, attach: `a${distance}`, extraAddresses: onA });
-      if (count - onA > 0) hosts.push({ name: `hb${distance}`, attach: `b${distance}`, extraAddresses: count - onA });
+      const onA = { ipv4: Math.ceil(ipv4 / 2), ipv6: Math.ceil(ipv6 / 2) };
+      hosts.push({ name: `ha${distance}`, attach: `a${distance}`, extraAddresses: onA.ipv4, extraIpv6Addresses: onA.ipv6 });
+      if (count - onA.ipv4 - onA.ipv6 > 0) hosts.push({ name: `hb${distance}`, attach: `b${distance}`, extraAddresses: ipv4 - onA.ipv4, extraIpv6Addresses: ipv6 - onA.ipv6 });
     }
   }
-  return { routers, hosts, links };
+  return { ipv6: true, routers, hosts, links };
 }
 
 /** Deterministic shuffle (mulberry32), so the nearest relays are not first in the list. */
@@ -120,12 +126,15 @@ table inet relay_select_bench {
   chain out {
     type filter hook output priority 0; policy accept;
     icmp type echo-request counter comment "echo_request_out"
+    icmpv6 type echo-request counter comment "echo_request6_out"
     tcp flags & (syn | ack) == syn counter comment "tcp_syn_out"
   }
   chain in {
     type filter hook input priority 0; policy accept;
     icmp type echo-reply counter comment "echo_reply_in"
+    icmpv6 type echo-reply counter comment "echo_reply6_in"
     icmp type time-exceeded counter comment "time_exceeded_in"
+    icmpv6 type time-exceeded counter comment "time_exceeded6_in"
   }
 }
 `;
@@ -179,18 +188,6 @@ function judgeCli(stdout, truth, trueMinimum) {
     toolWallMs: report.wallMs,
     toolPacketsSent: report.packetsSent,
     tcpAttempts: report.tcpAttempts,
-  };
-}
-
-function judgeNetPing(stdout, truth, trueMinimum) {
-  const report = JSON.parse(stdout.trim().split('\n').pop());
-  return {
-    chosen: report.nearest,
-    // The ladder's TTL at which the first relay answered, as a router count.
-    reportedDistance: report.nearestTtl === null ? null : report.nearestTtl - 1,
-    nearestReported: report.answered.length,
-    right: report.answered.length > 0 && report.answered.every((address) => truth.get(address) === trueMinimum),
-    rounds: report.rounds,
   };
 }
 
@@ -255,23 +252,29 @@ export async function benchProbe(options = {}) {
     for (const host of spec.hosts) {
       if (host.name === 'ep') continue;
       const distance = Number(host.name.replace(/^h[ab]?/, ''));
-      for (const address of lab.extraAddressesOf(host.name)) truth.set(address, distance);
+      for (const family of [4, 6]) for (const address of lab.extraAddressesOf(host.name, family)) truth.set(address, distance);
     }
     const addresses = shuffle([...truth.keys()], 20261122);
     const trueMinimum = Math.min(...truth.values());
     const trueNearest = addresses.filter((address) => truth.get(address) === trueMinimum);
-    const relayFile = join(workDirectory, 'relays-1000.dat');
-    writeFileSync(relayFile, `# probe benchmark: ${addresses.length} relays, nearest ${trueMinimum} routers away\n${addresses.join('\n')}\n`);
-    const addressFile = join(workDirectory, 'addresses.txt');
-    writeFileSync(addressFile, `${addresses.join('\n')}\n`);
+    const ofFamily = (family) => addresses.filter((address) => address.includes(':') === (family === 6));
+    const writeRelayFile = (name, list) => {
+      const file = join(workDirectory, name);
+      const lines = list.map((address) => (address.includes(':') ? `[${address}]` : address));
+      writeFileSync(file, `# probe benchmark: ${list.length} relays\n${lines.join('\n')}\n`);
+      return file;
+    };
+    const relayFiles = { both: writeRelayFile('relays-1000.dat', addresses), 4: writeRelayFile('relays-ipv4.dat', ofFamily(4)), 6: writeRelayFile('relays-ipv6.dat', ofFamily(6)) };
+    const relayCounts = { both: { ipv4: ofFamily(4).length, ipv6: ofFamily(6).length }, 4: { ipv4: ofFamily(4).length, ipv6: 0 }, 6: { ipv4: 0, ipv6: ofFamily(6).length } };
 
-    const routerSysctls = await lab.exec('r1', ['sysctl', 'net.ipv4.icmp_ratelimit', 'net.ipv4.icmp_ratemask', 'net.ipv4.icmp_msgs_per_sec', 'net.ipv4.icmp_msgs_burst']);
+    const rateLimitNames = ['net.ipv4.icmp_ratelimit', 'net.ipv4.icmp_ratemask', 'net.ipv4.icmp_msgs_per_sec', 'net.ipv4.icmp_msgs_burst', 'net.ipv6.icmp.ratelimit'];
+    const routerSysctls = await lab.exec('r1', ['sysctl', ...rateLimitNames]);
     rateLimits = Object.fromEntries(
       routerSysctls.stdout
         .trim()
         .split('\n')
         .map((line) => line.split('=').map((part) => part.trim()))
-        .map(([key, value]) => [key.replace('net.ipv4.', ''), Number(value)]),
+        .map(([key, value]) => [key.replace('net.ipv4.', '').replace('net.ipv6.icmp.', 'ipv6 '), Number(value)]),
     );
     await nft(lab, ['-f', '-'], NFT_RULESET);
 
@@ -279,12 +282,15 @@ export async function benchProbe(options = {}) {
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('RELAY_SELECT_')));
     env.NO_COLOR = '1';
     const cli = join(root, 'bin', 'relay-select.js');
+    const probeCli = (list, strategy) => [process.execPath, cli, 'probe', '--relays', relayFiles[list], '--strategy', strategy, '--json'];
     const contenders = [
-      { name: 'inference', kind: 'cli', argv: [process.execPath, cli, 'probe', '--relays', relayFile, '--strategy', 'inference', '--json'] },
-      { name: 'rounds', kind: 'cli', argv: [process.execPath, cli, 'probe', '--relays', relayFile, '--strategy', 'rounds', '--json'] },
-      // Same per-probe wait as relay-select's default probe.timeoutMs and, like `rounds`, no retries.
-      { name: 'net-ping ladder', kind: 'net-ping', argv: [process.execPath, join(root, 'bench', 'net-ping-ladder.cjs'), addressFile, '--timeout-ms', '1000', '--retries', '0'] },
-      { name: 'netselect -I', kind: 'netselect', argv: ['netselect', '-I', '-vv', '-m', '30', ...(netselectTries === null ? [] : ['-t', String(netselectTries)]), ...addresses] },
+      { name: 'inference', kind: 'cli', list: 'both', argv: probeCli('both', 'inference') },
+      { name: 'rounds', kind: 'cli', list: 'both', argv: probeCli('both', 'rounds') },
+      { name: 'inference IPv4 only', kind: 'cli', list: 4, argv: probeCli(4, 'inference') },
+      { name: 'inference IPv6 only', kind: 'cli', list: 6, argv: probeCli(6, 'inference') },
+      { name: 'rounds IPv4 only', kind: 'cli', list: 4, argv: probeCli(4, 'rounds') },
+      { name: 'rounds IPv6 only', kind: 'cli', list: 6, argv: probeCli(6, 'rounds') },
+      { name: 'netselect -I', kind: 'netselect', list: 4, argv: ['netselect', '-I', '-vv', '-m', '30', ...(netselectTries === null ? [] : ['-t', String(netselectTries)]), ...ofFamily(4)] },
     ].filter((contender) => options.contenders === undefined || options.contenders.includes(contender.name));
 
     for (let repetition = 1; repetition <= repetitions; repetition += 1) {
@@ -299,17 +305,19 @@ export async function benchProbe(options = {}) {
         const run = {
           contender: contender.name,
           repetition,
+          relays: relayCounts[contender.list],
           exitCode: outcome.code,
           wallMs: Math.round(outcome.wallMs),
-          packetsSent: counters.echo_request_out,
+          packetsSent: counters.echo_request_out + counters.echo_request6_out,
+          packetsSentIpv4: counters.echo_request_out,
+          packetsSentIpv6: counters.echo_request6_out,
           tcpSynSent: counters.tcp_syn_out,
-          echoRepliesReceived: counters.echo_reply_in,
-          timeExceededReceived: counters.time_exceeded_in,
+          echoRepliesReceived: counters.echo_reply_in + counters.echo_reply6_in,
+          timeExceededReceived: counters.time_exceeded_in + counters.time_exceeded6_in,
         };
         try {
           if (outcome.timedOut) throw new Error('timed out');
           if (contender.kind === 'cli') Object.assign(run, judgeCli(outcome.stdout, truth, trueMinimum));
-          else if (contender.kind === 'net-ping') Object.assign(run, judgeNetPing(outcome.stdout, truth, trueMinimum));
           else Object.assign(run, judgeNetselect(outcome.stdout, outcome.stderr, truth, trueMinimum));
         } catch (error) {
           Object.assign(run, { chosen: null, right: false, error: `${error.message}; exit ${outcome.code}; stderr: ${outcome.stderr.trim().split('\n').slice(-3).join(' | ')}` });
@@ -322,7 +330,7 @@ export async function benchProbe(options = {}) {
       }
     }
 
-    const summary = summarize(runs, contenders.map((contender) => contender.name), addresses.length);
+    const summary = summarize(runs, contenders.map((contender) => contender.name));
     const netselectNote = tools.netselect.available
       ? `netselect -I -vv -m 30${netselectTries === null ? '' : ` -t ${netselectTries}`} (otherwise defaults: -t 10) with all ${addresses.length} addresses on one command line; ` +
         `${netselectRepetitions} run${netselectRepetitions === 1 ? '' : 's'} (it takes minutes per run)`
@@ -337,7 +345,9 @@ export async function benchProbe(options = {}) {
       lab: {
         prefix,
         relays: addresses.length,
+        relaysByFamily: relayCounts.both,
         relaysByDistance: RELAYS_BY_DISTANCE,
+        ipv6Share: IPV6_SHARE,
         trueMinimumDistance: trueMinimum,
         trueNearest,
         routers: spec.routers.length,
@@ -366,16 +376,26 @@ export async function benchProbe(options = {}) {
   }
 }
 
-function summarize(runs, names, relayCount) {
+const perRelay = (packets, relays) => (relays === 0 ? null : Math.round((packets / relays) * 1000) / 1000);
+
+function summarize(runs, names) {
   const rows = names
     .map((name) => {
       const own = runs.filter((run) => run.contender === name);
       if (own.length === 0) return null;
+      const { relays } = own[0];
+      const packetsIpv4 = spread(own.map((run) => run.packetsSentIpv4));
+      const packetsIpv6 = spread(own.map((run) => run.packetsSentIpv6));
       return {
         contender: name,
         runs: own.length,
+        relays,
         packets: spread(own.map((run) => run.packetsSent)),
-        packetsPerRelay: Math.round((median(own.map((run) => run.packetsSent)) / relayCount) * 1000) / 1000,
+        packetsPerRelay: perRelay(median(own.map((run) => run.packetsSent)), relays.ipv4 + relays.ipv6),
+        packetsIpv4,
+        packetsIpv6,
+        packetsPerRelayIpv4: perRelay(packetsIpv4.median, relays.ipv4),
+        packetsPerRelayIpv6: perRelay(packetsIpv6.median, relays.ipv6),
         wallMs: spread(own.map((run) => run.wallMs)),
         toolWallMs: spread(own.map((run) => run.toolWallMs)),
         timeExceededReceived: spread(own.map((run) => run.timeExceededReceived)),
@@ -401,10 +421,18 @@ function judgeTargets(summary, relayCount) {
   const rounds = summary.find((row) => row.contender === 'rounds');
   if (!inference || !rounds) return null;
   const speedup = rounds.wallMs.median / inference.wallMs.median;
+  const ratio = inference.packetsPerRelayIpv6 / inference.packetsPerRelayIpv4;
   return {
     packets: { measuredMax: inference.packets.max, limit: TARGETS.inferencePacketsPerRelay * relayCount, met: inference.packets.max <= TARGETS.inferencePacketsPerRelay * relayCount },
     speed: { speedupMedian: Math.round(speedup * 100) / 100, required: TARGETS.speedupOverRounds, met: speedup >= TARGETS.speedupOverRounds },
     right: { rightRuns: inference.rightRuns, runs: inference.runs, met: inference.rightRuns === inference.runs },
+    ipv6: {
+      packetsPerRelayIpv4: inference.packetsPerRelayIpv4,
+      packetsPerRelayIpv6: inference.packetsPerRelayIpv6,
+      ratio: Math.round(ratio * 1000) / 1000,
+      within: TARGETS.ipv6PacketsPerRelayWithin,
+      met: Math.abs(ratio - 1) <= TARGETS.ipv6PacketsPerRelayWithin,
+    },
   };
 }
 
@@ -412,11 +440,15 @@ const seconds = (ms) => (ms / 1000).toFixed(2);
 
 /** The markdown table of the summary (also printed by bench/run.mjs). */
 export function renderProbeTable(result) {
-  const header = ['contender', 'echo requests (median, min..max)', 'per relay', 'packets ratio', 'wall s (median, min..max)', 'time ratio', 'Time Exceeded received', 'distances reported (wrong)', 'chosen (distance)', 'right'];
+  const header = ['contender', 'relays (IPv4 + IPv6)', 'echo requests (median, min..max)', 'IPv4 / IPv6 echo requests', 'per relay', 'per IPv4 / IPv6 relay', 'packets ratio', 'wall s (median, min..max)', 'time ratio', 'Time Exceeded received', 'distances reported (wrong)', 'chosen (distance)', 'right'];
+  const fixed = (value) => (value === null ? '–' : value.toFixed(3));
   const lines = result.summary.map((row) => [
     row.contender,
+    `${row.relays.ipv4} + ${row.relays.ipv6}`,
     `${row.packets.median} (${row.packets.min}..${row.packets.max})`,
+    `${row.packetsIpv4.median} / ${row.packetsIpv6.median}`,
     row.packetsPerRelay.toFixed(3),
+    `${fixed(row.packetsPerRelayIpv4)} / ${fixed(row.packetsPerRelayIpv6)}`,
     row.packetsRatio === null ? '' : `${row.packetsRatio.toFixed(3)}×`,
     `${seconds(row.wallMs.median)} (${seconds(row.wallMs.min)}..${seconds(row.wallMs.max)})`,
     row.timeRatio === null ? '' : `${row.timeRatio.toFixed(3)}×`,
@@ -425,7 +457,7 @@ export function renderProbeTable(result) {
     `${row.chosen.join(', ')} (${row.reportedDistance.map((value) => (value === null ? '?' : value)).join(', ')})`,
     `${row.rightRuns}/${row.runs}`,
   ]);
-  if (!result.tools.netselect.available) lines.push(['netselect -I', 'not available', '', '', '', '', '', '', result.tools.netselect.reason, '']);
+  if (!result.tools.netselect.available) lines.push(['netselect -I', '', 'not available', '', '', '', '', '', '', '', '', result.tools.netselect.reason, '']);
   return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
@@ -434,32 +466,33 @@ function renderProbeMarkdown(result) {
   const lines = [
     '# probe',
     '',
-    `One namespace lab, ${result.lab.relays} relay addresses (${result.lab.namespaces} namespaces, built in ${seconds(result.lab.buildMs)} s), nearest`,
+    `One namespace lab, ${result.lab.relays} relay addresses (${result.lab.relaysByFamily.ipv4} IPv4, ${result.lab.relaysByFamily.ipv6} IPv6; ${result.lab.namespaces} namespaces, built in ${seconds(result.lab.buildMs)} s), nearest`,
     `${result.lab.trueMinimumDistance} routers away (${result.lab.trueNearest.length} relays there). Relays per distance: ` +
       Object.entries(result.lab.relaysByDistance)
         .map(([distance, count]) => `${distance}: ${count}`)
         .join(', ') +
       '.',
-    'Endpoint `ep` on r1; core routers r1–r3, then two WAN branches of routers 4–12; relay addresses are /32s on',
-    'relay hosts hanging off the routers (`extraAddresses`), listed in a shuffled order. Router ICMP rate limits at',
+    `Endpoint \`ep\` on r1; core routers r1–r3, then two WAN branches of routers 4–12; relay addresses are /32s and /128s`,
+    `on relay hosts hanging off the routers (\`extraAddresses\`, \`extraIpv6Addresses\`; ${Math.round(result.lab.ipv6Share * 100)} % IPv6 at every distance),`,
+    'listed in a shuffled order. Router ICMP rate limits at',
     `Linux defaults (${Object.entries(result.lab.routerIcmpSysctls ?? {})
       .map(([key, value]) => `${key}=${value}`)
       .join(', ')}).`,
     '',
-    `Every contender runs inside the endpoint namespace on the same list, ${result.repetitions} times, interleaved, each run`,
-    `after a ${seconds(result.pauseBetweenRunsMs)} s pause so routers start with full Time Exceeded buckets. Echo requests are counted by an`,
-    'nftables counter on the endpoint\'s output hook (read before and after each run); wall time is the whole process',
-    '(Node start-up included for the three Node contenders). Ratios are medians against `rounds` of this run.',
+    `Every contender runs inside the endpoint namespace, ${result.repetitions} times, interleaved, each run after a`,
+    `${seconds(result.pauseBetweenRunsMs)} s pause so routers start with full Time Exceeded buckets. Echo requests are counted per family by`,
+    'nftables counters on the endpoint\'s output hook (read before and after each run); wall time is the whole process',
+    '(Node start-up included for relay-select). Ratios are medians against `rounds` (the whole list) of this run.',
     'Distance = routers between endpoint and relay.',
     '',
     renderProbeTable(result),
     '',
     '- `inference`, `rounds`: `node bin/relay-select.js probe --relays FILE --strategy X --json`, default settings',
-    '  (probe.ratePps 1000, burst 50, timeoutMs 1000, retries 1, verifyMargin 2). Chosen = the relays at the smallest',
-    '  reported distance (all must be truly nearest for "right").',
-    '- `net-ping ladder`: bench/net-ping-ladder.cjs — every pending relay at TTL 1, 2, 3, … (one net-ping session per',
-    '  TTL), timeout 1000 ms, no retries, stopping at the first TTL with an echo reply; chosen = the first answer.',
-    `- \`netselect -I\`: ${result.tools.netselectNote}; chosen = the host on its last line (best score).`,
+    '  (probe.ratePps 1000, burst 50, timeoutMs 1000, retries 1, verifyMargin 2, transport auto: raw sockets here, as',
+    '  root in a fresh namespace whose ping_group_range is closed), on the whole list; `… IPv4 only` / `… IPv6 only` on',
+    '  that family\'s part of it, which gives the time per family. Chosen = the relays at the smallest reported distance',
+    '  (all must be truly nearest for "right").',
+    `- \`netselect -I\` (IPv4 part): ${result.tools.netselectNote}; chosen = the host on its last line (best score).`,
     '',
   ];
   if (verdict) {
@@ -469,6 +502,8 @@ function renderProbeMarkdown(result) {
       `- Packets ≤ ${result.targets.inferencePacketsPerRelay} × N = ${verdict.packets.limit}: worst run ${verdict.packets.measuredMax} — ${verdict.packets.met ? 'met' : 'MISSED'}.`,
       `- ≥ ${verdict.speed.required}× faster than rounds: ${verdict.speed.speedupMedian}× (median wall time) — ${verdict.speed.met ? 'met' : 'MISSED'}.`,
       `- Right relay in every run: ${verdict.right.rightRuns}/${verdict.right.runs} — ${verdict.right.met ? 'met' : 'MISSED'}.`,
+      `- IPv6 echo requests per IPv6 relay within ${Math.round(verdict.ipv6.within * 100)} % of IPv4's (same run, whole list): ${verdict.ipv6.packetsPerRelayIpv6} vs ${verdict.ipv6.packetsPerRelayIpv4} ` +
+        `(ratio ${verdict.ipv6.ratio}) — ${verdict.ipv6.met ? 'met' : 'MISSED'}.`,
     );
     const inference = result.summary.find((row) => row.contender === 'inference');
     if (inference?.distancesWrong !== null && inference?.distancesWrong !== undefined) {
@@ -491,7 +526,6 @@ function observe(result) {
   const notes = [];
   const inference = row('inference');
   const rounds = row('rounds');
-  const netPing = row('net-ping ladder');
   const netselect = row('netselect -I');
   const toolMs = (entry) => entry?.toolWallMs?.median;
   if (inference && toolMs(inference) !== undefined) {
@@ -509,10 +543,15 @@ function observe(result) {
         `came back (routers rate-limit them), so each rung costs ${(result.lab.relays / 1000).toFixed(1)} s of pacing plus the 1000 ms timeout of its silent relays: ${toolMs(rounds)} ms.`,
     );
   }
-  if (netPing && rounds && inference) {
+  for (const family of ['IPv4', 'IPv6']) {
+    const familyInference = row(`inference ${family} only`);
+    const familyRounds = row(`rounds ${family} only`);
+    if (!familyInference || !familyRounds) continue;
+    const relays = familyInference.relays.ipv4 + familyInference.relays.ipv6;
     notes.push(
-      `- net-ping ladder: the same ${netPing.packets.median} echo requests as rounds but sent unpaced (the whole rung at once), ` +
-        `so it is ${(rounds.wallMs.median / netPing.wallMs.median).toFixed(1)}× faster than rounds and ${(netPing.wallMs.median / inference.wallMs.median).toFixed(1)}× slower than inference.`,
+      `- ${family} alone (${relays} relays): inference ${familyInference.packets.median} echo requests (${familyInference.packetsPerRelay} per relay) in ${seconds(familyInference.wallMs.median)} s, ` +
+        `rounds ${familyRounds.packets.median} (${familyRounds.packetsPerRelay} per relay) in ${seconds(familyRounds.wallMs.median)} s: ` +
+        `${(familyRounds.wallMs.median / familyInference.wallMs.median).toFixed(1)}× faster and ${(familyRounds.packets.median / familyInference.packets.median).toFixed(1)}× fewer packets.`,
     );
   }
   if (netselect) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issue 3) and the
+// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3 and 9) and the
 // relay-list parse benchmark (bench/parse-relays.mjs, issue 2) in one run. Needs root for the probe
 // benchmark; without root only the parse benchmark runs and the probe one is reported as skipped.
 //
@@ -20,9 +20,10 @@ if (process.getuid?.() === 0) {
     process.stdout.write(
       `inference targets: packets ${verdict.packets.measuredMax} <= ${verdict.packets.limit} ${verdict.packets.met ? 'met' : 'MISSED'}; ` +
         `${verdict.speed.speedupMedian}x faster than rounds (>= ${verdict.speed.required}x) ${verdict.speed.met ? 'met' : 'MISSED'}; ` +
-        `right ${verdict.right.rightRuns}/${verdict.right.runs} ${verdict.right.met ? 'met' : 'MISSED'}\n`,
+        `right ${verdict.right.rightRuns}/${verdict.right.runs} ${verdict.right.met ? 'met' : 'MISSED'}; ` +
+        `IPv6 ${verdict.ipv6.packetsPerRelayIpv6} vs IPv4 ${verdict.ipv6.packetsPerRelayIpv4} packets per relay (within ${verdict.ipv6.within * 100} %) ${verdict.ipv6.met ? 'met' : 'MISSED'}\n`,
     );
-    failed ||= !(verdict.packets.met && verdict.speed.met && verdict.right.met);
+    failed ||= !(verdict.packets.met && verdict.speed.met && verdict.right.met && verdict.ipv6.met);
   }
   const { listNamespaces } = await import('../dist/lab/netns/network.js');
   const left = listNamespaces(probe.lab.prefix);

@@ -8,7 +8,9 @@ export type ErrorCode =
   | 'RELAY_LIST_MISSING' // relay list file does not exist
   | 'CONFIG_INVALID' // a setting has a bad value or name
   | 'CONFIG_UNREADABLE' // a settings file cannot be read or parsed
-  | 'RAW_SOCKET_PERMISSION' // opening a raw ICMP socket was refused (EPERM/EACCES)
+  | 'RAW_SOCKET_PERMISSION' // no ICMP socket allowed: ping sockets refused (ping_group_range) and raw sockets refused (no CAP_NET_RAW)
+  | 'ICMP_SOCKET_FAILED' // an ICMP socket system call failed for another reason (the message names the call and errno)
+  | 'NATIVE_ADDON_MISSING' // the ICMP addon was not built or cannot be loaded
   | 'LOCKED' // another run holds the state lock
   | 'STATE_UNWRITABLE' // the state directory or file cannot be written
   | 'NO_RELAY' // selection found no relay that could be registered

@@ -12,13 +12,13 @@ export { loadRelayList } from './relays/load.js';
 export { buildPools, ALL_RELAYS_POOL } from './relays/pools.js';
 export { parseHostPort, type HostPort } from './relays/host-port.js';
 
-export type { Settings, ProbeSettings, RegisterSettings } from './config/settings.js';
+export type { Settings, ProbeSettings, ProbeTransport, RegisterSettings } from './config/settings.js';
 export { loadSettings, SETTING_DOCS, type LoadSettingsOptions, type LoadedSettings } from './config/load.js';
 export { DEFAULT_SETTINGS, PROFILES } from './config/defaults.js';
 export { parseClientSettings, type ClientSettingsResult, type ParseClientSettingsOptions } from './config/client-settings.js';
 
 export type { ProbeTarget, ProbeResult, ProbeOptions, ProbeReport, ProbeMethod, ProbeProgress } from './probe/types.js';
-export { probeTargets, resolveTargets, estimateProbeBudget, createRawTransport, createMemoryTransport, LADDER_TTLS } from './probe/index.js';
+export { probeTargets, resolveTargets, estimateProbeBudget, openIcmpTransport, createMemoryTransport, LADDER_TTLS } from './probe/index.js';
 export type {
   ProbeDependencies,
   TargetHost,
@@ -27,7 +27,10 @@ export type {
   ProbeBudget,
   IcmpTransport,
   ReceivedIcmp,
-  RawTransportOptions,
+  SendReceipt,
+  TransportDescription,
+  IcmpSocketTransportOptions,
+  TransportKind,
   MemoryTransport,
   MemoryTransportOptions,
   SentEcho,

@@ -67,7 +67,7 @@ export const COMMANDS = [
     summary: 'show the pools, relays, failover order and probe budget (no network unless --probe)',
     description:
       'Shows what a selection would do: the pools in seek-list order with each relay\'s priority, weight and address, the failover relays and root server after them, and the packet budget of each probe strategy. With --probe it also measures distances and shows the ranking and the relay that would be chosen, without registering.',
-    options: [{ name: 'probe', type: 'boolean', description: 'Measure distances and show the ranking and the pick (needs raw-socket permission).' }],
+    options: [{ name: 'probe', type: 'boolean', description: 'Measure distances and show the ranking and the pick (needs ICMP sockets: see probe).' }],
     examples: [
       { command: 'relay-select plan --relays relay-samples/branch-office.dat --config relay-samples/.relay-selectrc.json', explanation: 'Show the plan for the bundled sample.' },
       { command: 'relay-select plan --relays relay-samples/large-1000.dat --json', explanation: 'The same for scripts.' },
@@ -78,11 +78,12 @@ export const COMMANDS = [
     positional: { name: 'hosts', usage: 'HOST...', variadic: true },
     summary: 'measure hop distance and RTT to hosts',
     description:
-      'Measures the hop distance (routers between this endpoint and the host) and the round-trip time of each HOST, or of every relay of --relays, with the configured strategy, and says how each was measured: echo-ttl (inferred from the reply TTL and verified), ladder (TTL-limited rounds), tcp (ICMP silent, TCP port open: distance unknown) or unreachable. Needs root or CAP_NET_RAW.',
+      'Measures the hop distance (routers between this endpoint and the host) and the round-trip time of each HOST, or of every relay of --relays, with the configured strategy, and says how each was measured: echo-ttl (inferred from the reply TTL and verified), ladder (TTL-limited rounds), tcp (ICMP silent, TCP port open: distance unknown) or unreachable. It probes through unprivileged ICMP ping sockets where the sysctl net.ipv4.ping_group_range admits the process\'s group, else through raw sockets, which need root or CAP_NET_RAW (setting probe.transport); --json reports which kind and privilege were used.',
     options: [{ name: 'port', alias: 'p', type: 'number', argument: 'PORT', description: 'TCP port for the fallback check of HOST arguments (default 52311).' }],
     examples: [
       { command: 'relay-select probe 198.18.1.2 relay-hq.corp.example', explanation: 'Distance to two hosts.' },
       { command: 'relay-select probe --relays /etc/relay-select/Relay.dat --strategy rounds --json', explanation: 'Every relay, with the classic ladder, as JSON.' },
+      { command: 'relay-select probe 2001:db8::20 --set probe.transport=ping', explanation: 'Only through ping sockets, without any capability.' },
     ],
   },
   {

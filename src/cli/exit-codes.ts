@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.js';
+import { NATIVE_ADDON_HINT, RAW_SOCKET_PERMISSION_HINT } from '../probe/icmp-addon.js';
 
 interface ExitStatus {
   name: string;
@@ -19,9 +20,11 @@ export const EXIT_STATUSES = [
   { name: 'dataError', code: 65, meaning: 'bad or missing relay list (and no cached copy), or bad lab topology', errors: ['RELAY_LIST_INVALID', 'RELAY_LIST_MISSING', 'TOPOLOGY_INVALID'] },
   { name: 'unavailable', code: 69, meaning: 'no relay could be registered; a retry is scheduled', errors: ['NO_RELAY', 'RESOLVE_FAILED'] },
   { name: 'software', code: 70, meaning: 'internal error, or a lab could not be built', errors: ['LAB_FAILED', 'INTERNAL'] },
+  { name: 'osError', code: 71, meaning: 'an ICMP socket system call failed', errors: ['ICMP_SOCKET_FAILED'] },
+  { name: 'osFile', code: 72, meaning: 'the ICMP addon is not built: npm rebuild relay-select', errors: ['NATIVE_ADDON_MISSING'] },
   { name: 'cantCreate', code: 73, meaning: 'the state directory cannot be written', errors: ['STATE_UNWRITABLE'] },
   { name: 'tempFail', code: 75, meaning: 'another run holds the lock', errors: ['LOCKED'] },
-  { name: 'noPermission', code: 77, meaning: 'no permission: raw sockets need root or CAP_NET_RAW; lab needs root', errors: ['RAW_SOCKET_PERMISSION', 'NOT_ROOT'] },
+  { name: 'noPermission', code: 77, meaning: 'no permission for ICMP sockets (ping_group_range, CAP_NET_RAW); lab needs root', errors: ['RAW_SOCKET_PERMISSION', 'NOT_ROOT'] },
   { name: 'config', code: 78, meaning: 'bad configuration', errors: ['CONFIG_INVALID', 'CONFIG_UNREADABLE'] },
   { name: 'interrupted', code: 130, meaning: 'interrupted', errors: ['ABORTED'] },
 ] as const satisfies readonly ExitStatus[];
@@ -47,7 +50,8 @@ export function renderExitStatusHelp(): string {
 
 /** Hints for codes whose fix is the same wherever they arise; an error's own hint wins. */
 export const DEFAULT_HINT_BY_ERROR: Partial<Record<ErrorCode, string>> = {
-  RAW_SOCKET_PERMISSION: 'run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep "$(command -v node)"',
+  RAW_SOCKET_PERMISSION: RAW_SOCKET_PERMISSION_HINT,
+  NATIVE_ADDON_MISSING: NATIVE_ADDON_HINT,
   LOCKED: 'another run is in progress; cron will call again, or wait for it to finish',
   NOT_ROOT: 'run it as root (sudo): network namespaces need CAP_SYS_ADMIN',
   USAGE: "see 'relay-select --help'",

@@ -55,6 +55,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = freezeDeeply({
     verifyMargin: PROBE_VERIFY_MARGIN_DEFAULT_HOPS,
     tcpFallback: true,
     tcpTimeoutMs: TCP_FALLBACK_TIMEOUT_DEFAULT_MS,
+    transport: 'auto',
   },
   register: {
     mode: 'http',

@@ -157,6 +157,7 @@ export const SETTING_DOCS: readonly SettingDoc[] = Object.freeze([
   integer('probe.verifyMargin', 0, MAX_TTL - 1, 'Relays inferred within this many hops of the best are verified with a TTL-limited echo.'),
   entry('probe.tcpFallback', 'boolean', 'boolean', 'true, false', 'Count a relay that accepts a TCP connection on its port as reachable (distance unknown, ranked last in its pool).'),
   integer('probe.tcpTimeoutMs', 1, MAX_TIMEOUT_MS, 'Timeout of the TCP fallback connection, in milliseconds.'),
+  choice('probe.transport', ['auto', 'ping', 'raw'], 'Which ICMP sockets probe. ping: unprivileged ICMP ping sockets, allowed where the sysctl net.ipv4.ping_group_range (per network namespace; it covers IPv4 and IPv6) admits one of the process\'s groups, and needing no capability. raw: raw ICMP sockets, which need root or CAP_NET_RAW. auto: ping sockets where allowed, else raw sockets; when neither is allowed, exit status 77 names both fixes.'),
   choice('register.mode', ['http', 'command', 'none'], 'http: POST to register.url; command: run register.command; none: only record the choice.'),
   entry('register.url', 'url-template', 'URL template', 'an http(s) URL; {scheme}, {host} and {port} are filled in', 'Registration endpoint.'),
   choice('register.scheme', ['http', 'https'], 'Scheme put into {scheme} of register.url.'),

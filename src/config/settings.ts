@@ -1,4 +1,5 @@
 export type ProbeStrategy = 'inference' | 'rounds';
+export type ProbeTransport = 'auto' | 'ping' | 'raw';
 export type TieBreak = 'hash' | 'random' | 'rtt';
 export type IpMode = 'auto' | 'ipv4' | 'ipv6';
 type RegisterMode = 'http' | 'command' | 'none';
@@ -21,6 +22,11 @@ export interface ProbeSettings {
   tcpFallback: boolean;
   /** @default 1000 */
   tcpTimeoutMs: number;
+  /**
+   * ICMP sockets: `ping` (no capability; needs net.ipv4.ping_group_range to admit the process's group),
+   * `raw` (needs CAP_NET_RAW), `auto` (ping where allowed, else raw). @default 'auto'
+   */
+  transport: ProbeTransport;
 }
 
 export interface TlsSettings {

@@ -1,7 +1,9 @@
 /**
- * ICMP / ICMPv6 echo packets: a pure encoder and decoder (no sockets). The decoder accepts what a raw
- * socket hands over — for IPv4 the packet with its IP header, for IPv6 the ICMPv6 message alone — and
- * returns a typed message, or null for anything truncated, malformed or not ours to care about.
+ * ICMP / ICMPv6 echo packets: a pure encoder and decoders (no sockets). They accept what a socket hands
+ * over — a raw IPv4 socket the packet with its IP header, a ping socket or a raw IPv6 socket the ICMP
+ * message alone (its TTL / hop limit comes beside it), a ping socket's error queue the quoted original
+ * echo request with the ICMP type and code beside it — and return a typed message, or null for anything
+ * truncated, malformed or not ours to care about.
  */
 
 const ICMP_ECHO_REQUEST = 8;
@@ -33,7 +35,7 @@ interface EchoReplyMessage {
   kind: 'echo-reply';
   identifier: number;
   sequence: number;
-  /** TTL of the reply's IP header; null for IPv6, whose raw socket strips the header. */
+  /** TTL / hop limit the reply arrived with; null when the socket did not report it. */
   replyTtl: number | null;
   /** The payload's send timestamp, when the payload is one of ours. */
   timestampNs: bigint | null;
@@ -79,15 +81,57 @@ export function encodeEchoRequest(fields: EchoRequestFields): Buffer {
   return packet;
 }
 
-/** Decodes what a raw ICMP (family 4, IP header included) or ICMPv6 (family 6) socket received. */
-export function decodeIcmpPacket(packet: Uint8Array, family: 4 | 6): IcmpMessage | null {
-  const bytes = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+/**
+ * Decodes what a raw ICMP (family 4, IP header included) or ICMPv6 (family 6) socket received. For IPv6,
+ * `hopLimit` is the reply's hop limit from the socket's control message (IPV6_HOPLIMIT), if any.
+ */
+export function decodeIcmpPacket(packet: Uint8Array, family: 4 | 6, hopLimit: number | null = null): IcmpMessage | null {
+  const bytes = asBuffer(packet);
   if (family === 4) {
     const header = readIpv4Header(bytes, 0);
     if (header === null || header.protocol !== IP_PROTOCOL_ICMP) return null;
     return decodeIcmpv4(bytes.subarray(header.headerBytes), header.ttl);
   }
-  return decodeIcmpv6(bytes);
+  return decodeIcmpv6(bytes, hopLimit);
+}
+
+/** Decodes an ICMP or ICMPv6 message without IP header (a ping socket's), with the TTL the socket reported. */
+export function decodeIcmpMessage(icmp: Uint8Array, family: 4 | 6, replyTtl: number | null): IcmpMessage | null {
+  return family === 4 ? decodeIcmpv4(asBuffer(icmp), replyTtl) : decodeIcmpv6(asBuffer(icmp), replyTtl);
+}
+
+interface QueuedIcmpError {
+  family: 4 | 6;
+  /** ICMP type and code of the error (sock_extended_err ee_type, ee_code). */
+  type: number;
+  code: number;
+  /** The destination of the original packet (the address recvmsg reports for the error queue). */
+  originalDestination: string;
+}
+
+/**
+ * Decodes an ICMP error from a ping socket's error queue: `quoted` is the original echo request's ICMP
+ * header (the kernel strips the quoted IP header). Errors that are neither Time Exceeded nor Destination
+ * Unreachable, and quotes of anything but an echo request, are null.
+ */
+export function decodeQueuedIcmpError(quoted: Uint8Array, error: QueuedIcmpError): QuotedEchoMessage | null {
+  const bytes = asBuffer(quoted);
+  const timeExceeded = error.family === 4 ? ICMP_TIME_EXCEEDED : ICMPV6_TIME_EXCEEDED;
+  const unreachable = error.family === 4 ? ICMP_DEST_UNREACHABLE : ICMPV6_DEST_UNREACHABLE;
+  if (error.type !== timeExceeded && error.type !== unreachable) return null;
+  if (bytes.length < ICMP_HEADER_BYTES || bytes[0] !== (error.family === 4 ? ICMP_ECHO_REQUEST : ICMPV6_ECHO_REQUEST)) return null;
+  return {
+    kind: error.type === timeExceeded ? 'time-exceeded' : 'unreachable',
+    code: error.code,
+    identifier: bytes.readUInt16BE(4),
+    sequence: bytes.readUInt16BE(6),
+    originalDestination: canonicalAddress(error.originalDestination),
+    replyTtl: null,
+  };
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function readIpv4Header(bytes: Buffer, offset: number): { headerBytes: number; ttl: number; protocol: number; destination: string } | null {
@@ -104,7 +148,7 @@ function readIpv4Header(bytes: Buffer, offset: number): { headerBytes: number; t
   };
 }
 
-function decodeIcmpv4(icmp: Buffer, replyTtl: number): IcmpMessage | null {
+function decodeIcmpv4(icmp: Buffer, replyTtl: number | null): IcmpMessage | null {
   if (icmp.length < ICMP_HEADER_BYTES) return null;
   const type = icmp[0]!;
   if (type === ICMP_ECHO_REPLY) return decodeEchoReply(icmp, replyTtl);
@@ -124,10 +168,10 @@ function decodeIcmpv4(icmp: Buffer, replyTtl: number): IcmpMessage | null {
   };
 }
 
-function decodeIcmpv6(icmp: Buffer): IcmpMessage | null {
+function decodeIcmpv6(icmp: Buffer, hopLimit: number | null): IcmpMessage | null {
   if (icmp.length < ICMP_HEADER_BYTES) return null;
   const type = icmp[0]!;
-  if (type === ICMPV6_ECHO_REPLY) return decodeEchoReply(icmp, null);
+  if (type === ICMPV6_ECHO_REPLY) return decodeEchoReply(icmp, hopLimit);
   if (type !== ICMPV6_TIME_EXCEEDED && type !== ICMPV6_DEST_UNREACHABLE) return null;
   const quoted = icmp.subarray(ICMP_HEADER_BYTES);
   // Only a plain quoted header is understood: echo requests carry no extension headers.
@@ -140,7 +184,7 @@ function decodeIcmpv6(icmp: Buffer): IcmpMessage | null {
     identifier: innerIcmp.readUInt16BE(4),
     sequence: innerIcmp.readUInt16BE(6),
     originalDestination: formatIpv6(quoted.subarray(24, 40)),
-    replyTtl: null,
+    replyTtl: hopLimit,
   };
 }
 
@@ -170,3 +214,6 @@ export function canonicalAddress(address: string): string {
     return address.toLowerCase();
   }
 }
+
+/** The ICMPv6 types a prober needs to hear: echo reply, Time Exceeded, Destination Unreachable. */
+export const ICMPV6_TYPES_HEARD: readonly number[] = [ICMPV6_ECHO_REPLY, ICMPV6_TIME_EXCEEDED, ICMPV6_DEST_UNREACHABLE];

@@ -14,7 +14,7 @@ export interface SimulatedHost {
   forwardHops: number;
   /** Routers the reply crosses on the way back. @default forwardHops */
   returnHops?: number;
-  /** TTL the host's replies start with. @default 64 */
+  /** TTL / hop limit the host's replies start with. @default 64 */
   initialTtl?: number;
   /** Round trip of an echo, ms. @default 1 */
   rttMs?: number;
@@ -85,6 +85,7 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
   };
 
   const transport: MemoryTransport = {
+    description: { kind: 'memory', privilege: 'none' },
     sent,
     get closed() {
       return closed;
@@ -98,7 +99,7 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
       const rttMs = host.rttMs ?? 1;
       if (ttl <= host.forwardHops) {
         if (!takeRouterToken(ttl)) return;
-        const message: IcmpMessage = { kind: 'time-exceeded', code: 0, identifier, sequence, originalDestination: destination, replyTtl: family === 4 ? 64 - (ttl - 1) : null };
+        const message: IcmpMessage = { kind: 'time-exceeded', code: 0, identifier, sequence, originalDestination: destination, replyTtl: 64 - (ttl - 1) };
         const routerAddress = family === 4 ? `198.18.255.${ttl}` : `2001:db8:ffff::${ttl.toString(16)}`;
         deliver((rttMs * ttl) / (host.forwardHops + 1), { family, source: routerAddress, message });
         return;
@@ -110,7 +111,7 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
       }
       const initialTtl = host.initialTtl ?? 64;
       const returnHops = host.returnHops ?? host.forwardHops;
-      const message: IcmpMessage = { kind: 'echo-reply', identifier, sequence, replyTtl: family === 4 ? initialTtl - returnHops : null, timestampNs: null };
+      const message: IcmpMessage = { kind: 'echo-reply', identifier, sequence, replyTtl: initialTtl - returnHops, timestampNs: null };
       deliver(rttMs, { family, source: destination, message });
     },
     onPacket(listener) {

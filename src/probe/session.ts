@@ -1,14 +1,16 @@
 /**
- * One probing session: one ICMP identifier, a sequence counter, the pacer, and the table of probes in
- * flight. It matches what the transport hears to its own probes only — echo replies by identifier,
- * sequence and source; Time Exceeded / Unreachable by the quoted identifier, sequence and destination —
- * because every raw ICMP socket on the host hears everyone's traffic.
+ * One probing session: one ICMP identifier per family (ours, or the one a ping socket's kernel imposes),
+ * a sequence counter, the pacer, and the table of probes in flight. It matches what the transport hears
+ * to its own probes only — echo replies by identifier, sequence and source; Time Exceeded / Unreachable
+ * by the quoted identifier, sequence and destination — because every raw ICMP socket on the host hears
+ * everyone's traffic. Round trips come from the kernel's send and receive times when the transport has
+ * them, so a busy event loop does not lengthen them.
  */
 import { canonicalAddress } from './icmp-codec.js';
 import { abortedError, throwIfAborted } from '../abort.js';
 import type { Clock } from '../clock.js';
 import { PROBING_ABORTED, type Pacer } from './pacer.js';
-import type { IcmpTransport, ReceivedIcmp } from './transport.js';
+import type { IcmpTransport, ReceivedIcmp, SendReceipt } from './transport.js';
 import type { ProbeProgress, ProbeTarget } from './types.js';
 
 type ProbeOutcomeKind = 'echo-reply' | 'time-exceeded' | 'unreachable' | 'timeout';
@@ -25,7 +27,11 @@ interface InFlight {
   target: ProbeTarget;
   address: string;
   ttl: number;
+  /** Monotonic time before the send call: no answer can have taken longer than now − this. */
+  sendingAtMs: number;
   sentAtMs: number;
+  /** Kernel clock (CLOCK_REALTIME) at send, when the transport reports it. */
+  sentAtNs: bigint | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
   resolve: (outcome: ProbeOutcome) => void;
   reject: (error: unknown) => void;
@@ -35,7 +41,7 @@ interface ProbeSessionOptions {
   transport: IcmpTransport;
   pacer: Pacer;
   clock: Clock;
-  /** 16-bit ICMP identifier of this session. */
+  /** 16-bit ICMP identifier of this session (a ping socket's kernel may impose its own: the transport says). */
   identifier: number;
   progress: ProbeProgress;
   signal?: AbortSignal;
@@ -64,12 +70,14 @@ export class ProbeSession {
     const sequence = this.allocateSequence();
     const address = canonicalAddress(target.address);
     const outcome = new Promise<ProbeOutcome>((resolve, reject) => {
-      this.inFlight.set(sequence, { target, address, ttl, sentAtMs: this.options.clock.nowMs(), timer: undefined, resolve, reject });
+      const nowMs = this.options.clock.nowMs();
+      this.inFlight.set(sequence, { target, address, ttl, sendingAtMs: nowMs, sentAtMs: nowMs, sentAtNs: undefined, timer: undefined, resolve, reject });
     });
     this.packetsSent += 1;
     this.options.progress.onProbeSent?.({ key: target.key, address: target.address, ttl, sequence });
+    let receipt: SendReceipt | void;
     try {
-      await this.options.transport.send(target.address, target.family, ttl, this.options.identifier, sequence);
+      receipt = await this.options.transport.send(target.address, target.family, ttl, this.identifierFor(target.family), sequence);
     } catch (error) {
       this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null });
       if (this.options.signal?.aborted) throw abortedError(this.options.signal, PROBING_ABORTED);
@@ -79,7 +87,12 @@ export class ProbeSession {
     const entry = this.inFlight.get(sequence);
     if (entry !== undefined) {
       entry.sentAtMs = this.options.clock.nowMs();
-      entry.timer = setTimeout(() => this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null }), timeoutMs);
+      entry.sentAtNs = receipt?.sentAtNs;
+      entry.timer = setTimeout(() => {
+        // An answer that arrived while the event loop was busy is in the socket, not yet heard: hear it first.
+        this.options.transport.flush?.();
+        this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null });
+      }, timeoutMs);
     }
     return outcome;
   }
@@ -102,14 +115,18 @@ export class ProbeSession {
     throw new Error('65536 probes in flight');
   }
 
+  private identifierFor(family: 4 | 6): number {
+    return this.options.transport.fixedIdentifier?.(family) ?? this.options.identifier;
+  }
+
   private receive(packet: ReceivedIcmp): void {
     const { message } = packet;
-    if (message.identifier !== this.options.identifier) return;
+    if (message.identifier !== this.identifierFor(packet.family)) return;
     const entry = this.inFlight.get(message.sequence);
     if (entry === undefined) return;
     const from = message.kind === 'echo-reply' ? packet.source : canonicalAddress(message.originalDestination);
     if (from !== entry.address) return;
-    const rttMs = this.options.clock.nowMs() - entry.sentAtMs;
+    const rttMs = measureRoundTripMs(entry, packet, this.options.clock.nowMs());
     this.options.progress.onReply?.({ key: entry.target.key, address: entry.target.address, kind: message.kind, ttl: entry.ttl, rttMs });
     this.settle(message.sequence, { kind: message.kind, rttMs, replyTtl: message.replyTtl });
   }
@@ -129,4 +146,21 @@ export class ProbeSession {
       entry.reject(error);
     }
   }
+}
+
+/** Slack for the two clocks' rates (NTP slews CLOCK_REALTIME by up to 0.05 %) and the µs of the calls around them. */
+const CLOCK_AGREEMENT_MS = 1;
+
+/**
+ * The round trip by the kernel's clock (send call to receive timestamp) when the transport gives both;
+ * else by the monotonic clock from the send to when JavaScript heard the answer. The kernel's clock is
+ * CLOCK_REALTIME: a value below zero or beyond what the monotonic clock allows means it was stepped,
+ * and the monotonic measure is used.
+ */
+function measureRoundTripMs(entry: InFlight, packet: ReceivedIcmp, nowMs: number): number {
+  const heardAfterMs = nowMs - entry.sentAtMs;
+  if (entry.sentAtNs === undefined || packet.receivedAtNs === undefined) return heardAfterMs;
+  const kernelMs = Number(packet.receivedAtNs - entry.sentAtNs) / 1e6;
+  const upperBoundMs = nowMs - entry.sendingAtMs + CLOCK_AGREEMENT_MS;
+  return kernelMs >= 0 && kernelMs <= upperBoundMs ? kernelMs : heardAfterMs;
 }

@@ -1,8 +1,8 @@
 /**
  * Probe strategies (DESIGN §6): `inference` (one echo at the largest TTL per target, distance inferred
  * from the reply TTL, then the competition verified with TTL-limited echoes) and `rounds` (the classic TTL
- * ladder). IPv6 targets always take the ladder: a raw ICMPv6 socket does not show the reply hop limit.
- * Targets that never answer ICMP may be checked with a TCP connect.
+ * ladder), for IPv4 and IPv6 alike (the reply's hop limit tells the IPv6 return path). Targets that never
+ * answer ICMP may be checked with a TCP connect.
  *
  * Vocabulary used below: a target's *forward distance* f is what DESIGN calls distance — the smallest TTL
  * whose echo reaches it, minus one. Per target we keep `reachTtl` (smallest TTL seen answered, so f ≤
@@ -17,12 +17,13 @@ import { systemClock, type Clock } from '../clock.js';
 import { computeAdaptiveTimeoutMs, createPacer, PROBING_ABORTED } from './pacer.js';
 import { ProbeSession, type ProbeOutcome } from './session.js';
 import { connectTcp, type TcpConnect } from './tcp-connect.js';
-import { createRawTransport, type IcmpTransport } from './transport.js';
+import { openIcmpTransport } from './icmp-socket-transport.js';
+import type { IcmpTransport } from './transport.js';
 import { computeLadderTtls, computeLargestTtl, inferDistanceFromReplyTtl } from './ttl-ladder.js';
 import type { ProbeMethod, ProbeOptions, ProbeReport, ProbeResult, ProbeTarget } from './types.js';
 
 export interface ProbeDependencies {
-  /** Where echo requests go. @default a raw-socket transport, opened here and closed at the end */
+  /** Where echo requests go. @default ICMP sockets of the kind options.transport names, opened here and closed at the end */
   transport?: IcmpTransport;
   /** @default a node:net connect */
   tcpConnect?: TcpConnect;
@@ -32,7 +33,6 @@ export interface ProbeDependencies {
   identifier?: number;
 }
 
-export const IPV6_LADDER_NOTE = 'IPv6 reply hop limit unreadable: ladder used';
 const TCP_FALLBACK_CONCURRENCY = 64;
 
 interface TargetState {
@@ -48,7 +48,6 @@ interface TargetState {
   /** The ladder stopped (a nearer target answered) before this target answered: not unreachable. */
   ladderStoppedAtTtl: number | null;
   viaLadder: boolean;
-  note?: string;
 }
 
 /**
@@ -71,7 +70,7 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
   let session: ProbeSession | undefined;
   let tcpAttempts = 0;
   try {
-    transport = deps.transport ?? (ownsTransport ? createRawTransport({ families: familiesOf(targets) }) : undefined);
+    transport = deps.transport ?? (ownsTransport ? openIcmpTransport({ kind: options.transport, families: familiesOf(targets) }) : undefined);
     if (transport !== undefined) {
       session = new ProbeSession({
         transport,
@@ -82,10 +81,7 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
         signal,
       });
       const engine = new StrategyEngine(session, options);
-      const ipv4 = states.filter((state) => state.target.family === 4);
-      const ipv6 = states.filter((state) => state.target.family === 6);
-      for (const state of ipv6) if (options.strategy === 'inference') state.note = IPV6_LADDER_NOTE;
-      await Promise.all([options.strategy === 'inference' ? engine.runInference(ipv4) : engine.runLadder(ipv4), engine.runLadder(ipv6)]);
+      await (options.strategy === 'inference' ? engine.runInference(states) : engine.runLadder(states));
     }
     const silent = states.filter((state) => !hasAnswered(state) && state.ladderStoppedAtTtl === null);
     const tcpRtts = new Map<TargetState, number>();
@@ -103,6 +99,7 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
       results: states.map((state) => describeResult(state, tcpRtts.get(state) ?? null)),
       packetsSent: session?.packetsSent ?? 0,
       tcpAttempts,
+      ...(transport?.description === undefined ? {} : { transport: transport.description }),
       wallMs: clock.nowMs() - startedMs,
     };
   } catch (error) {
@@ -267,7 +264,7 @@ function roundToMicroseconds(ms: number | null): number | null {
 function describeResult(state: TargetState, tcpRttMs: number | null): ProbeResult {
   const base = { key: state.target.key, host: state.target.host, address: state.target.address };
   const method: ProbeMethod = state.viaLadder ? 'ladder' : 'echo-ttl';
-  const notes = state.note === undefined ? [] : [state.note];
+  const notes: string[] = [];
   if (state.reachTtl !== null) {
     const upper = state.reachTtl - 1;
     const lower = Math.min(state.failTtl, upper);

@@ -1,3 +1,5 @@
+import type { TransportDescription } from './transport.js';
+
 /** How a distance was measured (DESIGN §9 `probe --json`). */
 export type ProbeMethod = 'echo-ttl' | 'ladder' | 'tcp' | 'unreachable';
 
@@ -25,7 +27,7 @@ export interface ProbeResult {
   /** Best observed echo round trip (or TCP connect time), ms. */
   rttMs: number | null;
   method: ProbeMethod;
-  /** Why the result is what it is, when not obvious (e.g. "IPv6 reply hop limit unreadable: ladder used"). */
+  /** Why the result is what it is, when not obvious (e.g. "no ICMP answer; TCP connection accepted"). */
   note?: string;
 }
 
@@ -41,6 +43,12 @@ export interface ProbeProgress {
 export interface ProbeOptions extends ProbeProgress {
   /** @default 'inference' (see Settings.probe) */
   strategy: 'inference' | 'rounds';
+  /**
+   * Which ICMP sockets to open when no transport is passed in: `ping` sockets (no capability; allowed by
+   * net.ipv4.ping_group_range), `raw` sockets (CAP_NET_RAW), or `auto`: ping where allowed, else raw.
+   * @default 'auto'
+   */
+  transport?: 'auto' | 'ping' | 'raw';
   /** TTLs up to maximumTtlToPing - 1 are used. @default 255 */
   maximumTtlToPing: number;
   /**
@@ -76,5 +84,7 @@ export interface ProbeReport {
   packetsSent: number;
   /** TCP connection attempts made by the fallback. */
   tcpAttempts: number;
+  /** The kind of ICMP socket used and the privilege it relied on (absent when nothing was probed over ICMP). */
+  transport?: TransportDescription;
   wallMs: number;
 }

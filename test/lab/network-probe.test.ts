@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
 import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
-import { missingEngineReason, PROBE_CHILD_SCRIPT, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
-import { createReadableCopy, NOBODY_UID } from '../helpers/readable-copy.js';
+import { createReadableEngine, missingEngineReason, PROBE_CHILD_SCRIPT, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
+import { NOBODY_UID } from '../helpers/readable-copy.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const DISTANCES = [0, 1, 2, 3, 5, 8, 12];
@@ -74,24 +74,27 @@ describe.skipIf(skipReason !== undefined)(`probing a namespace lab${skipReason =
     await lab?.destroy();
   });
 
-  it('measures exact distances with inference (IPv4) and the ladder (IPv4 and IPv6)', async () => {
+  it('measures exact distances with inference and the ladder (IPv4 and IPv6)', async () => {
     const hosts = DISTANCES.map((hops) => `d${hops}`);
-    const [inference, ...ladders] = await runProbeJobs(lab, 'p', [
+    const [inference, inference6, ...ladders] = await runProbeJobs(lab, 'p', [
       { kind: 'probe', targets: hosts.map((host) => target(host)), options: { ...baseOptions, strategy: 'inference' } },
+      { kind: 'probe', targets: hosts.map((host) => target(host, 6)), options: { ...baseOptions, strategy: 'inference' } },
       ...hosts.flatMap((host) => [4, 6].map((family) => ({ kind: 'probe' as const, targets: [target(host, family as 4 | 6)], options: { ...baseOptions, strategy: 'rounds' as const, timeoutMs: 300 } }))),
     ]);
     const inferred = probeResults(inference);
     expect(inferred.results.map((result) => [result.host, result.distance, result.method])).toEqual(hosts.map((host, index) => [host, DISTANCES[index], 'echo-ttl']));
     expect(inferred.packetsSent).toBeLessThanOrEqual(DISTANCES.length + 6);
+    const inferred6 = probeResults(inference6);
+    expect(inferred6.results.map((result) => [result.host, result.distance, result.method])).toEqual(hosts.map((host, index) => [host, DISTANCES[index], 'echo-ttl']));
+    expect(inferred6.packetsSent).toBeLessThanOrEqual(DISTANCES.length + 6);
     const laddered = ladders.map((outcome) => probeResults(outcome).results[0]!);
     expect(laddered.map((result) => [result.host, result.distance, result.method])).toEqual(hosts.flatMap((host, index) => [[host, DISTANCES[index], 'ladder'], [host, DISTANCES[index], 'ladder']]));
   });
 
-  it('uses the ladder for IPv6 targets under inference and says so', async () => {
-    const [outcome] = await runProbeJobs(lab, 'p', [{ kind: 'probe', targets: [target('d3', 6), target('d5', 6)], options: { ...baseOptions, strategy: 'inference', timeoutMs: 300 } }]);
+  it('infers IPv6 and IPv4 distances in one competition from the reply TTL and hop limit', async () => {
+    const [outcome] = await runProbeJobs(lab, 'p', [{ kind: 'probe', targets: [target('d3', 6), target('d5', 6), target('d2', 4)], options: { ...baseOptions, strategy: 'inference', timeoutMs: 300 } }]);
     const { results } = probeResults(outcome);
-    expect(results[0]).toMatchObject({ distance: 3, method: 'ladder', note: expect.stringMatching(/IPv6/) });
-    expect(results[1]).toMatchObject({ distance: null, method: 'ladder' });
+    expect(results.map((result) => [result.distance, result.method])).toEqual([[3, 'echo-ttl'], [5, 'echo-ttl'], [2, 'echo-ttl']]);
   });
 
   it('ranks by hops, not round trip: the slow relay one router away beats the fast one three away', async () => {
@@ -177,7 +180,7 @@ describe.skipIf(skipReason !== undefined)(`probing a namespace lab${skipReason =
   it('refuses a raw socket without CAP_NET_RAW with a hint-carrying error', async (context) => {
     // No packet is sent: the child only tries to open the socket, as an unprivileged user, from a copy
     // of the build that user can read wherever the checkout lives.
-    const copy = createReadableCopy([PROBE_CHILD_SCRIPT]);
+    const copy = createReadableEngine();
     if ('reason' in copy) return context.skip(copy.reason);
     try {
       const child = spawn(process.execPath, [join(copy.root, PROBE_CHILD_SCRIPT), copy.root], { uid: NOBODY_UID, gid: NOBODY_UID, cwd: copy.root, stdio: 'pipe' });
@@ -185,10 +188,10 @@ describe.skipIf(skipReason !== undefined)(`probing a namespace lab${skipReason =
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.stdin.end(JSON.stringify([{ kind: 'open-socket' }]));
+      child.stdin.end(JSON.stringify([{ kind: 'open-socket', transport: 'raw' }]));
       const code = await new Promise((resolve) => child.once('close', resolve));
       expect(code, stderr).toBe(0);
-      expect(JSON.parse(stdout)).toEqual([{ kind: 'open-socket', code: 'RAW_SOCKET_PERMISSION' }]);
+      expect(JSON.parse(stdout)).toEqual([{ kind: 'open-socket', code: 'RAW_SOCKET_PERMISSION', message: expect.stringMatching(/CAP_NET_RAW.*setcap cap_net_raw\+ep/) }]);
     } finally {
       copy.remove();
     }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryTransport, type SimulatedHost } from '../../src/probe/memory-transport.js';
-import { IPV6_LADDER_NOTE, probeTargets } from '../../src/probe/strategies.js';
+import { probeTargets } from '../../src/probe/strategies.js';
 import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
 
 function options(overrides: Partial<ProbeOptions> = {}): ProbeOptions {
@@ -142,10 +142,19 @@ describe('probeTargets — rounds', () => {
     expect(report.results.map((result) => result.distance)).toEqual([1, 7]);
   });
 
-  it('uses the ladder for IPv6 even under inference, and says so', async () => {
-    const hosts: SimulatedHost[] = [{ address: '2001:db8::5', forwardHops: 5 }];
-    const report = await probeTargets([target('2001:DB8::5')], options(), { transport: createMemoryTransport({ hosts }) });
-    expect(report.results[0]).toMatchObject({ distance: 5, method: 'ladder', note: IPV6_LADDER_NOTE });
+  it('infers IPv6 distances from the reply hop limit like IPv4 ones, in one competition', async () => {
+    const hosts: SimulatedHost[] = [
+      { address: '2001:db8::5', forwardHops: 5 },
+      { address: '2001:db8::2', forwardHops: 2, returnHops: 4 },
+      { address: '198.18.5.3', forwardHops: 3 },
+    ];
+    const transport = createMemoryTransport({ hosts });
+    const report = await probeTargets([target('2001:DB8::5'), target('2001:db8::2'), target('198.18.5.3')], options(), { transport });
+    expect(report.results.map((result) => [result.distance, result.method])).toEqual([[5, 'echo-ttl'], [2, 'echo-ttl'], [3, 'echo-ttl']]);
+    // One echo each at the largest TTL, then TTL-limited checks of the competition only: no ladder rung to all.
+    expect(transport.sent.filter((echo) => echo.ttl === 254)).toHaveLength(3);
+    expect(transport.sent.filter((echo) => echo.ttl === 1).map((echo) => echo.address)).toEqual(['2001:db8::2']);
+    expect(report.transport).toEqual({ kind: 'memory', privilege: 'none' });
   });
 });
 

@@ -14,11 +14,13 @@ import { abortOnSignals } from '../../teardown.js';
 
 export type ProbeCommandOptions = CommandOptions<'probe'>;
 
-/** The `probe --json` object (DESIGN §9). */
-export function renderProbeJson(results: ProbeResult[], report: Pick<ProbeReport, 'packetsSent' | 'tcpAttempts' | 'wallMs'>, strategy: string) {
+/** The `probe --json` object (DESIGN §9), with the kind of ICMP socket used and the privilege it relied on. */
+export function renderProbeJson(results: ProbeResult[], report: Pick<ProbeReport, 'packetsSent' | 'tcpAttempts' | 'wallMs' | 'transport'>, strategy: string) {
   return {
     results: results.map(({ host, address, distance, rttMs, method, note }) => ({ host, address, distance, rttMs, method, ...(note ? { note } : {}) })),
     strategy,
+    transport: report.transport?.kind ?? null,
+    privilege: report.transport?.privilege ?? null,
     packetsSent: report.packetsSent,
     tcpAttempts: report.tcpAttempts,
     wallMs: Math.round(report.wallMs),
@@ -73,7 +75,8 @@ export async function run(options: ProbeCommandOptions, context: CliContext): Pr
     output.data(renderProbeJson(results, report, settings.probe.strategy));
   } else {
     for (const line of renderTable(PROBE_HEADERS, probeRows(results))) output.line(line);
-    output.line(output.color.dim(`${report.packetsSent} echo requests, ${report.tcpAttempts} TCP connects, ${(report.wallMs / 1000).toFixed(2)} s, strategy ${settings.probe.strategy}`));
+    const sockets = report.transport === undefined ? '' : `, ${report.transport.kind} sockets (${report.transport.privilege})`;
+    output.line(output.color.dim(`${report.packetsSent} echo requests, ${report.tcpAttempts} TCP connects, ${(report.wallMs / 1000).toFixed(2)} s, strategy ${settings.probe.strategy}${sockets}`));
   }
   return exitCode(results.some((result) => result.method !== 'unreachable') ? 'ok' : 'unavailable');
 }

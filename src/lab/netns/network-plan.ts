@@ -26,6 +26,8 @@ interface NetworkHostSpec extends LinkShaping {
   attach?: string;
   /** Extra IPv4 addresses (/32 on the host's loopback, routed to it): many relays on one host. @default 0 (at most 1022) */
   extraAddresses?: number;
+  /** Extra IPv6 addresses (/128 on the host's loopback, in a /64 routed to it); needs `ipv6`. @default 0 (at most 1022) */
+  extraIpv6Addresses?: number;
   /** Ignore ICMP echo (net.ipv4.icmp_echo_ignore_all=1 and its IPv6 twin), like a firewall dropping ICMP. @default false */
   dropsIcmp?: boolean;
   /** TCP ports on which a listener accepts connections (and closes them). @default [] */
@@ -81,6 +83,7 @@ export interface PlannedNode {
   interfaces: PlannedInterface[];
   routes: PlannedRoute[];
   extraAddresses: string[];
+  extraIpv6Addresses: string[];
   dropsIcmp: boolean;
   tcpListen: number[];
 }
@@ -112,7 +115,7 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
   const nodes = new Map<string, PlannedNode>();
   for (const [name, kind] of kinds) {
     const host = hostSpecs.get(name);
-    nodes.set(name, { name, kind, interfaces: [], routes: [], extraAddresses: [], dropsIcmp: host?.dropsIcmp ?? false, tcpListen: host?.tcpListen ?? [] });
+    nodes.set(name, { name, kind, interfaces: [], routes: [], extraAddresses: [], extraIpv6Addresses: [], dropsIcmp: host?.dropsIcmp ?? false, tcpListen: host?.tcpListen ?? [] });
   }
   const links = linkSpecs.map((link, index): PlannedLink => {
     const { from: a, to: b } = link;
@@ -167,6 +170,20 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
     }
   }
 
+  const extraIpv6Blocks = new Map<string, string>();
+  for (const host of spec.hosts) {
+    const count = host.extraIpv6Addresses ?? 0;
+    if (count === 0) continue;
+    if (!ipv6) invalid(`host ${host.name}: extraIpv6Addresses needs ipv6: true`);
+    if (!Number.isInteger(count) || count < 0 || count > MAX_EXTRA_ADDRESSES) invalid(`host ${host.name}: extraIpv6Addresses ${count} is not within 0..${MAX_EXTRA_ADDRESSES}`);
+    if (extraIpv6Blocks.size >= MAX_EXTRA_BLOCKS) invalid(`more than ${MAX_EXTRA_BLOCKS} hosts with extra IPv6 addresses`);
+    // Blocks from 1, so that every address is already in its canonical (RFC 5952) spelling.
+    const block = (extraIpv6Blocks.size + 1).toString(16);
+    extraIpv6Blocks.set(host.name, `2001:db8:1:${block}::/64`);
+    const node = nodes.get(host.name)!;
+    for (let offset = 1; offset <= count; offset += 1) node.extraIpv6Addresses.push(`2001:db8:1:${block}::${offset.toString(16)}`);
+  }
+
   for (const node of nodes.values()) if (node.interfaces.length === 0) invalid(`node ${node.name} has no link`);
 
   // Destinations: every link subnet (owned by both ends) and every extra block (owned by its host).
@@ -176,6 +193,7 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
     if (link.ipv6Subnet !== null) destinations.push({ prefix: link.ipv6Subnet, owners: [link.a, link.b], family: 6 });
   }
   for (const [host, prefix] of extraBlocks) destinations.push({ prefix, owners: [host], family: 4 });
+  for (const [host, prefix] of extraIpv6Blocks) destinations.push({ prefix, owners: [host], family: 6 });
 
   const overrides = new Map<string, string>();
   for (const route of spec.routes ?? []) {

@@ -39,8 +39,8 @@ export interface LabNetwork {
   namespaceOf(node: string): string;
   /** The node's address on its first link. */
   addressOf(node: string, family?: 4 | 6): string;
-  /** The host's extra (loopback) IPv4 addresses. */
-  extraAddressesOf(host: string): string[];
+  /** The host's extra (loopback) IPv4 addresses, or with family 6 its extra IPv6 addresses. */
+  extraAddressesOf(host: string, family?: 4 | 6): string[];
   /** Runs a program inside the node's namespace to completion. */
   exec(node: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
   /** Starts a long-running program inside the node's namespace; killed by PID on destroy(). */
@@ -159,8 +159,9 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
       if (address === null) throw new RelaySelectError('LAB_FAILED', `the lab has no IPv6 (spec.ipv6 is off)`);
       return address;
     },
-    extraAddressesOf(host) {
-      return plan.nodes.find((candidate) => candidate.name === host)?.extraAddresses ?? [];
+    extraAddressesOf(host, family = 4) {
+      const node = plan.nodes.find((candidate) => candidate.name === host);
+      return (family === 4 ? node?.extraAddresses : node?.extraIpv6Addresses) ?? [];
     },
     exec(node, argv, execOptions = {}) {
       const child = startInNamespace(node, argv, execOptions.env === undefined ? {} : { env: execOptions.env });
@@ -206,6 +207,7 @@ function configurationFor(node: PlannedNode): string {
     if (entry.ipv6 !== null) lines.push(`addr add ${entry.ipv6}/64 dev ${entry.device} nodad`);
   }
   for (const address of node.extraAddresses) lines.push(`addr add ${address}/32 dev lo`);
+  for (const address of node.extraIpv6Addresses) lines.push(`addr add ${address}/128 dev lo nodad`);
   for (const route of node.routes) lines.push(`route add ${route.destination} via ${route.via}`);
   return lines.map((line) => `${line}\n`).join('');
 }

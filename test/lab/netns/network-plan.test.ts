@@ -36,6 +36,13 @@ describe('planNetwork', () => {
     expect(node(planNetwork(chain), 'h').extraAddresses).toEqual(['198.19.0.1', '198.19.0.2', '198.19.0.3']);
   });
 
+  it('puts extra IPv6 addresses, canonically spelt, in a routed /64 of the host', () => {
+    const plan = planNetwork({ ...chain, ipv6: true, hosts: [{ name: 'p', attach: 'r1' }, { name: 'h', attach: 'r3', extraIpv6Addresses: 11 }] });
+    expect(node(plan, 'h').extraIpv6Addresses.slice(9)).toEqual(['2001:db8:1:1::a', '2001:db8:1:1::b']);
+    const toBlock = node(plan, 'p').routes.find((route) => route.destination === '2001:db8:1:1::/64')!;
+    expect(toBlock.via).toBe(node(plan, 'r1').interfaces.find((entry) => entry.peer === 'p')!.ipv6);
+  });
+
   it('never forwards through a host', () => {
     const plan = planNetwork({ routers: ['r1', 'r2'], hosts: [{ name: 'a', attach: 'r1' }, { name: 'b', attach: 'r2' }, { name: 'bridge' }], links: [{ from: 'bridge', to: 'r1' }, { from: 'bridge', to: 'r2' }] });
     const a = node(plan, 'a');
@@ -64,6 +71,7 @@ describe('planNetwork', () => {
     [{ routers: ['r'], hosts: [{ name: 'h' }] }, /no link/],
     [{ routers: ['r'], hosts: [{ name: 'h', attach: 'r', delayMs: -1 }] }, /delayMs/],
     [{ routers: ['r'], hosts: [{ name: 'h', attach: 'r', extraAddresses: 5000 }] }, /extraAddresses/],
+    [{ routers: ['r'], hosts: [{ name: 'h', attach: 'r', extraIpv6Addresses: 2 }] }, /extraIpv6Addresses needs ipv6/],
     [{ routers: ['r', 's'], hosts: [{ name: 'h', attach: 'r' }], links: [{ from: 'r', to: 's' }], routes: [{ from: 'h', to: 's', via: ['s'] }] }, /no link to s/],
   ] as Array<[NetworkSpec, RegExp]>)('rejects an invalid spec (%#)', (spec, message) => {
     expect(() => planNetwork(spec)).toThrow(message);
