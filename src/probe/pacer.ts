@@ -11,12 +11,28 @@ export interface Clock {
 
 export const monotonicClock: Clock = { nowMs: () => performance.now() };
 
+/**
+ * Where the engine schedules its waits. The fleet simulator (src/fleet) passes timers that run on
+ * simulated time, so the real engine probes a simulated network without waiting in real time.
+ */
+export interface Timers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 export interface PacerOptions {
   /** Sustained rate, packets per second. */
   ratePps: number;
   /** Packets that may leave at once before the rate applies. */
   burst: number;
   clock?: Clock;
+  /** @default systemTimers */
+  timers?: Timers;
 }
 
 export interface Pacer {
@@ -38,13 +54,14 @@ interface Waiter {
  */
 export function createPacer(options: PacerOptions): Pacer {
   const clock = options.clock ?? monotonicClock;
+  const timers = options.timers ?? systemTimers;
   const ratePerMs = Math.max(options.ratePps, 0.001) / 1000;
   const burst = Math.max(1, options.burst);
   let tokens = burst;
   let updatedMs = clock.nowMs();
   let queue: Waiter[] = [];
   let head = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   const abortListeners = new Map<AbortSignal, () => void>();
 
   const refill = (): void => {
@@ -60,7 +77,7 @@ export function createPacer(options: PacerOptions): Pacer {
   const schedule = (): void => {
     if (timer !== undefined || waiting() === 0) return;
     // A hair under one token counts as one: float sums of rate × elapsed land at 0.9999….
-    timer = setTimeout(pump, Math.max(1, Math.ceil((1 - tokens) / ratePerMs)));
+    timer = timers.setTimeout(pump, Math.max(1, Math.ceil((1 - tokens) / ratePerMs)));
   };
   const pump = (): void => {
     timer = undefined;
@@ -88,7 +105,7 @@ export function createPacer(options: PacerOptions): Pacer {
     signal.removeEventListener('abort', abortListeners.get(signal)!);
     abortListeners.delete(signal);
     if (waiting() === 0 && timer !== undefined) {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       timer = undefined;
     }
   };

@@ -5,7 +5,7 @@
  * because every raw ICMP socket on the host hears everyone's traffic.
  */
 import { canonicalAddress } from './icmp-codec.js';
-import { abortedError, throwIfAborted, type Clock, type Pacer } from './pacer.js';
+import { abortedError, systemTimers, throwIfAborted, type Clock, type Pacer, type Timers } from './pacer.js';
 import type { IcmpTransport, ReceivedIcmp } from './transport.js';
 import type { ProbeProgress, ProbeTarget } from './types.js';
 
@@ -24,7 +24,7 @@ interface InFlight {
   address: string;
   ttl: number;
   sentAtMs: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: unknown;
   resolve: (outcome: ProbeOutcome) => void;
   reject: (error: unknown) => void;
 }
@@ -33,6 +33,8 @@ export interface ProbeSessionOptions {
   transport: IcmpTransport;
   pacer: Pacer;
   clock: Clock;
+  /** @default systemTimers */
+  timers?: Timers;
   /** 16-bit ICMP identifier of this session. */
   identifier: number;
   progress: ProbeProgress;
@@ -47,8 +49,10 @@ export class ProbeSession {
   private readonly unsubscribe: () => void;
   private readonly onAbort = (): void => this.failAll(abortedError(this.options.signal));
   private closed = false;
+  private readonly timers: Timers;
 
   constructor(private readonly options: ProbeSessionOptions) {
+    this.timers = options.timers ?? systemTimers;
     this.nextSequence = Math.floor(Math.random() * 0x10000);
     this.unsubscribe = options.transport.onPacket((packet) => this.receive(packet));
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -77,7 +81,7 @@ export class ProbeSession {
     const entry = this.inFlight.get(sequence);
     if (entry !== undefined) {
       entry.sentAtMs = this.options.clock.nowMs();
-      entry.timer = setTimeout(() => this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null }), timeoutMs);
+      entry.timer = this.timers.setTimeout(() => this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null }), timeoutMs);
     }
     return outcome;
   }
@@ -116,14 +120,14 @@ export class ProbeSession {
     const entry = this.inFlight.get(sequence);
     if (entry === undefined) return;
     this.inFlight.delete(sequence);
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
     entry.resolve(outcome);
   }
 
   private failAll(error: unknown): void {
     for (const [sequence, entry] of this.inFlight) {
       this.inFlight.delete(sequence);
-      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
       entry.reject(error);
     }
   }

@@ -12,7 +12,7 @@ import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { RelaySelectError } from '../errors.js';
 import { runWithConcurrency } from './concurrency.js';
-import { computeAdaptiveTimeoutMs, createPacer, monotonicClock, throwIfAborted, type Clock } from './pacer.js';
+import { computeAdaptiveTimeoutMs, createPacer, monotonicClock, throwIfAborted, type Clock, type Timers } from './pacer.js';
 import { ProbeSession, type ProbeOutcome } from './session.js';
 import { connectTcp, type TcpConnect } from './tcp-connect.js';
 import { createRawTransport, type IcmpTransport } from './transport.js';
@@ -26,6 +26,8 @@ export interface ProbeDependencies {
   tcpConnect?: TcpConnect;
   /** @default performance.now */
   clock?: Clock;
+  /** Where probe timeouts and pacing waits are scheduled. @default the global setTimeout */
+  timers?: Timers;
   /** ICMP identifier of this run. @default random 16-bit */
   identifier?: number;
 }
@@ -73,8 +75,9 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
     if (transport !== undefined) {
       session = new ProbeSession({
         transport,
-        pacer: createPacer({ ratePps: options.ratePps, burst: options.burst, clock }),
+        pacer: createPacer({ ratePps: options.ratePps, burst: options.burst, clock, timers: deps.timers }),
         clock,
+        timers: deps.timers,
         identifier: deps.identifier ?? randomInt(0x10000),
         progress: options,
         signal,
