@@ -20,6 +20,8 @@ const loaders: Record<string, () => Promise<CommandModule>> = {
   status: () => import('./commands/status.js'),
   'report-failure': () => import('./commands/report-failure.js'),
   lab: () => import('./commands/lab.js'),
+  simulate: () => import('./commands/simulate.js'),
+  estimate: () => import('./commands/estimate.js'),
 };
 
 // yargs' ESM build wraps help text in the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.

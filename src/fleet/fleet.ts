@@ -78,9 +78,11 @@ const DATA_CENTRE_SHARE = 0.15;
 
 /**
  * A fleet on a generated network: a core router with a data centre behind it, regions under the core,
- * sites under the regions (some behind one or two extra WAN routers), four subnets per site. Relays sit
- * in the data centre or at a random site. Client ids, placement and weights of generated relays
- * (50, 100 or 200) derive from the seed.
+ * sites under the regions (some behind one or two extra WAN routers), four subnets per site, each
+ * behind its own gateway. Relays sit in the data centre or at a random site, so a relay at the
+ * endpoint's own site is 2 routers away (gateway, site router), one in the same region 4 or more, one
+ * in the data centre 5 or more. Client ids, placement and weights of generated relays (50, 100 or 200)
+ * derive from the seed.
  */
 export function generateFleet(options: GenerateFleetOptions): Fleet {
   const random = createRandom(options.seed ^ DRAW.topology);
@@ -102,7 +104,13 @@ export function generateFleet(options: GenerateFleetOptions): Fleet {
     for (let hop = 0; hop < wanHops; hop += 1) parent = addRouter(`wan-${site + 1}-${hop + 1}`, parent);
     sites.push(addRouter(`site-${site + 1}`, parent));
   }
-  const subnets = spreadClients(options.clients, subnetCount).map((clients, index) => ({ name: `subnet-${index + 1}`, router: sites[index % siteCount]!, clients, firstEndpoint: 0 }));
+  // Each subnet has its own gateway (an access router) below its site's router.
+  const subnets = spreadClients(options.clients, subnetCount).map((clients, index) => ({
+    name: `subnet-${index + 1}`,
+    router: addRouter(`gw-${index + 1}`, sites[index % siteCount]!),
+    clients,
+    firstEndpoint: 0,
+  }));
   const placeRelay = (relay: Relay, index: number): FleetRelay => {
     const router = random() < DATA_CENTRE_SHARE ? dataCentre : sites[Math.floor(random() * siteCount)]!;
     return { relay, key: relayKey(relay), address: relayAddress(index), router, capacity: null, dropsIcmp: false };

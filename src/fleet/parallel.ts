@@ -13,7 +13,15 @@ import type { ScenarioPlan } from './scenarios.js';
 import { createSimulationCache, DEFAULT_MODELS, prepareSimulation, simulateModel, type ModelRun, type SimulateOptions, type SimulateProgress, type SimulationResult } from './simulate.js';
 
 /** A young generation this large makes the selections' short-lived garbage cheap to collect. */
-const WORKER_YOUNG_GENERATION_MB = 64;
+const WORKER_YOUNG_GENERATION_MB = 32;
+
+/**
+ * Old generation of each worker: what a run keeps (state, memos, footprints: a few KiB per endpoint)
+ * and room above it. Without a limit V8 lets garbage pile up to gigabytes before collecting it.
+ */
+export function workerHeapLimitMb(clients: number): number {
+  return 192 + Math.ceil((clients * 4) / 1024);
+}
 
 export interface SimulateScenariosOptions extends Omit<SimulateOptions, 'scenario' | 'onProgress'> {
   scenarios: ScenarioPlan[];
@@ -64,7 +72,7 @@ function runInWorker(data: ModelWorkerData, onProgress: (scenario: number, atSec
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./model-worker.js', import.meta.url), {
       workerData: data,
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: workerHeapLimitMb(data.options.fleet.clientIds.length) },
     });
     const stop = (): void => {
       void worker.terminate();

@@ -10,8 +10,10 @@ import type { Fleet, FleetPaths } from './fleet.js';
 export interface ProfiledRelay {
   /** Index into the fleet's relays (the spare relay last); -1 for a profile not built from a fleet. */
   index: number;
-  /** Routers between the subnet and the relay; null when unknown (e.g. the relay only answers TCP). */
-  distance: number | null;
+  /** Routers between the subnet and the relay. */
+  hops: number;
+  /** Answers ICMP echo; false for a relay found only by TCP (its distance stays unknown). */
+  answersIcmp: boolean;
   priority: number;
   weight: number;
   /** Router indices on the way, when known: the Time Exceeded budget is per router. */
@@ -41,7 +43,8 @@ export function profileFleet(fleet: Fleet, paths: FleetPaths, seekList: readonly
       const entry = all[index]!;
       return {
         index,
-        distance: entry.dropsIcmp ? null : paths.distances[subnetIndex]![index]!,
+        hops: paths.distances[subnetIndex]![index]!,
+        answersIcmp: !entry.dropsIcmp,
         priority: entry.relay.priority,
         weight: entry.relay.weight,
         path: paths.paths[subnetIndex]![index]!,
@@ -55,13 +58,14 @@ export function profileFleet(fleet: Fleet, paths: FleetPaths, seekList: readonly
  * measured distance), among which rendezvous hashing spreads endpoints by weight.
  */
 export function competitionOf(profile: DistanceProfile): ProfiledRelay[] {
-  const measured = profile.relays.filter((relay) => relay.distance !== null);
+  const measured = profile.relays.filter((relay) => relay.answersIcmp);
   const candidates = measured.length > 0 ? measured : profile.relays;
   if (candidates.length === 0) return [];
   const bestPriority = Math.min(...candidates.map((relay) => relay.priority));
   const sameClass = candidates.filter((relay) => relay.priority === bestPriority);
-  const nearest = Math.min(...sameClass.map((relay) => relay.distance ?? Number.POSITIVE_INFINITY));
-  return sameClass.filter((relay) => (relay.distance ?? Number.POSITIVE_INFINITY) === nearest);
+  if (measured.length === 0) return sameClass;
+  const nearest = Math.min(...sameClass.map((relay) => relay.hops));
+  return sameClass.filter((relay) => relay.hops === nearest);
 }
 
 /** Clients each relay can expect: each profile's clients shared within its competition by weight. */

@@ -29,9 +29,10 @@ import { RelaySelectError } from '../errors.js';
 import type { TimeExceededLimit } from '../probe/memory-transport.js';
 import type { ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
 import type { RegisterOutcome } from '../register/types.js';
+import { buildPools } from '../relays/pools.js';
 import { relayKey, type Relay } from '../relays/relay.js';
 import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
-import type { HostResolution } from '../select/types.js';
+import type { HostResolution, SelectionOutcome, SelectRelayDeps } from '../select/types.js';
 import { EndpointAgenda } from './event-queue.js';
 import { computeFleetPaths, type Fleet, type FleetPaths } from './fleet.js';
 import { FLEET_MODELS, type FleetModel, type ModelName, type RelayAnswer } from './models.js';
@@ -157,6 +158,8 @@ interface ModelCache {
   footprints: Map<string, ProbeFootprint>;
   /** Selections every endpoint behind one gateway shares (every registration refused), by gateway and state. */
   sharedFailures: Map<string, SelectionMemo>;
+  /** The leaders of the first reachable pool, by gateway and network state. */
+  leaders: Map<string, Leaders | null>;
   selections: Array<[SelectionMemo | undefined, SelectionMemo | undefined]>;
 }
 
@@ -212,13 +215,22 @@ export async function simulateModel(options: SimulateOptions, model: ModelName, 
   }
   let modelCache = cache?.models.get(model);
   if (modelCache === undefined) {
-    modelCache = { footprints: new Map(), sharedFailures: new Map(), selections: Array.from({ length: options.fleet.clientIds.length }, () => [undefined, undefined]) };
+    modelCache = { footprints: new Map(), sharedFailures: new Map(), leaders: new Map(), selections: Array.from({ length: options.fleet.clientIds.length }, () => [undefined, undefined]) };
     cache?.models.set(model, modelCache);
   }
   return new ModelSimulation(options, FLEET_MODELS[model], frame, modelCache).run();
 }
 
 export const DEFAULT_MODELS: readonly ModelName[] = ['default', 'bigfix'];
+
+interface Leaders {
+  pool: string;
+  relays: Relay[];
+  /** The probe results of `relays` only. */
+  report: ProbeReport;
+  /** Every probe a selection makes up to and including this pool. */
+  footprints: ProbeFootprint[];
+}
 
 interface SelectionMemo {
   key: string;
@@ -266,7 +278,7 @@ class ModelSimulation {
   private readonly agenda: EndpointAgenda;
   private readonly footprints: Map<string, ProbeFootprint>;
   private readonly sharedFailures: Map<string, SelectionMemo>;
-  private readonly leadersReports = new WeakMap<ProbeFootprint, ProbeReport>();
+  private readonly leaders: Map<string, Leaders | null>;
   private readonly registrationReadings = new Map<RelayAnswer, RegisterOutcome>();
   private readonly healthReadings = new Map<RelayAnswer, ReturnType<FleetModel['readHealth']>>();
 
@@ -298,6 +310,7 @@ class ModelSimulation {
     this.footprints = cache.footprints;
     this.memos = cache.selections;
     this.sharedFailures = cache.sharedFailures;
+    this.leaders = cache.leaders;
     this.fleet = options.fleet;
     this.settings = model.settingsFor(options.settings);
     this.scenario = options.scenario;
@@ -439,31 +452,31 @@ class ModelSimulation {
 
   /**
    * The endpoint's selection, by the real `selectRelay`. Three shortcuts, each giving exactly what the
-   * full computation would record (the tests compare them with `memoizeSelections: false`):
+   * full computation would record (a test compares them with `memoizeSelections: false`):
    * - the endpoint's own earlier selection in the same network state and relay answers;
    * - when every relay of the list would refuse the registration, the outcome cannot depend on the
    *   rank order, so one endpoint's selection stands for every endpoint behind the same gateway;
-   * - otherwise the selection first runs on the probe results of the relays rankPool puts first
-   *   (best priority, then nearest): when one of them accepts in the first pool with a reachable
-   *   relay, the full ranking would have tried the same relays in the same order up to it. Only when
-   *   none accepts does the selection run again on every result.
+   * - otherwise the selection first runs on the relays rankPool puts first in the first pool with a
+   *   reachable relay (best priority, then nearest: the "leaders"): when one of them accepts, the full
+   *   ranking would have tried the same relays in the same order up to it, and pools after it are not
+   *   probed. Only when none accepts does the selection run again on the whole relay list.
    */
   private async select(endpoint: number, subnet: number, atSeconds: number): Promise<SelectionMemo> {
     const memoize = this.options.memoizeSelections !== false && this.settings.tieBreak !== 'random';
     const key = `${this.networkKey}|${this.answersKey}|${this.subnetLinkDown[subnet]}`;
     const slots = this.memos[endpoint]!;
-    if (!memoize) return this.runSelection(endpoint, subnet, atSeconds, key, 'full');
+    if (!memoize) return this.runFullSelection(endpoint, subnet, atSeconds, key);
     for (const memo of slots) if (memo !== undefined && memo.key === key) return memo;
     let memo: SelectionMemo | undefined;
     if (this.everyRegistrationFails(subnet)) {
       const sharedKey = `${this.fleet.subnets[subnet]!.router}|${key}`;
       memo = this.sharedFailures.get(sharedKey);
       if (memo === undefined) {
-        memo = await this.runSelection(endpoint, subnet, atSeconds, key, 'full');
+        memo = await this.runFullSelection(endpoint, subnet, atSeconds, key);
         this.sharedFailures.set(sharedKey, memo);
       }
     } else {
-      memo = (await this.runSelection(endpoint, subnet, atSeconds, key, 'leaders')) ?? (await this.runSelection(endpoint, subnet, atSeconds, key, 'full'));
+      memo = (await this.runLeadersSelection(endpoint, subnet, atSeconds, key)) ?? (await this.runFullSelection(endpoint, subnet, atSeconds, key));
     }
     slots[1] = slots[0];
     slots[0] = memo;
@@ -478,55 +491,85 @@ class ModelSimulation {
     return true;
   }
 
-  private async runSelection(endpoint: number, subnet: number, atSeconds: number, key: string, results: 'full'): Promise<SelectionMemo>;
-  private async runSelection(endpoint: number, subnet: number, atSeconds: number, key: string, results: 'leaders'): Promise<SelectionMemo | undefined>;
-  private async runSelection(endpoint: number, subnet: number, atSeconds: number, key: string, results: 'full' | 'leaders'): Promise<SelectionMemo | undefined> {
+  private selectionDeps(endpoint: number, subnet: number, atSeconds: number, probe: SelectRelayDeps['probe']): SelectRelayDeps {
+    return {
+      probe,
+      resolve: async (hosts) => hosts.map((host): HostResolution => this.resolve(host)),
+      register: async (candidate) => {
+        const index = this.relayIndexByKey.get(relayKey(candidate.relay));
+        return this.readRegistration(index === undefined ? RELAY_DOWN_ANSWER : this.registrationAnswer(index, subnet));
+      },
+      checkAlive: async ({ host, port }) => {
+        const index = this.relayIndexByKey.get(relayKey({ host, port }));
+        return index !== undefined && this.subnetLinkDown[subnet] === 0 && this.relayUp[index] === 1;
+      },
+      random: this.randomFor(DRAW.tieBreak, endpoint, atSeconds),
+    };
+  }
+
+  private async runFullSelection(endpoint: number, subnet: number, atSeconds: number, key: string): Promise<SelectionMemo> {
     const footprints: ProbeFootprint[] = [];
-    let firstReachablePool: string | undefined;
     const outcome = await selectRelay(
       { relays: this.relayList, settings: this.settings, clientId: this.fleet.clientIds[endpoint]! },
-      {
-        probe: async (targets, pool, context) => {
-          const footprint = await this.footprintFor(subnet, targets, `${pool.name}|${context.purpose}`, context.purpose === 'manual');
-          footprints.push(footprint);
-          const report = results === 'full' ? footprint.report : this.leadersReport(footprint);
-          if (firstReachablePool === undefined && report.results.some((result) => result.method !== 'unreachable')) firstReachablePool = pool.name;
-          return report;
-        },
-        resolve: async (hosts) => hosts.map((host): HostResolution => this.resolve(host)),
-        register: async (candidate) => {
-          const index = this.relayIndexByKey.get(relayKey(candidate.relay));
-          return this.readRegistration(index === undefined ? RELAY_DOWN_ANSWER : this.registrationAnswer(index, subnet));
-        },
-        checkAlive: async ({ host, port }) => {
-          const index = this.relayIndexByKey.get(relayKey({ host, port }));
-          return index !== undefined && this.subnetLinkDown[subnet] === 0 && this.relayUp[index] === 1;
-        },
-        random: this.randomFor(DRAW.tieBreak, endpoint, atSeconds),
-      },
+      this.selectionDeps(endpoint, subnet, atSeconds, async (targets, pool, context) => {
+        const footprint = await this.footprintFor(subnet, targets, `${pool.name}|${context.purpose}`, context.purpose === 'manual');
+        footprints.push(footprint);
+        return footprint.report;
+      }),
     );
-    if (results === 'leaders' && !(outcome.status === 'selected' && outcome.chosen.pool === firstReachablePool)) return undefined;
+    return this.memoOf(key, outcome, footprints);
+  }
+
+  private async runLeadersSelection(endpoint: number, subnet: number, atSeconds: number, key: string): Promise<SelectionMemo | undefined> {
+    const leaders = await this.leadersOf(subnet);
+    if (leaders === null) return undefined;
+    const outcome = await selectRelay(
+      { relays: leaders.relays, settings: this.settings, clientId: this.fleet.clientIds[endpoint]! },
+      this.selectionDeps(endpoint, subnet, atSeconds, async () => leaders.report),
+    );
+    if (!(outcome.status === 'selected' && outcome.chosen.pool === leaders.pool)) return undefined;
+    return this.memoOf(key, outcome, leaders.footprints);
+  }
+
+  private memoOf(key: string, outcome: SelectionOutcome, footprints: ProbeFootprint[]): SelectionMemo {
     const relayIndex = outcome.status === 'selected' ? (this.relayIndexByKey.get(relayKey(outcome.chosen.relay)) ?? -1) : -1;
     return { key, result: toCycleSelectionResult(outcome), footprints, relayIndex };
   }
 
   /**
-   * The probe results rankPool puts first: reachable, measured distance before unknown, then the best
-   * priority, then the smallest distance (see rankPool in src/select/rank.ts).
+   * The first pool of the seek list with a reachable relay, from this subnet, now; the probes a
+   * selection makes up to it (each earlier pool probed and found unreachable); and the relays rankPool
+   * puts first in it: reachable, measured distance before unknown, then the best priority, then the
+   * smallest distance (src/select/rank.ts). Null in manual mode or when no pool has a reachable relay.
    */
-  private leadersReport(footprint: ProbeFootprint): ProbeReport {
-    let report = this.leadersReports.get(footprint);
-    if (report !== undefined) return report;
-    const reachable = footprint.report.results.filter((result) => result.method !== 'unreachable');
-    const measured = reachable.filter((result) => result.distance !== null);
-    const group = measured.length > 0 ? measured : reachable;
-    const priorityOf = (result: ProbeResult): number => this.allRelays[this.relayIndexByKey.get(result.key)!]!.relay.priority;
-    const bestPriority = Math.min(...group.map(priorityOf));
-    const sameClass = group.filter((result) => priorityOf(result) === bestPriority);
-    const nearest = Math.min(...sameClass.map((result) => result.distance ?? 0));
-    report = { ...footprint.report, results: sameClass.filter((result) => (result.distance ?? 0) === nearest) };
-    this.leadersReports.set(footprint, report);
-    return report;
+  private async leadersOf(subnet: number): Promise<Leaders | null> {
+    const cacheKey = `${this.fleet.subnets[subnet]!.router}|${this.networkKey}|${this.subnetLinkDown[subnet]}`;
+    const known = this.leaders.get(cacheKey);
+    if (known !== undefined) return known;
+    let found: Leaders | null = null;
+    if (this.settings.automatic) {
+      const footprints: ProbeFootprint[] = [];
+      for (const pool of buildPools(this.relayList, this.settings.seekList)) {
+        // The targets probeRelays (src/select/select-relay.ts) builds for the pool.
+        const targets: ProbeTarget[] = pool.relays.map((relay) => ({ key: relayKey(relay), host: relay.host, address: this.addressByHost.get(relay.host)!, family: 4, port: relay.port, priority: relay.priority }));
+        if (targets.length === 0) continue;
+        const footprint = await this.footprintFor(subnet, targets, `${pool.name}|pool`, false);
+        footprints.push(footprint);
+        const reachable = footprint.report.results.filter((result) => result.method !== 'unreachable');
+        if (reachable.length === 0) continue;
+        const measured = reachable.filter((result) => result.distance !== null);
+        const group = measured.length > 0 ? measured : reachable;
+        const relayOf = (result: ProbeResult): Relay => this.allRelays[this.relayIndexByKey.get(result.key)!]!.relay;
+        const bestPriority = Math.min(...group.map((result) => relayOf(result).priority));
+        const sameClass = group.filter((result) => relayOf(result).priority === bestPriority);
+        const nearest = Math.min(...sameClass.map((result) => result.distance ?? 0));
+        const results = sameClass.filter((result) => (result.distance ?? 0) === nearest);
+        found = { pool: pool.name, relays: results.map(relayOf), report: { ...footprint.report, results }, footprints };
+        break;
+      }
+    }
+    this.leaders.set(cacheKey, found);
+    return found;
   }
 
   private resolve(host: string): HostResolution {
