@@ -42,7 +42,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
 
 const FLEET_OPTIONS: OptionSpec[] = [
   { name: 'clients', type: 'number', argument: 'N', description: 'Endpoints in the fleet (default 2000; not with --topology).' },
-  { name: 'subnets', type: 'number', argument: 'N', description: 'Subnets they sit in, each behind its own gateway, four to a site (default clients / 50).' },
+  { name: 'subnets', type: 'number', argument: 'N', description: 'Subnets they sit in, four to a site behind its access router (default clients / 50).' },
   { name: 'relay-count', type: 'number', argument: 'N', description: 'Relays to generate when no --relays list is given (default clients / 100, at least 2).' },
   { name: 'topology', type: 'string', argument: 'FILE', description: 'A fleet topology description (JSON: routers, subnets with clients, relays behind routers) instead of a generated network; see FLEET TOPOLOGY.' },
   { name: 'seed', type: 'number', argument: 'N', description: 'Seed of everything random: the generated network, client ids, cron sleeps, back-off jitter (default 1). The same seed gives the same run.' },

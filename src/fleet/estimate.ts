@@ -345,24 +345,42 @@ class ScenarioFlows {
     const low = delaySeconds * (1 - jitter);
     const high = delaySeconds * (1 + jitter);
     const width = high - low;
-    for (let at = 0; at < runs.length; at += 1) {
-      const mass = runs[at]!;
-      if (mass === 0) continue;
-      if (width < 1) {
-        const target = at + Math.ceil(low);
-        if (target < due.length) due[target]! += mass;
-        continue;
-      }
-      // A uniform delay in [low, high], each whole second taking its share (the run is at the next whole second ≥ due).
-      const first = Math.ceil(at + low);
-      const last = Math.ceil(at + high);
-      for (let target = first; target <= last && target < due.length; target += 1) {
-        const from = Math.max(at + low, target - 1);
-        const to = Math.min(at + high, target);
-        if (to > from) due[target]! += (mass * (to - from)) / width;
-      }
+    if (width < 1) {
+      const shift = Math.ceil(low);
+      for (let at = 0; at + shift < due.length; at += 1) due[at + shift]! += runs[at]!;
+      return this.ticks.quantize(due, 0);
+    }
+    // A delay uniform in [low, high]: the run is due in second t (at the next whole second ≥ due) with
+    // the share of [t − 1, t] the delay interval covers. With F(x) = Σ mass(at) · clamp(x − at − low, 0, width),
+    // second t gets (F(t) − F(t − 1)) / width; F comes from prefix sums of mass and of at · mass.
+    const count = runs.length;
+    const mass = new Float64Array(count + 1);
+    const moment = new Float64Array(count + 1);
+    for (let at = 0; at < count; at += 1) {
+      mass[at + 1] = mass[at]! + runs[at]!;
+      moment[at + 1] = moment[at]! + at * runs[at]!;
+    }
+    const upTo = (index: number, table: Float64Array): number => (index < 0 ? 0 : table[Math.min(count, index + 1)]!);
+    const ramp = (x: number): number => {
+      const first = Math.ceil(x - high);
+      const last = Math.floor(x - low);
+      const inRamp = last >= first ? (x - low) * (upTo(last, mass) - upTo(first - 1, mass)) - (upTo(last, moment) - upTo(first - 1, moment)) : 0;
+      return inRamp + width * upTo(first - 1, mass);
+    };
+    let previous = ramp(0);
+    for (let target = 1; target < due.length; target += 1) {
+      const current = ramp(target);
+      due[target] = (current - previous) / width;
+      previous = current;
     }
     return this.ticks.quantize(due, 0);
+  }
+
+  /** Whether a cohort still holds a share of an endpoint worth following (float dust does not). */
+  private matters(runs: Float64Array): boolean {
+    let total = 0;
+    for (const mass of runs) total += mass;
+    return total > 1e-6;
   }
 
   /** Selections at `runs`; their network is the one of their time unless `kind` says otherwise. */
@@ -376,7 +394,7 @@ class ScenarioFlows {
     const delay = this.settings.intervalSeconds + this.footprints[kind ?? 'normal'].durationSeconds;
     for (;;) {
       current = this.after(current, delay, 0);
-      if (!current.some((mass) => mass > 0)) return;
+      if (!this.matters(current)) return;
       this.add(current, kind);
     }
   }
@@ -403,12 +421,12 @@ class ScenarioFlows {
     const succeeded = new Float64Array(this.durationSeconds);
     for (let attempt = 1; attempt < 64; attempt += 1) {
       const next = this.after(pending, durationSeconds + this.retryDelay(attempt), this.settings.jitter);
-      if (!next.some((mass) => mass > 0)) break;
+      if (!this.matters(next)) break;
       this.add(next);
       const { before, after } = this.split(next, succeedFrom);
       for (let at = 0; at < after.length; at += 1) succeeded[at]! += after[at]!;
       pending = before;
-      if (!pending.some((mass) => mass > 0)) break;
+      if (!this.matters(pending)) break;
     }
     return succeeded;
   }
@@ -434,7 +452,7 @@ class ScenarioFlows {
           // server is back finds it healthy; the deferred periodic re-selection then runs.
           let checks = woken;
           const recovered = new Float64Array(end);
-          for (let attempt = 1; attempt < 64 && checks.some((mass) => mass > 0); attempt += 1) {
+          for (let attempt = 1; attempt < 64 && this.matters(checks); attempt += 1) {
             const next = this.after(checks, this.retryDelay(attempt), this.settings.jitter);
             const { before, after } = this.split(next, up);
             for (let at = 0; at < end; at += 1) recovered[at]! += after[at]!;
@@ -601,12 +619,15 @@ class ScenarioFlows {
  * ∫₀^∞ (1 − Π Φ((x − μᵢ)/σᵢ)^weight) dx, on a grid.
  */
 function expectedMaximum(mean: Float64Array, variance: Float64Array, weight: number): number {
+  // A minute whose mean lies many deviations below the largest mean cannot be the maximum: left out.
+  let largestMean = 0;
+  for (const mu of mean) largestMean = Math.max(largestMean, mu);
   const groups = new Map<string, { mean: number; sd: number; count: number }>();
   let top = 0;
   for (let index = 0; index < mean.length; index += 1) {
     const mu = mean[index]!;
     const sd = Math.sqrt(Math.max(0, variance[index]!));
-    if (mu <= 0 && sd <= 0) continue;
+    if ((mu <= 0 && sd <= 0) || mu + 8 * sd < largestMean) continue;
     const key = `${mu.toPrecision(9)}/${sd.toPrecision(9)}`;
     const group = groups.get(key);
     if (group === undefined) groups.set(key, { mean: mu, sd, count: 1 });
@@ -614,12 +635,14 @@ function expectedMaximum(mean: Float64Array, variance: Float64Array, weight: num
     top = Math.max(top, mu + 8 * sd);
   }
   if (top === 0) return 0;
-  const steps = 4000;
-  const dx = top / steps;
-  let integral = 0;
+  // Below the largest mean less eight of its deviations the product is 0 to double precision.
   const entries = [...groups.values()];
+  const bottom = Math.max(0, Math.min(...entries.map((group) => group.mean - 8 * group.sd)));
+  const steps = 2000;
+  const dx = (top - bottom) / steps;
+  let integral = bottom;
   for (let step = 0; step < steps; step += 1) {
-    const x = (step + 0.5) * dx;
+    const x = bottom + (step + 0.5) * dx;
     let logProduct = 0;
     for (const group of entries) {
       const cdf = group.sd === 0 ? (x >= group.mean ? 1 : 0) : normalCdf((x - group.mean) / group.sd);

@@ -78,8 +78,8 @@ const DATA_CENTRE_SHARE = 0.15;
 
 /**
  * A fleet on a generated network: a core router with a data centre behind it, regions under the core,
- * sites under the regions (some behind one or two extra WAN routers), four subnets per site, each
- * behind its own gateway. Relays sit in the data centre or at a random site, so a relay at the
+ * sites under the regions (some behind one or two extra WAN routers), four subnets per site behind
+ * the site's access router. Relays sit in the data centre or at a random site, so a relay at the
  * endpoint's own site is 2 routers away (gateway, site router), one in the same region 4 or more, one
  * in the data centre 5 or more. Client ids, placement and weights of generated relays (50, 100 or 200)
  * derive from the seed.
@@ -98,19 +98,16 @@ export function generateFleet(options: GenerateFleetOptions): Fleet {
   const dataCentre = addRouter('dc', core);
   const regions = Array.from({ length: regionCount }, (_, index) => addRouter(`region-${index + 1}`, core));
   const sites: number[] = [];
+  const gateways: number[] = [];
   for (let site = 0; site < siteCount; site += 1) {
     let parent = regions[site % regionCount]!;
     const wanHops = Math.floor(random() * 3);
     for (let hop = 0; hop < wanHops; hop += 1) parent = addRouter(`wan-${site + 1}-${hop + 1}`, parent);
     sites.push(addRouter(`site-${site + 1}`, parent));
+    // The site's subnets (VLANs) are routed by one access router below the site router.
+    gateways.push(addRouter(`gw-${site + 1}`, sites[site]!));
   }
-  // Each subnet has its own gateway (an access router) below its site's router.
-  const subnets = spreadClients(options.clients, subnetCount).map((clients, index) => ({
-    name: `subnet-${index + 1}`,
-    router: addRouter(`gw-${index + 1}`, sites[index % siteCount]!),
-    clients,
-    firstEndpoint: 0,
-  }));
+  const subnets = spreadClients(options.clients, subnetCount).map((clients, index) => ({ name: `subnet-${index + 1}`, router: gateways[index % siteCount]!, clients, firstEndpoint: 0 }));
   const placeRelay = (relay: Relay, index: number): FleetRelay => {
     const router = random() < DATA_CENTRE_SHARE ? dataCentre : sites[Math.floor(random() * siteCount)]!;
     return { relay, key: relayKey(relay), address: relayAddress(index), router, capacity: null, dropsIcmp: false };

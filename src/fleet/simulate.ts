@@ -108,6 +108,8 @@ export interface ModelRun {
   peakAtSeconds: number;
   /** Selections (probe + registration attempts) in the measured window. */
   selections: number;
+  /** Packets in the measured window. */
+  totals: { echoRequests: number; timeExceeded: number; ttlExpired: number };
   /** At the end of the run. `mean` is over the relays in the list. */
   clientsPerRelay: { max: number; mean: number; relays: RelayLoad[] };
   /** From the end of the trouble until every endpoint holds a healthy relay again (null: not within the run, or steady). */
@@ -811,6 +813,7 @@ class ModelSimulation {
       ttlExpiredPerSecond: pair(this.expired),
       peakAtSeconds: peakBucket * this.bucketSeconds,
       selections: this.selections,
+      totals: { echoRequests: sum(this.echo), timeExceeded: sum(this.timeExceeded), ttlExpired: sum(this.expired) },
       clientsPerRelay: { max: Math.max(0, ...relays.map((relay) => relay.clients)), mean: relays.length === 0 ? 0 : clientTotal / relays.length, relays },
       secondsToRecover: this.recoveredAtSeconds === null || this.scenario.recoveryFromSeconds === null ? null : this.recoveredAtSeconds - this.scenario.recoveryFromSeconds,
       busiestRouter,
@@ -826,4 +829,10 @@ class ModelSimulation {
       },
     };
   }
+}
+
+function sum(series: Float64Array): number {
+  let total = 0;
+  for (const value of series) total += value;
+  return total;
 }

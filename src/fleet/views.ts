@@ -32,6 +32,7 @@ export interface ModelJson {
   ttlExpiredPerSecond: { mean: number; peak: number };
   peakAtSeconds: number;
   selections: number;
+  totals: ModelRun['totals'];
   clientsPerRelay: { max: number; mean: number; relays: Array<{ relay: string; name: string | null; weight: number; clients: number }> };
   secondsToRecover: number | null;
   busiestRouter: ModelRun['busiestRouter'];
@@ -53,6 +54,7 @@ export function renderSimulationJson(result: SimulationResult): SimulationJson {
       ttlExpiredPerSecond: rounded(run.ttlExpiredPerSecond),
       peakAtSeconds: run.peakAtSeconds,
       selections: run.selections,
+      totals: run.totals,
       clientsPerRelay: { max: run.clientsPerRelay.max, mean: round(run.clientsPerRelay.mean), relays: run.clientsPerRelay.relays },
       secondsToRecover: run.secondsToRecover,
       busiestRouter: run.busiestRouter === null ? null : { ...run.busiestRouter, timeExceededPerSecond: round(run.busiestRouter.timeExceededPerSecond), ttlExpiredPerSecond: round(run.busiestRouter.ttlExpiredPerSecond) },
