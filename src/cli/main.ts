@@ -65,7 +65,8 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
     .epilogue(`Exit status:\n${EXIT_STATUS_DOCS.map((entry) => `  ${String(entry.code).padEnd(4)}${entry.meaning}`).join('\n')}\n\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5), relay-select-lab(5).`)
     .fail((message, error) => {
       if (error) throw error;
-      throw new RelaySelectError('USAGE', message ?? 'bad usage');
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): errors are one line.
+      throw new RelaySelectError('USAGE', (message ?? 'bad usage').replace(/\s*\n\s*/g, ' '));
     });
   for (const spec of GLOBAL_OPTIONS) parser = parser.option(spec.name, { ...toYargsOption(spec), global: true });
 
