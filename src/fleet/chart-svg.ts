@@ -92,7 +92,7 @@ function relayPanel(runs: Array<[ModelName, ModelRun]>, top: number, height: num
   const parts: string[] = [text(left, top - 10, 'clients per relay at the end, against the relay\u2019s weight', { size: 14, weight: 'bold' })];
   const loads = runs.flatMap(([model, run]) => run.clientsPerRelay.relays.map((relay) => ({ ...relay, model })));
   const maxWeight = Math.max(1, ...loads.map((load) => load.weight));
-  const maxClients = Math.max(1, ...loads.map((load) => load.clients));
+  const maxClients = niceCeiling(Math.max(1, ...loads.map((load) => load.clients)));
   const xOf = (weight: number): number => left + 20 + (weight / maxWeight) * (right - left - 40);
   const yOf = (clients: number): number => bottom - (clients / maxClients) * height;
   parts.push(`<rect x="${left}" y="${top}" width="${right - left}" height="${height}" fill="#fafafa" stroke="#ccc"/>`);
@@ -160,6 +160,12 @@ function timeTicks(durationSeconds: number): Array<{ seconds: number; label: str
   const ticks: Array<{ seconds: number; label: string }> = [];
   for (let at = 0; at <= hours + 1e-9; at += stepHours) ticks.push({ seconds: at * 3600, label: stepHours >= 24 ? `day ${at / 24}` : `${at} h` });
   return ticks;
+}
+
+/** The smallest of 1, 2, 2.5, 5 × 10^k at or above `value`, so the four grid steps read well. */
+function niceCeiling(value: number): number {
+  const power = 10 ** Math.floor(Math.log10(value));
+  return ([1, 2, 2.5, 5, 10].find((step) => step * power >= value) ?? 10) * power;
 }
 
 function formatPower(power: number): string {

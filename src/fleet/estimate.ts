@@ -21,7 +21,7 @@
 import type { Settings } from '../config/settings.js';
 import type { TimeExceededLimit } from '../probe/memory-transport.js';
 import { estimateFootprint, type FootprintConditions } from './footprint-estimate.js';
-import { BIGFIX_MODEL, DEFAULT_MODEL, type FleetModel, type ModelName } from './models.js';
+import { FLEET_MODELS, type FleetModel, type ModelName } from './models.js';
 import { busiestRelayIndex, expectedClientsPerRelay, type DistanceProfile } from './profile.js';
 import { planScenario, SCENARIOS, type PlanScenarioOptions, type ScenarioName, type ScenarioPlan } from './scenarios.js';
 import { CRON_DEFAULT, type CronSchedule } from './simulate.js';
@@ -89,12 +89,10 @@ export interface FleetEstimate {
   models: Partial<Record<ModelName, ModelEstimate>>;
 }
 
-const MODELS_BY_NAME: Readonly<Record<ModelName, FleetModel>> = { default: DEFAULT_MODEL, bigfix: BIGFIX_MODEL };
-
 export function estimateFleet(options: EstimateOptions): FleetEstimate {
   const clients = options.profiles.reduce((sum, profile) => sum + profile.clients, 0);
   const result: FleetEstimate = { clients, models: {} };
-  for (const name of options.models ?? ['default', 'bigfix']) result.models[name] = estimateModel(options, MODELS_BY_NAME[name]);
+  for (const name of options.models ?? ['default', 'bigfix']) result.models[name] = estimateModel(options, FLEET_MODELS[name]);
   return result;
 }
 
@@ -581,7 +579,7 @@ class ScenarioFlows {
         spread(at, mass, footprint.timeExceededBySecond, teMean, teVariance, footprint.timeExceeded, footprint.timeExceededSquared);
       }
     }
-    const independence = this.steadyIndependence(bucketSeconds);
+    const independence = this.steadyIndependence();
     return {
       echoRequestsPerSecond: { mean: echoTotal / end, peak: expectedMaximum(echoMean, echoVariance, independence) / bucketSeconds },
       timeExceededPerSecond: { mean: teTotal / end, peak: expectedMaximum(teMean, teVariance, independence) / bucketSeconds },
@@ -597,8 +595,7 @@ class ScenarioFlows {
    * moves each endpoint by a block now and then: after k periods an endpoint is still in the same block
    * with about the largest probability of a binomial(k, q) (q: chance of landing one block late).
    */
-  private steadyIndependence(bucketSeconds: number): number {
-    const { periodSeconds } = this.ticks.cron;
+  private steadyIndependence(): number {
     const periods = this.durationSeconds / this.periodSeconds;
     if (periods <= 1) return 1;
     const late = this.ticks.lateBlockProbability(this.settings.intervalSeconds + this.footprints.normal.durationSeconds);
@@ -608,8 +605,6 @@ class ScenarioFlows {
       const stay = spread <= 0 ? 1 : Math.min(1, 1 / Math.sqrt(2 * Math.PI * spread));
       independent += 1 - stay;
     }
-    void bucketSeconds;
-    void periodSeconds;
     return Math.min(1, independent / periods);
   }
 }

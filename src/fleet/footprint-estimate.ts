@@ -60,7 +60,7 @@ export function estimateFootprint(profile: DistanceProfile, settings: FootprintS
   }));
   const cost = new CostCounter(settings, conditions.linkDown === true);
   if (settings.strategy === 'inference') estimateInference(members, settings, largestTtl, cost);
-  else estimateLadder(members, settings, largestTtl, cost);
+  else estimateLadder(members, settings, cost);
   // Relays that never answered (and were not left behind by a ladder that stopped early) get a TCP
   // connect, 64 at a time; the ones that are down take the whole timeout.
   const silent = members.filter((member) => member.reachTtl === null && (settings.strategy === 'inference' || member.failTtl >= largestTtl));
@@ -184,7 +184,7 @@ function estimateInference(members: Member[], settings: FootprintSettings, large
   findNearest(candidates, 0, largestTtl, guess, settings, cost);
 }
 
-function estimateLadder(members: Member[], settings: FootprintSettings, largestTtl: number, cost: CostCounter): void {
+function estimateLadder(members: Member[], settings: FootprintSettings, cost: CostCounter): void {
   const timeout = timeoutFor(settings);
   let pending = members;
   let bestAnsweredPriority = Number.POSITIVE_INFINITY;
@@ -202,7 +202,6 @@ function estimateLadder(members: Member[], settings: FootprintSettings, largestT
   const highTtl = Math.min(...bestClass.map((member) => member.reachTtl!));
   const firstAnswering = bestClass.filter((member) => member.reachTtl === highTtl);
   findNearest(firstAnswering, Math.min(...firstAnswering.map((member) => member.failTtl)), highTtl, null, settings, cost);
-  void largestTtl;
 }
 
 /** The engine's search for the members' smallest distance (DESIGN §6), on known distances. */

@@ -257,7 +257,6 @@ class ModelSimulation {
   /** The fleet's relays, the spare one last. */
   private readonly allRelays: Fleet['relays'];
   private readonly relayIndexByKey: Map<string, number>;
-  private readonly relayIndexByObject: Map<Relay, number>;
   private readonly addressByHost: Map<string, string>;
   private relayList: Relay[];
   private readonly relayInList: Uint8Array;
@@ -319,7 +318,6 @@ class ModelSimulation {
     this.cron = options.cron ?? CRON_DEFAULT;
     this.allRelays = [...this.fleet.relays, this.fleet.spareRelay];
     this.relayIndexByKey = new Map(this.allRelays.map((entry, index) => [entry.key, index]));
-    this.relayIndexByObject = new Map(this.allRelays.map((entry, index) => [entry.relay, index]));
     this.addressByHost = new Map(this.allRelays.map((entry) => [entry.relay.host, entry.address]));
     this.relayList = this.fleet.relays.map((entry) => entry.relay);
     this.relayInList = new Uint8Array(this.allRelays.length).fill(1, 0, this.fleet.relays.length);
