@@ -11,7 +11,7 @@ const WIDTH = 1200;
 const HEIGHT = 960;
 const LEFT = 90;
 const RIGHT = WIDTH - 40;
-const COLORS: Record<ModelName, string> = { default: '#1f77b4', bigfix: '#d62728' };
+const COLORS: Record<ModelName, string> = { default: '#1f77b4', bigfix: '#d62728', agent: '#2ca02c' };
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 
 export function renderSimulationSvg(result: SimulationResult): string {

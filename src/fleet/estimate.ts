@@ -19,6 +19,7 @@
  *   counted as independent only as far as phases drift from one period to the next.
  */
 import type { Settings } from '../config/settings.js';
+import { RelaySelectError } from '../errors.js';
 import type { TimeExceededLimit } from '../probe/memory-transport.js';
 import { estimateFootprint, type FootprintConditions } from './footprint-estimate.js';
 import { FLEET_MODELS, type FleetModel, type ModelName } from './models.js';
@@ -117,6 +118,7 @@ export type FootprintKind = 'normal' | 'relay-lost' | 'relay-lost-cohort' | 'net
 
 /** One model's estimate (see `estimateFleet`). */
 export function estimateModel(options: EstimateOptions, model: FleetModel): ModelEstimate {
+  if (model.sharesSubnetProbe) throw new RelaySelectError('USAGE', `--model ${model.name}: estimate has no closed form for subnet cooperation yet; use relay-select simulate --model ${model.name}`);
   const settings = model.settingsFor(options.settings);
   const cron = options.cron ?? CRON_DEFAULT;
   const bucketSeconds = options.bucketSeconds ?? 60;

@@ -10,7 +10,7 @@ import { classifyHealthStatus } from '../register/health.js';
 import { interpretRegisterResponse } from '../register/http.js';
 import type { RegisterOutcome } from '../register/types.js';
 
-export const MODELS = ['default', 'bigfix'] as const;
+export const MODELS = ['default', 'bigfix', 'agent'] as const;
 export type ModelName = (typeof MODELS)[number];
 
 /** What a relay answers an HTTP request with, as the simulated network delivers it. */
@@ -26,6 +26,11 @@ export interface FleetModel {
   readHealth(answer: RelayAnswer): { health: HealthResult; detail: string };
   /** What a registration attempt makes of an answer (DESIGN §8). */
   readRegistration(answer: RelayAnswer): RegisterOutcome;
+  /**
+   * Subnet cooperation (DESIGN §13): one endpoint per subnet (the leader) probes and shares its table;
+   * the others rank from it and confirm their choice with one echo at the maximum TTL.
+   */
+  sharesSubnetProbe: boolean;
 }
 
 function readHealthAsRelaySelect(answer: RelayAnswer): { health: HealthResult; detail: string } {
@@ -45,6 +50,7 @@ export const DEFAULT_MODEL: FleetModel = {
   settingsFor: (base) => base,
   readHealth: readHealthAsRelaySelect,
   readRegistration: readRegistrationAsRelaySelect,
+  sharesSubnetProbe: false,
 };
 
 /**
@@ -64,6 +70,21 @@ export const BIGFIX_MODEL: FleetModel = {
     const outcome = readRegistrationAsRelaySelect(answer);
     return outcome.status === 'upstream-down' ? { status: 'failed', detail: `${outcome.detail}: counted as a failure` } : outcome;
   },
+  sharesSubnetProbe: false,
 };
 
-export const FLEET_MODELS: Readonly<Record<ModelName, FleetModel>> = Object.freeze({ default: DEFAULT_MODEL, bigfix: BIGFIX_MODEL });
+/**
+ * relay-select's agent with subnet cooperation (DESIGN §13), at the packet level: the subnet's first
+ * endpoint leads; each of its selections probes and publishes the table, valid for one re-selection
+ * interval. Another endpoint that selects while the table is valid and was measured on the network it
+ * sees ranks from it and sends one echo at the maximum TTL to its pick; otherwise it probes itself.
+ * Run from cron, a follower does not wait for a table: when there is none it probes.
+ */
+export const AGENT_MODEL: FleetModel = {
+  ...DEFAULT_MODEL,
+  name: 'agent',
+  summary: 'relay-select agents: one endpoint per subnet probes and shares its table; the others confirm their pick with one echo',
+  sharesSubnetProbe: true,
+};
+
+export const FLEET_MODELS: Readonly<Record<ModelName, FleetModel>> = Object.freeze({ default: DEFAULT_MODEL, bigfix: BIGFIX_MODEL, agent: AGENT_MODEL });

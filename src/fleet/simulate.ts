@@ -280,6 +280,8 @@ class ModelSimulation {
   private readonly footprints: Map<string, ProbeFootprint>;
   private readonly sharedFailures: Map<string, SelectionMemo>;
   private readonly leaders: Map<string, Leaders | null>;
+  /** The table each subnet's leader last published (AGENT_MODEL). */
+  private readonly tables: Array<{ key: string; validUntilSeconds: number } | undefined> = [];
   private readonly registrationReadings = new Map<RelayAnswer, RegisterOutcome>();
   private readonly healthReadings = new Map<RelayAnswer, ReturnType<FleetModel['readHealth']>>();
 
@@ -418,8 +420,9 @@ class ModelSimulation {
     let nextDueAt = decision.nextDueAt;
     if (decision.action === 'select') {
       const selection = await this.select(endpoint, subnet, atSeconds);
+      const probes = this.model.sharesSubnetProbe ? await this.cooperativeProbes(endpoint, subnet, atSeconds, selection) : selection.footprints;
       let durationSeconds = 0;
-      for (const footprint of selection.footprints) {
+      for (const footprint of probes) {
         this.replay(endpoint, footprint, atSeconds + durationSeconds);
         durationSeconds += footprint.durationSeconds;
       }
@@ -481,6 +484,44 @@ class ModelSimulation {
     slots[1] = slots[0];
     slots[0] = memo;
     return memo;
+  }
+
+  /**
+   * What a cooperating endpoint sends for a selection (AGENT_MODEL): the leader probes and publishes
+   * its table; a follower with a valid table for the network it sees confirms its pick with one echo at
+   * the maximum TTL, and probes itself when there is no such table or the pick does not answer.
+   */
+  private async cooperativeProbes(endpoint: number, subnet: number, atSeconds: number, selection: SelectionMemo): Promise<ProbeFootprint[]> {
+    const seen = `${this.networkKey}|${this.subnetLinkDown[subnet]}`;
+    if (endpoint === this.fleet.subnets[subnet]!.firstEndpoint) {
+      if (selection.footprints.length > 0) this.tables[subnet] = { key: seen, validUntilSeconds: atSeconds + this.settings.intervalSeconds };
+      return selection.footprints;
+    }
+    const table = this.tables[subnet];
+    if (table === undefined || table.key !== seen || atSeconds > table.validUntilSeconds || selection.relayIndex < 0) return selection.footprints;
+    const confirm = await this.confirmFootprint(subnet, selection.relayIndex);
+    return confirm.report.results[0]?.method === 'echo-ttl' ? [confirm] : [confirm, ...selection.footprints];
+  }
+
+  /** One echo at the maximum TTL to a relay, by the engine (as for a manual relay: no verification, no retry). */
+  private async confirmFootprint(subnet: number, relayIndex: number): Promise<ProbeFootprint> {
+    const entry = this.allRelays[relayIndex]!;
+    const target: ProbeTarget = { key: entry.key, host: entry.relay.host, address: entry.address, family: 4, port: entry.relay.port, priority: entry.relay.priority };
+    const key = `${this.fleet.subnets[subnet]!.router}|${this.networkKey}|${this.subnetLinkDown[subnet]}|confirm:${relayIndex}`;
+    let footprint = this.footprints.get(key);
+    if (footprint === undefined) {
+      const up = this.relayUp[relayIndex] === 1;
+      footprint = await measureProbeFootprint({
+        relays: [{ target, path: this.paths.paths[subnet]![relayIndex]!, answersIcmp: up && !entry.dropsIcmp, acceptsTcp: up }],
+        linkUp: this.subnetLinkDown[subnet] === 0,
+        options: { ...this.settings.probe, strategy: 'inference', retries: 0, verify: false, maximumTtlToPing: this.settings.maximumTtlToPing },
+        routerAddresses: this.fleet.routers.map((router) => router.address),
+        ...(this.options.timeExceededLimit === undefined ? {} : { timeExceededLimit: this.options.timeExceededLimit }),
+      });
+      this.probeEngineRuns += 1;
+      this.footprints.set(key, footprint);
+    }
+    return footprint;
   }
 
   /** Whether no relay of the list would accept a registration from this subnet now. */

@@ -117,4 +117,20 @@ describe('simulateFleet', () => {
     expect(fleetDefault.secondsToRecover).not.toBeNull();
     expect(classic.secondsToRecover).not.toBeNull();
   });
+
+  it('agent: the same selections as default, with one prober per subnet and one confirming echo for the others', async () => {
+    const fleet = generateFleet({ clients: 1000, subnets: 10, relays: 30, seed: 4 });
+    const base = settings();
+    const result = await simulateFleet({ fleet, settings: base, scenario: planScenario('steady', base, { days: 2 }), models: ['default', 'agent'] });
+    const alone = result.models.default!;
+    const cooperating = result.models.agent!;
+    expect(cooperating.selections).toBe(alone.selections);
+    expect(cooperating.clientsPerRelay.relays).toEqual(alone.clientsPerRelay.relays);
+    // 100 endpoints a subnet: a leader probing (about 33 echo requests) and 99 endpoints sending one
+    // echo each, except in the short gaps after a table expires and before the leader probes again.
+    const perSelection = alone.totals.echoRequests / alone.selections;
+    expect(perSelection).toBeGreaterThan(30);
+    expect(cooperating.totals.echoRequests / cooperating.selections).toBeLessThan(2);
+    expect(cooperating.totals.echoRequests).toBeGreaterThan(cooperating.selections);
+  });
 });
