@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3 and 9) and the
-// relay-list parse benchmark (bench/parse-relays.mjs, issue 2) in one run. Needs root for the probe
-// benchmark; without root only the parse benchmark runs and the probe one is reported as skipped.
+// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3 and 9), the
+// relay-list parse benchmark (bench/parse-relays.mjs, issue 2) and the fleet benchmark
+// (bench/fleet-bench.mjs, issue 10) in one run. Needs root for the probe benchmark; without root the
+// others run and the probe one is reported as skipped.
 //
-// Writes bench/results/probe.{json,md} and bench/results/parse-relays.{json,md}; prints both tables.
+// Writes bench/results/probe.{json,md}, parse-relays.{json,md} and fleet.{json,md}; prints the tables.
+import { benchFleet, renderAgreementTable, renderPerformanceTable } from './fleet-bench.mjs';
 import { benchParseRelays } from './parse-relays.mjs';
 import { benchProbe, renderProbeTable, writeProbeResults } from './probe-bench.mjs';
 
@@ -39,6 +41,15 @@ const header = ['relays', 'load+parse ms (median)', 'min..max ms', 'CPU ms', 'pe
 const rows = parse.rows.map((row) => [row.relays.toLocaleString('en-US'), row.wallMsMedian.toFixed(0), `${row.wallMsMin.toFixed(0)}..${row.wallMsMax.toFixed(0)}`, row.cpuMsMedian.toFixed(0), row.peakRssMiB.toFixed(0), row.withinBudget === null ? '' : row.withinBudget ? 'ok' : 'OVER']);
 process.stdout.write(`${[header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}\n`);
 failed ||= parse.rows.some((row) => row.withinBudget === false);
+
+const fleet = await benchFleet({ log: (line) => process.stderr.write(`${line}\n`) });
+process.stdout.write(`\nFleet benchmark, ${fleet.performance.fleet} (bench/results/fleet.md)\n\n${renderPerformanceTable(fleet)}\n\n`);
+process.stdout.write(`${renderAgreementTable(fleet)}\n\n`);
+process.stdout.write(
+  `fleet targets: ${fleet.performance.both.wallSeconds} s, ${fleet.performance.both.peakRssMiB} MiB <= ${fleet.budget.wallSeconds} s, ${fleet.budget.rssMiB} MiB ${fleet.performance.withinBudget ? 'met' : 'MISSED'}; ` +
+    `estimate within 10 % ${fleet.agreementMet ? 'met' : 'MISSED'}; outage worst minute bigfix/default ${fleet.outage.ratio}x >= 10x ${fleet.outage.met ? 'met' : 'MISSED'}\n`,
+);
+failed ||= !(fleet.performance.withinBudget && fleet.agreementMet && fleet.outage.met);
 
 process.stdout.write(`\nbench finished in ${((performance.now() - startMs) / 1000).toFixed(0)} s\n`);
 if (failed) process.exitCode = 1;

@@ -53,3 +53,15 @@ export type { State } from './cycle/state.js';
 export { decideCycle, applySelectionResult, type CycleSelectionResult, type CycleSettings } from './cycle/decide.js';
 export { runCycle, reportRelayFailure, type RunReport, type RunCycleOptions } from './cycle/run-cycle.js';
 export { createStateStore, type StateStore, type StateStoreOptions, type StateReadResult } from './cycle/state-store.js';
+
+export { generateFleet, type Fleet, type GenerateFleetOptions } from './fleet/fleet.js';
+export { buildFleet, profilesOfFleet, profileFromProbeJson, profileFromNearestHops, type FleetInput } from './fleet/fleet-input.js';
+export { parseFleetTopology, type ParseFleetTopologyResult, type TopologyFileProblem } from './fleet/topology-file.js';
+export { planScenario, SCENARIOS, type ScenarioName, type ScenarioPlan } from './fleet/scenarios.js';
+export { MODELS, FLEET_MODELS, type FleetModel, type ModelName } from './fleet/models.js';
+export { simulateFleet, createSimulationCache, type SimulateOptions, type SimulationResult, type ModelRun, type SimulationCache, type RatePair, type RelayLoad } from './fleet/simulate.js';
+export { simulateScenarios } from './fleet/parallel.js';
+export { estimateFleet, type EstimateOptions, type FleetEstimate } from './fleet/estimate.js';
+export { recommendSettings, type Recommendation, type RecommendOptions, type RecommendedSetting } from './fleet/recommend.js';
+export { renderSimulationSvg } from './fleet/chart-svg.js';
+export { renderSimulationJson } from './fleet/views.js';

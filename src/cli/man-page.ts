@@ -78,6 +78,14 @@ export function renderManPage(version: string): string {
     '.TP',
     '.I /var/lib/relay\\-select/',
     roffEscape('State directory as root ($XDG_STATE_HOME/relay-select otherwise): state.json (current relay, schedule, failure clock, retry), client-id, the lock, and the last good relay list.'),
+    '.SH FLEET TOPOLOGY',
+    roffEscape(
+      'simulate and estimate generate a network unless --topology FILE describes one: a JSON object with "routers" (each {"name", "parent"}; one root, a tree), "subnets" (each {"name", "router", "clients"}: that many endpoints behind that gateway) and "relays" (each {"host", "router"}, optionally "capacity": registrations before the relay answers 429, and "dropsIcmp": true). With --relays FILE every relay of the list must be placed, by host or host:port; without, the topology\'s relays are the list and may carry "port", "weight", "priority", "groups" and "name". An optional "newRelay" is the relay the new-relay scenario adds. The distance between a subnet and a relay is the number of routers on the tree path between them, both ends included. A problem is one line naming the field, e.g. subnets[3].router, and exit status 65.',
+    ),
+    '.PP',
+    roffEscape(
+      'The generated network: a core router with a data centre behind it, one region router per 50 subnets, sites of four subnets behind one access router (some sites one or two WAN routers further out), relays in the data centre or at a random site. A relay at the endpoint\'s own site is 2 routers away. Rates are per second averaged over each minute; cron runs every endpoint in the first minute of each 5-minute round, so the worst minute is what routers see.',
+    ),
     '.SH EXAMPLES',
   );
   for (const command of commands) {

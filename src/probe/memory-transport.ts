@@ -4,7 +4,7 @@
  * ICMP, and routers rate-limit Time Exceeded the way Linux does. Every listener hears every packet, like
  * raw sockets on one host.
  */
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
 import { canonicalAddress, type IcmpMessage } from './icmp-codec.js';
 import type { IcmpTransport, ReceivedIcmp } from './transport.js';
 
@@ -24,6 +24,12 @@ export interface SimulatedHost {
   loseFirst?: number;
 }
 
+/**
+ * Linux's defaults (`icmp_ratelimit` 1000 ms, `icmp_msgs_burst`): a burst of about 6 Time Exceeded to
+ * one source, then about 1 per second.
+ */
+const LINUX_TIME_EXCEEDED_LIMIT: Readonly<TimeExceededLimit> = Object.freeze({ burst: 6, perSecond: 1 });
+
 export interface TimeExceededLimit {
   /** Messages a router sends at once to one source. */
   burst: number;
@@ -37,6 +43,16 @@ export interface MemoryTransportOptions {
   timeExceededLimit?: TimeExceededLimit | null;
   /** Its monotonic time drives the routers' rate limit. @default systemClock */
   clock?: Clock;
+  /** Where reply deliveries are scheduled. @default systemTimers */
+  timers?: Timers;
+  /**
+   * The router `hop` routers along the way to `destination` (1 = the first), as the address its Time
+   * Exceeded comes from. Routers are rate-limited each on their own, per source: this transport is one
+   * source. @default every path shares its routers: `198.18.255.{hop}` (IPv6 `2001:db8:ffff::{hop}`)
+   */
+  routerOf?: (destination: string, hop: number, family: 4 | 6) => string;
+  /** Called for every echo whose TTL ran out at a router, whether the rate limit let a Time Exceeded out or not. */
+  onTtlExpired?: (event: { router: string; timeExceededSent: boolean }) => void;
 }
 
 export interface SentEcho {
@@ -56,29 +72,31 @@ export interface MemoryTransport extends IcmpTransport {
 
 export function createMemoryTransport(options: MemoryTransportOptions): MemoryTransport {
   const hosts = new Map(options.hosts.map((host) => [canonicalAddress(host.address), { ...host, lost: 0 }]));
-  const limit = options.timeExceededLimit === undefined ? { burst: 6, perSecond: 1 } : options.timeExceededLimit;
+  const limit = options.timeExceededLimit === undefined ? LINUX_TIME_EXCEEDED_LIMIT : options.timeExceededLimit;
   const clock = options.clock ?? systemClock;
-  const routerBuckets = new Map<number, { tokens: number; atMs: number }>();
+  const scheduler = options.timers ?? systemTimers;
+  const routerOf = options.routerOf ?? defaultRouterOf;
+  const routerBuckets = new Map<string, { tokens: number; atMs: number }>();
   const listeners = new Set<(packet: ReceivedIcmp) => void>();
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const timers = new Set<unknown>();
   const sent: SentEcho[] = [];
   let closed = false;
 
   const deliver = (afterMs: number, packet: ReceivedIcmp): void => {
-    const timer = setTimeout(() => {
+    const timer = scheduler.setTimeout(() => {
       timers.delete(timer);
       for (const listener of listeners) listener(packet);
     }, afterMs);
     timers.add(timer);
   };
 
-  const takeRouterToken = (hop: number): boolean => {
+  const takeRouterToken = (router: string): boolean => {
     if (limit === null) return false;
     const now = clock.nowMs();
-    const bucket = routerBuckets.get(hop) ?? { tokens: limit.burst, atMs: now };
+    const bucket = routerBuckets.get(router) ?? { tokens: limit.burst, atMs: now };
     bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.atMs) / 1000) * limit.perSecond);
     bucket.atMs = now;
-    routerBuckets.set(hop, bucket);
+    routerBuckets.set(router, bucket);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
@@ -98,9 +116,11 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
       if (host === undefined) return;
       const rttMs = host.rttMs ?? 1;
       if (ttl <= host.forwardHops) {
-        if (!takeRouterToken(ttl)) return;
+        const routerAddress = routerOf(destination, ttl, family);
+        const timeExceededSent = takeRouterToken(routerAddress);
+        options.onTtlExpired?.({ router: routerAddress, timeExceededSent });
+        if (!timeExceededSent) return;
         const message: IcmpMessage = { kind: 'time-exceeded', code: 0, identifier, sequence, originalDestination: destination, replyTtl: 64 - (ttl - 1) };
-        const routerAddress = family === 4 ? `198.18.255.${ttl}` : `2001:db8:ffff::${ttl.toString(16)}`;
         deliver((rttMs * ttl) / (host.forwardHops + 1), { family, source: routerAddress, message });
         return;
       }
@@ -120,10 +140,14 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
     },
     close() {
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) scheduler.clearTimeout(timer);
       timers.clear();
       listeners.clear();
     },
   };
   return transport;
+}
+
+function defaultRouterOf(_destination: string, hop: number, family: 4 | 6): string {
+  return family === 4 ? `198.18.255.${hop}` : `2001:db8:ffff::${hop.toString(16)}`;
 }

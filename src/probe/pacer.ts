@@ -3,7 +3,7 @@
  * trips, and the adaptive per-probe timeout.
  */
 import { abortedError, throwIfAborted } from '../abort.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
 
 /** Why a probe run stopped when its AbortSignal fired. */
 export const PROBING_ABORTED = 'probing aborted';
@@ -15,6 +15,8 @@ interface PacerOptions {
   burst: number;
   /** Its monotonic time paces the packets. @default systemClock */
   clock?: Clock;
+  /** Where the wait for the next token is scheduled. @default systemTimers */
+  timers?: Timers;
 }
 
 export interface Pacer {
@@ -36,13 +38,14 @@ interface Waiter {
  */
 export function createPacer(options: PacerOptions): Pacer {
   const clock = options.clock ?? systemClock;
+  const timers = options.timers ?? systemTimers;
   const ratePerMs = Math.max(options.ratePps, 0.001) / 1000;
   const burst = Math.max(1, options.burst);
   let tokens = burst;
   let updatedMs = clock.nowMs();
   let queue: Waiter[] = [];
   let head = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   const abortListeners = new Map<AbortSignal, () => void>();
 
   const refill = (): void => {
@@ -58,7 +61,7 @@ export function createPacer(options: PacerOptions): Pacer {
   const schedule = (): void => {
     if (timer !== undefined || waiting() === 0) return;
     // A hair under one token counts as one: float sums of rate × elapsed land at 0.9999….
-    timer = setTimeout(pump, Math.max(1, Math.ceil((1 - tokens) / ratePerMs)));
+    timer = timers.setTimeout(pump, Math.max(1, Math.ceil((1 - tokens) / ratePerMs)));
   };
   const pump = (): void => {
     timer = undefined;
@@ -86,7 +89,7 @@ export function createPacer(options: PacerOptions): Pacer {
     signal.removeEventListener('abort', abortListeners.get(signal)!);
     abortListeners.delete(signal);
     if (waiting() === 0 && timer !== undefined) {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       timer = undefined;
     }
   };

@@ -8,7 +8,7 @@
  */
 import { canonicalAddress } from './icmp-codec.js';
 import { abortedError, throwIfAborted } from '../abort.js';
-import type { Clock } from '../clock.js';
+import { systemTimers, type Clock, type Timers } from '../clock.js';
 import { PROBING_ABORTED, type Pacer } from './pacer.js';
 import type { IcmpTransport, ReceivedIcmp, SendReceipt } from './transport.js';
 import type { ProbeProgress, ProbeTarget } from './types.js';
@@ -32,7 +32,8 @@ interface InFlight {
   sentAtMs: number;
   /** Kernel clock (CLOCK_REALTIME) at send, when the transport reports it. */
   sentAtNs: bigint | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** A handle from the session's timers. */
+  timer: unknown;
   resolve: (outcome: ProbeOutcome) => void;
   reject: (error: unknown) => void;
 }
@@ -41,6 +42,8 @@ interface ProbeSessionOptions {
   transport: IcmpTransport;
   pacer: Pacer;
   clock: Clock;
+  /** Where probe timeouts are scheduled. @default systemTimers */
+  timers?: Timers;
   /** 16-bit ICMP identifier of this session (a ping socket's kernel may impose its own: the transport says). */
   identifier: number;
   progress: ProbeProgress;
@@ -55,8 +58,10 @@ export class ProbeSession {
   private readonly unsubscribe: () => void;
   private readonly onAbort = (): void => this.failAll(abortedError(this.options.signal, PROBING_ABORTED));
   private closed = false;
+  private readonly timers: Timers;
 
   constructor(private readonly options: ProbeSessionOptions) {
+    this.timers = options.timers ?? systemTimers;
     this.nextSequence = Math.floor(Math.random() * 0x10000);
     this.unsubscribe = options.transport.onPacket((packet) => this.receive(packet));
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -88,7 +93,7 @@ export class ProbeSession {
     if (entry !== undefined) {
       entry.sentAtMs = this.options.clock.nowMs();
       entry.sentAtNs = receipt?.sentAtNs;
-      entry.timer = setTimeout(() => {
+      entry.timer = this.timers.setTimeout(() => {
         // An answer that arrived while the event loop was busy is in the socket, not yet heard: hear it first.
         this.options.transport.flush?.();
         this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null });
@@ -135,14 +140,14 @@ export class ProbeSession {
     const entry = this.inFlight.get(sequence);
     if (entry === undefined) return;
     this.inFlight.delete(sequence);
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
     entry.resolve(outcome);
   }
 
   private failAll(error: unknown): void {
     for (const [sequence, entry] of this.inFlight) {
       this.inFlight.delete(sequence);
-      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
       entry.reject(error);
     }
   }

@@ -13,7 +13,7 @@ import { setMaxListeners } from 'node:events';
 import { RelaySelectError } from '../errors.js';
 import { runWithConcurrency } from './concurrency.js';
 import { throwIfAborted } from '../abort.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock, type Timers } from '../clock.js';
 import { computeAdaptiveTimeoutMs, createPacer, PROBING_ABORTED } from './pacer.js';
 import { ProbeSession, type ProbeOutcome } from './session.js';
 import { connectTcp, type TcpConnect } from './tcp-connect.js';
@@ -29,6 +29,8 @@ export interface ProbeDependencies {
   tcpConnect?: TcpConnect;
   /** Its monotonic time measures round trips and paces packets. @default systemClock */
   clock?: Clock;
+  /** Where probe timeouts and pacing waits are scheduled. @default systemTimers */
+  timers?: Timers;
   /** ICMP identifier of this run. @default random 16-bit */
   identifier?: number;
 }
@@ -74,8 +76,9 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
     if (transport !== undefined) {
       session = new ProbeSession({
         transport,
-        pacer: createPacer({ ratePps: options.ratePps, burst: options.burst, clock }),
+        pacer: createPacer({ ratePps: options.ratePps, burst: options.burst, clock, timers: deps.timers }),
         clock,
+        timers: deps.timers,
         identifier: deps.identifier ?? randomInt(0x10000),
         progress: options,
         signal,
