@@ -135,3 +135,19 @@ export function computeAdaptiveTimeoutMs(timeoutMs: number, largestObservedRttMs
   if (largestObservedRttMs === null) return timeoutMs;
   return Math.min(timeoutMs, Math.max(ADAPTIVE_TIMEOUT_FLOOR_MS, 3 * largestObservedRttMs + 20));
 }
+
+/** Share of `timeoutMs` that a relay not heard from yet is always given (250 ms at the default 1000). */
+const UNKNOWN_RELAY_FLOOR_FRACTION = 0.25;
+
+/**
+ * How long `inference` waits for the echo at the largest TTL of a relay whose own round trip is not known
+ * yet, once other relays of the run have answered: `min(timeoutMs, max(timeoutMs / 4, 3 × largest RTT of
+ * the run + 20))`; the full `timeoutMs` until the first answer. Relays that drop ICMP would otherwise hold
+ * every run for a whole `timeoutMs` after the last echo left. A relay more than three times slower than
+ * the slowest answer and slower than `timeoutMs / 4` counts as silent: raise `probe.timeoutMs` for such
+ * networks. The wait is asked again when it runs out, so it grows with the slowest answer seen by then.
+ */
+export function computeFirstEchoTimeoutMs(timeoutMs: number, runLargestRttMs: number | null): number {
+  if (runLargestRttMs === null) return timeoutMs;
+  return Math.min(timeoutMs, Math.max(timeoutMs * UNKNOWN_RELAY_FLOOR_FRACTION, 3 * runLargestRttMs + 20));
+}

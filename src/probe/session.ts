@@ -17,13 +17,26 @@ export interface ProbeOutcome {
   rttMs: number | null;
   /** IP TTL of an echo reply (IPv4 only). */
   replyTtl: number | null;
+  /** Who answered: the target for an echo reply, the router for Time Exceeded or Unreachable; null on timeout. */
+  source: string | null;
 }
+
+/**
+ * How long a probe waits for its answer, counted from when it left. A function is asked when the probe
+ * leaves, again when its wait runs out (a longer answer extends the wait) and on refreshTimeouts().
+ */
+export type ProbeTimeout = number | (() => number);
+
+const TIMED_OUT: ProbeOutcome = { kind: 'timeout', rttMs: null, replyTtl: null, source: null };
 
 interface InFlight {
   target: ProbeTarget;
   address: string;
   ttl: number;
   sentAtMs: number;
+  timeout: ProbeTimeout;
+  /** The wait the running timer was armed for, counted from sentAtMs. */
+  armedMs: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   resolve: (outcome: ProbeOutcome) => void;
   reject: (error: unknown) => void;
@@ -54,22 +67,22 @@ export class ProbeSession {
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Sends one paced echo request with `ttl` and waits for its answer or `timeoutMs` after it left. */
-  async probe(target: ProbeTarget, ttl: number, timeoutMs: number): Promise<ProbeOutcome> {
+  /** Sends one paced echo request with `ttl` and waits for its answer or `timeout` after it left. */
+  async probe(target: ProbeTarget, ttl: number, timeout: ProbeTimeout): Promise<ProbeOutcome> {
     await this.options.pacer.take(this.options.signal);
     throwIfAborted(this.options.signal);
     if (this.closed) throw abortedError(this.options.signal);
     const sequence = this.allocateSequence();
     const address = canonicalAddress(target.address);
     const outcome = new Promise<ProbeOutcome>((resolve, reject) => {
-      this.inFlight.set(sequence, { target, address, ttl, sentAtMs: this.options.clock.nowMs(), timer: undefined, resolve, reject });
+      this.inFlight.set(sequence, { target, address, ttl, sentAtMs: this.options.clock.nowMs(), timeout, armedMs: 0, timer: undefined, resolve, reject });
     });
     this.packetsSent += 1;
     this.options.progress.onProbeSent?.({ key: target.key, address: target.address, ttl, sequence });
     try {
       await this.options.transport.send(target.address, target.family, ttl, this.options.identifier, sequence);
     } catch (error) {
-      this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null });
+      this.settle(sequence, TIMED_OUT);
       if (this.options.signal?.aborted) throw abortedError(this.options.signal);
       // A send the kernel refuses (no route, EHOSTUNREACH) is a probe nobody will answer.
       return outcome;
@@ -77,9 +90,24 @@ export class ProbeSession {
     const entry = this.inFlight.get(sequence);
     if (entry !== undefined) {
       entry.sentAtMs = this.options.clock.nowMs();
-      entry.timer = setTimeout(() => this.settle(sequence, { kind: 'timeout', rttMs: null, replyTtl: null }), timeoutMs);
+      this.arm(sequence, entry, limitOf(timeout), 0);
     }
     return outcome;
+  }
+
+  /**
+   * Asks every waiting probe's timeout function again and shortens waits that are now shorter (an
+   * earlier answer just made the expected round trip known); waits that grew are extended when they run out.
+   */
+  refreshTimeouts(): void {
+    const nowMs = this.options.clock.nowMs();
+    for (const [sequence, entry] of this.inFlight) {
+      if (entry.timer === undefined || typeof entry.timeout === 'number') continue;
+      const limitMs = entry.timeout();
+      if (limitMs >= entry.armedMs) continue;
+      clearTimeout(entry.timer);
+      this.arm(sequence, entry, limitMs, nowMs - entry.sentAtMs);
+    }
   }
 
   /** Stops listening, clears every timer and fails what is still in flight. */
@@ -89,6 +117,19 @@ export class ProbeSession {
     this.unsubscribe();
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.failAll(abortedError(this.options.signal));
+  }
+
+  /** Times the probe out `limitMs` after it left (`elapsedMs` ago), unless its timeout grew meanwhile. */
+  private arm(sequence: number, entry: InFlight, limitMs: number, elapsedMs: number): void {
+    entry.armedMs = limitMs;
+    entry.timer = setTimeout(
+      () => {
+        const grownMs = limitOf(entry.timeout);
+        if (grownMs > entry.armedMs) this.arm(sequence, entry, grownMs, entry.armedMs);
+        else this.settle(sequence, TIMED_OUT);
+      },
+      Math.max(0, limitMs - elapsedMs),
+    );
   }
 
   private allocateSequence(): number {
@@ -109,7 +150,7 @@ export class ProbeSession {
     if (from !== entry.address) return;
     const rttMs = this.options.clock.nowMs() - entry.sentAtMs;
     this.options.progress.onReply?.({ key: entry.target.key, address: entry.target.address, kind: message.kind, ttl: entry.ttl, rttMs });
-    this.settle(message.sequence, { kind: message.kind, rttMs, replyTtl: message.replyTtl });
+    this.settle(message.sequence, { kind: message.kind, rttMs, replyTtl: message.replyTtl, source: packet.source });
   }
 
   private settle(sequence: number, outcome: ProbeOutcome): void {
@@ -127,4 +168,8 @@ export class ProbeSession {
       entry.reject(error);
     }
   }
+}
+
+function limitOf(timeout: ProbeTimeout): number {
+  return typeof timeout === 'number' ? timeout : timeout();
 }
