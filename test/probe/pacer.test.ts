@@ -85,11 +85,13 @@ describe('computeAdaptiveTimeoutMs', () => {
 });
 
 describe('computeFirstEchoTimeoutMs', () => {
-  it('waits the whole timeout until an answer is known, then max(timeoutMs / 4, 3 × slowest + 20) at most timeoutMs', () => {
+  it('waits the whole timeout until an answer is known, then max(250, timeoutMs / 4, 3 × slowest + 20) at most timeoutMs', () => {
     expect(computeFirstEchoTimeoutMs(1000, null)).toBe(1000);
     expect(computeFirstEchoTimeoutMs(1000, 0.3)).toBe(250);
     expect(computeFirstEchoTimeoutMs(1000, 100)).toBe(320);
     expect(computeFirstEchoTimeoutMs(1000, 600)).toBe(1000);
     expect(computeFirstEchoTimeoutMs(3000, 1)).toBe(750);
+    expect(computeFirstEchoTimeoutMs(500, 1)).toBe(250);
+    expect(computeFirstEchoTimeoutMs(200, 1)).toBe(200);
   });
 });

@@ -187,7 +187,7 @@ describe('verify: paths — retries where an answer could matter', () => {
     for (const host of hosts.filter((entry) => entry.dropIcmp)) expect(transport.sent.filter((echo) => echo.address === host.address)).toHaveLength(2);
   });
 
-  it('waits for relays not heard from yet max(timeoutMs / 4, 3 × the slowest answer + 20 ms), not the whole timeoutMs', async () => {
+  it('waits for relays not heard from yet max(250 ms, timeoutMs / 4, 3 × the slowest answer + 20 ms), not the whole timeoutMs', async () => {
     vi.useFakeTimers();
     const clock = { nowMs: () => Date.now() };
     const hosts = subnet(1, 20, 3, { rttMs: 2 }).map((host, index) => ({ ...host, dropIcmp: index >= 16 }));
