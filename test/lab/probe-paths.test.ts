@@ -4,12 +4,14 @@
  * distance, and subnets behind a different return route. Packets are counted twice: by the probe report
  * and by the kernel (OutEchos of the endpoint namespace, OutTimeExcds of every router namespace).
  */
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, type LabNetwork, type NetworkSpec } from '../../src/lab/network.js';
 import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
-import { compileProbeEngine, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
+import { childEnvironment, compileProbeEngine, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
+const CAPTURE_SCRIPT = fileURLToPath(new URL('../helpers/capture-echo-requests.mjs', import.meta.url));
 const RELAYS_PER_SUBNET = 100;
 /** Subnet host → the router it hangs off; its distance is that router's depth (r1, r2, then a3.. / b3..). */
 const DATA_CENTRE = { s3a: 'a3', s3b: 'b3', s4a: 'a4', s4b: 'b4', s5: 'a5', s6: 'a6' } as const;
@@ -144,5 +146,27 @@ describe.skipIf(!isRoot)(`path verification in a namespace lab ${isRoot ? '' : `
     for (const address of lab.extraAddressesOf('hy')) expect(byAddress.get(address)!.distance).toBeGreaterThan(3);
     expect(nearestOf(outcome.results)).toEqual(new Set(lab.extraAddressesOf('hx')));
     expect(outcome.kernelEchoRequests).toBeLessThanOrEqual(1.1 * targets.length);
+  });
+
+  it('keeps one ICMP identifier and checksum on every echo of a run, whatever its TTL and sequence (as received by a relay)', async () => {
+    const capture = lab.spawn('s3a', [process.execPath, CAPTURE_SCRIPT], { env: childEnvironment(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let captured = '';
+    capture.stdout!.on('data', (chunk: Buffer) => (captured += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      capture.stderr!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      capture.once('exit', (code) => reject(new Error(`capture exited with ${code}`)));
+    });
+    const targets = targetsOf(['s3a', 's4a']);
+    await probe(targets, 'paths');
+    const finished = new Promise((resolve) => capture.once('close', resolve));
+    capture.stdin!.end();
+    await finished;
+    const echoes = (JSON.parse(captured) as Array<{ destination: string; ttl: number; checksum: number; identifier: number; sequence: number }>).filter((echo) => truth.has(echo.destination));
+    // 100 echoes at the largest TTL, and the path representative's echo at TTL 4, which arrives with TTL 1.
+    expect(echoes.length).toBeGreaterThanOrEqual(101);
+    expect(new Set(echoes.map((echo) => echo.ttl)).size).toBeGreaterThanOrEqual(2);
+    expect(new Set(echoes.map((echo) => echo.sequence)).size).toBe(echoes.length);
+    expect(new Set(echoes.map((echo) => echo.identifier)).size).toBe(1);
+    expect(new Set(echoes.map((echo) => echo.checksum)).size).toBe(1);
   });
 });
