@@ -40,7 +40,6 @@
 import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { RelaySelectError } from '../errors.js';
-import { runWithConcurrency } from './concurrency.js';
 import { computeAdaptiveTimeoutMs, computeFirstEchoTimeoutMs, createPacer, monotonicClock, throwIfAborted, type Clock } from './pacer.js';
 import { addressOrderKey, pathPrefixOf } from './paths.js';
 import { ProbeSession, type ProbeOutcome } from './session.js';
@@ -120,7 +119,7 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
   const ownsTransport = deps.transport === undefined && targets.length > 0;
   let transport: IcmpTransport | undefined;
   let session: ProbeSession | undefined;
-  let tcpAttempts = 0;
+  const tcp = options.tcpFallback ? new TcpFallback(deps.tcpConnect ?? connectTcp, options.tcpTimeoutMs, clock, signal) : undefined;
   try {
     transport = deps.transport ?? (ownsTransport ? createRawTransport({ families: familiesOf(targets) }) : undefined);
     if (transport !== undefined) {
@@ -132,28 +131,20 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
         progress: options,
         signal,
       });
-      const engine = new StrategyEngine(session, options);
+      const engine = new StrategyEngine(session, options, (state) => tcp?.start(state));
       const ipv4 = states.filter((state) => state.target.family === 4);
       const ipv6 = states.filter((state) => state.target.family === 6);
       for (const state of ipv6) if (options.strategy === 'inference') state.note = IPV6_LADDER_NOTE;
       await Promise.all([options.strategy === 'inference' ? engine.runInference(ipv4) : engine.runLadder(ipv4), engine.runLadder(ipv6)]);
     }
-    const silent = states.filter((state) => !hasAnswered(state) && state.ladderStoppedAtTtl === null);
-    const tcpRtts = new Map<TargetState, number>();
-    if (options.tcpFallback && silent.length > 0) {
-      tcpAttempts = silent.length;
-      const connect = deps.tcpConnect ?? connectTcp;
-      await runWithConcurrency(silent, TCP_FALLBACK_CONCURRENCY, async (state) => {
-        const begunMs = clock.nowMs();
-        const connected = await connect({ address: state.target.address, port: state.target.port, timeoutMs: options.tcpTimeoutMs, signal });
-        throwIfAborted(signal);
-        if (connected) tcpRtts.set(state, clock.nowMs() - begunMs);
-      });
+    if (tcp !== undefined) {
+      for (const state of states) if (!hasAnswered(state) && state.ladderStoppedAtTtl === null) tcp.start(state);
+      await tcp.finish();
     }
     return {
-      results: states.map((state) => describeResult(state, tcpRtts.get(state) ?? null)),
+      results: states.map((state) => describeResult(state, tcp?.rttOf(state) ?? null)),
       packetsSent: session?.packetsSent ?? 0,
-      tcpAttempts,
+      tcpAttempts: tcp?.attempts ?? 0,
       wallMs: clock.nowMs() - startedMs,
     };
   } catch (error) {
@@ -165,6 +156,66 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
     options.signal?.removeEventListener('abort', forwardAbort);
     session?.close();
     if (ownsTransport) transport?.close();
+    // Stops TCP connects still running when probing failed.
+    inner.abort();
+  }
+}
+
+/**
+ * TCP connects to targets that never answered ICMP, at most TCP_FALLBACK_CONCURRENCY at a time. A target
+ * is started as soon as its silence is final (no retry will follow), so the connects overlap the wait for
+ * the last echoes instead of following it.
+ */
+class TcpFallback {
+  private readonly rtts = new Map<TargetState, number>();
+  private readonly started = new Set<TargetState>();
+  private readonly waiting: TargetState[] = [];
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly connect: TcpConnect,
+    private readonly timeoutMs: number,
+    private readonly clock: Clock,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  get attempts(): number {
+    return this.started.size;
+  }
+
+  start(state: TargetState): void {
+    if (this.started.has(state)) return;
+    this.started.add(state);
+    this.waiting.push(state);
+    this.pump();
+  }
+
+  async finish(): Promise<void> {
+    while (this.running.size > 0) await Promise.race(this.running);
+    throwIfAborted(this.signal);
+  }
+
+  rttOf(state: TargetState): number | null {
+    return this.rtts.get(state) ?? null;
+  }
+
+  private pump(): void {
+    while (this.running.size < TCP_FALLBACK_CONCURRENCY && this.waiting.length > 0) {
+      const state = this.waiting.shift()!;
+      const task = this.attempt(state).finally(() => {
+        this.running.delete(task);
+        this.pump();
+      });
+      this.running.add(task);
+    }
+  }
+
+  /** Never rejects: an abort shows in finish(). */
+  private async attempt(state: TargetState): Promise<void> {
+    if (this.signal.aborted) return;
+    const begunMs = this.clock.nowMs();
+    const connected = await this.connect({ address: state.target.address, port: state.target.port, timeoutMs: this.timeoutMs, signal: this.signal });
+    if (connected && !this.signal.aborted) this.rtts.set(state, this.clock.nowMs() - begunMs);
   }
 }
 
@@ -173,10 +224,14 @@ class StrategyEngine {
   private readonly largestTtl: number;
   /** Largest echo round trip of this run: how long a target not heard from yet is waited for. */
   private runLargestRttMs: number | null = null;
+  /** Best priority that answered per prefix, in the first echo pass (`verify: 'paths'`). */
+  private readonly answeredPriority = new Map<string, number>();
 
+  /** @param onFinalSilence told of a target whose silence is final before probing ends (TCP fallback). */
   constructor(
     private readonly session: ProbeSession,
     private readonly options: ProbeOptions,
+    private readonly onFinalSilence: (state: TargetState) => void = () => undefined,
   ) {
     this.largestTtl = computeLargestTtl(options.maximumTtlToPing);
   }
@@ -185,7 +240,7 @@ class StrategyEngine {
   async runInference(states: TargetState[]): Promise<void> {
     if (states.length === 0) return;
     const verify: VerifyMode = this.options.verify ?? 'paths';
-    await this.echoAtLargestTtl(states);
+    await this.echoAtLargestTtl(states, verify === 'paths');
     if (verify === 'paths') await this.retryUnknownPaths(states);
     else await this.retryEverySilent(states);
     const answered = states.filter((state) => hasAnswered(state) && state.inferredDistance !== null);
@@ -197,13 +252,21 @@ class StrategyEngine {
     else await this.verifyPaths(candidates, bestInferred);
   }
 
-  /** One echo at the largest TTL to each target; a target not heard from yet waits computeFirstEchoTimeoutMs. */
-  private async echoAtLargestTtl(states: TargetState[]): Promise<void> {
+  /**
+   * One echo at the largest TTL to each target; a target not heard from yet waits computeFirstEchoTimeoutMs.
+   * `firstOfPaths`: the first pass under `verify: 'paths'`, where a target that stays silent while its prefix
+   * has answered will not be retried (retryUnknownPaths), so its silence is final at once.
+   */
+  private async echoAtLargestTtl(states: TargetState[], firstOfPaths = false): Promise<void> {
     await Promise.all(
       states.map(async (state) => {
         const outcome = await this.session.probe(state.target, this.largestTtl, () => this.echoTimeoutMs(state));
         recordOutcome(state, this.largestTtl, outcome, false);
         if (outcome.kind === 'echo-reply' && outcome.rttMs !== null) this.noteRoundTrip(outcome.rttMs);
+        if (!firstOfPaths) return;
+        const answered = this.answeredPriority.get(state.prefix) ?? Number.POSITIVE_INFINITY;
+        if (hasAnswered(state)) this.answeredPriority.set(state.prefix, Math.min(answered, state.priority));
+        else if (answered <= state.priority) this.onFinalSilence(state);
       }),
     );
     const answered = states.filter(hasAnswered).length;
@@ -237,13 +300,9 @@ class StrategyEngine {
    * the prefix once the scout answers. Each target gets at most `retries` extra echoes.
    */
   private async retryUnknownPaths(states: TargetState[]): Promise<void> {
-    const answeredPriority = new Map<string, number>();
-    for (const state of states) {
-      if (hasAnswered(state)) answeredPriority.set(state.prefix, Math.min(answeredPriority.get(state.prefix) ?? Number.POSITIVE_INFINITY, state.priority));
-    }
     const unknownByPrefix = new Map<string, TargetState[]>();
     for (const state of states) {
-      if (hasAnswered(state) || (answeredPriority.get(state.prefix) ?? Number.POSITIVE_INFINITY) <= state.priority) continue;
+      if (hasAnswered(state) || (this.answeredPriority.get(state.prefix) ?? Number.POSITIVE_INFINITY) <= state.priority) continue;
       const members = unknownByPrefix.get(state.prefix) ?? [];
       members.push(state);
       unknownByPrefix.set(state.prefix, members);

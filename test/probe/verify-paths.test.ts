@@ -256,3 +256,23 @@ describe('verify: paths — limits', () => {
     expect(report.results.map((result) => result.distance)).toEqual([8, 8, 8, 8, 8, 8]);
   });
 });
+
+describe('verify: paths — TCP fallback', () => {
+  it('connects to a relay whose silence is final while the echoes to the others still go out', async () => {
+    const hosts = [subnet(1, 1, 3, { dropIcmp: true })[0]!, ...Array.from({ length: 60 }, (_, index): SimulatedHost => ({ address: `198.19.1.${index + 10}`, forwardHops: 3, routers: routersOf(3, 1) }))];
+    const events: string[] = [];
+    const tcpConnect = async ({ address }: { address: string }) => {
+      events.push(`tcp ${address}`);
+      return true;
+    };
+    const report = await probeTargets(hosts.map((host) => target(host.address)), options({ ratePps: 100, burst: 1, tcpFallback: true, onProbeSent: (event) => events.push(`echo ${event.ttl}`) }), {
+      transport: createMemoryTransport({ hosts }),
+      tcpConnect,
+    });
+    expect(report.results[0]).toMatchObject({ method: 'tcp', distance: null });
+    expect(report.tcpAttempts).toBe(1);
+    const tcpAt = events.indexOf('tcp 198.19.1.1');
+    expect(tcpAt).toBeGreaterThan(0);
+    expect(tcpAt).toBeLessThan(events.lastIndexOf('echo 254'));
+  });
+});
