@@ -22,10 +22,17 @@ const retries = option('--retries', 0);
 const maxTtl = option('--max-ttl', 30);
 const addresses = readFileSync(file, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
 
+/**
+ * The open session. raw-socket's native wrapper holds no reference to itself: a session nothing in
+ * JavaScript refers to can be collected mid-round, and Node then exits 0 with the round unfinished.
+ */
+let liveSession = null;
+
 /** Pings every address at one TTL; resolves with the addresses that answered with an echo reply. */
 function pingRound(ttl) {
   // net-ping treats ttl 0 as "unset" (default 128), so the ladder starts at 1.
   const session = ping.createSession({ ttl, timeout: timeoutMs, retries, packetSize: 16 });
+  liveSession = session;
   return new Promise((resolve) => {
     const answered = [];
     let pending = addresses.length;
@@ -35,6 +42,7 @@ function pingRound(ttl) {
         pending -= 1;
         if (pending === 0) {
           session.close();
+          liveSession = null;
           resolve(answered);
         }
       });

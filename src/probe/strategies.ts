@@ -34,8 +34,9 @@
  * carries the same identifier and checksum (icmp-codec.ts).
  *
  * Retries follow paths too: a target that stayed silent while a target of its prefix with the same or a
- * better priority answered sits behind a working path, so it drops ICMP itself and is not retried; in a
- * prefix where nobody answered, one target is retried, and the others only if it answers.
+ * better priority answered sits behind a working path, so it drops ICMP itself and is not retried (its
+ * TCP fallback starts at once); in a prefix where nobody answered, one target is retried, and the others
+ * only if it answers.
  */
 import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -81,8 +82,6 @@ interface TargetState {
   viaLadder: boolean;
   /** The /24 or /64 of the address (paths.ts). */
   prefix: string;
-  /** Sorts addresses in numeric order within a prefix. */
-  orderKey: string;
   /** The path this target was verified through (`verify: 'paths'`). */
   path?: VerifiedPath;
   note?: string;
@@ -332,20 +331,16 @@ class StrategyEngine {
       members.push(state);
       groups.set(key, members);
     }
-    let paths: VerifiedPath[] = [];
+    const orderKeys = new Map(candidates.map((state) => [state, addressOrderKey(state.target.address, state.target.family) ?? state.target.address]));
+    const paths: VerifiedPath[] = [];
     await Promise.all(
       [...groups.values()].map((members) => {
-        members.sort((left, right) => (left.orderKey < right.orderKey ? -1 : left.orderKey > right.orderKey ? 1 : 0));
+        members.sort((left, right) => compareText(orderKeys.get(left)!, orderKeys.get(right)!));
         return this.splitByLastHop(members, members[0]!.inferredDistance!, paths);
       }),
     );
     this.finishRound(null, paths.length, 0);
-    await this.findNearest(
-      paths.map((path) => path.representative),
-      0,
-      this.largestTtl,
-      guess,
-    );
+    await this.findNearest(paths.map((path) => path.representative), 0, this.largestTtl, guess);
     for (let check = 0; check < MAX_WINNER_CHECKS; check += 1) {
       const best = smallest(candidates.map((state) => upperBound(state)));
       const tied = candidates.filter((state) => upperBound(state) === best && lowerBound(state) === best);
@@ -355,12 +350,9 @@ class StrategyEngine {
       await this.probeAll([winner], best + 1, true);
       if (winner.reachTtl !== null && winner.reachTtl <= best + 1) return;
       // Not one path after all: its members are verified one by one.
-      const broken = winner.path!;
-      paths = paths.filter((path) => path !== broken);
-      for (const state of broken.members) {
-        state.path = undefined;
-        paths.push(createPath([state], state, null, null));
-      }
+      const broken = winner.path;
+      if (broken === undefined) return;
+      for (const state of broken.members) state.path = undefined;
       await this.findNearest(broken.members, 0, this.largestTtl, broken.members[0]!.inferredDistance);
     }
   }
@@ -505,7 +497,6 @@ function createState(target: ProbeTarget, listIndex: number): TargetState {
     ladderStoppedAtTtl: null,
     viaLadder: false,
     prefix: pathPrefixOf(target.address, target.family),
-    orderKey: addressOrderKey(target.address, target.family) ?? target.address,
   };
 }
 
@@ -520,6 +511,10 @@ function createPath(members: TargetState[], representative: TargetState, first: 
   };
   for (const state of members) state.path = path;
   return path;
+}
+
+function compareText(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0;
 }
 
 function describeSignature(outcome: ProbeOutcome): PathSignature {
