@@ -12,12 +12,12 @@ export { loadRelayList } from './relays/load.js';
 export { buildPools, ALL_RELAYS_POOL } from './relays/pools.js';
 export { parseHostPort, type HostPort } from './relays/host-port.js';
 
-export type { Settings, ProbeSettings, ProbeTransport, RegisterSettings } from './config/settings.js';
+export type { Settings, ProbeSettings, ProbeTransport, ProbeVerify, RegisterSettings } from './config/settings.js';
 export { loadSettings, SETTING_DOCS, type LoadSettingsOptions, type LoadedSettings } from './config/load.js';
 export { DEFAULT_SETTINGS, PROFILES } from './config/defaults.js';
 export { parseClientSettings, type ClientSettingsResult, type ParseClientSettingsOptions } from './config/client-settings.js';
 
-export type { ProbeTarget, ProbeResult, ProbeOptions, ProbeReport, ProbeMethod, ProbeProgress } from './probe/types.js';
+export type { ProbeTarget, ProbeResult, ProbeOptions, ProbeReport, ProbeMethod, ProbeProgress, VerifyMode, TieCandidate } from './probe/types.js';
 export { probeTargets, resolveTargets, estimateProbeBudget, openIcmpTransport, createMemoryTransport, LADDER_TTLS } from './probe/index.js';
 export type {
   ProbeDependencies,
@@ -35,12 +35,13 @@ export type {
   MemoryTransportOptions,
   SentEcho,
   SimulatedHost,
+  SimulatedPath,
   TimeExceededLimit,
   TcpConnect,
   TcpConnectRequest,
 } from './probe/index.js';
 
-export type { Candidate, SelectionOutcome, RankedRelay, SelectRelayDeps } from './select/types.js';
+export type { Candidate, SelectionOutcome, RankedRelay, SelectRelayDeps, ProbeContext } from './select/types.js';
 export { selectRelay } from './select/select-relay.js';
 export { rankPool } from './select/rank.js';
 export { pickByRendezvous } from './select/rendezvous.js';

@@ -42,6 +42,10 @@ export function renderManPage(version: string): string {
     roffEscape(
       'Distance is the number of routers between the endpoint and a relay: the smallest TTL that reaches it, minus one. The default strategy sends one echo at the maximum TTL to every relay of a pool, infers distances from the TTL of the replies, and verifies only the relays that compete for the win with TTL-limited echoes; the classic ladder of TTL rounds is kept as an option.',
     ),
+    '.PP',
+    roffEscape(
+      'Verification grows with paths, not relays (probe.verify: paths, the default). Relays are grouped by /24 (IPv4) or /64 (IPv6) and by the distance their reply TTL shows; the first and the last relay of a group get an echo that expires in the last router before them, and the routers named by the Time Exceeded replies must agree, or the group is split. One relay per path is verified, always the one the tie-break would choose, and the others take its distance. This assumes that asymmetric routing belongs to a path (a subnet behind a different return route), not to one host inside a subnet, and that a subnet is not split across routers below /24 (/64). Where that does not hold, probe.verify: all verifies every relay near the best. A relay that stays silent while its /24 (/64) answers is taken to drop ICMP and is not retried. Every echo to one relay carries the same ICMP identifier and checksum whatever its TTL and sequence (as Paris traceroute does; a balance word in the payload holds the sum constant, so this holds on ping sockets, where the kernel sets identifier and checksum, and for ICMPv6, whose checksum the kernel computes), so routers that balance load per flow keep all echoes to one relay on one path. IPv4 and IPv6 relays are probed alike: the reply TTL or hop limit gives the inferred distance.',
+    ),
     '.SH COMMANDS',
   );
   for (const command of commands) {

@@ -514,7 +514,7 @@ class ModelSimulation {
       footprint = await measureProbeFootprint({
         relays: [{ target, path: this.paths.paths[subnet]![relayIndex]!, answersIcmp: up && !entry.dropsIcmp, acceptsTcp: up }],
         linkUp: this.subnetLinkDown[subnet] === 0,
-        options: { ...this.settings.probe, strategy: 'inference', retries: 0, verify: false, maximumTtlToPing: this.settings.maximumTtlToPing },
+        options: { ...this.settings.probe, strategy: 'inference', retries: 0, verify: 'none', maximumTtlToPing: this.settings.maximumTtlToPing },
         routerAddresses: this.fleet.routers.map((router) => router.address),
         ...(this.options.timeExceededLimit === undefined ? {} : { timeExceededLimit: this.options.timeExceededLimit }),
       });
@@ -632,7 +632,7 @@ class ModelSimulation {
         return { target, path: this.paths.paths[subnet]![index]!, answersIcmp: up && !entry.dropsIcmp, acceptsTcp: up };
       }),
       linkUp,
-      options: { ...this.settings.probe, maximumTtlToPing: this.settings.maximumTtlToPing, verify: !manual },
+      options: { ...this.settings.probe, maximumTtlToPing: this.settings.maximumTtlToPing, verify: manual ? 'none' : this.settings.probe.verify },
       routerAddresses: this.fleet.routers.map((router) => router.address),
       ...(this.options.timeExceededLimit === undefined ? {} : { timeExceededLimit: this.options.timeExceededLimit }),
     });

@@ -1,11 +1,14 @@
 /**
  * A simulated network behind the IcmpTransport interface, for tests and library users without raw
  * sockets: each host sits a number of routers away, possibly with a longer or shorter way back, may drop
- * ICMP, and routers rate-limit Time Exceeded the way Linux does. Every listener hears every packet, like
- * raw sockets on one host.
+ * ICMP, and routers rate-limit Time Exceeded the way Linux does. Hosts may name the routers of their path
+ * (so subnets behind different routers answer from different addresses) and may sit behind a router that
+ * balances load per flow (ECMP) by hashing the echo's identifier and checksum as icmp-codec.ts encodes it.
+ * Every listener hears every packet, like raw sockets on one host.
  */
+import { createHash } from 'node:crypto';
 import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
-import { canonicalAddress, type IcmpMessage } from './icmp-codec.js';
+import { canonicalAddress, computeInternetChecksum, encodeEchoRequest, type IcmpMessage } from './icmp-codec.js';
 import type { IcmpTransport, ReceivedIcmp } from './transport.js';
 
 export interface SimulatedHost {
@@ -22,6 +25,24 @@ export interface SimulatedHost {
   dropIcmp?: boolean;
   /** Number of echo requests that reach the host and are lost before it answers one. @default 0 */
   loseFirst?: number;
+  /**
+   * Addresses of the routers an echo crosses, nearest first: the source of the Time Exceeded when it
+   * expires at hop t is `routers[t - 1]`. @default the transport's `routerOf`
+   */
+  routers?: string[];
+  /**
+   * A second way to the host, with its own length and routers. Echoes take it when the hash of their flow
+   * (destination, identifier, ICMP checksum) is odd, as a router balancing per flow would. @default none
+   */
+  alternatePath?: SimulatedPath;
+}
+
+export interface SimulatedPath {
+  forwardHops: number;
+  /** @default forwardHops */
+  returnHops?: number;
+  /** @default the transport's `routerOf` */
+  routers?: string[];
 }
 
 /**
@@ -48,7 +69,8 @@ export interface MemoryTransportOptions {
   /**
    * The router `hop` routers along the way to `destination` (1 = the first), as the address its Time
    * Exceeded comes from. Routers are rate-limited each on their own, per source: this transport is one
-   * source. @default every path shares its routers: `198.18.255.{hop}` (IPv6 `2001:db8:ffff::{hop}`)
+   * source. A host's own `routers` win over this. @default every path shares its routers:
+   * `198.18.255.{hop}` (IPv6 `2001:db8:ffff::{hop}`)
    */
   routerOf?: (destination: string, hop: number, family: 4 | 6) => string;
   /** Called for every echo whose TTL ran out at a router, whether the rate limit let a Time Exceeded out or not. */
@@ -61,6 +83,8 @@ export interface SentEcho {
   ttl: number;
   identifier: number;
   sequence: number;
+  /** Which way it took: 0 the host's own path, 1 its alternatePath. */
+  path: 0 | 1;
 }
 
 export interface MemoryTransport extends IcmpTransport {
@@ -111,17 +135,19 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
     async send(address, family, ttl, identifier, sequence) {
       if (closed) throw new Error('memory transport closed');
       const destination = canonicalAddress(address);
-      sent.push({ address: destination, family, ttl, identifier, sequence });
       const host = hosts.get(destination);
+      const pathIndex = host?.alternatePath !== undefined && hashFlow(destination, family, identifier, sequence) % 2 === 1 ? 1 : 0;
+      sent.push({ address: destination, family, ttl, identifier, sequence, path: pathIndex });
       if (host === undefined) return;
+      const path: SimulatedPath = pathIndex === 1 ? host.alternatePath! : host;
       const rttMs = host.rttMs ?? 1;
-      if (ttl <= host.forwardHops) {
-        const routerAddress = routerOf(destination, ttl, family);
+      if (ttl <= path.forwardHops) {
+        const routerAddress = path.routers?.[ttl - 1] ?? routerOf(destination, ttl, family);
         const timeExceededSent = takeRouterToken(routerAddress);
         options.onTtlExpired?.({ router: routerAddress, timeExceededSent });
         if (!timeExceededSent) return;
         const message: IcmpMessage = { kind: 'time-exceeded', code: 0, identifier, sequence, originalDestination: destination, replyTtl: 64 - (ttl - 1) };
-        deliver((rttMs * ttl) / (host.forwardHops + 1), { family, source: routerAddress, message });
+        deliver((rttMs * ttl) / (path.forwardHops + 1), { family, source: routerAddress, message });
         return;
       }
       if (host.dropIcmp) return;
@@ -130,7 +156,7 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
         return;
       }
       const initialTtl = host.initialTtl ?? 64;
-      const returnHops = host.returnHops ?? host.forwardHops;
+      const returnHops = path.returnHops ?? path.forwardHops;
       const message: IcmpMessage = { kind: 'echo-reply', identifier, sequence, replyTtl: initialTtl - returnHops, timestampNs: null };
       deliver(rttMs, { family, source: destination, message });
     },
@@ -150,4 +176,16 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
 
 function defaultRouterOf(_destination: string, hop: number, family: 4 | 6): string {
   return family === 4 ? `198.18.255.${hop}` : `2001:db8:ffff::${hop.toString(16)}`;
+}
+
+/**
+ * The flow hash of a per-flow load balancer: destination, identifier and the ICMP checksum of the echo
+ * exactly as the transports encode it (the send timestamp varies like a real one). Echoes whose checksum
+ * changed from probe to probe would scatter over both paths.
+ */
+function hashFlow(destination: string, family: 4 | 6, identifier: number, sequence: number): number {
+  const packet = encodeEchoRequest({ family, identifier, sequence, timestampNs: process.hrtime.bigint() });
+  // ICMPv6 leaves the checksum field to the kernel, which sums the message: hash that sum instead.
+  const checksum = family === 4 ? packet.readUInt16BE(2) : computeInternetChecksum(packet);
+  return createHash('sha256').update(`${destination}|${identifier}|${checksum}`).digest().readUInt32BE(0);
 }

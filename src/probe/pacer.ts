@@ -128,3 +128,24 @@ export function computeAdaptiveTimeoutMs(timeoutMs: number, largestObservedRttMs
   if (largestObservedRttMs === null) return timeoutMs;
   return Math.min(timeoutMs, Math.max(ADAPTIVE_TIMEOUT_FLOOR_MS, 3 * largestObservedRttMs + 20));
 }
+
+/**
+ * What a relay not heard from yet is always given: a quarter of `timeoutMs`, and at least 250 ms, about the
+ * longest terrestrial round trip (half-way round the world and back).
+ */
+const UNKNOWN_RELAY_FLOOR_FRACTION = 0.25;
+const UNKNOWN_RELAY_FLOOR_MS = 250;
+
+/**
+ * How long `inference` waits for the echo at the largest TTL of a relay whose own round trip is not known
+ * yet, once other relays of the run have answered: `min(timeoutMs, max(250, timeoutMs / 4, 3 × largest
+ * RTT of the run + 20))`; the full `timeoutMs` until the first answer. Relays that drop ICMP would
+ * otherwise hold every run for a whole `timeoutMs` after the last echo left. A relay slower than that
+ * (more than three times the slowest answer, and beyond 250 ms and a quarter of the timeout) counts as
+ * silent: raise `probe.timeoutMs` on such networks (satellite links). The wait is asked again when it
+ * runs out, so it grows with the slowest answer seen by then.
+ */
+export function computeFirstEchoTimeoutMs(timeoutMs: number, runLargestRttMs: number | null): number {
+  if (runLargestRttMs === null) return timeoutMs;
+  return Math.min(timeoutMs, Math.max(UNKNOWN_RELAY_FLOOR_MS, timeoutMs * UNKNOWN_RELAY_FLOOR_FRACTION, 3 * runLargestRttMs + 20));
+}
