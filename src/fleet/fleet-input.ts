@@ -6,7 +6,7 @@
  */
 import { RelaySelectError } from '../errors.js';
 import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT, relayKey, type Relay } from '../relays/relay.js';
-import { computeFleetPaths, FLEET_LIMITS, generateFleet, type Fleet } from './fleet.js';
+import { computeFleetPaths, FLEET_LIMITS, generateFleet, simulatedRelayAddress, type Fleet } from './fleet.js';
 import { profileFleet, type DistanceProfile, type ProfiledRelay } from './profile.js';
 import { formatTopologyFileProblem, parseFleetTopology } from './topology-file.js';
 
@@ -85,6 +85,7 @@ export function profileFromProbeJson(text: string, file: string, clients: number
       return {
         index: -1,
         hops: entry.distance ?? beyond,
+        address: entry.address,
         answersIcmp: entry.distance !== null,
         priority: entry.priority ?? relay?.priority ?? 0,
         weight: entry.weight ?? relay?.weight ?? DEFAULT_RELAY_WEIGHT,
@@ -96,6 +97,8 @@ export function profileFromProbeJson(text: string, file: string, clients: number
 
 interface MeasuredEntry {
   host: string;
+  /** The address probed (the host when the JSON does not say). */
+  address: string;
   port: number;
   distance: number | null;
   priority?: number;
@@ -112,6 +115,7 @@ function measuredEntries(document: unknown): MeasuredEntry[] | null {
     const distance = typeof entry.distance === 'number' && Number.isInteger(entry.distance) && entry.distance >= 0 ? entry.distance : null;
     return {
       host: entry.host,
+      address: typeof entry.address === 'string' ? entry.address : entry.host,
       port: typeof entry.port === 'number' ? entry.port : DEFAULT_RELAY_PORT,
       distance,
       ...(typeof entry.priority === 'number' ? { priority: entry.priority } : {}),
@@ -134,7 +138,15 @@ export function profileFromNearestHops(nearestHops: number, clients: number, rel
   const hops = wholeNumber(nearestHops, '--nearest-hops', 0, 253);
   return {
     clients: wholeNumber(clients, '--clients', 1, FLEET_LIMITS.maxClients),
-    relays: relays.map((relay, index) => ({ index: -1, hops: index === 0 ? hops : Math.min(254, hops + verifyMargin + 1), answersIcmp: true, priority: relay.priority, weight: relay.weight, path: null })),
+    relays: relays.map((relay, index) => ({
+      index: -1,
+      hops: index === 0 ? hops : Math.min(254, hops + verifyMargin + 1),
+      address: simulatedRelayAddress(index),
+      answersIcmp: true,
+      priority: relay.priority,
+      weight: relay.weight,
+      path: null,
+    })),
   };
 }
 

@@ -7,6 +7,8 @@
  */
 import type { ProbeSettings } from '../config/settings.js';
 import type { TimeExceededLimit } from '../probe/memory-transport.js';
+import { computeFirstEchoTimeoutMs } from '../probe/pacer.js';
+import { addressOrderKey, pathPrefixOf } from '../probe/paths.js';
 import { computeLadderTtls, computeLargestTtl } from '../probe/ttl-ladder.js';
 import { simulatedRttMs } from './probe-footprint.js';
 import type { DistanceProfile } from './profile.js';
@@ -31,7 +33,7 @@ export interface FootprintConditions {
 interface FootprintSettings {
   strategy: ProbeSettings['strategy'];
   maximumTtlToPing: number;
-  probe: Pick<ProbeSettings, 'timeoutMs' | 'retries' | 'ratePps' | 'burst' | 'verifyMargin' | 'tcpFallback' | 'tcpTimeoutMs'>;
+  probe: Pick<ProbeSettings, 'timeoutMs' | 'retries' | 'ratePps' | 'burst' | 'verifyMargin' | 'verify' | 'tcpFallback' | 'tcpTimeoutMs'>;
   timeExceededLimit: TimeExceededLimit | null;
 }
 
@@ -39,22 +41,39 @@ interface FootprintSettings {
 const TCP_FALLBACK_CONCURRENCY = 64;
 
 interface Member {
+  /** Position in the pool (list order: the engine's tie-break without a preference). */
+  listIndex: number;
   hops: number;
   priority: number;
   answers: boolean;
   path: Int32Array | null;
+  /** The /24 (/64) of the address, and its numeric order (probe/paths.ts). */
+  prefix: string;
+  orderKey: string;
   reachTtl: number | null;
   failTtl: number;
+  /** The path verification put the member on (`verify: 'paths'`). */
+  verifiedPath?: VerifiedPath;
+}
+
+/** As VerifiedPath in src/probe/strategies.ts. */
+interface VerifiedPath {
+  representative: Member;
+  failTtl: number;
+  reachTtl: number | null;
 }
 
 /** The cost of one probe of `profile`'s relays under `settings`. */
 export function estimateFootprint(profile: DistanceProfile, settings: FootprintSettings, conditions: FootprintConditions = {}): FootprintEstimate {
   const largestTtl = computeLargestTtl(settings.maximumTtlToPing);
   const members: Member[] = profile.relays.map((relay, position) => ({
+    listIndex: position,
     hops: relay.hops,
     priority: relay.priority,
     answers: !conditions.linkDown && !(conditions.down?.has(relay.index >= 0 ? relay.index : position) ?? false) && relay.answersIcmp && relay.hops < largestTtl,
     path: relay.path,
+    prefix: pathPrefixOf(relay.address, familyOf(relay.address)),
+    orderKey: addressOrderKey(relay.address, familyOf(relay.address)) ?? relay.address,
     reachTtl: null,
     failTtl: 0,
   }));
@@ -88,9 +107,10 @@ class CostCounter {
 
   /**
    * One round: `sends` echoes with `ttl`, paced by the token bucket. Returns after the round's wait:
-   * the round trip of the slowest answer, or the timeout when some probe stays unanswered.
+   * the round trip of the slowest answer, or the timeout when some probe stays unanswered. `heard`
+   * learns, per echo, the router whose Time Exceeded came back (null: silence, or the relay answered).
    */
-  round(sends: Member[], ttl: number, timeoutSeconds: (member: Member) => number): void {
+  round(sends: Member[], ttl: number, timeoutSeconds: (member: Member) => number, heard?: (member: Member, router: number | null) => void): void {
     const rate = this.settings.probe.ratePps;
     let waitSeconds = 0;
     let offset = 0;
@@ -111,9 +131,14 @@ class CostCounter {
           this.timeExceeded += 1;
           add(this.timeExceededBySecond, at, 1);
           waitSeconds = Math.max(waitSeconds, offset + simulatedRttMs(ttl) / 1000);
-        } else waitSeconds = Math.max(waitSeconds, offset + timeoutSeconds(member));
+          heard?.(member, router);
+        } else {
+          waitSeconds = Math.max(waitSeconds, offset + timeoutSeconds(member));
+          heard?.(member, null);
+        }
         continue;
       }
+      heard?.(member, null);
       waitSeconds = Math.max(waitSeconds, offset + (member.answers ? simulatedRttMs(member.hops) / 1000 : timeoutSeconds(member)));
     }
     this.nowSeconds += waitSeconds;
@@ -163,25 +188,146 @@ function timeoutFor(settings: FootprintSettings): (member: Member) => number {
   return (member) => (member.reachTtl === null ? full : Math.min(full, Math.max(0.05, (3 * simulatedRttMs(member.hops) + 20) / 1000)));
 }
 
+/**
+ * Timeout of an echo at the largest TTL to a member not heard from yet, once `answering` (the members
+ * that will answer in this pass) are heard: computeFirstEchoTimeoutMs of the slowest of them.
+ */
+function firstEchoTimeoutFor(settings: FootprintSettings, answering: readonly Member[]): (member: Member) => number {
+  const adaptive = timeoutFor(settings);
+  const slowestMs = answering.length === 0 ? null : answering.reduce((most, member) => Math.max(most, simulatedRttMs(member.hops)), 0);
+  const unknownSeconds = computeFirstEchoTimeoutMs(settings.probe.timeoutMs, slowestMs) / 1000;
+  return (member) => (member.reachTtl === null ? unknownSeconds : adaptive(member));
+}
+
+function familyOf(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
 function record(member: Member, ttl: number, silenceMeansNotReached: boolean): void {
   if (member.answers && ttl > member.hops) member.reachTtl = member.reachTtl === null ? ttl : Math.min(member.reachTtl, ttl);
   else if (silenceMeansNotReached || ttl <= member.hops) member.failTtl = Math.max(member.failTtl, ttl);
 }
 
+/** The engine's `inference` (strategies.ts runInference) on known distances. */
 function estimateInference(members: Member[], settings: FootprintSettings, largestTtl: number, cost: CostCounter): void {
-  const timeout = timeoutFor(settings);
-  let silent = members;
-  for (let attempt = 0; attempt <= settings.probe.retries && silent.length > 0; attempt += 1) {
-    cost.round(silent, largestTtl, timeout);
-    for (const member of silent) record(member, largestTtl, false);
-    silent = silent.filter((member) => member.reachTtl === null);
+  const verify = settings.probe.verify ?? 'paths';
+  const firstPass = (sends: Member[]): void => {
+    cost.round(sends, largestTtl, firstEchoTimeoutFor(settings, sends.filter((member) => member.answers)));
+    for (const member of sends) record(member, largestTtl, false);
+  };
+  firstPass(members);
+  if (verify === 'paths') {
+    // retryUnknownPaths: a silent member whose /24 (/64) answered through the same or a better priority
+    // is not retried; elsewhere one scout per prefix is, and the rest only once it answers. Here what
+    // was silent stays silent, so only the scouts are retried.
+    const answeredPriority = new Map<string, number>();
+    for (const member of members) if (member.reachTtl !== null) answeredPriority.set(member.prefix, Math.min(answeredPriority.get(member.prefix) ?? Number.POSITIVE_INFINITY, member.priority));
+    const scouts = new Map<string, Member>();
+    for (const member of members) {
+      if (member.reachTtl !== null || (answeredPriority.get(member.prefix) ?? Number.POSITIVE_INFINITY) <= member.priority || scouts.has(member.prefix)) continue;
+      scouts.set(member.prefix, member);
+    }
+    for (let attempt = 0; attempt < settings.probe.retries && scouts.size > 0; attempt += 1) firstPass([...scouts.values()]);
+  } else {
+    let silent = members.filter((member) => member.reachTtl === null);
+    for (let attempt = 0; attempt < settings.probe.retries && silent.length > 0; attempt += 1) {
+      firstPass(silent);
+      silent = silent.filter((member) => member.reachTtl === null);
+    }
   }
   const answered = members.filter((member) => member.reachTtl !== null);
   if (answered.length === 0) return;
   const bestClass = bestPriorityClass(answered);
   const guess = Math.min(...bestClass.map((member) => member.hops));
   const candidates = bestClass.filter((member) => member.hops <= guess + settings.probe.verifyMargin);
-  findNearest(candidates, 0, largestTtl, guess, settings, cost);
+  if (verify === 'all') findNearest(candidates, 0, largestTtl, guess, settings, cost);
+  else verifyPaths(candidates, guess, largestTtl, settings, cost);
+}
+
+/**
+ * The engine's verification by distinct paths (strategies.ts verifyPaths): groups by inferred distance
+ * and prefix in address order, split where the ends' Time Exceeded routers disagree (bisection, one
+ * round per level), one representative per path in the search, then the winner's own check.
+ */
+function verifyPaths(candidates: Member[], guess: number, largestTtl: number, settings: FootprintSettings, cost: CostCounter): void {
+  const timeout = timeoutFor(settings);
+  const groups = new Map<string, Member[]>();
+  for (const member of candidates) {
+    const key = `${member.hops}|${member.prefix}`;
+    groups.set(key, [...(groups.get(key) ?? []), member]);
+  }
+  const representatives: Member[] = [];
+  const addPath = (run: Member[], first: Member | null, last: Member | null): void => {
+    const representative = run.reduce((best, member) => (member.listIndex < best.listIndex ? member : best));
+    const shown = first !== null && last !== null;
+    const path: VerifiedPath = {
+      representative,
+      failTtl: shown ? Math.min(first.failTtl, last.failTtl) : 0,
+      reachTtl: shown && first.reachTtl !== null && last.reachTtl !== null ? Math.max(first.reachTtl, last.reachTtl) : null,
+    };
+    for (const member of run) member.verifiedPath = path;
+    representatives.push(representative);
+  };
+  /** What the echo at the group's TTL showed per member: a router, 'reached', or null for silence. */
+  const signatures = new Map<Member, number | 'reached' | null>();
+  type Split = { members: Member[]; low: number; high: number };
+  let level: Split[] = [];
+  for (const members of groups.values()) {
+    members.sort((left, right) => (left.orderKey < right.orderKey ? -1 : left.orderKey > right.orderKey ? 1 : 0));
+    const ttl = members[0]!.hops;
+    if (ttl < 1 || ttl >= largestTtl) addPath(members, null, null);
+    else level.push({ members, low: 0, high: members.length - 1 });
+  }
+  while (level.length > 0) {
+    // The ends not probed yet leave together, at each group's TTL; then each split is decided.
+    const sends = [...new Set(level.flatMap((split) => [split.members[split.low]!, split.members[split.high]!]))].filter((member) => !signatures.has(member));
+    const byTtl = new Map<number, Member[]>();
+    for (const member of sends) byTtl.set(member.hops, [...(byTtl.get(member.hops) ?? []), member]);
+    for (const [ttl, batch] of byTtl) {
+      cost.round(batch, ttl, timeout, (member, router) => signatures.set(member, ttl > member.hops ? 'reached' : router));
+      for (const member of batch) record(member, ttl, true);
+    }
+    const next: Split[] = [];
+    for (const split of level) {
+      const first = split.members[split.low]!;
+      const last = split.members[split.high]!;
+      const [a, b] = [signatures.get(first) ?? null, signatures.get(last) ?? null];
+      const agree = a === null || b === null || a === b;
+      if (split.low === split.high || agree) addPath(split.members.slice(split.low, split.high + 1), first, last);
+      else if (split.high === split.low + 1) {
+        addPath([first], first, first);
+        addPath([last], last, last);
+      } else {
+        const middle = Math.floor((split.low + split.high) / 2);
+        next.push({ members: split.members, low: split.low, high: middle }, { members: split.members, low: middle + 1, high: split.high });
+      }
+    }
+    level = next;
+  }
+  findNearest(representatives, 0, largestTtl, guess, settings, cost);
+  // The winner (first in list order among the tied) is checked itself unless its own echo just above
+  // the distance was answered; on these symmetric paths that check always agrees.
+  const best = Math.min(...candidates.map(upperBound));
+  const tied = candidates.filter((member) => upperBound(member) === best && lowerBound(member) === best);
+  if (tied.length === 0) return;
+  const winner = tied.reduce((first, member) => (member.listIndex < first.listIndex ? member : first));
+  if (winner.reachTtl !== null && winner.reachTtl <= best + 1) return;
+  cost.round([winner], best + 1, timeout);
+  record(winner, best + 1, true);
+}
+
+/** f ≥ this, with what the member's path showed (strategies.ts lowerBound). */
+function lowerBound(member: Member): number {
+  const path = member.verifiedPath;
+  if (path === undefined) return member.failTtl;
+  return Math.max(member.failTtl, path.failTtl, path.representative === member ? 0 : path.representative.failTtl);
+}
+
+/** f ≤ this; +∞ before any answer (strategies.ts upperBound). */
+function upperBound(member: Member): number {
+  const path = member.verifiedPath;
+  const reaches = [member.reachTtl, path?.reachTtl ?? null, path !== undefined && path.representative !== member ? path.representative.reachTtl : null].filter((ttl): ttl is number => ttl !== null);
+  return reaches.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...reaches) - 1;
 }
 
 function estimateLadder(members: Member[], settings: FootprintSettings, cost: CostCounter): void {
@@ -211,10 +357,10 @@ function findNearest(members: Member[], lowTtl: number, highTtl: number, guess: 
   let high = highTtl;
   for (let steps = 0; high - low > 1 && steps < 64; steps += 1) {
     const ttl = chooseTtl(low, high, guess, settings.probe.verifyMargin);
-    const unknown = members.filter((member) => member.failTtl < ttl && (member.reachTtl ?? Number.POSITIVE_INFINITY) > ttl);
+    const unknown = members.filter((member) => lowerBound(member) < ttl && upperBound(member) + 1 > ttl);
     cost.round(unknown, ttl, timeout);
     for (const member of unknown) record(member, ttl, true);
-    if (members.some((member) => member.reachTtl !== null && member.reachTtl <= ttl)) high = ttl;
+    if (members.some((member) => upperBound(member) + 1 <= ttl)) high = ttl;
     else low = ttl;
   }
 }

@@ -12,6 +12,8 @@ export interface ProfiledRelay {
   index: number;
   /** Routers between the subnet and the relay. */
   hops: number;
+  /** The address probed: path verification groups relays by its /24 (/64) and orders them by it. */
+  address: string;
   /** Answers ICMP echo; false for a relay found only by TCP (its distance stays unknown). */
   answersIcmp: boolean;
   priority: number;
@@ -44,6 +46,7 @@ export function profileFleet(fleet: Fleet, paths: FleetPaths, seekList: readonly
       return {
         index,
         hops: paths.distances[subnetIndex]![index]!,
+        address: entry.address,
         answersIcmp: !entry.dropsIcmp,
         priority: entry.relay.priority,
         weight: entry.relay.weight,

@@ -11,36 +11,48 @@ import { settings } from './builders.js';
 const LINUX = { burst: 6, perSecond: 1 };
 
 describe('estimateFootprint (the closed-form cost of one probe)', () => {
-  const fleet = generateFleet({ clients: 1000, subnets: 20, relays: 40, seed: 11 });
-  const paths = computeFleetPaths(fleet);
-  const profiles = profileFleet(fleet, paths, []);
   const base = settings();
+  // 40 relays share a /24; 300 relays span two, with many relays of one prefix at one distance behind
+  // different sites, so path verification splits groups where the ends' routers disagree.
+  const fleets = [40, 300].map((relays) => {
+    const fleet = generateFleet({ clients: 1000, subnets: 20, relays, seed: 11 });
+    const paths = computeFleetPaths(fleet);
+    return { relays, fleet, paths, profiles: profileFleet(fleet, paths, []) };
+  });
   const cases = [
-    { strategy: 'inference' as const, down: [] as number[], linkUp: true },
-    { strategy: 'rounds' as const, down: [], linkUp: true },
-    { strategy: 'inference' as const, down: [0, 1, 2], linkUp: true },
-    { strategy: 'rounds' as const, down: [0, 1, 2], linkUp: true },
-    { strategy: 'inference' as const, down: [], linkUp: false },
-    { strategy: 'rounds' as const, down: [], linkUp: false },
+    { strategy: 'inference' as const, verify: 'paths' as const, down: [] as number[], linkUp: true },
+    { strategy: 'inference' as const, verify: 'all' as const, down: [] as number[], linkUp: true },
+    { strategy: 'rounds' as const, verify: 'paths' as const, down: [], linkUp: true },
+    { strategy: 'inference' as const, verify: 'paths' as const, down: [0, 1, 2], linkUp: true },
+    { strategy: 'inference' as const, verify: 'all' as const, down: [0, 1, 2], linkUp: true },
+    { strategy: 'rounds' as const, verify: 'paths' as const, down: [0, 1, 2], linkUp: true },
+    { strategy: 'inference' as const, verify: 'paths' as const, down: [], linkUp: false },
+    { strategy: 'inference' as const, verify: 'all' as const, down: [], linkUp: false },
+    { strategy: 'rounds' as const, verify: 'paths' as const, down: [], linkUp: false },
   ];
 
-  it.each(cases)('agrees with the real engine packet for packet: $strategy, relays down $down, link up $linkUp', async ({ strategy, down, linkUp }) => {
-    for (const subnet of [0, 7, 13]) {
-      const estimate = estimateFootprint(profiles[subnet]!, { strategy, maximumTtlToPing: base.maximumTtlToPing, probe: base.probe, timeExceededLimit: LINUX }, { down: new Set(down), linkDown: !linkUp });
-      const measured = await measureProbeFootprint({
-        relays: fleet.relays.map((relay, index) => ({
-          target: { key: relay.key, host: relay.relay.host, address: relay.address, family: 4, port: relay.relay.port, priority: relay.relay.priority },
-          path: paths.paths[subnet]![index]!,
-          answersIcmp: !down.includes(index),
-          acceptsTcp: !down.includes(index),
-        })),
-        linkUp,
-        options: { ...base.probe, strategy, maximumTtlToPing: base.maximumTtlToPing },
-        routerAddresses: fleet.routers.map((router) => router.address),
-      });
-      expect({ echo: estimate.echoRequests, expired: estimate.ttlExpired, timeExceeded: estimate.timeExceeded }).toEqual({ echo: measured.echoRequests, expired: measured.ttlExpired, timeExceeded: measured.timeExceeded });
-    }
-  });
+  it.each(cases.flatMap((entry) => fleets.map(({ relays }) => ({ ...entry, relays }))))(
+    'agrees with the real engine packet for packet: $strategy (verify $verify), $relays relays, relays down $down, link up $linkUp',
+    async ({ strategy, verify, down, linkUp, relays }) => {
+      const { fleet, paths, profiles } = fleets.find((entry) => entry.relays === relays)!;
+      const probe = { ...base.probe, verify };
+      for (const subnet of [0, 7, 13]) {
+        const estimate = estimateFootprint(profiles[subnet]!, { strategy, maximumTtlToPing: base.maximumTtlToPing, probe, timeExceededLimit: LINUX }, { down: new Set(down), linkDown: !linkUp });
+        const measured = await measureProbeFootprint({
+          relays: fleet.relays.map((relay, index) => ({
+            target: { key: relay.key, host: relay.relay.host, address: relay.address, family: 4, port: relay.relay.port, priority: relay.relay.priority },
+            path: paths.paths[subnet]![index]!,
+            answersIcmp: !down.includes(index),
+            acceptsTcp: !down.includes(index),
+          })),
+          linkUp,
+          options: { ...probe, strategy, maximumTtlToPing: base.maximumTtlToPing },
+          routerAddresses: fleet.routers.map((router) => router.address),
+        });
+        expect({ echo: estimate.echoRequests, expired: estimate.ttlExpired, timeExceeded: estimate.timeExceeded }).toEqual({ echo: measured.echoRequests, expired: measured.ttlExpired, timeExceeded: measured.timeExceeded });
+      }
+    },
+  );
 });
 
 describe('estimateFleet', () => {
