@@ -118,10 +118,11 @@ export const COMMANDS = [
     positional: { name: 'topology', usage: '[TOPOLOGY | down]', variadic: false },
     summary: 'build a real network of namespaces, run a full selection in it, show the result, tear it down',
     description:
-      'Builds the topology (a file, or the name of a bundled one: branch-office, internet-dmz, server-outage) from Linux network namespaces, starts a stub relay in each relay namespace, runs the real "relay-select run --force" inside the endpoint namespace, prints the probe results, the chosen relay and why, and the registration, then removes every namespace it made, also on Ctrl-C and on errors. Needs Linux, root and iproute2. "lab down" removes what a --keep run left.',
+      'Builds the topology (a file, or the name of a bundled one: branch-office, internet-dmz, server-outage) from Linux network namespaces, starts a stub relay in each relay namespace, runs the real "relay-select run --force" inside the endpoint namespace, prints the probe results, the chosen relay and why, and the registration, then removes every namespace it made, also on Ctrl-C and on errors. Needs Linux, root and iproute2. "lab down --prefix PREFIX" removes what a --keep run left (it prints that command); "lab down" alone removes every lab recorded on the machine, other people\'s included.',
     options: [
       { name: 'keep', type: 'boolean', description: 'Leave the lab up and print how to enter the endpoint namespace and how to remove it.' },
       { name: 'compare', type: 'boolean', description: 'Run every probe strategy on the same lab and compare packets, wall time and the chosen relay.' },
+      { name: 'prefix', type: 'string', argument: 'PREFIX', description: 'The namespace prefix of the lab: rslab_ and 1 to 10 lowercase letters or digits (default rslab_ and a random suffix). With "down": remove only the lab with this prefix.' },
     ],
     examples: [
       { command: 'sudo relay-select lab', explanation: 'The branch-office lab.' },
