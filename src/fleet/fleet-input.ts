@@ -7,7 +7,7 @@
 import { RelaySelectError } from '../errors.js';
 import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT, relayKey, type Relay } from '../relays/relay.js';
 import { computeFleetPaths, FLEET_LIMITS, generateFleet, simulatedRelayAddress, type Fleet } from './fleet.js';
-import { profileFleet, type DistanceProfile, type ProfiledRelay } from './profile.js';
+import { addressFields, profileFleet, type DistanceProfile, type ProfiledRelay } from './profile.js';
 import { formatTopologyFileProblem, parseFleetTopology } from './topology-file.js';
 
 export const FLEET_DEFAULTS = Object.freeze({ clients: 2000, seed: 1, endpointsPerSubnet: 50, endpointsPerRelay: 100 });
@@ -85,7 +85,7 @@ export function profileFromProbeJson(text: string, file: string, clients: number
       return {
         index: -1,
         hops: entry.distance ?? beyond,
-        address: entry.address,
+        ...addressFields(entry.address),
         answersIcmp: entry.distance !== null,
         priority: entry.priority ?? relay?.priority ?? 0,
         weight: entry.weight ?? relay?.weight ?? DEFAULT_RELAY_WEIGHT,
@@ -141,7 +141,7 @@ export function profileFromNearestHops(nearestHops: number, clients: number, rel
     relays: relays.map((relay, index) => ({
       index: -1,
       hops: index === 0 ? hops : Math.min(254, hops + verifyMargin + 1),
-      address: simulatedRelayAddress(index),
+      ...addressFields(simulatedRelayAddress(index)),
       answersIcmp: true,
       priority: relay.priority,
       weight: relay.weight,

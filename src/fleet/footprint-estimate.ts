@@ -8,7 +8,6 @@
 import type { ProbeSettings } from '../config/settings.js';
 import type { TimeExceededLimit } from '../probe/memory-transport.js';
 import { computeFirstEchoTimeoutMs } from '../probe/pacer.js';
-import { addressOrderKey, pathPrefixOf } from '../probe/paths.js';
 import { computeLadderTtls, computeLargestTtl } from '../probe/ttl-ladder.js';
 import { simulatedRttMs } from './probe-footprint.js';
 import type { DistanceProfile } from './profile.js';
@@ -72,8 +71,8 @@ export function estimateFootprint(profile: DistanceProfile, settings: FootprintS
     priority: relay.priority,
     answers: !conditions.linkDown && !(conditions.down?.has(relay.index >= 0 ? relay.index : position) ?? false) && relay.answersIcmp && relay.hops < largestTtl,
     path: relay.path,
-    prefix: pathPrefixOf(relay.address, familyOf(relay.address)),
-    orderKey: addressOrderKey(relay.address, familyOf(relay.address)) ?? relay.address,
+    prefix: relay.prefix,
+    orderKey: relay.orderKey,
     reachTtl: null,
     failTtl: 0,
   }));
@@ -199,10 +198,6 @@ function firstEchoTimeoutFor(settings: FootprintSettings, answering: readonly Me
   return (member) => (member.reachTtl === null ? unknownSeconds : adaptive(member));
 }
 
-function familyOf(address: string): 4 | 6 {
-  return address.includes(':') ? 6 : 4;
-}
-
 function record(member: Member, ttl: number, silenceMeansNotReached: boolean): void {
   if (member.answers && ttl > member.hops) member.reachTtl = member.reachTtl === null ? ttl : Math.min(member.reachTtl, ttl);
   else if (silenceMeansNotReached || ttl <= member.hops) member.failTtl = Math.max(member.failTtl, ttl);
@@ -254,7 +249,9 @@ function verifyPaths(candidates: Member[], guess: number, largestTtl: number, se
   const groups = new Map<string, Member[]>();
   for (const member of candidates) {
     const key = `${member.hops}|${member.prefix}`;
-    groups.set(key, [...(groups.get(key) ?? []), member]);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [member]);
+    else group.push(member);
   }
   const representatives: Member[] = [];
   const addPath = (run: Member[], first: Member | null, last: Member | null): void => {
@@ -282,7 +279,11 @@ function verifyPaths(candidates: Member[], guess: number, largestTtl: number, se
     // The ends not probed yet leave together, at each group's TTL; then each split is decided.
     const sends = [...new Set(level.flatMap((split) => [split.members[split.low]!, split.members[split.high]!]))].filter((member) => !signatures.has(member));
     const byTtl = new Map<number, Member[]>();
-    for (const member of sends) byTtl.set(member.hops, [...(byTtl.get(member.hops) ?? []), member]);
+    for (const member of sends) {
+      const batch = byTtl.get(member.hops);
+      if (batch === undefined) byTtl.set(member.hops, [member]);
+      else batch.push(member);
+    }
     for (const [ttl, batch] of byTtl) {
       cost.round(batch, ttl, timeout, (member, router) => signatures.set(member, ttl > member.hops ? 'reached' : router));
       for (const member of batch) record(member, ttl, true);
@@ -326,8 +327,12 @@ function lowerBound(member: Member): number {
 /** f ≤ this; +∞ before any answer (strategies.ts upperBound). */
 function upperBound(member: Member): number {
   const path = member.verifiedPath;
-  const reaches = [member.reachTtl, path?.reachTtl ?? null, path !== undefined && path.representative !== member ? path.representative.reachTtl : null].filter((ttl): ttl is number => ttl !== null);
-  return reaches.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...reaches) - 1;
+  let reach = member.reachTtl ?? Number.POSITIVE_INFINITY;
+  if (path !== undefined) {
+    if (path.reachTtl !== null) reach = Math.min(reach, path.reachTtl);
+    if (path.representative !== member && path.representative.reachTtl !== null) reach = Math.min(reach, path.representative.reachTtl);
+  }
+  return reach - 1;
 }
 
 function estimateLadder(members: Member[], settings: FootprintSettings, cost: CostCounter): void {

@@ -3,6 +3,7 @@
  * settles in. `estimate` computes from profiles; the simulator uses them only to name the relay the
  * `relay-loss` scenario kills (the one the topology makes busiest), so both agree on it.
  */
+import { addressOrderKey, pathPrefixOf } from '../probe/paths.js';
 import { buildPools } from '../relays/pools.js';
 import type { Relay } from '../relays/relay.js';
 import type { Fleet, FleetPaths } from './fleet.js';
@@ -12,14 +13,23 @@ export interface ProfiledRelay {
   index: number;
   /** Routers between the subnet and the relay. */
   hops: number;
-  /** The address probed: path verification groups relays by its /24 (/64) and orders them by it. */
+  /** The address probed. */
   address: string;
+  /** Its /24 (/64) and numeric order (probe/paths.ts): path verification groups and orders relays by them. */
+  prefix: string;
+  orderKey: string;
   /** Answers ICMP echo; false for a relay found only by TCP (its distance stays unknown). */
   answersIcmp: boolean;
   priority: number;
   weight: number;
   /** Router indices on the way, when known: the Time Exceeded budget is per router. */
   path: Int32Array | null;
+}
+
+/** A relay's address with what path verification reads from it, worked out once per profile. */
+export function addressFields(address: string): Pick<ProfiledRelay, 'address' | 'prefix' | 'orderKey'> {
+  const family = address.includes(':') ? 6 : 4;
+  return { address, prefix: pathPrefixOf(address, family), orderKey: addressOrderKey(address, family) ?? address };
 }
 
 /** The relays of the first pool with a reachable relay, as one group of endpoints sees them. */
@@ -46,7 +56,7 @@ export function profileFleet(fleet: Fleet, paths: FleetPaths, seekList: readonly
       return {
         index,
         hops: paths.distances[subnetIndex]![index]!,
-        address: entry.address,
+        ...addressFields(entry.address),
         answersIcmp: !entry.dropsIcmp,
         priority: entry.relay.priority,
         weight: entry.relay.weight,
