@@ -142,7 +142,7 @@ export class ProbeSession {
       () => {
         // An answer that arrived while the event loop was busy is in the socket, not yet heard: hear it first.
         this.options.transport.flush?.();
-        if (!this.inFlight.has(sequence)) return;
+        if (this.inFlight.get(sequence) !== entry) return;
         const grownMs = limitOf(entry.timeout);
         if (grownMs > entry.armedMs) this.arm(sequence, entry, grownMs, entry.armedMs);
         else this.settle(sequence, TIMED_OUT);
