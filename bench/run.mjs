@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3 and 9) and the
-// relay-list parse benchmark (bench/parse-relays.mjs, issue 2) in one run. Needs root for the probe
-// benchmark; without root only the parse benchmark runs and the probe one is reported as skipped.
+// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3, 9 and 13), the
+// relay-list parse benchmark (bench/parse-relays.mjs, issue 2) and the fleet benchmark
+// (bench/fleet-bench.mjs, issue 10) in one run. Needs root for the probe benchmark; without root the
+// others run and the probe one is reported as skipped.
 //
-// Writes bench/results/probe.{json,md} and bench/results/parse-relays.{json,md}; prints both tables.
+// Writes bench/results/probe.{json,md}, parse-relays.{json,md} and fleet.{json,md}; prints the tables.
+import { benchFleet, renderAgreementTable, renderPerformanceTable } from './fleet-bench.mjs';
 import { benchParseRelays } from './parse-relays.mjs';
-import { benchProbe, renderProbeTable, writeProbeResults } from './probe-bench.mjs';
+import { benchProbe, probeTargetsMet, renderIpv6Verdict, renderOverviewTable, renderShapeTable, writeProbeResults } from './probe-bench.mjs';
 
 const startMs = performance.now();
 let failed = false;
@@ -13,24 +15,20 @@ let failed = false;
 if (process.getuid?.() === 0) {
   const probe = await benchProbe({ repetitions: 3 });
   writeProbeResults(probe);
-  process.stdout.write(`\nProbe benchmark (${probe.lab.relays} relays, nearest ${probe.lab.trueMinimumDistance} routers away; bench/results/probe.md)\n\n`);
-  process.stdout.write(`${renderProbeTable(probe)}\n\n`);
-  const verdict = probe.verdict;
-  if (verdict) {
-    process.stdout.write(
-      `inference targets: packets ${verdict.packets.measuredMax} <= ${verdict.packets.limit} ${verdict.packets.met ? 'met' : 'MISSED'}; ` +
-        `${verdict.speed.speedupMedian}x faster than rounds (>= ${verdict.speed.required}x) ${verdict.speed.met ? 'met' : 'MISSED'}; ` +
-        `right ${verdict.right.rightRuns}/${verdict.right.runs} ${verdict.right.met ? 'met' : 'MISSED'}; ` +
-        `IPv6 ${verdict.ipv6.packetsPerRelayIpv6} vs IPv4 ${verdict.ipv6.packetsPerRelayIpv4} packets per relay (within ${verdict.ipv6.within * 100} %) ${verdict.ipv6.met ? 'met' : 'MISSED'}\n`,
-    );
-    failed ||= !(verdict.packets.met && verdict.speed.met && verdict.right.met && verdict.ipv6.met);
+  for (const shape of probe.shapes) {
+    process.stdout.write(`\nProbe benchmark, ${shape.name}: ${shape.title} (${shape.lab.relays} relays, nearest ${shape.lab.trueMinimumDistance} routers away)\n\n`);
+    process.stdout.write(`${renderShapeTable(shape)}\n`);
   }
+  process.stdout.write(`\nProbe targets (inference; bench/results/probe.md)\n\n${renderOverviewTable(probe)}\n`);
+  const ipv6 = renderIpv6Verdict(probe);
+  if (ipv6 !== null) process.stdout.write(`${ipv6}\n`);
+  failed ||= !probeTargetsMet(probe);
   const { listNamespaces } = await import('../dist/lab/netns/network.js');
-  const left = listNamespaces(probe.lab.prefix);
+  const left = probe.shapes.flatMap((shape) => listNamespaces(shape.lab.prefix));
   process.stdout.write(`namespaces of this run left after teardown (ip netns list): ${left.length}\n`);
   failed ||= left.length > 0;
 } else {
-  process.stdout.write('probe benchmark skipped: it needs root (network namespaces, raw sockets, nftables)\n');
+  process.stdout.write('probe benchmark skipped: it needs root (network namespaces, raw sockets)\n');
 }
 
 const parse = await benchParseRelays({ runs: 3 });
@@ -39,6 +37,15 @@ const header = ['relays', 'load+parse ms (median)', 'min..max ms', 'CPU ms', 'pe
 const rows = parse.rows.map((row) => [row.relays.toLocaleString('en-US'), row.wallMsMedian.toFixed(0), `${row.wallMsMin.toFixed(0)}..${row.wallMsMax.toFixed(0)}`, row.cpuMsMedian.toFixed(0), row.peakRssMiB.toFixed(0), row.withinBudget === null ? '' : row.withinBudget ? 'ok' : 'OVER']);
 process.stdout.write(`${[header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}\n`);
 failed ||= parse.rows.some((row) => row.withinBudget === false);
+
+const fleet = await benchFleet({ log: (line) => process.stderr.write(`${line}\n`) });
+process.stdout.write(`\nFleet benchmark, ${fleet.performance.fleet} (bench/results/fleet.md)\n\n${renderPerformanceTable(fleet)}\n\n`);
+process.stdout.write(`${renderAgreementTable(fleet)}\n\n`);
+process.stdout.write(
+  `fleet targets: ${fleet.performance.both.wallSeconds} s, ${fleet.performance.both.peakRssMiB} MiB <= ${fleet.budget.wallSeconds} s, ${fleet.budget.rssMiB} MiB ${fleet.performance.withinBudget ? 'met' : 'MISSED'}; ` +
+    `estimate within 10 % ${fleet.agreementMet ? 'met' : 'MISSED'}; outage worst minute bigfix/default ${fleet.outage.ratio}x >= 10x ${fleet.outage.met ? 'met' : 'MISSED'}\n`,
+);
+failed ||= !(fleet.performance.withinBudget && fleet.agreementMet && fleet.outage.met);
 
 process.stdout.write(`\nbench finished in ${((performance.now() - startMs) / 1000).toFixed(0)} s\n`);
 if (failed) process.exitCode = 1;

@@ -14,3 +14,18 @@ export const systemClock: Clock = {
   now: () => new Date(),
   nowMs: () => performance.now(),
 };
+
+/**
+ * Where waits are scheduled. The engine's pacer and probe timeouts take these, so the fleet simulator
+ * (src/fleet) can run the real engine on simulated time without waiting in real time.
+ */
+export interface Timers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The event loop's timers. */
+export const systemTimers: Timers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};

@@ -12,12 +12,12 @@ export { loadRelayList } from './relays/load.js';
 export { buildPools, ALL_RELAYS_POOL } from './relays/pools.js';
 export { parseHostPort, type HostPort } from './relays/host-port.js';
 
-export type { Settings, ProbeSettings, ProbeTransport, RegisterSettings } from './config/settings.js';
+export type { Settings, ProbeSettings, ProbeTransport, ProbeVerify, RegisterSettings } from './config/settings.js';
 export { loadSettings, SETTING_DOCS, type LoadSettingsOptions, type LoadedSettings } from './config/load.js';
 export { DEFAULT_SETTINGS, PROFILES } from './config/defaults.js';
 export { parseClientSettings, type ClientSettingsResult, type ParseClientSettingsOptions } from './config/client-settings.js';
 
-export type { ProbeTarget, ProbeResult, ProbeOptions, ProbeReport, ProbeMethod, ProbeProgress } from './probe/types.js';
+export type { ProbeTarget, ProbeResult, ProbeOptions, ProbeReport, ProbeMethod, ProbeProgress, VerifyMode, TieCandidate } from './probe/types.js';
 export { probeTargets, resolveTargets, estimateProbeBudget, openIcmpTransport, createMemoryTransport, LADDER_TTLS } from './probe/index.js';
 export type {
   ProbeDependencies,
@@ -35,12 +35,13 @@ export type {
   MemoryTransportOptions,
   SentEcho,
   SimulatedHost,
+  SimulatedPath,
   TimeExceededLimit,
   TcpConnect,
   TcpConnectRequest,
 } from './probe/index.js';
 
-export type { Candidate, SelectionOutcome, RankedRelay, SelectRelayDeps } from './select/types.js';
+export type { Candidate, SelectionOutcome, RankedRelay, SelectRelayDeps, ProbeContext } from './select/types.js';
 export { selectRelay } from './select/select-relay.js';
 export { rankPool } from './select/rank.js';
 export { pickByRendezvous } from './select/rendezvous.js';
@@ -53,3 +54,15 @@ export type { State } from './cycle/state.js';
 export { decideCycle, applySelectionResult, type CycleSelectionResult, type CycleSettings } from './cycle/decide.js';
 export { runCycle, reportRelayFailure, type RunReport, type RunCycleOptions } from './cycle/run-cycle.js';
 export { createStateStore, type StateStore, type StateStoreOptions, type StateReadResult } from './cycle/state-store.js';
+
+export { generateFleet, type Fleet, type GenerateFleetOptions } from './fleet/fleet.js';
+export { buildFleet, profilesOfFleet, profileFromProbeJson, profileFromNearestHops, type FleetInput } from './fleet/fleet-input.js';
+export { parseFleetTopology, type ParseFleetTopologyResult, type TopologyFileProblem } from './fleet/topology-file.js';
+export { planScenario, SCENARIOS, type ScenarioName, type ScenarioPlan } from './fleet/scenarios.js';
+export { MODELS, FLEET_MODELS, type FleetModel, type ModelName } from './fleet/models.js';
+export { simulateFleet, createSimulationCache, type SimulateOptions, type SimulationResult, type ModelRun, type SimulationCache, type RatePair, type RelayLoad } from './fleet/simulate.js';
+export { simulateScenarios } from './fleet/parallel.js';
+export { estimateFleet, type EstimateOptions, type FleetEstimate } from './fleet/estimate.js';
+export { recommendSettings, type Recommendation, type RecommendOptions, type RecommendedSetting } from './fleet/recommend.js';
+export { renderSimulationSvg } from './fleet/chart-svg.js';
+export { renderSimulationJson } from './fleet/views.js';

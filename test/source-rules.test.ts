@@ -34,7 +34,7 @@ describe('src/', () => {
   it('keeps the lab out of the CLI and the core out of both', () => {
     expect(importsBetween('src/lab/', ['src/cli/'])).toEqual([]);
     const core = ['src/relays/', 'src/select/', 'src/cycle/', 'src/probe/', 'src/register/', 'src/config/'];
-    for (const layer of core) expect(importsBetween(layer, ['src/cli/', 'src/lab/'])).toEqual([]);
+    for (const layer of [...core, 'src/fleet/']) expect(importsBetween(layer, ['src/cli/', 'src/lab/'])).toEqual([]);
   });
 
   it('listens for SIGINT, SIGTERM and exit only in src/teardown.ts', () => {

@@ -47,6 +47,19 @@ export const GLOBAL_OPTIONS = [
   { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr.' },
 ] as const satisfies readonly OptionSpec[];
 
+const FLEET_OPTIONS = [
+  { name: 'clients', type: 'number', argument: 'N', description: 'Endpoints in the fleet (default 2000; not with --topology).' },
+  { name: 'subnets', type: 'number', argument: 'N', description: 'Subnets they sit in, four to a site behind its access router (default clients / 50).' },
+  { name: 'relay-count', type: 'number', argument: 'N', description: 'Relays to generate when no --relays list is given (default clients / 100, at least 2).' },
+  { name: 'topology', type: 'string', argument: 'FILE', description: 'A fleet topology description (JSON: routers, subnets with clients, relays behind routers) instead of a generated network; see FLEET TOPOLOGY.' },
+  { name: 'seed', type: 'number', argument: 'N', description: 'Seed of everything random: the generated network, client ids, cron sleeps, back-off jitter (default 1). The same seed gives the same run.' },
+  { name: 'model', type: 'array', argument: 'NAME', choices: ['default', 'bigfix', 'agent'], description: 'Endpoint behaviours to compare (default: default and bigfix): default is relay-select; bigfix the classic client as the vendor documents it (TTL ladder, a 503 counts as a failure, retries double without jitter); agent is relay-select with subnet cooperation (one endpoint per subnet probes and shares its table, the others confirm with one echo; simulate only).' },
+  { name: 'days', type: 'number', argument: 'D', description: 'How long the steady scenario runs (default 7); the others run until the fleet has settled again.' },
+  { name: 'outage-hours', type: 'number', argument: 'H', description: 'How long the central server is down in the server-outage scenario (default 24).' },
+  { name: 'time-exceeded-burst', type: 'number', argument: 'N', description: "Routers' Time Exceeded burst per source (default 6, Linux's)." },
+  { name: 'time-exceeded-rate', type: 'number', argument: 'R', description: "Routers' Time Exceeded per second per source after the burst (default 1, Linux's)." },
+] as const satisfies readonly OptionSpec[];
+
 export const COMMANDS = [
   {
     name: 'run',
@@ -105,14 +118,48 @@ export const COMMANDS = [
     positional: { name: 'topology', usage: '[TOPOLOGY | down]', variadic: false },
     summary: 'build a real network of namespaces, run a full selection in it, show the result, tear it down',
     description:
-      'Builds the topology (a file, or the name of a bundled one: branch-office, internet-dmz, server-outage) from Linux network namespaces, starts a stub relay in each relay namespace, runs the real "relay-select run --force" inside the endpoint namespace, prints the probe results, the chosen relay and why, and the registration, then removes every namespace it made, also on Ctrl-C and on errors. Needs Linux, root and iproute2. "lab down" removes what a --keep run left.',
+      'Builds the topology (a file, or the name of a bundled one: branch-office, internet-dmz, server-outage) from Linux network namespaces, starts a stub relay in each relay namespace, runs the real "relay-select run --force" inside the endpoint namespace, prints the probe results, the chosen relay and why, and the registration, then removes every namespace it made, also on Ctrl-C and on errors. Needs Linux, root and iproute2. "lab down --prefix PREFIX" removes what a --keep run left (it prints that command); "lab down" alone removes every lab recorded on the machine, other people\'s included.',
     options: [
       { name: 'keep', type: 'boolean', description: 'Leave the lab up and print how to enter the endpoint namespace and how to remove it.' },
       { name: 'compare', type: 'boolean', description: 'Run every probe strategy on the same lab and compare packets, wall time and the chosen relay.' },
+      { name: 'prefix', type: 'string', argument: 'PREFIX', description: 'The namespace prefix of the lab: rslab_ and 1 to 10 lowercase letters or digits (default rslab_ and a random suffix). With "down": remove only the lab with this prefix.' },
     ],
     examples: [
       { command: 'sudo relay-select lab', explanation: 'The branch-office lab.' },
       { command: 'sudo relay-select lab internet-dmz --compare', explanation: 'Compare strategies where relays drop ICMP.' },
+    ],
+  },
+  {
+    name: 'simulate',
+    summary: 'simulate a fleet of endpoints running relay-select from cron, and what it does to the network',
+    description:
+      'Simulates a whole fleet on simulated time, deterministic for a --seed: every endpoint runs from cron every 5 minutes after a random sleep of up to a minute, makes the real decision of "relay-select run", and selects with the real ranking and the real probe strategies over a simulated network of routers that rate-limit Time Exceeded as Linux does. A probe is measured once per subnet and network state and counted for every endpoint that makes it. The models default (relay-select) and bigfix (the classic client) live the same fleet and the same events side by side. Prints, per model, echo requests and Time Exceeded per second (mean and worst minute), selections, clients per relay and how long the fleet took to settle again; --svg draws it. The relay list is --relays FILE when given, else --relay-count generated relays; the settings are the ones loaded as for every command (--config, --profile, --set).',
+    options: [
+      { name: 'scenario', type: 'string', argument: 'NAME', choices: ['steady', 'server-outage', 'relay-loss', 'flap', 'new-relay'], description: 'What happens (default steady): steady is normal life for --days; server-outage the central server down for --outage-hours (relays answer 503); relay-loss the busiest relay dies; flap every endpoint loses its network for 10 minutes; new-relay a relay is added.' },
+      ...FLEET_OPTIONS,
+      { name: 'svg', type: 'string', argument: 'FILE', description: 'Also draw the run as an SVG picture: echo requests/s and Time Exceeded/s over time per model with the events marked, and clients per relay against their weight.' },
+    ],
+    examples: [
+      { command: 'relay-select simulate --clients 20000 --subnets 400 --relay-count 200 --scenario server-outage --svg outage.svg', explanation: 'What a 24-hour server outage does to a 20,000-endpoint fleet, with a picture.' },
+      { command: 'relay-select simulate --relays /etc/relay-select/Relay.dat --clients 5000 --profile large --json', explanation: 'Your relay list and the large-fleet profile, as JSON.' },
+    ],
+  },
+  {
+    name: 'estimate',
+    summary: 'closed-form fleet-wide ICMP load per model, in steady state and at the worst minute of each scenario',
+    description:
+      'Computes, without simulating endpoints, the echo requests and Time Exceeded per second a fleet sends: in steady state and at the worst minute of each scenario, for each model, from the settings, the relay list and a distance profile: the generated network of --clients/--subnets (as simulate builds it), a --topology, one endpoint\'s measurements (--from, the JSON of "probe --json" or "plan --probe --json"), or just --nearest-hops. It agrees with simulate within 10 %. With --recommend --budget-pps X it searches for the settings (re-selection interval, resist-failure, retry bounds, TTL cap, rate) that keep the worst minute under X, and prints them with their clientsettings.cfg names.',
+    options: [
+      { name: 'scenario', type: 'array', argument: 'NAME', choices: ['steady', 'server-outage', 'relay-loss', 'flap', 'new-relay'], description: 'Scenarios to estimate (default all).' },
+      ...FLEET_OPTIONS,
+      { name: 'nearest-hops', type: 'number', argument: 'H', description: 'The distance profile is only this: the nearest relay is H routers away, the others beyond the verification margin.' },
+      { name: 'from', type: 'string', argument: 'FILE', description: 'The distance profile is one representative endpoint\'s: the JSON output of "relay-select probe --json" or "plan --probe --json" there.' },
+      { name: 'recommend', type: 'boolean', description: 'Search for settings that keep the worst minute under --budget-pps, per model.' },
+      { name: 'budget-pps', type: 'number', argument: 'X', description: 'Echo requests per second the whole fleet may send at its worst minute (with --recommend).' },
+    ],
+    examples: [
+      { command: 'relay-select estimate --clients 20000 --subnets 400 --relay-count 200', explanation: 'Steady and worst-minute ICMP load of a generated 20,000-endpoint fleet, both models.' },
+      { command: 'relay-select probe --relays Relay.dat --json > here.json; relay-select estimate --from here.json --relays Relay.dat --clients 50000 --recommend --budget-pps 20000', explanation: 'From one endpoint\'s measurements, settings that keep 50,000 endpoints under 20,000 echo requests per second.' },
     ],
   },
 ] as const satisfies readonly CommandSpec[];
@@ -128,7 +175,9 @@ type OptionValue<Option extends OptionSpec> = Option['type'] extends 'boolean'
   : Option['type'] extends 'number'
     ? number
     : Option['type'] extends 'array'
-      ? string[]
+      ? Option extends { choices: readonly (infer Choice)[] }
+        ? Choice[]
+        : string[]
       : Option extends { choices: readonly (infer Choice)[] }
         ? Choice
         : string;
@@ -143,6 +192,9 @@ type PositionalOf<Spec extends CommandSpec> = Spec extends { positional: infer P
 /** The options every command accepts (GLOBAL_OPTIONS). */
 export type GlobalOptions = OptionsOf<typeof GLOBAL_OPTIONS>;
 
+/** The options `simulate` and `estimate` share (FLEET_OPTIONS), with the global ones. */
+export type FleetOptions = GlobalOptions & OptionsOf<typeof FLEET_OPTIONS>;
+
 /** What command `Name` receives: the global options, its own options and its positional argument. */
 export type CommandOptions<Name extends CommandName> = GlobalOptions & OptionsOf<SpecOf<Name>['options']> & PositionalOf<SpecOf<Name>>;
 
@@ -151,7 +203,7 @@ const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_match, l
 function readOptionValue(option: OptionSpec, value: unknown): unknown {
   const ok =
     option.type === 'array'
-      ? Array.isArray(value) && value.every((item) => typeof item === 'string')
+      ? Array.isArray(value) && value.every((item) => typeof item === 'string' && (option.choices === undefined || option.choices.includes(item)))
       : typeof value === option.type && (option.choices === undefined || option.choices.includes(String(value)));
   if (!ok) throw new Error(`--${option.name}: yargs gave ${JSON.stringify(value)}, not a ${option.type}`);
   return value;

@@ -26,6 +26,8 @@ const loaders: { [Name in CommandName]: () => Promise<CommandModule<Name>> } = {
   status: () => import('./commands/status.js'),
   'report-failure': () => import('./commands/report-failure.js'),
   lab: () => import('./commands/lab.js'),
+  simulate: () => import('./commands/simulate.js'),
+  estimate: () => import('./commands/estimate.js'),
 };
 
 // yargs' ESM build wraps help text in the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.
@@ -68,7 +70,8 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
     .epilogue(`${renderExitStatusHelp()}\n\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5), relay-select-lab(5).`)
     .fail((message, error) => {
       if (error) throw error;
-      throw new RelaySelectError('USAGE', message ?? 'bad usage');
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): errors are one line.
+      throw new RelaySelectError('USAGE', (message ?? 'bad usage').replace(/\s*\n\s*/g, ' '));
     });
   for (const spec of GLOBAL_OPTIONS) parser = parser.option(spec.name, { ...toYargsOption(spec), global: true });
 

@@ -42,6 +42,10 @@ export function renderManPage(version: string): string {
     roffEscape(
       'Distance is the number of routers between the endpoint and a relay: the smallest TTL that reaches it, minus one. The default strategy sends one echo at the maximum TTL to every relay of a pool, infers distances from the TTL of the replies, and verifies only the relays that compete for the win with TTL-limited echoes; the classic ladder of TTL rounds is kept as an option.',
     ),
+    '.PP',
+    roffEscape(
+      'Verification grows with paths, not relays (probe.verify: paths, the default). Relays are grouped by /24 (IPv4) or /64 (IPv6) and by the distance their reply TTL shows; the first and the last relay of a group get an echo that expires in the last router before them, and the routers named by the Time Exceeded replies must agree, or the group is split. One relay per path is verified, always the one the tie-break would choose, and the others take its distance. This assumes that asymmetric routing belongs to a path (a subnet behind a different return route), not to one host inside a subnet, and that a subnet is not split across routers below /24 (/64). Where that does not hold, probe.verify: all verifies every relay near the best. A relay that stays silent while its /24 (/64) answers is taken to drop ICMP and is not retried. Every echo to one relay carries the same ICMP identifier and checksum whatever its TTL and sequence (as Paris traceroute does; a balance word in the payload holds the sum constant, so this holds on ping sockets, where the kernel sets identifier and checksum, and for ICMPv6, whose checksum the kernel computes), so routers that balance load per flow keep all echoes to one relay on one path. IPv4 and IPv6 relays are probed alike: the reply TTL or hop limit gives the inferred distance.',
+    ),
     '.SH COMMANDS',
   );
   for (const command of commands) {
@@ -78,6 +82,14 @@ export function renderManPage(version: string): string {
     '.TP',
     '.I /var/lib/relay\\-select/',
     roffEscape('State directory as root ($XDG_STATE_HOME/relay-select otherwise): state.json (current relay, schedule, failure clock, retry), client-id, the lock, and the last good relay list.'),
+    '.SH FLEET TOPOLOGY',
+    roffEscape(
+      'simulate and estimate generate a network unless --topology FILE describes one: a JSON object with "routers" (each {"name", "parent"}; one root, a tree), "subnets" (each {"name", "router", "clients"}: that many endpoints behind that gateway) and "relays" (each {"host", "router"}, optionally "capacity": registrations before the relay answers 429, and "dropsIcmp": true). With --relays FILE every relay of the list must be placed, by host or host:port; without, the topology\'s relays are the list and may carry "port", "weight", "priority", "groups" and "name". An optional "newRelay" is the relay the new-relay scenario adds. The distance between a subnet and a relay is the number of routers on the tree path between them, both ends included. A problem is one line naming the field, e.g. subnets[3].router, and exit status 65.',
+    ),
+    '.PP',
+    roffEscape(
+      'The generated network: a core router with a data centre behind it, one region router per 50 subnets, sites of four subnets behind one access router (some sites one or two WAN routers further out), relays in the data centre or at a random site. A relay at the endpoint\'s own site is 2 routers away. Rates are per second averaged over each minute; cron runs every endpoint in the first minute of each 5-minute round, so the worst minute is what routers see.',
+    ),
     '.SH EXAMPLES',
   );
   for (const command of commands) {

@@ -53,6 +53,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = freezeDeeply({
     ratePps: PROBE_RATE_DEFAULT_PPS,
     burst: PROBE_BURST_DEFAULT_PACKETS,
     verifyMargin: PROBE_VERIFY_MARGIN_DEFAULT_HOPS,
+    verify: 'paths',
     tcpFallback: true,
     tcpTimeoutMs: TCP_FALLBACK_TIMEOUT_DEFAULT_MS,
     transport: 'auto',

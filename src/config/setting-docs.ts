@@ -155,6 +155,11 @@ export const SETTING_DOCS: readonly SettingDoc[] = Object.freeze([
   integer('probe.ratePps', 1, MAX_PROBE_RATE_PPS, 'Sustained probe send rate, in packets per second.'),
   integer('probe.burst', 1, MAX_PROBE_BURST_PACKETS, 'Token-bucket burst size, in packets.'),
   integer('probe.verifyMargin', 0, MAX_TTL - 1, 'Relays inferred within this many hops of the best are verified with a TTL-limited echo.'),
+  choice(
+    'probe.verify',
+    ['paths', 'all'],
+    'paths: verify one relay per distinct path: relays of one /24 (IPv4) or /64 (IPv6) with the same reply-TTL distance, between two relays whose echoes expire in the same router, are taken to share their forward path (asymmetric routing belongs to a subnet, not to one host in it); the relay chosen is always verified itself. all: verify every relay within probe.verifyMargin of the best.',
+  ),
   entry('probe.tcpFallback', 'boolean', 'boolean', 'true, false', 'Count a relay that accepts a TCP connection on its port as reachable (distance unknown, ranked last in its pool).'),
   integer('probe.tcpTimeoutMs', 1, MAX_TIMEOUT_MS, 'Timeout of the TCP fallback connection, in milliseconds.'),
   choice('probe.transport', ['auto', 'ping', 'raw'], 'Which ICMP sockets probe. ping: unprivileged ICMP ping sockets, allowed where the sysctl net.ipv4.ping_group_range (per network namespace; it covers IPv4 and IPv6) admits one of the process\'s groups, and needing no capability. raw: raw ICMP sockets, which need root or CAP_NET_RAW. auto: ping sockets where allowed, else raw sockets; when neither is allowed, exit status 77 names both fixes.'),

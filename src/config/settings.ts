@@ -1,5 +1,7 @@
 export type ProbeStrategy = 'inference' | 'rounds';
 export type ProbeTransport = 'auto' | 'ping' | 'raw';
+/** How inference verifies the competition: one relay per distinct path, or every relay near the best. */
+export type ProbeVerify = 'paths' | 'all';
 export type TieBreak = 'hash' | 'random' | 'rtt';
 export type IpMode = 'auto' | 'ipv4' | 'ipv6';
 type RegisterMode = 'http' | 'command' | 'none';
@@ -18,6 +20,12 @@ export interface ProbeSettings {
   burst: number;
   /** Relays inferred within this many hops of the best are verified with a TTL-limited echo. @default 2 */
   verifyMargin: number;
+  /**
+   * `paths`: verify one relay per distinct path (same /24 or /64, same reply-TTL distance, ends expiring
+   * in the same router), assuming asymmetry belongs to a path, not to one host in a subnet; `all`: verify
+   * every relay within `verifyMargin` of the best. @default 'paths'
+   */
+  verify: ProbeVerify;
   /** Count a relay that accepts TCP on its port as reachable (distance unknown). @default true */
   tcpFallback: boolean;
   /** @default 1000 */

@@ -10,7 +10,7 @@ import { loadRelayListFile } from '../relays/load.js';
 import { parseRelayList } from '../relays/parse.js';
 import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
 import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
-import type { Candidate, HostResolution, SelectionEvent, SelectionOutcome } from '../select/types.js';
+import type { Candidate, HostResolution, ProbeContext, SelectionEvent, SelectionOutcome } from '../select/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
 import { acquireRunLock } from './lock.js';
@@ -235,13 +235,14 @@ async function runSelection(options: RunCycleOptions, relays: Relay[], clientId:
     ? async () => ({ status: 'registered', detail: 'dry run: not registered' })
     : await prepareRegistrar(settings, facts, { signal: options.signal });
   let packetsSent = 0;
-  const probe = async (targets: ProbeTarget[], _pool: unknown, context: { purpose: 'pool' | 'manual' }): Promise<ProbeReport> => {
+  const probe = async (targets: ProbeTarget[], _pool: unknown, context: ProbeContext): Promise<ProbeReport> => {
     const report = await probeTargets(
       targets,
       {
         ...settings.probe,
         maximumTtlToPing: settings.maximumTtlToPing,
-        verify: context.purpose !== 'manual',
+        verify: context.purpose === 'manual' ? 'none' : settings.probe.verify,
+        ...(context.preferAmong === undefined ? {} : { preferAmong: context.preferAmong }),
         signal: options.signal,
         onProbeSent: options.onProbeSent,
         onReply: options.onReply,

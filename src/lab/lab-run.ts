@@ -8,14 +8,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { throwIfAborted } from '../abort.js';
+import { RelaySelectError } from '../errors.js';
 import type { ProbeStrategy } from '../config/settings.js';
 import { onTeardown } from '../teardown.js';
 import { packetsBetween, readCounters } from './lab-counters.js';
 import { renderLabRelayList, renderLabSettings } from './lab-files.js';
 import { killProcess, LAB_INTERRUPTED, runInNamespace, startStub, type LabProcesses, type StubProcess } from './lab-processes.js';
-import { removeLabRecord, writeLabRecord, type LabRecord } from './lab-record.js';
+import { readLabRecords, removeLabRecord, writeLabRecord, type LabRecord } from './lab-record.js';
 import { buildRelayViews, chosenRelayName, parseRunJson, parseStubLog, toRegistration, type LabRegistration, type LabReport, type LabRunResult } from './lab-report.js';
-import { buildNetwork, type LabNetwork } from './netns/network.js';
+import { buildNetwork, listNamespaces, type LabNetwork } from './netns/network.js';
 import { createPki, type Pki } from './stub-relay/pki.js';
 import { networkOf, withoutLinkShaping, type Topology } from './topology.js';
 
@@ -34,6 +35,8 @@ interface LabRunOptions {
   onProgress?: (text: string) => void;
   /** Time allowed for one `relay-select run`. @default 60000 */
   runTimeoutMs?: number;
+  /** Namespace prefix (checked by the CLI); a lab already up with it is an error. @default rslab_ and a random suffix */
+  prefix?: string;
 }
 
 /** A lab that is up: what every `relay-select run` in it needs. */
@@ -142,7 +145,11 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   };
   const forgetChildren = onTeardown(killChildren);
   const labStarted = performance.now();
-  const prefix = makeLabPrefix();
+  const prefix = options.prefix ?? makeLabPrefix();
+  if (readLabRecords().some((record) => record.prefix === prefix) || listNamespaces(prefix).length > 0) {
+    forgetChildren();
+    throw new RelaySelectError('USAGE', `--prefix ${prefix}: a lab with this prefix is up`, { hint: `remove it first: relay-select lab down --prefix ${prefix}` });
+  }
   const directory = mkdtempSync(join(tmpdir(), `relay-select-lab-${prefix}-`));
   const record: LabRecord = { prefix, topology: topology.name, namespaces: [], pids: [], directory, createdAt: new Date().toISOString(), kept: false };
   writeLabRecord(record);
@@ -225,7 +232,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       exitCode: main.exitCode,
       nextRun: { action: next.action, reason: next.reason, exitCode: next.exitCode, packets: next.packets },
       compare,
-      kept: record.kept ? { prefix, enter: `ip netns exec ${lab.endpointNamespace} bash`, down: 'relay-select lab down' } : null,
+      kept: record.kept ? { prefix, enter: `ip netns exec ${lab.endpointNamespace} bash`, down: `relay-select lab down --prefix ${prefix}` } : null,
       messages: main.messages,
       warnings,
       linkShapingDropped: built.shapingDropped,

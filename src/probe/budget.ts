@@ -25,8 +25,9 @@ export function estimateProbeBudget(relayCount: number, strategy: ProbeStrategy,
     inference: {
       packets: count === 0 ? 0 : count + 2,
       note:
-        `${count} echoes at TTL ${ttls[ttls.length - 1]} (one per relay, +1 per retry of a silent relay), then about 2 TTL-limited ` +
-        `echoes per relay of the best priority inferred within ${verifyMargin} hop(s) of the best; IPv6 relays take the ladder`,
+        `${count} echoes at TTL ${ttls[ttls.length - 1]} (one per relay, +1 per retry of a silent relay whose /24 or /64 stayed silent), ` +
+        `then about 2 TTL-limited echoes per distinct path (/24 or /64 and reply-TTL distance) of the best priority inferred within ` +
+        `${verifyMargin} hop(s) of the best (probe.verify: paths; per relay with probe.verify: all), IPv4 and IPv6 alike`,
     },
     rounds: { worstCasePackets: count * ttls.length, ttls },
   };

@@ -18,6 +18,7 @@ const ICMPV6_ECHO_REPLY = 129;
 const ICMP_HEADER_BYTES = 8;
 const IPV6_HEADER_BYTES = 40;
 const TIMESTAMP_BYTES = 8;
+const BALANCE_BYTES = 2;
 const IP_PROTOCOL_ICMP = 1;
 const IP_PROTOCOL_ICMPV6 = 58;
 
@@ -29,6 +30,12 @@ interface EchoRequestFields {
   sequence: number;
   /** Send time carried in the payload (any monotonic nanosecond count). */
   timestampNs: bigint;
+  /**
+   * The ICMP checksum every echo of this flow carries, whatever its sequence and timestamp (see
+   * encodeEchoRequest). 0xffff, which one's complement arithmetic cannot produce here, is taken as 0.
+   * @default flowChecksumOf(identifier)
+   */
+  flowChecksum?: number;
 }
 
 interface EchoReplyMessage {
@@ -66,19 +73,50 @@ export function computeInternetChecksum(bytes: Uint8Array): number {
 }
 
 /**
- * An echo request: 8-byte header and an 8-byte payload holding the send timestamp. The IPv4 checksum is
- * filled in; for ICMPv6 it stays 0 because Linux computes it on raw ICMPv6 sockets (RFC 3542 §3.1: the
- * kernel always does, it needs the pseudo-header with the source address only it knows).
+ * The checksum of a session's echoes when the caller names none: any fixed value will do, and deriving
+ * it from the identifier keeps two sessions on one host from sharing it.
+ */
+export function flowChecksumOf(identifier: number): number {
+  return (identifier ^ 0x5a5a) & 0xffff;
+}
+
+/**
+ * An echo request: 8-byte header, the send timestamp (8 bytes) and a 2-byte balance word.
+ *
+ * ECMP-stable (Paris traceroute): routers that balance per flow hash the ICMP header's first words —
+ * type, code, checksum, often the identifier — with the addresses. The sequence must change from
+ * probe to probe (it is how replies and Time Exceeded quotes are matched), so the balance word is
+ * chosen to cancel the sequence and timestamp out of the sum: every echo of one identifier to one
+ * relay then has the same header checksum (`flowChecksum`), so a TTL-limited echo follows the path
+ * the echo at the largest TTL took and expires on it.
+ *
+ * IPv4 carries that checksum. For ICMPv6 the field stays 0 because Linux computes it on raw ICMPv6
+ * sockets (RFC 3542 §3.1: it needs the pseudo-header with the source address only the kernel knows);
+ * the message's own sum is still held constant, and the pseudo-header is fixed per destination, so
+ * the kernel's checksum is constant per relay too. The same holds on ping sockets, where the kernel
+ * replaces the identifier with the socket's port and recomputes the checksum: a constant change.
  */
 export function encodeEchoRequest(fields: EchoRequestFields): Buffer {
-  const packet = Buffer.alloc(ICMP_HEADER_BYTES + TIMESTAMP_BYTES);
+  const packet = Buffer.alloc(ICMP_HEADER_BYTES + TIMESTAMP_BYTES + BALANCE_BYTES);
   packet[0] = fields.family === 4 ? ICMP_ECHO_REQUEST : ICMPV6_ECHO_REQUEST;
   packet[1] = 0;
   packet.writeUInt16BE(fields.identifier & 0xffff, 4);
   packet.writeUInt16BE(fields.sequence & 0xffff, 6);
   packet.writeBigUInt64BE(BigInt.asUintN(64, fields.timestampNs), ICMP_HEADER_BYTES);
+  const checksum = (fields.flowChecksum ?? flowChecksumOf(fields.identifier)) & 0xffff;
+  // The sum (checksum field 0) must be ~checksum; the balance word adds what is missing, in one's complement.
+  const wantedSum = ~(checksum === 0xffff ? 0 : checksum) & 0xffff;
+  const balance = foldOnesComplement(wantedSum + (computeInternetChecksum(packet) & 0xffff));
+  packet.writeUInt16BE(balance, ICMP_HEADER_BYTES + TIMESTAMP_BYTES);
   if (fields.family === 4) packet.writeUInt16BE(computeInternetChecksum(packet), 2);
   return packet;
+}
+
+/** Adds the carries back in until the value fits 16 bits (one's complement addition). */
+function foldOnesComplement(value: number): number {
+  let sum = value;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
  * A simulated network behind the IcmpTransport interface, for tests and library users without raw
  * sockets: each host sits a number of routers away, possibly with a longer or shorter way back, may drop
- * ICMP, and routers rate-limit Time Exceeded the way Linux does. Every listener hears every packet, like
- * raw sockets on one host.
+ * ICMP, and routers rate-limit Time Exceeded the way Linux does. Hosts may name the routers of their path
+ * (so subnets behind different routers answer from different addresses) and may sit behind a router that
+ * balances load per flow (ECMP) by hashing the echo's identifier and checksum as icmp-codec.ts encodes it.
+ * Every listener hears every packet, like raw sockets on one host.
  */
-import { systemClock, type Clock } from '../clock.js';
-import { canonicalAddress, type IcmpMessage } from './icmp-codec.js';
+import { createHash } from 'node:crypto';
+import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
+import { canonicalAddress, computeInternetChecksum, encodeEchoRequest, type IcmpMessage } from './icmp-codec.js';
 import type { IcmpTransport, ReceivedIcmp } from './transport.js';
 
 export interface SimulatedHost {
@@ -22,7 +25,31 @@ export interface SimulatedHost {
   dropIcmp?: boolean;
   /** Number of echo requests that reach the host and are lost before it answers one. @default 0 */
   loseFirst?: number;
+  /**
+   * Addresses of the routers an echo crosses, nearest first: the source of the Time Exceeded when it
+   * expires at hop t is `routers[t - 1]`. @default the transport's `routerOf`
+   */
+  routers?: string[];
+  /**
+   * A second way to the host, with its own length and routers. Echoes take it when the hash of their flow
+   * (destination, identifier, ICMP checksum) is odd, as a router balancing per flow would. @default none
+   */
+  alternatePath?: SimulatedPath;
 }
+
+export interface SimulatedPath {
+  forwardHops: number;
+  /** @default forwardHops */
+  returnHops?: number;
+  /** @default the transport's `routerOf` */
+  routers?: string[];
+}
+
+/**
+ * Linux's defaults (`icmp_ratelimit` 1000 ms, `icmp_msgs_burst`): a burst of about 6 Time Exceeded to
+ * one source, then about 1 per second.
+ */
+const LINUX_TIME_EXCEEDED_LIMIT: Readonly<TimeExceededLimit> = Object.freeze({ burst: 6, perSecond: 1 });
 
 export interface TimeExceededLimit {
   /** Messages a router sends at once to one source. */
@@ -37,6 +64,17 @@ export interface MemoryTransportOptions {
   timeExceededLimit?: TimeExceededLimit | null;
   /** Its monotonic time drives the routers' rate limit. @default systemClock */
   clock?: Clock;
+  /** Where reply deliveries are scheduled. @default systemTimers */
+  timers?: Timers;
+  /**
+   * The router `hop` routers along the way to `destination` (1 = the first), as the address its Time
+   * Exceeded comes from. Routers are rate-limited each on their own, per source: this transport is one
+   * source. A host's own `routers` win over this. @default every path shares its routers:
+   * `198.18.255.{hop}` (IPv6 `2001:db8:ffff::{hop}`)
+   */
+  routerOf?: (destination: string, hop: number, family: 4 | 6) => string;
+  /** Called for every echo whose TTL ran out at a router, whether the rate limit let a Time Exceeded out or not. */
+  onTtlExpired?: (event: { router: string; timeExceededSent: boolean }) => void;
 }
 
 export interface SentEcho {
@@ -45,6 +83,8 @@ export interface SentEcho {
   ttl: number;
   identifier: number;
   sequence: number;
+  /** Which way it took: 0 the host's own path, 1 its alternatePath. */
+  path: 0 | 1;
 }
 
 export interface MemoryTransport extends IcmpTransport {
@@ -56,29 +96,31 @@ export interface MemoryTransport extends IcmpTransport {
 
 export function createMemoryTransport(options: MemoryTransportOptions): MemoryTransport {
   const hosts = new Map(options.hosts.map((host) => [canonicalAddress(host.address), { ...host, lost: 0 }]));
-  const limit = options.timeExceededLimit === undefined ? { burst: 6, perSecond: 1 } : options.timeExceededLimit;
+  const limit = options.timeExceededLimit === undefined ? LINUX_TIME_EXCEEDED_LIMIT : options.timeExceededLimit;
   const clock = options.clock ?? systemClock;
-  const routerBuckets = new Map<number, { tokens: number; atMs: number }>();
+  const scheduler = options.timers ?? systemTimers;
+  const routerOf = options.routerOf ?? defaultRouterOf;
+  const routerBuckets = new Map<string, { tokens: number; atMs: number }>();
   const listeners = new Set<(packet: ReceivedIcmp) => void>();
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const timers = new Set<unknown>();
   const sent: SentEcho[] = [];
   let closed = false;
 
   const deliver = (afterMs: number, packet: ReceivedIcmp): void => {
-    const timer = setTimeout(() => {
+    const timer = scheduler.setTimeout(() => {
       timers.delete(timer);
       for (const listener of listeners) listener(packet);
     }, afterMs);
     timers.add(timer);
   };
 
-  const takeRouterToken = (hop: number): boolean => {
+  const takeRouterToken = (router: string): boolean => {
     if (limit === null) return false;
     const now = clock.nowMs();
-    const bucket = routerBuckets.get(hop) ?? { tokens: limit.burst, atMs: now };
+    const bucket = routerBuckets.get(router) ?? { tokens: limit.burst, atMs: now };
     bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.atMs) / 1000) * limit.perSecond);
     bucket.atMs = now;
-    routerBuckets.set(hop, bucket);
+    routerBuckets.set(router, bucket);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
@@ -93,15 +135,19 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
     async send(address, family, ttl, identifier, sequence) {
       if (closed) throw new Error('memory transport closed');
       const destination = canonicalAddress(address);
-      sent.push({ address: destination, family, ttl, identifier, sequence });
       const host = hosts.get(destination);
+      const pathIndex = host?.alternatePath !== undefined && hashFlow(destination, family, identifier, sequence) % 2 === 1 ? 1 : 0;
+      sent.push({ address: destination, family, ttl, identifier, sequence, path: pathIndex });
       if (host === undefined) return;
+      const path: SimulatedPath = pathIndex === 1 ? host.alternatePath! : host;
       const rttMs = host.rttMs ?? 1;
-      if (ttl <= host.forwardHops) {
-        if (!takeRouterToken(ttl)) return;
+      if (ttl <= path.forwardHops) {
+        const routerAddress = path.routers?.[ttl - 1] ?? routerOf(destination, ttl, family);
+        const timeExceededSent = takeRouterToken(routerAddress);
+        options.onTtlExpired?.({ router: routerAddress, timeExceededSent });
+        if (!timeExceededSent) return;
         const message: IcmpMessage = { kind: 'time-exceeded', code: 0, identifier, sequence, originalDestination: destination, replyTtl: 64 - (ttl - 1) };
-        const routerAddress = family === 4 ? `198.18.255.${ttl}` : `2001:db8:ffff::${ttl.toString(16)}`;
-        deliver((rttMs * ttl) / (host.forwardHops + 1), { family, source: routerAddress, message });
+        deliver((rttMs * ttl) / (path.forwardHops + 1), { family, source: routerAddress, message });
         return;
       }
       if (host.dropIcmp) return;
@@ -110,7 +156,7 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
         return;
       }
       const initialTtl = host.initialTtl ?? 64;
-      const returnHops = host.returnHops ?? host.forwardHops;
+      const returnHops = path.returnHops ?? path.forwardHops;
       const message: IcmpMessage = { kind: 'echo-reply', identifier, sequence, replyTtl: initialTtl - returnHops, timestampNs: null };
       deliver(rttMs, { family, source: destination, message });
     },
@@ -120,10 +166,26 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
     },
     close() {
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) scheduler.clearTimeout(timer);
       timers.clear();
       listeners.clear();
     },
   };
   return transport;
+}
+
+function defaultRouterOf(_destination: string, hop: number, family: 4 | 6): string {
+  return family === 4 ? `198.18.255.${hop}` : `2001:db8:ffff::${hop.toString(16)}`;
+}
+
+/**
+ * The flow hash of a per-flow load balancer: destination, identifier and the ICMP checksum of the echo
+ * exactly as the transports encode it (the send timestamp varies like a real one). Echoes whose checksum
+ * changed from probe to probe would scatter over both paths.
+ */
+function hashFlow(destination: string, family: 4 | 6, identifier: number, sequence: number): number {
+  const packet = encodeEchoRequest({ family, identifier, sequence, timestampNs: process.hrtime.bigint() });
+  // ICMPv6 leaves the checksum field to the kernel, which sums the message: hash that sum instead.
+  const checksum = family === 4 ? packet.readUInt16BE(2) : computeInternetChecksum(packet);
+  return createHash('sha256').update(`${destination}|${identifier}|${checksum}`).digest().readUInt32BE(0);
 }

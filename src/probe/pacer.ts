@@ -3,7 +3,7 @@
  * trips, and the adaptive per-probe timeout.
  */
 import { abortedError, throwIfAborted } from '../abort.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
 
 /** Why a probe run stopped when its AbortSignal fired. */
 export const PROBING_ABORTED = 'probing aborted';
@@ -15,6 +15,8 @@ interface PacerOptions {
   burst: number;
   /** Its monotonic time paces the packets. @default systemClock */
   clock?: Clock;
+  /** Where the wait for the next token is scheduled. @default systemTimers */
+  timers?: Timers;
 }
 
 export interface Pacer {
@@ -36,13 +38,14 @@ interface Waiter {
  */
 export function createPacer(options: PacerOptions): Pacer {
   const clock = options.clock ?? systemClock;
+  const timers = options.timers ?? systemTimers;
   const ratePerMs = Math.max(options.ratePps, 0.001) / 1000;
   const burst = Math.max(1, options.burst);
   let tokens = burst;
   let updatedMs = clock.nowMs();
   let queue: Waiter[] = [];
   let head = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   const abortListeners = new Map<AbortSignal, () => void>();
 
   const refill = (): void => {
@@ -58,7 +61,7 @@ export function createPacer(options: PacerOptions): Pacer {
   const schedule = (): void => {
     if (timer !== undefined || waiting() === 0) return;
     // A hair under one token counts as one: float sums of rate × elapsed land at 0.9999….
-    timer = setTimeout(pump, Math.max(1, Math.ceil((1 - tokens) / ratePerMs)));
+    timer = timers.setTimeout(pump, Math.max(1, Math.ceil((1 - tokens) / ratePerMs)));
   };
   const pump = (): void => {
     timer = undefined;
@@ -86,7 +89,7 @@ export function createPacer(options: PacerOptions): Pacer {
     signal.removeEventListener('abort', abortListeners.get(signal)!);
     abortListeners.delete(signal);
     if (waiting() === 0 && timer !== undefined) {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       timer = undefined;
     }
   };
@@ -124,4 +127,25 @@ const ADAPTIVE_TIMEOUT_FLOOR_MS = 50;
 export function computeAdaptiveTimeoutMs(timeoutMs: number, largestObservedRttMs: number | null): number {
   if (largestObservedRttMs === null) return timeoutMs;
   return Math.min(timeoutMs, Math.max(ADAPTIVE_TIMEOUT_FLOOR_MS, 3 * largestObservedRttMs + 20));
+}
+
+/**
+ * What a relay not heard from yet is always given: a quarter of `timeoutMs`, and at least 250 ms, about the
+ * longest terrestrial round trip (half-way round the world and back).
+ */
+const UNKNOWN_RELAY_FLOOR_FRACTION = 0.25;
+const UNKNOWN_RELAY_FLOOR_MS = 250;
+
+/**
+ * How long `inference` waits for the echo at the largest TTL of a relay whose own round trip is not known
+ * yet, once other relays of the run have answered: `min(timeoutMs, max(250, timeoutMs / 4, 3 × largest
+ * RTT of the run + 20))`; the full `timeoutMs` until the first answer. Relays that drop ICMP would
+ * otherwise hold every run for a whole `timeoutMs` after the last echo left. A relay slower than that
+ * (more than three times the slowest answer, and beyond 250 ms and a quarter of the timeout) counts as
+ * silent: raise `probe.timeoutMs` on such networks (satellite links). The wait is asked again when it
+ * runs out, so it grows with the slowest answer seen by then.
+ */
+export function computeFirstEchoTimeoutMs(timeoutMs: number, runLargestRttMs: number | null): number {
+  if (runLargestRttMs === null) return timeoutMs;
+  return Math.min(timeoutMs, Math.max(UNKNOWN_RELAY_FLOOR_MS, timeoutMs * UNKNOWN_RELAY_FLOOR_FRACTION, 3 * runLargestRttMs + 20));
 }

@@ -36,8 +36,21 @@ export interface ProbeProgress {
   onProbeSent?: (event: { key: string; address: string; ttl: number; sequence: number }) => void;
   /** A matching reply arrived (echo reply, time exceeded or unreachable). */
   onReply?: (event: { key: string; address: string; kind: 'echo-reply' | 'time-exceeded' | 'unreachable'; ttl: number; rttMs: number }) => void;
-  /** A round (one TTL of the ladder, or one phase of inference) ended. */
+  /**
+   * A round (one TTL of the ladder, or one phase of inference) ended. The grouping of candidates into
+   * paths (`verify: 'paths'`) reports ttl null and the paths found as `answered`.
+   */
   onRoundDone?: (event: { round: number; ttl: number | null; answered: number; pending: number }) => void;
+}
+
+/** How inference verifies the competition (ProbeOptions.verify). */
+export type VerifyMode = 'paths' | 'all' | 'none';
+
+/** A target in a tie, as ProbeOptions.preferAmong sees it. */
+export interface TieCandidate {
+  key: string;
+  /** Best echo round trip so far, ms. */
+  rttMs: number | null;
 }
 
 export interface ProbeOptions extends ProbeProgress {
@@ -57,7 +70,12 @@ export interface ProbeOptions extends ProbeProgress {
    * (computeAdaptiveTimeoutMs in pacer.ts). @default 1000
    */
   timeoutMs: number;
-  /** Extra echoes at the largest TTL for a target that stayed silent (inference). @default 1 */
+  /**
+   * Extra echoes at the largest TTL for a target that stayed silent (inference). With `verify: 'paths'`
+   * only where its answer could matter: not for a target whose /24 (/64) answered through a target of the
+   * same or a better priority (that path works: the target drops ICMP itself), and in a prefix where
+   * nobody answered first for one target, then for the rest only if it answers. @default 1
+   */
   retries: number;
   /** Token-bucket rate of echo requests, packets per second. @default 1000 */
   ratePps: number;
@@ -66,10 +84,20 @@ export interface ProbeOptions extends ProbeProgress {
   /** Inference: targets inferred within this many hops of the best get TTL-limited verification. @default 2 */
   verifyMargin: number;
   /**
-   * Inference: verify the competition with TTL-limited echoes. Off for manual relays, which get one
-   * echo at the maximum TTL each (DESIGN §5). @default true
+   * Inference: how the competition is verified with TTL-limited echoes (DESIGN §6). `paths`: one target
+   * per distinct path (same /24 or /64 and reply-TTL distance, ends expiring at the same router), see
+   * strategies.ts; `all`: every target inferred within `verifyMargin` of the best; `none`: no
+   * verification, for manual relays, which get one echo at the maximum TTL each (DESIGN §5).
+   * @default 'paths'
    */
-  verify?: boolean;
+  verify?: VerifyMode;
+  /**
+   * The selection's tie-break: of targets equally near and of equal priority, the key of the one it
+   * would take (undefined: no preference). With `verify: 'paths'` that target is the one verified for
+   * its path, so the relay chosen is one whose own TTL-limited echo was answered.
+   * @default the first in list order
+   */
+  preferAmong?: (candidates: ReadonlyArray<TieCandidate>) => string | undefined;
   /** Targets that never answered ICMP get a TCP connect to their port. @default true */
   tcpFallback: boolean;
   /** @default 1000 */

@@ -21,7 +21,7 @@ export interface CheckRelayHealthDeps {
  * Health from an HTTP status. A relay without the health endpoint still answers (404, 405): any
  * answer below 500 proves it alive; 503 is the relay's way of saying its upstream is down.
  */
-function classifyHealthStatus(statusCode: number): RelayHealth {
+export function classifyHealthStatus(statusCode: number): RelayHealth {
   if (statusCode === 503) return 'upstream-down';
   return statusCode < 500 ? 'healthy' : 'failing';
 }

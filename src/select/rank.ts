@@ -1,5 +1,5 @@
 import type { TieBreak } from '../config/settings.js';
-import type { ProbeResult } from '../probe/types.js';
+import type { ProbeResult, TieCandidate } from '../probe/types.js';
 import { relayKey, type Pool, type Relay } from '../relays/relay.js';
 import { orderByRendezvous } from './rendezvous.js';
 import type { RankedRelay } from './types.js';
@@ -55,6 +55,26 @@ export function rankPool(pool: Pool, results: ReadonlyMap<string, ProbeResult>, 
     });
   }
   return ranked;
+}
+
+/**
+ * The competition's tie-break ahead of the ranking, for the probe (ProbeOptions.preferAmong): of relays
+ * equally near and of one priority, the key of the one rankPool would put first. Undefined for
+ * `tieBreak: 'random'`, whose draw the probe cannot know in advance.
+ */
+export function createTiePreference(relays: readonly Relay[], options: RankPoolOptions): ((candidates: ReadonlyArray<TieCandidate>) => string | undefined) | undefined {
+  if (options.tieBreak === 'random') return undefined;
+  const byKey = new Map(relays.map((relay) => [relayKey(relay), relay]));
+  return (candidates) => {
+    const entries: Entry[] = [];
+    for (const candidate of candidates) {
+      const relay = byKey.get(candidate.key);
+      if (relay === undefined) continue;
+      const result: ProbeResult = { key: candidate.key, host: relay.host, address: null, distance: 0, rttMs: candidate.rttMs, method: 'echo-ttl' };
+      entries.push({ relay, result, key: candidate.key, weight: relay.weight });
+    }
+    return entries.length === 0 ? undefined : orderCompetition(entries, options)[0]!.key;
+  };
 }
 
 function compareGroups(left: Entry, right: Entry): number {

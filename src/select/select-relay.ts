@@ -3,7 +3,7 @@ import type { ProbeResult, ProbeTarget } from '../probe/types.js';
 import { parseHostPort } from '../relays/host-port.js';
 import { buildPools } from '../relays/pools.js';
 import { DEFAULT_RELAY_WEIGHT, relayKey, type Pool, type Relay } from '../relays/relay.js';
-import { describeDistance, rankPool } from './rank.js';
+import { createTiePreference, describeDistance, rankPool } from './rank.js';
 import type {
   Attempt,
   Candidate,
@@ -209,7 +209,15 @@ class Selection {
       });
     }
     if (targets.length === 0) return results;
-    const report = await this.deps.probe(targets, pool, { purpose });
+    const preferAmong =
+      purpose === 'pool'
+        ? createTiePreference(pool.relays, {
+            clientId: this.input.clientId,
+            tieBreak: this.input.settings.tieBreak,
+            ...(this.deps.random === undefined ? {} : { random: this.deps.random }),
+          })
+        : undefined;
+    const report = await this.deps.probe(targets, pool, preferAmong === undefined ? { purpose } : { purpose, preferAmong });
     const wanted = new Set(targets.map((target) => target.key));
     for (const result of report.results) {
       if (!wanted.has(result.key)) continue;

@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings.js';
-import type { ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
+import type { ProbeReport, ProbeResult, ProbeTarget, TieCandidate } from '../probe/types.js';
 import type { RegisterOutcome } from '../register/types.js';
 import type { Pool, Relay } from '../relays/relay.js';
 
@@ -93,6 +93,11 @@ export type SelectionEvent =
 /** Why the selection calls `probe`: a seek-list pool, or one manual relay (one echo at the maximum TTL). */
 export interface ProbeContext {
   purpose: 'pool' | 'manual';
+  /**
+   * The competition's tie-break as the probe sees it (ProbeOptions.preferAmong): so that the relay the
+   * ranking will pick is one the probe verified itself. Undefined when the tie-break is random.
+   */
+  preferAmong?: (candidates: ReadonlyArray<TieCandidate>) => string | undefined;
 }
 
 export interface SelectRelayInput {

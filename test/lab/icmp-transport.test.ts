@@ -156,7 +156,7 @@ describe.skipIf(!isRoot)(`ICMP ping and raw sockets in a namespace lab ${isRoot 
     });
 
     it(`takes round trips from kernel timestamps: ${BUSY_MS} ms of synchronous work during a probe adds less than 1 ms`, async () => {
-      const single = options({ verify: false, retries: 0 });
+      const single = options({ verify: 'none', retries: 0 });
       const jobs = FAMILIES.flatMap((family): ProbeJob[] => [
         ...Array.from({ length: 5 }, (): ProbeJob => ({ kind: 'probe', targets: [target('d3', family)], options: single })),
         { kind: 'probe', targets: [target('d3', family)], options: single, busyMs: BUSY_MS },

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,13 +17,12 @@ const skipReason = !isRoot ? NOT_ROOT_REASON : !hasIp ? 'needs iproute2 (ip netn
 const skipped = skipReason === undefined ? '' : ` — skipped: ${skipReason}`;
 const env = { ...process.env, NO_COLOR: '1' };
 
-/** Namespaces of lab-command runs (prefix `rslab_`); other tests may build their own labs meanwhile. */
-function namespaces(): string[] {
-  return (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '')
-    .split('\n')
-    .map((line) => line.split(' ')[0]!)
-    .filter((name) => name.startsWith('rslab_'))
-    .sort();
+/**
+ * A lab prefix of this test's own (`lab --prefix`): other people's labs on the machine — other test runs,
+ * other operators — come and go meanwhile, so every check looks at its own prefix only.
+ */
+function ownPrefix(): string {
+  return `rslab_t${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
 /** Stub relays whose command line mentions the run's prefix (their log files live in its directory). */
@@ -69,14 +69,21 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab: invalid topologies$
   it.each(cases)('%s: exit 65, one line naming file and field, no namespace created', async (name, topology, message) => {
     const file = join(directory, `${name.replaceAll(' ', '-')}.json`);
     writeFileSync(file, JSON.stringify(topology));
-    const before = namespaces();
-    const result = await runCli(['lab', file]);
+    const prefix = ownPrefix();
+    const result = await runCli(['lab', file, '--prefix', prefix]);
     expect(result.code).toBe(65);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(file);
     expect(lines[0]).toMatch(message);
-    expect(namespaces()).toEqual(before);
+    expect(listNamespaces(prefix)).toEqual([]);
+  });
+
+  it.each(['lab_x', 'rslab_', 'rslab_UPPER', 'rslab_a-b', 'rslab_12345678901'])('--prefix %s: exit 64, one line saying what a prefix looks like', async (prefix) => {
+    const result = await runCli(['lab', 'branch-office', '--prefix', prefix]);
+    expect(result.code).toBe(64);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/expected rslab_ and 1 to 10 lowercase letters or digits/);
   });
 });
 
@@ -86,11 +93,11 @@ describe('relay-select lab as non-root', () => {
     const copy = createReadableCopy();
     if ('reason' in copy) return context.skip(copy.reason);
     try {
-      const before = namespaces();
-      const result = await runCli(['lab'], { prefix: AS_NOBODY, cli: copy.cli, cwd: '/' });
+      const prefix = ownPrefix();
+      const result = await runCli(['lab', '--prefix', prefix], { prefix: AS_NOBODY, cli: copy.cli, cwd: '/' });
       expect(result.code, result.stderr).toBe(77);
       expect(result.stderr).toMatch(/lab needs root.*uid 65534/);
-      expect(namespaces()).toEqual(before);
+      expect(listNamespaces(prefix)).toEqual([]);
     } finally {
       copy.remove();
     }
@@ -140,24 +147,33 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
     expect(listNamespaces(report.prefix)).toEqual([]);
   });
 
-  it('--keep leaves the lab up with its stubs, and "lab down" removes exactly that', async () => {
-    const kept = await runCli(['lab', 'branch-office', '--keep', '--json']);
-    expect(kept.code).toBe(0);
+  it('--keep leaves the lab up with its stubs, and "lab down --prefix" removes exactly that, and only that', async () => {
+    const prefix = ownPrefix();
+    const kept = await runCli(['lab', 'branch-office', '--keep', '--prefix', prefix, '--json']);
+    expect(kept.code, kept.stderr).toBe(0);
     const report = JSON.parse(kept.stdout) as { prefix: string; namespaces: number; kept: { enter: string; down: string }; linkShapingDropped: boolean; warnings: string[] };
     try {
-      expect(report.kept.enter).toMatch(new RegExp(`^ip netns exec ${report.prefix}-endpoint bash$`));
-      expect(report.kept.down).toBe('relay-select lab down');
+      expect(report.prefix).toBe(prefix);
+      expect(report.kept.enter).toMatch(new RegExp(`^ip netns exec ${prefix}-endpoint bash$`));
+      expect(report.kept.down).toBe(`relay-select lab down --prefix ${prefix}`);
+      // A second lab with the same prefix is refused while the first is up.
+      const twice = await runCli(['lab', 'branch-office', '--prefix', prefix]);
+      expect(twice.code).toBe(64);
+      expect(twice.stderr).toMatch(new RegExp(`--prefix ${prefix}: a lab with this prefix is up — remove it first: relay-select lab down --prefix ${prefix}`));
       expect(listNamespaces(report.prefix)).toHaveLength(report.namespaces);
       expect(stubProcessesOf(report.prefix)).toHaveLength(3);
       // Never a silent drop: without netem the kept lab has no delay, and says so.
       if (report.linkShapingDropped) expect(report.warnings.join(' ')).toMatch(/without link delay/);
     } finally {
-      const down = await runCli(['lab', 'down', '--json']);
+      const down = await runCli(['lab', 'down', '--prefix', prefix, '--json']);
       expect(down.code).toBe(0);
-      const removed = (JSON.parse(down.stdout) as { removed: { prefix: string; namespaces: string[]; killed: number[] }[] }).removed.find((lab) => lab.prefix === report.prefix);
-      expect(removed?.namespaces).toHaveLength(report.namespaces);
-      expect(removed?.killed).toHaveLength(3);
+      const { removed } = JSON.parse(down.stdout) as { removed: { prefix: string; namespaces: string[]; killed: number[] }[] };
+      expect(removed.map((lab) => lab.prefix)).toEqual([prefix]);
+      expect(removed[0]?.namespaces).toHaveLength(report.namespaces);
+      expect(removed[0]?.killed).toHaveLength(3);
     }
+    const again = await runCli(['lab', 'down', '--prefix', prefix]);
+    expect(again.stdout.trim()).toBe(`no lab with prefix ${prefix} is up`);
     expect(listNamespaces(report.prefix)).toEqual([]);
     expect(stubProcessesOf(report.prefix)).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalAddress, computeInternetChecksum, decodeIcmpPacket, encodeEchoRequest, formatIpv6 } from '../../src/probe/icmp-codec.js';
+import { canonicalAddress, computeInternetChecksum, decodeIcmpPacket, encodeEchoRequest, flowChecksumOf, formatIpv6 } from '../../src/probe/icmp-codec.js';
 
 /** An IPv4 header (20 bytes, no options) around `payload`. */
 function ipv4(payload: Buffer, options: { ttl: number; protocol?: number; source?: string; destination: string }): Buffer {
@@ -44,7 +44,7 @@ describe('computeInternetChecksum', () => {
 describe('encodeEchoRequest', () => {
   it('writes type, identifier, sequence and the timestamp payload', () => {
     const packet = encodeEchoRequest({ family: 4, identifier: 0xbeef, sequence: 7, timestampNs: 123456789n });
-    expect(packet.length).toBe(16);
+    expect(packet.length).toBe(18);
     expect(packet[0]).toBe(8);
     expect(packet.readUInt16BE(4)).toBe(0xbeef);
     expect(packet.readUInt16BE(6)).toBe(7);
@@ -54,6 +54,60 @@ describe('encodeEchoRequest', () => {
     const packet = encodeEchoRequest({ family: 6, identifier: 1, sequence: 2, timestampNs: 3n });
     expect(packet[0]).toBe(128);
     expect(packet.readUInt16BE(2)).toBe(0);
+  });
+});
+
+describe('encodeEchoRequest — one flow identity per session (Paris traceroute)', () => {
+  const uint16 = fc.integer({ min: 0, max: 0xffff });
+  const timestamp = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+
+  it('holds the IPv4 checksum at the flow value whatever the sequence and timestamp', () => {
+    fc.assert(
+      fc.property(uint16, uint16, timestamp, uint16, timestamp, (identifier, sequence, timestampNs, otherSequence, otherTimestampNs) => {
+        const first = encodeEchoRequest({ family: 4, identifier, sequence, timestampNs });
+        const second = encodeEchoRequest({ family: 4, identifier, sequence: otherSequence, timestampNs: otherTimestampNs });
+        expect(first.readUInt16BE(2)).toBe(flowChecksumOf(identifier));
+        expect(second.readUInt16BE(2)).toBe(first.readUInt16BE(2));
+        // Identifier and sequence still stand where receivers and routers read them.
+        expect(second.readUInt16BE(4)).toBe(identifier);
+        expect(second.readUInt16BE(6)).toBe(otherSequence);
+      }),
+    );
+  });
+
+  it('takes any flow checksum, 0 and 0xfffe included, and the packet still checks', () => {
+    fc.assert(
+      fc.property(fc.oneof(uint16, fc.constantFrom(0, 1, 0xfffe, 0xffff)), uint16, uint16, timestamp, (flowChecksum, identifier, sequence, timestampNs) => {
+        const packet = encodeEchoRequest({ family: 4, identifier, sequence, timestampNs, flowChecksum });
+        expect(packet.readUInt16BE(2)).toBe(flowChecksum === 0xffff ? 0 : flowChecksum);
+        expect(computeInternetChecksum(packet)).toBe(0);
+      }),
+    );
+  });
+
+  it('holds the ICMPv6 message sum constant, so the kernel-computed checksum is constant per relay', () => {
+    fc.assert(
+      fc.property(uint16, uint16, timestamp, uint16, timestamp, (identifier, sequence, timestampNs, otherSequence, otherTimestampNs) => {
+        const first = encodeEchoRequest({ family: 6, identifier, sequence, timestampNs });
+        const second = encodeEchoRequest({ family: 6, identifier, sequence: otherSequence, timestampNs: otherTimestampNs });
+        expect(computeInternetChecksum(second)).toBe(computeInternetChecksum(first));
+      }),
+    );
+  });
+
+  it('gives two sessions different checksums', () => {
+    const checksumOf = (identifier: number) => encodeEchoRequest({ family: 4, identifier, sequence: 1, timestampNs: 1n }).readUInt16BE(2);
+    expect(checksumOf(0x1234)).not.toBe(checksumOf(0x1235));
+  });
+
+  it('still decodes the timestamp the reply echoes back', () => {
+    const request = encodeEchoRequest({ family: 4, identifier: 9, sequence: 10, timestampNs: 987654321n });
+    const reply = Buffer.from(request);
+    reply[0] = 0;
+    reply.writeUInt16BE(0, 2);
+    reply.writeUInt16BE(computeInternetChecksum(reply), 2);
+    const decoded = decodeIcmpPacket(ipv4(reply, { ttl: 60, destination: '198.18.0.2' }), 4);
+    expect(decoded).toMatchObject({ kind: 'echo-reply', identifier: 9, sequence: 10, replyTtl: 60, timestampNs: 987654321n });
   });
 });
 

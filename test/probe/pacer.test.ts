@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { computeAdaptiveTimeoutMs, createPacer } from '../../src/probe/pacer.js';
+import { computeAdaptiveTimeoutMs, computeFirstEchoTimeoutMs, createPacer } from '../../src/probe/pacer.js';
 import { createFakeClock } from '../helpers/fake-clock.js';
 
 afterEach(() => {
@@ -80,5 +80,17 @@ describe('computeAdaptiveTimeoutMs', () => {
     expect(computeAdaptiveTimeoutMs(1000, 100)).toBe(320);
     expect(computeAdaptiveTimeoutMs(1000, 1)).toBe(50);
     expect(computeAdaptiveTimeoutMs(1000, 900)).toBe(1000);
+  });
+});
+
+describe('computeFirstEchoTimeoutMs', () => {
+  it('waits the whole timeout until an answer is known, then max(250, timeoutMs / 4, 3 × slowest + 20) at most timeoutMs', () => {
+    expect(computeFirstEchoTimeoutMs(1000, null)).toBe(1000);
+    expect(computeFirstEchoTimeoutMs(1000, 0.3)).toBe(250);
+    expect(computeFirstEchoTimeoutMs(1000, 100)).toBe(320);
+    expect(computeFirstEchoTimeoutMs(1000, 600)).toBe(1000);
+    expect(computeFirstEchoTimeoutMs(3000, 1)).toBe(750);
+    expect(computeFirstEchoTimeoutMs(500, 1)).toBe(250);
+    expect(computeFirstEchoTimeoutMs(200, 1)).toBe(200);
   });
 });

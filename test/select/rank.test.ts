@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { relayKey, type Pool, type Relay } from '../../src/relays/relay.js';
-import { rankPool, type RankPoolOptions } from '../../src/select/rank.js';
+import { createTiePreference, rankPool, type RankPoolOptions } from '../../src/select/rank.js';
 import { orderByRendezvous } from '../../src/select/rendezvous.js';
 import { clientIds, relay, result, resultsOf, seededRandom, tcpResult } from './builders.js';
 
@@ -191,5 +191,37 @@ describe('rankPool competition, tieBreak random', () => {
     for (let index = 0; index < 500; index++) {
       expect(rankPool(pool(zero, light, heavy), withZero, { clientId: 'c', tieBreak: 'random', random }).at(-1)!.relay.host).toBe('zero');
     }
+  });
+});
+
+describe('createTiePreference (the probe verifies the relay the ranking will pick)', () => {
+  const relays = Array.from({ length: 12 }, (_, index) => relay({ host: `198.19.0.${index + 1}`, weight: [100, 50, 0, 200][index % 4]! }));
+  const candidatesOf = (chosen: Relay[], rttOf: (index: number) => number | null = () => 1) => chosen.map((entry, index) => ({ key: relayKey(entry), rttMs: rttOf(index) }));
+
+  it('names the relay rankPool puts first in the same competition (hash and rtt)', () => {
+    for (const tieBreak of ['hash', 'rtt'] as const) {
+      for (const clientId of clientIds(30)) {
+        const options: RankPoolOptions = { clientId, tieBreak };
+        const rtts = relays.map((_, index) => (index * 7919) % 5);
+        const ranked = rankPool(pool(...relays), resultsOf(...relays.map((entry, index) => result(entry, { distance: 3, rttMs: rtts[index]! }))), options);
+        expect(createTiePreference(relays, options)!(candidatesOf(relays, (index) => rtts[index]!))).toBe(relayKey(ranked[0]!.relay));
+      }
+    }
+  });
+
+  it('picks the winner of a union among the winners of its parts, so one representative per path suffices', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.constantFrom('hash' as const, 'rtt' as const), fc.shuffledSubarray(relays, { minLength: 2 }), fc.integer({ min: 1, max: 11 }), (clientId, tieBreak, chosen, cut) => {
+        const prefer = createTiePreference(relays, { clientId, tieBreak })!;
+        const parts = [chosen.slice(0, cut % chosen.length || 1), chosen.slice(cut % chosen.length || 1)].filter((part) => part.length > 0);
+        const byKey = new Map(relays.map((entry) => [relayKey(entry), entry]));
+        const partWinners = parts.map((part) => byKey.get(prefer(candidatesOf(part))!)!);
+        expect(prefer(candidatesOf(partWinners))).toBe(prefer(candidatesOf(chosen)));
+      }),
+    );
+  });
+
+  it('has no preference for a random tie-break, which the probe cannot know in advance', () => {
+    expect(createTiePreference(relays, { clientId: 'c', tieBreak: 'random' })).toBeUndefined();
   });
 });

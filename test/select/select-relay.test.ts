@@ -112,7 +112,7 @@ describe('selectRelay, automatic mode', () => {
     expect(result.registration).toEqual(OK);
     expect(fake.probeCalls).toHaveLength(1);
     expect(fake.probeCalls[0]!.targets.map((target) => target.host).sort()).toEqual(['lyon-far', 'lyon-near']);
-    expect(fake.probeCalls[0]!.context).toEqual({ purpose: 'pool' });
+    expect(fake.probeCalls[0]!.context).toEqual({ purpose: 'pool', preferAmong: expect.any(Function) });
     expect(fake.registerCalls).toHaveLength(1);
     expect(result.pools).toEqual([
       { name: 'lyon', probed: true, reachable: 2, relayCount: 2 },
@@ -122,6 +122,25 @@ describe('selectRelay, automatic mode', () => {
     expect(result.attempts).toHaveLength(1);
     expect(result.attempts[0]!.reason).toBe('pool lyon: priority 0, 1 hop, no competition');
     expect(result.probes).toHaveLength(2);
+  });
+
+  it('tells the probe which of equally near relays it will register with (the one the probe verifies)', async () => {
+    const tied = ['t1', 't2', 't3', 't4', 't5'].map((host) => relay({ host, weight: host === 't3' ? 300 : 100 }));
+    for (const clientId of ['client-1', 'client-2', 'client-3', 'client-4']) {
+      const { fake, outcome } = run(
+        tied,
+        {},
+        { answers: Object.fromEntries(tied.map((entry) => [entry.host, { distance: 2 }])), registrations: Object.fromEntries(tied.map((entry) => [entry.host, OK])) },
+        clientId,
+      );
+      const result = await outcome;
+      const { targets, context } = fake.probeCalls[0]!;
+      const preferred = context.preferAmong!(targets.map((target) => ({ key: target.key, rttMs: 1 })));
+      expect(chosenHost(result)).toBe(targets.find((target) => target.key === preferred)!.host);
+    }
+    const random = run(tied, { tieBreak: 'random' }, { answers: { t1: { distance: 1 } }, registrations: { t1: OK } });
+    await random.outcome;
+    expect(random.fake.probeCalls[0]!.context.preferAmong).toBeUndefined();
   });
 
   it('falls through to the next pool when no relay of a pool is reachable', async () => {

@@ -22,10 +22,10 @@ function requireRoot(context: CliContext, what: string): void {
   if (process.platform !== 'linux') throw new RelaySelectError('LAB_FAILED', `relay-select lab needs Linux network namespaces (this is ${process.platform})`);
 }
 
-/** `lab down`: removes the namespaces and stub relays of every recorded lab. */
-async function runDown(context: CliContext): Promise<number> {
+/** `lab down`: removes the namespaces and stub relays of the recorded lab with `prefix`, or of every recorded lab. */
+async function runDown(context: CliContext, prefix: string | undefined): Promise<number> {
   requireRoot(context, ' down');
-  const records = readLabRecords();
+  const records = readLabRecords().filter((record) => prefix === undefined || record.prefix === prefix);
   const removed: { prefix: string; topology: string; namespaces: string[]; killed: number[] }[] = [];
   for (const record of records) {
     const killed = record.pids.filter((pid) => isLabProcess(pid) && killProcess(pid));
@@ -38,16 +38,23 @@ async function runDown(context: CliContext): Promise<number> {
     context.output.data({ removed });
     return exitCode('ok');
   }
-  if (removed.length === 0) context.output.line('no lab is up');
+  if (removed.length === 0) context.output.line(prefix === undefined ? 'no lab is up' : `no lab with prefix ${prefix} is up`);
   for (const lab of removed) {
     context.output.line(`removed lab ${lab.topology} (${lab.prefix}): ${lab.namespaces.length} namespaces, ${lab.killed.length} stub relays`);
   }
   return exitCode('ok');
 }
 
+/** --prefix as `ip netns` and the lab's node names allow it. */
+function checkLabPrefix(prefix: string): string {
+  if (!/^rslab_[a-z0-9]{1,10}$/.test(prefix)) throw new RelaySelectError('USAGE', `--prefix ${prefix}: expected rslab_ and 1 to 10 lowercase letters or digits, e.g. rslab_mine1`);
+  return prefix;
+}
+
 /** `relay-select lab [TOPOLOGY | down]` (DESIGN §9, §10). */
 export async function run(options: LabOptions, context: CliContext): Promise<number> {
-  if (options.topology === 'down') return runDown(context);
+  const prefix = options.prefix === undefined ? undefined : checkLabPrefix(options.prefix);
+  if (options.topology === 'down') return runDown(context, prefix);
   const { output } = context;
   const path = resolveTopologyPath(options.topology, context.cwd);
   const file = displayPath(path, context.cwd);
@@ -61,6 +68,7 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
       topology,
       file,
       keep: options.keep === true,
+      ...(prefix === undefined ? {} : { prefix }),
       compare: options.compare === true,
       packageRoot: packageRoot(),
       signal: stop.signal,

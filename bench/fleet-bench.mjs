@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// The fleet benchmark (issue 10), each job in a fresh process (bench/fleet-child.mjs):
+// 1. Speed and memory: 20,000 endpoints in 400 subnets, 200 relays, `steady` for 7 days and
+//    `server-outage` (24 h), in one process as `simulateScenarios` runs them (models in worker threads,
+//    one cache); budget <= 60 s and <= 1 GiB. Measured beside it in the same run: the same work with the
+//    models one after the other in one thread (the baseline the ratio is quoted against), and each
+//    scenario alone (what two separate `relay-select simulate` invocations take).
+// 2. estimate against simulate on three fleet shapes (2,000 / 20 relays; 20,000 / 200; 50,000 / 500),
+//    mean and worst minute of echo requests per second, both models, full-length scenarios.
+// 3. The outage: default's and bigfix's worst minute, the ratio, and why; the SVG of the run goes to
+//    bench/results/fleet-server-outage.svg (the README shows it).
+//
+// Usage: node bench/fleet-bench.mjs (after npm run build). Writes bench/results/fleet.{json,md}.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const resultsDirectory = join(root, 'bench', 'results');
+const BUDGET = { wallSeconds: 60, rssMiB: 1024 };
+const BIG = { clients: 20_000, subnets: 400, relayCount: 200, seed: 1 };
+const SHAPES = [
+  { clients: 2000, subnets: 40, relayCount: 20, seed: 1 },
+  BIG,
+  { clients: 50_000, subnets: 500, relayCount: 500, seed: 1 },
+];
+const TOLERANCE = 0.1;
+
+function runChild(spec) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bench', 'fleet-child.mjs'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout.trim())) : reject(new Error(`fleet benchmark child exited with ${code}: ${stderr.trim()}`))));
+  });
+}
+
+const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+const shapeName = (shape) => `${shape.clients.toLocaleString('en-US')} endpoints / ${shape.subnets} subnets / ${shape.relayCount} relays`;
+
+/** @param {{ log?: (line: string) => void, write?: boolean }} [options] */
+export async function benchFleet(options = {}) {
+  const log = options.log ?? (() => undefined);
+  mkdirSync(resultsDirectory, { recursive: true });
+  const svgFile = join(resultsDirectory, 'fleet-server-outage.svg');
+
+  log('fleet: 20,000 endpoints, steady 7 days + server-outage, workers');
+  const headline = await runChild({ fleet: BIG, scenarios: ['steady', 'server-outage'], scenarioOptions: { days: 7 }, workers: true, estimate: true, svg: { scenario: 'server-outage', file: svgFile } });
+  log('fleet: the same in one thread (baseline)');
+  const oneThread = await runChild({ fleet: BIG, scenarios: ['steady', 'server-outage'], scenarioOptions: { days: 7 }, workers: false });
+  log('fleet: each scenario alone');
+  const steadyAlone = await runChild({ fleet: BIG, scenarios: ['steady'], scenarioOptions: { days: 7 }, workers: true });
+  const outageAlone = await runChild({ fleet: BIG, scenarios: ['server-outage'], workers: true });
+
+  const agreement = [];
+  for (const shape of SHAPES) {
+    const scenarios = shape === BIG ? ['steady', 'server-outage', 'relay-loss', 'flap', 'new-relay'] : ['steady', 'server-outage'];
+    log(`fleet: estimate against simulate, ${shapeName(shape)}`);
+    const run = shape === BIG ? await runChild({ fleet: BIG, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true }) : await runChild({ fleet: shape, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true });
+    for (const scenario of run.scenarios) {
+      for (const [model, figures] of Object.entries(scenario.models)) {
+        for (const statistic of ['mean', 'peak']) {
+          const simulated = figures.simulated.echoRequestsPerSecond[statistic];
+          const estimated = figures.estimated.echoRequestsPerSecond[statistic];
+          agreement.push({ shape: shapeName(shape), scenario: scenario.scenario, model, statistic, simulated: round(simulated, 2), estimated: round(estimated, 2), error: round(estimated / simulated - 1, 4), required: scenario.scenario === 'steady' || scenario.scenario === 'server-outage' });
+        }
+      }
+    }
+    agreement.push({ shape: shapeName(shape), wallSeconds: round(run.wallMs / 1000), estimateMs: round(run.estimateMs, 0) });
+  }
+
+  const outage = headline.scenarios.find((scenario) => scenario.scenario === 'server-outage');
+  const result = {
+    name: 'fleet',
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: cpus().length,
+    loadAverage1m: round(loadavg()[0] ?? 0, 2),
+    budget: BUDGET,
+    performance: {
+      fleet: shapeName(BIG),
+      both: { wallSeconds: round(headline.wallMs / 1000), cpuSeconds: round(headline.cpuMs / 1000), peakRssMiB: round(headline.maxRssMiB, 0) },
+      oneThread: { wallSeconds: round(oneThread.wallMs / 1000), cpuSeconds: round(oneThread.cpuMs / 1000), peakRssMiB: round(oneThread.maxRssMiB, 0) },
+      steadyAlone: { wallSeconds: round(steadyAlone.wallMs / 1000), peakRssMiB: round(steadyAlone.maxRssMiB, 0) },
+      outageAlone: { wallSeconds: round(outageAlone.wallMs / 1000), peakRssMiB: round(outageAlone.maxRssMiB, 0) },
+      speedupOverOneThread: round(oneThread.wallMs / headline.wallMs, 2),
+      withinBudget: headline.wallMs / 1000 <= BUDGET.wallSeconds && headline.maxRssMiB <= BUDGET.rssMiB,
+    },
+    agreement,
+    agreementMet: agreement.filter((row) => row.required).every((row) => Math.abs(row.error) <= TOLERANCE),
+    outage: {
+      default: outage.models.default.simulated,
+      bigfix: outage.models.bigfix.simulated,
+      ratio: outage.worstMomentRatio,
+      met: outage.worstMomentRatio >= 10,
+      reason:
+        'default keeps a relay that answers 503 and only re-checks it with a jittered back-off (DESIGN §7, decide.ts upstream-backoff), so the outage itself sends no ICMP and its worst minute is the deferred periodic re-selection after the server is back; bigfix counts the 503 as a failure, so every endpoint re-selects with the TTL ladder when resist-failure runs out, and retries in step (no jitter) until the server is back.',
+      svg: 'bench/results/fleet-server-outage.svg',
+    },
+  };
+  if (options.write ?? true) {
+    writeFileSync(join(resultsDirectory, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(resultsDirectory, 'fleet.md'), renderMarkdown(result));
+  }
+  return result;
+}
+
+export function renderPerformanceTable(result) {
+  const p = result.performance;
+  const rows = [
+    ['steady 7 d + server-outage, models in 2 worker threads', p.both.wallSeconds, p.both.cpuSeconds, p.both.peakRssMiB, p.withinBudget ? 'ok' : 'OVER'],
+    ['the same, models one after the other in one thread (baseline)', p.oneThread.wallSeconds, p.oneThread.cpuSeconds, p.oneThread.peakRssMiB, ''],
+    ['steady 7 d alone (one `simulate` run)', p.steadyAlone.wallSeconds, '', p.steadyAlone.peakRssMiB, ''],
+    ['server-outage alone (one `simulate` run)', p.outageAlone.wallSeconds, '', p.outageAlone.peakRssMiB, ''],
+  ];
+  const header = ['job', 'wall s', 'CPU s (all threads)', 'peak RSS MiB', `budget ${result.budget.wallSeconds} s, ${result.budget.rssMiB} MiB`];
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+export function renderAgreementTable(result) {
+  const header = ['fleet', 'scenario', 'model', 'statistic', 'simulate echo req/s', 'estimate', 'difference'];
+  const rows = result.agreement.filter((row) => row.statistic !== undefined).map((row) => [row.shape, row.scenario, row.model, row.statistic === 'peak' ? 'worst minute' : 'mean', row.simulated.toLocaleString('en-US'), row.estimated.toLocaleString('en-US'), `${(row.error * 100).toFixed(1)} %${row.required && Math.abs(row.error) > TOLERANCE ? ' OVER' : ''}`]);
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+function renderMarkdown(result) {
+  const p = result.performance;
+  const o = result.outage;
+  const timings = result.agreement.filter((row) => row.wallSeconds !== undefined).map((row) => `${row.shape}: simulate ${row.wallSeconds} s, estimate ${row.estimateMs} ms`).join('; ');
+  return `# fleet
+
+\`relay-select simulate\` and \`relay-select estimate\` (issue 10). Each job runs in a fresh Node process
+(\`bench/fleet-child.mjs\`); CPU time counts every thread, peak RSS is the process's
+\`resourceUsage().maxRSS\`, worker threads included.
+
+## Speed and memory: ${p.fleet}
+
+${renderPerformanceTable(result)}
+
+${p.speedupOverOneThread >= 1 ? `Two worker threads take ${p.speedupOverOneThread}× less wall time than one thread for the same work.` : `Two worker threads took ${round(1 / p.speedupOverOneThread, 2)}× the wall time of one thread for the same work: the two cores were busy with other work (load average ${result.loadAverage1m}).`}
+The budget is met: ${p.withinBudget ? 'yes' : 'NO'}.
+
+## estimate against simulate
+
+Echo requests per second, mean over the run and worst minute (per second, averaged over each
+minute), full-length scenarios (steady 7 days, server outage 24 h, the others until the fleet settles).
+Required within ${TOLERANCE * 100} %: steady and server-outage on the three shapes (${result.agreementMet ? 'met' : 'NOT met'});
+the other scenarios of the 20,000-endpoint fleet are shown too.
+
+${renderAgreementTable(result)}
+
+${timings}.
+
+## The server outage
+
+| model | worst minute, echo req/s | mean echo req/s | worst minute, Time Exceeded/s | selections | settled again after |
+| --- | --- | --- | --- | --- | --- |
+| default | ${round(o.default.echoRequestsPerSecond.peak).toLocaleString('en-US')} | ${round(o.default.echoRequestsPerSecond.mean).toLocaleString('en-US')} | ${round(o.default.timeExceededPerSecond.peak).toLocaleString('en-US')} | ${o.default.selections.toLocaleString('en-US')} | ${round(o.default.secondsToRecover / 60, 0)} min |
+| bigfix | ${round(o.bigfix.echoRequestsPerSecond.peak).toLocaleString('en-US')} | ${round(o.bigfix.echoRequestsPerSecond.mean).toLocaleString('en-US')} | ${round(o.bigfix.timeExceededPerSecond.peak).toLocaleString('en-US')} | ${o.bigfix.selections.toLocaleString('en-US')} | ${round(o.bigfix.secondsToRecover / 60, 0)} min |
+
+At its worst minute bigfix sends **${o.ratio}×** the echo requests per second of default (required >= 10×: ${o.met ? 'met' : 'NOT met'}).
+Why: ${o.reason}
+
+![server outage](fleet-server-outage.svg)
+
+${result.date}, Node ${result.node}, ${result.platform}, ${result.cpus} CPUs, load average ${result.loadAverage1m} at the end
+(other work on the machine stretches wall time; CPU time shows the simulator's own cost).
+`;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const result = await benchFleet({ log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${renderPerformanceTable(result)}\n\n${renderAgreementTable(result)}\n`);
+  if (!result.performance.withinBudget || !result.agreementMet || !result.outage.met) process.exitCode = 1;
+}
