@@ -36,7 +36,7 @@ export interface CommandSpec {
 export const GLOBAL_OPTIONS = [
   { name: 'json', type: 'boolean', description: 'Print one JSON object on stdout for scripts; no colour, no progress.' },
   { name: 'config', alias: 'c', type: 'string', argument: 'FILE', description: 'Read settings from FILE instead of searching (.relay-selectrc*, relay-select.config.*, package.json, /etc/relay-select/config.json).' },
-  { name: 'client-settings', type: 'string', argument: 'FILE', description: 'Import a BigFix-style clientsettings.cfg (name=value lines); it overrides the settings file.' },
+  { name: 'client-settings', type: 'string', argument: 'FILE', description: 'Import the settings a BigFix client already has: clientsettings.cfg (name=value lines) or besclient.config (INI sections, detected by its first line); it overrides the settings file. The vendor\'s other settings are passed over quietly (counted with --verbose); a misspelt relay-selection name warns.' },
   { name: 'relays', alias: 'r', type: 'string', argument: 'FILE', description: 'The relay list (setting relayList).' },
   { name: 'state-dir', type: 'string', argument: 'DIR', description: 'Where state, lock, client id and the cached relay list live (setting stateDir).' },
   { name: 'seek-list', type: 'string', argument: 'LIST', description: 'Affiliation groups to try in order, e.g. "Branch-Lyon;DMZ;*" (setting seekList).' },

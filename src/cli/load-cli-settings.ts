@@ -53,7 +53,7 @@ function settingsFromFlags(args: GlobalOptions): Record<string, unknown> {
 }
 
 export async function loadCliSettings(args: GlobalOptions, context: CliContext): Promise<Settings> {
-  const { settings, sources, warnings } = await loadSettings({
+  const { settings, sources, warnings, notes } = await loadSettings({
     cwd: context.cwd,
     env: context.env,
     uid: context.uid,
@@ -63,6 +63,7 @@ export async function loadCliSettings(args: GlobalOptions, context: CliContext):
     flagNameOf,
   });
   for (const warning of warnings) context.output.warn(warning);
+  for (const note of notes) context.output.debug(note);
   context.output.debug(`settings from: ${sources.length > 0 ? sources.join(', ') : 'defaults'}`);
   return settings;
 }
