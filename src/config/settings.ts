@@ -93,7 +93,7 @@ export interface Settings {
   /** Fraction of each retry delay added or removed at random. @default 0.1 */
   jitter: number;
   /**
-   * Hysteresis of the periodic re-selection: the current relay is kept unless the new best is at least this
+   * Hysteresis of the periodic re-selection: the current relay is kept unless the new best is more than this
    * many hops nearer (or better by priority or seek-list order, or the current one left the list, failed or
    * is full). 0 switches to any nearer relay. @default 1
    */

@@ -77,6 +77,11 @@ describe('lab report', () => {
     attempts: [],
     pools: [],
     packetsSent: 5,
+    tcpChecks: 0,
+    networkChange: null,
+    switchMargin: null,
+    distanceJump: null,
+    avoidedRelays: [],
     warnings: [],
     dryRun: false,
   };
