@@ -45,6 +45,14 @@ export const GLOBAL_OPTIONS = [
   { name: 'set', type: 'array', argument: 'KEY=VALUE', description: 'Set any setting by its path, e.g. --set probe.timeoutMs=500 (repeatable).' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'Print nothing on success (for cron); a failed run still prints its one line, and warnings still go to stderr.' },
   { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr.' },
+  {
+    name: 'log-format',
+    type: 'string',
+    argument: 'FORMAT',
+    choices: ['text', 'json'],
+    description:
+      'How log lines are written. json: one JSON object per line ({"time", "level", "msg", ...}), as journald and log shippers take them: the decision of run on stdout with its fields (action, rule, reason, relay, distance, pool, nextDueAt, ...), warnings and errors on stderr. Data output (--json, status, plan) is unchanged.',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 export const COMMANDS = [
@@ -113,6 +121,17 @@ export const COMMANDS = [
     examples: [
       { command: 'sudo relay-select lab', explanation: 'The branch-office lab.' },
       { command: 'sudo relay-select lab internet-dmz --compare', explanation: 'Compare strategies where relays drop ICMP.' },
+    ],
+  },
+  {
+    name: 'doctor',
+    summary: 'check this endpoint: Node, ICMP addon and permission, settings trust, state directory, relay list, current relay, clock',
+    description:
+      'Runs the checks below and prints one line for each, marked passed or failed, with the fix for a failed one: the Node version is supported; the ICMP addon loads; which ICMP sockets a probe would open and why (ping sockets allowed by net.ipv4.ping_group_range, or raw sockets with CAP_NET_RAW); the settings sources and whether their files are trusted (owned by root or this user, not writable by others, up to /); the state directory is trusted, writable and has free space; the relay list is there, parses, and how old it is; the current relay accepts one TCP connection; the clock agrees with the times in the state. Reads only: it creates, moves and writes nothing. Exit status 0 when every check passes, 1 when one fails (a status of doctor alone, not in the table below); --json prints {"ok", "checks": [{"name", "ok", "summary", "fix"}]}.',
+    options: [],
+    examples: [
+      { command: 'sudo relay-select doctor', explanation: 'Check the endpoint as the cron job or the service runs it.' },
+      { command: 'relay-select doctor --json', explanation: 'For fleet tooling: one object, "ok" false when a check fails.' },
     ],
   },
 ] as const satisfies readonly CommandSpec[];
