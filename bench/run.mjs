@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3 and 9) and the
-// relay-list parse benchmark (bench/parse-relays.mjs, issue 2) in one run. Needs root for the probe
+// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3 and 9), the
+// relay-list parse benchmark (bench/parse-relays.mjs, issue 2) and the cron no-op (bench/cron-noop.mjs,
+// issue 12) in one run. Needs root for the probe
 // benchmark; without root only the parse benchmark runs and the probe one is reported as skipped.
 //
-// Writes bench/results/probe.{json,md} and bench/results/parse-relays.{json,md}; prints both tables.
+// Writes bench/results/{probe,parse-relays,cron-noop}.{json,md}; prints the tables.
+import { benchCronNoop, renderCronNoopTable } from './cron-noop.mjs';
 import { benchParseRelays } from './parse-relays.mjs';
 import { benchProbe, renderProbeTable, writeProbeResults } from './probe-bench.mjs';
 
@@ -39,6 +41,10 @@ const header = ['relays', 'load+parse ms (median)', 'min..max ms', 'CPU ms', 'pe
 const rows = parse.rows.map((row) => [row.relays.toLocaleString('en-US'), row.wallMsMedian.toFixed(0), `${row.wallMsMin.toFixed(0)}..${row.wallMsMax.toFixed(0)}`, row.cpuMsMedian.toFixed(0), row.peakRssMiB.toFixed(0), row.withinBudget === null ? '' : row.withinBudget ? 'ok' : 'OVER']);
 process.stdout.write(`${[header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}\n`);
 failed ||= parse.rows.some((row) => row.withinBudget === false);
+
+const cron = await benchCronNoop({ runs: 15 });
+process.stdout.write('\nCron no-op benchmark (bench/results/cron-noop.md)\n\n');
+process.stdout.write(`${renderCronNoopTable(cron)}\n`);
 
 process.stdout.write(`\nbench finished in ${((performance.now() - startMs) / 1000).toFixed(0)} s\n`);
 if (failed) process.exitCode = 1;
