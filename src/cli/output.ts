@@ -43,13 +43,13 @@ export interface Output {
   event(level: LogLevel, text: string, fields: Readonly<Record<string, unknown>>): void;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 
 /**
  * One log record as a line of JSON: `time` (ISO 8601), `level`, `msg`, then the fields. Flat and on one
  * line, so journald keeps it as one MESSAGE and shippers (Vector, Fluent Bit, Promtail) parse it as is.
  */
-export function renderLogRecord(level: LogLevel, text: string, fields: Readonly<Record<string, unknown>> = {}, now: Date = new Date()): string {
+function renderLogRecord(level: LogLevel, text: string, fields: Readonly<Record<string, unknown>> = {}, now: Date = new Date()): string {
   return JSON.stringify({ time: now.toISOString(), level, msg: text, ...fields });
 }
 

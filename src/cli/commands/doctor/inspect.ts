@@ -20,7 +20,7 @@ import { describeTrustProblem, findTrustProblem, formatMode } from '../../../tru
 import { describeAge, fail, formatBytes, pass, type DoctorCheck } from './checks.js';
 
 /** Less free space than this in the state directory's file system fails: a state write could fail any run. */
-export const MIN_FREE_BYTES = 1024 * 1024;
+const MIN_FREE_BYTES = 1024 * 1024;
 const MIN_FREE_INODES = 16;
 
 function errorText(error: unknown): { message: string; hint: string | undefined } {

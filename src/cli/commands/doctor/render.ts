@@ -1,7 +1,7 @@
 /** What `doctor` prints: one line per check with ✔ or ✘ and the fix, or one JSON object. Pure. */
 import type { DoctorCheck } from './checks.js';
 
-export interface DoctorReport {
+interface DoctorReport {
   ok: boolean;
   checks: DoctorCheck[];
 }
