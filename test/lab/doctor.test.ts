@@ -171,6 +171,14 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       expect(checksOf(result)['relay-list']!.summary).toMatch(/Relay\.dat:1:6: error: unexpected "is"; expected key=value/);
     });
 
+    it('fails relay-list for a list others can write', async () => {
+      const setup = endpoint('writable-list');
+      chmodSync(setup.relays, 0o646);
+      const result = await runCli(setup.args);
+      expect(failed(result), explain(result)).toEqual(['relay-list']);
+      expect(checksOf(result)['relay-list']).toMatchObject({ summary: expect.stringContaining(`${setup.relays} is not trusted: owned by uid 0, mode 0646`), fix: `chmod go-w ${setup.relays}` });
+    });
+
     it('fails current-relay when nothing listens on the relay port', async () => {
       const setup = endpoint('dead-relay', healthyState({}, closedPort));
       const result = await runCli(setup.args);

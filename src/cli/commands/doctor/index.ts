@@ -43,7 +43,7 @@ export async function run(options: DoctorOptions, context: CliContext): Promise<
     inspectIcmp(settings, addon.ok),
     inspectSettings(loaded?.sources ?? [], loadError, context.cwd, context.uid),
     stateProblem !== undefined && stateDir.ok ? fail('state-dir', `${settings.stateDir}: ${stateProblem}`, 'nothing to do by hand: relay-select run moves it aside and starts afresh; look at it first if it keeps happening') : stateDir,
-    await inspectRelayList(settings.relayList, now),
+    await inspectRelayList(settings.relayList, now, context.uid),
     await inspectCurrentRelay(state, settings),
     checkClock(state, now, settings),
   ];

@@ -103,10 +103,13 @@ export async function inspectStateDir(stateDir: string, uid: number): Promise<Do
   return pass('state-dir', `${where}: ${formatBytes(freeBytes)} free`);
 }
 
-export async function inspectRelayList(relayList: string, now: Date): Promise<DoctorCheck> {
+export async function inspectRelayList(relayList: string, now: Date, uid: number): Promise<DoctorCheck> {
   try {
     const list = await loadRelayListFile(relayList);
     const info = await stat(relayList);
+    // Whoever can write the relay list decides where this endpoint registers.
+    const problem = findTrustProblem(relayList, { uid });
+    if (problem !== null) return fail('relay-list', `${describeTrustProblem(problem)} (another user could change where this endpoint registers)`, problem.fix);
     const errors = list.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length;
     const warnings = list.diagnostics.length - errors;
     const problems = errors + warnings === 0 ? '' : `; ${errors} line${errors === 1 ? '' : 's'} skipped, ${warnings} warning${warnings === 1 ? '' : 's'} (relay-select plan shows them)`;
