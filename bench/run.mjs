@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3, 9 and 13), the
-// relay-list parse benchmark (bench/parse-relays.mjs, issue 2) and the fleet benchmark
-// (bench/fleet-bench.mjs, issue 10) in one run. Needs root for the probe benchmark; without root the
-// others run and the probe one is reported as skipped.
+// relay-list parse benchmark (bench/parse-relays.mjs, issue 2), the fleet benchmark (bench/fleet-bench.mjs,
+// issue 10) and the cron no-op (bench/cron-noop.mjs, issue 12) in one run. Needs root for the probe benchmark;
+// without root the others run and the probe one is reported as skipped.
 //
-// Writes bench/results/probe.{json,md}, parse-relays.{json,md} and fleet.{json,md}; prints the tables.
+// Writes bench/results/{probe,parse-relays,fleet,cron-noop}.{json,md}; prints the tables.
+import { benchCronNoop, renderCronNoopTable } from './cron-noop.mjs';
 import { benchFleet, renderAgreementTable, renderPerformanceTable } from './fleet-bench.mjs';
 import { benchParseRelays } from './parse-relays.mjs';
 import { benchProbe, probeTargetsMet, renderIpv6Verdict, renderOverviewTable, renderShapeTable, writeProbeResults } from './probe-bench.mjs';
@@ -46,6 +47,10 @@ process.stdout.write(
     `estimate within 10 % ${fleet.agreementMet ? 'met' : 'MISSED'}; outage worst minute bigfix/default ${fleet.outage.ratio}x >= 10x ${fleet.outage.met ? 'met' : 'MISSED'}\n`,
 );
 failed ||= !(fleet.performance.withinBudget && fleet.agreementMet && fleet.outage.met);
+
+const cron = await benchCronNoop({ runs: 15 });
+process.stdout.write('\nCron no-op benchmark (bench/results/cron-noop.md)\n\n');
+process.stdout.write(`${renderCronNoopTable(cron)}\n`);
 
 process.stdout.write(`\nbench finished in ${((performance.now() - startMs) / 1000).toFixed(0)} s\n`);
 if (failed) process.exitCode = 1;

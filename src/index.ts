@@ -15,7 +15,7 @@ export { parseHostPort, type HostPort } from './relays/host-port.js';
 export type { Settings, ProbeSettings, ProbeTransport, ProbeVerify, RegisterSettings } from './config/settings.js';
 export { loadSettings, SETTING_DOCS, type LoadSettingsOptions, type LoadedSettings } from './config/load.js';
 export { DEFAULT_SETTINGS, PROFILES } from './config/defaults.js';
-export { parseClientSettings, type ClientSettingsResult, type ParseClientSettingsOptions } from './config/client-settings.js';
+export { parseClientSettings, detectClientSettingsForm, type ClientSettingsForm, type ClientSettingsResult, type ParseClientSettingsOptions } from './config/client-settings.js';
 
 export type { ProbeTarget, ProbeResult, ProbeOptions, ProbeReport, ProbeMethod, ProbeProgress, VerifyMode, TieCandidate } from './probe/types.js';
 export { probeTargets, resolveTargets, estimateProbeBudget, openIcmpTransport, createMemoryTransport, LADDER_TTLS } from './probe/index.js';
@@ -46,11 +46,18 @@ export { selectRelay } from './select/select-relay.js';
 export { rankPool } from './select/rank.js';
 export { pickByRendezvous } from './select/rendezvous.js';
 export { explainSelection } from './select/explain.js';
+export { applySwitchMargin, type SwitchMarginDecision } from './select/switch-margin.js';
 
 export type { RegisterOutcome } from './register/types.js';
 export { createRegistrar, checkRelayHealth, type RegistrarDeps, type CheckRelayHealthDeps } from './register/index.js';
 
-export type { State } from './cycle/state.js';
+export type { State, NetworkFingerprint } from './cycle/state.js';
+export { describeNetworkChange } from './cycle/network-fingerprint.js';
+export { readNetworkFingerprint, type ReadNetworkFingerprintOptions } from './cycle/read-network-fingerprint.js';
+export { detectDistanceJump, DISTANCE_JUMP_HOPS, type DistanceJump } from './cycle/distance-jump.js';
+export { writeRunMetrics } from './metrics/metrics-file.js';
+export { buildRunMetrics, type RunMetricFacts } from './metrics/run-metrics.js';
+export { renderPrometheusText, type MetricFamily, type MetricSample } from './metrics/prometheus-text.js';
 export { decideCycle, applySelectionResult, type CycleSelectionResult, type CycleSettings } from './cycle/decide.js';
 export { runCycle, reportRelayFailure, type RunReport, type RunCycleOptions } from './cycle/run-cycle.js';
 export { createStateStore, type StateStore, type StateStoreOptions, type StateReadResult } from './cycle/state-store.js';

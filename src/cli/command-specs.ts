@@ -36,7 +36,7 @@ export interface CommandSpec {
 export const GLOBAL_OPTIONS = [
   { name: 'json', type: 'boolean', description: 'Print one JSON object on stdout for scripts; no colour, no progress.' },
   { name: 'config', alias: 'c', type: 'string', argument: 'FILE', description: 'Read settings from FILE instead of searching (.relay-selectrc*, relay-select.config.*, package.json, /etc/relay-select/config.json).' },
-  { name: 'client-settings', type: 'string', argument: 'FILE', description: 'Import a BigFix-style clientsettings.cfg (name=value lines); it overrides the settings file.' },
+  { name: 'client-settings', type: 'string', argument: 'FILE', description: 'Import the settings a BigFix client already has: clientsettings.cfg (name=value lines) or besclient.config (INI sections, detected by its first line); it overrides the settings file. The vendor\'s other settings are passed over quietly (counted with --verbose); a misspelt relay-selection name warns.' },
   { name: 'relays', alias: 'r', type: 'string', argument: 'FILE', description: 'The relay list (setting relayList).' },
   { name: 'state-dir', type: 'string', argument: 'DIR', description: 'Where state, lock, client id and the cached relay list live (setting stateDir).' },
   { name: 'seek-list', type: 'string', argument: 'LIST', description: 'Affiliation groups to try in order, e.g. "Branch-Lyon;DMZ;*" (setting seekList).' },
@@ -45,6 +45,14 @@ export const GLOBAL_OPTIONS = [
   { name: 'set', type: 'array', argument: 'KEY=VALUE', description: 'Set any setting by its path, e.g. --set probe.timeoutMs=500 (repeatable).' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'Print nothing on success (for cron); a failed run still prints its one line, and warnings still go to stderr.' },
   { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr.' },
+  {
+    name: 'log-format',
+    type: 'string',
+    argument: 'FORMAT',
+    choices: ['text', 'json'],
+    description:
+      'How log lines are written. json: one JSON object per line ({"time", "level", "msg", ...}), as journald and log shippers take them: the decision of run on stdout with its fields (action, rule, reason, relay, distance, pool, nextDueAt, ...), warnings and errors on stderr. Data output (--json, status, plan) is unchanged.',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 const FLEET_OPTIONS = [
@@ -118,7 +126,7 @@ export const COMMANDS = [
     positional: { name: 'topology', usage: '[TOPOLOGY | down]', variadic: false },
     summary: 'build a real network of namespaces, run a full selection in it, show the result, tear it down',
     description:
-      'Builds the topology (a file, or the name of a bundled one: branch-office, internet-dmz, server-outage) from Linux network namespaces, starts a stub relay in each relay namespace, runs the real "relay-select run --force" inside the endpoint namespace, prints the probe results, the chosen relay and why, and the registration, then removes every namespace it made, also on Ctrl-C and on errors. Needs Linux, root and iproute2. "lab down --prefix PREFIX" removes what a --keep run left (it prints that command); "lab down" alone removes every lab recorded on the machine, other people\'s included.',
+      'Builds the topology (a file, or the name of a bundled one: branch-office, internet-dmz, server-outage, relay-full) from Linux network namespaces, starts a stub relay in each relay namespace, runs the real "relay-select run --force" inside the endpoint namespace, prints the probe results, the chosen relay and why, and the registration, then removes every namespace it made, also on Ctrl-C and on errors. Needs Linux, root and iproute2. "lab down --prefix PREFIX" removes what a --keep run left (it prints that command); "lab down" alone removes every lab recorded on the machine, other people\'s included.',
     options: [
       { name: 'keep', type: 'boolean', description: 'Leave the lab up and print how to enter the endpoint namespace and how to remove it.' },
       { name: 'compare', type: 'boolean', description: 'Run every probe strategy on the same lab and compare packets, wall time and the chosen relay.' },
@@ -160,6 +168,17 @@ export const COMMANDS = [
     examples: [
       { command: 'relay-select estimate --clients 20000 --subnets 400 --relay-count 200', explanation: 'Steady and worst-minute ICMP load of a generated 20,000-endpoint fleet, both models.' },
       { command: 'relay-select probe --relays Relay.dat --json > here.json; relay-select estimate --from here.json --relays Relay.dat --clients 50000 --recommend --budget-pps 20000', explanation: 'From one endpoint\'s measurements, settings that keep 50,000 endpoints under 20,000 echo requests per second.' },
+    ],
+  },
+  {
+    name: 'doctor',
+    summary: 'check this endpoint: Node, ICMP addon and permission, settings trust, state directory, relay list, current relay, clock',
+    description:
+      'Runs the checks below and prints one line for each, marked passed or failed, with the fix for a failed one: the Node version is supported; the ICMP addon loads; which ICMP sockets a probe would open and why (ping sockets allowed by net.ipv4.ping_group_range, or raw sockets with CAP_NET_RAW); the settings sources and whether their files are trusted (owned by root or this user, not writable by others, up to /); the state directory is trusted, writable and has free space; the relay list is there, trusted, parses, and how old it is; the current relay accepts one TCP connection; the clock agrees with the times in the state. Reads only: it creates, moves and writes nothing. Exit status 0 when every check passes, 1 when one fails (a status of doctor alone, not in the table below); --json prints {"ok", "checks": [{"name", "ok", "summary", "fix"}]}.',
+    options: [],
+    examples: [
+      { command: 'sudo relay-select doctor', explanation: 'Check the endpoint as the cron job or the service runs it.' },
+      { command: 'relay-select doctor --json', explanation: 'For fleet tooling: one object, "ok" false when a check fails.' },
     ],
   },
 ] as const satisfies readonly CommandSpec[];

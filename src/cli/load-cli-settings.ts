@@ -1,5 +1,7 @@
 import { RelaySelectError } from '../errors.js';
-import { loadSettings } from '../config/load.js';
+import { resolve } from 'node:path';
+import { DEFAULT_SETTINGS, defaultStateDir } from '../config/defaults.js';
+import { loadSettings, type LoadedSettings } from '../config/load.js';
 import { assignAtPath } from '../config/setting-docs.js';
 import type { Settings } from '../config/settings.js';
 import type { GlobalOptions } from './command-specs.js';
@@ -53,7 +55,12 @@ function settingsFromFlags(args: GlobalOptions): Record<string, unknown> {
 }
 
 export async function loadCliSettings(args: GlobalOptions, context: CliContext): Promise<Settings> {
-  const { settings, sources, warnings } = await loadSettings({
+  return (await loadCliSettingsWithSources(args, context)).settings;
+}
+
+/** {@link loadCliSettings}, also telling where the settings came from (for `doctor`). */
+export async function loadCliSettingsWithSources(args: GlobalOptions, context: CliContext): Promise<LoadedSettings> {
+  const loaded = await loadSettings({
     cwd: context.cwd,
     env: context.env,
     uid: context.uid,
@@ -62,7 +69,16 @@ export async function loadCliSettings(args: GlobalOptions, context: CliContext):
     cliOverrides: settingsFromFlags(args),
     flagNameOf,
   });
-  for (const warning of warnings) context.output.warn(warning);
-  context.output.debug(`settings from: ${sources.length > 0 ? sources.join(', ') : 'defaults'}`);
+  for (const warning of loaded.warnings) context.output.warn(warning);
+  for (const note of loaded.notes) context.output.debug(note);
+  context.output.debug(`settings from: ${loaded.sources.length > 0 ? loaded.sources.join(', ') : 'defaults'}`);
+  return loaded;
+}
+
+/** The settings the command line names without any file: what `doctor` checks with when the files do not load. */
+export function settingsFromFlagsOnly(args: GlobalOptions, context: CliContext): Settings {
+  const settings: Settings = { ...structuredClone(DEFAULT_SETTINGS), stateDir: defaultStateDir(context.env, context.uid) };
+  if (args.relays !== undefined) settings.relayList = resolve(context.cwd, args.relays);
+  if (args.stateDir !== undefined) settings.stateDir = resolve(context.cwd, args.stateDir);
   return settings;
 }

@@ -28,6 +28,7 @@ const loaders: { [Name in CommandName]: () => Promise<CommandModule<Name>> } = {
   lab: () => import('./commands/lab.js'),
   simulate: () => import('./commands/simulate.js'),
   estimate: () => import('./commands/estimate.js'),
+  doctor: () => import('./commands/doctor/index.js'),
 };
 
 // yargs' ESM build wraps help text in the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.
@@ -52,8 +53,9 @@ function toYargsOption(spec: OptionSpec): Options {
 export async function main(argv: string[], io: MainIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }): Promise<number> {
   const outcome: CommandOutcome = { output: undefined, status: exitCode('ok') };
   const wantsJson = argv.includes('--json');
+  const logFormat = argv.some((arg, index) => arg === '--log-format=json' || (arg === '--log-format' && argv[index + 1] === 'json')) ? 'json' : 'text';
   const fallbackOutput = (): Output =>
-    outcome.output ?? createOutput({ json: wantsJson, quiet: false, verbose: false, stdout: io.stdout, stderr: io.stderr, env: io.env });
+    outcome.output ?? createOutput({ json: wantsJson, quiet: false, verbose: false, logFormat, stdout: io.stdout, stderr: io.stderr, env: io.env });
 
   let parser: Argv = yargs(argv)
     .scriptName('relay-select')
@@ -106,7 +108,7 @@ function addCommand<Name extends CommandName>(parser: Argv, name: Name, io: Main
     },
     async (args) => {
       const options = readCommandOptions(name, args);
-      const output = createOutput({ json: options.json === true, quiet: options.quiet === true, verbose: options.verbose === true, stdout: io.stdout, stderr: io.stderr, env: io.env });
+      const output = createOutput({ json: options.json === true, quiet: options.quiet === true, verbose: options.verbose === true, logFormat: options.logFormat ?? 'text', stdout: io.stdout, stderr: io.stderr, env: io.env });
       outcome.output = output;
       const context: CliContext = { output, env: io.env, cwd: io.cwd, uid: process.getuid?.() ?? -1, version: packageVersion() };
       const module = await loaders[name]();

@@ -1,5 +1,7 @@
 import { COMMANDS, GLOBAL_OPTIONS, type CommandSpec, type OptionSpec } from './command-specs.js';
 import { EXIT_STATUSES } from './exit-codes.js';
+import { emptyState } from '../cycle/state.js';
+import { buildRunMetrics } from '../metrics/run-metrics.js';
 
 const commands: readonly CommandSpec[] = COMMANDS;
 
@@ -8,7 +10,8 @@ function roffEscape(text: string): string {
   return text
     .replace(/\\/g, '\\e')
     .replace(/-/g, '\\-')
-    .replace(/^([.'])/gm, '\\&$1');
+    .replace(/^([.'])/gm, '\\&$1')
+    .replace(/[^\x00-\x7f]/gu, (character) => `\\[u${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
 function optionLines(option: OptionSpec): string[] {
@@ -62,6 +65,16 @@ export function renderManPage(version: string): string {
     lines.push(`.B ${entry.code}`, roffEscape(entry.meaning));
   });
   lines.push(
+    '.PP',
+    roffEscape('doctor exits 0 when every check passes and 1 when one fails; that status belongs to doctor alone.'),
+    '.SH METRICS',
+    roffEscape('With the setting metricsFile, every run rewrites that file, atomically, in the Prometheus text format for node_exporter\'s textfile collector (node_exporter --collector.textfile.directory=DIR; name the file DIR/relay_select.prom). Counters count since the state file was created. The metrics:'),
+  );
+  const sample = buildRunMetrics(emptyState('x'), { now: new Date(0), action: 'waiting', rule: 'retry-pending', nextDueAt: new Date(0), relayListRefusedLines: 0, relayListRefused: false });
+  for (const family of sample) lines.push('.TP', `.B ${roffEscape(family.name)}`, roffEscape(`${family.type}. ${family.help}`));
+  lines.push(
+    '.SH LOGS',
+    roffEscape('With --log-format json, run writes its decision as one line holding one JSON object on stdout, and each warning or error as one such line on stderr. Every object has time (ISO 8601), level (debug, info, warning or error) and msg (the text line); the decision adds event (run), action, rule, reason, relay (host:port), relayAddress, distance, rttMs, pool, method, nextDueAt, packetsSent, tcpChecks, networkChange, switchMarginKept, distanceJumpHops, retryAttempt and dryRun. journald keeps each line as one message; Vector, Fluent Bit and Promtail parse it as JSON without a custom pattern.'),
     '.SH ENVIRONMENT',
     '.TP',
     '.B RELAY_SELECT_*',

@@ -4,6 +4,8 @@ interface OutputOptions {
   json: boolean;
   quiet: boolean;
   verbose: boolean;
+  /** `json`: log lines (warnings, errors, info, debug, events) as one JSON object per line. @default 'text' */
+  logFormat?: 'text' | 'json';
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
@@ -17,6 +19,7 @@ export interface Output {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly verbose: boolean;
+  readonly logFormat: 'text' | 'json';
   readonly color: ChalkInstance;
   /** A line of the human result (stdout); suppressed by --json and --quiet. */
   line(text?: string): void;
@@ -33,6 +36,21 @@ export interface Output {
   progress(text: string): void;
   /** Clear the progress line, if one is drawn. */
   endProgress(): void;
+  /**
+   * One decision as a log line on stdout: the text line, or with `--log-format json` one JSON object with
+   * `fields` flattened in. `info` events are suppressed by --quiet (and by --json, which prints data instead).
+   */
+  event(level: LogLevel, text: string, fields: Readonly<Record<string, unknown>>): void;
+}
+
+type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+
+/**
+ * One log record as a line of JSON: `time` (ISO 8601), `level`, `msg`, then the fields. Flat and on one
+ * line, so journald keeps it as one MESSAGE and shippers (Vector, Fluent Bit, Promtail) parse it as is.
+ */
+function renderLogRecord(level: LogLevel, text: string, fields: Readonly<Record<string, unknown>> = {}, now: Date = new Date()): string {
+  return JSON.stringify({ time: now.toISOString(), level, msg: text, ...fields });
 }
 
 const FORMATTED_DIAGNOSTIC = /^\S.*:\d+:\d+: (error|warning): /;
@@ -46,9 +64,14 @@ function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): 0 | 1 |
 
 export function createOutput(options: OutputOptions): Output {
   const { json, quiet, verbose, stdout, stderr, env } = options;
+  const logFormat = options.logFormat ?? 'text';
+  const jsonLogs = logFormat === 'json';
   const color = new Chalk({ level: json ? 0 : colorLevel(env, stdout.isTTY) });
-  const errColor = new Chalk({ level: colorLevel(env, stderr.isTTY) });
-  const showProgress = !json && !quiet && stderr.isTTY === true;
+  const errColor = new Chalk({ level: jsonLogs ? 0 : colorLevel(env, stderr.isTTY) });
+  const showProgress = !json && !quiet && !jsonLogs && stderr.isTTY === true;
+  /** Strips the colour a text line may carry: a JSON log field is plain text. */
+  const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
+  const logToStderr = (level: LogLevel, text: string): void => toStderr(renderLogRecord(level, plain(text)));
   let progressShown = false;
 
   const clear = (): void => {
@@ -66,6 +89,7 @@ export function createOutput(options: OutputOptions): Output {
     json,
     quiet,
     verbose,
+    logFormat,
     color,
     line(text = '') {
       if (json || quiet) return;
@@ -82,16 +106,27 @@ export function createOutput(options: OutputOptions): Output {
       stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     },
     warn(text) {
-      toStderr(FORMATTED_DIAGNOSTIC.test(text) ? text : `${errColor.yellow('warning:')} ${text}`);
+      if (jsonLogs) logToStderr('warning', text);
+      else toStderr(FORMATTED_DIAGNOSTIC.test(text) ? text : `${errColor.yellow('warning:')} ${text}`);
     },
     info(text) {
-      if (!quiet) toStderr(text);
+      if (quiet) return;
+      if (jsonLogs) logToStderr('info', text);
+      else toStderr(text);
     },
     debug(text) {
-      if (verbose) toStderr(errColor.dim(text));
+      if (!verbose) return;
+      if (jsonLogs) logToStderr('debug', text);
+      else toStderr(errColor.dim(text));
     },
     error(text) {
-      toStderr(`relay-select: ${errColor.red('error:')} ${text}`);
+      if (jsonLogs) logToStderr('error', text);
+      else toStderr(`relay-select: ${errColor.red('error:')} ${text}`);
+    },
+    event(level, text, fields) {
+      if (json || (quiet && (level === 'info' || level === 'debug'))) return;
+      clear();
+      stdout.write(`${jsonLogs ? renderLogRecord(level, plain(text), fields) : text}\n`);
     },
     progress(text) {
       if (!showProgress) return;

@@ -11,6 +11,8 @@ const MAX_RETRY_INTERVAL_DEFAULT_SECONDS = 7200;
 const RESELECT_INTERVAL_DEFAULT_SECONDS = 21_600;
 /** ±10 % so a fleet that failed together does not retry in step. */
 const RETRY_JITTER_DEFAULT_FRACTION = 0.1;
+/** One hop: two relays that trade places by a single hop do not make endpoints flip between them. */
+const SWITCH_MARGIN_DEFAULT_HOPS = 1;
 const PROBE_TIMEOUT_DEFAULT_MS = 1000;
 const PROBE_RETRIES_DEFAULT = 1;
 const PROBE_RATE_DEFAULT_PPS = 1000;
@@ -46,6 +48,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = freezeDeeply({
   clientId: undefined,
   tieBreak: 'hash',
   jitter: RETRY_JITTER_DEFAULT_FRACTION,
+  switchMarginHops: SWITCH_MARGIN_DEFAULT_HOPS,
+  metricsFile: undefined,
   probe: {
     strategy: 'inference',
     timeoutMs: PROBE_TIMEOUT_DEFAULT_MS,

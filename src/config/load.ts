@@ -37,7 +37,7 @@ export interface LoadSettingsOptions {
   uid: number;
   /** `--config FILE`: read this file instead of searching. */
   configFile?: string;
-  /** `--client-settings FILE`: a BigFix clientsettings.cfg to import. */
+  /** `--client-settings FILE`: a BigFix clientsettings.cfg (`name=value` lines) or besclient.config (INI) to import. */
   clientSettingsFile?: string;
   /**
    * The command-line layer, the highest precedence. Checked like every other source, so it may also be
@@ -58,8 +58,10 @@ export interface LoadedSettings {
   settings: Settings;
   /** Where settings came from, lowest precedence first: `profile large`, files, `environment`, `command line`. */
   sources: string[];
-  /** Formatted warnings (unknown clientsettings.cfg names, an empty config file). */
+  /** Formatted warnings (misspelt clientsettings.cfg names, an empty config file). */
   warnings: string[];
+  /** What `--verbose` adds: e.g. how many of the vendor's other client settings were passed over. */
+  notes: string[];
 }
 
 /** One source of settings, already validated. */
@@ -287,6 +289,7 @@ async function readClientSettingsText(file: string): Promise<string> {
 export async function loadSettings(options: LoadSettingsOptions): Promise<LoadedSettings> {
   const layers: SettingsSourceLayer[] = [];
   const warnings: string[] = [];
+  const notes: string[] = [];
 
   const found = await findConfigFile(options);
   if (found !== null) {
@@ -314,6 +317,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
       );
     }
     for (const diagnostic of parsed.diagnostics) warnings.push(formatDiagnostic(diagnostic));
+    notes.push(`${file} (${parsed.form} form): ${parsed.read} relay-selection setting${parsed.read === 1 ? '' : 's'} read, ${parsed.ignored} other client setting${parsed.ignored === 1 ? '' : 's'} of the vendor passed over`);
     const checked = validateSettingsInput(parsed.values, file);
     if (!checked.ok) throw invalid(checked.problems, { file, hint: `Fix the value in ${file}.` });
     layers.push({ source: file, label: file, values: checked.value });
@@ -342,5 +346,5 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
   if (!resolved.ok) throw invalid(resolved.problems, { hint: 'Make minRetryIntervalSeconds at most maxRetryIntervalSeconds.' });
   const sources = layers.map((layer) => layer.source);
   if (resolved.settings.profile !== 'default') sources.unshift(`profile ${resolved.settings.profile}`);
-  return { settings: resolved.settings, sources, warnings };
+  return { settings: resolved.settings, sources, warnings, notes };
 }

@@ -27,6 +27,8 @@ export interface SettingsInput {
   clientId?: string;
   tieBreak?: TieBreak;
   jitter?: number;
+  switchMarginHops?: number;
+  metricsFile?: string;
   probe?: Partial<ProbeSettings>;
   register?: Partial<Omit<RegisterSettings, 'tls'>> & { tls?: Partial<TlsSettings> };
 }

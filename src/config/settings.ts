@@ -100,6 +100,17 @@ export interface Settings {
   tieBreak: TieBreak;
   /** Fraction of each retry delay added or removed at random. @default 0.1 */
   jitter: number;
+  /**
+   * Hysteresis of the periodic re-selection: the current relay is kept unless the new best is more than this
+   * many hops nearer (or better by priority or seek-list order, or the current one left the list, failed or
+   * is full). 0 switches to any nearer relay. @default 1
+   */
+  switchMarginHops: number;
+  /**
+   * Prometheus text-format file (for node_exporter's textfile collector), rewritten atomically after every
+   * run. @default undefined (no metrics file)
+   */
+  metricsFile?: string;
   probe: ProbeSettings;
   register: RegisterSettings;
 }

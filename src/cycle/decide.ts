@@ -24,6 +24,7 @@ type CycleAction = 'select' | 'wait' | 'keep' | 'check';
 /** Which rule of DESIGN §7 made the decision; stable, for tests, logs and `--json`. */
 type CycleRule =
   | 'forced'
+  | 'network-changed'
   | 'retry-pending'
   | 'retry-due'
   | 'first-run'
@@ -64,11 +65,20 @@ export interface DecideCycleInput {
   healthDetail?: string;
   /** u ∈ [0, 1) for the back-off jitter. @default Math.random */
   random?: () => number;
+  /**
+   * How the endpoint's network changed since the state recorded it (describeNetworkChange), if it did.
+   * A laptop docked, undocked or on a VPN selects at once: its relay may now be far, and a pending retry
+   * or an upstream back-off was about the old network.
+   */
+  networkChange?: string;
 }
 
 export function decideCycle(input: DecideCycleInput): CycleDecision {
   const { state, settings, now } = input;
   if (input.force) return select(now, 'forced', 'selection forced');
+  if (input.networkChange !== undefined && (state.current !== null || state.retry !== null)) {
+    return select(now, 'network-changed', `the network changed: ${input.networkChange}`);
+  }
 
   if (state.retry !== null) {
     const retryAt = new Date(state.retry.nextAt);

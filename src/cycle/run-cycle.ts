@@ -12,9 +12,14 @@ import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
 import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
 import type { Candidate, HostResolution, ProbeContext, SelectionEvent, SelectionOutcome } from '../select/types.js';
 import { systemClock, type Clock } from '../clock.js';
+import { writeRunMetrics } from '../metrics/metrics-file.js';
+import { activeAvoidedRelays, recordFullRelays } from './avoided-relays.js';
 import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
+import { describeDistanceJump, detectDistanceJump, type DistanceJump } from './distance-jump.js';
 import { acquireRunLock } from './lock.js';
-import { emptyState, type State } from './state.js';
+import { describeNetworkChange } from './network-fingerprint.js';
+import { readNetworkFingerprint } from './read-network-fingerprint.js';
+import { emptyState, zeroCounters, type Counters, type NetworkFingerprint, type State } from './state.js';
 import { cacheRelayList, createStateStore, digestRelayList, loadOrCreateClientId, readCachedRelayList, readClientId, RELAY_LIST_CACHE_FILE_NAME } from './state-store.js';
 
 /** What `relay-select run` did (DESIGN §9 `run --json`). */
@@ -44,8 +49,18 @@ export interface RunReport {
   registration: { status: string; detail?: string } | null;
   /** ICMP echo requests sent by this run. */
   packetsSent: number;
+  /** TCP connects and HTTP health checks made by this run. */
+  tcpChecks: number;
   warnings: string[];
   dryRun: boolean;
+  /** How the network changed, when that is why the run selected. */
+  networkChange: string | null;
+  /** The current relay weighed against the best (periodic re-selection, switchMarginHops). */
+  switchMargin: { kept: boolean; reason: string } | null;
+  /** Set when the new relay is more than 2 hops further than the previous one. */
+  distanceJump: DistanceJump | null;
+  /** The state after the run (what was written, or in a dry run what would have been). */
+  state: State;
 }
 
 export interface RunCycleOptions extends ProbeProgress {
@@ -63,6 +78,8 @@ export interface RunCycleOptions extends ProbeProgress {
   /** Injected for tests; by default each pool's probe opens a raw socket for the address families it needs. */
   transport?: IcmpTransport;
   random?: () => number;
+  /** Reads the network fingerprint toward a relay address. @default readNetworkFingerprint (the kernel's) */
+  readNetwork?: (toward: string | null) => Promise<NetworkFingerprint | null>;
 }
 
 /**
@@ -74,6 +91,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
   const { settings } = options;
   const clock = options.clock ?? systemClock;
   const dryRun = options.dryRun === true;
+  const readNetwork = options.readNetwork ?? ((toward: string | null) => readNetworkFingerprint({ toward }));
   const warnings: string[] = [];
   const lock = dryRun ? undefined : await acquireRunLock(settings.stateDir);
   try {
@@ -84,63 +102,132 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const clientId = settings.clientId ?? (dryRun ? ((await readClientId(settings.stateDir)) ?? randomUUID()) : await loadOrCreateClientId(settings.stateDir));
     let state: State = read.state ?? emptyState(clientId);
     if (state.clientId !== clientId) state = { ...state, clientId };
+    const counters: Counters = structuredClone(state.counters ?? zeroCounters());
+    if (read.recovered) counters.stateFilesMovedAside++;
 
     const list = await loadRelayListWithCache(settings, dryRun, warnings);
     const now = clock.now();
     const current = state.current;
+    const network = await readNetwork(current?.address ?? null);
+    const networkChange = state.network !== undefined && network !== null ? describeNetworkChange(state.network, network) : null;
     const currentInRelayList = current === null || isInRelayList(current, list.relays, settings);
-    let decision = decideCycle({ state, settings, now, force: options.force, currentInRelayList, random: options.random });
+    let decision = decideCycle({ state, settings, now, force: options.force, currentInRelayList, random: options.random, ...(networkChange === null ? {} : { networkChange }) });
 
     if (decision.action === 'check' && current !== null) {
       const health = await checkRelayHealthDetailed({ host: current.host, port: current.port, address: current.address }, settings);
+      counters.tcpChecks++;
       decision = decideCycle({ state, settings, now, currentInRelayList, health: health.health, healthDetail: health.detail, random: options.random });
     }
     if (decision.warning) warnings.push(decision.warning);
     state = { ...state, ...decision.statePatch };
 
-    const report = (fields: Pick<RunReport, 'action' | 'reason' | 'relay' | 'nextDueAt'> & Partial<RunReport>): RunReport => ({
+    const report = (fields: Pick<RunReport, 'action' | 'reason' | 'relay' | 'nextDueAt' | 'state'> & Partial<RunReport>): RunReport => ({
       probes: [],
       rule: decision.rule,
       selection: null,
       registration: null,
       packetsSent: 0,
+      tcpChecks: counters.tcpChecks - (state.counters?.tcpChecks ?? 0),
       warnings,
       dryRun,
+      networkChange: null,
+      switchMargin: null,
+      distanceJump: null,
       ...fields,
     });
 
     if (decision.action !== 'select') {
-      if (!dryRun && decision.statePatch !== undefined) await store.write(state);
-      return report({
+      const recordNetwork = state.network === undefined && network !== null;
+      const changed = decision.statePatch !== undefined || recordNetwork || read.recovered !== undefined;
+      const after: State = changed ? { ...state, ...(recordNetwork ? { network } : {}), counters } : state;
+      if (!dryRun && changed) await store.write(after);
+      const done = report({
         action: decision.action === 'wait' ? 'waiting' : 'kept',
         reason: decision.reason,
         relay: current === null ? null : { ...current },
         nextDueAt: decision.nextDueAt.toISOString(),
+        state: after,
       });
+      await writeMetrics(settings, done, list, clock, dryRun);
+      return done;
     }
 
-    const { outcome, packetsSent } = await runSelection(options, list.relays, clientId);
-    const after = applySelectionResult(state, toCycleSelectionResult(outcome, list.digest), clock.now(), settings, options.random ?? Math.random);
+    const stickTo = decision.rule === 'periodic' && current !== null ? { host: current.host, port: current.port } : undefined;
+    const avoid = activeAvoidedRelays(state.avoidedRelays, now);
+    const { outcome, packetsSent, tcpChecks } = await runSelection(options, list.relays, clientId, { stickTo, avoid });
+    const endedAt = clock.now();
+    const selected = applySelectionResult(state, toCycleSelectionResult(outcome, list.digest), endedAt, settings, options.random ?? Math.random);
+    const switchMargin = outcome.status === 'selected' ? (outcome.switchMargin ?? null) : null;
+    const distanceJump = outcome.status === 'selected' ? detectDistanceJump(current, selected.current) : null;
+    if (distanceJump !== null) warnings.push(describeDistanceJump(distanceJump));
+    counters.echoRequests += packetsSent;
+    counters.tcpChecks += tcpChecks;
+    counters.selections[outcome.status === 'failed' ? 'failed' : switchMargin?.kept === true ? 'kept' : 'selected']++;
+    if (distanceJump !== null) counters.distanceJumps++;
+    // The network is recorded after every selection, failed ones too: an unchanged network must not make
+    // every later run select again, which would defeat the retry back-off.
+    const networkAfter = await readNetwork(selected.current?.address ?? null);
+    const after: State = {
+      ...selected,
+      avoidedRelays: recordFullRelays(state.avoidedRelays, outcome.attempts, endedAt, settings),
+      counters,
+      ...(networkAfter === null ? {} : { network: networkAfter }),
+      ...(distanceJump === null ? {} : { lastDistanceJump: { at: endedAt.toISOString(), ...distanceJump } }),
+    };
     if (!dryRun) await store.write(after);
-    const selectionFields = { nextDueAt: computeNextDueAt(after, settings, clock.now()).toISOString(), probes: outcome.probes, selection: outcome, packetsSent };
+    const selectionFields = {
+      nextDueAt: computeNextDueAt(after, settings, endedAt).toISOString(),
+      probes: outcome.probes,
+      selection: outcome,
+      packetsSent,
+      networkChange,
+      switchMargin,
+      distanceJump,
+      state: after,
+    };
+    let done: RunReport;
     if (outcome.status === 'failed') {
       const retry = after.retry;
-      return report({
+      done = report({
         action: 'failed',
         reason: `${decision.reason}; no relay could be registered${retry ? `; retry ${retry.attempt} in ${retry.delaySeconds} s` : ''}`,
         relay: null,
         ...selectionFields,
       });
+    } else {
+      const kept = switchMargin?.kept === true;
+      done = report({
+        action: kept ? 'kept' : 'selected',
+        reason: `${decision.reason}; ${describeWin(outcome.chosen, outcome, dryRun)}`,
+        relay: candidateView(outcome.chosen),
+        registration: outcome.registration,
+        ...selectionFields,
+      });
     }
-    return report({
-      action: 'selected',
-      reason: `${decision.reason}; ${describeWin(outcome.chosen, outcome, dryRun)}`,
-      relay: candidateView(outcome.chosen),
-      registration: outcome.registration,
-      ...selectionFields,
-    });
+    await writeMetrics(settings, done, list, clock, dryRun);
+    return done;
   } finally {
     await lock?.release();
+  }
+}
+
+/**
+ * The metrics file after a run (setting metricsFile). A file that cannot be written is a warning: the run
+ * itself (registration, state) succeeded and its exit status says so.
+ */
+async function writeMetrics(settings: Settings, report: RunReport, list: LoadedRelayList, clock: Clock, dryRun: boolean): Promise<void> {
+  if (settings.metricsFile === undefined || dryRun) return;
+  try {
+    await writeRunMetrics(settings.metricsFile, report.state, {
+      now: clock.now(),
+      action: report.action,
+      rule: report.rule,
+      nextDueAt: new Date(report.nextDueAt),
+      relayListRefusedLines: list.refusedLines,
+      relayListRefused: list.fromCache,
+    });
+  } catch (error) {
+    report.warnings.push(error instanceof RelaySelectError && error.hint !== undefined ? `${error.message} — ${error.hint}` : String(error));
   }
 }
 
@@ -164,11 +251,16 @@ export async function reportRelayFailure(settings: Settings, reason?: string, cl
 function describeWin(chosen: Candidate, outcome: Extract<SelectionOutcome, { status: 'selected' }>, dryRun: boolean): string {
   const attempt = outcome.attempts.find((entry) => entry.candidate === chosen);
   const why = attempt?.reason ?? chosen.pool;
+  const margin = outcome.switchMargin;
+  if (margin !== undefined && margin.kept) {
+    return dryRun ? `would keep ${relayKey(chosen.relay)}: ${why}` : `${margin.reason}; registered with it again`;
+  }
+  const switched = margin === undefined ? '' : `${margin.reason}; `;
   // A dry run's registrar only pretends: the reason must not claim a registration that never happened.
-  if (dryRun) return `would register with ${relayKey(chosen.relay)}: ${why}`;
+  if (dryRun) return `${switched}would register with ${relayKey(chosen.relay)}: ${why}`;
   return outcome.registration.status === 'upstream-down'
-    ? `${relayKey(chosen.relay)} answered but its upstream server is down (${outcome.registration.detail}); kept, backing off`
-    : `registered with ${relayKey(chosen.relay)}: ${why}`;
+    ? `${switched}${relayKey(chosen.relay)} answered but its upstream server is down (${outcome.registration.detail}); kept, backing off`
+    : `${switched}registered with ${relayKey(chosen.relay)}: ${why}`;
 }
 
 function candidateView(candidate: Candidate): RunRelayView {
@@ -200,6 +292,10 @@ function isInRelayList(current: { host: string; port: number; pool: string }, re
 interface LoadedRelayList {
   relays: Relay[];
   digest: string;
+  /** Lines (or JSON elements, or dump blocks) skipped as bad. */
+  refusedLines: number;
+  /** The list was refused as a whole; these relays are the cached copy's. */
+  fromCache: boolean;
 }
 
 /**
@@ -215,7 +311,7 @@ async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warni
       const cached = await readCachedRelayList(settings.stateDir);
       if (cached === null || digestRelayList(cached) !== digest) await cacheRelayList(settings.stateDir, list.text);
     }
-    return { relays: list.relays, digest };
+    return { relays: list.relays, digest, refusedLines: list.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length, fromCache: false };
   } catch (error) {
     if (!(error instanceof RelaySelectError) || (error.code !== 'RELAY_LIST_INVALID' && error.code !== 'RELAY_LIST_MISSING')) throw error;
     const cached = await readCachedRelayList(settings.stateDir);
@@ -223,11 +319,16 @@ async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warni
     const parsed = parseRelayList(cached, { file: path.join(settings.stateDir, RELAY_LIST_CACHE_FILE_NAME) });
     if (parsed.relays.length === 0) throw error;
     warnings.push(`${error.message}; using the last good relay list cached in ${settings.stateDir}`);
-    return { relays: parsed.relays, digest: digestRelayList(cached) };
+    return { relays: parsed.relays, digest: digestRelayList(cached), refusedLines: 0, fromCache: true };
   }
 }
 
-async function runSelection(options: RunCycleOptions, relays: Relay[], clientId: string): Promise<{ outcome: SelectionOutcome; packetsSent: number }> {
+async function runSelection(
+  options: RunCycleOptions,
+  relays: Relay[],
+  clientId: string,
+  weigh: { stickTo: { host: string; port: number } | undefined; avoid: ReadonlyMap<string, string> },
+): Promise<{ outcome: SelectionOutcome; packetsSent: number; tcpChecks: number }> {
   const { settings } = options;
   const facts = { clientId, hostname: osHostname(), version: options.version };
   // Checked before probing: a bad TLS file is a configuration error (exit 78), not a failed relay.
@@ -235,6 +336,7 @@ async function runSelection(options: RunCycleOptions, relays: Relay[], clientId:
     ? async () => ({ status: 'registered', detail: 'dry run: not registered' })
     : await prepareRegistrar(settings, facts, { signal: options.signal });
   let packetsSent = 0;
+  let tcpChecks = 0;
   const probe = async (targets: ProbeTarget[], _pool: unknown, context: ProbeContext): Promise<ProbeReport> => {
     const report = await probeTargets(
       targets,
@@ -251,6 +353,7 @@ async function runSelection(options: RunCycleOptions, relays: Relay[], clientId:
       options.transport === undefined ? {} : { transport: options.transport },
     );
     packetsSent += report.packetsSent;
+    tcpChecks += report.tcpAttempts;
     return report;
   };
   const resolve = async (hosts: string[]): Promise<HostResolution[]> => {
@@ -264,15 +367,18 @@ async function runSelection(options: RunCycleOptions, relays: Relay[], clientId:
     ];
   };
   const outcome = await selectRelay(
-    { relays, settings, clientId },
+    { relays, settings, clientId, avoid: weigh.avoid, ...(weigh.stickTo === undefined ? {} : { stickTo: weigh.stickTo }) },
     {
       probe,
       resolve,
       register,
-      checkAlive: ({ address, port }) => connectTcp({ address, port, timeoutMs: settings.probe.tcpTimeoutMs, signal: options.signal }),
+      checkAlive: ({ address, port }) => {
+        tcpChecks++;
+        return connectTcp({ address, port, timeoutMs: settings.probe.tcpTimeoutMs, signal: options.signal });
+      },
       onEvent: options.onSelectionEvent,
       random: options.random,
     },
   );
-  return { outcome, packetsSent };
+  return { outcome, packetsSent, tcpChecks };
 }

@@ -30,8 +30,18 @@ export interface RunJson {
   pools: PoolSummary[];
   /** ICMP echo requests sent by this run. */
   packetsSent: number;
+  /** TCP connects and HTTP health checks made by this run. */
+  tcpChecks: number;
   warnings: string[];
   dryRun: boolean;
+  /** How the network changed (rule `network-changed`), else null. */
+  networkChange: string | null;
+  /** The periodic re-selection weighed the current relay against the best: kept or not, and why. */
+  switchMargin: RunReport['switchMargin'];
+  /** The new relay is more than 2 hops further than the previous one. */
+  distanceJump: RunReport['distanceJump'];
+  /** Full relays (HTTP 429) passed over until the time given. */
+  avoidedRelays: Array<{ host: string; port: number; until: string; reason: string }>;
 }
 
 /** The `run --json` object of a run; more fields than the DESIGN contract, never fewer. */
@@ -55,7 +65,12 @@ export function renderRunJson(report: RunReport): RunJson {
       })) ?? [],
     pools: report.selection?.pools ?? [],
     packetsSent: report.packetsSent,
+    tcpChecks: report.tcpChecks,
     warnings: report.warnings,
     dryRun: report.dryRun,
+    networkChange: report.networkChange,
+    switchMargin: report.switchMargin,
+    distanceJump: report.distanceJump,
+    avoidedRelays: report.state.avoidedRelays ?? [],
   };
 }

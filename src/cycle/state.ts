@@ -54,6 +54,57 @@ const healthCheckSchema = z.object({
 });
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
+/** A default route as the fingerprint keeps it: the gateway (null for a route straight onto a device) and the interface. */
+const defaultRouteSchema = z.object({ gateway: z.string().nullable(), interface: z.string() }).nullable();
+
+/**
+ * What the endpoint's network looked like (DESIGN §7 `network-changed`): the IPv4 and IPv6 default routes and
+ * the source address the kernel picks toward the current relay. See cycle/network-fingerprint.ts.
+ */
+const networkFingerprintSchema = z.object({
+  ipv4: defaultRouteSchema,
+  ipv6: defaultRouteSchema,
+  /** Null when there was no relay address to aim at; `address` null when there was no route to it. */
+  source: z.object({ toward: z.string(), address: z.string().nullable() }).nullable(),
+});
+export type NetworkFingerprint = z.infer<typeof networkFingerprintSchema>;
+
+/** A relay that answered 429 (full): passed over by selections until `until` (DESIGN §7). */
+const avoidedRelaySchema = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  until: isoTimestamp,
+  reason: z.string(),
+});
+export type AvoidedRelay = z.infer<typeof avoidedRelaySchema>;
+
+const count = z.number().int().min(0);
+
+/**
+ * Totals since the state file was created, for the metrics file (Prometheus counters must only grow; a state
+ * file moved aside starts them again, which Prometheus reads as a counter reset).
+ */
+const countersSchema = z.object({
+  selections: z.object({ selected: count, kept: count, failed: count }),
+  /** ICMP echo requests sent. */
+  echoRequests: count,
+  /** TCP connects and HTTP health checks made (health checks, TCP fallback, failover liveness). */
+  tcpChecks: count,
+  /** Selections whose relay was more than 2 hops further than the previous one. */
+  distanceJumps: count,
+  /** State files refused (corrupt or of another version) and moved aside. */
+  stateFilesMovedAside: count,
+});
+export type Counters = z.infer<typeof countersSchema>;
+
+/** Counters of a state that has counted nothing yet. */
+export function zeroCounters(): Counters {
+  return { selections: { selected: 0, kept: 0, failed: 0 }, echoRequests: 0, tcpChecks: 0, distanceJumps: 0, stateFilesMovedAside: 0 };
+}
+
+/** The longest list of avoided relays kept: a relay list where every relay is full needs no more. */
+const MAX_AVOIDED_RELAYS = 1000;
+
 export const stateSchema = z.object({
   version: z.literal(STATE_VERSION),
   clientId: z.string().min(1),
@@ -77,6 +128,13 @@ export const stateSchema = z.object({
   lastHealthCheck: healthCheckSchema.optional(),
   /** sha256 (hex) of the relay list the current relay was selected from. */
   relayListDigest: z.string().optional(),
+  /** The endpoint's network when last looked at; a change makes the next run select (`network-changed`). */
+  network: networkFingerprintSchema.optional(),
+  /** Full relays (HTTP 429) and until when selections pass them over. */
+  avoidedRelays: z.array(avoidedRelaySchema).max(MAX_AVOIDED_RELAYS).optional(),
+  /** The last selection whose relay was more than 2 hops further than the one before (DESIGN, issue 12). */
+  lastDistanceJump: z.object({ at: isoTimestamp, fromHops: count, toHops: count, from: z.string(), to: z.string() }).optional(),
+  counters: countersSchema.optional(),
 });
 export type State = z.infer<typeof stateSchema>;
 

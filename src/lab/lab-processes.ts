@@ -98,6 +98,8 @@ export async function startStub(
   const stubMain = join(options.packageRoot, STUB_RELAY_PROGRAM);
   const mode = relay.registration === 'client-cert-required' ? 'ok' : relay.registration;
   const args = [process.execPath, stubMain, '--port', String(relay.port), '--mode', mode, '--name', relay.name, '--log', logFile];
+  if (relay.capacity !== null) args.push('--capacity', String(relay.capacity));
+  if (relay.retryAfterSeconds !== null) args.push('--retry-after', String(relay.retryAfterSeconds));
   if (tls !== undefined) {
     args.push('--https', '--cert', tls.server.certFile, '--key', tls.server.keyFile);
     if (relay.registration === 'client-cert-required') args.push('--ca', tls.ca.certFile, '--require-client-cert');

@@ -7,8 +7,8 @@ import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT } from '../relays/relay.js';
 import type { LinkShaping, NetworkLinkSpec, NetworkSpec } from './netns/network-plan.js';
 
 /** How a relay's stub answers `POST /relay-select/v1/register`. */
-export type RegistrationBehaviour = 'ok' | '503' | '500' | 'down' | 'client-cert-required';
-const REGISTRATION_BEHAVIOURS: readonly RegistrationBehaviour[] = ['ok', '503', '500', 'down', 'client-cert-required'];
+export type RegistrationBehaviour = 'ok' | '503' | '500' | 'down' | 'client-cert-required' | 'full';
+const REGISTRATION_BEHAVIOURS: readonly RegistrationBehaviour[] = ['ok', '503', '500', 'down', 'client-cert-required', 'full'];
 
 /** Largest one-way delay a link may add; more is a typo, not a network. */
 const MAX_LINK_DELAY_MS = 10_000;
@@ -47,6 +47,10 @@ export interface TopologyRelay extends LinkProperties {
   registration: RegistrationBehaviour;
   /** @default 52311 */
   port: number;
+  /** Distinct clients the relay accepts; the next one is answered 429 (full). @default null (no limit) */
+  capacity: number | null;
+  /** `Retry-After` seconds of a 429 answer. @default null (none sent) */
+  retryAfterSeconds: number | null;
 }
 
 export interface Topology {
@@ -89,7 +93,7 @@ export function formatTopologyProblem(file: string, problem: TopologyProblem): s
 const TOP_KEYS = ['$schema', 'name', 'description', 'routers', 'endpoint', 'relays', 'links', 'settings', 'expect'];
 const LINK_KEYS = ['delayMs', 'lossPercent'];
 const ENDPOINT_KEYS = ['name', 'attach', ...LINK_KEYS];
-const RELAY_KEYS = ['name', 'attach', 'groups', 'priority', 'weight', 'dropsIcmp', 'registration', 'port', ...LINK_KEYS];
+const RELAY_KEYS = ['name', 'attach', 'groups', 'priority', 'weight', 'dropsIcmp', 'registration', 'port', 'capacity', 'retryAfterSeconds', ...LINK_KEYS];
 const EDGE_KEYS = ['from', 'to', ...LINK_KEYS];
 /** Settings the lab itself decides: it writes the relay list and uses a fresh state directory. */
 const SETTINGS_SET_BY_LAB = ['relayList', 'stateDir'];
@@ -324,6 +328,8 @@ function readRelay(reader: Reader, entry: unknown, path: string, checkRouter: (t
     dropsIcmp: entry.dropsIcmp === true,
     registration: registration as RegistrationBehaviour,
     port: reader.number(entry, 'port', path, { min: 1, max: 65_535, integer: true }, DEFAULT_RELAY_PORT),
+    capacity: entry.capacity === undefined ? null : reader.number(entry, 'capacity', path, { min: 0, max: 1_000_000, integer: true }, 0),
+    retryAfterSeconds: entry.retryAfterSeconds === undefined ? null : reader.number(entry, 'retryAfterSeconds', path, { min: 0, max: 86_400, integer: true }, 0),
     ...reader.linkProperties(entry, path),
   };
   return relayName === undefined || attach === undefined ? undefined : relay;

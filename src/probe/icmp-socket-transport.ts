@@ -201,7 +201,8 @@ function describeRefusal(requested: TransportKind, refused: Array<'ping' | 'raw'
   });
 }
 
-function readPingGroupRange(): string | null {
+/** net.ipv4.ping_group_range of this namespace ("1 0" = closed), or null when unreadable. */
+export function readPingGroupRange(): string | null {
   try {
     return readFileSync(PING_GROUP_RANGE_FILE, 'utf8').trim().replace(/\s+/g, ' ');
   } catch {

@@ -26,7 +26,14 @@ interface ExchangeOptions {
 }
 
 type ExchangeResult =
-  | { kind: 'response'; statusCode: number; bodyText: string; truncated: boolean }
+  | {
+      kind: 'response';
+      statusCode: number;
+      bodyText: string;
+      truncated: boolean;
+      /** The Retry-After header as sent (429 and 503 answers may carry one). */
+      retryAfter: string | undefined;
+    }
   | { kind: 'error'; detail: string };
 
 /** What the transport knew when an error happened; it decides the wording. */
@@ -204,6 +211,7 @@ export function exchangeHttp(options: ExchangeOptions): Promise<ExchangeResult> 
           statusCode: response.statusCode ?? 0,
           bodyText: Buffer.concat(chunks).toString('utf8'),
           truncated,
+          retryAfter: typeof response.headers['retry-after'] === 'string' ? response.headers['retry-after'] : undefined,
         });
       response.on('data', (chunk: Buffer) => {
         if (truncated) return;

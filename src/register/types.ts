@@ -8,6 +8,12 @@ export type RegisterOutcome =
   | { status: 'registered'; detail?: string }
   /** The relay answered 503 (or the hook exited 75): alive, but its upstream server is down; kept (DESIGN §7). */
   | { status: 'upstream-down'; detail: string }
+  /**
+   * The relay answered 429: alive but full. The selection goes on with the next-ranked relay in the same run,
+   * starts no failure clock and schedules no retry; the relay is avoided until `retryAfterSeconds` (its
+   * Retry-After) or, without one, `intervalSeconds` have passed (DESIGN §7).
+   */
+  | { status: 'full'; detail: string; retryAfterSeconds?: number }
   | { status: 'failed'; detail: string };
 
 /** Where to register: the relay as the user named it, and optionally the address to connect to. */

@@ -148,6 +148,10 @@ function readJsonRelay(
   if (nameValue !== undefined && (typeof nameValue !== 'string' || nameValue === '')) {
     return fail(`: field "name" is ${describeJsonValue(nameValue)}; expected a non-empty string`);
   }
+  const autoselect = fields['autoselect'];
+  if (autoselect !== undefined && typeof autoselect !== 'boolean') {
+    return fail(`: field "autoselect" is ${describeJsonValue(autoselect)}; expected true or false`);
+  }
   const relay: Relay = {
     host: spec.host,
     port,
@@ -157,6 +161,7 @@ function readJsonRelay(
     source: { file: context.file, line: where.line },
   };
   if (typeof nameValue === 'string') relay.name = nameValue;
+  if (autoselect === false) relay.autoselect = false;
   return { relay, hostHash };
 }
 

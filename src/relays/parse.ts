@@ -1,6 +1,6 @@
 /**
- * Relay-list parsing (DESIGN §3): the entry points. A list is text lines (text-lines.ts) or a JSON
- * array (json-list.ts); what a parse collects is a ParseContext. Never throws: every problem is a
+ * Relay-list parsing (DESIGN §3): the entry points. A list is text lines (text-lines.ts), a JSON
+ * array (json-list.ts) or the vendor's relay dump (vendor-dump.ts); what a parse collects is a ParseContext. Never throws: every problem is a
  * diagnostic with file:line:column. Pure: the loader (load.ts) reads the file.
  */
 import { parseJsonList } from './json-list.js';
@@ -9,6 +9,7 @@ import { ParseContext, type RelayListLimits } from './parse-context.js';
 import type { Diagnostic, Relay } from './relay.js';
 import { LINE_FORM, parseTextLines } from './text-lines.js';
 import { decodeUtf8Text } from './utf8.js';
+import { looksLikeVendorDump, parseVendorDump } from './vendor-dump.js';
 
 export type { RelayListLimits } from './parse-context.js';
 
@@ -54,8 +55,9 @@ export function decodeRelayList(buffer: Uint8Array, options: ParseRelayListOptio
 }
 
 /**
- * Parses a relay list: text lines `host[:port] key=value...`, or a JSON array when the first non-space
- * character is `[`. A bad line is skipped with an error; the list is `rejected` only when it is
+ * Parses a relay list: text lines `host[:port] key=value...`, a JSON array when the first non-space
+ * character is `[`, or the vendor's relay dump (`Affiliation:`/`Name:` blocks) when the first line that is
+ * not blank or a comment starts with `Affiliation:` or `Name:`. A bad line is skipped with an error; the list is `rejected` only when it is
  * unusable as a whole.
  */
 export function parseRelayList(text: string, options: ParseRelayListOptions): RelayListResult {
@@ -77,6 +79,7 @@ export function parseRelayList(text: string, options: ParseRelayListOptions): Re
     const start = text.charCodeAt(0) === CHAR.BYTE_ORDER_MARK ? 1 : 0;
     const first = skipBlank(text, start);
     if (looksLikeJson(text, first)) parseJsonList(text, first, context);
+    else if (looksLikeVendorDump(text, start)) parseVendorDump(text, start, context);
     else parseTextLines(text, start, context);
   } catch (error) {
     // A bug must not take the endpoint down with it; the message asks for a report instead.

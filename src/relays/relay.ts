@@ -19,6 +19,11 @@ export interface Relay {
   weight: number;
   /** Display label. */
   name?: string;
+  /**
+   * `false`: never chosen by automatic selection (the suites' "auto selectable relay" switch off); still
+   * usable as a manual, failover or root relay named in the settings. Absent means true.
+   */
+  autoselect?: false;
   /** Where the relay was defined, for messages. */
   source?: { file: string; line: number };
 }
@@ -36,6 +41,11 @@ export interface Diagnostic {
 export interface Pool {
   name: string;
   relays: Relay[];
+}
+
+/** Whether automatic selection may choose the relay (relay-list key `autoselect`). */
+export function isAutoSelectable(relay: Pick<Relay, 'autoselect'>): boolean {
+  return relay.autoselect !== false;
 }
 
 /** A stable key for a relay: `host:port` (IPv6 hosts bracketed). */

@@ -14,12 +14,12 @@ import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT, type Relay } from './relay.js
 export const MAX_PRIORITY_OR_WEIGHT = 1_000_000_000;
 
 /** The keys of a relay line, indexed by {@link Key}. */
-export const KEY_NAMES = ['port', 'affiliation', 'priority', 'weight', 'name'] as const;
+export const KEY_NAMES = ['port', 'affiliation', 'priority', 'weight', 'name', 'autoselect'] as const;
 const KNOWN_KEYS = KEY_NAMES.join(', ');
 export const LINE_FORM = 'host[:port] [key=value ...]';
 
 /** Keys as small integers, so a line can track the keys it has seen in one bit set. */
-const Key = { Port: 0, Affiliation: 1, Priority: 2, Weight: 3, Name: 4, Unknown: 5 } as const;
+const Key = { Port: 0, Affiliation: 1, Priority: 2, Weight: 3, Name: 4, Autoselect: 5, Unknown: 6 } as const;
 type Key = (typeof Key)[keyof typeof Key];
 const MAX_KEY_CHARS = Math.max(...KEY_NAMES.map((name) => name.length));
 
@@ -28,7 +28,7 @@ export function parseTextLines(text: string, start: number, context: ParseContex
   context.expectRelays(countLines(text, start));
   const scanner = new LineScanner(text);
   // One record for every line: a fresh object per line is a million allocations on a big list.
-  const fields: LineFields = { port: undefined, groups: [], priority: 0, weight: DEFAULT_RELAY_WEIGHT, name: undefined };
+  const fields: LineFields = { port: undefined, groups: [], priority: 0, weight: DEFAULT_RELAY_WEIGHT, name: undefined, autoselect: true };
   let lineStart = start;
   let line = 0;
   for (;;) {
@@ -56,6 +56,7 @@ interface LineFields {
   priority: number;
   weight: number;
   name: string | undefined;
+  autoselect: boolean;
 }
 
 /**
@@ -84,6 +85,7 @@ function parseLine(scanner: LineScanner, fields: LineFields, line: number, conte
   fields.priority = 0;
   fields.weight = DEFAULT_RELAY_WEIGHT;
   fields.name = undefined;
+  fields.autoselect = true;
   let seenKeys = 0;
   while (!scanner.atLineEnd()) {
     const problem = scanner.readKeyValue(KNOWN_KEYS);
@@ -111,6 +113,7 @@ function parseLine(scanner: LineScanner, fields: LineFields, line: number, conte
     source: { file: context.file, line },
   };
   if (fields.name !== undefined) relay.name = fields.name;
+  if (!fields.autoselect) relay.autoselect = false;
   const outcome = context.addRelay(relay, hostHash);
   return outcome === 'added' || context.reportNotAdded(outcome, relay, line, scanner.column(hostStart), `line ${line}`);
 }
@@ -173,7 +176,33 @@ function applyKey(key: Exclude<Key, typeof Key.Unknown>, scanner: LineScanner, h
       fields.name = text.slice(valueStart, valueEnd);
       return undefined;
     }
+    case Key.Autoselect: {
+      const value = readSwitch(text.slice(valueStart, valueEnd));
+      if (value === undefined) return { offset: valueStart, message: describeSwitchProblem('autoselect', text.slice(valueStart, valueEnd)) };
+      fields.autoselect = value;
+      return undefined;
+    }
   }
+}
+
+/** `true`/`false` (also `yes`/`no`, `1`/`0`, any case), as the vendor tools write a switch; undefined otherwise. */
+export function readSwitch(text: string): boolean | undefined {
+  switch (text.toLowerCase()) {
+    case 'true':
+    case 'yes':
+    case '1':
+      return true;
+    case 'false':
+    case 'no':
+    case '0':
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+export function describeSwitchProblem(field: string, text: string): string {
+  return text === '' ? `${field} is empty; expected true or false` : `${field} "${text}" is not valid; expected true or false`;
 }
 
 /**

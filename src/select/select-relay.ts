@@ -2,8 +2,9 @@ import { computeLargestTtl } from '../probe/ttl-ladder.js';
 import type { ProbeResult, ProbeTarget } from '../probe/types.js';
 import { parseHostPort } from '../relays/host-port.js';
 import { buildPools } from '../relays/pools.js';
-import { DEFAULT_RELAY_WEIGHT, relayKey, type Pool, type Relay } from '../relays/relay.js';
+import { DEFAULT_RELAY_WEIGHT, isAutoSelectable, relayKey, type Pool, type Relay } from '../relays/relay.js';
 import { createTiePreference, describeDistance, rankPool } from './rank.js';
+import { applySwitchMargin } from './switch-margin.js';
 import type {
   Attempt,
   Candidate,
@@ -33,6 +34,12 @@ type Selected = Extract<SelectionOutcome, { status: 'selected' }>;
  * `upstream-down` (HTTP 503) selects that relay: it is alive, and trying others would only spread
  * the outage (DESIGN §7).
  *
+ * Relays marked `autoselect=false` are left out of the pools (a manual, failover or root relay the settings
+ * name may still be one of them). A registration answered `full` (HTTP 429) moves on to the next-ranked relay
+ * like a failure, but the caller records it apart: no failure clock, and the relay is avoided for a while
+ * (`input.avoid` on the next selections). With `input.stickTo`, the current relay is weighed against the
+ * best of the pool that answered (applySwitchMargin).
+ *
  * Each relay is asked to register at most once per selection, even when it sits in several pools.
  * Errors thrown by `deps.probe` or `deps.resolve` (raw-socket permission, abort) propagate; errors
  * thrown by `deps.register` count as a failed registration.
@@ -47,8 +54,10 @@ class Selection {
   private readonly probes: ProbeResult[] = [];
   private readonly pools: PoolSummary[] = [];
   private readonly resolutions = new Map<string, HostResolution>();
-  /** Relays whose registration failed in this selection, by relayKey. */
+  /** Relays whose registration failed (or that answered full) in this selection, by relayKey. */
   private readonly failedKeys = new Map<string, string>();
+  /** What the switch margin decided, when the current relay was weighed. */
+  private switchMargin: { kept: boolean; reason: string } | undefined;
 
   constructor(
     private readonly input: SelectRelayInput,
@@ -87,16 +96,23 @@ class Selection {
     return selected;
   }
 
-  private async tryPool(pool: Pool): Promise<Selected | undefined> {
+  private async tryPool(listed: Pool): Promise<Selected | undefined> {
+    const pool: Pool = { name: listed.name, relays: listed.relays.filter(isAutoSelectable) };
     this.emit({ type: 'pool-start', pool: pool.name, relayCount: pool.relays.length });
-    const results = await this.probeRelays(pool, 'pool');
-    const ranked = rankPool(pool, results, {
+    const results = pool.relays.length === 0 ? new Map<string, ProbeResult>() : await this.probeRelays(pool, 'pool');
+    let ranked = rankPool(pool, results, {
       clientId: this.input.clientId,
       tieBreak: this.input.settings.tieBreak,
       ...(this.deps.random === undefined ? {} : { random: this.deps.random }),
     });
-    this.pools.push({ name: pool.name, probed: true, reachable: ranked.length, relayCount: pool.relays.length });
+    this.pools.push({ name: pool.name, probed: pool.relays.length > 0, reachable: ranked.length, relayCount: pool.relays.length });
     this.emit({ type: 'pool-probed', pool: pool.name, reachable: ranked.length, ranked });
+    const stickTo = this.input.stickTo;
+    if (stickTo !== undefined && ranked.length > 0) {
+      const margin = applySwitchMargin(ranked, stickTo, this.input.settings.switchMarginHops);
+      ranked = margin.ranked;
+      if (margin.reason !== null) this.switchMargin = { kept: margin.kept, reason: margin.reason };
+    }
     for (const entry of ranked) {
       const candidate: Candidate = {
         relay: entry.relay,
@@ -106,7 +122,8 @@ class Selection {
         pool: pool.name,
         method: toCandidateMethod(entry.result.method),
       };
-      const selected = await this.tryRegister(candidate, `pool ${pool.name}: ${entry.reason}`);
+      const kept = this.switchMargin?.kept === true && entry === ranked[0];
+      const selected = await this.tryRegister(candidate, `pool ${pool.name}: ${kept ? `${this.switchMargin!.reason}; ` : ''}${entry.reason}`);
       if (selected !== undefined) return selected;
     }
     return undefined;
@@ -247,6 +264,11 @@ class Selection {
       this.skip(candidate, reason, `registration already failed in this selection (${earlier})`);
       return undefined;
     }
+    const avoided = this.input.avoid?.get(key);
+    if (avoided !== undefined) {
+      this.skip(candidate, reason, avoided);
+      return undefined;
+    }
     this.emit({ type: 'register-start', candidate, reason });
     let outcome: RegisterOutcome;
     try {
@@ -256,7 +278,7 @@ class Selection {
     }
     this.attempts.push({ candidate, reason, outcome });
     this.emit({ type: 'register-done', candidate, outcome });
-    if (outcome.status === 'failed') {
+    if (outcome.status === 'failed' || outcome.status === 'full') {
       this.failedKeys.set(key, `${candidate.pool}: ${outcome.detail}`);
       return undefined;
     }
@@ -267,7 +289,16 @@ class Selection {
       attempts: this.attempts,
       probes: this.probes,
       pools: this.pools,
+      ...(this.switchMargin === undefined ? {} : { switchMargin: this.describeSwitchMargin(candidate) }),
     };
+  }
+
+  /** The switch margin's verdict as it turned out: a kept relay whose registration failed was not kept. */
+  private describeSwitchMargin(chosen: Candidate): { kept: boolean; reason: string } {
+    const margin = this.switchMargin!;
+    const stickTo = this.input.stickTo;
+    if (!margin.kept || stickTo === undefined || relayKey(chosen.relay).toLowerCase() === relayKey(stickTo).toLowerCase()) return margin;
+    return { kept: false, reason: `${margin.reason}, but its registration did not succeed` };
   }
 
   private skip(candidate: Candidate, reason: string, detail: string): void {

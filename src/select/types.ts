@@ -64,7 +64,12 @@ export type SelectionOutcome =
       status: 'selected';
       chosen: Candidate;
       /** `registered`, or `upstream-down` (alive relay, kept; the caller records it and backs off). */
-      registration: Exclude<RegisterOutcome, { status: 'failed' }>;
+      registration: Exclude<RegisterOutcome, { status: 'failed' } | { status: 'full' }>;
+      /**
+       * Set when the current relay was weighed against the best of its pool (`SelectRelayInput.stickTo`):
+       * whether it was kept, and why.
+       */
+      switchMargin?: { kept: boolean; reason: string };
       attempts: Attempt[];
       probes: ProbeResult[];
       pools: PoolSummary[];
@@ -104,6 +109,16 @@ export interface SelectRelayInput {
   relays: Relay[];
   settings: Settings;
   clientId: string;
+  /**
+   * The current relay, for the hysteresis of a periodic re-selection: it stays unless the best relay of the
+   * pool beats it by `settings.switchMarginHops` (see applySwitchMargin). Absent: the best relay wins.
+   */
+  stickTo?: { host: string; port: number };
+  /**
+   * Relays not to register with in this selection, by relayKey, with why (a full relay until its
+   * Retry-After). They are still probed, so the ranking is complete; registration passes them over.
+   */
+  avoid?: ReadonlyMap<string, string>;
 }
 
 /** The edges `selectRelay` talks to; tests pass in-memory versions. */

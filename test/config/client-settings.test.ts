@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLIENT_SETTING_NAMES, parseClientSettings } from '../../src/config/client-settings.js';
+import { CLIENT_SETTING_NAMES, parseClientSettings, suggestClientSettingName } from '../../src/config/client-settings.js';
 import { formatDiagnostic } from '../../src/relays/relay.js';
 
 const file = 'clientsettings.cfg';
@@ -70,7 +71,7 @@ describe('parseClientSettings', () => {
     ]);
   });
 
-  it('warns on unknown names, suggests near misses, and warns on a repeated name', () => {
+  it('passes over the vendor\'s other names quietly, warns on near misses and on a repeated name', () => {
     const text = [
       '_BESClient_Download_RetryMinutes=5',
       '_BESClient_RelaySelect_MaximumTTLToPin=20',
@@ -79,17 +80,17 @@ describe('parseClientSettings', () => {
     ].join('\n');
     const result = parseClientSettings(text, { file });
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([
-      'clientsettings.cfg:1:1: warning: unknown setting "_BESClient_Download_RetryMinutes" is ignored',
       'clientsettings.cfg:2:1: warning: unknown setting "_BESClient_RelaySelect_MaximumTTLToPin" is ignored (did you mean "_BESClient_RelaySelect_MaximumTTLToPing"?)',
       'clientsettings.cfg:4:1: warning: _BESClient_RelaySelect_IntervalSeconds is set again; the value of line 3 is replaced',
     ]);
     expect(result.values).toEqual({ intervalSeconds: 200 });
+    expect(result).toMatchObject({ ignored: 1, read: 1, form: 'clientsettings.cfg' });
   });
 
   it('reports a line that is not name=value', () => {
-    expect(messages('[Software\\BigFix\\EnterpriseClient\\Settings\\Client]\n=5')).toEqual([
-      'clientsettings.cfg:1:1: error: "[Software\\BigFix\\EnterpriseClient\\Settings\\Client]" is not a setting; expected name=value',
-      'clientsettings.cfg:2:1: error: the setting name is empty; expected name=value',
+    expect(messages('# exported\nWorkIdle 20\n=5')).toEqual([
+      'clientsettings.cfg:2:1: error: "WorkIdle 20" is not a setting; expected name=value',
+      'clientsettings.cfg:3:1: error: the setting name is empty; expected name=value',
     ]);
   });
 
@@ -166,5 +167,62 @@ describe('parseClientSettings properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('a real client\'s settings: relay settings among the vendor\'s other settings', () => {
+  const samples = new URL('../../relay-samples/', import.meta.url);
+  const cfg = readFileSync(new URL('clientsettings.cfg', samples), 'utf8');
+  const ini = readFileSync(new URL('besclient.config', samples), 'utf8');
+
+  it('imports a full clientsettings.cfg (20+ unrelated vendor settings) without a single warning', () => {
+    const result = parseClientSettings(cfg, { file: 'clientsettings.cfg' });
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(result.form).toBe('clientsettings.cfg');
+    expect(result.read).toBe(13);
+    expect(result.ignored).toBeGreaterThanOrEqual(20);
+    expect(result.values).toMatchObject({ maximumTtlToPing: 16, seekList: ['branch-lyon', 'hq', '*'], intervalSeconds: 43_200 });
+  });
+
+  it('reads the same settings from besclient.config, detected by its first line, with the same result', () => {
+    const fromIni = parseClientSettings(ini, { file: 'besclient.config' });
+    const fromCfg = parseClientSettings(cfg, { file: 'clientsettings.cfg' });
+    expect(fromIni.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(fromIni.form).toBe('besclient.config');
+    expect(fromIni.values).toEqual(fromCfg.values);
+    expect(fromIni.ignored).toBe(fromCfg.ignored);
+    expect(fromIni.read).toBe(fromCfg.read);
+  });
+
+  it('points at the value line of a bad besclient.config value, and decodes percent escapes', () => {
+    const text = [
+      '[Software\\BigFix\\EnterpriseClient\\Settings\\Client\\_BESClient_RelaySelect_MaximumTTLToPing]',
+      'effective date = Tue,%2014%20May%202024',
+      'value = 300',
+      '[Software\\BigFix\\EnterpriseClient\\Settings\\Client\\_BESClient_Register_Affiliation_SeekList]',
+      'value = Branch%2DLyon;HQ',
+    ].join('\n');
+    const result = parseClientSettings(text, { file: 'besclient.config' });
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      'besclient.config:3:9: error: _BESClient_RelaySelect_MaximumTTLToPing: 300 is out of range; expected 1..255',
+    ]);
+    expect(result.values).toEqual({ seekList: ['branch-lyon', 'hq'] });
+  });
+
+  it('warns at the section name for a misspelt setting in besclient.config', () => {
+    const text = '[Software\\BigFix\\EnterpriseClient\\Settings\\Client\\_BESClient_RelaySelect_IntervalSecnds]\nvalue = 60\n';
+    expect(parseClientSettings(text, { file: 'besclient.config' }).diagnostics.map(formatDiagnostic)).toEqual([
+      'besclient.config:1:51: warning: unknown setting "_BESClient_RelaySelect_IntervalSecnds" is ignored (did you mean "_BESClient_RelaySelect_IntervalSeconds"?)',
+    ]);
+  });
+
+  it('suggests only near misses: a typo within a few edits, never another vendor setting', () => {
+    expect(suggestClientSettingName('_BESClient_RelaySelect_MaximumTTLToPng')).toBe('_BESClient_RelaySelect_MaximumTTLToPing');
+    expect(suggestClientSettingName('_BESClient_RelaySelect_MinRetryIntervalSecs')).toBe('_BESClient_RelaySelect_MinRetryIntervalSeconds');
+    expect(suggestClientSettingName('__RelayServr1')).toBe('__RelayServer1');
+    for (const line of cfg.split('\n').filter((entry) => entry.startsWith('_') && !/RelaySelect|Affiliation|__Relay|IPCommunications/.test(entry))) {
+      expect(suggestClientSettingName(line.split('=')[0]!)).toBeUndefined();
+    }
+    expect(suggestClientSettingName('_BESClient_Register_IntervalSeconds')).toBeUndefined();
   });
 });

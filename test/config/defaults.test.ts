@@ -8,7 +8,7 @@ const EVERY_PATH: Record<SettingPath, true> = {
   profile: true, maximumTtlToPing: true, resistFailureIntervalSeconds: true, minRetryIntervalSeconds: true,
   maxRetryIntervalSeconds: true, intervalSeconds: true, seekList: true, failoverRelays: true, automatic: true,
   manualRelays: true, rootServer: true, ipMode: true, relayList: true, stateDir: true, clientId: true, tieBreak: true,
-  jitter: true, 'probe.strategy': true, 'probe.timeoutMs': true, 'probe.retries': true, 'probe.ratePps': true,
+  jitter: true, switchMarginHops: true, metricsFile: true, 'probe.strategy': true, 'probe.timeoutMs': true, 'probe.retries': true, 'probe.ratePps': true,
   'probe.burst': true, 'probe.verifyMargin': true, 'probe.verify': true, 'probe.tcpFallback': true, 'probe.tcpTimeoutMs': true, 'probe.transport': true,
   'register.mode': true, 'register.url': true, 'register.scheme': true, 'register.timeoutMs': true,
   'register.tls.ca': true, 'register.tls.cert': true, 'register.tls.key': true, 'register.command': true,
@@ -26,6 +26,8 @@ describe('defaults', () => {
       ipMode: 'auto',
       tieBreak: 'hash',
       jitter: 0.1,
+      switchMarginHops: 1,
+      metricsFile: undefined,
       probe: { strategy: 'inference', timeoutMs: 1000, retries: 1, ratePps: 1000, burst: 50, verifyMargin: 2, verify: 'paths', tcpFallback: true, tcpTimeoutMs: 1000, transport: 'auto' },
       register: { mode: 'http', scheme: 'http', timeoutMs: 5000, url: '{scheme}://{host}:{port}/relay-select/v1/register' },
     });

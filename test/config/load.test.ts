@@ -151,11 +151,12 @@ describe('loadSettings precedence', () => {
     expect(fromEnvironment.settings.relayList).toBe(join(workDirectory, 'here.dat'));
   });
 
-  it('reports unknown clientsettings.cfg names as warnings', async () => {
-    await writeFile(join(workDirectory, 'c.cfg'), '_BESClient_Download_RetryMinutes=5\n_BESClient_RelaySelect_MaximumTTLToPing=9\n');
-    const { settings, warnings } = await loadSettings(options({ clientSettingsFile: 'c.cfg' }));
+  it('passes over the vendor\'s other clientsettings.cfg names quietly, counting them in a note, and warns on a typo', async () => {
+    await writeFile(join(workDirectory, 'c.cfg'), '_BESClient_Download_RetryMinutes=5\n_BESClient_RelaySelect_MaximumTTLToPing=9\n_BESClient_RelaySelect_IntervalSecond=60\n');
+    const { settings, warnings, notes } = await loadSettings(options({ clientSettingsFile: 'c.cfg' }));
     expect(settings.maximumTtlToPing).toBe(9);
-    expect(warnings).toEqual(['c.cfg:1:1: warning: unknown setting "_BESClient_Download_RetryMinutes" is ignored']);
+    expect(warnings).toEqual(['c.cfg:3:1: warning: unknown setting "_BESClient_RelaySelect_IntervalSecond" is ignored (did you mean "_BESClient_RelaySelect_IntervalSeconds"?)']);
+    expect(notes).toEqual(['c.cfg (clientsettings.cfg form): 1 relay-selection setting read, 1 other client setting of the vendor passed over']);
   });
 });
 
@@ -302,5 +303,16 @@ describe('relay-samples', () => {
     });
     expect(settings).toMatchObject({ profile: 'large', ...PROFILES.large, jitter: 0.25 });
     expect(settings.register.tls.key).toBe('/etc/relay-select/tls/client.key');
+  });
+});
+
+describe('loadSettings, a real client\'s settings file', () => {
+  it.each(['clientsettings.cfg', 'besclient.config'])('imports relay-samples/%s with no warning, and both forms give the same settings', async (name) => {
+    const loaded = await loadSettings({ cwd: samplesDirectory, env: {}, uid: 1000, clientSettingsFile: name, systemConfigFile: join(samplesDirectory, 'none.json'), searchStopDir: samplesDirectory, configFile: undefined });
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.notes).toEqual([expect.stringMatching(new RegExp(`^${name.replace('.', '\\.')} \\((clientsettings\\.cfg|besclient\\.config) form\\): 13 relay-selection settings read, 2[0-9] other client settings of the vendor passed over$`))]);
+    const other = await loadSettings({ cwd: samplesDirectory, env: {}, uid: 1000, clientSettingsFile: name === 'besclient.config' ? 'clientsettings.cfg' : 'besclient.config', systemConfigFile: join(samplesDirectory, 'none.json'), searchStopDir: samplesDirectory });
+    expect(loaded.settings).toEqual(other.settings);
+    expect(loaded.settings).toMatchObject({ maximumTtlToPing: 16, failoverRelays: ['relay-failover.corp.example:52311', 'relay-hq.corp.example:52311', '198.18.100.20:52311'] });
   });
 });

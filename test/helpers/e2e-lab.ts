@@ -82,7 +82,7 @@ function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern
 export async function startE2eStub(
   lab: LabNetwork,
   node: string,
-  options: { directory: string; port: number; mode?: StubMode; tls?: StubTlsFiles; family?: 4 | 6 },
+  options: { directory: string; port: number; mode?: StubMode; tls?: StubTlsFiles; family?: 4 | 6; capacity?: number; retryAfterSeconds?: number },
 ): Promise<E2eStub> {
   const family = options.family ?? 4;
   const address = lab.addressOf(node, family);
@@ -92,6 +92,8 @@ export async function startE2eStub(
   writeFileSync(logFile, '');
   writeFileSync(modeFile, options.mode ?? 'ok');
   const argv = [process.execPath, STUB_MAIN, '--port', String(options.port), '--host', address, '--name', node, '--mode', options.mode ?? 'ok', '--mode-file', modeFile, '--log', logFile];
+  if (options.capacity !== undefined) argv.push('--capacity', String(options.capacity));
+  if (options.retryAfterSeconds !== undefined) argv.push('--retry-after', String(options.retryAfterSeconds));
   if (options.tls) {
     argv.push('--https', '--cert', options.tls.cert, '--key', options.tls.key);
     if (options.tls.clientCa !== undefined) argv.push('--ca', options.tls.clientCa, '--require-client-cert');

@@ -105,7 +105,7 @@ describe('relay-select lab as non-root', () => {
 });
 
 describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topologies${skipped}`, () => {
-  it.each(['branch-office', 'internet-dmz', 'server-outage'])('%s: chooses the expected relay and leaves no namespace behind', async (sample) => {
+  it.each(['branch-office', 'internet-dmz', 'server-outage', 'relay-full'])('%s: chooses the expected relay and leaves no namespace behind', async (sample) => {
     const topology = JSON.parse(readFileSync(join(root, 'relay-samples', 'labs', `${sample}.json`), 'utf8')) as { expect: string };
     const result = await runCli(['lab', sample, '--json']);
     expect(result.stderr).toBe('');
@@ -116,6 +116,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
       expected: string;
       relays: { name: string; distance: number | null; expectedDistance: number; method: string }[];
       registration: { relay: string; status: number } | null;
+      registrations: { relay: string; status: number }[];
       packets: { icmpEchoRequests: number };
       nextRun: { action: string; packets: { icmpEchoRequests: number } };
     };
@@ -125,6 +126,8 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
     // The next cron run keeps the relay without probing: no ICMP storm, also while the server is down.
     expect(report.nextRun).toMatchObject({ action: 'kept', packets: { icmpEchoRequests: 0 } });
     if (sample === 'server-outage') expect(report.registration?.status).toBe(503);
+    // The nearest relay is full: asked once, 429, and the next one registered in the same run.
+    if (sample === 'relay-full') expect(report.registrations.map((entry) => [entry.relay, entry.status])).toEqual([['relay-site', 429], ['relay-dc', 200]]);
     expect(report.expected).toBe(topology.expect);
     const chosen = report.relays.find((relay) => relay.name === report.chosen)!;
     if (chosen.method !== 'tcp') expect(chosen.distance).toBe(chosen.expectedDistance);

@@ -46,7 +46,7 @@ describe('lab files', () => {
     expect(topology.settings.probe).toEqual({ timeoutMs: 500 });
   });
 
-  it.each(['branch-office', 'internet-dmz', 'server-outage'])('%s: the settings written for the CLI are valid settings', (name) => {
+  it.each(['branch-office', 'internet-dmz', 'server-outage', 'relay-full'])('%s: the settings written for the CLI are valid settings', (name) => {
     const topology = sample(name);
     const relayAddresses = new Map(topology.relays.map((relay, index) => [relay.name, `198.18.1.${index + 1}`]));
     for (const strategy of [undefined, 'inference', 'rounds'] as const) {
@@ -77,6 +77,11 @@ describe('lab report', () => {
     attempts: [],
     pools: [],
     packetsSent: 5,
+    tcpChecks: 0,
+    networkChange: null,
+    switchMargin: null,
+    distanceJump: null,
+    avoidedRelays: [],
     warnings: [],
     dryRun: false,
   };

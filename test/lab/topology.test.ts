@@ -121,7 +121,7 @@ describe('bundled lab topologies', () => {
   const files = readdirSync(labsDirectory).filter((file) => file.endsWith('.json'));
 
   it('include the three the issue names', () => {
-    expect(files).toEqual(expect.arrayContaining(['branch-office.json', 'internet-dmz.json', 'server-outage.json']));
+    expect(files).toEqual(expect.arrayContaining(['branch-office.json', 'internet-dmz.json', 'server-outage.json', 'relay-full.json']));
   });
 
   it.each(files)('%s parses and names the relay a correct run chooses', (file) => {

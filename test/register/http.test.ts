@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRelaySelectError } from '../../src/errors.js';
 import { startStubServer, type StubServer, type StubServerOptions } from '../../src/lab/stub-relay/stub-server.js';
 import { describeTransportError } from '../../src/register/http-exchange.js';
-import { interpretRegisterResponse, registerHttp } from '../../src/register/http.js';
+import { interpretRegisterResponse, parseRetryAfterSeconds, registerHttp } from '../../src/register/http.js';
 import { buildHealthUrl, buildRegisterUrl } from '../../src/register/url.js';
 import { registerSettings } from '../helpers/settings.js';
 import { registrationBody } from './builders.js';
@@ -194,5 +194,36 @@ describe('describeTransportError', () => {
     [failure('EWHATEVER', 'first line\nsecond line'), context, 'EWHATEVER: first line'],
   ])('%s', (error, errorContext, expected) => {
     expect(describeTransportError(error, errorContext)).toBe(expected);
+  });
+});
+
+describe('full relays: 429 and Retry-After', () => {
+  it('maps 429 to full with the Retry-After seconds, from a stub whose capacity is reached', async () => {
+    const relay = await stub({ capacity: 1, retryAfterSeconds: 600 });
+    const first = await registerHttp({ host: '127.0.0.1', port: relay.port }, registrationBody({ clientId: 'client-1' }), registerSettings());
+    const second = await registerHttp({ host: '127.0.0.1', port: relay.port }, registrationBody({ clientId: 'client-2' }), registerSettings());
+    const firstAgain = await registerHttp({ host: '127.0.0.1', port: relay.port }, registrationBody({ clientId: 'client-1' }), registerSettings());
+    expect(first.status).toBe('registered');
+    expect(second).toEqual({ status: 'full', detail: 'HTTP 429: relay alive but full; Retry-After 600 s', retryAfterSeconds: 600 });
+    expect(firstAgain.status).toBe('registered');
+    expect(relay.registrations.map((entry) => entry.status)).toEqual([200, 429, 200]);
+  });
+
+  it('maps 429 without Retry-After to full without a delay, from a stub in mode full', async () => {
+    const relay = await stub({ mode: 'full' });
+    const outcome = await registerHttp({ host: '127.0.0.1', port: relay.port }, registrationBody(), registerSettings());
+    expect(outcome).toEqual({ status: 'full', detail: 'HTTP 429: relay alive but full' });
+  });
+
+  it('reads Retry-After as seconds or as an HTTP-date, at most a day', () => {
+    const now = new Date('2024-03-01T12:00:00.000Z');
+    expect(parseRetryAfterSeconds('120', now)).toBe(120);
+    expect(parseRetryAfterSeconds(' 0 ', now)).toBe(0);
+    expect(parseRetryAfterSeconds('Fri, 01 Mar 2024 12:10:00 GMT', now)).toBe(600);
+    expect(parseRetryAfterSeconds('Fri, 01 Mar 2024 11:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfterSeconds('99999999', now)).toBe(86_400);
+    expect(parseRetryAfterSeconds('soon', now)).toBeUndefined();
+    expect(parseRetryAfterSeconds('-5', now)).toBeUndefined();
+    expect(parseRetryAfterSeconds(undefined, now)).toBeUndefined();
   });
 });

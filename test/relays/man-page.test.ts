@@ -38,6 +38,9 @@ describe('man/relay-select.dat.5', () => {
       'name=label',
       'RELAY_LIST_MISSING',
       'RELAY_LIST_INVALID',
+      'autoselect=switch',
+      'Affiliation: HQ',
+      'AutoSelect',
     ]) {
       expect(flat).toContain(expected);
     }
@@ -46,7 +49,7 @@ describe('man/relay-select.dat.5', () => {
   it('is roff with the sections a man page needs', () => {
     const source = readFileSync(manPage, 'utf8');
     expect(source.startsWith('.TH RELAY-SELECT.DAT 5 ')).toBe(true);
-    for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'LIMITS', 'ERRORS', 'EXAMPLES', 'SEE ALSO']) {
+    for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'JSON FORM', 'VENDOR DUMP FORM', 'LIMITS', 'ERRORS', 'EXAMPLES', 'SEE ALSO']) {
       expect(source).toMatch(new RegExp(`^\\.SH "?${section}"?$`, 'm'));
     }
   });

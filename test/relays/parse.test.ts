@@ -98,9 +98,9 @@ describe('parseRelayList, text form', () => {
       ],
       ['affiliation=', 'r0\nr1 affiliation=', 'relays.dat:2:16: error: affiliation is empty; expected group names separated by ";" or ",", or *'],
       ['name=', 'r0\nr1 name=', 'relays.dat:2:9: error: name is empty; expected a display label'],
-      ['two hosts', 'r0\nr1 r2', 'relays.dat:2:4: error: unexpected "r2"; expected key=value (port, affiliation, priority, weight, name); one relay per line'],
+      ['two hosts', 'r0\nr1 r2', 'relays.dat:2:4: error: unexpected "r2"; expected key=value (port, affiliation, priority, weight, name, autoselect); one relay per line'],
       ['key without host', 'r0\nweight=5', 'relays.dat:2:1: error: line starts with "weight=5"; expected host[:port] [key=value ...]'],
-      ['= without key', 'r0\nr1 =5', 'relays.dat:2:4: error: "=" without a key; expected key=value (port, affiliation, priority, weight, name)'],
+      ['= without key', 'r0\nr1 =5', 'relays.dat:2:4: error: "=" without a key; expected key=value (port, affiliation, priority, weight, name, autoselect)'],
       ['unterminated quote', 'r0\nr1 name="abc', 'relays.dat:2:9: error: quoted value has no closing "; expected "value"'],
       [
         'two ports',
@@ -129,7 +129,7 @@ describe('parseRelayList, text form', () => {
   it('warns about an unknown key and keeps the relay', () => {
     const result = parse('r1 weight=5 colour=blue');
     expect(messages(result)).toEqual([
-      'relays.dat:1:13: warning: unknown key "colour" ignored; expected one of port, affiliation, priority, weight, name',
+      'relays.dat:1:13: warning: unknown key "colour" ignored; expected one of port, affiliation, priority, weight, name, autoselect',
     ]);
     expect(result.relays).toHaveLength(1);
     expect(result.relays[0]?.weight).toBe(5);
@@ -366,7 +366,7 @@ describe('parseRelayList, JSON form', () => {
   it('warns about unknown fields and merges duplicates', () => {
     const result = parse('[{"host":"a","affiliation":"HQ","colour":1},\n{"host":"A","affiliation":"DMZ"}]', 'r.json');
     expect(messages(result)).toEqual([
-      'r.json:1:2: warning: relay [0]: unknown field "colour" ignored; expected one of host, port, affiliation, priority, weight, name',
+      'r.json:1:2: warning: relay [0]: unknown field "colour" ignored; expected one of host, port, affiliation, priority, weight, name, autoselect',
       'r.json:2:1: warning: relay A:52311 (index 1) is already defined at line 1; its affiliation groups were merged into the first definition, whose priority, weight and name are kept',
     ]);
     expect(result.relays).toEqual([expect.objectContaining({ host: 'a', groups: ['hq', 'dmz'] })]);
@@ -400,5 +400,26 @@ describe('parseRelayList, JSON form', () => {
     const result = parseRelayList('[{"host":"a"},{"host":"b"}]', { file: 'r.json', limits: { maxRelays: 1 } });
     expect(messages(result)).toEqual(['r.json:1:1: error: 2 relays; expected at most 1 (split the list)']);
     expect(result.rejected).toBe(true);
+  });
+});
+
+describe('parseRelayList, autoselect', () => {
+  it('reads autoselect=false in the text form and leaves it out when true', () => {
+    const result = parse('a.corp.example autoselect=false\nb.corp.example autoselect=TRUE\nc.corp.example autoselect=no\n');
+    expect(messages(result)).toEqual([]);
+    expect(result.relays.map((relay) => relay.autoselect)).toEqual([false, undefined, false]);
+  });
+
+  it('reads "autoselect": false in the JSON form', () => {
+    const result = parse('[{"host": "a.corp.example", "autoselect": false}, {"host": "b.corp.example", "autoselect": true}]');
+    expect(messages(result)).toEqual([]);
+    expect(result.relays.map((relay) => relay.autoselect)).toEqual([false, undefined]);
+  });
+
+  it('refuses a value that is not a switch, at its column', () => {
+    expect(messages(parse('a.corp.example autoselect=maybe\nb.corp.example\n'))).toEqual(['relays.dat:1:27: error: autoselect "maybe" is not valid; expected true or false']);
+    expect(messages(parse('[{"host": "a.corp.example", "autoselect": "no"}, {"host": "b.corp.example"}]'))).toEqual([
+      'relays.dat:1:2: error: relay [0]: field "autoselect" is string "no"; expected true or false',
+    ]);
   });
 });

@@ -391,3 +391,84 @@ describe('selectRelay, manual mode', () => {
     expect(fake.probeCalls).toHaveLength(1);
   });
 });
+
+describe('selectRelay, relays that must not be auto-selected (autoselect=false)', () => {
+  const hidden = relay({ host: '198.18.50.1', autoselect: false });
+  const far = relay({ host: '198.18.50.2' });
+
+  it('neither probes nor chooses the relay, even when it would be nearest', async () => {
+    const { fake, outcome } = run([hidden, far], {}, { answers: { [hidden.host]: { distance: 0 }, [far.host]: { distance: 3 } }, registrations: { [hidden.host]: OK, [far.host]: OK } });
+    const result = await outcome;
+    expect(chosenHost(result)).toBe(far.host);
+    expect(fake.probeCalls[0]!.targets.map((target) => target.host)).toEqual([far.host]);
+    expect(result.pools).toEqual([{ name: '*all*', probed: true, reachable: 1, relayCount: 1 }]);
+  });
+
+  it('still uses it as a failover relay the settings name', async () => {
+    const { outcome } = run([hidden, far], { failoverRelays: [`${hidden.host}:52311`] }, {
+      answers: { [hidden.host]: { distance: 0 }, [far.host]: { distance: 3 } },
+      registrations: { [hidden.host]: OK, [far.host]: { status: 'failed', detail: 'HTTP 500' } },
+    });
+    const result = await outcome;
+    expect(chosenHost(result)).toBe(hidden.host);
+    expect(result.status === 'selected' && result.chosen.pool).toBe('failover');
+  });
+});
+
+describe('selectRelay, full relays (HTTP 429)', () => {
+  const near = relay({ host: '198.18.51.1' });
+  const next = relay({ host: '198.18.51.2' });
+
+  it('registers with the next-ranked relay in the same run, asking the full one once', async () => {
+    const full: RegisterOutcome = { status: 'full', detail: 'HTTP 429: relay alive but full; Retry-After 600 s', retryAfterSeconds: 600 };
+    const { fake, outcome } = run([near, next], {}, { answers: { [near.host]: { distance: 1 }, [next.host]: { distance: 2 } }, registrations: { [near.host]: full, [next.host]: OK } });
+    const result = await outcome;
+    expect(chosenHost(result)).toBe(next.host);
+    expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual([near.host, next.host]);
+    expect(result.attempts.map((attempt) => attempt.outcome.status)).toEqual(['full', 'registered']);
+  });
+
+  it('passes over a relay it is told to avoid, saying why, without asking it', async () => {
+    const fake = world({ answers: { [near.host]: { distance: 1 }, [next.host]: { distance: 2 } }, registrations: { [near.host]: OK, [next.host]: OK } });
+    const result = await selectRelay({ relays: [near, next], settings: settings(), clientId: 'c', avoid: new Map([[`${near.host}:52311`, 'full (HTTP 429); avoided until 2024-03-01T13:00:00.000Z']]) }, fake.deps);
+    expect(chosenHost(result)).toBe(next.host);
+    expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual([next.host]);
+    expect(result.attempts[0]!.outcome).toEqual({ status: 'skipped', detail: 'full (HTTP 429); avoided until 2024-03-01T13:00:00.000Z' });
+  });
+});
+
+describe('selectRelay, switch margin of the periodic re-selection (stickTo)', () => {
+  const current = relay({ host: '198.18.52.3' });
+  const oneNearer = relay({ host: '198.18.52.2' });
+  const twoNearer = relay({ host: '198.18.52.1' });
+  const select = (relays: Relay[], answers: Record<string, Answer>, registrations: Record<string, RegisterOutcome> = {}) => {
+    const fake = world({ answers, registrations: { [current.host]: OK, [oneNearer.host]: OK, [twoNearer.host]: OK, ...registrations } });
+    return { fake, outcome: selectRelay({ relays, settings: settings({ switchMarginHops: 1 }), clientId: 'c', stickTo: { host: current.host, port: 52311 } }, fake.deps) };
+  };
+
+  it('keeps the current relay when the best is only 1 hop nearer, and says so', async () => {
+    const result = await select([current, oneNearer], { [current.host]: { distance: 3 }, [oneNearer.host]: { distance: 2 } }).outcome;
+    expect(chosenHost(result)).toBe(current.host);
+    expect(result.status === 'selected' && result.switchMargin).toEqual({ kept: true, reason: `kept ${current.host}:52311: ${oneNearer.host}:52311 is only 1 hop nearer (switchMarginHops 1)` });
+  });
+
+  it('switches when the best is 2 hops nearer', async () => {
+    const result = await select([current, twoNearer], { [current.host]: { distance: 3 }, [twoNearer.host]: { distance: 1 } }).outcome;
+    expect(chosenHost(result)).toBe(twoNearer.host);
+    expect(result.status === 'selected' && result.switchMargin).toEqual({ kept: false, reason: `switched from ${current.host}:52311: ${twoNearer.host}:52311 is 2 hops nearer (switchMarginHops 1)` });
+  });
+
+  it('tries the best when the kept relay answers full, and says it was not kept', async () => {
+    const { fake, outcome } = select([current, oneNearer], { [current.host]: { distance: 3 }, [oneNearer.host]: { distance: 2 } }, { [current.host]: { status: 'full', detail: 'HTTP 429' } });
+    const result = await outcome;
+    expect(chosenHost(result)).toBe(oneNearer.host);
+    expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual([current.host, oneNearer.host]);
+    expect(result.status === 'selected' && result.switchMargin?.kept).toBe(false);
+  });
+
+  it('weighs nothing when the current relay did not answer', async () => {
+    const result = await select([current, oneNearer], { [oneNearer.host]: { distance: 2 } }).outcome;
+    expect(chosenHost(result)).toBe(oneNearer.host);
+    expect(result.status === 'selected' && result.switchMargin).toBeUndefined();
+  });
+});

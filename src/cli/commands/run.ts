@@ -59,12 +59,38 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
     output.data(renderRunJson(report));
   } else {
     if (output.verbose && report.probes.length > 0) {
-      for (const line of renderTable(PROBE_HEADERS, probeRows(report.probes))) output.line(line);
-      for (const attempt of report.selection?.attempts ?? []) output.line(`  ${describeAttempt(attempt)}`);
+      if (output.logFormat === 'json') for (const attempt of report.selection?.attempts ?? []) output.debug(describeAttempt(attempt));
+      else {
+        for (const line of renderTable(PROBE_HEADERS, probeRows(report.probes))) output.line(line);
+        for (const attempt of report.selection?.attempts ?? []) output.line(`  ${describeAttempt(attempt)}`);
+      }
     }
-    const line = renderRunLine(report);
-    if (report.action === 'failed') output.important(line);
-    else output.line(line);
+    output.event(report.action === 'failed' ? 'error' : 'info', renderRunLine(report), renderRunLogFields(report));
   }
   return exitCode(report.action === 'failed' ? 'unavailable' : 'ok');
+}
+
+/** The fields of the decision's log record (`--log-format json`): flat, so a log shipper can index each. */
+export function renderRunLogFields(report: RunReport): Record<string, unknown> {
+  const relay = report.relay;
+  return {
+    event: 'run',
+    action: report.action,
+    rule: report.rule,
+    reason: report.reason,
+    relay: relay === null ? null : relayKey(relay),
+    relayAddress: relay?.address ?? null,
+    distance: relay?.distance ?? null,
+    rttMs: relay?.rttMs ?? null,
+    pool: relay?.pool ?? null,
+    method: relay?.method ?? null,
+    nextDueAt: report.nextDueAt,
+    packetsSent: report.packetsSent,
+    tcpChecks: report.tcpChecks,
+    networkChange: report.networkChange,
+    switchMarginKept: report.switchMargin?.kept ?? null,
+    distanceJumpHops: report.distanceJump === null ? null : report.distanceJump.toHops - report.distanceJump.fromHops,
+    retryAttempt: report.state.retry?.attempt ?? null,
+    dryRun: report.dryRun,
+  };
 }

@@ -11,7 +11,7 @@ import { loadCliSettings } from '../load-cli-settings.js';
 export type StatusOptions = CommandOptions<'status'>;
 
 /** The `status --json` object (DESIGN §9). */
-export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile: string) {
+export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile: string, now: Date = new Date()) {
   return {
     relay: state?.current ?? null,
     lastSelectionAt: state?.lastSelectionAt ?? null,
@@ -22,6 +22,10 @@ export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile
     upstreamBackoff: state?.upstreamBackoff ?? null,
     lastHealthCheck: state?.lastHealthCheck ?? null,
     clientId: state?.clientId ?? null,
+    network: state?.network ?? null,
+    avoidedRelays: (state?.avoidedRelays ?? []).filter((entry) => Date.parse(entry.until) > now.getTime()),
+    lastDistanceJump: state?.lastDistanceJump ?? null,
+    counters: state?.counters ?? null,
     stateFile,
   };
 }
@@ -39,6 +43,9 @@ export function renderStatusText(view: ReturnType<typeof renderStatusJson>): str
   lines.push(`failure clock:  ${view.failingSince ? `running since ${formatLocalTime(view.failingSince)}` : 'stopped'}`);
   lines.push(view.retry ? `retry:          attempt ${view.retry.attempt} at ${formatLocalTime(view.retry.nextAt)} (${view.retry.reason})` : 'retry:          none pending');
   if (view.upstreamBackoff) lines.push(`upstream down:  next check ${formatLocalTime(view.upstreamBackoff.nextAt)}`);
+  for (const avoided of view.avoidedRelays) lines.push(`avoided:        ${relayKey(avoided)} ${avoided.reason}, until ${formatLocalTime(avoided.until)}`);
+  if (view.network?.ipv4) lines.push(`network:        IPv4 default route ${view.network.ipv4.gateway === null ? 'straight onto' : `via ${view.network.ipv4.gateway} on`} ${view.network.ipv4.interface}${view.network.source?.address ? `; source ${view.network.source.address}` : ''}`);
+  if (view.lastDistanceJump) lines.push(`distance jump:  ${view.lastDistanceJump.fromHops} → ${view.lastDistanceJump.toHops} hops at ${formatLocalTime(view.lastDistanceJump.at)}`);
   lines.push(`state file:     ${view.stateFile}`);
   return lines;
 }

@@ -2,7 +2,11 @@
  * Runs the stub relay as a process, e.g. inside a lab namespace:
  *
  *   node dist/lab/stub-relay/main.js --port N [--host ADDR] [--https --cert F --key F [--ca F]
- *     [--require-client-cert]] [--mode ok|503|500|down|slow] [--name NAME] [--log FILE] [--mode-file FILE]
+ *     [--require-client-cert]] [--mode ok|503|500|down|slow|full] [--capacity N] [--retry-after SECONDS]
+ *     [--name NAME] [--log FILE] [--mode-file FILE]
+ *
+ * `--capacity N`: the relay accepts N distinct clients; the N+1-th gets 429 (full), with `Retry-After`
+ * when `--retry-after` is given.
  *
  * Prints `stub listening on PORT` to stdout once it accepts connections (`--port 0` picks a free port).
  * SIGTERM / SIGINT: close and exit 0. SIGUSR1 (or SIGHUP): with `--mode-file`, switch to the mode written in that
@@ -27,6 +31,12 @@ function parseMode(text: string, where: string): StubMode {
   return known;
 }
 
+function parseCount(text: string, option: string): number {
+  const value = Number(text);
+  if (!/^\d{1,9}$/.test(text) || !Number.isSafeInteger(value)) throw new Error(`${option}: "${text}" is not a whole number >= 0`);
+  return value;
+}
+
 /** Parses the command line; throws an Error with a usage message. Reads the TLS files it names. */
 export function parseStubArgs(argv: string[]): StubMainOptions {
   const { values } = parseArgs({
@@ -44,6 +54,8 @@ export function parseStubArgs(argv: string[]): StubMainOptions {
       name: { type: 'string' },
       log: { type: 'string' },
       'mode-file': { type: 'string' },
+      capacity: { type: 'string' },
+      'retry-after': { type: 'string' },
     },
   });
   if (values.port === undefined) throw new Error('--port is required (0 = any free port)');
@@ -53,6 +65,8 @@ export function parseStubArgs(argv: string[]): StubMainOptions {
   if (values.host !== undefined) server.host = values.host;
   if (values.name !== undefined) server.name = values.name;
   if (values.log !== undefined) server.logFile = values.log;
+  if (values.capacity !== undefined) server.capacity = parseCount(values.capacity, '--capacity');
+  if (values['retry-after'] !== undefined) server.retryAfterSeconds = parseCount(values['retry-after'], '--retry-after');
   if (values.https) {
     if (values.cert === undefined || values.key === undefined) throw new Error('--https needs --cert and --key');
     if (values['require-client-cert'] && values.ca === undefined) throw new Error('--require-client-cert needs --ca');

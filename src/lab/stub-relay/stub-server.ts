@@ -10,9 +10,12 @@ import type { TLSSocket } from 'node:tls';
  * - `503`: both → 503 (relay alive, upstream server down);
  * - `500`: both → 500;
  * - `down`: not listening (connections are refused);
- * - `slow`: accepts and reads the request but never answers (client timeouts).
+ * - `slow`: accepts and reads the request but never answers (client timeouts);
+ * - `full`: register → 429 (alive but full, with `Retry-After` when `retryAfterSeconds` is set), health → 200.
+ * In mode `ok` with a `capacity`, the relay is full for new clients once it has that many: a client id it
+ * has not registered yet gets the `full` answer, the ones it took are still accepted.
  */
-export const STUB_MODES = ['ok', '503', '500', 'down', 'slow'] as const;
+export const STUB_MODES = ['ok', '503', '500', 'down', 'slow', 'full'] as const;
 export type StubMode = (typeof STUB_MODES)[number];
 
 /** The stub relay as a program (main.ts built), relative to the package root: what `lab` starts and `lab down` recognises. */
@@ -40,6 +43,10 @@ export interface StubServerOptions {
   name?: string;
   /** Append one JSON line per registration request, for tests in another process. */
   logFile?: string;
+  /** Distinct client ids accepted in mode `ok`; the next new one gets 429. @default unlimited */
+  capacity?: number;
+  /** `Retry-After` (seconds) of a 429 answer. @default none sent */
+  retryAfterSeconds?: number;
 }
 
 /** One POST to the register endpoint, as the stub saw it. */
@@ -81,6 +88,8 @@ function answerFor(mode: StubMode, name: string): { status: number; body: unknow
       return { status: 503, body: { accepted: false, reason: 'upstream server unreachable' } };
     case '500':
       return { status: 500, body: { error: 'internal error' } };
+    case 'full':
+      return { status: 429, body: { accepted: false, reason: 'relay full' } };
     default:
       return null;
   }
@@ -113,6 +122,16 @@ export async function startStubServer(options: StubServerOptions): Promise<StubS
   let mode = options.mode;
   const registrations: RegistrationLogEntry[] = [];
   const sockets = new Set<Socket>();
+  const clients = new Set<string>();
+  /** Mode `ok` with a capacity: a new client beyond it is answered as in mode `full`. */
+  const answerRegistration = (clientId: unknown): { status: number; body: unknown } | null => {
+    if (mode !== 'ok' || options.capacity === undefined) return answerFor(mode, name);
+    const id = typeof clientId === 'string' ? clientId : '';
+    if (clients.has(id)) return answerFor('ok', name);
+    if (clients.size >= options.capacity) return answerFor('full', name);
+    clients.add(id);
+    return answerFor('ok', name);
+  };
 
   const handle = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
@@ -123,7 +142,7 @@ export async function startStubServer(options: StubServerOptions): Promise<StubS
     });
     request.on('end', () => {
       const path = (request.url ?? '/').split('?')[0];
-      const answer = answerFor(mode, name);
+      let answer = answerFor(mode === 'full' ? 'ok' : mode, name);
       if (request.method === 'POST' && path === REGISTER_PATH) {
         const bodyText = Buffer.concat(chunks).toString('utf8');
         let body: unknown;
@@ -132,6 +151,7 @@ export async function startStubServer(options: StubServerOptions): Promise<StubS
         } catch {
           body = null;
         }
+        answer = answerRegistration((body as { clientId?: unknown } | null)?.clientId);
         const tlsSocket = request.socket as Partial<TLSSocket>;
         const entry: RegistrationLogEntry = {
           at: new Date().toISOString(),
@@ -154,7 +174,8 @@ export async function startStubServer(options: StubServerOptions): Promise<StubS
       // `slow`: hold the request open; close() or a mode change drops it.
       if (answer === null) return;
       const text = request.method === 'GET' ? JSON.stringify({ relay: name, mode }) : JSON.stringify(answer.body);
-      response.writeHead(answer.status, { 'content-type': 'application/json', connection: 'close' }).end(text);
+      const retryAfter = answer.status === 429 && options.retryAfterSeconds !== undefined ? { 'retry-after': String(options.retryAfterSeconds) } : {};
+      response.writeHead(answer.status, { 'content-type': 'application/json', connection: 'close', ...retryAfter }).end(text);
     });
   };
 

@@ -1,7 +1,7 @@
 /** What `plan` shows: the pools, relays, failover order and probe budget of a selection (pure). */
 import { isIP } from 'node:net';
 import { buildPools } from '../../../relays/pools.js';
-import { relayKey, type Pool, type Relay } from '../../../relays/relay.js';
+import { isAutoSelectable, relayKey, type Pool, type Relay } from '../../../relays/relay.js';
 import { estimateProbeBudget } from '../../../probe/index.js';
 import type { Settings } from '../../../config/settings.js';
 import type { CliContext } from '../../context.js';
@@ -15,6 +15,8 @@ interface PlanRelayView {
   priority: number;
   weight: number;
   groups: string[];
+  /** false: `autoselect=false` in the list; automatic selection passes it over (a failover or manual relay may name it). */
+  autoselect: boolean;
 }
 
 export interface PlanView {
@@ -44,6 +46,7 @@ function relayView(relay: Relay): PlanRelayView {
     priority: relay.priority,
     weight: relay.weight,
     groups: relay.groups,
+    autoselect: isAutoSelectable(relay),
   };
 }
 
@@ -51,8 +54,9 @@ function relayView(relay: Relay): PlanRelayView {
 export function buildPlanView(settings: Settings, relays: Relay[], warnings: string[]): PlanView {
   const pools: Pool[] = buildPools(relays, settings.seekList);
   const budgetOf = (count: number) => estimateProbeBudget(count, settings.probe.strategy, settings.maximumTtlToPing, settings.probe.verifyMargin);
-  const poolViews = pools.map((pool) => ({ name: pool.name, relays: pool.relays.map(relayView), budget: budgetOf(pool.relays.length) }));
-  const first = poolViews.find((pool) => pool.relays.length > 0);
+  // Relays marked autoselect=false are listed but not probed: the budget counts the others.
+  const poolViews = pools.map((pool) => ({ name: pool.name, relays: pool.relays.map(relayView), budget: budgetOf(pool.relays.filter(isAutoSelectable).length) }));
+  const first = poolViews.find((pool) => pool.relays.some((relay) => relay.autoselect));
   const sum = (pick: (budget: ReturnType<typeof estimateProbeBudget>) => number): number => poolViews.reduce((total, pool) => total + pick(pool.budget), 0);
   return {
     relayList: settings.relayList,
@@ -64,8 +68,8 @@ export function buildPlanView(settings: Settings, relays: Relay[], warnings: str
     rootServer: settings.rootServer ?? null,
     manual: { automatic: settings.automatic, relays: settings.manualRelays },
     budget: {
-      firstPoolRelays: first?.relays.length ?? 0,
-      allPoolsRelays: new Set(pools.flatMap((pool) => pool.relays.map(relayKey))).size,
+      firstPoolRelays: first?.relays.filter((relay) => relay.autoselect).length ?? 0,
+      allPoolsRelays: new Set(pools.flatMap((pool) => pool.relays.filter(isAutoSelectable).map(relayKey))).size,
       inference: { firstPoolPackets: first?.budget.inference.packets ?? 0, worstCasePackets: sum((budget) => budget.inference.packets) },
       rounds: {
         firstPoolWorstCasePackets: first?.budget.rounds.worstCasePackets ?? 0,
@@ -89,7 +93,7 @@ export function renderPlanText(view: PlanView, color: CliContext['output']['colo
       return;
     }
     const rows = pool.relays.map((relay) => [
-      relay.name ?? relay.host,
+      relay.autoselect ? (relay.name ?? relay.host) : `${relay.name ?? relay.host} ${color.yellow('(autoselect=false: not chosen automatically)')}`,
       String(relay.port),
       relay.address ?? color.dim('(DNS at probe time)'),
       String(relay.priority),
