@@ -25,7 +25,15 @@ export interface Teardown {
   /** Runs `cleanup` (synchronous) on exit, SIGINT or SIGTERM; returns a function that unregisters it. */
   add(cleanup: () => void): () => void;
   /** An AbortSignal that fires on SIGINT/SIGTERM; `dispose` when the work is done. */
-  abortOnSignals(): { signal: AbortSignal; dispose(): void };
+  abortOnSignals(): SignalAbort;
+}
+
+/** Work that a SIGINT or SIGTERM stops. */
+export interface SignalAbort {
+  signal: AbortSignal;
+  /** The signal that stopped the work, or null while none came. */
+  received(): NodeJS.Signals | null;
+  dispose(): void;
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -33,7 +41,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /** Listens on `target` only while something is registered, so an idle process keeps the default behaviour. */
 export function createTeardown(target: SignalTarget): Teardown {
   const cleanups: Array<() => void> = [];
-  const holders = new Set<AbortController>();
+  const holders = new Map<AbortController, { signal: NodeJS.Signals | null }>();
   let installed = false;
   let stopping = false;
 
@@ -50,7 +58,10 @@ export function createTeardown(target: SignalTarget): Teardown {
     runCleanups();
     if (holders.size > 0 && !stopping) {
       stopping = true;
-      for (const controller of holders) controller.abort(new RelaySelectError('ABORTED', `interrupted by ${signal}`));
+      for (const [controller, holder] of holders) {
+        holder.signal = signal;
+        controller.abort(new RelaySelectError('ABORTED', `interrupted by ${signal}`));
+      }
       return;
     }
     uninstall();
@@ -86,10 +97,12 @@ export function createTeardown(target: SignalTarget): Teardown {
     },
     abortOnSignals() {
       const controller = new AbortController();
-      holders.add(controller);
+      const holder: { signal: NodeJS.Signals | null } = { signal: null };
+      holders.set(controller, holder);
       install();
       return {
         signal: controller.signal,
+        received: () => holder.signal,
         dispose() {
           holders.delete(controller);
           uninstallWhenIdle();
@@ -111,6 +124,28 @@ export function onTeardown(cleanup: () => void): () => void {
  * An AbortSignal that fires on SIGINT/SIGTERM, so a command stops probing, releases its lock and
  * returns its exit status instead of dying mid-write.
  */
-export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+export function abortOnSignals(): SignalAbort {
   return processTeardown.abortOnSignals();
+}
+
+/**
+ * `promise`, or a rejection with `whenStuck()` if the process runs out of work while it is pending: a
+ * promise that nothing can settle any more, such as a module whose top-level await never settles. Node
+ * would otherwise end the process right there, with status 13 and no word of what was stuck.
+ */
+export function rejectIfNeverSettled<T>(promise: Promise<T>, whenStuck: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onIdle = (): void => reject(whenStuck());
+    process.once('beforeExit', onIdle);
+    promise.then(
+      (value) => {
+        process.off('beforeExit', onIdle);
+        resolve(value);
+      },
+      (error: unknown) => {
+        process.off('beforeExit', onIdle);
+        reject(error);
+      },
+    );
+  });
 }

@@ -50,10 +50,14 @@ describe.skipIf(!isRoot)(`findTrustProblem ${isRoot ? '' : '(skipped: needs root
     expect(findTrustProblem(path, { uid: 0 })).toMatchObject({ path: join(base, 'd'), found: 'owned by uid 0, mode 0777' });
   });
 
-  it('allows a sticky world-writable directory only above an entry of the effective user', () => {
+  it('allows a sticky world-writable directory only above an entry of the effective user or root', () => {
     mkdirSync(join(base, 'tmp'));
     chmodSync(join(base, 'tmp'), 0o1777);
     expect(findTrustProblem(file('tmp/own.json'), { uid: 0 })).toBeNull();
+    // Others cannot rename or remove root's entry in a sticky directory either.
+    expect(findTrustProblem(file('tmp/roots.json'), { uid: 1000 })).toBeNull();
+    expect(findTrustProblem(file('tmp/users.json', 0o644, 1000), { uid: 1000 })).toBeNull();
+    expect(findTrustProblem(file('tmp/other-users.json', 0o644, 1001), { uid: 1000 })).toMatchObject({ path: join(base, 'tmp/other-users.json') });
     expect(findTrustProblem(file('tmp/planted.json', 0o644, NOBODY), { uid: 0 })).toMatchObject({ path: join(base, 'tmp/planted.json') });
     mkdirSync(join(base, 'tmp/theirs'));
     chownSync(join(base, 'tmp/theirs'), NOBODY, NOBODY);

@@ -1,3 +1,5 @@
+import { RelaySelectError } from '../errors.js';
+
 /**
  * The CLI's commands and options, described once. `main.ts` builds yargs from this, `man-page.ts`
  * renders man/relay-select.1 from it, and each command's options type derives from it
@@ -149,11 +151,18 @@ export type CommandOptions<Name extends CommandName> = GlobalOptions & OptionsOf
 const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 
 function readOptionValue(option: OptionSpec, value: unknown): unknown {
+  // yargs turns `--port abc` into NaN, and a repeated option into a list.
+  if (option.type === 'number' && (typeof value !== 'number' || Number.isNaN(value))) {
+    throw new RelaySelectError('USAGE', `--${option.name}: expected a number${option.argument === undefined ? '' : ` (${option.argument})`}${Array.isArray(value) ? ', given once' : ''}`);
+  }
   const ok =
     option.type === 'array'
       ? Array.isArray(value) && value.every((item) => typeof item === 'string')
       : typeof value === option.type && (option.choices === undefined || option.choices.includes(String(value)));
-  if (!ok) throw new Error(`--${option.name}: yargs gave ${JSON.stringify(value)}, not a ${option.type}`);
+  if (!ok) {
+    const given = Array.isArray(value) ? ' once' : '';
+    throw new RelaySelectError('USAGE', `--${option.name}: expected ${option.type === 'boolean' ? 'no value' : `a ${option.type}`}${given}${option.choices === undefined ? '' : ` (${option.choices.join(', ')})`}`);
+  }
   return value;
 }
 

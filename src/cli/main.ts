@@ -67,8 +67,9 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
     .env(false)
     .epilogue(`${renderExitStatusHelp()}\n\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5), relay-select-lab(5).`)
     .fail((message, error) => {
-      if (error) throw error;
-      throw new RelaySelectError('USAGE', message ?? 'bad usage');
+      // yargs reports its own findings (a missing option value, a bad choice) as YError; anything else came from a command.
+      if (error && error.name !== 'YError') throw error;
+      throw usageError(message ?? error?.message ?? 'bad usage');
     });
   for (const spec of GLOBAL_OPTIONS) parser = parser.option(spec.name, { ...toYargsOption(spec), global: true });
 
@@ -80,6 +81,23 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
   } catch (error) {
     return reportError(error, fallbackOutput());
   }
+}
+
+/** yargs' words for a usage problem, as one line that names the option as it is typed. */
+function usageError(message: string): RelaySelectError {
+  const missing = /^Not enough arguments following: (.+)$/.exec(message.trim());
+  if (missing !== null) {
+    const name = missing[1]!;
+    const options: readonly OptionSpec[] = [...GLOBAL_OPTIONS, ...COMMANDS.flatMap((command): readonly OptionSpec[] => command.options)];
+    const spec = options.find((option) => option.name === name || option.alias === name);
+    const flag = name.length === 1 ? `-${name}` : `--${name}`;
+    const long = spec !== undefined && spec.name !== name ? ` (--${spec.name})` : '';
+    return new RelaySelectError('USAGE', `${flag}${long} needs a value${spec?.argument === undefined ? '' : `: ${flag} ${spec.argument}`}`);
+  }
+  const line = message.replace(/\s*\n\s*/g, ' ').trim();
+  const choice = /^Invalid values: Argument: (\S+), Given: (.+), Choices: (.+)$/.exec(line);
+  if (choice !== null) return new RelaySelectError('USAGE', `--${choice[1]!}: ${choice[2]!} is not allowed; allowed ${choice[3]!.replace(/"/g, '')}`);
+  return new RelaySelectError('USAGE', line);
 }
 
 /** What the command that ran left: its output (errors are reported through it) and its exit status. */

@@ -29,6 +29,9 @@ export function renderProbeJson(results: ProbeResult[], report: Pick<ProbeReport
 
 async function collectHosts(options: ProbeCommandOptions, relayList: string): Promise<{ hosts: TargetHost[]; warnings: string[] }> {
   const defaultPort = options.port ?? DEFAULT_RELAY_PORT;
+  if (!Number.isInteger(defaultPort) || defaultPort < 1 || defaultPort > 65535) {
+    throw new RelaySelectError('USAGE', `--port ${defaultPort}: expected a TCP port, a whole number 1..65535`);
+  }
   if (options.hosts && options.hosts.length > 0) {
     const hosts = options.hosts.map((text) => {
       const parsed = parseHostPort(text, defaultPort);
