@@ -34,6 +34,8 @@ export interface TrustProblem {
   found: string;
   /** The command that fixes it, e.g. "chown root /etc/x && chmod go-w /etc/x". */
   fix: string;
+  /** Set when the path is the wrong kind of thing (a FIFO, a device, a symbolic link), not a matter of owner or mode. */
+  wrongKind?: true;
 }
 
 const WRITABLE_BY_OTHERS = 0o022;
@@ -79,7 +81,7 @@ function kindProblem(path: string, stats: Stats, expect: 'file' | 'directory'): 
   const isExpectedKind = expect === 'file' ? stats.isFile() : stats.isDirectory();
   if (isExpectedKind) return null;
   const wanted = expect === 'file' ? 'regular file' : 'directory';
-  return { path, found: `${describeKind(stats)}, not a ${wanted}`, fix: `replace ${quote(path)} with a ${wanted}` };
+  return { path, found: `${describeKind(stats)}, not a ${wanted}`, fix: `replace ${quote(path)} with a ${wanted}`, wrongKind: true };
 }
 
 function checkEntry(path: string, stats: Stats, options: TrustOptions): TrustProblem | null {
@@ -140,8 +142,7 @@ export function findTrustProblem(path: string, options: TrustOptions): TrustProb
 
 /** The first half of a one-line error: "PATH is not trusted: owned by uid 65534, mode 0666"; the fix goes in the hint. */
 export function describeTrustProblem(problem: TrustProblem): string {
-  // A FIFO or a symbolic link where a file belongs is the wrong kind of thing, not a matter of owners.
-  return /^(a|not a) /.test(problem.found) ? `${problem.path} is ${problem.found}` : `${problem.path} is not trusted: ${problem.found}`;
+  return problem.wrongKind ? `${problem.path} is ${problem.found}` : `${problem.path} is not trusted: ${problem.found}`;
 }
 
 /**
@@ -150,6 +151,11 @@ export function describeTrustProblem(problem: TrustProblem): string {
  */
 export function trustPolicyOf(effectiveUid: number): TrustOptions | undefined {
   return effectiveUid === 0 ? { uid: 0 } : undefined;
+}
+
+/** {@link trustPolicyOf} this process's effective user: the default of the edges that read and write files. */
+export function processTrustPolicy(): TrustOptions | undefined {
+  return trustPolicyOf(process.geteuid?.() ?? -1);
 }
 
 export interface OpenForReadingOptions {
@@ -170,6 +176,8 @@ export type OpenForReadingResult = { ok: true; handle: FileHandle; stats: Stats 
  */
 export async function openForReading(path: string, options: OpenForReadingOptions = {}): Promise<OpenForReadingResult> {
   const absolute = resolve(path);
+  // A link where a file of our own belongs is refused as a link, whatever it points to.
+  if (options.followLinks === false && lstatSync(absolute).isSymbolicLink()) return { ok: false, problem: symbolicLinkProblem(absolute) };
   if (options.trust !== undefined) {
     const problem = findTrustProblem(absolute, { ...options.trust, expect: 'file' });
     if (problem !== null) return { ok: false, problem };
@@ -196,7 +204,7 @@ export async function openForReading(path: string, options: OpenForReadingOption
 
 /** A symbolic link where relay-select keeps a file of its own: nothing of ours, so the fix is to remove it. */
 export function symbolicLinkProblem(path: string): TrustProblem {
-  return { path, found: 'a symbolic link, not a regular file', fix: `rm ${quote(path)}` };
+  return { path, found: 'a symbolic link, not a regular file', fix: `rm ${quote(path)}`, wrongKind: true };
 }
 
 /** Judges an entry already examined (fstat of an opened file): owner and mode as {@link findTrustProblem} does, without the directories above. */
@@ -211,7 +219,7 @@ export function findEntryProblem(path: string, stats: Stats, options: TrustOptio
  */
 export function untrustedFileError(code: 'FILE_UNTRUSTED' | 'STATE_UNTRUSTED', what: string, file: string, problem: TrustProblem): RelaySelectError {
   const subject = resolve(file) === problem.path ? `${what} ${describeTrustProblem(problem)}` : `${what} ${file}: ${describeTrustProblem(problem)}`;
-  const why = /^(a|not a) /.test(problem.found) ? '' : ' (as root, relay-select uses only files and directories that no other user can change)';
+  const why = problem.wrongKind ? '' : ' (as root, relay-select uses only files and directories that no other user can change)';
   return new RelaySelectError(code, subject, { file, hint: `${problem.fix}${why}` });
 }
 

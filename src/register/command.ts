@@ -15,6 +15,8 @@ const COMMAND_EXIT_UPSTREAM_DOWN = 75;
 
 /** After the deadline the hook gets SIGTERM, then SIGKILL this much later. */
 const COMMAND_KILL_GRACE_MS = 1000;
+/** Stopped by a signal, relay-select must end within a second: a hook that ignores SIGTERM gets less grace. */
+const ABORT_KILL_GRACE_MS = 300;
 
 /** Only the first line is reported; the rest of stderr is not kept. */
 const MAX_STDERR_BYTES = 4096;
@@ -85,17 +87,18 @@ export async function registerCommand(
         // Already gone.
       }
     };
-    const stop = (): void => {
+    const stop = (graceMs: number): void => {
       killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), COMMAND_KILL_GRACE_MS);
+      clearTimeout(killTimer);
+      killTimer = setTimeout(() => killGroup('SIGKILL'), graceMs);
     };
     const deadline = setTimeout(() => {
       timedOut = true;
-      stop();
+      stop(COMMAND_KILL_GRACE_MS);
     }, settings.timeoutMs);
     const onAbort = (): void => {
       aborted = true;
-      stop();
+      stop(ABORT_KILL_GRACE_MS);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stderr.setEncoding('utf8');

@@ -45,3 +45,22 @@ function describeCandidate(candidate: Candidate): string {
   const distance = describeDistance({ distance: candidate.distance, method: candidate.method === 'tcp' ? 'tcp' : 'echo-ttl' });
   return `${relayKey(candidate.relay)} (pool ${candidate.pool}, ${distance}, ${candidate.method})`;
 }
+
+/** At most this many failed attempts are named in the one line of a failed selection. */
+const FAILURES_NAMED = 3;
+
+/**
+ * Why a selection found no relay, short enough for the one line of a failed run:
+ * "relay-a:52311: connection refused; relay-b:52311: HTTP 500", or "none of the 12 relays answered".
+ */
+export function describeSelectionFailure(outcome: Extract<SelectionOutcome, { status: 'failed' }>): string {
+  const failed = outcome.attempts.filter((attempt) => attempt.outcome.status === 'failed');
+  if (failed.length > 0) {
+    const named = failed.slice(0, FAILURES_NAMED).map((attempt) => `${relayKey(attempt.candidate.relay)}: ${'detail' in attempt.outcome ? attempt.outcome.detail : 'failed'}`);
+    const more = failed.length > FAILURES_NAMED ? `; and ${failed.length - FAILURES_NAMED} more` : '';
+    return `${named.join('; ')}${more}`;
+  }
+  const probed = outcome.pools.filter((pool) => pool.probed).reduce((sum, pool) => sum + pool.relayCount, 0);
+  if (probed > 0) return `none of the ${probed} relay${probed === 1 ? '' : 's'} probed answered`;
+  return 'no relay to try (empty pools, no failover relay, no root server)';
+}

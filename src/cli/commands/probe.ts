@@ -10,7 +10,6 @@ import { exitCode } from '../exit-codes.js';
 import { renderTable } from '../../format.js';
 import { createProbeProgress, PROBE_HEADERS, probeRows } from '../probe-output.js';
 import { loadCliSettings } from '../load-cli-settings.js';
-import { abortOnSignals } from '../../teardown.js';
 
 export type ProbeCommandOptions = CommandOptions<'probe'>;
 
@@ -56,17 +55,15 @@ export async function run(options: ProbeCommandOptions, context: CliContext): Pr
   const { hosts, warnings } = await collectHosts(options, settings.relayList);
   for (const warning of warnings) output.warn(warning);
   const { targets, unresolved } = await resolveTargets(hosts, settings.ipMode);
-  const stop = abortOnSignals();
   let report: ProbeReport;
   try {
     report = await probeTargets(targets, {
       ...settings.probe,
       maximumTtlToPing: settings.maximumTtlToPing,
-      signal: stop.signal,
+      signal: context.signal,
       ...createProbeProgress((text) => output.progress(text), `probing ${targets.length} hosts (${settings.probe.strategy})`),
     });
   } finally {
-    stop.dispose();
     output.endProgress();
   }
   // Input order, unresolved hosts in their place.
