@@ -69,12 +69,13 @@ function directoriesAbove(path: string): string[] {
 }
 
 function describeKind(stats: Stats): string {
+  if (stats.isFile()) return 'a regular file';
   if (stats.isDirectory()) return 'a directory';
   if (stats.isSymbolicLink()) return 'a symbolic link';
   if (stats.isFIFO()) return 'a FIFO';
   if (stats.isSocket()) return 'a socket';
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
-  return 'not a regular file';
+  return 'something else';
 }
 
 function kindProblem(path: string, stats: Stats, expect: 'file' | 'directory'): TrustProblem | null {

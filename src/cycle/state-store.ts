@@ -125,7 +125,8 @@ async function readStateFile(filePath: string, trust: TrustOptions | undefined, 
     if (errnoCode(error) === 'ENOENT') return { kind: 'missing' };
     throw unwritable(`cannot read ${what} ${filePath}: ${errorMessage(error)}`, filePath, error);
   }
-  if (!read.ok) throw untrustedFileError('STATE_UNTRUSTED', what, filePath, read.problem);
+  // Whatever is there where a file of ours belongs (a link, a FIFO) is not ours: the fix is to remove it.
+  if (!read.ok) throw untrustedFileError('STATE_UNTRUSTED', what, filePath, read.problem.wrongKind ? { ...read.problem, fix: `rm ${filePath} (relay-select writes its own)` } : read.problem);
   if (read.tooLarge) return { kind: 'too-large', size: read.size };
   return { kind: 'text', text: read.bytes.toString('utf8') };
 }

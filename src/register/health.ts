@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { abortedError } from '../abort.js';
+import { isRelaySelectError } from '../errors.js';
 import type { Settings } from '../config/settings.js';
 import { describeTransportError, exchangeHttp } from './http-exchange.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls.js';
@@ -87,6 +88,8 @@ export async function checkRelayHealthDetailed(
     timeoutMs: register.timeoutMs,
     signal: deps.signal,
     userAgent: 'relay-select',
+  }).catch((error: unknown) => {
+    throw isRelaySelectError(error) && error.code === 'ABORTED' ? abortedError(deps.signal, HEALTH_CHECK_ABORTED) : error;
   });
   if (result.kind === 'error') return { health: 'failing', detail: result.detail };
   return { health: classifyHealthStatus(result.statusCode), detail: `HTTP ${result.statusCode}` };
