@@ -1,23 +1,17 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { privateNetworkPrefix, runCli, type CliRun } from '../helpers/cli.js';
 import { BAD_INPUT_CASES, type BadInputCase, type CaseFile } from './bad-input-cases.js';
 
 // The bad-input corpus (bad-input-cases.ts) through the real CLI: the exit status and words each case
 // promises, and for all of them no exit 70, no stack trace, under 2 s (a signal: under 1 s after it).
 
-/** A case runs in a network namespace of its own with only loopback up, so nothing it does can leave the machine. */
-function privateNetworkPrefix(): string[] | undefined {
-  for (const unshare of [['unshare', '-n'], ['unshare', '-rn']]) {
-    if (spawnSync(unshare[0]!, [...unshare.slice(1), 'true']).status === 0) return [...unshare, 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'sh'];
-  }
-  return undefined;
-}
+// A case runs in a network namespace of its own with only loopback up, so nothing it does can leave the machine.
 const PRIVATE_NETWORK = privateNetworkPrefix();
 const CONCURRENT_CASES = 2;
 const CASE_BUDGET_MS = 2000;

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
@@ -67,4 +67,16 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
       resolve({ code, stdout, stderr, json, signal, wallMs });
     });
   });
+}
+
+/**
+ * A `prefix` that runs the CLI in a network namespace of its own with only loopback up: whatever a test
+ * makes it do, no packet leaves the machine. undefined when unshare(1) is refused (not root, no user
+ * namespaces).
+ */
+export function privateNetworkPrefix(): string[] | undefined {
+  for (const unshare of [['unshare', '-n'], ['unshare', '-rn']]) {
+    if (spawnSync(unshare[0]!, [...unshare.slice(1), 'true']).status === 0) return [...unshare, 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'sh'];
+  }
+  return undefined;
 }
