@@ -79,8 +79,8 @@ export async function registerCommand(
     let timedOut = false;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const killGroup = (signalName: NodeJS.Signals): void => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const killGroup = (signalName: NodeJS.Signals, evenAfterExit = false): void => {
+      if (child.pid === undefined || (!evenAfterExit && (child.exitCode !== null || child.signalCode !== null))) return;
       try {
         process.kill(-child.pid, signalName);
       } catch {
@@ -119,6 +119,9 @@ export async function registerCommand(
     };
     const settle = (code: number | null, signalName: NodeJS.Signals | null): void => {
       if (!beginSettling()) return;
+      // Stopped, the shell may be gone while what it started (ignoring SIGTERM) is not: the group is
+      // ended now. A process group outlives its leader's pid, so this reaches only the hook's processes.
+      if (aborted || timedOut) killGroup('SIGKILL', true);
       child.stderr.destroy();
       if (aborted) {
         reject(abortedError(signal, REGISTRATION_ABORTED));
