@@ -159,14 +159,14 @@ export function processTrustPolicy(): TrustOptions | undefined {
   return trustPolicyOf(process.geteuid?.() ?? -1);
 }
 
-export interface OpenForReadingOptions {
+interface OpenForReadingOptions {
   /** Judge the file (and every directory above it) with these options first; undefined: no trust check. */
   trust?: TrustOptions;
   /** A symbolic link is refused rather than followed (files relay-select writes itself). @default true */
   followLinks?: boolean;
 }
 
-export type OpenForReadingResult = { ok: true; handle: FileHandle; stats: Stats } | { ok: false; problem: TrustProblem };
+type OpenForReadingResult = { ok: true; handle: FileHandle; stats: Stats } | { ok: false; problem: TrustProblem };
 
 /**
  * Opens a file to read the way a root process must: never blocking on a FIFO or a device (the open does
@@ -224,7 +224,7 @@ export function untrustedFileError(code: 'FILE_UNTRUSTED' | 'STATE_UNTRUSTED', w
   return new RelaySelectError(code, subject, { file, hint: `${problem.fix}${why}` });
 }
 
-export type ReadBoundedResult = { ok: true; bytes: Buffer; tooLarge: false } | { ok: true; tooLarge: true; size: number } | { ok: false; problem: TrustProblem };
+type ReadBoundedResult = { ok: true; bytes: Buffer; tooLarge: false } | { ok: true; tooLarge: true; size: number } | { ok: false; problem: TrustProblem };
 
 /**
  * {@link openForReading}, then the whole file — unless it holds more than `maxBytes`, which is never

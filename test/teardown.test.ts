@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createTeardown, type SignalTarget } from '../src/teardown.js';
@@ -42,6 +43,7 @@ describe('createTeardown', () => {
     target.emitter.emit('SIGINT', 'SIGINT');
     expect(events).toEqual(['kill stub relays', 'remove namespaces', 'abort']);
     expect(stop.signal.reason).toMatchObject({ code: 'ABORTED', message: 'interrupted by SIGINT' });
+    expect(stop.received()).toBe('SIGINT');
     // The work stops by itself and returns its exit status: the signal is not re-raised.
     expect(target.killed).toEqual([]);
   });
@@ -82,3 +84,15 @@ describe('createTeardown', () => {
     expect(events).toEqual(['first']);
   });
 });
+
+describe('rejectIfNeverSettled', () => {
+  it('turns a promise that nothing can settle any more into a rejection, where node would exit 13 without a word', () => {
+    // Only a process whose event loop runs dry can tell; vitest's never does, so a child shows it.
+    const teardown = new URL('../dist/teardown.js', import.meta.url).pathname;
+    const script = `import { rejectIfNeverSettled } from '${teardown}';
+      try { await rejectIfNeverSettled(new Promise(() => {}), () => new Error('stuck')); } catch (error) { console.log('rejected:', error.message); process.exitCode = 78; }`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect({ status: result.status, stdout: result.stdout.trim() }).toEqual({ status: 78, stdout: 'rejected: stuck' });
+  });
+});
+

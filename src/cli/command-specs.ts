@@ -37,7 +37,7 @@ export interface CommandSpec {
 
 export const GLOBAL_OPTIONS = [
   { name: 'json', type: 'boolean', description: 'Print one JSON object on stdout for scripts; no colour, no progress.' },
-  { name: 'config', alias: 'c', type: 'string', argument: 'FILE', description: 'Read settings from FILE instead of searching (.relay-selectrc*, relay-select.config.*, package.json, /etc/relay-select/config.json).' },
+  { name: 'config', alias: 'c', type: 'string', argument: 'FILE', description: 'Read settings from FILE instead of searching (.relay-selectrc*, relay-select.config.*, package.json from the working directory upward, then /etc/relay-select/config.json; as root, /etc/relay-select/config.json only).' },
   { name: 'client-settings', type: 'string', argument: 'FILE', description: 'Import a BigFix-style clientsettings.cfg (name=value lines); it overrides the settings file.' },
   { name: 'relays', alias: 'r', type: 'string', argument: 'FILE', description: 'The relay list (setting relayList).' },
   { name: 'state-dir', type: 'string', argument: 'DIR', description: 'Where state, lock, client id and the cached relay list live (setting stateDir).' },
@@ -46,7 +46,7 @@ export const GLOBAL_OPTIONS = [
   { name: 'profile', type: 'string', argument: 'NAME', choices: ['default', 'large'], description: 'Settings profile; "large" seeds values for fleets over 10,000 clients or 50 relays.' },
   { name: 'set', type: 'array', argument: 'KEY=VALUE', description: 'Set any setting by its path, e.g. --set probe.timeoutMs=500 (repeatable).' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'Print nothing on success (for cron); a failed run still prints its one line, and warnings still go to stderr.' },
-  { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr.' },
+  { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr, including where settings were looked for and why there.' },
 ] as const satisfies readonly OptionSpec[];
 
 export const COMMANDS = [

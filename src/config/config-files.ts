@@ -27,14 +27,14 @@ import { mergeConfigData, toConfigData } from './config-data.js';
 
 const MODULE_NAME = 'relay-select';
 /** Settings files are a few kilobytes; a file near this is not one. */
-export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 const CODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts']);
 const YAML_EXTENSIONS = new Set(['.yaml', '.yml', '']);
 /** `$import` chains and fan-out: a handful is a layout, more is a loop or a bomb. */
 const MAX_IMPORT_DEPTH = 8;
 const MAX_IMPORTED_FILES = 32;
 
-export interface ConfigFileOptions {
+interface ConfigFileOptions {
   /** Where the search starts (non-root only) and what `--config` resolves against. */
   cwd: string;
   /** The effective user: root gets no search, and every file judged; code is judged for any user. */
@@ -47,13 +47,13 @@ export interface ConfigFileOptions {
   systemConfigFile: string;
 }
 
-export interface FoundConfigFile {
+interface FoundConfigFile {
   file: string;
   /** Plain data; undefined when the file is empty. */
   data: unknown;
 }
 
-export interface ConfigFileSearch {
+interface ConfigFileSearch {
   found: FoundConfigFile | null;
   /** For `--verbose`: where settings were looked for, files imported. */
   notes: string[];

@@ -13,12 +13,12 @@ import type { State } from './state.js';
  * - The time of something that happened (`lastSelectionAt`, `failingSince`, …) is at most now, give
  *   or take a clock step of {@link CLOCK_STEP_TOLERANCE_SECONDS}.
  */
-export type ClampSettings = Pick<Settings, 'maxRetryIntervalSeconds' | 'jitter'>;
+type ClampSettings = Pick<Settings, 'maxRetryIntervalSeconds' | 'jitter'>;
 
 /** A clock set back by NTP by a few seconds or minutes makes recent times look ahead: not worth a word. */
 export const CLOCK_STEP_TOLERANCE_SECONDS = 300;
 
-export interface ClampedTime {
+interface ClampedTime {
   /** Dotted path in the state, e.g. `retry.nextAt`. */
   field: string;
   /** ISO-8601, as read. */
@@ -33,7 +33,8 @@ export interface ClampedTime {
 
 /** The longest delay any due time of the state may lie ahead: the retry back-off's cap with its jitter. */
 export function longestDelaySeconds(settings: ClampSettings): number {
-  return settings.maxRetryIntervalSeconds * (1 + Math.min(1, Math.max(0, settings.jitter)));
+  // To the millisecond: 7200 × 1.1 is 7920, not 7920.000000000001.
+  return Math.round(settings.maxRetryIntervalSeconds * (1 + Math.min(1, Math.max(0, settings.jitter))) * 1000) / 1000;
 }
 
 /** The state's times, each with how far ahead of now it may lie and how to put a clamped value back. */

@@ -50,7 +50,7 @@ interface OwnerRecord {
   startTicks?: string;
 }
 
-export interface RunLockOptions {
+interface RunLockOptions {
   /** Whose files to trust. @default as root, root's (trustPolicyOf the effective user); otherwise no check */
   trust?: TrustOptions;
 }
