@@ -7,7 +7,10 @@
  * first and synchronously, whoever else reacts to the signal; on `exit` they run too. Then:
  * - while work holds {@link abortOnSignals}, its signal aborts, so a command stops at a safe point
  *   (lock released, state not half written) and returns its exit status;
- * - otherwise, or on a second signal, the process ends of the signal as it would have without us.
+ * - otherwise, or on a second signal, the process ends of the signal as it would have without us;
+ * - and if the process is still alive {@link FORCED_EXIT_AFTER_SIGNAL_MS} after the first signal — work
+ *   that does not heed its AbortSignal, a handle left open — it ends of the signal then: whatever it
+ *   waits on, a stopped relay-select is gone within a second.
  */
 import { RelaySelectError } from './errors.js';
 
@@ -38,6 +41,9 @@ export interface SignalAbort {
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/** How long stopped work has to return before the process ends of the signal anyway. */
+export const FORCED_EXIT_AFTER_SIGNAL_MS = 900;
+
 /** Listens on `target` only while something is registered, so an idle process keeps the default behaviour. */
 export function createTeardown(target: SignalTarget): Teardown {
   const cleanups: Array<() => void> = [];
@@ -58,6 +64,11 @@ export function createTeardown(target: SignalTarget): Teardown {
     runCleanups();
     if (holders.size > 0 && !stopping) {
       stopping = true;
+      // Unref'd: a process that ends by itself in time is not kept waiting for it.
+      setTimeout(() => {
+        uninstall();
+        target.kill(target.pid, signal);
+      }, FORCED_EXIT_AFTER_SIGNAL_MS).unref();
       for (const [controller, holder] of holders) {
         holder.signal = signal;
         controller.abort(new RelaySelectError('ABORTED', `interrupted by ${signal}`));

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
-import { createTeardown, type SignalTarget } from '../src/teardown.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createTeardown, FORCED_EXIT_AFTER_SIGNAL_MS, type SignalTarget } from '../src/teardown.js';
 
 /** A stand-in for `process`: records the signals the teardown re-raises. */
 function fakeProcess(): SignalTarget & { emitter: EventEmitter; killed: Array<[number, string]>; listening(): number } {
@@ -57,6 +57,25 @@ describe('createTeardown', () => {
     expect(events).toEqual(['cleanup']);
     expect(target.killed).toEqual([[4242, 'SIGTERM']]);
     expect(target.listening()).toBe(0);
+  });
+
+  it('work that does not stop within FORCED_EXIT_AFTER_SIGNAL_MS of the signal: the process ends of the signal then', () => {
+    vi.useFakeTimers();
+    try {
+      const target = fakeProcess();
+      const teardown = createTeardown(target);
+      const stop = teardown.abortOnSignals();
+      target.emitter.emit('SIGTERM', 'SIGTERM');
+      expect(stop.received()).toBe('SIGTERM');
+      vi.advanceTimersByTime(FORCED_EXIT_AFTER_SIGNAL_MS - 1);
+      expect(target.killed).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(target.killed).toEqual([[4242, 'SIGTERM']]);
+      expect(target.listening()).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a second signal while the work is stopping ends the process', () => {
