@@ -13,7 +13,8 @@ import { BAD_INPUT_CASES, type BadInputCase, type CaseFile } from './bad-input-c
 
 // A case runs in a network namespace of its own with only loopback up, so nothing it does can leave the machine.
 const PRIVATE_NETWORK = privateNetworkPrefix();
-const CONCURRENT_CASES = 2;
+// One at a time: a case's time is its own, not its neighbours' (and running two at once saved nothing).
+const CONCURRENT_CASES = 1;
 const CASE_BUDGET_MS = 2000;
 const SIGNAL_BUDGET_MS = 1000;
 
