@@ -8,11 +8,13 @@ export type ErrorCode =
   | 'RELAY_LIST_MISSING' // relay list file does not exist
   | 'CONFIG_INVALID' // a setting has a bad value or name
   | 'CONFIG_UNREADABLE' // a settings file cannot be read or parsed
+  | 'FILE_UNTRUSTED' // as root: a settings file, clientsettings.cfg, relay list or TLS file (or a directory above it) that another user can write
   | 'RAW_SOCKET_PERMISSION' // no ICMP socket allowed: ping sockets refused (ping_group_range) and raw sockets refused (no CAP_NET_RAW)
   | 'ICMP_SOCKET_FAILED' // an ICMP socket system call failed for another reason (the message names the call and errno)
   | 'NATIVE_ADDON_MISSING' // the ICMP addon was not built or cannot be loaded
   | 'LOCKED' // another run holds the state lock
   | 'STATE_UNWRITABLE' // the state directory or file cannot be written
+  | 'STATE_UNTRUSTED' // the state directory or a file in it is not what relay-select made: another owner, writable by others, a symbolic link, not a regular file
   | 'NO_RELAY' // selection found no relay that could be registered
   | 'RESOLVE_FAILED' // a host name did not resolve
   | 'TOPOLOGY_INVALID' // a lab topology file is wrong

@@ -4,11 +4,63 @@
  */
 import { stripVTControlCharacters } from 'node:util';
 
-/** A time as an operator reads it: local `YYYY-MM-DD HH:MM`. */
+/**
+ * A time as an operator reads it: local `YYYY-MM-DD HH:MM` with its zone as an offset from UTC
+ * (`2024-03-01 13:05 UTC+01:00`, `… UTC` at offset 0), so a log read in another zone is not misread.
+ */
 export function formatLocalTime(iso: string | Date): string {
   const date = typeof iso === 'string' ? new Date(iso) : iso;
+  if (Number.isNaN(date.getTime())) return String(iso);
   const pad = (value: number): string => String(value).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const offsetMinutes = -date.getTimezoneOffset();
+  const zone = offsetMinutes === 0 ? 'UTC' : `UTC${offsetMinutes > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())} ${zone}`;
+}
+
+/**
+ * A duration rounded as a person says it: `45 s`, `1 min` (for 60.09 s), `2 h 12 min`, `3 d 4 h`.
+ * Never a fraction of a second from a jittered back-off.
+ */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return 'forever';
+  const total = Math.max(0, Math.round(seconds));
+  if (total < 60) return `${total} s`;
+  const minutes = Math.round(total / 60);
+  if (minutes < 90) return `${minutes} min`;
+  if (minutes < 36 * 60) {
+    const rest = minutes % 60;
+    return `${Math.floor(minutes / 60)} h${rest === 0 ? '' : ` ${rest} min`}`;
+  }
+  const hours = Math.round(minutes / 60);
+  const restHours = hours % 24;
+  return `${Math.floor(hours / 24)} d${restHours === 0 ? '' : ` ${restHours} h`}`;
+}
+
+// ESC followed by a CSI (`[`…final byte), an OSC/DCS/APC/PM/SOS string (up to BEL or ST), or one more byte.
+const ESCAPE_SEQUENCE = /\x1b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][\s\S]*?(?:\x07|\x1b\\|$)|[\s\S]?)|\x9b[0-?]*[ -/]*[@-~]?|[\x90\x9d\x98\x9e\x9f][\s\S]*?(?:\x07|\x9c|$)/g;
+// C0 controls but tab and newline, DEL, C1 controls.
+const CONTROL_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+const COLOR_SEQUENCE = /\x1b\[[0-9;]*m/g;
+
+/**
+ * Text from outside (relay names and hosts, a relay's or a hook's words, a state file) made safe for a
+ * terminal: escape sequences removed (no cursor moves, no screen clears, no window titles, no
+ * clipboard writes), other control characters shown as `?`. Tabs and newlines stay.
+ */
+export function stripTerminalControls(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL_CHARACTER, '?');
+}
+
+/** {@link stripTerminalControls}, keeping SGR colour sequences (ESC [ … m) — for text coloured by us. */
+export function stripTerminalControlsButColor(text: string): string {
+  const colors: string[] = [];
+  const marked = text.replace(COLOR_SEQUENCE, (sequence) => `\u{f0000}${colors.push(sequence) - 1}\u{f0001}`);
+  return stripTerminalControls(marked).replace(/\u{f0000}(\d+)\u{f0001}/gu, (_match, index: string) => colors[Number(index)]!);
+}
+
+/** `scheme://user:password@host…` → `scheme://***@host…`: credentials in a URL never reach a message or a log. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@/gi, '$1***@');
 }
 
 /** `1 hop`, `3 hops`, or `distance unknown`. */

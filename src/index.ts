@@ -8,7 +8,7 @@ export type { ErrorCode, RelaySelectErrorOptions } from './errors.js';
 export type { Relay, Pool, Diagnostic } from './relays/relay.js';
 export { DEFAULT_RELAY_PORT, relayKey, formatDiagnostic } from './relays/relay.js';
 export { parseRelayList, parseRelayListBuffer, type ParseRelayListOptions, type RelayListLimits, type RelayListResult } from './relays/parse.js';
-export { loadRelayList } from './relays/load.js';
+export { loadRelayList, type LoadRelayListOptions } from './relays/load.js';
 export { buildPools, ALL_RELAYS_POOL } from './relays/pools.js';
 export { parseHostPort, type HostPort } from './relays/host-port.js';
 
@@ -60,7 +60,7 @@ export { buildRunMetrics, type RunMetricFacts } from './metrics/run-metrics.js';
 export { renderPrometheusText, type MetricFamily, type MetricSample } from './metrics/prometheus-text.js';
 export { decideCycle, applySelectionResult, type CycleSelectionResult, type CycleSettings } from './cycle/decide.js';
 export { runCycle, reportRelayFailure, type RunReport, type RunCycleOptions } from './cycle/run-cycle.js';
-export { createStateStore, type StateStore, type StateStoreOptions, type StateReadResult } from './cycle/state-store.js';
+export { createStateStore, type StateStore, type StateStoreOptions, type StateAccessOptions, type StateReadResult } from './cycle/state-store.js';
 
 export { generateFleet, type Fleet, type GenerateFleetOptions } from './fleet/fleet.js';
 export { buildFleet, profilesOfFleet, profileFromProbeJson, profileFromNearestHops, type FleetInput } from './fleet/fleet-input.js';

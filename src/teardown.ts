@@ -7,7 +7,10 @@
  * first and synchronously, whoever else reacts to the signal; on `exit` they run too. Then:
  * - while work holds {@link abortOnSignals}, its signal aborts, so a command stops at a safe point
  *   (lock released, state not half written) and returns its exit status;
- * - otherwise, or on a second signal, the process ends of the signal as it would have without us.
+ * - otherwise, or on a second signal, the process ends of the signal as it would have without us;
+ * - and if the process is still alive {@link FORCED_EXIT_AFTER_SIGNAL_MS} after the first signal — work
+ *   that does not heed its AbortSignal, a handle left open — it ends of the signal then: whatever it
+ *   waits on, a stopped relay-select is gone within a second.
  */
 import { RelaySelectError } from './errors.js';
 
@@ -25,15 +28,26 @@ export interface Teardown {
   /** Runs `cleanup` (synchronous) on exit, SIGINT or SIGTERM; returns a function that unregisters it. */
   add(cleanup: () => void): () => void;
   /** An AbortSignal that fires on SIGINT/SIGTERM; `dispose` when the work is done. */
-  abortOnSignals(): { signal: AbortSignal; dispose(): void };
+  abortOnSignals(): SignalAbort;
+}
+
+/** Work that a SIGINT or SIGTERM stops. */
+export interface SignalAbort {
+  signal: AbortSignal;
+  /** The signal that stopped the work, or null while none came. */
+  received(): NodeJS.Signals | null;
+  dispose(): void;
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/** How long stopped work has to return before the process ends of the signal anyway. */
+export const FORCED_EXIT_AFTER_SIGNAL_MS = 900;
+
 /** Listens on `target` only while something is registered, so an idle process keeps the default behaviour. */
 export function createTeardown(target: SignalTarget): Teardown {
   const cleanups: Array<() => void> = [];
-  const holders = new Set<AbortController>();
+  const holders = new Map<AbortController, { signal: NodeJS.Signals | null }>();
   let installed = false;
   let stopping = false;
 
@@ -50,7 +64,15 @@ export function createTeardown(target: SignalTarget): Teardown {
     runCleanups();
     if (holders.size > 0 && !stopping) {
       stopping = true;
-      for (const controller of holders) controller.abort(new RelaySelectError('ABORTED', `interrupted by ${signal}`));
+      // Unref'd: a process that ends by itself in time is not kept waiting for it.
+      setTimeout(() => {
+        uninstall();
+        target.kill(target.pid, signal);
+      }, FORCED_EXIT_AFTER_SIGNAL_MS).unref();
+      for (const [controller, holder] of holders) {
+        holder.signal = signal;
+        controller.abort(new RelaySelectError('ABORTED', `interrupted by ${signal}`));
+      }
       return;
     }
     uninstall();
@@ -86,10 +108,12 @@ export function createTeardown(target: SignalTarget): Teardown {
     },
     abortOnSignals() {
       const controller = new AbortController();
-      holders.add(controller);
+      const holder: { signal: NodeJS.Signals | null } = { signal: null };
+      holders.set(controller, holder);
       install();
       return {
         signal: controller.signal,
+        received: () => holder.signal,
         dispose() {
           holders.delete(controller);
           uninstallWhenIdle();
@@ -111,6 +135,28 @@ export function onTeardown(cleanup: () => void): () => void {
  * An AbortSignal that fires on SIGINT/SIGTERM, so a command stops probing, releases its lock and
  * returns its exit status instead of dying mid-write.
  */
-export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+export function abortOnSignals(): SignalAbort {
   return processTeardown.abortOnSignals();
+}
+
+/**
+ * `promise`, or a rejection with `whenStuck()` if the process runs out of work while it is pending: a
+ * promise that nothing can settle any more, such as a module whose top-level await never settles. Node
+ * would otherwise end the process right there, with status 13 and no word of what was stuck.
+ */
+export function rejectIfNeverSettled<T>(promise: Promise<T>, whenStuck: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onIdle = (): void => reject(whenStuck());
+    process.once('beforeExit', onIdle);
+    promise.then(
+      (value) => {
+        process.off('beforeExit', onIdle);
+        resolve(value);
+      },
+      (error: unknown) => {
+        process.off('beforeExit', onIdle);
+        reject(error);
+      },
+    );
+  });
 }

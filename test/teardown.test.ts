@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
-import { createTeardown, type SignalTarget } from '../src/teardown.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createTeardown, FORCED_EXIT_AFTER_SIGNAL_MS, type SignalTarget } from '../src/teardown.js';
 
 /** A stand-in for `process`: records the signals the teardown re-raises. */
 function fakeProcess(): SignalTarget & { emitter: EventEmitter; killed: Array<[number, string]>; listening(): number } {
@@ -42,6 +43,7 @@ describe('createTeardown', () => {
     target.emitter.emit('SIGINT', 'SIGINT');
     expect(events).toEqual(['kill stub relays', 'remove namespaces', 'abort']);
     expect(stop.signal.reason).toMatchObject({ code: 'ABORTED', message: 'interrupted by SIGINT' });
+    expect(stop.received()).toBe('SIGINT');
     // The work stops by itself and returns its exit status: the signal is not re-raised.
     expect(target.killed).toEqual([]);
   });
@@ -55,6 +57,25 @@ describe('createTeardown', () => {
     expect(events).toEqual(['cleanup']);
     expect(target.killed).toEqual([[4242, 'SIGTERM']]);
     expect(target.listening()).toBe(0);
+  });
+
+  it('work that does not stop within FORCED_EXIT_AFTER_SIGNAL_MS of the signal: the process ends of the signal then', () => {
+    vi.useFakeTimers();
+    try {
+      const target = fakeProcess();
+      const teardown = createTeardown(target);
+      const stop = teardown.abortOnSignals();
+      target.emitter.emit('SIGTERM', 'SIGTERM');
+      expect(stop.received()).toBe('SIGTERM');
+      vi.advanceTimersByTime(FORCED_EXIT_AFTER_SIGNAL_MS - 1);
+      expect(target.killed).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(target.killed).toEqual([[4242, 'SIGTERM']]);
+      expect(target.listening()).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a second signal while the work is stopping ends the process', () => {
@@ -82,3 +103,15 @@ describe('createTeardown', () => {
     expect(events).toEqual(['first']);
   });
 });
+
+describe('rejectIfNeverSettled', () => {
+  it('turns a promise that nothing can settle any more into a rejection, where node would exit 13 without a word', () => {
+    // Only a process whose event loop runs dry can tell; vitest's never does, so a child shows it.
+    const teardown = new URL('../dist/teardown.js', import.meta.url).pathname;
+    const script = `import { rejectIfNeverSettled } from '${teardown}';
+      try { await rejectIfNeverSettled(new Promise(() => {}), () => new Error('stuck')); } catch (error) { console.log('rejected:', error.message); process.exitCode = 78; }`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect({ status: result.status, stdout: result.stdout.trim() }).toEqual({ status: 78, stdout: 'rejected: stuck' });
+  });
+});
+

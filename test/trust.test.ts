@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeTrustProblem, findTrustProblem, formatMode, type TrustOptions, type TrustProblem } from '../src/trust.js';
+import { describeTrustProblem, findTrustProblem, formatMode, openForReading, readFileBounded, trustPolicyOf, untrustedFileError, type TrustOptions, type TrustProblem } from '../src/trust.js';
 import { isRoot } from './helpers/root.js';
 
 const NOBODY = 65534;
@@ -50,10 +50,14 @@ describe.skipIf(!isRoot)(`findTrustProblem ${isRoot ? '' : '(skipped: needs root
     expect(findTrustProblem(path, { uid: 0 })).toMatchObject({ path: join(base, 'd'), found: 'owned by uid 0, mode 0777' });
   });
 
-  it('allows a sticky world-writable directory only above an entry of the effective user', () => {
+  it('allows a sticky world-writable directory only above an entry of the effective user or root', () => {
     mkdirSync(join(base, 'tmp'));
     chmodSync(join(base, 'tmp'), 0o1777);
     expect(findTrustProblem(file('tmp/own.json'), { uid: 0 })).toBeNull();
+    // Others cannot rename or remove root's entry in a sticky directory either.
+    expect(findTrustProblem(file('tmp/roots.json'), { uid: 1000 })).toBeNull();
+    expect(findTrustProblem(file('tmp/users.json', 0o644, 1000), { uid: 1000 })).toBeNull();
+    expect(findTrustProblem(file('tmp/other-users.json', 0o644, 1001), { uid: 1000 })).toMatchObject({ path: join(base, 'tmp/other-users.json') });
     expect(findTrustProblem(file('tmp/planted.json', 0o644, NOBODY), { uid: 0 })).toMatchObject({ path: join(base, 'tmp/planted.json') });
     mkdirSync(join(base, 'tmp/theirs'));
     chownSync(join(base, 'tmp/theirs'), NOBODY, NOBODY);
@@ -96,3 +100,58 @@ describe.skipIf(!isRoot)(`findTrustProblem ${isRoot ? '' : '(skipped: needs root
     expect([formatMode(0o100644), formatMode(0o41777), formatMode(0o600)]).toEqual(['0644', '1777', '0600']);
   });
 });
+
+describe('reading a file the way a root process must', () => {
+  let base: string;
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'rs-trust-read-'));
+  });
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+  it('trusts only root as root, and judges nothing for other users', () => {
+    expect(trustPolicyOf(0)).toEqual({ uid: 0 });
+    expect(trustPolicyOf(1000)).toBeUndefined();
+  });
+
+  it('reads a regular file whole, and only says how big one over the limit is', async () => {
+    const path = join(base, 'list');
+    writeFileSync(path, 'x'.repeat(100));
+    expect(await readFileBounded(path, { maxBytes: 100 })).toEqual({ ok: true, tooLarge: false, bytes: Buffer.from('x'.repeat(100)) });
+    expect(await readFileBounded(path, { maxBytes: 99 })).toEqual({ ok: true, tooLarge: true, size: 100 });
+  });
+
+  it('never waits on a FIFO and refuses a device, a directory or (when asked) a link', async () => {
+    execFileSync('mkfifo', [join(base, 'fifo')]);
+    const started = performance.now();
+    expect(await openForReading(join(base, 'fifo'))).toMatchObject({ ok: false, problem: { found: 'a FIFO, not a regular file', wrongKind: true } });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(await readFileBounded('/dev/zero', { maxBytes: 10 })).toMatchObject({ ok: false, problem: { found: 'a device, not a regular file' } });
+    expect(await readFileBounded(base, { maxBytes: 10 })).toMatchObject({ ok: false, problem: { found: 'a directory, not a regular file' } });
+    writeFileSync(join(base, 'real'), 'x');
+    symlinkSync(join(base, 'real'), join(base, 'link'));
+    expect(await readFileBounded(join(base, 'link'), { maxBytes: 10 })).toMatchObject({ ok: true, tooLarge: false });
+    expect(await readFileBounded(join(base, 'link'), { maxBytes: 10, followLinks: false })).toMatchObject({ ok: false, problem: { found: 'a symbolic link, not a regular file', fix: `rm ${join(base, 'link')}` } });
+  });
+
+  it('throws what the file system says when there is nothing to open', async () => {
+    await expect(openForReading(join(base, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(openForReading(join(base, 'missing'), { trust: { uid: 0 } })).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it.skipIf(!isRoot)('with trust, refuses a file another user owns, naming the fix', async () => {
+    const path = join(base, 'theirs');
+    writeFileSync(path, 'x');
+    chownSync(path, NOBODY, NOBODY);
+    const read = await readFileBounded(path, { trust: { uid: 0 }, maxBytes: 10 });
+    expect(read).toEqual({ ok: false, problem: { path, found: 'owned by uid 65534, mode 0644', fix: `chown root ${path}` } });
+    const error = untrustedFileError('FILE_UNTRUSTED', 'relay list', path, (read as { problem: TrustProblem }).problem);
+    expect(error).toMatchObject({ code: 'FILE_UNTRUSTED', message: `relay list ${path} is not trusted: owned by uid 65534, mode 0644`, file: path });
+    expect(error.hint).toBe(`chown root ${path} (as root, relay-select uses only files and directories that no other user can change)`);
+  });
+
+  it('names the directory above when that is what fails', () => {
+    const problem: TrustProblem = { path: base, found: 'owned by uid 0, mode 0777', fix: `chmod go-w ${base}` };
+    expect(untrustedFileError('STATE_UNTRUSTED', 'state directory', join(base, 'state'), problem).message).toBe(`state directory ${join(base, 'state')}: ${base} is not trusted: owned by uid 0, mode 0777`);
+  });
+});
+

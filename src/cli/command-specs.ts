@@ -1,3 +1,5 @@
+import { RelaySelectError } from '../errors.js';
+
 /**
  * The CLI's commands and options, described once. `main.ts` builds yargs from this, `man-page.ts`
  * renders man/relay-select.1 from it, and each command's options type derives from it
@@ -35,7 +37,7 @@ export interface CommandSpec {
 
 export const GLOBAL_OPTIONS = [
   { name: 'json', type: 'boolean', description: 'Print one JSON object on stdout for scripts; no colour, no progress.' },
-  { name: 'config', alias: 'c', type: 'string', argument: 'FILE', description: 'Read settings from FILE instead of searching (.relay-selectrc*, relay-select.config.*, package.json, /etc/relay-select/config.json).' },
+  { name: 'config', alias: 'c', type: 'string', argument: 'FILE', description: 'Read settings from FILE instead of searching (.relay-selectrc*, relay-select.config.*, package.json from the working directory upward, then /etc/relay-select/config.json; as root, /etc/relay-select/config.json only).' },
   { name: 'client-settings', type: 'string', argument: 'FILE', description: 'Import the settings a BigFix client already has: clientsettings.cfg (name=value lines) or besclient.config (INI sections, detected by its first line); it overrides the settings file. The vendor\'s other settings are passed over quietly (counted with --verbose); a misspelt relay-selection name warns.' },
   { name: 'relays', alias: 'r', type: 'string', argument: 'FILE', description: 'The relay list (setting relayList).' },
   { name: 'state-dir', type: 'string', argument: 'DIR', description: 'Where state, lock, client id and the cached relay list live (setting stateDir).' },
@@ -44,7 +46,7 @@ export const GLOBAL_OPTIONS = [
   { name: 'profile', type: 'string', argument: 'NAME', choices: ['default', 'large'], description: 'Settings profile; "large" seeds values for fleets over 10,000 clients or 50 relays.' },
   { name: 'set', type: 'array', argument: 'KEY=VALUE', description: 'Set any setting by its path, e.g. --set probe.timeoutMs=500 (repeatable).' },
   { name: 'quiet', alias: 'q', type: 'boolean', description: 'Print nothing on success (for cron); a failed run still prints its one line, and warnings still go to stderr.' },
-  { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr.' },
+  { name: 'verbose', alias: 'v', type: 'boolean', description: 'Explain each step on stderr, including where settings were looked for and why there.' },
   {
     name: 'log-format',
     type: 'string',
@@ -220,11 +222,18 @@ export type CommandOptions<Name extends CommandName> = GlobalOptions & OptionsOf
 const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 
 function readOptionValue(option: OptionSpec, value: unknown): unknown {
+  // yargs turns `--port abc` into NaN, and a repeated option into a list.
+  if (option.type === 'number' && (typeof value !== 'number' || Number.isNaN(value))) {
+    throw new RelaySelectError('USAGE', `--${option.name}: expected a number${option.argument === undefined ? '' : ` (${option.argument})`}${Array.isArray(value) ? ', given once' : ''}`);
+  }
   const ok =
     option.type === 'array'
       ? Array.isArray(value) && value.every((item) => typeof item === 'string' && (option.choices === undefined || option.choices.includes(item)))
       : typeof value === option.type && (option.choices === undefined || option.choices.includes(String(value)));
-  if (!ok) throw new Error(`--${option.name}: yargs gave ${JSON.stringify(value)}, not a ${option.type}`);
+  if (!ok) {
+    const given = Array.isArray(value) ? ' once' : '';
+    throw new RelaySelectError('USAGE', `--${option.name}: expected ${option.type === 'boolean' ? 'no value' : `a ${option.type}`}${given}${option.choices === undefined ? '' : ` (${option.choices.join(', ')})`}`);
+  }
   return value;
 }
 

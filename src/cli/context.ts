@@ -5,6 +5,9 @@ export interface CliContext {
   output: Output;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The effective user id: 0 means root, with the file trust of DESIGN §12. */
   uid: number;
   version: string;
+  /** Fires on SIGINT or SIGTERM: a command stops at a safe point and returns (main decides the status). */
+  signal: AbortSignal;
 }

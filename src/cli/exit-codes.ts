@@ -22,11 +22,13 @@ export const EXIT_STATUSES = [
   { name: 'software', code: 70, meaning: 'internal error, or a lab could not be built', errors: ['LAB_FAILED', 'INTERNAL'] },
   { name: 'osError', code: 71, meaning: 'an ICMP socket system call failed', errors: ['ICMP_SOCKET_FAILED'] },
   { name: 'osFile', code: 72, meaning: 'the ICMP addon is not built: npm rebuild relay-select', errors: ['NATIVE_ADDON_MISSING'] },
-  { name: 'cantCreate', code: 73, meaning: 'the state directory cannot be written', errors: ['STATE_UNWRITABLE'] },
+  { name: 'cantCreate', code: 73, meaning: 'the state directory cannot be written, or another user could change it', errors: ['STATE_UNWRITABLE', 'STATE_UNTRUSTED'] },
   { name: 'tempFail', code: 75, meaning: 'another run holds the lock', errors: ['LOCKED'] },
   { name: 'noPermission', code: 77, meaning: 'no permission for ICMP sockets (ping_group_range, CAP_NET_RAW); lab needs root', errors: ['RAW_SOCKET_PERMISSION', 'NOT_ROOT'] },
-  { name: 'config', code: 78, meaning: 'bad configuration', errors: ['CONFIG_INVALID', 'CONFIG_UNREADABLE'] },
-  { name: 'interrupted', code: 130, meaning: 'interrupted', errors: ['ABORTED'] },
+  { name: 'config', code: 78, meaning: 'bad configuration, or (as root) a settings or input file another user could change', errors: ['CONFIG_INVALID', 'CONFIG_UNREADABLE', 'FILE_UNTRUSTED'] },
+  { name: 'interrupted', code: 130, meaning: 'interrupted (SIGINT)', errors: ['ABORTED'] },
+  // Whatever the command was doing when SIGTERM came, the status is this one (see main.ts).
+  { name: 'terminated', code: 143, meaning: 'terminated (SIGTERM)', errors: [] },
 ] as const satisfies readonly ExitStatus[];
 
 type ExitStatusName = (typeof EXIT_STATUSES)[number]['name'];

@@ -20,13 +20,14 @@ const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => `-${l
 
 /** How an error names the flag a bad value came from. */
 export function flagNameOf(path: string): string {
-  const flag = SETTING_FLAGS[path as keyof typeof SETTING_FLAGS];
+  const flag = Object.hasOwn(SETTING_FLAGS, path) ? SETTING_FLAGS[path as keyof typeof SETTING_FLAGS] : undefined;
   return flag === undefined ? `--set ${path}` : `--${kebab(flag)}`;
 }
 
 /** Turns `--set a.b=value` into a nested object; values are JSON when they parse as JSON, else strings. */
 function parseSetFlags(assignments: readonly string[]): Record<string, unknown> {
   const result: Record<string, unknown> = {};
+  const setBy = new Map<string, string>();
   for (const assignment of assignments) {
     const equals = assignment.indexOf('=');
     if (equals <= 0) {
@@ -39,7 +40,14 @@ function parseSetFlags(assignments: readonly string[]): Record<string, unknown> 
     } catch {
       // A bare word is a string value (e.g. --set probe.strategy=rounds).
     }
-    assignAtPath(result, assignment.slice(0, equals).trim(), value);
+    const path = assignment.slice(0, equals).trim();
+    const conflict = assignAtPath(result, path, value);
+    if (conflict !== undefined) {
+      throw new RelaySelectError('CONFIG_INVALID', `--set ${path}: ${conflict} is already set to a value (${setBy.get(conflict) ?? `--set ${conflict}`}), so it has no settings below it`, {
+        hint: 'set each setting once; relay-select.conf(5) lists the settings and their paths',
+      });
+    }
+    setBy.set(path, `--set ${assignment}`);
   }
   return result;
 }

@@ -4,7 +4,8 @@ import { RelaySelectError, isRelaySelectError } from '../errors.js';
 import { COMMANDS, GLOBAL_OPTIONS, readCommandOptions, type CommandName, type CommandOptions, type CommandSpec, type OptionSpec } from './command-specs.js';
 import type { CliContext } from './context.js';
 import { DEFAULT_HINT_BY_ERROR, exitCode, exitCodeOfError, renderExitStatusHelp } from './exit-codes.js';
-import { createOutput, type Output } from './output.js';
+import { createOutput, endQuietlyOnClosedPipe, type Output } from './output.js';
+import { abortOnSignals } from '../teardown.js';
 
 interface MainIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -51,6 +52,8 @@ function toYargsOption(spec: OptionSpec): Options {
 
 /** Runs the CLI and returns the exit status; never calls process.exit, never throws. */
 export async function main(argv: string[], io: MainIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }): Promise<number> {
+  endQuietlyOnClosedPipe(io.stdout);
+  endQuietlyOnClosedPipe(io.stderr);
   const outcome: CommandOutcome = { output: undefined, status: exitCode('ok') };
   const wantsJson = argv.includes('--json');
   const logFormat = argv.some((arg, index) => arg === '--log-format=json' || (arg === '--log-format' && argv[index + 1] === 'json')) ? 'json' : 'text';
@@ -71,20 +74,57 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
     .env(false)
     .epilogue(`${renderExitStatusHelp()}\n\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5), relay-select-lab(5).`)
     .fail((message, error) => {
-      if (error) throw error;
-      // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): errors are one line.
-      throw new RelaySelectError('USAGE', (message ?? 'bad usage').replace(/\s*\n\s*/g, ' '));
+      // yargs reports its own findings (a missing option value, a bad choice) as YError; anything else came from a command.
+      if (error && error.name !== 'YError') throw error;
+      throw usageError(message ?? error?.message ?? 'bad usage');
     });
   for (const spec of GLOBAL_OPTIONS) parser = parser.option(spec.name, { ...toYargsOption(spec), global: true });
 
-  for (const spec of COMMANDS) parser = addCommand(parser, spec.name, io, outcome);
+  // Held from the start: a signal at any moment of a command stops it with the signal's status, and
+  // the lock, the namespaces and the hook's processes are released on the way out.
+  const stop = abortOnSignals();
+  for (const spec of COMMANDS) parser = addCommand(parser, spec.name, io, outcome, stop.signal);
 
+  let failure: { error: unknown } | undefined;
   try {
     await parser.parseAsync();
-    return outcome.status;
   } catch (error) {
-    return reportError(error, fallbackOutput());
+    failure = { error };
+  } finally {
+    stop.dispose();
   }
+  const received = stop.received();
+  if (received !== null) return reportInterruption(received, failure?.error, fallbackOutput());
+  return failure === undefined ? outcome.status : reportError(failure.error, fallbackOutput());
+}
+
+/**
+ * A command stopped by SIGINT or SIGTERM ends with 130 or 143, whatever it was doing: what it threw on
+ * the way (a probe or a child process cut short) is a consequence, not the news.
+ */
+function reportInterruption(signal: NodeJS.Signals, error: unknown, output: Output): number {
+  output.endProgress();
+  const stopped = isRelaySelectError(error) && error.code === 'ABORTED' && !error.message.startsWith('interrupted by') ? `: ${error.message}` : '';
+  output.error(`interrupted by ${signal}${stopped}`);
+  if (output.verbose && error !== undefined && !(isRelaySelectError(error) && error.code === 'ABORTED')) output.debug(`while stopping: ${error instanceof Error ? error.message : String(error)}`);
+  return exitCode(signal === 'SIGTERM' ? 'terminated' : 'interrupted');
+}
+
+/** yargs' words for a usage problem, as one line that names the option as it is typed. */
+function usageError(message: string): RelaySelectError {
+  const missing = /^Not enough arguments following: (.+)$/.exec(message.trim());
+  if (missing !== null) {
+    const name = missing[1]!;
+    const options: readonly OptionSpec[] = [...GLOBAL_OPTIONS, ...COMMANDS.flatMap((command): readonly OptionSpec[] => command.options)];
+    const spec = options.find((option) => option.name === name || option.alias === name);
+    const flag = name.length === 1 ? `-${name}` : `--${name}`;
+    const long = spec !== undefined && spec.name !== name ? ` (--${spec.name})` : '';
+    return new RelaySelectError('USAGE', `${flag}${long} needs a value${spec?.argument === undefined ? '' : `: ${flag} ${spec.argument}`}`);
+  }
+  const line = message.replace(/\s*\n\s*/g, ' ').trim();
+  const choice = /^Invalid values: Argument: (\S+), Given: (.+), Choices: (.+)$/.exec(line);
+  if (choice !== null) return new RelaySelectError('USAGE', `--${choice[1]!}: ${choice[2]!} is not allowed; allowed ${choice[3]!.replace(/"/g, '')}`);
+  return new RelaySelectError('USAGE', line);
 }
 
 /** What the command that ran left: its output (errors are reported through it) and its exit status. */
@@ -94,7 +134,7 @@ interface CommandOutcome {
 }
 
 /** Registers command `name` with yargs; its handler runs the command module with the options it declares. */
-function addCommand<Name extends CommandName>(parser: Argv, name: Name, io: MainIo, outcome: CommandOutcome): Argv {
+function addCommand<Name extends CommandName>(parser: Argv, name: Name, io: MainIo, outcome: CommandOutcome, signal: AbortSignal): Argv {
   const spec: CommandSpec = COMMANDS.find((command) => command.name === name)!;
   const positional = spec.positional === undefined ? '' : spec.positional.variadic ? ` [${spec.positional.name}..]` : ` [${spec.positional.name}]`;
   return parser.command(
@@ -110,7 +150,7 @@ function addCommand<Name extends CommandName>(parser: Argv, name: Name, io: Main
       const options = readCommandOptions(name, args);
       const output = createOutput({ json: options.json === true, quiet: options.quiet === true, verbose: options.verbose === true, logFormat: options.logFormat ?? 'text', stdout: io.stdout, stderr: io.stderr, env: io.env });
       outcome.output = output;
-      const context: CliContext = { output, env: io.env, cwd: io.cwd, uid: process.getuid?.() ?? -1, version: packageVersion() };
+      const context: CliContext = { output, env: io.env, cwd: io.cwd, uid: process.geteuid?.() ?? -1, version: packageVersion(), signal };
       const module = await loaders[name]();
       outcome.status = await module.run(options, context);
     },

@@ -91,7 +91,7 @@ export function renderManPage(version: string): string {
     roffEscape('The relay list by default; see relay-select.dat(5).'),
     '.TP',
     '.I /etc/relay\\-select/config.json',
-    roffEscape('Settings, when no .relay-selectrc, relay-select.config.* or package.json entry is found; see relay-select.conf(5).'),
+    roffEscape('Settings, when no .relay-selectrc, relay-select.config.* or package.json entry is found; as root, the only settings file besides --config (no search of the working directory). See relay-select.conf(5).'),
     '.TP',
     '.I /var/lib/relay\\-select/',
     roffEscape('State directory as root ($XDG_STATE_HOME/relay-select otherwise): state.json (current relay, schedule, failure clock, retry), client-id, the lock, and the last good relay list.'),
@@ -102,6 +102,10 @@ export function renderManPage(version: string): string {
     '.PP',
     roffEscape(
       'The generated network: a core router with a data centre behind it, one region router per 50 subnets, sites of four subnets behind one access router (some sites one or two WAN routers further out), relays in the data centre or at a random site. A relay at the endpoint\'s own site is 2 routers away. Rates are per second averaged over each minute; cron runs every endpoint in the first minute of each 5-minute round, so the worst minute is what routers see.',
+    ),
+    '.SH SECURITY',
+    roffEscape(
+      'As root, relay-select uses only files that no other user can change: every settings file (and what it $imports), clientsettings.cfg, the relay list, the TLS files and the state directory with everything in it must be owned by root and not writable by group or others, and so must every directory above them, up to /; a sticky world-writable directory such as /tmp is allowed above an entry of root\'s. The TLS key must be mode 0600. Anything else is refused with one line naming the path, the owner and mode found, and the chown or chmod that fixes it: exit status 78 for settings and inputs, 73 for the state directory. Code configs (.js, .mjs, .cjs, .ts) run only from such trusted files, whoever runs relay-select. State files are never read or written through a symbolic link, temporary files are created exclusively under random names, and nothing is ever handed to another owner. SIGINT and SIGTERM stop a run at any point within a second (exit status 130 or 143), the lock released and nothing recorded that did not happen.',
     ),
     '.SH EXAMPLES',
   );

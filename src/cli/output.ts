@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import { redactUrlCredentials, stripTerminalControls, stripTerminalControlsButColor } from '../format.js';
 
 interface OutputOptions {
   json: boolean;
@@ -13,7 +14,10 @@ interface OutputOptions {
 
 /**
  * Everything the CLI writes goes through here: data to stdout, diagnostics to stderr, colour only on a
- * TTY and never with NO_COLOR, a progress line only on a TTY and never with --json.
+ * TTY and never with NO_COLOR, a progress line only on a TTY and never with --json. Every text is made
+ * safe on its way out, whoever built it: terminal control sequences that came from a relay list, a
+ * relay, a hook or a state file are removed (our own colours stay), and credentials in URLs are
+ * redacted — in --json too.
  */
 export interface Output {
   readonly json: boolean;
@@ -73,6 +77,8 @@ export function createOutput(options: OutputOptions): Output {
   const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
   const logToStderr = (level: LogLevel, text: string): void => toStderr(renderLogRecord(level, plain(text)));
   let progressShown = false;
+  const forStdout = (text: string): string => redactUrlCredentials(color.level > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
+  const forStderr = (text: string): string => redactUrlCredentials(errColor.level > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
 
   const clear = (): void => {
     if (progressShown) {
@@ -82,7 +88,7 @@ export function createOutput(options: OutputOptions): Output {
   };
   const toStderr = (text: string): void => {
     clear();
-    stderr.write(`${text}\n`);
+    stderr.write(`${forStderr(text)}\n`);
   };
 
   return {
@@ -94,16 +100,17 @@ export function createOutput(options: OutputOptions): Output {
     line(text = '') {
       if (json || quiet) return;
       clear();
-      stdout.write(`${text}\n`);
+      stdout.write(`${forStdout(text)}\n`);
     },
     important(text) {
       if (json) return;
       clear();
-      stdout.write(`${text}\n`);
+      stdout.write(`${forStdout(text)}\n`);
     },
     data(value) {
       clear();
-      stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      // JSON escapes control characters itself; only credentials need hiding.
+      stdout.write(`${redactUrlCredentials(JSON.stringify(value, null, 2))}\n`);
     },
     warn(text) {
       if (jsonLogs) logToStderr('warning', text);
@@ -131,9 +138,19 @@ export function createOutput(options: OutputOptions): Output {
     progress(text) {
       if (!showProgress) return;
       const width = Math.max(20, ((stderr as { columns?: number }).columns || 80) - 1);
-      stderr.write(`\r\x1b[2K${text.slice(0, width)}`);
+      stderr.write(`\r\x1b[2K${forStderr(text).slice(0, width)}`);
       progressShown = true;
     },
     endProgress: clear,
   };
+}
+
+/**
+ * A reader that goes away (`relay-select plan | head -1`) closes the pipe: further writes fail with
+ * EPIPE, emitted as an error event that would otherwise end the process with a stack trace. There is
+ * nobody left to tell, so the output ends quietly and the command finishes as it would have.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WritableStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', () => undefined);
 }

@@ -1,9 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { cosmiconfig, defaultLoaders, type CosmiconfigResult } from 'cosmiconfig';
 import { RelaySelectError } from '../errors.js';
+import { readFileBounded, trustPolicyOf, untrustedFileError } from '../trust.js';
 import { formatDiagnostic } from '../relays/relay.js';
 import { parseClientSettings } from './client-settings.js';
+import { findConfigFile, unreadable } from './config-files.js';
 import { DEFAULT_SETTINGS, PROFILES, SYSTEM_CONFIG_FILE, defaultStateDir } from './defaults.js';
 import { settingsFromEnvironment } from './env.js';
 import {
@@ -20,7 +20,6 @@ import type { ProfileName, Settings } from './settings.js';
 
 export { SETTING_DOCS } from './setting-docs.js';
 
-const MODULE_NAME = 'relay-select';
 /** A clientsettings.cfg is a few kilobytes; anything near this is not one. */
 const MAX_CLIENT_SETTINGS_BYTES = 16 * 1024 * 1024;
 
@@ -33,7 +32,10 @@ export interface LoadSettingsOptions {
   /** Where the search starts and what relative paths of the environment and flags resolve against. */
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** Decides the default `stateDir` (root or not). */
+  /**
+   * The effective user. Decides the default `stateDir`; as root (0) settings come only from
+   * `systemConfigFile` or `configFile`, and every file must be trusted (src/trust.ts).
+   */
   uid: number;
   /** `--config FILE`: read this file instead of searching. */
   configFile?: string;
@@ -44,9 +46,9 @@ export interface LoadSettingsOptions {
    * raw values (`--set path=value` parsed as JSON).
    */
   cliOverrides?: SettingsInput | Readonly<Record<string, unknown>>;
-  /** The search goes up from `cwd` to this directory (inclusive). @default the file-system root */
+  /** The search (not as root) goes up from `cwd` to this directory (inclusive). @default the file-system root */
   searchStopDir?: string;
-  /** Read when the search finds nothing. @default '/etc/relay-select/config.json' */
+  /** Read when the search finds nothing; as root, the only file besides `configFile`. @default '/etc/relay-select/config.json' */
   systemConfigFile?: string;
   /** How a problem in `cliOverrides` names its flag. @default {@link flagNameOf} */
   flagNameOf?: (path: string) => string;
@@ -60,7 +62,7 @@ export interface LoadedSettings {
   sources: string[];
   /** Formatted warnings (misspelt clientsettings.cfg names, an empty config file). */
   warnings: string[];
-  /** What `--verbose` adds: e.g. how many of the vendor's other client settings were passed over. */
+  /** What `--verbose` adds: where settings were looked for and why there; how many of the vendor's other client settings were passed over. */
   notes: string[];
 }
 
@@ -164,113 +166,19 @@ function invalid(problems: readonly SettingProblem[], options: { file?: string; 
   return new RelaySelectError('CONFIG_INVALID', `${first!.message}${more}`, options);
 }
 
-function describeCause(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const text = error instanceof Error ? error.message : String(error);
-  const firstLine = text.split('\n').find((line) => line.trim() !== '' && !line.includes('Error in ')) ?? text;
-  return code !== undefined && !firstLine.includes(code) ? `${code}: ${firstLine.trim()}` : firstLine.trim();
-}
-
-function unreadable(file: string, error: unknown, what: string): RelaySelectError {
-  const format = /\.ya?ml$|rc$/.test(file) ? 'YAML or JSON' : /\.[cm]?[jt]s$/.test(file) ? 'JavaScript' : 'JSON';
-  const hint = what.startsWith('parse')
-    ? `Fix the syntax of ${file} (it must be valid ${format}); relay-select.conf(5) shows examples.`
-    : `Check that ${file} exists and is a readable file.`;
-  return new RelaySelectError('CONFIG_UNREADABLE', `${file}: cannot ${what}: ${describeCause(error)}`, { file, cause: error, hint });
-}
-
-/** JSON with the line and column of a syntax error (V8 reports only a character offset). */
-function loadJson(_filepath: string, content: string): unknown {
+/** clientsettings.cfg as text: UTF-8, or UTF-16LE with a BOM as Windows tools write it. As root, only a trusted file. */
+async function readClientSettingsText(file: string, uid: number): Promise<string> {
+  let read;
   try {
-    return JSON.parse(content);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const offset = /position (\d+)/.exec(message);
-    if (offset === null) throw new Error(`invalid JSON: ${message}`);
-    const before = content.slice(0, Number(offset[1]));
-    const line = before.split('\n').length;
-    const column = before.length - before.lastIndexOf('\n');
-    throw new Error(`invalid JSON at line ${line} column ${column}: ${message.replace(/\s*in JSON at position \d+.*$/s, '')}`);
-  }
-}
-
-function createExplorer() {
-  return cosmiconfig(MODULE_NAME, {
-    searchStrategy: 'none',
-    cache: false,
-    loaders: { ...defaultLoaders, '.json': loadJson },
-  });
-}
-
-/** Directories from `start` up to `stop` (inclusive), or to the file-system root. */
-function directoriesUpFrom(start: string, stop: string | undefined): string[] {
-  const directories: string[] = [];
-  let directory = resolve(start);
-  const stopDirectory = stop === undefined ? undefined : resolve(stop);
-  for (;;) {
-    directories.push(directory);
-    const parent = dirname(directory);
-    if (directory === stopDirectory || parent === directory) return directories;
-    directory = parent;
-  }
-}
-
-/** A config file cosmiconfig could not load: no errno code means the file was read but did not parse. */
-function unloadable(file: string, error: unknown): RelaySelectError {
-  const parsing = (error as NodeJS.ErrnoException).code === undefined;
-  return unreadable(file, error, parsing ? 'parse the config file' : 'read the config file');
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw unreadable(path, error, 'read the config file');
-  }
-}
-
-async function findConfigFile(options: LoadSettingsOptions): Promise<CosmiconfigResult> {
-  const explorer = createExplorer();
-  if (options.configFile !== undefined) {
-    const file = resolve(options.cwd, options.configFile);
-    try {
-      return (await explorer.load(file)) ?? { config: undefined, filepath: file, isEmpty: true };
-    } catch (error) {
-      throw unloadable(file, error);
-    }
-  }
-  for (const directory of directoriesUpFrom(options.cwd, options.searchStopDir)) {
-    try {
-      const found = await explorer.search(directory);
-      if (found !== null) return found;
-    } catch (error) {
-      throw unloadable((error as { filepath?: string }).filepath ?? directory, error);
-    }
-  }
-  const systemFile = options.systemConfigFile ?? SYSTEM_CONFIG_FILE;
-  if (!(await fileExists(systemFile))) return null;
-  try {
-    return (await explorer.load(systemFile)) ?? { config: undefined, filepath: systemFile, isEmpty: true };
-  } catch (error) {
-    throw unloadable(systemFile, error);
-  }
-}
-
-/** clientsettings.cfg as text: UTF-8, or UTF-16LE with a BOM as Windows tools write it. */
-async function readClientSettingsText(file: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-    if (info.size > MAX_CLIENT_SETTINGS_BYTES) {
-      throw new Error(`the file is ${info.size} bytes; a clientsettings.cfg is at most ${MAX_CLIENT_SETTINGS_BYTES}`);
-    }
-    bytes = await readFile(file);
+    read = await readFileBounded(file, { trust: trustPolicyOf(uid), maxBytes: MAX_CLIENT_SETTINGS_BYTES });
   } catch (error) {
     throw unreadable(file, error, 'read the client settings');
   }
+  if (!read.ok) throw untrustedFileError('FILE_UNTRUSTED', 'clientsettings file', file, read.problem);
+  if (read.tooLarge) {
+    throw unreadable(file, new Error(`the file is ${read.size} bytes; a clientsettings.cfg is at most ${MAX_CLIENT_SETTINGS_BYTES}`), 'read the client settings');
+  }
+  const bytes = read.bytes;
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
   if (bytes.includes(0)) throw unreadable(file, new Error('it is not a text file (it contains NUL bytes)'), 'read the client settings');
   return bytes.toString('utf8');
@@ -279,7 +187,8 @@ async function readClientSettingsText(file: string): Promise<string> {
 /**
  * Loads the settings (DESIGN §4): defaults < profile < config file < clientsettings.cfg <
  * environment < command line. The config file is the first cosmiconfig `relay-select` file found from
- * `cwd` upward, else `/etc/relay-select/config.json`; `configFile` replaces the search. Relative paths
+ * `cwd` upward (not as root: see config-files.ts), else `/etc/relay-select/config.json`; `configFile`
+ * replaces the search. As root, a file another user could change is refused (FILE_UNTRUSTED). Relative paths
  * in a config file resolve against that file's directory; in the environment and flags, against `cwd`.
  *
  * @throws RelaySelectError `CONFIG_UNREADABLE` (a file cannot be read or parsed) or `CONFIG_INVALID`
@@ -289,15 +198,19 @@ async function readClientSettingsText(file: string): Promise<string> {
 export async function loadSettings(options: LoadSettingsOptions): Promise<LoadedSettings> {
   const layers: SettingsSourceLayer[] = [];
   const warnings: string[] = [];
-  const notes: string[] = [];
-
-  const found = await findConfigFile(options);
+  const { found, notes } = await findConfigFile({
+    cwd: options.cwd,
+    uid: options.uid,
+    configFile: options.configFile,
+    searchStopDir: options.searchStopDir,
+    systemConfigFile: options.systemConfigFile ?? SYSTEM_CONFIG_FILE,
+  });
   if (found !== null) {
-    const file = found.filepath;
-    if (found.isEmpty === true || found.config === undefined || found.config === null) {
+    const file = found.file;
+    if (found.data === undefined) {
       warnings.push(`${file}: the file is empty; no settings read from it`);
     } else {
-      const checked = validateSettingsInput(found.config, file);
+      const checked = validateSettingsInput(found.data, file);
       if (!checked.ok) {
         throw invalid(checked.problems, { file, hint: `Fix the setting in ${file}; relay-select.conf(5) lists every setting and its allowed values.` });
       }
@@ -307,7 +220,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
 
   if (options.clientSettingsFile !== undefined) {
     const file = options.clientSettingsFile;
-    const text = await readClientSettingsText(resolve(options.cwd, file));
+    const text = await readClientSettingsText(resolve(options.cwd, file), options.uid);
     const parsed = parseClientSettings(text, { file });
     const errors = parsed.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
     if (errors.length > 0) {

@@ -69,23 +69,39 @@ export function environmentVariableOf(path: string): string {
   return `${ENVIRONMENT_PREFIX}${suffix}`;
 }
 
-/** The value at a dotted path of a nested object. */
+/** The value at a dotted path of a nested object; own properties only (`constructor` is no setting). */
 export function valueAtPath(root: unknown, path: string | readonly (string | number)[]): unknown {
   const parts = typeof path === 'string' ? path.split('.') : path;
   let node: unknown = root;
   for (const part of parts) {
-    if (typeof node !== 'object' || node === null) return undefined;
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return undefined;
     node = (node as Record<string | number, unknown>)[part];
   }
   return node;
 }
 
-/** Sets the value at a dotted path of a nested object, creating the objects on the way. */
-export function assignAtPath(root: Record<string, unknown>, path: string, value: unknown): void {
+/**
+ * Sets the value at a dotted path of a nested object, creating the objects on the way. Every key
+ * becomes an own property, so `__proto__`, `constructor` or `prototype` in a path is just a key — to
+ * be reported as an unknown setting — and never reaches a prototype.
+ * @returns undefined when set; else the leading part of `path` that already holds a value that is not
+ *   an object (`--set a=5 --set a.b=1`: `a`)
+ */
+export function assignAtPath(root: Record<string, unknown>, path: string, value: unknown): string | undefined {
   const parts = path.split('.');
   let node = root;
-  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-  node[parts[parts.length - 1]!] = value;
+  for (const [index, part] of parts.slice(0, -1).entries()) {
+    const existing = Object.hasOwn(node, part) ? node[part] : undefined;
+    if (existing === undefined) defineOwn(node, part, {});
+    else if (typeof existing !== 'object' || existing === null || Array.isArray(existing)) return parts.slice(0, index + 1).join('.');
+    node = node[part] as Record<string, unknown>;
+  }
+  defineOwn(node, parts[parts.length - 1]!, value);
+  return undefined;
+}
+
+function defineOwn(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function defaultText(path: string): string {

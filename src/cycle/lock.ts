@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RelaySelectError } from '../errors.js';
-import { ensureStateDir } from './state-store.js';
+import { processTrustPolicy, readFileBounded, symbolicLinkProblem, untrustedFileError, type TrustOptions } from '../trust.js';
+import { prepareStateDir } from './state-store.js';
 
 /**
  * The run lock of `stateDir` (DESIGN §7): two runs never overlap, a lock left by a dead process is
@@ -24,10 +25,15 @@ import { ensureStateDir } from './state-store.js';
  *   never removes a live holder's lock; then everyone retries the rename;
  * - liveness = the pid exists (kill 0) and, where /proc is readable, is not a zombie and has the same
  *   start time and boot id as when it took the lock, so a recycled pid after a reboot is not trusted.
+ *
+ * As root the state directory must be trusted (state-store.ts), and `run.lock` must be a directory,
+ * not a link: a take-over unlinks a file inside it, which must never be a file somewhere else.
  */
 export const RUN_LOCK_DIR_NAME = 'run.lock';
 const STAGING_PREFIX = '.run.lock.';
 const MAX_ACQUIRE_ATTEMPTS = 20;
+/** An owner record is one line of JSON. */
+const MAX_OWNER_RECORD_BYTES = 4096;
 
 interface RunLock {
   /** `stateDir/run.lock`. */
@@ -44,9 +50,15 @@ interface OwnerRecord {
   startTicks?: string;
 }
 
-export async function acquireRunLock(stateDir: string): Promise<RunLock> {
+interface RunLockOptions {
+  /** Whose files to trust. @default as root, root's (trustPolicyOf the effective user); otherwise no check */
+  trust?: TrustOptions;
+}
+
+export async function acquireRunLock(stateDir: string, options: RunLockOptions = {}): Promise<RunLock> {
   const lockPath = path.join(stateDir, RUN_LOCK_DIR_NAME);
-  await ensureStateDir(stateDir, lockPath);
+  await prepareStateDir(stateDir, lockPath, 'trust' in options ? options.trust : processTrustPolicy());
+  await refuseLinkedLock(lockPath);
   await removeDeadStagingDirectories(stateDir);
 
   const token = randomUUID();
@@ -62,7 +74,7 @@ export async function acquireRunLock(stateDir: string): Promise<RunLock> {
   let acquired = false;
   try {
     await mkdir(stagingPath, { mode: 0o700 });
-    await writeFile(path.join(stagingPath, ownerName), `${JSON.stringify(self)}\n`, { mode: 0o600 });
+    await writeFile(path.join(stagingPath, ownerName), `${JSON.stringify(self)}\n`, { mode: 0o600, flag: 'wx' });
 
     for (let attempt = 0; attempt < MAX_ACQUIRE_ATTEMPTS; attempt++) {
       try {
@@ -73,6 +85,7 @@ export async function acquireRunLock(stateDir: string): Promise<RunLock> {
         const code = errnoCode(error);
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
       }
+      await refuseLinkedLock(lockPath);
       const holder = await readHolder(lockPath);
       if (holder.kind === 'none') continue;
       if (holder.record !== null && (await isAlive(holder.record))) {
@@ -95,6 +108,17 @@ export async function acquireRunLock(stateDir: string): Promise<RunLock> {
   } finally {
     if (!acquired) await rm(stagingPath, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** `run.lock` is a directory relay-select made, or nothing: a link or a file there is refused (STATE_UNTRUSTED). */
+async function refuseLinkedLock(lockPath: string): Promise<void> {
+  const info = await lstat(lockPath).catch((error: unknown) => {
+    if (errnoCode(error) === 'ENOENT') return null;
+    throw error;
+  });
+  if (info === null || info.isDirectory()) return;
+  const problem = info.isSymbolicLink() ? symbolicLinkProblem(lockPath) : { path: lockPath, found: 'not a directory', fix: `rm ${lockPath}`, wrongKind: true as const };
+  throw untrustedFileError('STATE_UNTRUSTED', 'the run lock', lockPath, problem);
 }
 
 function createHandle(lockPath: string, ownerName: string): RunLock {
@@ -124,13 +148,15 @@ async function readHolder(lockPath: string): Promise<Holder> {
   const ownerName = names.find((name) => name.startsWith('owner.'));
   // An empty directory is a take-over in progress (or one whose taker died): the rename replaces it.
   if (ownerName === undefined) return { kind: 'none' };
-  let text: string;
+  let read;
   try {
-    text = await readFile(path.join(lockPath, ownerName), 'utf8');
+    read = await readFileBounded(path.join(lockPath, ownerName), { followLinks: false, maxBytes: MAX_OWNER_RECORD_BYTES });
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { kind: 'none' };
     throw error;
   }
+  // Anything but a small regular file is no record of a live run: taken over like garbage.
+  const text = read.ok && !read.tooLarge ? read.bytes.toString('utf8') : '';
   return { kind: 'owner', ownerName, record: parseOwnerRecord(text) };
 }
 

@@ -6,6 +6,8 @@ import { RelaySelectError } from '../errors.js';
 import { connectTcp, probeTargets, resolveTargets, type IcmpTransport } from '../probe/index.js';
 import type { ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
 import { checkRelayHealthDetailed, prepareRegistrar, type Registrar } from '../register/index.js';
+import { describeSelectionFailure } from '../select/explain.js';
+import { formatDuration } from '../format.js';
 import { loadRelayListFile } from '../relays/load.js';
 import { parseRelayList } from '../relays/parse.js';
 import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
@@ -15,6 +17,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { writeRunMetrics } from '../metrics/metrics-file.js';
 import { activeAvoidedRelays, recordFullRelays } from './avoided-relays.js';
 import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
+import { clampFutureTimes, describeClampedTime } from './clamp-future.js';
 import { describeDistanceJump, detectDistanceJump, type DistanceJump } from './distance-jump.js';
 import { acquireRunLock } from './lock.js';
 import { describeNetworkChange } from './network-fingerprint.js';
@@ -67,7 +70,7 @@ export interface RunCycleOptions extends ProbeProgress {
   settings: Settings;
   /** Select now, whatever the schedule says. */
   force?: boolean;
-  /** Probe and rank, but neither register nor write state. */
+  /** Probe and rank, but neither register nor create, rename or write anything in the state directory. */
   dryRun?: boolean;
   clock?: Clock;
   signal?: AbortSignal;
@@ -95,9 +98,9 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
   const warnings: string[] = [];
   const lock = dryRun ? undefined : await acquireRunLock(settings.stateDir);
   try {
-    const store = createStateStore(settings.stateDir, { clock });
+    const store = createStateStore(settings.stateDir, { clock, readOnly: dryRun });
     const read = await store.read();
-    if (read.recovered) warnings.push(`state file was unusable (${read.recovered.reason}); moved to ${read.recovered.movedTo}; starting from a clean state`);
+    if (read.recovered) warnings.push(describeRecovery(read.recovered));
     // A dry run creates nothing: an endpoint without a client id yet gets a throw-away one.
     const clientId = settings.clientId ?? (dryRun ? ((await readClientId(settings.stateDir)) ?? randomUUID()) : await loadOrCreateClientId(settings.stateDir));
     let state: State = read.state ?? emptyState(clientId);
@@ -107,6 +110,11 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
 
     const list = await loadRelayListWithCache(settings, dryRun, warnings);
     const now = clock.now();
+    const clamp = clampFutureTimes(state, settings, now);
+    for (const time of clamp.clamped) warnings.push(describeClampedTime(time));
+    state = clamp.state;
+    // Written back even when nothing else changes: otherwise each run would clamp to a later limit and never get there.
+    const clampToSave = clamp.clamped.length > 0 && !dryRun;
     const current = state.current;
     const network = await readNetwork(current?.address ?? null);
     const networkChange = state.network !== undefined && network !== null ? describeNetworkChange(state.network, network) : null;
@@ -114,7 +122,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     let decision = decideCycle({ state, settings, now, force: options.force, currentInRelayList, random: options.random, ...(networkChange === null ? {} : { networkChange }) });
 
     if (decision.action === 'check' && current !== null) {
-      const health = await checkRelayHealthDetailed({ host: current.host, port: current.port, address: current.address }, settings);
+      const health = await checkRelayHealthDetailed({ host: current.host, port: current.port, address: current.address }, settings, { signal: options.signal });
       counters.tcpChecks++;
       decision = decideCycle({ state, settings, now, currentInRelayList, health: health.health, healthDetail: health.detail, random: options.random });
     }
@@ -138,7 +146,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
 
     if (decision.action !== 'select') {
       const recordNetwork = state.network === undefined && network !== null;
-      const changed = decision.statePatch !== undefined || recordNetwork || read.recovered !== undefined;
+      const changed = decision.statePatch !== undefined || recordNetwork || read.recovered !== undefined || clampToSave;
       const after: State = changed ? { ...state, ...(recordNetwork ? { network } : {}), counters } : state;
       if (!dryRun && changed) await store.write(after);
       const done = report({
@@ -190,7 +198,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       const retry = after.retry;
       done = report({
         action: 'failed',
-        reason: `${decision.reason}; no relay could be registered${retry ? `; retry ${retry.attempt} in ${retry.delaySeconds} s` : ''}`,
+        reason: `${decision.reason}; no relay could be registered: ${describeSelectionFailure(outcome)}${retry ? `; retry ${retry.attempt} in ${formatDuration(retry.delaySeconds)}` : ''}`,
         relay: null,
         ...selectionFields,
       });
@@ -229,6 +237,12 @@ async function writeMetrics(settings: Settings, report: RunReport, list: LoadedR
   } catch (error) {
     report.warnings.push(error instanceof RelaySelectError && error.hint !== undefined ? `${error.message} — ${error.hint}` : String(error));
   }
+}
+
+function describeRecovery(recovered: { movedTo: string | null; reason: string }): string {
+  return recovered.movedTo === null
+    ? `the state file is unusable (${recovered.reason}); left in place (a dry run changes nothing; the next run moves it aside); going on from a clean state`
+    : `state file was unusable (${recovered.reason}); moved to ${recovered.movedTo}; starting from a clean state`;
 }
 
 /** `relay-select report-failure`: start the failure clock of the current relay. */

@@ -1,16 +1,23 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { RelaySelectError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
+import { findEntryProblem, findTrustProblem, processTrustPolicy, readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
 import { parseState, type State } from './state.js';
 
 /**
- * The files of `stateDir` (DESIGN §7): `state.json`, `client-id` and the cached relay list.
- * Every write is atomic (temporary file, fsync, rename, then fsync of the directory so the rename
- * itself survives a power cut); a failed write always throws `STATE_UNWRITABLE`.
+ * The files of `stateDir` (DESIGN §7, §12): `state.json`, `client-id` and the cached relay list.
+ *
+ * Every write is atomic: a temporary file with a random name, created exclusively and never through a
+ * symbolic link (O_CREAT|O_EXCL|O_NOFOLLOW), written, fsynced, renamed over the target (rename(2)
+ * replaces a link, it never writes through one), then the directory is fsynced so the rename itself
+ * survives a power cut. A failed write always throws `STATE_UNWRITABLE`. Files are read without
+ * following a symbolic link and must be regular files; nothing is ever chowned, so every file is the
+ * writer's own. As root, the directory (and every directory above it) must be root's and writable by
+ * nobody else, and so must each file in it: otherwise `STATE_UNTRUSTED` (exit 73) with the fix. A
+ * read-only store (status, run --dry-run) never creates, renames or removes anything.
  */
 const STATE_FILE_NAME = 'state.json';
 const CLIENT_ID_FILE_NAME = 'client-id';
@@ -18,12 +25,19 @@ export const RELAY_LIST_CACHE_FILE_NAME = 'relay-list.cache';
 /** The state may reveal the network layout: owner only. */
 const STATE_FILE_MODE = 0o600;
 const STATE_DIR_MODE = 0o700;
+/** A state file is a few kilobytes; a bigger one is not ours. The cached relay list is capped like a relay list. */
+const MAX_STATE_FILE_BYTES = 1024 * 1024;
+const MAX_CACHED_RELAY_LIST_BYTES = 64 * 1024 * 1024;
+const MAX_CLIENT_ID_FILE_BYTES = 4096;
 
 export interface StateReadResult {
-  /** null when there is no state file yet, or the file was unusable and moved aside. */
+  /** null when there is no state file yet, or the file was unusable. */
   state: State | null;
-  /** Set when a corrupt or foreign-version file was moved aside; the run continues from a clean state. */
-  recovered?: { movedTo: string; reason: string };
+  /**
+   * Set when the file was corrupt or of another version: moved aside (`movedTo`) by a store that may
+   * write, left in place (`movedTo` null) by a read-only one. The run continues from a clean state.
+   */
+  recovered?: { movedTo: string | null; reason: string };
 }
 
 export interface StateStore {
@@ -33,45 +47,58 @@ export interface StateStore {
   write(state: State): Promise<void>;
 }
 
-export interface StateStoreOptions {
+export interface StateAccessOptions {
+  /** Whose files to trust. @default as root, root's (trustPolicyOf the effective user); otherwise no check */
+  trust?: TrustOptions;
+}
+
+export interface StateStoreOptions extends StateAccessOptions {
   /** Names the `.corrupt-<timestamp>` copy. @default systemClock */
   clock?: Clock;
+  /** Never create, rename or remove anything: for `status` and `run --dry-run`. @default false */
+  readOnly?: boolean;
+}
+
+function trustOf(options: StateAccessOptions): TrustOptions | undefined {
+  return 'trust' in options ? options.trust : processTrustPolicy();
 }
 
 export function createStateStore(stateDir: string, options: StateStoreOptions = {}): StateStore {
   const clock = options.clock ?? systemClock;
   const statePath = path.join(stateDir, STATE_FILE_NAME);
+  const trust = trustOf(options);
+  const readOnly = options.readOnly === true;
 
   return {
     path: statePath,
 
     async read() {
-      await removeLeftoverTemporaryFiles(stateDir, clock.now());
-      let text: string;
-      try {
-        text = await readFile(statePath, 'utf8');
-      } catch (error) {
-        if (errnoCode(error) === 'ENOENT') return { state: null };
-        throw unwritable(`cannot read the state file ${statePath}: ${errorMessage(error)}`, statePath, error);
-      }
+      if (!(await checkStateDir(stateDir, trust))) return { state: null };
+      if (!readOnly) await removeLeftoverTemporaryFiles(stateDir, clock.now());
+      const read = await readStateFile(statePath, trust, MAX_STATE_FILE_BYTES, 'the state file');
+      if (read.kind === 'missing') return { state: null };
+      const unusable = (reason: string): Promise<StateReadResult> =>
+        readOnly ? Promise.resolve({ state: null, recovered: { movedTo: null, reason } }) : moveAside(statePath, reason, clock.now());
+      if (read.kind === 'too-large') return unusable(`${read.size} bytes, more than a state file holds (${MAX_STATE_FILE_BYTES})`);
       let decoded: unknown;
       try {
-        decoded = JSON.parse(text);
+        decoded = JSON.parse(read.text);
       } catch (error) {
-        return moveAside(statePath, `not valid JSON: ${errorMessage(error)}`, clock.now());
+        return unusable(`not valid JSON: ${errorMessage(error)}`);
       }
       const parsed = parseState(decoded);
-      if (!parsed.ok) return moveAside(statePath, parsed.reason, clock.now());
+      if (!parsed.ok) return unusable(parsed.reason);
       return { state: parsed.state };
     },
 
     async write(state) {
+      if (readOnly) throw new RelaySelectError('INTERNAL', `a read-only state store was asked to write ${statePath}`, { file: statePath });
       const parsed = parseState(state);
       if (!parsed.ok) {
         // Never write what the next read would move aside.
         throw new RelaySelectError('INTERNAL', `refusing to write an invalid state: ${parsed.reason}`, { file: statePath });
       }
-      await writeAtomically(stateDir, statePath, `${JSON.stringify(parsed.state, null, 2)}\n`);
+      await writeAtomically(stateDir, STATE_FILE_NAME, `${JSON.stringify(parsed.state, null, 2)}\n`, trust);
     },
   };
 }
@@ -87,43 +114,73 @@ async function moveAside(statePath: string, reason: string, now: Date): Promise<
   return { state: null, recovered: { movedTo, reason } };
 }
 
+type StateFileRead = { kind: 'text'; text: string } | { kind: 'missing' } | { kind: 'too-large'; size: number };
+
+/** A file of the state directory: never through a symbolic link, only a regular file, as root only a trusted one. */
+async function readStateFile(filePath: string, trust: TrustOptions | undefined, maxBytes: number, what: string): Promise<StateFileRead> {
+  let read;
+  try {
+    read = await readFileBounded(filePath, { followLinks: false, trust, maxBytes });
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { kind: 'missing' };
+    throw unwritable(`cannot read ${what} ${filePath}: ${errorMessage(error)}`, filePath, error);
+  }
+  // Whatever is there where a file of ours belongs (a link, a FIFO) is not ours: the fix is to remove it.
+  if (!read.ok) throw untrustedFileError('STATE_UNTRUSTED', what, filePath, read.problem.wrongKind ? { ...read.problem, fix: `rm ${filePath} (relay-select writes its own)` } : read.problem);
+  if (read.tooLarge) return { kind: 'too-large', size: read.size };
+  return { kind: 'text', text: read.bytes.toString('utf8') };
+}
+
 /**
- * The endpoint's client id, generated once (random UUID) and kept in `stateDir/client-id`.
- * Two processes creating it at once agree on one id: the file appears through link(2), which fails
- * when it already exists.
+ * Whether `stateDir` exists (false: nothing to read), refusing one that is not a directory or, with
+ * `trust`, that another user could change (STATE_UNTRUSTED, with the chown/chmod that fixes it).
  */
-export async function loadOrCreateClientId(stateDir: string): Promise<string> {
+async function checkStateDir(stateDir: string, trust: TrustOptions | undefined): Promise<boolean> {
+  let info: Stats;
+  try {
+    info = await stat(stateDir);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw unwritable(`cannot examine the state directory ${stateDir}: ${errorMessage(error)}`, stateDir, error);
+  }
+  const problem = trust !== undefined ? findTrustProblem(stateDir, { ...trust, expect: 'directory' }) : info.isDirectory() ? null : findEntryProblem(stateDir, info, { uid: -1, expect: 'directory' });
+  if (problem !== null) throw untrustedFileError('STATE_UNTRUSTED', 'state directory', stateDir, problem);
+  return true;
+}
+
+/**
+ * The client id, generated once (random UUID) and kept in `stateDir/client-id`. Two processes creating
+ * it at once agree on one id: the file appears through link(2), which fails when it already exists.
+ */
+export async function loadOrCreateClientId(stateDir: string, options: StateAccessOptions = {}): Promise<string> {
+  const trust = trustOf(options);
   const idPath = path.join(stateDir, CLIENT_ID_FILE_NAME);
-  const existing = await readClientIdFile(idPath);
+  await prepareStateDir(stateDir, idPath, trust);
+  const existing = await readClientIdFile(idPath, trust);
   if (existing.kind === 'valid') return existing.clientId;
 
-  await ensureStateDir(stateDir, idPath);
   const clientId = randomUUID();
   if (existing.kind === 'invalid') {
     // An empty or garbled file (e.g. truncated by a full disk) is replaced, not trusted.
-    await writeAtomically(stateDir, idPath, `${clientId}\n`);
+    await writeAtomically(stateDir, CLIENT_ID_FILE_NAME, `${clientId}\n`, trust);
     return clientId;
   }
-  const temporaryPath = `${idPath}.${process.pid}.${randomUUID()}.tmp`;
+  const temporaryPath = path.join(stateDir, temporaryName(CLIENT_ID_FILE_NAME));
   try {
-    const handle = await open(temporaryPath, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, STATE_FILE_MODE);
+    await writeNewFile(temporaryPath, `${clientId}\n`);
     try {
-      await handle.writeFile(`${clientId}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
+      // link(2) never follows a link at the new name: it fails when anything is there.
       await link(temporaryPath, idPath);
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;
-      const winner = await readClientIdFile(idPath);
+      const winner = await readClientIdFile(idPath, trust);
       if (winner.kind === 'valid') return winner.clientId;
       throw error;
     }
     await syncDirectory(stateDir);
     return clientId;
   } catch (error) {
+    if (error instanceof RelaySelectError) throw error;
     throw unwritable(`cannot create the client id file ${idPath}: ${errorMessage(error)}`, idPath, error);
   } finally {
     await unlink(temporaryPath).catch(() => undefined);
@@ -133,41 +190,37 @@ export async function loadOrCreateClientId(stateDir: string): Promise<string> {
 /**
  * The client id kept in `stateDir/client-id`, without creating anything (for dry runs).
  * @returns null when the file is missing or does not hold a usable id
- * @throws RelaySelectError STATE_UNWRITABLE when the file exists but cannot be read
+ * @throws RelaySelectError STATE_UNWRITABLE when the file exists but cannot be read, STATE_UNTRUSTED when it is not ours
  */
-export async function readClientId(stateDir: string): Promise<string | null> {
-  const read = await readClientIdFile(path.join(stateDir, CLIENT_ID_FILE_NAME));
+export async function readClientId(stateDir: string, options: StateAccessOptions = {}): Promise<string | null> {
+  const trust = trustOf(options);
+  if (!(await checkStateDir(stateDir, trust))) return null;
+  const read = await readClientIdFile(path.join(stateDir, CLIENT_ID_FILE_NAME), trust);
   return read.kind === 'valid' ? read.clientId : null;
 }
 
 type ClientIdRead = { kind: 'valid'; clientId: string } | { kind: 'missing' } | { kind: 'invalid' };
 
-async function readClientIdFile(idPath: string): Promise<ClientIdRead> {
-  let text: string;
-  try {
-    text = await readFile(idPath, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return { kind: 'missing' };
-    throw unwritable(`cannot read the client id file ${idPath}: ${errorMessage(error)}`, idPath, error);
-  }
-  const clientId = text.trim();
+async function readClientIdFile(idPath: string, trust: TrustOptions | undefined): Promise<ClientIdRead> {
+  const read = await readStateFile(idPath, trust, MAX_CLIENT_ID_FILE_BYTES, 'the client id file');
+  if (read.kind === 'missing') return { kind: 'missing' };
+  if (read.kind === 'too-large') return { kind: 'invalid' };
+  const clientId = read.text.trim();
   return /^[\x21-\x7e]{1,200}$/.test(clientId) ? { kind: 'valid', clientId } : { kind: 'invalid' };
 }
 
 /** Keeps the last relay list that parsed, so a broken new list never leaves the endpoint stranded. */
-export async function cacheRelayList(stateDir: string, text: string): Promise<void> {
-  await writeAtomically(stateDir, path.join(stateDir, RELAY_LIST_CACHE_FILE_NAME), text);
+export async function cacheRelayList(stateDir: string, text: string, options: StateAccessOptions = {}): Promise<void> {
+  await writeAtomically(stateDir, RELAY_LIST_CACHE_FILE_NAME, text, trustOf(options));
 }
 
 /** The cached relay list, or null when none was cached yet. */
-export async function readCachedRelayList(stateDir: string): Promise<string | null> {
+export async function readCachedRelayList(stateDir: string, options: StateAccessOptions = {}): Promise<string | null> {
+  const trust = trustOf(options);
+  if (!(await checkStateDir(stateDir, trust))) return null;
   const cachePath = path.join(stateDir, RELAY_LIST_CACHE_FILE_NAME);
-  try {
-    return await readFile(cachePath, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return null;
-    throw unwritable(`cannot read the cached relay list ${cachePath}: ${errorMessage(error)}`, cachePath, error);
-  }
+  const read = await readStateFile(cachePath, trust, MAX_CACHED_RELAY_LIST_BYTES, 'the cached relay list');
+  return read.kind === 'text' ? read.text : null;
 }
 
 /** sha256 (hex) of a relay list's text, for `State.relayListDigest`. */
@@ -175,22 +228,45 @@ export function digestRelayList(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** Creates `stateDir` (mode 0700, parents too) when missing; an existing directory keeps its mode. */
-export async function ensureStateDir(stateDir: string, forFile: string = stateDir): Promise<void> {
+/**
+ * Makes sure `stateDir` exists — created mode 0700 (parents too) when missing; an existing directory
+ * keeps its mode — and, with `trust`, that no other user can change it.
+ */
+export async function prepareStateDir(stateDir: string, forFile: string = stateDir, trust: TrustOptions | undefined = processTrustPolicy()): Promise<void> {
   try {
     await mkdir(stateDir, { recursive: true, mode: STATE_DIR_MODE });
   } catch (error) {
     throw unwritable(`cannot create the state directory ${stateDir}: ${errorMessage(error)}`, forFile, error);
   }
+  await checkStateDir(stateDir, trust);
 }
 
-async function writeAtomically(stateDir: string, filePath: string, text: string): Promise<void> {
-  await ensureStateDir(stateDir, filePath);
+/** `.NAME.<random>.tmp`: unguessable, so nobody can plant anything under the name before we create it. */
+function temporaryName(name: string): string {
+  return `.${name}.${randomBytes(8).toString('hex')}.tmp`;
+}
+
+/** A new file, created exclusively (never an existing file, never through a link), written and fsynced. */
+async function writeNewFile(filePath: string, text: string): Promise<void> {
+  const handle = await open(filePath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, STATE_FILE_MODE);
   try {
-    // write-file-atomic: temp file in the same directory, write, fsync, chmod, rename.
-    await writeFileAtomic(filePath, text, { mode: STATE_FILE_MODE, fsync: true, encoding: 'utf8' });
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeAtomically(stateDir: string, name: string, text: string, trust: TrustOptions | undefined): Promise<void> {
+  const filePath = path.join(stateDir, name);
+  await prepareStateDir(stateDir, filePath, trust);
+  const temporaryPath = path.join(stateDir, temporaryName(name));
+  try {
+    await writeNewFile(temporaryPath, text);
+    await rename(temporaryPath, filePath);
     await syncDirectory(stateDir);
   } catch (error) {
+    await unlink(temporaryPath).catch(() => undefined);
     throw unwritable(`cannot write ${filePath}: ${errorMessage(error)}`, filePath, error);
   }
 }
@@ -225,17 +301,23 @@ const ATOMICALLY_WRITTEN_FILE_NAMES = [STATE_FILE_NAME, RELAY_LIST_CACHE_FILE_NA
 /** A temporary file older than this was left by a killed writer, not by one still writing. */
 const LEFTOVER_TEMPORARY_FILE_AGE_MS = 10 * 60 * 1000;
 
+/** The file a leftover temporary file was for: ours (`.NAME.<hex>.tmp`), or an older version's (`NAME.<digits>`, `client-id.<pid>.<uuid>.tmp`). */
+function temporaryFileTarget(name: string): string | undefined {
+  const target = /^\.(.+)\.[0-9a-f]{16}\.tmp$/.exec(name)?.[1] ?? /^(.+)\.\d+$/.exec(name)?.[1] ?? /^(client-id)\.\d+\.[0-9a-f-]{36}\.tmp$/.exec(name)?.[1];
+  return target !== undefined && ATOMICALLY_WRITTEN_FILE_NAMES.includes(target) ? target : undefined;
+}
+
 /**
- * write-file-atomic's temporary files (`<name>.<number>`) stay behind when a writer is killed (SIGKILL,
- * power cut). Removed when old, best effort: a crash must not fill the state directory over the years.
+ * Temporary files stay behind when a writer is killed (SIGKILL, power cut). Removed when old, best
+ * effort: a crash must not fill the state directory over the years. unlink(2) removes a link itself,
+ * never what it points to.
  */
 async function removeLeftoverTemporaryFiles(stateDir: string, now: Date): Promise<void> {
   const names = await readdir(stateDir).catch(() => [] as string[]);
   for (const name of names) {
-    const target = /^(.+)\.\d+$/.exec(name)?.[1];
-    if (target === undefined || !ATOMICALLY_WRITTEN_FILE_NAMES.includes(target)) continue;
+    if (temporaryFileTarget(name) === undefined) continue;
     const filePath = path.join(stateDir, name);
-    const info = await stat(filePath).catch(() => null);
+    const info = await lstat(filePath).catch(() => null);
     if (info !== null && now.getTime() - info.mtimeMs > LEFTOVER_TEMPORARY_FILE_AGE_MS) {
       await unlink(filePath).catch(() => undefined);
     }

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RelaySelectError } from '../errors.js';
+import { processTrustPolicy, readFileBounded, untrustedFileError } from '../trust.js';
 import { formatTopologyProblem, parseTopologyText, type Topology } from './topology.js';
 
 /** The topology `relay-select lab` builds when none is named. */
@@ -40,13 +40,22 @@ export function displayPath(path: string, cwd: string): string {
   return shown !== '' && !shown.startsWith('..') && !isAbsolute(shown) ? shown : path;
 }
 
-/** Reads and validates a topology; any problem is a TOPOLOGY_INVALID error of one line. */
+/** A topology is a few kilobytes of JSON. */
+const MAX_TOPOLOGY_BYTES = 1024 * 1024;
+
+/** Reads and validates a topology; any problem is a TOPOLOGY_INVALID error of one line (FILE_UNTRUSTED as root for a file another user could change). */
 export async function loadTopology(path: string, cwd: string): Promise<Topology> {
   const shown = displayPath(path, cwd);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // The lab runs as root and a topology carries settings for the run: only a trusted regular file.
+    const read = await readFileBounded(path, { trust: processTrustPolicy(), maxBytes: MAX_TOPOLOGY_BYTES });
+    if (!read.ok && !read.problem.wrongKind) throw untrustedFileError('FILE_UNTRUSTED', 'topology', path, read.problem);
+    if (!read.ok) throw new RelaySelectError('TOPOLOGY_INVALID', `${shown}: cannot read topology: ${read.problem.found}`, { file: path, hint: 'see relay-select-lab(5) for the topology format' });
+    if (read.tooLarge) throw new RelaySelectError('TOPOLOGY_INVALID', `${shown}: cannot read topology: ${read.size} bytes, more than a topology holds (${MAX_TOPOLOGY_BYTES})`, { file: path });
+    text = read.bytes.toString('utf8');
   } catch (error) {
+    if (error instanceof RelaySelectError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const bundled = code === 'ENOENT' && dirname(path) === bundledTopologyDirectory() ? ` (bundled topologies: ${bundledTopologyNames().join(', ')})` : '';
     throw new RelaySelectError('TOPOLOGY_INVALID', `${shown}: cannot read topology: ${code ?? (error as Error).message}${bundled}`, { cause: error, file: path });

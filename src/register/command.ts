@@ -15,6 +15,8 @@ const COMMAND_EXIT_UPSTREAM_DOWN = 75;
 
 /** After the deadline the hook gets SIGTERM, then SIGKILL this much later. */
 const COMMAND_KILL_GRACE_MS = 1000;
+/** Stopped by a signal, relay-select must end within a second: a hook that ignores SIGTERM gets less grace. */
+const ABORT_KILL_GRACE_MS = 300;
 
 /** Only the first line is reported; the rest of stderr is not kept. */
 const MAX_STDERR_BYTES = 4096;
@@ -77,25 +79,26 @@ export async function registerCommand(
     let timedOut = false;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const killGroup = (signalName: NodeJS.Signals): void => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const killGroup = (signalName: NodeJS.Signals, evenAfterExit = false): void => {
+      if (child.pid === undefined || (!evenAfterExit && (child.exitCode !== null || child.signalCode !== null))) return;
       try {
         process.kill(-child.pid, signalName);
       } catch {
         // Already gone.
       }
     };
-    const stop = (): void => {
+    const stop = (graceMs: number): void => {
       killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), COMMAND_KILL_GRACE_MS);
+      clearTimeout(killTimer);
+      killTimer = setTimeout(() => killGroup('SIGKILL'), graceMs);
     };
     const deadline = setTimeout(() => {
       timedOut = true;
-      stop();
+      stop(COMMAND_KILL_GRACE_MS);
     }, settings.timeoutMs);
     const onAbort = (): void => {
       aborted = true;
-      stop();
+      stop(ABORT_KILL_GRACE_MS);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stderr.setEncoding('utf8');
@@ -116,6 +119,9 @@ export async function registerCommand(
     };
     const settle = (code: number | null, signalName: NodeJS.Signals | null): void => {
       if (!beginSettling()) return;
+      // Stopped, the shell may be gone while what it started (ignoring SIGTERM) is not: the group is
+      // ended now. A process group outlives its leader's pid, so this reaches only the hook's processes.
+      if (aborted || timedOut) killGroup('SIGKILL', true);
       child.stderr.destroy();
       if (aborted) {
         reject(abortedError(signal, REGISTRATION_ABORTED));

@@ -1,9 +1,13 @@
 import { connect } from 'node:net';
+import { abortedError } from '../abort.js';
+import { isRelaySelectError } from '../errors.js';
 import type { Settings } from '../config/settings.js';
 import { describeTransportError, exchangeHttp } from './http-exchange.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 import type { ReadFile, RegisterTarget, RelayHealth } from './types.js';
 import { buildHealthUrl, buildRegisterUrl, stripBrackets } from './url.js';
+
+const HEALTH_CHECK_ABORTED = 'health check aborted';
 
 interface RelayHealthReport {
   health: RelayHealth;
@@ -26,16 +30,25 @@ export function classifyHealthStatus(statusCode: number): RelayHealth {
   return statusCode < 500 ? 'healthy' : 'failing';
 }
 
-function connectTcp(host: string, port: number, timeoutMs: number): Promise<RelayHealthReport> {
-  return new Promise((resolve) => {
+function connectTcp(host: string, port: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<RelayHealthReport> {
+  if (signal?.aborted) return Promise.reject(abortedError(signal, HEALTH_CHECK_ABORTED));
+  return new Promise((resolve, reject) => {
     let timedOut = false;
     const socket = connect({ host, port });
     const timer = setTimeout(() => {
       timedOut = true;
       socket.destroy(new Error('timeout'));
     }, timeoutMs);
+    // Stopped by a signal, the check has no result: the caller must not record a failure.
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(abortedError(signal, HEALTH_CHECK_ABORTED));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (report: RelayHealthReport): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       resolve(report);
     };
@@ -53,7 +66,8 @@ function connectTcp(host: string, port: number, timeoutMs: number): Promise<Rela
  * The cheap health check of the current relay (DESIGN §7), with a one-line reason. For
  * `register.mode: http`, a GET of `/relay-select/v1/health` next to the register URL (deadline
  * `register.timeoutMs`); for the other modes, a TCP connect to the relay's port (deadline
- * `probe.tcpTimeoutMs`). Connection failures are `failing`; only a bad TLS setting throws.
+ * `probe.tcpTimeoutMs`). Connection failures are `failing`; only a bad TLS setting (CONFIG_INVALID,
+ * FILE_UNTRUSTED) or the abort of `deps.signal` (ABORTED: no result at all) throws.
  */
 export async function checkRelayHealthDetailed(
   target: RegisterTarget,
@@ -62,7 +76,7 @@ export async function checkRelayHealthDetailed(
 ): Promise<RelayHealthReport> {
   const register = settings.register;
   if (register.mode !== 'http') {
-    return connectTcp(stripBrackets(target.address ?? target.host), target.port, settings.probe.tcpTimeoutMs);
+    return connectTcp(stripBrackets(target.address ?? target.host), target.port, settings.probe.tcpTimeoutMs, deps.signal);
   }
   const url = buildHealthUrl(buildRegisterUrl(register.url, register.scheme, target));
   const tls = url.protocol === 'https:' ? (deps.tls ?? (await loadTlsMaterial(register.tls, deps.readFile))) : undefined;
@@ -74,6 +88,8 @@ export async function checkRelayHealthDetailed(
     timeoutMs: register.timeoutMs,
     signal: deps.signal,
     userAgent: 'relay-select',
+  }).catch((error: unknown) => {
+    throw isRelaySelectError(error) && error.code === 'ABORTED' ? abortedError(deps.signal, HEALTH_CHECK_ABORTED) : error;
   });
   if (result.kind === 'error') return { health: 'failing', detail: result.detail };
   return { health: classifyHealthStatus(result.statusCode), detail: `HTTP ${result.statusCode}` };

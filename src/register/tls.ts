@@ -1,8 +1,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFile as readFileFromDisk } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { TlsSettings } from '../config/settings.js';
 import { RelaySelectError } from '../errors.js';
+import { processTrustPolicy, readFileBounded, untrustedFileError } from '../trust.js';
 import type { ReadFile } from './types.js';
 
 /**
@@ -28,16 +28,39 @@ function describeReadError(error: unknown): string {
       return 'permission denied';
     case 'EISDIR':
       return 'is a directory';
+    case 'ENOTREG':
+      return `is ${String((error as { kind?: unknown }).kind)}`;
+    case 'EFBIG':
+      return `larger than ${MAX_TLS_FILE_BYTES} bytes, not a PEM file`;
     default:
       return code ?? 'read failed';
   }
 }
 
-async function readSettingFile(setting: string, path: string, readFile: ReadFile): Promise<Buffer> {
+/** PEM files are a few kilobytes; a CA bundle a few hundred. */
+const MAX_TLS_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * How TLS files are read unless a test says otherwise: a regular file of at most 4 MiB, never waited on,
+ * and as root only a trusted one — the CA decides whom we talk to, the key is a secret (0600, root's).
+ */
+async function readTlsFileFromDisk(path: string, setting?: string): Promise<Buffer> {
+  const trust = processTrustPolicy();
+  const secret = setting === 'register.tls.key';
+  const read = await readFileBounded(path, { trust: trust === undefined ? undefined : { ...trust, secret }, maxBytes: MAX_TLS_FILE_BYTES });
+  // A directory or a FIFO is a wrong path (CONFIG_INVALID below); a file others could change is refused as untrusted.
+  if (!read.ok && read.problem.wrongKind) throw Object.assign(new Error(read.problem.found), { code: 'ENOTREG', kind: read.problem.found.replace(/, not a regular file$/, '') });
+  if (!read.ok) throw untrustedFileError('FILE_UNTRUSTED', setting ?? 'TLS file', path, read.problem);
+  if (read.tooLarge) throw Object.assign(new Error(`over ${MAX_TLS_FILE_BYTES} bytes`), { code: 'EFBIG' });
+  return read.bytes;
+}
+
+async function readSettingFile(setting: string, path: string, readFile: ReadFile | undefined): Promise<Buffer> {
   try {
-    const data = await readFile(path);
+    const data = readFile === undefined ? await readTlsFileFromDisk(path, setting) : await readFile(path);
     return typeof data === 'string' ? Buffer.from(data) : data;
   } catch (error) {
+    if (error instanceof RelaySelectError) throw error;
     throw new RelaySelectError('CONFIG_INVALID', `${setting}: cannot read ${path}: ${describeReadError(error)}`, {
       file: path,
       hint: `check that ${path} exists and is readable by the user running relay-select`,
@@ -59,7 +82,7 @@ function sealMaterial(material: TlsMaterial): TlsMaterial {
  * is not PEM of the expected kind, or a certificate without its key is CONFIG_INVALID. Messages name
  * the setting and the path, never the contents.
  */
-export async function loadTlsMaterial(tls: TlsSettings, readFile: ReadFile = readFileFromDisk): Promise<TlsMaterial> {
+export async function loadTlsMaterial(tls: TlsSettings, readFile?: ReadFile): Promise<TlsMaterial> {
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     const missing = tls.cert === undefined ? 'register.tls.cert' : 'register.tls.key';
     throw new RelaySelectError('CONFIG_INVALID', `${missing}: required when ${missing === 'register.tls.cert' ? 'register.tls.key' : 'register.tls.cert'} is set (mutual TLS needs both)`);

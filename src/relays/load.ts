@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
 import { RelaySelectError } from '../errors.js';
+import { processTrustPolicy, readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
 import { decodeRelayList, describeFileTooLarge, parseRelayList, RELAY_LIST_LIMITS, type RelayListResult } from './parse.js';
 import { formatDiagnostic } from './relay.js';
 
@@ -10,12 +10,18 @@ const FORMAT_HINT = 'see relay-select.dat(5) for the format';
  * that cannot be used at all is an error.
  *
  * @throws RelaySelectError `RELAY_LIST_MISSING` when the file does not exist;
- *   `RELAY_LIST_INVALID` when it cannot be read, is over 64 MiB, is not text or has no relay
- *   (the message is the first error diagnostic, `file:line:column: error: ...`).
+ *   `RELAY_LIST_INVALID` when it cannot be read, is not a regular file, is over 64 MiB, is not text or
+ *   has no relay (the message is the first error diagnostic, `file:line:column: error: ...`);
+ *   `FILE_UNTRUSTED` as root, when another user could change it.
  */
-export async function loadRelayList(file: string): Promise<RelayListResult> {
-  const { text: _text, ...result } = await loadRelayListFile(file);
+export async function loadRelayList(file: string, options: LoadRelayListOptions = {}): Promise<RelayListResult> {
+  const { text: _text, ...result } = await loadRelayListFile(file, options);
   return result;
+}
+
+export interface LoadRelayListOptions {
+  /** Whose files to trust. @default as root, root's (trustPolicyOf the effective user); otherwise no check */
+  trust?: TrustOptions;
 }
 
 /**
@@ -24,26 +30,26 @@ export async function loadRelayList(file: string): Promise<RelayListResult> {
  *
  * @throws RelaySelectError as {@link loadRelayList}.
  */
-export async function loadRelayListFile(file: string): Promise<RelayListResult & { text: string }> {
-  const info = await stat(file).catch((error: unknown) => {
+export async function loadRelayListFile(file: string, options: LoadRelayListOptions = {}): Promise<RelayListResult & { text: string }> {
+  const trust = 'trust' in options ? options.trust : processTrustPolicy();
+  // A huge file never gets into memory, a FIFO is never waited on.
+  const read = await readFileBounded(file, { trust, maxBytes: RELAY_LIST_LIMITS.maxFileBytes }).catch((error: unknown) => {
     throw describeReadError(error, file);
   });
-  if (!info.isFile()) {
-    throw new RelaySelectError('RELAY_LIST_INVALID', `${file}: not a regular file; expected a relay list file`, {
+  if (!read.ok && read.problem.wrongKind) {
+    throw new RelaySelectError('RELAY_LIST_INVALID', `${file}: not a regular file (${read.problem.found.replace(/, not a regular file$/, '')}); expected a relay list file`, {
       file,
       hint: 'point --relays (or the relayList setting) at a file',
     });
   }
-  // Checked before reading so a huge file never gets into memory.
-  if (info.size > RELAY_LIST_LIMITS.maxFileBytes) {
-    throw new RelaySelectError('RELAY_LIST_INVALID', `${file}:1:1: error: ${describeFileTooLarge(info.size)}`, {
+  if (!read.ok) throw untrustedFileError('FILE_UNTRUSTED', 'relay list', file, read.problem);
+  if (read.tooLarge) {
+    throw new RelaySelectError('RELAY_LIST_INVALID', `${file}:1:1: error: ${describeFileTooLarge(read.size)}`, {
       file,
       hint: 'split the relay list or remove relays no endpoint can reach',
     });
   }
-  const buffer = await readFile(file).catch((error: unknown) => {
-    throw describeReadError(error, file);
-  });
+  const buffer = read.bytes;
   const text = decodeRelayList(buffer, { file });
   const result = typeof text === 'string' ? parseRelayList(text, { file }) : text;
   if (result.rejected || typeof text !== 'string') {

@@ -1,3 +1,4 @@
+import { isRelaySelectError } from '../errors.js';
 import { computeLargestTtl } from '../probe/ttl-ladder.js';
 import type { ProbeResult, ProbeTarget } from '../probe/types.js';
 import { parseHostPort } from '../relays/host-port.js';
@@ -42,7 +43,7 @@ type Selected = Extract<SelectionOutcome, { status: 'selected' }>;
  *
  * Each relay is asked to register at most once per selection, even when it sits in several pools.
  * Errors thrown by `deps.probe` or `deps.resolve` (raw-socket permission, abort) propagate; errors
- * thrown by `deps.register` count as a failed registration.
+ * thrown by `deps.register` count as a failed registration, but ABORTED (a signal) propagates.
  */
 export async function selectRelay(input: SelectRelayInput, deps: SelectRelayDeps): Promise<SelectionOutcome> {
   const selection = new Selection(input, deps);
@@ -274,6 +275,8 @@ class Selection {
     try {
       outcome = await this.deps.register(candidate);
     } catch (error) {
+      // Stopped by a signal, the attempt never came to a result: nothing failed, nothing is to be recorded.
+      if (isRelaySelectError(error) && error.code === 'ABORTED') throw error;
       outcome = { status: 'failed', detail: error instanceof Error ? error.message : String(error) };
     }
     this.attempts.push({ candidate, reason, outcome });

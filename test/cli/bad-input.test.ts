@@ -1,142 +1,184 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { privateNetworkPrefix, runCli, type CliRun } from '../helpers/cli.js';
+import { BAD_INPUT_CASES, type BadInputCase, type CaseFile } from './bad-input-cases.js';
 
-// Every bad input of the foundation issue, through the real CLI: one line on stderr naming the file,
-// line and column (or the setting), a sysexits status, and never a stack trace.
-let dir: string;
-const file = (name: string, content: string | Buffer): string => {
-  const target = path.join(dir, name);
-  writeFileSync(target, content);
-  return target;
-};
-const plan = (...args: string[]) => runCli(['plan', '--state-dir', path.join(dir, 'state'), ...args], { cwd: dir });
+// The bad-input corpus (bad-input-cases.ts) through the real CLI: the exit status and words each case
+// promises, and for all of them no exit 70, no stack trace, under 2 s (a signal: under 1 s after it).
 
-function expectCleanError(stderr: string): void {
-  expect(stderr).not.toMatch(/\n\s+at /);
-  expect(stderr).not.toMatch(/RelaySelectError|TypeError|ZodError/);
+// A case runs in a network namespace of its own with only loopback up, so nothing it does can leave the machine.
+const PRIVATE_NETWORK = privateNetworkPrefix();
+// One at a time: a case's time is its own, not its neighbours' (and running two at once saved nothing).
+const CONCURRENT_CASES = 1;
+const CASE_BUDGET_MS = 2000;
+const SIGNAL_BUDGET_MS = 1000;
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+interface CaseWorld {
+  dir: string;
+  /** Loopback server that accepts and never answers; `requests` fire its `onRequest`. */
+  server: http.Server | undefined;
+  port: number;
+  closed: number;
+  sockets: net.Server[];
+  onRequest?: () => void;
 }
 
-beforeAll(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'relay-select-bad-input-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
-describe('relay lists that are rejected: exit 65', () => {
-  it.each([
-    ['empty file', 'empty.dat', '', /empty\.dat:1:1: error: file is empty/],
-    ['binary file', 'binary.dat', Buffer.from([0x61, 0x00, 0x01, 0xff]), /binary\.dat:1:\d+: error: file is not text/],
-    ['a 10 MB single line', 'long.dat', 'a'.repeat(10_000_000), /long\.dat:1:1: error: line is 10000000 bytes long; expected at most 4096 bytes/],
-    ['a JSON list with a wrong type', 'wrong.json', '[{"host": "relay-a", "weight": "heavy"}]', /wrong\.json:1:\d+: error: relay \[0\]: field "weight" is string "heavy"; expected an integer/],
-  ])('%s', async (_name, fileName, content, message) => {
-    const result = await plan('--relays', file(fileName, content));
-    expect(result.code).toBe(65);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expectCleanError(result.stderr);
-  });
+function fill(text: string, world: CaseWorld, now: Date): string {
+  return text
+    .replaceAll('"{port}"', String(world.port))
+    .replaceAll('{port}', String(world.port))
+    .replaceAll('{closed}', String(world.closed))
+    .replaceAll('{dir}', world.dir)
+    .replaceAll('{now}', now.toISOString())
+    .replaceAll('{soon}', new Date(now.getTime() + 90_000).toISOString());
+}
 
-  it('a relay list that does not exist', async () => {
-    const result = await plan('--relays', path.join(dir, 'missing.dat'));
-    expect(result.code).toBe(65);
-    expect(result.stderr).toMatch(/missing\.dat: relay list not found — create it/);
-    expectCleanError(result.stderr);
-  });
-});
+async function writeCaseFile(world: CaseWorld, name: string, file: CaseFile, now: Date): Promise<void> {
+  const target = path.join(world.dir, name);
+  mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+  if (Buffer.isBuffer(file)) writeFileSync(target, file);
+  else if (typeof file === 'string') writeFileSync(target, fill(file, world, now));
+  else if ('fifo' in file) execFileSync('mkfifo', [target]);
+  else if ('socket' in file) {
+    const socket = net.createServer();
+    await new Promise<void>((resolve) => socket.listen(target, resolve));
+    world.sockets.push(socket);
+  } else writeFileSync(target, fill(JSON.stringify(file.json, null, 2), world, now));
+}
 
-describe('bad lines are skipped with file:line:column, good ones kept: exit 0', () => {
-  it.each([
-    ['host:70000', 'relay-b.corp.example:70000', /bad\.dat:2:\d+: error: port 70000 is out of range; expected 1\.\.65535/],
-    ['weight=-1', 'relay-b.corp.example weight=-1', /bad\.dat:2:\d+: error: weight "-1" is not valid; expected an integer >= 0/],
-    ['priority=x', 'relay-b.corp.example priority=x', /bad\.dat:2:\d+: error: priority "x" is not valid; expected an integer >= 0/],
-    ['affiliation=a.b', 'relay-b.corp.example affiliation=a.b', /bad\.dat:2:\d+: error: affiliation group "a\.b" is not valid/],
-  ])('%s', async (_name, line, message) => {
-    const result = await plan('--json', '--relays', file('bad.dat', `relay-a.corp.example\n${line}\n`));
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(message);
-    const view = JSON.parse(result.stdout) as { pools: { relays: { host: string }[] }[] };
-    expect(view.pools.flatMap((pool) => pool.relays.map((relay) => relay.host))).toEqual(['relay-a.corp.example']);
-    expectCleanError(result.stderr);
-  });
+async function prepare(testCase: BadInputCase): Promise<CaseWorld> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relay-select-corpus-'));
+  roots.push(dir);
+  const world: CaseWorld = { dir, server: undefined, port: 0, closed: await freePort(), sockets: [] };
+  if (testCase.network === 'loopback') {
+    const server = http.createServer(() => world.onRequest?.());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    world.server = server;
+    world.port = (server.address() as AddressInfo).port;
+  }
+  const now = new Date();
+  for (const [name, file] of Object.entries(testCase.files ?? {})) await writeCaseFile(world, name, file, now);
+  return world;
+}
 
-  it('an unknown key is a warning only', async () => {
-    const result = await plan('--json', '--relays', file('unknown.dat', 'relay-a.corp.example colour=blue weight=5\n'));
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/unknown\.dat:1:\d+: warning: unknown key "colour" ignored/);
-    const view = JSON.parse(result.stdout) as { pools: { relays: { weight: number }[] }[] };
-    expect(view.pools[0]!.relays[0]!.weight).toBe(5);
-  });
+async function release(world: CaseWorld): Promise<void> {
+  world.server?.closeAllConnections();
+  await new Promise<void>((resolve) => (world.server ? world.server.close(() => resolve()) : resolve()));
+  for (const socket of world.sockets) socket.close();
+}
 
-  it('a duplicate relay is merged with a warning', async () => {
-    const result = await plan('--json', '--relays', file('dup.dat', 'relay-a.corp.example affiliation=HQ\nrelay-b.corp.example\nrelay-a.corp.example affiliation=DMZ\n'));
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/dup\.dat:3:\d+: warning: relay relay-a\.corp\.example:52311 \(line 3\) is already defined at line 1/);
-    const view = JSON.parse(result.stdout) as { pools: { relays: { host: string; groups: string[] }[] }[] };
-    const relays = view.pools.flatMap((pool) => pool.relays);
-    expect(relays).toHaveLength(2);
-    expect(relays.find((relay) => relay.host === 'relay-a.corp.example')!.groups).toEqual(['hq', 'dmz']);
-  });
-});
+function snapshot(world: CaseWorld, testCase: BadInputCase): { files: Map<string, Buffer>; listing: string[] | undefined } {
+  const files = new Map<string, Buffer>();
+  for (const name of testCase.expect.unchanged ?? []) files.set(name, readFileSync(path.join(world.dir, name)));
+  const listing = testCase.expect.sameListing === undefined ? undefined : readdirSync(path.join(world.dir, testCase.expect.sameListing)).sort();
+  return { files, listing };
+}
 
-describe('bad settings: exit 78 naming the setting, the value and what is allowed', () => {
-  const relays = (): string => file('ok.dat', 'relay-a.corp.example\n');
+/** What is wrong with the run of one case: empty when it kept every promise. */
+function judge(testCase: BadInputCase, run: CliRun, world: CaseWorld, before: ReturnType<typeof snapshot>, signalToExitMs: number | undefined): string[] {
+  const problems: string[] = [];
+  const { expect: wanted } = testCase;
+  if (run.code === 70) problems.push('exit 70 (internal error)');
+  if (run.code !== wanted.code) problems.push(`exit ${run.code}${run.signal ? ` (${run.signal})` : ''}, expected ${wanted.code}`);
+  if (/\n\s+at |internal error|ERR_INTERNAL|Node\.js v\d/.test(run.stderr)) problems.push('a stack trace or an internal error on stderr');
+  if (wanted.stderr && !wanted.stderr.test(run.stderr)) problems.push(`stderr does not match ${wanted.stderr}`);
+  if (wanted.stdout && !wanted.stdout.test(run.stdout)) problems.push(`stdout does not match ${wanted.stdout}`);
+  if (wanted.notStdout?.test(run.stdout)) problems.push(`stdout matches ${wanted.notStdout}`);
+  if (wanted.notStderr?.test(run.stderr)) problems.push(`stderr matches ${wanted.notStderr}`);
+  if (run.wallMs >= CASE_BUDGET_MS) problems.push(`took ${Math.round(run.wallMs)} ms (budget ${CASE_BUDGET_MS})`);
+  if (testCase.signal !== undefined && (signalToExitMs === undefined || signalToExitMs >= SIGNAL_BUDGET_MS)) {
+    problems.push(signalToExitMs === undefined ? 'the signal was never sent (no request reached the server)' : `ended ${Math.round(signalToExitMs)} ms after the signal`);
+  }
+  for (const [name, bytes] of before.files) if (!readFileSync(path.join(world.dir, name)).equals(bytes)) problems.push(`${name} changed`);
+  if (before.listing !== undefined) {
+    const after = readdirSync(path.join(world.dir, wanted.sameListing!)).sort();
+    if (after.join('\n') !== before.listing.join('\n')) problems.push(`${wanted.sameListing}/ changed: [${before.listing.join(', ')}] → [${after.join(', ')}]`);
+  }
+  for (const name of wanted.absent ?? []) if (exists(path.join(world.dir, name))) problems.push(`${name} exists`);
+  for (const [name, pattern] of Object.entries(wanted.fileMatches ?? {})) {
+    const text = existsSync(path.join(world.dir, name)) ? readFileSync(path.join(world.dir, name), 'utf8') : '(missing)';
+    if (!pattern.test(text)) problems.push(`${name} does not match ${pattern}: ${text.slice(0, 300)}`);
+  }
+  return problems;
+}
 
-  it('a config file with a typo in a setting name', async () => {
-    const result = await plan('--relays', relays(), '--config', file('typo.json', '{"maximumTTLToPing": 20}'));
-    expect(result.code).toBe(78);
-    expect(result.stderr).toMatch(/typo\.json: unknown setting "maximumTTLToPing" \(did you mean "maximumTtlToPing"\?\)/);
-    expectCleanError(result.stderr);
-  });
+function exists(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
-  it('a clientsettings.cfg with a non-numeric MaximumTTLToPing', async () => {
-    const cfg = file('clientsettings.cfg', '_BESClient_RelaySelect_MaximumTTLToPing=twenty\n');
-    const result = await plan('--relays', relays(), '--client-settings', cfg);
-    expect(result.code).toBe(78);
-    expect(result.stderr).toMatch(/clientsettings\.cfg:1:41: error: _BESClient_RelaySelect_MaximumTTLToPing: "twenty" is not a whole number; expected 1\.\.255/);
-    expectCleanError(result.stderr);
-  });
+async function runCase(testCase: BadInputCase): Promise<{ problems: string[]; wallMs: number; run: CliRun }> {
+  const world = await prepare(testCase);
+  try {
+    const before = snapshot(world, testCase);
+    let signalledAt: number | undefined;
+    const run = await runCli(
+      testCase.args.map((arg) => fill(arg, world, new Date())),
+      {
+        cwd: world.dir,
+        env: Object.fromEntries(Object.entries(testCase.env ?? {}).map(([name, value]) => [name, fill(value, world, new Date())])),
+        prefix: testCase.network === 'loopback' ? [] : PRIVATE_NETWORK,
+        timeoutMs: 10_000,
+        onSpawn: (child) => {
+          if (testCase.closeStdoutEarly) child.stdout.once('data', () => child.stdout.destroy());
+          if (testCase.signal !== undefined) {
+            world.onRequest = () => {
+              world.onRequest = undefined;
+              signalledAt = performance.now();
+              child.kill(testCase.signal);
+            };
+          }
+        },
+      },
+    );
+    const signalToExitMs = signalledAt === undefined ? undefined : performance.now() - signalledAt;
+    return { problems: judge(testCase, run, world, before, signalToExitMs), wallMs: run.wallMs, run };
+  } finally {
+    await release(world);
+  }
+}
 
-  it.each([0, 256])('maximumTtlToPing %i', async (value) => {
-    const result = await plan('--relays', relays(), '--config', file(`ttl-${value}.json`, JSON.stringify({ maximumTtlToPing: value })));
-    expect(result.code).toBe(78);
-    expect(result.stderr).toMatch(new RegExp(`ttl-${value}\\.json: maximumTtlToPing: ${value} is out of range; allowed 1\\.\\.255`));
-    expectCleanError(result.stderr);
-  });
-
-  it('minRetryIntervalSeconds greater than maxRetryIntervalSeconds', async () => {
-    const config = file('retry.json', JSON.stringify({ minRetryIntervalSeconds: 900, maxRetryIntervalSeconds: 600 }));
-    const result = await plan('--relays', relays(), '--config', config);
-    expect(result.code).toBe(78);
-    expect(result.stderr).toMatch(/minRetryIntervalSeconds: 900 is greater than maxRetryIntervalSeconds 600/);
-    expectCleanError(result.stderr);
-  });
-
-  it('an environment variable with a bad value names the variable', async () => {
-    const result = await runCli(['plan', '--relays', relays()], { cwd: dir, env: { RELAY_SELECT_PROBE_STRATEGY: 'fastest' } });
-    expect(result.code).toBe(78);
-    expect(result.stderr).toMatch(/RELAY_SELECT_PROBE_STRATEGY/);
-    expect(result.stderr).toMatch(/fastest/);
-  });
-});
-
-describe('usage errors: exit 64', () => {
-  it('an unknown command', async () => {
-    const result = await runCli(['selct']);
-    expect(result.code).toBe(64);
-    expectCleanError(result.stderr);
-  });
-
-  it('an unknown option', async () => {
-    const result = await runCli(['plan', '--frobnicate']);
-    expect(result.code).toBe(64);
-    expect(result.stderr).toMatch(/frobnicate/);
-  });
-
-  it('--set without KEY=VALUE', async () => {
-    const result = await runCli(['plan', '--relays', 'relay-samples/branch-office.dat', '--set', 'probe.timeoutMs']);
-    expect(result.code).toBe(64);
-    expect(result.stderr).toMatch(/expected KEY=VALUE/);
-  });
+describe.skipIf(PRIVATE_NETWORK === undefined)(`the bad-input corpus${PRIVATE_NETWORK === undefined ? ' — skipped: needs unshare(1) to run each case in a network namespace of its own' : ''}`, () => {
+  it(`every case: its exit status and message, never 70, no stack trace, under ${CASE_BUDGET_MS} ms`, async () => {
+    const failures: string[] = [];
+    const times: number[] = [];
+    const slowest: Array<[number, string]> = [];
+    const queue = [...BAD_INPUT_CASES];
+    const worker = async (): Promise<void> => {
+      for (let testCase = queue.shift(); testCase !== undefined; testCase = queue.shift()) {
+        const { problems, wallMs, run } = await runCase(testCase);
+        times.push(wallMs);
+        slowest.push([wallMs, testCase.name]);
+        if (problems.length > 0) failures.push(`[${testCase.kind}] ${testCase.name}: ${problems.join('; ')}\n    stderr: ${run.stderr.trim().slice(0, 400)}\n    stdout: ${run.stdout.trim().slice(0, 200)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENT_CASES }, worker));
+    const kinds = new Set(BAD_INPUT_CASES.map((testCase) => testCase.kind));
+    const top = slowest.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, name]) => `${Math.round(ms)} ms ${name}`);
+    console.log(`bad-input corpus: ${times.length} cases ran (${kinds.size} kinds), ${failures.length} failed; median ${Math.round(times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!)} ms; slowest: ${top.join(', ')}`);
+    expect(times).toHaveLength(BAD_INPUT_CASES.length);
+    expect(failures).toEqual([]);
+  }, 300_000);
 });

@@ -280,7 +280,7 @@ describe('relay-samples', () => {
     const { settings, sources, warnings } = await loadSettings({
       cwd: samplesDirectory,
       env: {},
-      uid: 0,
+      uid: 1000,
       searchStopDir: samplesDirectory,
       systemConfigFile: join(root, 'none.json'),
       clientSettingsFile: 'clientsettings.cfg',

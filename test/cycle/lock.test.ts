@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireRunLock, RUN_LOCK_DIR_NAME } from '../../src/cycle/lock.js';
 import { isRelaySelectError } from '../../src/errors.js';
 import { builtModule } from '../helpers/built.js';
+import { isRoot } from '../helpers/root.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/acquire-lock.mjs', import.meta.url));
 let directory: string;
@@ -174,3 +175,29 @@ describe('acquireRunLock across processes', () => {
     expect(outcomes).toEqual(Array.from({ length: 50 }, () => '1/1'));
   }, 60_000);
 });
+
+describe('a run lock that is not what relay-select made', () => {
+  it('a symbolic link or a file named run.lock is refused (STATE_UNTRUSTED), and what it points to is untouched', async () => {
+    const elsewhere = path.join(directory, 'elsewhere');
+    await mkdir(elsewhere);
+    await writeFile(path.join(elsewhere, 'owner.keep'), 'not a lock\n');
+    const stateDir = path.join(directory, 'state');
+    await mkdir(stateDir, { mode: 0o700 });
+    await symlink(elsewhere, path.join(stateDir, RUN_LOCK_DIR_NAME));
+    await expect(acquireRunLock(stateDir)).rejects.toMatchObject({
+      code: 'STATE_UNTRUSTED',
+      message: `the run lock ${path.join(stateDir, RUN_LOCK_DIR_NAME)} is a symbolic link, not a regular file`,
+    });
+    expect(await readFile(path.join(elsewhere, 'owner.keep'), 'utf8')).toBe('not a lock\n');
+    await rm(path.join(stateDir, RUN_LOCK_DIR_NAME));
+    await writeFile(path.join(stateDir, RUN_LOCK_DIR_NAME), 'x');
+    await expect(acquireRunLock(stateDir)).rejects.toMatchObject({ code: 'STATE_UNTRUSTED', message: expect.stringMatching(/run\.lock is not a directory$/) });
+  });
+
+  it.skipIf(!isRoot)(`as root, a state directory others can write is refused before any lock is taken${isRoot ? '' : ' — skipped: needs root'}`, async () => {
+    await chmod(directory, 0o777);
+    await expect(acquireRunLock(directory)).rejects.toMatchObject({ code: 'STATE_UNTRUSTED', message: `state directory ${directory} is not trusted: owned by uid 0, mode 0777` });
+    expect(await readdir(directory)).toEqual([]);
+  });
+});
+

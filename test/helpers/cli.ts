@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -10,6 +11,10 @@ export interface CliRun {
   stderr: string;
   /** stdout parsed as JSON; undefined when it is not JSON. */
   json: any;
+  /** The signal that ended the process, when one did. */
+  signal: NodeJS.Signals | null;
+  /** From spawn to exit, in milliseconds. */
+  wallMs: number;
 }
 
 export interface RunCliOptions {
@@ -23,6 +28,8 @@ export interface RunCliOptions {
   cli?: string;
   /** Killed (SIGKILL) after this long. @default 120000 */
   timeoutMs?: number;
+  /** Called once the process is started, e.g. to signal it on an event or close its stdout. */
+  onSpawn?: (child: ChildProcessByStdio<null, Readable, Readable>) => void;
 }
 
 /** The CLI's environment: no RELAY_SELECT_* settings of the caller, no colour. */
@@ -36,7 +43,9 @@ function cliEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliRun> {
   const [command, ...rest] = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...args];
   return new Promise((resolve, reject) => {
+    const startedMs = performance.now();
     const child = spawn(command!, rest, { cwd: options.cwd ?? REPO_ROOT, env: cliEnvironment(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -46,15 +55,28 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
       clearTimeout(timer);
       reject(error);
     });
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
+      const wallMs = performance.now() - startedMs;
       let json: unknown;
       try {
         json = JSON.parse(stdout);
       } catch {
         json = undefined;
       }
-      resolve({ code, stdout, stderr, json });
+      resolve({ code, stdout, stderr, json, signal, wallMs });
     });
   });
+}
+
+/**
+ * A `prefix` that runs the CLI in a network namespace of its own with only loopback up: whatever a test
+ * makes it do, no packet leaves the machine. undefined when unshare(1) is refused (not root, no user
+ * namespaces).
+ */
+export function privateNetworkPrefix(): string[] | undefined {
+  for (const unshare of [['unshare', '-n'], ['unshare', '-rn']]) {
+    if (spawnSync(unshare[0]!, [...unshare.slice(1), 'true']).status === 0) return [...unshare, 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'sh'];
+  }
+  return undefined;
 }

@@ -233,9 +233,43 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
     expect(stubProcessesOf(prefix!).length).toBeGreaterThan(0);
     child.kill('SIGINT');
     const { code, signal } = await exited;
-    expect(code === 130 || signal === 'SIGINT').toBe(true);
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
     expect(namespacesSeen).toBe(9);
     expect(listNamespaces(prefix!)).toEqual([]);
     expect(stubProcessesOf(prefix!)).toEqual([]);
+  });
+
+  it.each([
+    ['SIGINT', 0, 130],
+    ['SIGINT', 250, 130],
+    ['SIGTERM', 500, 143],
+    ['SIGINT', 800, 130],
+  ] as const)('%s %i ms into building the lab: %i within a second, nothing left behind', async (signalName, delayMs, status) => {
+    const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // The lab's first words ("building 9 namespaces (prefix …)") start its first second.
+    const prefix = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the lab never started building; stderr: ${stderr}`)), 30_000);
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        const found = /prefix (rslab_[a-z0-9]+)/.exec(stderr)?.[1];
+        if (found !== undefined) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      });
+    });
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const signalledAt = performance.now();
+    child.kill(signalName);
+    const { code, signal } = await exited;
+    const afterSignalMs = performance.now() - signalledAt;
+    expect({ code, signal }, stderr).toEqual({ code: status, signal: null });
+    expect(afterSignalMs).toBeLessThan(1000);
+    expect(stderr).toMatch(new RegExp(`relay-select: error: interrupted by ${signalName}`));
+    expect(stderr).not.toMatch(/\n\s+at |internal error/);
+    expect(listNamespaces(prefix)).toEqual([]);
+    expect(stubProcessesOf(prefix)).toEqual([]);
   });
 });

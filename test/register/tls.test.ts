@@ -158,7 +158,7 @@ describe('TLS files', () => {
   it('a damaged key file is CONFIG_INVALID without quoting it', async () => {
     const lines = pki.client.keyPem.trim().split('\n');
     const damaged = join(pki.dir, 'damaged.key');
-    writeFileSync(damaged, [lines[0], 'SECRET-MATERIAL-THAT-MUST-NOT-LEAK', ...lines.slice(2)].join('\n'));
+    writeFileSync(damaged, [lines[0], 'SECRET-MATERIAL-THAT-MUST-NOT-LEAK', ...lines.slice(2)].join('\n'), { mode: 0o600 });
     const error = await configError(loadTlsMaterial({ cert: pki.client.certFile, key: damaged }));
     expect(error.message).toBe(`register.tls.key: ${damaged} is not a usable private key`);
     expect(seen.join('\n')).not.toContain('SECRET-MATERIAL-THAT-MUST-NOT-LEAK');

@@ -87,7 +87,7 @@ describe('loadRelayList', () => {
     await mkdir(sub);
     const error = await loadError(sub);
     expect(error.code).toBe('RELAY_LIST_INVALID');
-    expect(error.message).toBe(`${sub}: not a regular file; expected a relay list file`);
+    expect(error.message).toBe(`${sub}: not a regular file (a directory); expected a relay list file`);
   });
 
   it.skipIf(isRoot)(`reports an unreadable file as RELAY_LIST_INVALID${isRoot ? ' — skipped as root: root reads anything' : ''}`, async () => {

@@ -9,7 +9,6 @@ import { displayPath, loadTopology, packageRoot, resolveTopologyPath } from '../
 import { withoutLinkShaping } from '../../lab/topology.js';
 import type { CommandOptions } from '../command-specs.js';
 import type { CliContext } from '../context.js';
-import { abortOnSignals } from '../../teardown.js';
 import { exitCode } from '../exit-codes.js';
 
 /** `topology`: a topology file, the name of a bundled one, or `down`. */
@@ -61,7 +60,6 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
   const topology = await loadTopology(path, context.cwd);
   requireRoot(context, '');
 
-  const stop = abortOnSignals();
   let report: LabReport;
   try {
     report = await runLab({
@@ -71,14 +69,13 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
       ...(prefix === undefined ? {} : { prefix }),
       compare: options.compare === true,
       packageRoot: packageRoot(),
-      signal: stop.signal,
+      signal: context.signal,
       onProgress: (text) => {
         output.progress(text);
         output.debug(text);
       },
     });
   } finally {
-    stop.dispose();
     output.endProgress();
   }
 

@@ -10,7 +10,6 @@ import { exitCode } from '../exit-codes.js';
 import { renderTable } from '../../format.js';
 import { createProbeProgress, PROBE_HEADERS, probeRows } from '../probe-output.js';
 import { loadCliSettings } from '../load-cli-settings.js';
-import { abortOnSignals } from '../../teardown.js';
 
 export type ProbeCommandOptions = CommandOptions<'probe'>;
 
@@ -29,6 +28,9 @@ export function renderProbeJson(results: ProbeResult[], report: Pick<ProbeReport
 
 async function collectHosts(options: ProbeCommandOptions, relayList: string): Promise<{ hosts: TargetHost[]; warnings: string[] }> {
   const defaultPort = options.port ?? DEFAULT_RELAY_PORT;
+  if (!Number.isInteger(defaultPort) || defaultPort < 1 || defaultPort > 65535) {
+    throw new RelaySelectError('USAGE', `--port ${defaultPort}: expected a TCP port, a whole number 1..65535`);
+  }
   if (options.hosts && options.hosts.length > 0) {
     const hosts = options.hosts.map((text) => {
       const parsed = parseHostPort(text, defaultPort);
@@ -53,17 +55,15 @@ export async function run(options: ProbeCommandOptions, context: CliContext): Pr
   const { hosts, warnings } = await collectHosts(options, settings.relayList);
   for (const warning of warnings) output.warn(warning);
   const { targets, unresolved } = await resolveTargets(hosts, settings.ipMode);
-  const stop = abortOnSignals();
   let report: ProbeReport;
   try {
     report = await probeTargets(targets, {
       ...settings.probe,
       maximumTtlToPing: settings.maximumTtlToPing,
-      signal: stop.signal,
+      signal: context.signal,
       ...createProbeProgress((text) => output.progress(text), `probing ${targets.length} hosts (${settings.probe.strategy})`),
     });
   } finally {
-    stop.dispose();
     output.endProgress();
   }
   // Input order, unresolved hosts in their place.

@@ -8,7 +8,6 @@ import { exitCode } from '../exit-codes.js';
 import { formatHops, formatLocalTime, renderTable } from '../../format.js';
 import { createProbeProgress, PROBE_HEADERS, probeRows } from '../probe-output.js';
 import { loadCliSettings } from '../load-cli-settings.js';
-import { abortOnSignals } from '../../teardown.js';
 
 export type RunOptions = CommandOptions<'run'>;
 
@@ -34,7 +33,6 @@ export function renderRunLine(report: RunReport): string {
 export async function run(options: RunOptions, context: CliContext): Promise<number> {
   const { output } = context;
   const settings = await loadCliSettings(options, context);
-  const stop = abortOnSignals();
   let report: RunReport;
   try {
     report = await runCycle({
@@ -42,7 +40,7 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
       force: options.force,
       dryRun: options.dryRun,
       version: context.version,
-      signal: stop.signal,
+      signal: context.signal,
       ...createProbeProgress((text) => output.progress(text), 'probing'),
       onSelectionEvent: (event) => {
         if (event.type === 'pool-start') output.debug(`pool ${event.pool}: probing ${event.relayCount} relays`);
@@ -51,7 +49,6 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
       },
     });
   } finally {
-    stop.dispose();
     output.endProgress();
   }
   for (const warning of report.warnings) output.warn(warning);

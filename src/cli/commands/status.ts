@@ -1,3 +1,4 @@
+import { clampFutureTimes, describeClampedTime } from '../../cycle/clamp-future.js';
 import { computeNextDueAt } from '../../cycle/decide.js';
 import { createStateStore } from '../../cycle/state-store.js';
 import type { State } from '../../cycle/state.js';
@@ -5,7 +6,7 @@ import { relayKey } from '../../relays/relay.js';
 import type { CommandOptions } from '../command-specs.js';
 import type { CliContext } from '../context.js';
 import { exitCode } from '../exit-codes.js';
-import { formatHops, formatLocalTime } from '../../format.js';
+import { formatDuration, formatHops, formatLocalTime } from '../../format.js';
 import { loadCliSettings } from '../load-cli-settings.js';
 
 export type StatusOptions = CommandOptions<'status'>;
@@ -30,7 +31,14 @@ export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile
   };
 }
 
-export function renderStatusText(view: ReturnType<typeof renderStatusJson>): string[] {
+/** `2024-03-01 13:05 UTC+01:00 (in 2 h 12 min)`: when, and how far from now. */
+function formatWhen(iso: string, now: Date): string {
+  const seconds = (Date.parse(iso) - now.getTime()) / 1000;
+  const relative = Math.abs(seconds) < 1 ? 'now' : seconds > 0 ? `in ${formatDuration(seconds)}` : `${formatDuration(-seconds)} ago`;
+  return `${formatLocalTime(iso)} (${relative})`;
+}
+
+export function renderStatusText(view: ReturnType<typeof renderStatusJson>, now: Date = new Date()): string[] {
   const lines: string[] = [];
   const relay = view.relay;
   lines.push(
@@ -38,25 +46,39 @@ export function renderStatusText(view: ReturnType<typeof renderStatusJson>): str
       ? `relay:          ${relayKey(relay)}${relay.address && relay.address !== relay.host ? ` (${relay.address})` : ''}, ${formatHops(relay.distance)}, pool ${relay.pool}, via ${relay.method}${relay.upstreamDown ? ', upstream server down' : ''}`
       : 'relay:          none selected yet',
   );
-  lines.push(`last selection: ${view.lastSelectionAt ? formatLocalTime(view.lastSelectionAt) : 'never'}`);
-  lines.push(`next due:       ${formatLocalTime(view.nextDueAt)}`);
-  lines.push(`failure clock:  ${view.failingSince ? `running since ${formatLocalTime(view.failingSince)}` : 'stopped'}`);
-  lines.push(view.retry ? `retry:          attempt ${view.retry.attempt} at ${formatLocalTime(view.retry.nextAt)} (${view.retry.reason})` : 'retry:          none pending');
-  if (view.upstreamBackoff) lines.push(`upstream down:  next check ${formatLocalTime(view.upstreamBackoff.nextAt)}`);
-  for (const avoided of view.avoidedRelays) lines.push(`avoided:        ${relayKey(avoided)} ${avoided.reason}, until ${formatLocalTime(avoided.until)}`);
+  lines.push(`last selection: ${view.lastSelectionAt ? formatWhen(view.lastSelectionAt, now) : 'never'}`);
+  lines.push(`next due:       ${formatWhen(view.nextDueAt, now)}`);
+  lines.push(`failure clock:  ${view.failingSince ? `running since ${formatWhen(view.failingSince, now)}` : 'stopped'}`);
+  lines.push(view.retry ? `retry:          attempt ${view.retry.attempt} at ${formatWhen(view.retry.nextAt, now)}: ${view.retry.reason}` : 'retry:          none pending');
+  if (view.upstreamBackoff) lines.push(`upstream down:  next check ${formatWhen(view.upstreamBackoff.nextAt, now)}`);
+  for (const avoided of view.avoidedRelays) lines.push(`avoided:        ${relayKey(avoided)} ${avoided.reason}, until ${formatWhen(avoided.until, now)}`);
   if (view.network?.ipv4) lines.push(`network:        IPv4 default route ${view.network.ipv4.gateway === null ? 'straight onto' : `via ${view.network.ipv4.gateway} on`} ${view.network.ipv4.interface}${view.network.source?.address ? `; source ${view.network.source.address}` : ''}`);
-  if (view.lastDistanceJump) lines.push(`distance jump:  ${view.lastDistanceJump.fromHops} → ${view.lastDistanceJump.toHops} hops at ${formatLocalTime(view.lastDistanceJump.at)}`);
+  if (view.lastDistanceJump) lines.push(`distance jump:  ${view.lastDistanceJump.fromHops} → ${view.lastDistanceJump.toHops} hops at ${formatWhen(view.lastDistanceJump.at, now)}`);
   lines.push(`state file:     ${view.stateFile}`);
   return lines;
 }
 
+/**
+ * Read-only: `status` never creates, renames or rewrites anything in the state directory. A corrupt or
+ * foreign-version state file is reported and left for the next real run (which holds the lock) to move
+ * aside; times from the future are shown clamped, and saved clamped by the next run.
+ */
 export async function run(options: StatusOptions, context: CliContext): Promise<number> {
   const settings = await loadCliSettings(options, context);
-  const store = createStateStore(settings.stateDir);
-  const { state, recovered } = await store.read();
-  if (recovered) context.output.warn(`state file was unusable (${recovered.reason}); moved to ${recovered.movedTo}`);
-  const view = renderStatusJson(state, state === null ? new Date() : computeNextDueAt(state, settings, new Date()), store.path);
+  const store = createStateStore(settings.stateDir, { readOnly: true });
+  const read = await store.read();
+  if (read.recovered) {
+    context.output.warn(`the state file ${store.path} is unusable (${read.recovered.reason}); left in place: the next run moves it aside and starts from a clean state`);
+  }
+  const now = new Date();
+  let state = read.state;
+  if (state !== null) {
+    const clamp = clampFutureTimes(state, settings, now);
+    for (const time of clamp.clamped) context.output.warn(`${describeClampedTime(time)}; shown clamped, saved so by the next run`);
+    state = clamp.state;
+  }
+  const view = renderStatusJson(state, state === null ? now : computeNextDueAt(state, settings, now), store.path, now);
   if (context.output.json) context.output.data(view);
-  else for (const line of renderStatusText(view)) context.output.line(line);
+  else for (const line of renderStatusText(view, now)) context.output.line(line);
   return exitCode('ok');
 }

@@ -47,6 +47,8 @@ export interface StubServerOptions {
   capacity?: number;
   /** `Retry-After` (seconds) of a 429 answer. @default none sent */
   retryAfterSeconds?: number;
+  /** Called for every request once it is read, before it is answered (or held, in `slow`): an event to wait on. */
+  onRequest?: (method: string, path: string) => void;
 }
 
 /** One POST to the register endpoint, as the stub saw it. */
@@ -141,7 +143,8 @@ export async function startStubServer(options: StubServerOptions): Promise<StubS
       if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
     });
     request.on('end', () => {
-      const path = (request.url ?? '/').split('?')[0];
+      const path = (request.url ?? '/').split('?')[0] ?? '/';
+      options.onRequest?.(request.method ?? '', path);
       let answer = answerFor(mode === 'full' ? 'ok' : mode, name);
       if (request.method === 'POST' && path === REGISTER_PATH) {
         const bodyText = Buffer.concat(chunks).toString('utf8');

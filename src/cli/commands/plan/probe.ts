@@ -5,7 +5,6 @@ import type { RankedRelay } from '../../../select/types.js';
 import type { CliContext } from '../../context.js';
 import { formatHops, formatRtt, renderTable } from '../../../format.js';
 import { createProbeProgress } from '../../probe-output.js';
-import { abortOnSignals } from '../../../teardown.js';
 import { renderPlanText, type PlanView } from './render.js';
 
 export interface PlanRanking {
@@ -19,14 +18,13 @@ export interface PlanRanking {
 export async function probePlan(settings: Settings, view: PlanView, context: CliContext): Promise<PlanRanking> {
   const { output } = context;
   const pools: PlanRanking['pools'] = [];
-  const stop = abortOnSignals();
   try {
     const report = await runCycle({
       settings,
       force: true,
       dryRun: true,
       version: context.version,
-      signal: stop.signal,
+      signal: context.signal,
       ...createProbeProgress((text) => output.progress(text), 'probing'),
       onSelectionEvent: (event) => {
         if (event.type !== 'pool-probed') return;
@@ -52,7 +50,6 @@ export async function probePlan(settings: Settings, view: PlanView, context: Cli
     }
     return ranking;
   } finally {
-    stop.dispose();
     output.endProgress();
   }
 }
