@@ -12,6 +12,11 @@ import type { AvoidedRelay } from './state.js';
 /** Without a Retry-After and with periodic re-selection off, a full relay is avoided this long. */
 const FULL_RELAY_FALLBACK_SECONDS = 3600;
 
+/** The longest a full relay is avoided: `intervalSeconds` (the next periodic selection looks again), or an hour without periodic selection. */
+export function longestAvoidSeconds(settings: Pick<Settings, 'intervalSeconds'>): number {
+  return settings.intervalSeconds > 0 ? settings.intervalSeconds : FULL_RELAY_FALLBACK_SECONDS;
+}
+
 /** The avoided relays still in force at `now`, by relayKey, with why (what the selection says when it skips one). */
 export function activeAvoidedRelays(avoided: readonly AvoidedRelay[] | undefined, now: Date): Map<string, string> {
   const active = new Map<string, string>();
@@ -34,7 +39,7 @@ export function recordFullRelays(
 ): AvoidedRelay[] {
   const byKey = new Map<string, AvoidedRelay>();
   for (const entry of avoided ?? []) if (Date.parse(entry.until) > now.getTime()) byKey.set(relayKey(entry), entry);
-  const longestSeconds = settings.intervalSeconds > 0 ? settings.intervalSeconds : FULL_RELAY_FALLBACK_SECONDS;
+  const longestSeconds = longestAvoidSeconds(settings);
   for (const attempt of attempts) {
     const { outcome, candidate } = attempt;
     if (outcome.status !== 'full') continue;

@@ -1,5 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import { formatDuration } from '../format.js';
+import { relayKey } from '../relays/relay.js';
+import { longestAvoidSeconds } from './avoided-relays.js';
 import type { State } from './state.js';
 
 /**
@@ -10,10 +12,12 @@ import type { State } from './state.js';
  *
  * - A due time (`retry.nextAt`, `upstreamBackoff.nextAt`) is at most the longest delay the settings
  *   allow ahead: `maxRetryIntervalSeconds × (1 + jitter)`, the back-off's cap with its jitter.
+ * - The end of a full relay's avoidance (`avoidedRelays[].until`, from its Retry-After) is at most
+ *   `intervalSeconds` ahead (an hour when periodic selection is off), the cap recordFullRelays applies.
  * - The time of something that happened (`lastSelectionAt`, `failingSince`, …) is at most now, give
  *   or take a clock step of {@link CLOCK_STEP_TOLERANCE_SECONDS}.
  */
-type ClampSettings = Pick<Settings, 'maxRetryIntervalSeconds' | 'jitter'>;
+type ClampSettings = Pick<Settings, 'maxRetryIntervalSeconds' | 'jitter' | 'intervalSeconds'>;
 
 /** A clock set back by NTP by a few seconds or minutes makes recent times look ahead: not worth a word. */
 export const CLOCK_STEP_TOLERANCE_SECONDS = 300;
@@ -25,14 +29,14 @@ interface ClampedTime {
   from: string;
   /** ISO-8601, as clamped. */
   to: string;
-  /** `due`: a time something is due, clamped to now + the longest delay; `past`: an event, clamped to now. */
+  /** `due`: a time something is due, clamped to now + the longest delay it may lie ahead; `past`: an event, clamped to now. */
   kind: 'due' | 'past';
   /** How far ahead of now the settings allow this time, in seconds. */
   allowedAheadSeconds: number;
 }
 
 /** The longest delay any due time of the state may lie ahead: the retry back-off's cap with its jitter. */
-export function longestDelaySeconds(settings: ClampSettings): number {
+export function longestDelaySeconds(settings: Pick<Settings, 'maxRetryIntervalSeconds' | 'jitter'>): number {
   // To the millisecond: 7200 × 1.1 is 7920, not 7920.000000000001.
   return Math.round(settings.maxRetryIntervalSeconds * (1 + Math.min(1, Math.max(0, settings.jitter))) * 1000) / 1000;
 }
@@ -49,7 +53,16 @@ interface StateTime {
 
 function timesOf(state: State, settings: ClampSettings): StateTime[] {
   const due = { kind: 'due' as const, allowedAheadSeconds: longestDelaySeconds(settings) };
+  const avoided = { kind: 'due' as const, allowedAheadSeconds: longestAvoidSeconds(settings) };
   const past = { kind: 'past' as const, allowedAheadSeconds: CLOCK_STEP_TOLERANCE_SECONDS };
+  const avoidedRelays = (state.avoidedRelays ?? []).map(
+    (entry, index): StateTime => ({
+      field: `avoidedRelays[${relayKey(entry)}].until`,
+      value: entry.until,
+      ...avoided,
+      set: (next, value) => ({ ...next, avoidedRelays: next.avoidedRelays?.map((other, otherIndex) => (otherIndex === index ? { ...other, until: value } : other)) }),
+    }),
+  );
   return [
     { field: 'retry.nextAt', value: state.retry?.nextAt, ...due, set: (next, value) => ({ ...next, retry: next.retry && { ...next.retry, nextAt: value } }) },
     {
@@ -69,6 +82,13 @@ function timesOf(state: State, settings: ClampSettings): StateTime[] {
       ...past,
       set: (next, value) => ({ ...next, ...(next.lastHealthCheck === undefined ? {} : { lastHealthCheck: { ...next.lastHealthCheck, at: value } }) }),
     },
+    {
+      field: 'lastDistanceJump.at',
+      value: state.lastDistanceJump?.at,
+      ...past,
+      set: (next, value) => ({ ...next, ...(next.lastDistanceJump === undefined ? {} : { lastDistanceJump: { ...next.lastDistanceJump, at: value } }) }),
+    },
+    ...avoidedRelays,
   ];
 }
 

@@ -1,7 +1,8 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { constants as fsConstants, type Stats } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { link, lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { syncDirectory, temporaryName, temporaryNameTarget, writeFileAtomically, writeNewFile } from '../atomic-file.js';
 import { RelaySelectError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { findEntryProblem, findTrustProblem, processTrustPolicy, readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
@@ -10,10 +11,9 @@ import { parseState, type State } from './state.js';
 /**
  * The files of `stateDir` (DESIGN §7, §12): `state.json`, `client-id` and the cached relay list.
  *
- * Every write is atomic: a temporary file with a random name, created exclusively and never through a
- * symbolic link (O_CREAT|O_EXCL|O_NOFOLLOW), written, fsynced, renamed over the target (rename(2)
- * replaces a link, it never writes through one), then the directory is fsynced so the rename itself
- * survives a power cut. A failed write always throws `STATE_UNWRITABLE`. Files are read without
+ * Every write is atomic and durable (src/atomic-file.ts: a temporary file with a random name, created
+ * exclusively and never through a symbolic link, fsynced, renamed over the target, the directory
+ * fsynced). A failed write always throws `STATE_UNWRITABLE`. Files are read without
  * following a symbolic link and must be regular files; nothing is ever chowned, so every file is the
  * writer's own. As root, the directory (and every directory above it) must be root's and writable by
  * nobody else, and so must each file in it: otherwise `STATE_UNTRUSTED` (exit 73) with the fix. A
@@ -167,7 +167,7 @@ export async function loadOrCreateClientId(stateDir: string, options: StateAcces
   }
   const temporaryPath = path.join(stateDir, temporaryName(CLIENT_ID_FILE_NAME));
   try {
-    await writeNewFile(temporaryPath, `${clientId}\n`);
+    await writeNewFile(temporaryPath, `${clientId}\n`, { mode: STATE_FILE_MODE });
     try {
       // link(2) never follows a link at the new name: it fails when anything is there.
       await link(temporaryPath, idPath);
@@ -241,42 +241,13 @@ export async function prepareStateDir(stateDir: string, forFile: string = stateD
   await checkStateDir(stateDir, trust);
 }
 
-/** `.NAME.<random>.tmp`: unguessable, so nobody can plant anything under the name before we create it. */
-function temporaryName(name: string): string {
-  return `.${name}.${randomBytes(8).toString('hex')}.tmp`;
-}
-
-/** A new file, created exclusively (never an existing file, never through a link), written and fsynced. */
-async function writeNewFile(filePath: string, text: string): Promise<void> {
-  const handle = await open(filePath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, STATE_FILE_MODE);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 async function writeAtomically(stateDir: string, name: string, text: string, trust: TrustOptions | undefined): Promise<void> {
   const filePath = path.join(stateDir, name);
   await prepareStateDir(stateDir, filePath, trust);
-  const temporaryPath = path.join(stateDir, temporaryName(name));
   try {
-    await writeNewFile(temporaryPath, text);
-    await rename(temporaryPath, filePath);
-    await syncDirectory(stateDir);
+    await writeFileAtomically(stateDir, name, text, { mode: STATE_FILE_MODE });
   } catch (error) {
-    await unlink(temporaryPath).catch(() => undefined);
     throw unwritable(`cannot write ${filePath}: ${errorMessage(error)}`, filePath, error);
-  }
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
@@ -303,7 +274,7 @@ const LEFTOVER_TEMPORARY_FILE_AGE_MS = 10 * 60 * 1000;
 
 /** The file a leftover temporary file was for: ours (`.NAME.<hex>.tmp`), or an older version's (`NAME.<digits>`, `client-id.<pid>.<uuid>.tmp`). */
 function temporaryFileTarget(name: string): string | undefined {
-  const target = /^\.(.+)\.[0-9a-f]{16}\.tmp$/.exec(name)?.[1] ?? /^(.+)\.\d+$/.exec(name)?.[1] ?? /^(client-id)\.\d+\.[0-9a-f-]{36}\.tmp$/.exec(name)?.[1];
+  const target = temporaryNameTarget(name) ?? /^(.+)\.\d+$/.exec(name)?.[1] ?? /^(client-id)\.\d+\.[0-9a-f-]{36}\.tmp$/.exec(name)?.[1];
   return target !== undefined && ATOMICALLY_WRITTEN_FILE_NAMES.includes(target) ? target : undefined;
 }
 

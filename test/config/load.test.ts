@@ -156,7 +156,7 @@ describe('loadSettings precedence', () => {
     const { settings, warnings, notes } = await loadSettings(options({ clientSettingsFile: 'c.cfg' }));
     expect(settings.maximumTtlToPing).toBe(9);
     expect(warnings).toEqual(['c.cfg:3:1: warning: unknown setting "_BESClient_RelaySelect_IntervalSecond" is ignored (did you mean "_BESClient_RelaySelect_IntervalSeconds"?)']);
-    expect(notes).toEqual(['c.cfg (clientsettings.cfg form): 1 relay-selection setting read, 1 other client setting of the vendor passed over']);
+    expect(notes.at(-1)).toBe('c.cfg (clientsettings.cfg form): 1 relay-selection setting read, 1 other client setting of the vendor passed over');
   });
 });
 
@@ -310,7 +310,7 @@ describe('loadSettings, a real client\'s settings file', () => {
   it.each(['clientsettings.cfg', 'besclient.config'])('imports relay-samples/%s with no warning, and both forms give the same settings', async (name) => {
     const loaded = await loadSettings({ cwd: samplesDirectory, env: {}, uid: 1000, clientSettingsFile: name, systemConfigFile: join(samplesDirectory, 'none.json'), searchStopDir: samplesDirectory, configFile: undefined });
     expect(loaded.warnings).toEqual([]);
-    expect(loaded.notes).toEqual([expect.stringMatching(new RegExp(`^${name.replace('.', '\\.')} \\((clientsettings\\.cfg|besclient\\.config) form\\): 13 relay-selection settings read, 2[0-9] other client settings of the vendor passed over$`))]);
+    expect(loaded.notes.slice(-1)).toEqual([expect.stringMatching(new RegExp(`^${name.replace('.', '\\.')} \\((clientsettings\\.cfg|besclient\\.config) form\\): 13 relay-selection settings read, 2[0-9] other client settings of the vendor passed over$`))]);
     const other = await loadSettings({ cwd: samplesDirectory, env: {}, uid: 1000, clientSettingsFile: name === 'besclient.config' ? 'clientsettings.cfg' : 'besclient.config', systemConfigFile: join(samplesDirectory, 'none.json'), searchStopDir: samplesDirectory });
     expect(loaded.settings).toEqual(other.settings);
     expect(loaded.settings).toMatchObject({ maximumTtlToPing: 16, failoverRelays: ['relay-failover.corp.example:52311', 'relay-hq.corp.example:52311', '198.18.100.20:52311'] });

@@ -29,7 +29,7 @@ describe('clampFutureTimes', () => {
   });
 
   it('clamps an upstream back-off in the future the same way', () => {
-    const { state: clamped } = clampFutureTimes(state({ upstreamBackoff: { attempt: 1, nextAt: YEAR_2099, delaySeconds: 60 } }), { maxRetryIntervalSeconds: 600, jitter: 0 }, T0);
+    const { state: clamped } = clampFutureTimes(state({ upstreamBackoff: { attempt: 1, nextAt: YEAR_2099, delaySeconds: 60 } }), { maxRetryIntervalSeconds: 600, jitter: 0, intervalSeconds: 21600 }, T0);
     expect(clamped.upstreamBackoff?.nextAt).toBe(at(600).toISOString());
   });
 
@@ -41,13 +41,30 @@ describe('clampFutureTimes', () => {
       failingSince: YEAR_2099,
       failureReportedAt: YEAR_2099,
       lastHealthCheck: { at: YEAR_2099, result: 'failing' },
+      lastDistanceJump: { at: YEAR_2099, fromHops: 2, toHops: 6, from: 'relay-a:52311', to: 'relay-b:52311' },
     });
     const { state: clamped, clamped: times } = clampFutureTimes(future, defaults, T0);
-    expect(times.map((time) => time.field)).toEqual(['lastSelectionAt', 'lastAttemptAt', 'failingSince', 'failureReportedAt', 'current.registeredAt', 'lastHealthCheck.at']);
+    expect(times.map((time) => time.field)).toEqual(['lastSelectionAt', 'lastAttemptAt', 'failingSince', 'failureReportedAt', 'current.registeredAt', 'lastHealthCheck.at', 'lastDistanceJump.at']);
     for (const time of times) expect(time).toMatchObject({ to: T0.toISOString(), kind: 'past' });
     expect(clamped).toMatchObject({ lastSelectionAt: T0.toISOString(), failingSince: T0.toISOString(), current: { registeredAt: T0.toISOString() }, lastHealthCheck: { at: T0.toISOString() } });
     // A periodic re-selection is due again after intervalSeconds, not after 2099.
     expect(decideCycle({ state: clamped, settings: defaults, now: at(defaults.intervalSeconds), currentInRelayList: true })).toMatchObject({ action: 'select', rule: 'periodic' });
+  });
+
+  it("clamps a full relay's avoidance (Retry-After) to intervalSeconds ahead, an hour without periodic selection, and leaves a near one alone", () => {
+    const full = state({
+      avoidedRelays: [
+        { host: 'relay-a', port: 52311, until: YEAR_2099, reason: 'full (HTTP 429)' },
+        { host: 'relay-b', port: 52311, until: at(600).toISOString(), reason: 'full (HTTP 429, Retry-After 600 s)' },
+      ],
+    });
+    const { state: clamped, clamped: times } = clampFutureTimes(full, defaults, T0);
+    expect(times).toEqual([{ field: 'avoidedRelays[relay-a:52311].until', from: YEAR_2099, to: at(defaults.intervalSeconds).toISOString(), kind: 'due', allowedAheadSeconds: defaults.intervalSeconds }]);
+    expect(clamped.avoidedRelays).toEqual([
+      { host: 'relay-a', port: 52311, until: at(defaults.intervalSeconds).toISOString(), reason: 'full (HTTP 429)' },
+      { host: 'relay-b', port: 52311, until: at(600).toISOString(), reason: 'full (HTTP 429, Retry-After 600 s)' },
+    ]);
+    expect(clampFutureTimes(full, { ...defaults, intervalSeconds: 0 }, T0).state.avoidedRelays?.[0]?.until).toBe(at(3600).toISOString());
   });
 
   it('tolerates a clock stepped back a few minutes', () => {

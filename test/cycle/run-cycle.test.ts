@@ -5,7 +5,7 @@
  * fingerprint from a function the test controls. The namespace tests (test/lab/laptops-e2e.test.ts) run the
  * same behaviours through the real CLI, real routers and the kernel's routes.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -16,6 +16,7 @@ import type { NetworkFingerprint } from '../../src/cycle/state.js';
 import { startStubServer, type StubServer, type StubServerOptions } from '../../src/lab/stub-relay/stub-server.js';
 import { createMemoryTransport } from '../../src/probe/memory-transport.js';
 import { createFakeClock, type FakeClock } from '../helpers/fake-clock.js';
+import { isRoot } from '../helpers/root.js';
 import { settings as buildSettings, type SettingsOverrides } from '../helpers/settings.js';
 
 let root: string;
@@ -234,6 +235,40 @@ describe('runCycle: distance jumps and the metrics file', () => {
     const after = new Map(parsePrometheusTextFormat(readFileSync(metricsFile, 'utf8')).map((family) => [family.name, family]));
     expect(Number(after.get('relay_select_tcp_checks_total')!.metrics[0]!.value)).toBe(1);
     expect(after.get('relay_select_last_run_info')!.metrics).toEqual([{ value: '1', labels: { action: 'kept', rule: 'healthy' } }]);
+  });
+
+  it('replaces a metrics file planted as a symbolic link instead of writing through it, mode 0644 whatever the umask', async () => {
+    const relay = await stub('127.0.0.52');
+    const directory = join(root, 'textfile-collector');
+    mkdirSync(directory, { mode: 0o755 });
+    const victim = join(root, 'victim');
+    writeFileSync(victim, 'keep me\n');
+    const metricsFile = join(directory, 'relay.prom');
+    symlinkSync(victim, metricsFile);
+    const { settings } = scenario([`127.0.0.52:${relay.port}`], { metricsFile });
+    const umask = process.umask(0o077);
+    try {
+      const report = await run(settings, { clock: createFakeClock(), hops: { '127.0.0.52': 1 } });
+      expect(report.warnings).toEqual([]);
+    } finally {
+      process.umask(umask);
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('keep me\n');
+    expect(lstatSync(metricsFile).isFile()).toBe(true);
+    expect(statSync(metricsFile).mode & 0o777).toBe(0o644);
+    expect(readdirSync(directory)).toEqual(['relay.prom']);
+  });
+
+  it.skipIf(!isRoot)(`as root, refuses a metrics directory another user can write (a warning naming the fix); nothing is created there${isRoot ? '' : ' — skipped: needs root'}`, async () => {
+    const relay = await stub('127.0.0.53');
+    const directory = join(root, 'open-collector');
+    mkdirSync(directory);
+    chmodSync(directory, 0o777);
+    const { settings } = scenario([`127.0.0.53:${relay.port}`], { metricsFile: join(directory, 'relay.prom') });
+    const report = await run(settings, { clock: createFakeClock(), hops: { '127.0.0.53': 1 } });
+    expect(report.action).toBe('selected');
+    expect(report.warnings).toEqual([`the metricsFile directory ${directory} is not trusted: owned by uid 0, mode 0777 — chmod go-w ${directory} (as root, relay-select uses only files and directories that no other user can change)`]);
+    expect(readdirSync(directory)).toEqual([]);
   });
 
   it('turns a metrics file that cannot be written into a warning; the run still succeeds', async () => {

@@ -62,7 +62,7 @@ describe('relay-select simulate', () => {
   it.each([
     [['--clients', '0'], 64, /--clients 0: expected a whole number from 1 to 1,000,000/],
     [['--clients', '2.5'], 64, /--clients 2.5: expected a whole number/],
-    [['--scenario', 'meltdown'], 64, /Invalid values: Argument: scenario, Given: "meltdown", Choices: "steady"/],
+    [['--scenario', 'meltdown'], 64, /--scenario: "meltdown" is not allowed; allowed steady, server-outage, relay-loss, flap, new-relay/],
     [['--days', '-1'], 64, /--days -1: expected a number above 0/],
     [['--clients', '10', '--subnets', '11'], 64, /--subnets 11: expected a whole number from 1 to 10/],
     [['--topology', '/nonexistent/fleet.json'], 65, /\/nonexistent\/fleet.json: cannot read the topology: ENOENT/],

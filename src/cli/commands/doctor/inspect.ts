@@ -6,10 +6,11 @@
  * reported, not moved aside).
  */
 import { constants as fsConstants } from 'node:fs';
-import { access, readFile, stat, statfs } from 'node:fs/promises';
+import { access, stat, statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Settings } from '../../../config/settings.js';
-import { parseState, type State } from '../../../cycle/state.js';
+import type { State } from '../../../cycle/state.js';
+import { createStateStore } from '../../../cycle/state-store.js';
 import { isRelaySelectError } from '../../../errors.js';
 import { loadIcmpAddon, NATIVE_ADDON_HINT } from '../../../probe/icmp-addon.js';
 import { openIcmpTransport, readPingGroupRange } from '../../../probe/icmp-socket-transport.js';
@@ -120,20 +121,16 @@ export async function inspectRelayList(relayList: string, now: Date, uid: number
   }
 }
 
-/** The state as it is on disk, without moving a bad file aside (that is a run's business). */
+/**
+ * The state as it is on disk, read as `status` reads it (a read-only store: never through a link, never a
+ * FIFO, as root only a trusted file), without moving a bad file aside (that is a run's business).
+ */
 export async function readStateQuietly(stateDir: string): Promise<{ state: State | null; problem?: string }> {
-  let text: string;
   try {
-    text = await readFile(resolve(stateDir, 'state.json'), 'utf8');
+    const read = await createStateStore(stateDir, { readOnly: true }).read();
+    return read.recovered === undefined ? { state: read.state } : { state: null, problem: `the state file is unusable (${read.recovered.reason}); the next run moves it aside` };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? { state: null } : { state: null, problem: `cannot read the state file: ${code ?? String(error)}` };
-  }
-  try {
-    const parsed = parseState(JSON.parse(text));
-    return parsed.ok ? { state: parsed.state } : { state: null, problem: `the state file is unusable (${parsed.reason}); the next run moves it aside` };
-  } catch (error) {
-    return { state: null, problem: `the state file is not JSON (${(error as Error).message}); the next run moves it aside` };
+    return { state: null, problem: errorText(error).message };
   }
 }
 
