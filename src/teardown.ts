@@ -1,6 +1,6 @@
 /**
  * The one owner of process-wide teardown and signals: nothing else in relay-select listens for
- * SIGINT, SIGTERM or `exit`.
+ * SIGINT, SIGTERM, SIGHUP or `exit`.
  *
  * What a process must undo when it ends — stub relays and forwarders to kill, namespaces to delete — is
  * registered with {@link onTeardown}. On SIGINT/SIGTERM every registered cleanup runs first, latest
@@ -8,10 +8,13 @@
  * - while work holds {@link abortOnSignals}, its signal aborts, so a command stops at a safe point
  *   (lock released, state not half written) and returns its exit status;
  * - otherwise, or on a second signal, the process ends of the signal as it would have without us.
+ *
+ * SIGHUP means "reload" to a long-running command (`relay-select agent`), which registers with
+ * {@link onReloadSignal}; while nobody does, SIGHUP keeps its default action.
  */
 import { RelaySelectError } from './errors.js';
 
-type TeardownEvent = 'SIGINT' | 'SIGTERM' | 'exit';
+type TeardownEvent = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'exit';
 
 /** The parts of `process` the teardown uses (a test passes an EventEmitter). */
 export interface SignalTarget {
@@ -26,6 +29,8 @@ export interface Teardown {
   add(cleanup: () => void): () => void;
   /** An AbortSignal that fires on SIGINT/SIGTERM; `dispose` when the work is done. */
   abortOnSignals(): { signal: AbortSignal; dispose(): void };
+  /** Calls `listener` on each SIGHUP; returns a function that unregisters it. */
+  onReload(listener: () => void): () => void;
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -73,6 +78,10 @@ export function createTeardown(target: SignalTarget): Teardown {
     if (holders.size === 0) stopping = false;
     if (cleanups.length === 0 && holders.size === 0) uninstall();
   };
+  const reloaders = new Set<() => void>();
+  const onHangup = (): void => {
+    for (const listener of [...reloaders]) listener();
+  };
 
   return {
     add(cleanup) {
@@ -96,6 +105,16 @@ export function createTeardown(target: SignalTarget): Teardown {
         },
       };
     },
+    onReload(listener) {
+      // A wrapper per registration, so the same function registered twice is called twice.
+      const entry = (): void => listener();
+      if (reloaders.size === 0) target.on('SIGHUP', onHangup);
+      reloaders.add(entry);
+      return () => {
+        if (!reloaders.delete(entry)) return;
+        if (reloaders.size === 0) target.off('SIGHUP', onHangup);
+      };
+    },
   };
 }
 
@@ -113,4 +132,9 @@ export function onTeardown(cleanup: () => void): () => void {
  */
 export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
   return processTeardown.abortOnSignals();
+}
+
+/** Calls `listener` on each SIGHUP (reload settings), until the returned function is called. */
+export function onReloadSignal(listener: () => void): () => void {
+  return processTeardown.onReload(listener);
 }

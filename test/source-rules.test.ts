@@ -37,8 +37,8 @@ describe('src/', () => {
     for (const layer of core) expect(importsBetween(layer, ['src/cli/', 'src/lab/'])).toEqual([]);
   });
 
-  it('listens for SIGINT, SIGTERM and exit only in src/teardown.ts', () => {
-    expect(linesMatching(/process\.(on|once|addListener)\(\s*'(SIGINT|SIGTERM|exit)'/)).toEqual([]);
+  it('listens for SIGINT, SIGTERM, SIGHUP and exit only in src/teardown.ts', () => {
+    expect(linesMatching(/process\.(on|once|addListener)\(\s*'(SIGINT|SIGTERM|SIGHUP|exit)'/)).toEqual([]);
   });
 
   it('exports nothing that nothing imports (src/index.ts is the public API)', () => {

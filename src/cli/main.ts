@@ -26,6 +26,7 @@ const loaders: { [Name in CommandName]: () => Promise<CommandModule<Name>> } = {
   status: () => import('./commands/status.js'),
   'report-failure': () => import('./commands/report-failure.js'),
   lab: () => import('./commands/lab.js'),
+  agent: () => import('./commands/agent.js'),
 };
 
 // yargs' ESM build wraps help text in the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.

@@ -24,6 +24,8 @@ export interface Output {
   important(text: string): void;
   /** The one JSON object of --json (stdout). */
   data(value: unknown): void;
+  /** One JSON object on one line (stdout): a long-running command's --json events, one per line. */
+  record(value: unknown): void;
   /** A warning on stderr; a diagnostic already formatted as `file:line:column: severity: …` is printed as it is. */
   warn(text: string): void;
   info(text: string): void;
@@ -80,6 +82,10 @@ export function createOutput(options: OutputOptions): Output {
     data(value) {
       clear();
       stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    record(value) {
+      clear();
+      stdout.write(`${JSON.stringify(value)}\n`);
     },
     warn(text) {
       toStderr(FORMATTED_DIAGNOSTIC.test(text) ? text : `${errColor.yellow('warning:')} ${text}`);

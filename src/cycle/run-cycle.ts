@@ -10,7 +10,7 @@ import { loadRelayListFile } from '../relays/load.js';
 import { parseRelayList } from '../relays/parse.js';
 import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
 import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
-import type { Candidate, HostResolution, SelectionEvent, SelectionOutcome } from '../select/types.js';
+import type { Candidate, HostResolution, ProbeContext, SelectionEvent, SelectionOutcome, SelectRelayDeps } from '../select/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
 import { acquireRunLock } from './lock.js';
@@ -44,8 +44,42 @@ export interface RunReport {
   registration: { status: string; detail?: string } | null;
   /** ICMP echo requests sent by this run. */
   packetsSent: number;
+  /** The peer measurements the selection adopted instead of probing (`relay-select agent`); null when it probed itself. */
+  peerTable: PeerTableUse | null;
+  /** Why the selection did not use a peer's table, when the agent cooperates with peers. */
+  peerNotes: string[];
   warnings: string[];
   dryRun: boolean;
+}
+
+/** A leader's table that a selection adopted (DESIGN §13). */
+export interface PeerTableUse {
+  /** The leader's address. */
+  from: string;
+  /** When the leader measured, ISO-8601. */
+  measuredAt: string;
+  /** The pools whose measurements came from it. */
+  pools: string[];
+  /** Echo requests sent to confirm it: one per adopted pool with a reachable relay. */
+  confirmEchoes: number;
+}
+
+/** How the selection probes a pool (SelectRelayDeps.probe). */
+export type PoolProbe = SelectRelayDeps['probe'];
+
+/** What a selection works from, for a probe that takes its measurements elsewhere. */
+export interface SelectionFacts {
+  relays: Relay[];
+  /** sha256 of the relay list text the relays came from. */
+  relayListDigest: string;
+  clientId: string;
+}
+
+/** A probe in place of the cycle's own, and what it says of its peer use afterwards. */
+export interface PoolProbeOverride {
+  probe: PoolProbe;
+  peerTable(): PeerTableUse | null;
+  peerNotes(): string[];
 }
 
 export interface RunCycleOptions extends ProbeProgress {
@@ -63,6 +97,13 @@ export interface RunCycleOptions extends ProbeProgress {
   /** Injected for tests; by default each pool's probe opens a raw socket for the address families it needs. */
   transport?: IcmpTransport;
   random?: () => number;
+  /** The caller already holds the run lock of `settings.stateDir` (`relay-select agent` holds it for its whole life). */
+  holdsLock?: boolean;
+  /**
+   * Replaces how the selection probes pools, given the cycle's own probe to fall back on: the agent's
+   * subnet cooperation adopts a peer's table here (src/agent/peer-probe.ts).
+   */
+  overrideProbe?: (own: PoolProbe, facts: SelectionFacts) => PoolProbeOverride;
 }
 
 /**
@@ -75,7 +116,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
   const clock = options.clock ?? systemClock;
   const dryRun = options.dryRun === true;
   const warnings: string[] = [];
-  const lock = dryRun ? undefined : await acquireRunLock(settings.stateDir);
+  const lock = dryRun || options.holdsLock === true ? undefined : await acquireRunLock(settings.stateDir);
   try {
     const store = createStateStore(settings.stateDir, { clock });
     const read = await store.read();
@@ -104,6 +145,8 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       selection: null,
       registration: null,
       packetsSent: 0,
+      peerTable: null,
+      peerNotes: [],
       warnings,
       dryRun,
       ...fields,
@@ -119,10 +162,10 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       });
     }
 
-    const { outcome, packetsSent } = await runSelection(options, list.relays, clientId);
+    const { outcome, packetsSent, peerTable, peerNotes } = await runSelection(options, { relays: list.relays, relayListDigest: list.digest, clientId });
     const after = applySelectionResult(state, toCycleSelectionResult(outcome, list.digest), clock.now(), settings, options.random ?? Math.random);
     if (!dryRun) await store.write(after);
-    const selectionFields = { nextDueAt: computeNextDueAt(after, settings, clock.now()).toISOString(), probes: outcome.probes, selection: outcome, packetsSent };
+    const selectionFields = { nextDueAt: computeNextDueAt(after, settings, clock.now()).toISOString(), probes: outcome.probes, selection: outcome, packetsSent, peerTable, peerNotes };
     if (outcome.status === 'failed') {
       const retry = after.retry;
       return report({
@@ -206,7 +249,7 @@ interface LoadedRelayList {
  * The relay list of this run. A list that is missing or broken falls back to the last good list
  * cached in the state directory, so a bad push never leaves an endpoint without its relay (DESIGN §7).
  */
-async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warnings: string[]): Promise<LoadedRelayList> {
+export async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warnings: string[]): Promise<LoadedRelayList> {
   try {
     const list = await loadRelayListFile(settings.relayList);
     for (const diagnostic of list.diagnostics) warnings.push(formatDiagnostic(diagnostic));
@@ -227,21 +270,31 @@ async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warni
   }
 }
 
-async function runSelection(options: RunCycleOptions, relays: Relay[], clientId: string): Promise<{ outcome: SelectionOutcome; packetsSent: number }> {
+interface SelectionRun {
+  outcome: SelectionOutcome;
+  packetsSent: number;
+  peerTable: PeerTableUse | null;
+  peerNotes: string[];
+}
+
+async function runSelection(options: RunCycleOptions, facts: SelectionFacts): Promise<SelectionRun> {
   const { settings } = options;
-  const facts = { clientId, hostname: osHostname(), version: options.version };
+  const { relays, clientId } = facts;
+  const registration = { clientId, hostname: osHostname(), version: options.version };
   // Checked before probing: a bad TLS file is a configuration error (exit 78), not a failed relay.
   const register: Registrar = options.dryRun
     ? async () => ({ status: 'registered', detail: 'dry run: not registered' })
-    : await prepareRegistrar(settings, facts, { signal: options.signal });
+    : await prepareRegistrar(settings, registration, { signal: options.signal });
   let packetsSent = 0;
-  const probe = async (targets: ProbeTarget[], _pool: unknown, context: { purpose: 'pool' | 'manual' }): Promise<ProbeReport> => {
+  const ownProbe: PoolProbe = async (targets: ProbeTarget[], _pool: unknown, context: ProbeContext): Promise<ProbeReport> => {
     const report = await probeTargets(
       targets,
       {
         ...settings.probe,
         maximumTtlToPing: settings.maximumTtlToPing,
-        verify: context.purpose !== 'manual',
+        verify: context.purpose === 'pool',
+        // A confirmation is exactly one echo: when it goes unanswered, the follower probes the pool anyway.
+        retries: context.purpose === 'confirm' ? 0 : settings.probe.retries,
         signal: options.signal,
         onProbeSent: options.onProbeSent,
         onReply: options.onReply,
@@ -262,10 +315,11 @@ async function runSelection(options: RunCycleOptions, relays: Relay[], clientId:
       ...unresolved.map((entry) => ({ host: entry.host, address: null, error: entry.reason })),
     ];
   };
+  const override = options.overrideProbe?.(ownProbe, facts);
   const outcome = await selectRelay(
     { relays, settings, clientId },
     {
-      probe,
+      probe: override?.probe ?? ownProbe,
       resolve,
       register,
       checkAlive: ({ address, port }) => connectTcp({ address, port, timeoutMs: settings.probe.tcpTimeoutMs, signal: options.signal }),
@@ -273,5 +327,5 @@ async function runSelection(options: RunCycleOptions, relays: Relay[], clientId:
       random: options.random,
     },
   );
-  return { outcome, packetsSent };
+  return { outcome, packetsSent, peerTable: override?.peerTable() ?? null, peerNotes: override?.peerNotes() ?? [] };
 }

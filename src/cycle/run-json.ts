@@ -5,7 +5,7 @@
  */
 import type { ProbeResult } from '../probe/types.js';
 import type { Attempt, PoolSummary } from '../select/types.js';
-import type { RunAction, RunRelayView, RunReport } from './run-cycle.js';
+import type { PeerTableUse, RunAction, RunRelayView, RunReport } from './run-cycle.js';
 
 /** One registration attempt of the selection. */
 interface RunJsonAttempt {
@@ -30,6 +30,10 @@ export interface RunJson {
   pools: PoolSummary[];
   /** ICMP echo requests sent by this run. */
   packetsSent: number;
+  /** The leader's table the selection adopted instead of probing (`relay-select agent` with peer.enabled); null otherwise. */
+  peerTable: PeerTableUse | null;
+  /** Why a cooperating agent's selection probed itself after all. */
+  peerNotes: string[];
   warnings: string[];
   dryRun: boolean;
 }
@@ -55,6 +59,8 @@ export function renderRunJson(report: RunReport): RunJson {
       })) ?? [],
     pools: report.selection?.pools ?? [],
     packetsSent: report.packetsSent,
+    peerTable: report.peerTable,
+    peerNotes: report.peerNotes,
     warnings: report.warnings,
     dryRun: report.dryRun,
   };

@@ -170,6 +170,31 @@ export async function readCachedRelayList(stateDir: string): Promise<string | nu
   }
 }
 
+/** What a running `relay-select agent` publishes of its peers for `status` (src/agent/peer-view-file.ts). */
+const PEER_VIEW_FILE_NAME = 'peer.json';
+
+export async function writePeerViewFile(stateDir: string, text: string): Promise<void> {
+  await writeAtomically(stateDir, path.join(stateDir, PEER_VIEW_FILE_NAME), text);
+}
+
+/** The peer view's text, or null when no agent wrote one. */
+export async function readPeerViewFile(stateDir: string): Promise<string | null> {
+  const viewPath = path.join(stateDir, PEER_VIEW_FILE_NAME);
+  try {
+    return await readFile(viewPath, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return null;
+    throw unwritable(`cannot read the peer view ${viewPath}: ${errorMessage(error)}`, viewPath, error);
+  }
+}
+
+/** Removed when the agent stops, so `status` does not show peers of an agent that is gone. */
+export async function removePeerViewFile(stateDir: string): Promise<void> {
+  await unlink(path.join(stateDir, PEER_VIEW_FILE_NAME)).catch((error: unknown) => {
+    if (errnoCode(error) !== 'ENOENT') throw unwritable(`cannot remove the peer view in ${stateDir}: ${errorMessage(error)}`, stateDir, error);
+  });
+}
+
 /** sha256 (hex) of a relay list's text, for `State.relayListDigest`. */
 export function digestRelayList(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
@@ -220,7 +245,7 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const ATOMICALLY_WRITTEN_FILE_NAMES = [STATE_FILE_NAME, RELAY_LIST_CACHE_FILE_NAME, CLIENT_ID_FILE_NAME];
+const ATOMICALLY_WRITTEN_FILE_NAMES = [STATE_FILE_NAME, RELAY_LIST_CACHE_FILE_NAME, CLIENT_ID_FILE_NAME, PEER_VIEW_FILE_NAME];
 
 /** A temporary file older than this was left by a killed writer, not by one still writing. */
 const LEFTOVER_TEMPORARY_FILE_AGE_MS = 10 * 60 * 1000;

@@ -77,6 +77,8 @@ describe('lab report', () => {
     attempts: [],
     pools: [],
     packetsSent: 5,
+    peerTable: null,
+    peerNotes: [],
     warnings: [],
     dryRun: false,
   };
