@@ -5,6 +5,7 @@
  * reloads the settings and the relay list, a changed network triggers a selection, and with
  * `peer.enabled` the agents of one link cooperate: one probes, the others adopt its table.
  */
+import { randomBytes } from 'node:crypto';
 import { RelaySelectError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
@@ -90,6 +91,8 @@ class Agent {
   private readonly measuring = new Set<string>();
   private viewWrites: Promise<void> = Promise.resolve();
   private readonly wake: Wake;
+  /** Ours for the life of the process: a peer service restarted (new network, reload) is the same member. */
+  private readonly memberId = randomBytes(16).toString('hex');
 
   constructor(private readonly options: AgentOptions) {
     this.clock = options.clock ?? systemClock;
@@ -181,6 +184,7 @@ class Agent {
         port: settings.peer.port,
         leaseMs: settings.peer.leaseSeconds * 1000,
         group: peerGroupOf(list.digest, settings),
+        memberId: this.memberId,
         onTableNeeded: (pool) => this.measure(pool),
         onEvent: (event) => this.onPeerEvent(event),
       },

@@ -81,8 +81,9 @@ export class PeerCore {
   }
 
   /**
-   * Checks an authenticated message's timestamp and nonce, and takes note of its sender. Messages of
-   * other groups are accepted (their senders are peers of the link) but do not concern our election.
+   * Checks an authenticated message's timestamp and nonce, and takes note of its sender (at the address it
+   * announces, else the datagram's source). Messages of other groups are accepted (their senders are peers
+   * of the link) but do not concern our election.
    */
   accept(message: PeerMessage, address: string, nowMs: number): { ok: true; ourGroup: boolean; fromSelf: boolean } | { ok: false; reason: RejectReason } {
     const verdict = this.replay.check(message.from, message.nonce, message.sentAtMs, nowMs);
@@ -102,7 +103,8 @@ export class PeerCore {
     // A lease is kept in our clock (its length after the message was sent), so clock skew between peers cannot stretch or cut it.
     const announcedLeaseUntilMs = message.type === 'announce' && message.leaseUntilMs !== null ? nowMs + Math.min(message.leaseUntilMs - message.sentAtMs, this.options.leaseMs) : null;
     const leaseUntilMs = message.type === 'announce' ? announcedLeaseUntilMs : known?.group === message.group ? known.leaseUntilMs : null;
-    this.members.set(message.from, { id: message.from, address, lastHeardMs: nowMs, leaseUntilMs, group: message.group });
+    const memberAddress = message.type === 'announce' ? message.address : (known?.address ?? address);
+    this.members.set(message.from, { id: message.from, address: memberAddress, lastHeardMs: nowMs, leaseUntilMs, group: message.group });
     return { ok: true, ourGroup: message.group === this.currentGroup, fromSelf: false };
   }
 

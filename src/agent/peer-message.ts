@@ -37,6 +37,8 @@ interface Envelope {
 /** Heartbeat: "I am here", and for the leader "my lease runs until". */
 interface AnnounceBody {
   type: 'announce';
+  /** The sender's own address on the link (what `status` shows for the leader; datagrams may come from a link-local one). */
+  address: string;
   /** Set by the leader only: its claim lasts until then unless renewed. */
   leaseUntilMs: number | null;
   /** A newly started agent asks everyone to announce themselves now instead of at their next heartbeat. */
@@ -100,7 +102,7 @@ const wirePool = z.object({
 });
 const wireTable = z.object({ d: z.string().regex(/^[0-9a-f]{64}$/), s: z.array(z.string().min(1).max(64)).max(256), p: z.array(wirePool).max(256) });
 const wireBody = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('announce'), l: z.number().int().min(0).nullable(), q: z.boolean() }),
+  z.object({ t: z.literal('announce'), h: z.string().min(1).max(64), l: z.number().int().min(0).nullable(), q: z.boolean() }),
   z.object({ t: z.literal('request'), p: z.string().min(1).max(64) }),
   z.object({ t: z.literal('table'), b: wireTable }),
 ]);
@@ -115,7 +117,7 @@ const wireEnvelope = z.object({
 function toWireBody(body: PeerMessageBody): Record<string, unknown> {
   switch (body.type) {
     case 'announce':
-      return { t: 'announce', l: body.leaseUntilMs, q: body.solicit };
+      return { t: 'announce', h: body.address, l: body.leaseUntilMs, q: body.solicit };
     case 'request':
       return { t: 'request', p: body.pool };
     case 'table':
@@ -139,7 +141,7 @@ function toWireBody(body: PeerMessageBody): Record<string, unknown> {
 function fromWireBody(body: z.infer<typeof wireBody>): PeerMessageBody {
   switch (body.t) {
     case 'announce':
-      return { type: 'announce', leaseUntilMs: body.l, solicit: body.q };
+      return { type: 'announce', address: body.h, leaseUntilMs: body.l, solicit: body.q };
     case 'request':
       return { type: 'request', pool: body.p };
     case 'table':

@@ -51,7 +51,16 @@ export function createPeerProbe(options: PeerProbeOptions): (own: PoolProbe, fac
       if (options.mode === 'measure') return probeAndShare(targets, pool);
       const leaseMs = settings.peer.leaseSeconds * 1000;
       const answer = await peer.awaitLeaderTable(pool.name, clock.now().getTime() + leaseMs, options.signal);
-      if (answer.kind === 'lead') return probeAndShare(targets, pool);
+      if (answer.kind === 'lead') {
+        // A follower's request may have made us measure the pool moments ago: our own fresh table serves us too.
+        const mine = peer.ownTableWith(pool.name);
+        const own = mine === null ? null : adoptPeerTable({ table: mine, from: 'this agent', relayListDigest: facts.relayListDigest, seekList: settings.seekList, pool, targets, nowMs: clock.now().getTime() });
+        if (own?.ok === true) {
+          notes.push(`pool ${pool.name}: used the measurement this agent made for its peers at ${new Date(own.measuredAtMs).toISOString()}`);
+          return { results: own.results, packetsSent: 0, tcpAttempts: 0, wallMs: 0 };
+        }
+        return probeAndShare(targets, pool);
+      }
       if (answer.kind === 'timeout') {
         notes.push(`no table from a leader within one lease (${settings.peer.leaseSeconds} s): probed pool ${pool.name} itself`);
         return own(targets, pool, context);

@@ -57,6 +57,8 @@ interface PeerServiceOptions {
   leaseMs: number;
   /** The election group (peerGroupOf). */
   group: string;
+  /** Our member id, kept across restarts of the service by one agent. @default a random one */
+  memberId?: string;
   /** A follower asked us, the leader, for a pool we have no fresh measurement of. */
   onTableNeeded: (pool: string) => void;
   onEvent: (event: PeerEvent) => void;
@@ -87,6 +89,8 @@ export interface PeerService {
   publishPool(pool: PeerTablePool, relayListDigest: string, seekList: string[]): void;
   /** Whether we published a still-valid measurement of `pool`. */
   hasFreshPool(pool: string): boolean;
+  /** What we published, while it holds a still-valid measurement of `pool`. */
+  ownTableWith(pool: string): PeerTable | null;
   /** How long a measurement published now stays valid. */
   readonly tableValidityMs: number;
   countRejected(reason: RejectReason, from: string, detail: string): void;
@@ -129,7 +133,7 @@ class Service implements PeerService {
   ) {
     this.randomId = deps.randomId ?? (() => randomBytes(16).toString('hex'));
     this.random = deps.random ?? Math.random;
-    this.memberId = this.randomId();
+    this.memberId = options.memberId ?? this.randomId();
     this.heartbeatMs = options.leaseMs / 3;
     this.tickMs = Math.max(100, Math.min(1000, options.leaseMs / 6));
     this.tableValidityMs = TABLE_VALIDITY_LEASES * options.leaseMs;
@@ -214,6 +218,10 @@ class Service implements PeerService {
     return this.ownTable?.pools.some((entry) => entry.name === pool && entry.validUntilMs > nowMs) ?? false;
   }
 
+  ownTableWith(pool: string): PeerTable | null {
+    return this.hasFreshPool(pool) ? this.ownTable : null;
+  }
+
   countRejected(reason: RejectReason, from: string, detail: string): void {
     this.core.count(reason);
     this.reportRejection(reason, from, detail);
@@ -253,7 +261,7 @@ class Service implements PeerService {
         this.answerRequest(message.pool, nowMs);
         break;
       case 'table':
-        this.tables.set(message.from, { table: message.table, from, receivedAtMs: nowMs });
+        this.tables.set(message.from, { table: message.table, from: this.core.addressOf(message.from) ?? from, receivedAtMs: nowMs });
         break;
     }
     this.evaluate();
@@ -283,7 +291,7 @@ class Service implements PeerService {
   private announce(solicit: boolean): void {
     if (this.closed) return;
     const { leaseUntilMs } = this.core.announcement(this.nowMs());
-    this.send({ type: 'announce', leaseUntilMs, solicit });
+    this.send({ type: 'announce', address: this.options.link.address, leaseUntilMs, solicit });
   }
 
   /** Recomputes the election; on a change, claims the lead at once (or steps down) and tells the agent. */

@@ -10,7 +10,7 @@ export const DIGEST = 'a'.repeat(64);
 export const id = (tag: string): string => Buffer.from(tag.padEnd(16, '.')).toString('hex').slice(0, 32);
 
 /** A message: an announcement unless `body` says otherwise; envelope fields overridable. */
-export function message(body: PeerMessageBody = { type: 'announce', leaseUntilMs: null, solicit: false }, envelope: Partial<Pick<PeerMessage, 'from' | 'group' | 'sentAtMs' | 'nonce'>> = {}): PeerMessage {
+export function message(body: PeerMessageBody = { type: 'announce', address: '198.18.255.2', leaseUntilMs: null, solicit: false }, envelope: Partial<Pick<PeerMessage, 'from' | 'group' | 'sentAtMs' | 'nonce'>> = {}): PeerMessage {
   return { from: id('m1'), group: id('g'), sentAtMs: Date.parse('2024-01-01T00:00:00Z'), nonce: id('n1'), ...envelope, ...body };
 }
 

@@ -6,7 +6,7 @@ describe('peer messages', () => {
   it('round-trip every type under the shared key', () => {
     const shared = table(pool(['198.19.0.1', '198.19.0.2']), { '198.19.0.1': 1, '198.19.0.2': 3 });
     for (const sent of [
-      message({ type: 'announce', leaseUntilMs: 123, solicit: true }),
+      message({ type: 'announce', address: '2001:db8:2::5', leaseUntilMs: 123, solicit: true }),
       message({ type: 'request', pool: 'branch-lyon' }),
       message({ type: 'table', table: shared }),
     ]) {

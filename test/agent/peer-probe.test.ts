@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPeerProbe } from '../../src/agent/peer-probe.js';
 import type { LeaderTableAnswer, PeerService } from '../../src/agent/peer-service.js';
-import type { PeerTablePool } from '../../src/agent/peer-message.js';
+import type { PeerTable, PeerTablePool } from '../../src/agent/peer-message.js';
 import type { RejectReason } from '../../src/agent/peer-core.js';
 import type { ProbeReport, ProbeTarget } from '../../src/probe/types.js';
 import type { ProbeContext } from '../../src/select/types.js';
@@ -20,7 +20,7 @@ const relays = pool(['198.19.0.1', '198.19.0.2', '198.19.0.3']);
 const truth: Record<string, number> = { '198.19.0.1': 2, '198.19.0.2': 1, '198.19.0.3': 1 };
 
 /** A peer service that answers the wait with `answer` and records what it is told. */
-function scriptedPeer(answer: LeaderTableAnswer) {
+function scriptedPeer(answer: LeaderTableAnswer, ownTable: PeerTable | null = null) {
   const published: PeerTablePool[] = [];
   const rejected: Array<{ reason: RejectReason; detail: string }> = [];
   const groups: string[] = [];
@@ -33,6 +33,7 @@ function scriptedPeer(answer: LeaderTableAnswer) {
     awaitLeaderTable: async () => answer,
     publishPool: (entry) => published.push(entry),
     hasFreshPool: () => false,
+    ownTableWith: () => ownTable,
     countRejected: (reason, _from, detail) => rejected.push({ reason, detail }),
     close: () => undefined,
   };
@@ -49,8 +50,8 @@ function ownProbe(network: Record<string, number> = truth) {
   return { probe, calls };
 }
 
-function run(answer: LeaderTableAnswer, network?: Record<string, number>) {
-  const scripted = scriptedPeer(answer);
+function run(answer: LeaderTableAnswer, network?: Record<string, number>, ownTable: PeerTable | null = null) {
+  const scripted = scriptedPeer(answer, ownTable);
   const own = ownProbe(network);
   const override = createPeerProbe({ peer: scripted.peer, settings: settings({ peer: { enabled: true, keyFile: '/k', port: 52312, leaseSeconds: 3 } }), clock, mode: 'cycle' })(own.probe, {
     relays: relays.relays,
@@ -106,6 +107,14 @@ describe('createPeerProbe', () => {
       expect.objectContaining({ name: 'all', relayCount: 3, validUntilMs: clock.now().getTime() + 15_000, entries: expect.arrayContaining([expect.objectContaining({ key: '198.19.0.2:52311', distance: 1 })]) }),
     ]);
     expect(override.peerTable()).toBeNull();
+  });
+
+  it('the leader uses the measurement it made for its peers moments ago instead of probing again', async () => {
+    const { report, own, published, override } = run({ kind: 'lead' }, undefined, leaderTable);
+    expect((await report).results.map((entry) => entry.distance)).toEqual([2, 1, 1]);
+    expect(own.calls).toEqual([]);
+    expect(published).toEqual([]);
+    expect(override.peerNotes()).toEqual(['pool all: used the measurement this agent made for its peers at 2024-01-01T00:00:00.000Z']);
   });
 
   it('leaves manual relays alone: they get the cycle\'s own probe', async () => {
