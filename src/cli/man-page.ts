@@ -77,7 +77,7 @@ export function renderManPage(version: string): string {
     roffEscape('Settings, when no .relay-selectrc, relay-select.config.* or package.json entry is found; see relay-select.conf(5).'),
     '.TP',
     '.I /var/lib/relay\\-select/',
-    roffEscape('State directory as root ($XDG_STATE_HOME/relay-select otherwise): state.json (current relay, schedule, failure clock, retry), client-id, the lock, and the last good relay list.'),
+    roffEscape('State directory as root ($XDG_STATE_HOME/relay-select otherwise): state.json (current relay, schedule, failure clock, retry), client-id, the lock, the last good relay list, and while an agent with peer.enabled runs, peer.json (its view of the peers, read by status).'),
     '.SH EXAMPLES',
   );
   for (const command of commands) {

@@ -16,7 +16,7 @@ import { relayKey, type Relay } from '../relays/relay.js';
 import { rankPool } from '../select/rank.js';
 
 /** Relays per relay host, and the routers between the endpoints and it. */
-export const AGENT_LAB_RELAY_HOSTS = [
+const AGENT_LAB_RELAY_HOSTS = [
   { node: 'near', attach: 'gw', distance: 1, relays: 4 },
   { node: 'mid', attach: 'r1', distance: 2, relays: 26 },
   { node: 'far', attach: 'r2', distance: 3, relays: 30 },
