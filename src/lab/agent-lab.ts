@@ -111,7 +111,11 @@ export interface LabAgent {
 
 /** Starts `argv` (node, the CLI, `agent --json`, …) in the node's namespace. */
 export function startLabAgent(lab: LabNetwork, node: string, argv: string[], env: NodeJS.ProcessEnv = process.env): LabAgent {
-  const child: ChildProcess = lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  return watchAgentProcess(lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'], env }), node);
+}
+
+/** Reads the events of an agent process started elsewhere (stdout and stderr piped); `node` names it in messages. */
+export function watchAgentProcess(child: ChildProcess, node: string): LabAgent {
   const events: AgentJsonEvent[] = [];
   const listeners = new Set<() => void>();
   let pending = '';
@@ -142,7 +146,7 @@ export function startLabAgent(lab: LabNetwork, node: string, argv: string[], env
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return {
     node,
-    // `ip netns exec` execs the program, so this PID is the agent's own.
+    // `ip netns exec` execs the program, so this PID is the agent's own there too.
     pid: child.pid!,
     events,
     stderr: () => stderr,
