@@ -20,6 +20,8 @@ const REPLAY_WINDOW_MS = 30_000;
 const MAX_DISCOVERY_MS = 2000;
 /** The leader sends a table again for a pool at most this often, however many followers ask at once. */
 const RESEND_TABLE_AFTER_MS = 250;
+/** A view that differs from the last one only in the count of refused messages is reported at most this often. */
+const REPORT_VIEW_EVERY_MS = 1000;
 /** A refusal of the same kind from the same address is reported once in this long (the count goes on). */
 const REPORT_REJECTION_EVERY_MS = 60_000;
 
@@ -120,11 +122,14 @@ class Service implements PeerService {
   private socket: PeerSocket | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<() => void>();
-  private readonly tables = new Map<string, ReceivedTable>();
+  /** The latest table of the member we follow; a follower needs no other. */
+  private leaderTable: (ReceivedTable & { memberId: string }) | null = null;
   private readonly resentAtMs = new Map<string, number>();
   private readonly reportedAtMs = new Map<string, number>();
   private ownTable: PeerTable | null = null;
   private lastView: PeerView | null = null;
+  private lastViewAtMs = Number.NEGATIVE_INFINITY;
+  private viewDeferred = false;
   private closed = false;
 
   constructor(
@@ -175,7 +180,7 @@ class Service implements PeerService {
     if (group === this.core.group) return;
     this.core.changeGroup(group, this.nowMs());
     this.ownTable = null;
-    this.tables.clear();
+    this.leaderTable = null;
     this.announce(true);
     this.evaluate();
   }
@@ -185,12 +190,14 @@ class Service implements PeerService {
     let requestedAtMs = Number.NEGATIVE_INFINITY;
     for (;;) {
       if (signal?.aborted) throw abortedError(signal, 'waiting for the leader\'s table aborted');
+      // Closed (a new network, a reload): no table can come any more.
+      if (this.closed) return { kind: 'timeout' };
       const nowMs = this.nowMs();
       const election = this.core.election(nowMs);
       if (!election.discovering && election.leaderId === this.memberId) return { kind: 'lead' };
       const leaderId = election.leaderId;
       if (leaderId !== null && leaderId !== this.memberId) {
-        const received = this.tables.get(leaderId);
+        const received = this.leaderTable?.memberId === leaderId ? this.leaderTable : undefined;
         const measured = received?.table.pools.find((entry) => entry.name === pool);
         if (received !== undefined && measured !== undefined && measured.validUntilMs > nowMs) return { kind: 'table', table: received.table, from: received.from };
         if (received !== undefined && requestedFrom === leaderId && received.receivedAtMs >= requestedAtMs) return { kind: 'lacks-pool', from: received.from };
@@ -261,7 +268,9 @@ class Service implements PeerService {
         this.answerRequest(message.pool, nowMs);
         break;
       case 'table':
-        this.tables.set(message.from, { table: message.table, from: this.core.addressOf(message.from) ?? from, receivedAtMs: nowMs });
+        if (this.core.election(nowMs).leaderId === message.from) {
+          this.leaderTable = { memberId: message.from, table: message.table, from: this.core.addressOf(message.from) ?? from, receivedAtMs: nowMs };
+        }
         break;
     }
     this.evaluate();
@@ -299,9 +308,23 @@ class Service implements PeerService {
     if (this.closed) return;
     const view = this.view();
     const last = this.lastView;
-    if (last !== null && last.role === view.role && last.leader === view.leader && last.members === view.members && last.rejected === view.rejected) return;
+    const sameElection = last !== null && last.role === view.role && last.leader === view.leader && last.members === view.members;
+    if (sameElection && last.rejected === view.rejected) return;
+    // A flood of refused messages must not become a flood of log lines and file writes.
+    const sinceLastMs = this.deps.clock.nowMs() - this.lastViewAtMs;
+    if (sameElection && sinceLastMs < REPORT_VIEW_EVERY_MS) {
+      if (!this.viewDeferred) {
+        this.viewDeferred = true;
+        this.later(REPORT_VIEW_EVERY_MS - sinceLastMs, () => {
+          this.viewDeferred = false;
+          this.evaluate();
+        });
+      }
+      return;
+    }
     const leadershipChanged = last === null || (last.role === 'follower') !== (view.role === 'follower') || last.leader !== view.leader;
     this.lastView = view;
+    this.lastViewAtMs = this.deps.clock.nowMs();
     if (leadershipChanged && view.role !== 'follower') this.announce(false);
     this.options.onEvent({ type: 'view', view });
     this.notify();
