@@ -163,12 +163,20 @@ class Agent {
     }
   }
 
-  /** Starts the peer service when peer.enabled and it is not running (the relay list and routes may have appeared since). */
+  /**
+   * Starts the peer service when peer.enabled and it is not running (the relay list and routes may have
+   * appeared since), or moves it to the group of the relay list as it is now (a new list pushed without
+   * SIGHUP): before every cycle, not only before selections, so heartbeats always name the right group.
+   */
   private async ensurePeer(): Promise<void> {
     const { settings, key } = this;
-    if (!settings.peer.enabled || key === null || this.peer !== null) return;
+    if (!settings.peer.enabled || key === null) return;
     const warnings: string[] = [];
     const list = await loadRelayListWithCache(settings, true, warnings);
+    if (this.peer !== null) {
+      this.peer.service.setGroup(peerGroupOf(list.digest, settings));
+      return;
+    }
     const [firstPool] = buildPools(list.relays, settings.seekList);
     const hosts = [...new Set((firstPool?.relays ?? []).map((relay) => relay.host))];
     const { targets } = await resolveTargets(hosts.map((host) => ({ key: host, host, port: 0 })), settings.ipMode);

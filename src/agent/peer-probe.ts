@@ -49,8 +49,9 @@ export function createPeerProbe(options: PeerProbeOptions): (own: PoolProbe, fac
     const probe: PoolProbe = async (targets, pool, context) => {
       if (context.purpose !== 'pool') return own(targets, pool, context);
       if (options.mode === 'measure') return probeAndShare(targets, pool);
-      const leaseMs = settings.peer.leaseSeconds * 1000;
-      const answer = await peer.awaitLeaderTable(pool.name, clock.now().getTime() + leaseMs, options.signal);
+      // One lease from when the election can name a leader: an agent that just started listens first.
+      const deadlineMs = Math.max(clock.now().getTime(), peer.discoveryEndsAtMs) + settings.peer.leaseSeconds * 1000;
+      const answer = await peer.awaitLeaderTable(pool.name, deadlineMs, options.signal);
       if (answer.kind === 'lead') {
         // A follower's request may have made us measure the pool moments ago: our own fresh table serves us too.
         const mine = peer.ownTableWith(pool.name);

@@ -95,6 +95,8 @@ export interface PeerService {
   ownTableWith(pool: string): PeerTable | null;
   /** How long a measurement published now stays valid. */
   readonly tableValidityMs: number;
+  /** When the current discovery ends (wall-clock ms): from then on the election can name a leader. */
+  readonly discoveryEndsAtMs: number;
   countRejected(reason: RejectReason, from: string, detail: string): void;
   close(): void;
 }
@@ -147,6 +149,10 @@ class Service implements PeerService {
       options.group,
       this.nowMs(),
     );
+  }
+
+  get discoveryEndsAtMs(): number {
+    return this.core.discoveryEndsAtMs;
   }
 
   get endpoint(): string {

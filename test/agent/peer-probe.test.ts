@@ -28,6 +28,7 @@ function scriptedPeer(answer: LeaderTableAnswer, ownTable: PeerTable | null = nu
     memberId: 'self',
     endpoint: 'memory',
     tableValidityMs: 15_000,
+    discoveryEndsAtMs: 0,
     view: () => ({ role: answer.kind === 'lead' ? 'leader' : 'follower', leader: null, members: 2, rejected: rejected.length, rejectedBy: {} }),
     setGroup: (group) => groups.push(group),
     awaitLeaderTable: async () => answer,
