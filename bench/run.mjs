@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3, 9 and 13), the
+// agent benchmark (bench/agent-bench.mjs, issue 11: 12 agents on one link, alone and cooperating), the
 // relay-list parse benchmark (bench/parse-relays.mjs, issue 2), the fleet benchmark (bench/fleet-bench.mjs,
-// issue 10) and the cron no-op (bench/cron-noop.mjs, issue 12) in one run. Needs root for the probe benchmark;
-// without root the others run and the probe one is reported as skipped.
+// issue 10) and the cron no-op (bench/cron-noop.mjs, issue 12) in one run. Needs root for the probe and agent
+// benchmarks; without root the others run and those two are reported as skipped.
 //
-// Writes bench/results/{probe,parse-relays,fleet,cron-noop}.{json,md}; prints the tables.
+// Writes bench/results/{probe,agent,parse-relays,fleet,cron-noop}.{json,md}; prints the tables.
+import { benchAgents, renderAgentTable, writeAgentResults } from './agent-bench.mjs';
 import { benchCronNoop, renderCronNoopTable } from './cron-noop.mjs';
 import { benchFleet, renderAgreementTable, renderPerformanceTable } from './fleet-bench.mjs';
 import { benchParseRelays } from './parse-relays.mjs';
@@ -28,8 +30,17 @@ if (process.getuid?.() === 0) {
   const left = probe.shapes.flatMap((shape) => listNamespaces(shape.lab.prefix));
   process.stdout.write(`namespaces of this run left after teardown (ip netns list): ${left.length}\n`);
   failed ||= left.length > 0;
+
+  const agents = await benchAgents({ repetitions: 3 });
+  writeAgentResults(agents);
+  process.stdout.write(`\nAgent benchmark (12 agents on one link, ${agents.lab.relays} relays, alone and cooperating; bench/results/agent.md)\n\n${renderAgentTable(agents)}\n\n`);
+  for (const entry of agents.summary) {
+    process.stdout.write(`IPv${entry.family}: cooperating ${entry.cooperating.echoRequests.median} echo requests <= ${agents.budget} ${entry.withinBudget ? 'met' : 'MISSED'}; ${entry.echoRatio}x the echo requests and ${entry.timeExceededRatio}x the Time Exceeded of 12 agents alone\n`);
+  }
+  process.stdout.write(`namespaces of the agent lab left after teardown: ${agents.lab.namespacesLeft}\n`);
+  failed ||= agents.summary.some((entry) => !entry.withinBudget || !entry.cooperating.allSelected || !entry.alone.allSelected) || agents.lab.namespacesLeft > 0;
 } else {
-  process.stdout.write('probe benchmark skipped: it needs root (network namespaces, raw sockets)\n');
+  process.stdout.write('probe and agent benchmarks skipped: they need root (network namespaces, raw sockets, nftables)\n');
 }
 
 const parse = await benchParseRelays({ runs: 3 });

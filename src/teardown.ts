@@ -1,6 +1,6 @@
 /**
  * The one owner of process-wide teardown and signals: nothing else in relay-select listens for
- * SIGINT, SIGTERM or `exit`.
+ * SIGINT, SIGTERM, SIGHUP or `exit`.
  *
  * What a process must undo when it ends — stub relays and forwarders to kill, namespaces to delete — is
  * registered with {@link onTeardown}. On SIGINT/SIGTERM every registered cleanup runs first, latest
@@ -11,10 +11,13 @@
  * - and if the process is still alive {@link FORCED_EXIT_AFTER_SIGNAL_MS} after the first signal — work
  *   that does not heed its AbortSignal, a handle left open — it ends of the signal then: whatever it
  *   waits on, a stopped relay-select is gone within a second.
+ *
+ * SIGHUP means "reload" to a long-running command (`relay-select agent`), which registers with
+ * {@link onReloadSignal}; while nobody does, SIGHUP keeps its default action.
  */
 import { RelaySelectError } from './errors.js';
 
-type TeardownEvent = 'SIGINT' | 'SIGTERM' | 'exit';
+type TeardownEvent = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'exit';
 
 /** The parts of `process` the teardown uses (a test passes an EventEmitter). */
 export interface SignalTarget {
@@ -29,6 +32,8 @@ export interface Teardown {
   add(cleanup: () => void): () => void;
   /** An AbortSignal that fires on SIGINT/SIGTERM; `dispose` when the work is done. */
   abortOnSignals(): SignalAbort;
+  /** Calls `listener` on each SIGHUP; returns a function that unregisters it. */
+  onReload(listener: () => void): () => void;
 }
 
 /** Work that a SIGINT or SIGTERM stops. */
@@ -95,6 +100,10 @@ export function createTeardown(target: SignalTarget): Teardown {
     if (holders.size === 0) stopping = false;
     if (cleanups.length === 0 && holders.size === 0) uninstall();
   };
+  const reloaders = new Set<() => void>();
+  const onHangup = (): void => {
+    for (const listener of [...reloaders]) listener();
+  };
 
   return {
     add(cleanup) {
@@ -118,6 +127,16 @@ export function createTeardown(target: SignalTarget): Teardown {
           holders.delete(controller);
           uninstallWhenIdle();
         },
+      };
+    },
+    onReload(listener) {
+      // A wrapper per registration, so the same function registered twice is called twice.
+      const entry = (): void => listener();
+      if (reloaders.size === 0) target.on('SIGHUP', onHangup);
+      reloaders.add(entry);
+      return () => {
+        if (!reloaders.delete(entry)) return;
+        if (reloaders.size === 0) target.off('SIGHUP', onHangup);
       };
     },
   };
@@ -159,4 +178,9 @@ export function rejectIfNeverSettled<T>(promise: Promise<T>, whenStuck: () => Er
       },
     );
   });
+}
+
+/** Calls `listener` on each SIGHUP (reload settings), until the returned function is called. */
+export function onReloadSignal(listener: () => void): () => void {
+  return processTeardown.onReload(listener);
 }

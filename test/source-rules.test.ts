@@ -31,14 +31,15 @@ describe('src/', () => {
     expect(linesMatching(/\bas never\b|\bas unknown as\b|:\s*never\s*[,)]/)).toEqual([]);
   });
 
-  it('keeps the lab out of the CLI and the core out of both', () => {
+  it('keeps the lab and the agent out of the CLI, and the core out of all three', () => {
     expect(importsBetween('src/lab/', ['src/cli/'])).toEqual([]);
+    expect(importsBetween('src/agent/', ['src/cli/', 'src/lab/'])).toEqual([]);
     const core = ['src/relays/', 'src/select/', 'src/cycle/', 'src/probe/', 'src/register/', 'src/config/'];
-    for (const layer of [...core, 'src/fleet/']) expect(importsBetween(layer, ['src/cli/', 'src/lab/'])).toEqual([]);
+    for (const layer of [...core, 'src/fleet/']) expect(importsBetween(layer, ['src/cli/', 'src/lab/', 'src/agent/'])).toEqual([]);
   });
 
-  it('listens for SIGINT, SIGTERM and exit only in src/teardown.ts', () => {
-    expect(linesMatching(/process\.(on|once|addListener)\(\s*'(SIGINT|SIGTERM|exit)'/)).toEqual([]);
+  it('listens for SIGINT, SIGTERM, SIGHUP and exit only in src/teardown.ts', () => {
+    expect(linesMatching(/process\.(on|once|addListener)\(\s*'(SIGINT|SIGTERM|SIGHUP|exit)'/)).toEqual([]);
   });
 
   it('exports nothing that nothing imports (src/index.ts is the public API)', () => {

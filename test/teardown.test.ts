@@ -102,6 +102,25 @@ describe('createTeardown', () => {
     target.emitter.emit('exit');
     expect(events).toEqual(['first']);
   });
+
+  it('calls the reload listeners on SIGHUP, listens for it only while one is registered, and leaves SIGINT alone', () => {
+    const target = fakeProcess();
+    const teardown = createTeardown(target);
+    const events: string[] = [];
+    expect(target.emitter.listenerCount('SIGHUP')).toBe(0);
+    const forgetFirst = teardown.onReload(() => events.push('reload settings'));
+    const forgetSecond = teardown.onReload(() => events.push('reload relays'));
+    expect(target.emitter.listenerCount('SIGHUP')).toBe(1);
+    expect(target.listening()).toBe(0);
+    target.emitter.emit('SIGHUP', 'SIGHUP');
+    expect(events).toEqual(['reload settings', 'reload relays']);
+    expect(target.killed).toEqual([]);
+    forgetFirst();
+    forgetFirst();
+    expect(target.emitter.listenerCount('SIGHUP')).toBe(1);
+    forgetSecond();
+    expect(target.emitter.listenerCount('SIGHUP')).toBe(0);
+  });
 });
 
 describe('rejectIfNeverSettled', () => {

@@ -33,6 +33,11 @@ export interface CommandSpec {
   readonly description: string;
   readonly options: readonly OptionSpec[];
   readonly examples: readonly { readonly command: string; readonly explanation: string }[];
+  /**
+   * The signal that is this command's normal way to end (a service's SIGTERM): when the command returns
+   * cleanly after it, its own exit status stands instead of the signal's (143).
+   */
+  readonly stopSignal?: 'SIGTERM';
 }
 
 export const GLOBAL_OPTIONS = [
@@ -122,6 +127,18 @@ export const COMMANDS = [
     description: 'Tells relay-select that the current relay failed. The next run keeps the relay until it has failed for resistFailureIntervalSeconds, then selects another.',
     options: [{ name: 'reason', type: 'string', argument: 'TEXT', description: 'Why, recorded in the state.' }],
     examples: [{ command: 'relay-select report-failure --reason "upload failed"', explanation: 'Start the failure clock.' }],
+  },
+  {
+    name: 'agent',
+    summary: 'run the cycle of run in one long-running process (systemd service), cooperating with the agents of the same link',
+    description:
+      'Runs the cycle of run (the same decision, state directory and lock) on its own schedule: at start, whenever a selection or retry falls due, and at least every --check-interval seconds to check the current relay. It holds the run lock for its whole life, so a cron "run" meanwhile exits 75 while "status" still works. SIGHUP reloads the settings and the relay list; a changed network (a default route, or the source address toward the current relay, as run compares them) wakes a cycle within a few seconds, which selects again (rule network-changed); metricsFile is written after every cycle; SIGTERM stops it cleanly (exit 0; SIGINT exits 130). With peer.enabled (relay-select.conf(5)), the agents of one link that share a relay list and seek list elect a leader by link-local multicast (TTL 1, every message authenticated with HMAC-SHA256 under peer.keyFile): the leader probes and shares its measurements, the others adopt them and confirm their choice with one echo at the maximum TTL, and probe for themselves when no table comes within one lease. One line per event on stdout (with --json one JSON object per line), errors on stderr.',
+    stopSignal: 'SIGTERM',
+    options: [{ name: 'check-interval', type: 'number', argument: 'SECONDS', default: 300, description: 'Longest time between two cycles, each of which checks the current relay (1..86400).' }],
+    examples: [
+      { command: 'relay-select agent', explanation: 'What relay-select-agent.service runs.' },
+      { command: 'relay-select agent --json --set peer.enabled=true --set peer.keyFile=/etc/relay-select/peer.key', explanation: 'Cooperate with the peers of the link; one JSON object per event.' },
+    ],
   },
   {
     name: 'lab',

@@ -30,6 +30,7 @@ const loaders: { [Name in CommandName]: () => Promise<CommandModule<Name>> } = {
   simulate: () => import('./commands/simulate.js'),
   estimate: () => import('./commands/estimate.js'),
   doctor: () => import('./commands/doctor/index.js'),
+  agent: () => import('./commands/agent.js'),
 };
 
 // yargs' ESM build wraps help text in the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.
@@ -94,7 +95,8 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
     stop.dispose();
   }
   const received = stop.received();
-  if (received !== null) return reportInterruption(received, failure?.error, fallbackOutput());
+  const stoppedAsDesigned = received !== null && received === outcome.stopSignal && failure === undefined;
+  if (received !== null && !stoppedAsDesigned) return reportInterruption(received, failure?.error, fallbackOutput());
   return failure === undefined ? outcome.status : reportError(failure.error, fallbackOutput());
 }
 
@@ -131,6 +133,8 @@ function usageError(message: string): RelaySelectError {
 interface CommandOutcome {
   output: Output | undefined;
   status: number;
+  /** The command's CommandSpec.stopSignal, once it runs. */
+  stopSignal?: NodeJS.Signals;
 }
 
 /** Registers command `name` with yargs; its handler runs the command module with the options it declares. */
@@ -150,6 +154,7 @@ function addCommand<Name extends CommandName>(parser: Argv, name: Name, io: Main
       const options = readCommandOptions(name, args);
       const output = createOutput({ json: options.json === true, quiet: options.quiet === true, verbose: options.verbose === true, logFormat: options.logFormat ?? 'text', stdout: io.stdout, stderr: io.stderr, env: io.env });
       outcome.output = output;
+      if (spec.stopSignal !== undefined) outcome.stopSignal = spec.stopSignal;
       const context: CliContext = { output, env: io.env, cwd: io.cwd, uid: process.geteuid?.() ?? -1, version: packageVersion(), signal };
       const module = await loaders[name]();
       outcome.status = await module.run(options, context);

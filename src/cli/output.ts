@@ -31,6 +31,8 @@ export interface Output {
   important(text: string): void;
   /** The one JSON object of --json (stdout). */
   data(value: unknown): void;
+  /** One JSON object on one line (stdout): a long-running command's --json events, one per line. */
+  record(value: unknown): void;
   /** A warning on stderr; a diagnostic already formatted as `file:line:column: severity: …` is printed as it is. */
   warn(text: string): void;
   info(text: string): void;
@@ -111,6 +113,10 @@ export function createOutput(options: OutputOptions): Output {
       clear();
       // JSON escapes control characters itself; only credentials need hiding.
       stdout.write(`${redactUrlCredentials(JSON.stringify(value, null, 2))}\n`);
+    },
+    record(value) {
+      clear();
+      stdout.write(`${JSON.stringify(value)}\n`);
     },
     warn(text) {
       if (jsonLogs) logToStderr('warning', text);

@@ -21,6 +21,9 @@ const PROBE_VERIFY_MARGIN_DEFAULT_HOPS = 2;
 const TCP_FALLBACK_TIMEOUT_DEFAULT_MS = 1000;
 const REGISTER_TIMEOUT_DEFAULT_MS = 5000;
 const REGISTER_URL_DEFAULT = '{scheme}://{host}:{port}/relay-select/v1/register';
+const PEER_PORT_DEFAULT = 52312;
+/** A minute: a lost leader is replaced within two, and a follower never waits longer than one for a table. */
+const PEER_LEASE_DEFAULT_SECONDS = 60;
 const RELAY_LIST_DEFAULT_PATH = '/etc/relay-select/Relay.dat';
 const ROOT_STATE_DIR = '/var/lib/relay-select';
 /** Read when the cosmiconfig search finds nothing (DESIGN §4). */
@@ -69,6 +72,12 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = freezeDeeply({
     timeoutMs: REGISTER_TIMEOUT_DEFAULT_MS,
     tls: {},
     command: undefined,
+  },
+  peer: {
+    enabled: false,
+    keyFile: undefined,
+    port: PEER_PORT_DEFAULT,
+    leaseSeconds: PEER_LEASE_DEFAULT_SECONDS,
   },
 } satisfies Settings);
 

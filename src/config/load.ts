@@ -7,6 +7,7 @@ import { findConfigFile, unreadable } from './config-files.js';
 import { DEFAULT_SETTINGS, PROFILES, SYSTEM_CONFIG_FILE, defaultStateDir } from './defaults.js';
 import { settingsFromEnvironment } from './env.js';
 import {
+  describePeerKeyProblem,
   describeRetryOrderProblem,
   labelFunction,
   validateSettingsInput,
@@ -90,13 +91,14 @@ function definedOnly<T extends object>(values: T): Partial<T> {
 
 /** One layer over the settings below it: leaves replace leaves (lists whole), `probe` and `register` merge. */
 function applyLayer(settings: Settings, layer: SettingsLayer): Settings {
-  const { probe, register, ...top } = structuredClone(layer);
+  const { probe, register, peer, ...top } = structuredClone(layer);
   const { tls, ...registerTop } = register ?? {};
   return {
     ...settings,
     ...definedOnly(top),
     probe: { ...settings.probe, ...definedOnly(probe ?? {}) },
     register: { ...settings.register, ...definedOnly(registerTop), tls: { ...settings.register.tls, ...definedOnly(tls ?? {}) } },
+    peer: { ...settings.peer, ...definedOnly(peer ?? {}) },
   };
 }
 
@@ -146,6 +148,10 @@ export function resolveSettings(
         },
       ],
     };
+  }
+  const peerProblem = describePeerKeyProblem(settings.peer.enabled, settings.peer.keyFile);
+  if (peerProblem !== undefined) {
+    return { ok: false, problems: [{ path: 'peer.enabled', message: `${origins['peer.enabled']!}: ${peerProblem}` }] };
   }
   return { ok: true, settings, origins };
 }
@@ -256,7 +262,12 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
   }
 
   const resolved = resolveSettings(layers, { ...DEFAULT_SETTINGS, stateDir: defaultStateDir(options.env, options.uid) });
-  if (!resolved.ok) throw invalid(resolved.problems, { hint: 'Make minRetryIntervalSeconds at most maxRetryIntervalSeconds.' });
+  if (!resolved.ok) {
+    const hint = resolved.problems[0]!.path === 'peer.enabled'
+      ? 'Set peer.keyFile to a file of at least 16 random bytes (head -c 32 /dev/urandom | base64 > /etc/relay-select/peer.key; chmod 600 /etc/relay-select/peer.key), the same on every peer.'
+      : 'Make minRetryIntervalSeconds at most maxRetryIntervalSeconds.';
+    throw invalid(resolved.problems, { hint });
+  }
   const sources = layers.map((layer) => layer.source);
   if (resolved.settings.profile !== 'default') sources.unshift(`profile ${resolved.settings.profile}`);
   return { settings: resolved.settings, sources, warnings, notes };

@@ -3,7 +3,7 @@ import { parseGroupName } from '../relays/groups.js';
 import { parseHostPort } from '../relays/host-port.js';
 import { DEFAULT_RELAY_PORT, relayKey } from '../relays/relay.js';
 import { MAX_CLIENT_ID_CHARS, SETTING_DOCS, assignAtPath, findSettingDoc, valueAtPath, type SettingDoc } from './setting-docs.js';
-import type { IpMode, ProbeSettings, ProfileName, RegisterSettings, TieBreak, TlsSettings } from './settings.js';
+import type { IpMode, PeerSettings, ProbeSettings, ProfileName, RegisterSettings, TieBreak, TlsSettings } from './settings.js';
 
 /** A list setting as a person writes it: an array, or one string separated by `;` or `,`. */
 type ListInput = string | readonly string[];
@@ -31,6 +31,7 @@ export interface SettingsInput {
   metricsFile?: string;
   probe?: Partial<ProbeSettings>;
   register?: Partial<Omit<RegisterSettings, 'tls'>> & { tls?: Partial<TlsSettings> };
+  peer?: Partial<PeerSettings>;
 }
 
 /** One source's settings after validation: lists split and normalised, hosts as `host:port`. */
@@ -164,6 +165,12 @@ export const settingsInputSchema = objectSchema('').superRefine((value, context)
 export function describeRetryOrderProblem(minSeconds: unknown, maxSeconds: unknown): string | undefined {
   if (typeof minSeconds !== 'number' || typeof maxSeconds !== 'number' || minSeconds <= maxSeconds) return undefined;
   return `${minSeconds} is greater than maxRetryIntervalSeconds ${maxSeconds}; allowed minRetryIntervalSeconds <= maxRetryIntervalSeconds`;
+}
+
+/** The rule that `peer.enabled` needs `peer.keyFile`, checked on the merged settings. */
+export function describePeerKeyProblem(enabled: unknown, keyFile: unknown): string | undefined {
+  if (enabled !== true || (typeof keyFile === 'string' && keyFile.trim() !== '')) return undefined;
+  return 'peer.enabled is true but peer.keyFile is not set; the peers authenticate every message with the key in that file';
 }
 
 /** A value as it appears in a message: strings quoted, numbers bare. */

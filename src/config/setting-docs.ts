@@ -53,6 +53,10 @@ const MAX_TIMEOUT_MS = 60_000;
 const MAX_REGISTER_TIMEOUT_MS = 300_000;
 const MAX_PROBE_RETRIES = 10;
 const MAX_TTL = 255;
+const MAX_PORT = 65_535;
+/** Below 2 s a heartbeat (a third of the lease) would be sent several times a second. */
+const MIN_PEER_LEASE_SECONDS = 2;
+const MAX_PEER_LEASE_SECONDS = 3600;
 export const MAX_CLIENT_ID_CHARS = 128;
 
 const GROUP_RANGE = 'affiliation group names ([A-Za-z0-9_-], at most 64 characters, case-insensitive) or *, separated by ";" or ","';
@@ -189,6 +193,10 @@ export const SETTING_DOCS: readonly SettingDoc[] = Object.freeze([
   entry('register.tls.cert', 'path', 'path', 'a file path', 'Client certificate (PEM) for mutual TLS.'),
   entry('register.tls.key', 'path', 'path', 'a file path', 'Client private key (PEM) for mutual TLS.'),
   entry('register.command', 'command', 'string', 'a command line', 'Program run for register.mode command, with RELAY_SELECT_HOST, _PORT, _ADDRESS, _DISTANCE and _POOL in its environment; exit status 0 means registered.'),
+  entry('peer.enabled', 'boolean', 'boolean', 'true, false', 'Subnet cooperation of relay-select agent: the agents of one link with the same relay list and seek list elect a leader that probes and shares its measurements; the others adopt them and confirm their choice with one echo. Needs peer.keyFile.'),
+  entry('peer.keyFile', 'path', 'path', 'a file path', 'The peers\' shared secret (at least 16 bytes; every message is authenticated with HMAC-SHA256 under it). Must be owned by the user relay-select runs as and have mode 0600. Required when peer.enabled is true.'),
+  integer('peer.port', 1, MAX_PORT, 'UDP port of the peers\' link-local multicast group (239.255.52.31 for IPv4, ff02::114 for IPv6; TTL and hop limit 1).'),
+  integer('peer.leaseSeconds', MIN_PEER_LEASE_SECONDS, MAX_PEER_LEASE_SECONDS, 'How long a leader\'s claim lasts without a heartbeat (heartbeats go every third of it): a lost leader is replaced within two leases, and a follower waits at most one lease for a table before probing itself.'),
 ]);
 
 const DOCS_BY_PATH = new Map<string, SettingDoc>(SETTING_DOCS.map((doc) => [doc.path, doc]));

@@ -60,6 +60,18 @@ export interface RegisterSettings {
   command?: string;
 }
 
+/** Subnet cooperation of `relay-select agent` (DESIGN §13). */
+export interface PeerSettings {
+  /** Cooperate with the agents on the same link: one of them probes, the others adopt its table. @default false */
+  enabled: boolean;
+  /** The shared secret (HMAC-SHA256 key) of the peers; owned by the effective user, mode 0600. Required when enabled. */
+  keyFile?: string;
+  /** UDP port of the link-local multicast group. @default 52312 */
+  port: number;
+  /** How long a leader's claim lasts without a heartbeat; also the longest a follower waits for a table. @default 60 */
+  leaseSeconds: number;
+}
+
 /**
  * The resolved settings of relay-select (DESIGN §4). The loader (src/config/load.ts) merges
  * defaults < profile < file < clientsettings.cfg < environment < CLI flags and validates the result
@@ -113,4 +125,5 @@ export interface Settings {
   metricsFile?: string;
   probe: ProbeSettings;
   register: RegisterSettings;
+  peer: PeerSettings;
 }

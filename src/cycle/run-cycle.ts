@@ -12,7 +12,7 @@ import { loadRelayListFile } from '../relays/load.js';
 import { parseRelayList } from '../relays/parse.js';
 import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
 import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
-import type { Candidate, HostResolution, ProbeContext, SelectionEvent, SelectionOutcome } from '../select/types.js';
+import type { Candidate, HostResolution, ProbeContext, SelectionEvent, SelectionOutcome, SelectRelayDeps } from '../select/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { writeRunMetrics } from '../metrics/metrics-file.js';
 import { activeAvoidedRelays, recordFullRelays } from './avoided-relays.js';
@@ -54,6 +54,10 @@ export interface RunReport {
   packetsSent: number;
   /** TCP connects and HTTP health checks made by this run. */
   tcpChecks: number;
+  /** The peer measurements the selection adopted instead of probing (`relay-select agent`); null when it probed itself. */
+  peerTable: PeerTableUse | null;
+  /** Why the selection did not use a peer's table, when the agent cooperates with peers. */
+  peerNotes: string[];
   warnings: string[];
   dryRun: boolean;
   /** How the network changed, when that is why the run selected. */
@@ -64,6 +68,36 @@ export interface RunReport {
   distanceJump: DistanceJump | null;
   /** The state after the run (what was written, or in a dry run what would have been). */
   state: State;
+}
+
+/** A leader's table that a selection adopted (DESIGN §13). */
+export interface PeerTableUse {
+  /** The leader's address. */
+  from: string;
+  /** When the leader measured, ISO-8601. */
+  measuredAt: string;
+  /** The pools whose measurements came from it. */
+  pools: string[];
+  /** Echo requests sent to confirm it: one per adopted pool with a reachable relay. */
+  confirmEchoes: number;
+}
+
+/** How the selection probes a pool (SelectRelayDeps.probe). */
+export type PoolProbe = SelectRelayDeps['probe'];
+
+/** What a selection works from, for a probe that takes its measurements elsewhere. */
+export interface SelectionFacts {
+  relays: Relay[];
+  /** sha256 of the relay list text the relays came from. */
+  relayListDigest: string;
+  clientId: string;
+}
+
+/** A probe in place of the cycle's own, and what it says of its peer use afterwards. */
+export interface PoolProbeOverride {
+  probe: PoolProbe;
+  peerTable(): PeerTableUse | null;
+  peerNotes(): string[];
 }
 
 export interface RunCycleOptions extends ProbeProgress {
@@ -83,6 +117,13 @@ export interface RunCycleOptions extends ProbeProgress {
   random?: () => number;
   /** Reads the network fingerprint toward a relay address. @default readNetworkFingerprint (the kernel's) */
   readNetwork?: (toward: string | null) => Promise<NetworkFingerprint | null>;
+  /** The caller already holds the run lock of `settings.stateDir` (`relay-select agent` holds it for its whole life). */
+  holdsLock?: boolean;
+  /**
+   * Replaces how the selection probes pools, given the cycle's own probe to fall back on: the agent's
+   * subnet cooperation adopts a peer's table here (src/agent/peer-probe.ts).
+   */
+  overrideProbe?: (own: PoolProbe, facts: SelectionFacts) => PoolProbeOverride;
 }
 
 /**
@@ -96,7 +137,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
   const dryRun = options.dryRun === true;
   const readNetwork = options.readNetwork ?? ((toward: string | null) => readNetworkFingerprint({ toward }));
   const warnings: string[] = [];
-  const lock = dryRun ? undefined : await acquireRunLock(settings.stateDir);
+  const lock = dryRun || options.holdsLock === true ? undefined : await acquireRunLock(settings.stateDir);
   try {
     const store = createStateStore(settings.stateDir, { clock, readOnly: dryRun });
     const read = await store.read();
@@ -136,6 +177,8 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       registration: null,
       packetsSent: 0,
       tcpChecks: counters.tcpChecks - (state.counters?.tcpChecks ?? 0),
+      peerTable: null,
+      peerNotes: [],
       warnings,
       dryRun,
       networkChange: null,
@@ -162,7 +205,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
 
     const stickTo = decision.rule === 'periodic' && current !== null ? { host: current.host, port: current.port } : undefined;
     const avoid = activeAvoidedRelays(state.avoidedRelays, now);
-    const { outcome, packetsSent, tcpChecks } = await runSelection(options, list.relays, clientId, { stickTo, avoid });
+    const { outcome, packetsSent, tcpChecks, peerTable, peerNotes } = await runSelection(options, { relays: list.relays, relayListDigest: list.digest, clientId }, { stickTo, avoid });
     const endedAt = clock.now();
     const selected = applySelectionResult(state, toCycleSelectionResult(outcome, list.digest), endedAt, settings, options.random ?? Math.random);
     const switchMargin = outcome.status === 'selected' ? (outcome.switchMargin ?? null) : null;
@@ -188,6 +231,8 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       probes: outcome.probes,
       selection: outcome,
       packetsSent,
+      peerTable,
+      peerNotes,
       networkChange,
       switchMargin,
       distanceJump,
@@ -316,7 +361,7 @@ interface LoadedRelayList {
  * The relay list of this run. A list that is missing or broken falls back to the last good list
  * cached in the state directory, so a bad push never leaves an endpoint without its relay (DESIGN §7).
  */
-async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warnings: string[]): Promise<LoadedRelayList> {
+export async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warnings: string[]): Promise<LoadedRelayList> {
   try {
     const list = await loadRelayListFile(settings.relayList);
     for (const diagnostic of list.diagnostics) warnings.push(formatDiagnostic(diagnostic));
@@ -337,28 +382,39 @@ async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warni
   }
 }
 
+interface SelectionRun {
+  outcome: SelectionOutcome;
+  packetsSent: number;
+  tcpChecks: number;
+  peerTable: PeerTableUse | null;
+  peerNotes: string[];
+}
+
 async function runSelection(
   options: RunCycleOptions,
-  relays: Relay[],
-  clientId: string,
+  facts: SelectionFacts,
   weigh: { stickTo: { host: string; port: number } | undefined; avoid: ReadonlyMap<string, string> },
-): Promise<{ outcome: SelectionOutcome; packetsSent: number; tcpChecks: number }> {
+): Promise<SelectionRun> {
   const { settings } = options;
-  const facts = { clientId, hostname: osHostname(), version: options.version };
+  const { relays, clientId } = facts;
+  const registration = { clientId, hostname: osHostname(), version: options.version };
   // Checked before probing: a bad TLS file is a configuration error (exit 78), not a failed relay.
   const register: Registrar = options.dryRun
     ? async () => ({ status: 'registered', detail: 'dry run: not registered' })
-    : await prepareRegistrar(settings, facts, { signal: options.signal });
+    : await prepareRegistrar(settings, registration, { signal: options.signal });
   let packetsSent = 0;
   let tcpChecks = 0;
-  const probe = async (targets: ProbeTarget[], _pool: unknown, context: ProbeContext): Promise<ProbeReport> => {
+  const ownProbe: PoolProbe = async (targets: ProbeTarget[], _pool: unknown, context: ProbeContext): Promise<ProbeReport> => {
     const report = await probeTargets(
       targets,
       {
         ...settings.probe,
         maximumTtlToPing: settings.maximumTtlToPing,
-        verify: context.purpose === 'manual' ? 'none' : settings.probe.verify,
+        // Verification is for pools; a manual relay and a follower's confirmation are one echo at the maximum TTL.
+        verify: context.purpose === 'pool' ? settings.probe.verify : 'none',
         ...(context.preferAmong === undefined ? {} : { preferAmong: context.preferAmong }),
+        // A confirmation is exactly one echo: when it goes unanswered, the follower probes the pool anyway.
+        retries: context.purpose === 'confirm' ? 0 : settings.probe.retries,
         signal: options.signal,
         onProbeSent: options.onProbeSent,
         onReply: options.onReply,
@@ -380,10 +436,11 @@ async function runSelection(
       ...unresolved.map((entry) => ({ host: entry.host, address: null, error: entry.reason })),
     ];
   };
+  const override = options.overrideProbe?.(ownProbe, facts);
   const outcome = await selectRelay(
     { relays, settings, clientId, avoid: weigh.avoid, ...(weigh.stickTo === undefined ? {} : { stickTo: weigh.stickTo }) },
     {
-      probe,
+      probe: override?.probe ?? ownProbe,
       resolve,
       register,
       checkAlive: ({ address, port }) => {
@@ -394,5 +451,5 @@ async function runSelection(
       random: options.random,
     },
   );
-  return { outcome, packetsSent, tcpChecks };
+  return { outcome, packetsSent, tcpChecks, peerTable: override?.peerTable() ?? null, peerNotes: override?.peerNotes() ?? [] };
 }

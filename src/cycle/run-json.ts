@@ -5,7 +5,7 @@
  */
 import type { ProbeResult } from '../probe/types.js';
 import type { Attempt, PoolSummary } from '../select/types.js';
-import type { RunAction, RunRelayView, RunReport } from './run-cycle.js';
+import type { PeerTableUse, RunAction, RunRelayView, RunReport } from './run-cycle.js';
 
 /** One registration attempt of the selection. */
 interface RunJsonAttempt {
@@ -32,6 +32,10 @@ export interface RunJson {
   packetsSent: number;
   /** TCP connects and HTTP health checks made by this run. */
   tcpChecks: number;
+  /** The leader's table the selection adopted instead of probing (`relay-select agent` with peer.enabled); null otherwise. */
+  peerTable: PeerTableUse | null;
+  /** Why a cooperating agent's selection probed itself after all. */
+  peerNotes: string[];
   warnings: string[];
   dryRun: boolean;
   /** How the network changed (rule `network-changed`), else null. */
@@ -66,6 +70,8 @@ export function renderRunJson(report: RunReport): RunJson {
     pools: report.selection?.pools ?? [],
     packetsSent: report.packetsSent,
     tcpChecks: report.tcpChecks,
+    peerTable: report.peerTable,
+    peerNotes: report.peerNotes,
     warnings: report.warnings,
     dryRun: report.dryRun,
     networkChange: report.networkChange,

@@ -223,6 +223,30 @@ export async function readCachedRelayList(stateDir: string, options: StateAccess
   return read.kind === 'text' ? read.text : null;
 }
 
+/** What a running `relay-select agent` publishes of its peers for `status` (src/agent/peer-view-file.ts). */
+const PEER_VIEW_FILE_NAME = 'peer.json';
+/** A peer view is a few hundred bytes. */
+const MAX_PEER_VIEW_FILE_BYTES = 64 * 1024;
+
+export async function writePeerViewFile(stateDir: string, text: string, options: StateAccessOptions = {}): Promise<void> {
+  await writeAtomically(stateDir, PEER_VIEW_FILE_NAME, text, trustOf(options));
+}
+
+/** The peer view's text, or null when no agent wrote one (read as every state file: no link, regular, trusted as root). */
+export async function readPeerViewFile(stateDir: string, options: StateAccessOptions = {}): Promise<string | null> {
+  const trust = trustOf(options);
+  if (!(await checkStateDir(stateDir, trust))) return null;
+  const read = await readStateFile(path.join(stateDir, PEER_VIEW_FILE_NAME), trust, MAX_PEER_VIEW_FILE_BYTES, 'the peer view');
+  return read.kind === 'text' ? read.text : null;
+}
+
+/** Removed when the agent stops, so `status` does not show peers of an agent that is gone. */
+export async function removePeerViewFile(stateDir: string): Promise<void> {
+  await unlink(path.join(stateDir, PEER_VIEW_FILE_NAME)).catch((error: unknown) => {
+    if (errnoCode(error) !== 'ENOENT') throw unwritable(`cannot remove the peer view in ${stateDir}: ${errorMessage(error)}`, stateDir, error);
+  });
+}
+
 /** sha256 (hex) of a relay list's text, for `State.relayListDigest`. */
 export function digestRelayList(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
@@ -267,7 +291,7 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const ATOMICALLY_WRITTEN_FILE_NAMES = [STATE_FILE_NAME, RELAY_LIST_CACHE_FILE_NAME, CLIENT_ID_FILE_NAME];
+const ATOMICALLY_WRITTEN_FILE_NAMES = [STATE_FILE_NAME, RELAY_LIST_CACHE_FILE_NAME, CLIENT_ID_FILE_NAME, PEER_VIEW_FILE_NAME];
 
 /** A temporary file older than this was left by a killed writer, not by one still writing. */
 const LEFTOVER_TEMPORARY_FILE_AGE_MS = 10 * 60 * 1000;

@@ -11,6 +11,8 @@ const execFileAsync = promisify(execFile);
 interface Counters {
   icmpEchoRequests: number;
   tcpConnects: number;
+  /** ICMP and ICMPv6 Time Exceeded received: what TTL-limited probes cost the routers. */
+  timeExceededReceived: number;
 }
 
 /** The endpoint namespace's own counters: what left it, whatever the CLI reports. */
@@ -23,7 +25,7 @@ export async function readCounters(namespace: string): Promise<Counters | undefi
   }
 }
 
-/** Reads OutEchos (ICMP and ICMPv6) and TCP ActiveOpens from /proc/net/snmp and snmp6 text. */
+/** Reads OutEchos and InTimeExcds (ICMP and ICMPv6) and TCP ActiveOpens from /proc/net/snmp and snmp6 text. */
 export function parseSnmpCounters(text: string): Counters | undefined {
   const lines = text.split('\n');
   const field = (protocol: string, name: string): number | undefined => {
@@ -39,9 +41,15 @@ export function parseSnmpCounters(text: string): Counters | undefined {
   const icmp = field('Icmp', 'OutEchos');
   const tcp = field('Tcp', 'ActiveOpens');
   if (icmp === undefined || tcp === undefined) return undefined;
-  const icmp6Line = lines.find((line) => line.startsWith('Icmp6OutEchos '));
-  const icmp6 = icmp6Line === undefined ? 0 : Number(icmp6Line.trim().split(/\s+/)[1]);
-  return { icmpEchoRequests: icmp + icmp6, tcpConnects: tcp };
+  const snmp6 = (name: string): number => {
+    const line = lines.find((candidate) => candidate.startsWith(`${name} `) || candidate.startsWith(`${name}\t`));
+    return line === undefined ? 0 : Number(line.trim().split(/\s+/)[1]);
+  };
+  return {
+    icmpEchoRequests: icmp + snmp6('Icmp6OutEchos'),
+    tcpConnects: tcp,
+    timeExceededReceived: (field('Icmp', 'InTimeExcds') ?? 0) + snmp6('Icmp6InTimeExcds'),
+  };
 }
 
 /** The packets of one run: the counters' difference, else what the run reported. */

@@ -95,9 +95,13 @@ export type SelectionEvent =
   | { type: 'skipped'; candidate: Candidate; detail: string }
   | { type: 'stage'; stage: 'pools' | 'manual' | 'failover' | 'root' };
 
-/** Why the selection calls `probe`: a seek-list pool, or one manual relay (one echo at the maximum TTL). */
+/**
+ * Why `probe` is called: a seek-list pool; one manual relay (one echo at the maximum TTL); or, from a
+ * probe that adopted a peer's measurements (src/agent), the confirmation of the relay it would choose —
+ * one echo at the maximum TTL, without retry.
+ */
 export interface ProbeContext {
-  purpose: 'pool' | 'manual';
+  purpose: 'pool' | 'manual' | 'confirm';
   /**
    * The competition's tie-break as the probe sees it (ProbeOptions.preferAmong): so that the relay the
    * ranking will pick is one the probe verified itself. Undefined when the tie-break is random.

@@ -12,6 +12,7 @@ const EVERY_PATH: Record<SettingPath, true> = {
   'probe.burst': true, 'probe.verifyMargin': true, 'probe.verify': true, 'probe.tcpFallback': true, 'probe.tcpTimeoutMs': true, 'probe.transport': true,
   'register.mode': true, 'register.url': true, 'register.scheme': true, 'register.timeoutMs': true,
   'register.tls.ca': true, 'register.tls.cert': true, 'register.tls.key': true, 'register.command': true,
+  'peer.enabled': true, 'peer.keyFile': true, 'peer.port': true, 'peer.leaseSeconds': true,
 };
 
 describe('defaults', () => {
@@ -30,6 +31,7 @@ describe('defaults', () => {
       metricsFile: undefined,
       probe: { strategy: 'inference', timeoutMs: 1000, retries: 1, ratePps: 1000, burst: 50, verifyMargin: 2, verify: 'paths', tcpFallback: true, tcpTimeoutMs: 1000, transport: 'auto' },
       register: { mode: 'http', scheme: 'http', timeoutMs: 5000, url: '{scheme}://{host}:{port}/relay-select/v1/register' },
+      peer: { enabled: false, keyFile: undefined, port: 52312, leaseSeconds: 60 },
     });
     expect(PROFILES.large).toEqual({
       maximumTtlToPing: 20,

@@ -212,6 +212,20 @@ describe('loadSettings errors', () => {
     expect((await loadSettings(options({ cliOverrides: { profile: 'large' } }))).settings.minRetryIntervalSeconds).toBe(9000);
   });
 
+  it('reads the peer settings from any layer, and refuses peer.enabled without peer.keyFile with the fix', async () => {
+    const file = join(project, '.relay-selectrc.json');
+    await writeJson(file, { peer: { enabled: true, keyFile: 'peer.key', leaseSeconds: 3 } });
+    const loaded = await loadSettings(options({ env: { RELAY_SELECT_PEER_PORT: '40000' } }));
+    expect(loaded.settings.peer).toEqual({ enabled: true, keyFile: join(project, 'peer.key'), port: 40000, leaseSeconds: 3 });
+    await writeJson(file, { peer: { enabled: true } });
+    const missingKey = await loadError(options());
+    expect(missingKey.code).toBe('CONFIG_INVALID');
+    expect(missingKey.message).toBe(`${file}: peer.enabled is true but peer.keyFile is not set; the peers authenticate every message with the key in that file`);
+    expect(missingKey.hint).toContain('chmod 600');
+    await writeJson(file, { peer: { leaseSeconds: 1 } });
+    expect((await loadError(options())).message).toBe(`${file}: peer.leaseSeconds: 1 is out of range; allowed 2..3600`);
+  });
+
   it('rejects invalid JSON with the file, line and column', async () => {
     const file = join(project, '.relay-selectrc.json');
     await writeFile(file, '{\n  "maximumTtlToPing": 20,\n}\n');

@@ -14,6 +14,8 @@ import {
   loadOrCreateClientId,
   readCachedRelayList,
   readClientId,
+  readPeerViewFile,
+  writePeerViewFile,
 } from '../../src/cycle/state-store.js';
 import { isRelaySelectError } from '../../src/errors.js';
 import { state } from './builders.js';
@@ -234,7 +236,7 @@ describe('a state directory that cannot be turned against its owner', () => {
     await writeFile(victim, JSON.stringify(emptyState('victim')));
     const stateDir = path.join(directory, 'state');
     await mkdir(stateDir, { mode: 0o700 });
-    for (const name of ['state.json', 'client-id', 'relay-list.cache']) await symlink(victim, path.join(stateDir, name));
+    for (const name of ['state.json', 'client-id', 'relay-list.cache', 'peer.json']) await symlink(victim, path.join(stateDir, name));
     await expect(createStateStore(stateDir).read()).rejects.toMatchObject({
       code: 'STATE_UNTRUSTED',
       message: `the state file ${path.join(stateDir, 'state.json')} is a symbolic link, not a regular file`,
@@ -243,6 +245,9 @@ describe('a state directory that cannot be turned against its owner', () => {
     await expect(loadOrCreateClientId(stateDir)).rejects.toMatchObject({ code: 'STATE_UNTRUSTED' });
     await expect(readClientId(stateDir)).rejects.toMatchObject({ code: 'STATE_UNTRUSTED' });
     await expect(readCachedRelayList(stateDir)).rejects.toMatchObject({ code: 'STATE_UNTRUSTED' });
+    await expect(readPeerViewFile(stateDir)).rejects.toMatchObject({ code: 'STATE_UNTRUSTED' });
+    await writePeerViewFile(stateDir, '{}\n');
+    expect((await lstat(path.join(stateDir, 'peer.json'))).isFile()).toBe(true);
     // A write replaces the link itself (rename(2) never writes through one).
     await cacheRelayList(stateDir, 'relay-a\n');
     expect((await lstat(path.join(stateDir, 'relay-list.cache'))).isFile()).toBe(true);

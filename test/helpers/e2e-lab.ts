@@ -77,12 +77,13 @@ function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern
 
 /**
  * Starts the stub relay program (dist/lab/stub-relay/main.js) in the node's namespace, listening on the node's first
- * address, with a mode file and a registration log in `directory`.
+ * address (or, with `allAddresses`, on every address of the node: one stub for all the relays of a host with extra
+ * addresses), with a mode file and a registration log in `directory`.
  */
 export async function startE2eStub(
   lab: LabNetwork,
   node: string,
-  options: { directory: string; port: number; mode?: StubMode; tls?: StubTlsFiles; family?: 4 | 6; capacity?: number; retryAfterSeconds?: number },
+  options: { directory: string; port: number; mode?: StubMode; tls?: StubTlsFiles; family?: 4 | 6; capacity?: number; retryAfterSeconds?: number; allAddresses?: boolean },
 ): Promise<E2eStub> {
   const family = options.family ?? 4;
   const address = lab.addressOf(node, family);
@@ -91,7 +92,8 @@ export async function startE2eStub(
   const modeFile = `${base}.mode`;
   writeFileSync(logFile, '');
   writeFileSync(modeFile, options.mode ?? 'ok');
-  const argv = [process.execPath, STUB_MAIN, '--port', String(options.port), '--host', address, '--name', node, '--mode', options.mode ?? 'ok', '--mode-file', modeFile, '--log', logFile];
+  const listen = options.allAddresses === true ? [] : ['--host', address];
+  const argv = [process.execPath, STUB_MAIN, '--port', String(options.port), ...listen, '--name', node, '--mode', options.mode ?? 'ok', '--mode-file', modeFile, '--log', logFile];
   if (options.capacity !== undefined) argv.push('--capacity', String(options.capacity));
   if (options.retryAfterSeconds !== undefined) argv.push('--retry-after', String(options.retryAfterSeconds));
   if (options.tls) {

@@ -82,6 +82,8 @@ describe('lab report', () => {
     switchMargin: null,
     distanceJump: null,
     avoidedRelays: [],
+    peerTable: null,
+    peerNotes: [],
     warnings: [],
     dryRun: false,
   };
@@ -110,13 +112,14 @@ describe('lab report', () => {
 
   it('counts echo requests and TCP opens from /proc/net/snmp and snmp6', () => {
     const text = [
-      'Icmp: InMsgs OutMsgs OutEchos',
-      'Icmp: 3 7 5',
+      'Icmp: InMsgs InTimeExcds OutMsgs OutEchos',
+      'Icmp: 3 6 7 5',
       'Tcp: RtoAlgorithm ActiveOpens PassiveOpens',
       'Tcp: 1 4 0',
+      'Icmp6InTimeExcds                \t1',
       'Icmp6OutEchos                   \t2',
     ].join('\n');
-    expect(parseSnmpCounters(text)).toEqual({ icmpEchoRequests: 7, tcpConnects: 4 });
+    expect(parseSnmpCounters(text)).toEqual({ icmpEchoRequests: 7, tcpConnects: 4, timeExceededReceived: 7 });
     expect(parseSnmpCounters('nothing')).toBeUndefined();
   });
 });

@@ -12,6 +12,8 @@ import { REPO_ROOT } from '../helpers/cli.js';
 
 const samples = join(REPO_ROOT, 'relay-samples');
 const service = readFileSync(join(samples, 'cron/relay-select.service'), 'utf8');
+const agentService = readFileSync(join(samples, 'cron/relay-select-agent.service'), 'utf8');
+const sysusers = readFileSync(join(samples, 'cron/relay-select.sysusers'), 'utf8');
 const timer = readFileSync(join(samples, 'cron/relay-select.timer'), 'utf8');
 const rawDropIn = readFileSync(join(samples, 'cron/raw-sockets.conf'), 'utf8');
 const sysctl = readFileSync(join(samples, 'sysctl/60-relay-select-ping.conf'), 'utf8');
@@ -29,11 +31,11 @@ function settings(text: string): Array<[string, string]> {
 const offlineAnalysis = spawnSync('systemd-analyze', ['security', '--offline=true', '--help'], { encoding: 'utf8' });
 const analyzeReason = offlineAnalysis.status === 0 ? undefined : 'skipped: systemd-analyze with --offline (systemd ≥ 250) is not installed';
 
-function exposure(unitText: string): number {
+function exposure(unitText: string, name = 'relay-select.service'): number {
   const directory = mkdtempSync(join(scratch, 'unit-'));
-  writeFileSync(join(directory, 'relay-select.service'), unitText);
-  const result = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', 'relay-select.service'], { cwd: directory, encoding: 'utf8' });
-  const match = /Overall exposure level for relay-select\.service: ([\d.]+)/.exec(result.stdout + result.stderr);
+  writeFileSync(join(directory, name), unitText);
+  const result = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', name], { cwd: directory, encoding: 'utf8' });
+  const match = new RegExp(`Overall exposure level for ${name.replace(/\./g, '\\.')}: ([\\d.]+)`).exec(result.stdout + result.stderr);
   if (match === null) throw new Error(`systemd-analyze security said: ${result.stdout}${result.stderr}`);
   return Number(match[1]);
 }
@@ -67,6 +69,41 @@ describe('relay-samples/cron/relay-select.service', () => {
     const directory = mkdtempSync(join(scratch, 'verify-'));
     for (const name of ['relay-select.service', 'relay-select.timer']) copyFileSync(join(samples, 'cron', name), join(directory, name));
     const result = spawnSync('systemd-analyze', ['verify', '--man=no', 'relay-select.service', 'relay-select.timer'], { cwd: directory, encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('relay-samples/cron/relay-select-agent.service', () => {
+  const unit = settings(agentService);
+  const value = (key: string): string[] => unit.filter(([name]) => name === key).map(([, text]) => text);
+
+  it('runs relay-select agent as the user relay-select (dynamic, or the static one of relay-select.sysusers) with no capabilities', () => {
+    expect(value('ExecStart')).toEqual(['/usr/bin/env relay-select agent']);
+    expect(value('DynamicUser')).toEqual(['yes']);
+    expect(value('User')).toEqual(['relay-select']);
+    expect(value('CapabilityBoundingSet')).toEqual(['']);
+    expect(value('AmbientCapabilities')).toEqual(['']);
+    expect(value('StateDirectory')).toEqual(['relay-select']);
+    expect(sysusers).toMatch(/^u relay-select - /m);
+  });
+
+  it('reloads with SIGHUP, replaces the timer, and does not restart on a configuration error', () => {
+    expect(value('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
+    expect(value('Conflicts')).toEqual(['relay-select.timer']);
+    expect(value('RestartPreventExitStatus')).toEqual(['77 78']);
+    // Everything the cron service hardens, the agent hardens the same way.
+    const hardening = settings(service).filter(([key]) => /^(Protect|Private|Restrict|SystemCall|Lock|Keyring|NoNew|Device|UMask)/.test(key));
+    for (const [key, text] of hardening) expect(value(key), key).toContain(text);
+  });
+
+  it.skipIf(analyzeReason !== undefined)(`is rated 2.0 or lower by systemd-analyze security and passes verify ${analyzeReason ?? ''}`, () => {
+    const score = exposure(agentService, 'relay-select-agent.service');
+    expect(score).toBeLessThanOrEqual(2);
+    console.info(`systemd-analyze security --offline=true: relay-select-agent.service ${score}`);
+    const directory = mkdtempSync(join(scratch, 'verify-agent-'));
+    for (const name of ['relay-select-agent.service', 'relay-select.service', 'relay-select.timer']) copyFileSync(join(samples, 'cron', name), join(directory, name));
+    const result = spawnSync('systemd-analyze', ['verify', '--man=no', 'relay-select-agent.service'], { cwd: directory, encoding: 'utf8' });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

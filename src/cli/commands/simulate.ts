@@ -7,7 +7,6 @@ import { buildFleet } from '../../fleet/fleet-input.js';
 import { simulateScenarios } from '../../fleet/parallel.js';
 import { planScenario } from '../../fleet/scenarios.js';
 import { renderSimulationJson, renderSimulationSummary } from '../../fleet/views.js';
-import { abortOnSignals } from '../../teardown.js';
 import type { CommandOptions } from '../command-specs.js';
 import type { CliContext } from '../context.js';
 import { exitCode } from '../exit-codes.js';
@@ -28,7 +27,6 @@ export async function run(options: SimulateCommandOptions, context: CliContext):
   const timeExceededLimit = readTimeExceededLimit(options);
   // Checked before the run, which may take a minute: a typo in the path should not cost it.
   if (options.svg !== undefined) await access(dirname(resolve(context.cwd, options.svg)), constants.W_OK).catch((error: NodeJS.ErrnoException) => failSvg(options.svg!, error));
-  const stop = abortOnSignals();
   const reached = new Map<string, number>();
   let drawnAtMs = 0;
   let result;
@@ -39,7 +37,7 @@ export async function run(options: SimulateCommandOptions, context: CliContext):
       scenarios: [scenario],
       models,
       ...(timeExceededLimit === undefined ? {} : { timeExceededLimit }),
-      signal: stop.signal,
+      signal: context.signal,
       onProgress: (progress) => {
         reached.set(progress.model, Math.max(0, progress.atSeconds) / progress.durationSeconds);
         const nowMs = performance.now();
@@ -49,7 +47,6 @@ export async function run(options: SimulateCommandOptions, context: CliContext):
       },
     });
   } finally {
-    stop.dispose();
     output.endProgress();
   }
   if (options.svg !== undefined) await writeFile(resolve(context.cwd, options.svg), renderSimulationSvg(result!)).catch((error: NodeJS.ErrnoException) => failSvg(options.svg!, error));

@@ -1,6 +1,7 @@
 import { clampFutureTimes, describeClampedTime } from '../../cycle/clamp-future.js';
 import { computeNextDueAt } from '../../cycle/decide.js';
-import { createStateStore } from '../../cycle/state-store.js';
+import { createStateStore, readPeerViewFile } from '../../cycle/state-store.js';
+import { describePeerStatus, parsePeerViewFile, type PeerStatus } from '../../agent/peer-view-file.js';
 import type { State } from '../../cycle/state.js';
 import { relayKey } from '../../relays/relay.js';
 import type { CommandOptions } from '../command-specs.js';
@@ -11,8 +12,8 @@ import { loadCliSettings } from '../load-cli-settings.js';
 
 export type StatusOptions = CommandOptions<'status'>;
 
-/** The `status --json` object (DESIGN §9). */
-export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile: string, now: Date = new Date()) {
+/** The `status --json` object (DESIGN §9); `peer` is null unless an agent with peer.enabled runs. */
+export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile: string, now: Date = new Date(), peer: PeerStatus | null = null) {
   return {
     relay: state?.current ?? null,
     lastSelectionAt: state?.lastSelectionAt ?? null,
@@ -28,6 +29,7 @@ export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile
     lastDistanceJump: state?.lastDistanceJump ?? null,
     counters: state?.counters ?? null,
     stateFile,
+    peer,
   };
 }
 
@@ -54,6 +56,7 @@ export function renderStatusText(view: ReturnType<typeof renderStatusJson>, now:
   for (const avoided of view.avoidedRelays) lines.push(`avoided:        ${relayKey(avoided)} ${avoided.reason}, until ${formatWhen(avoided.until, now)}`);
   if (view.network?.ipv4) lines.push(`network:        IPv4 default route ${view.network.ipv4.gateway === null ? 'straight onto' : `via ${view.network.ipv4.gateway} on`} ${view.network.ipv4.interface}${view.network.source?.address ? `; source ${view.network.source.address}` : ''}`);
   if (view.lastDistanceJump) lines.push(`distance jump:  ${view.lastDistanceJump.fromHops} → ${view.lastDistanceJump.toHops} hops at ${formatWhen(view.lastDistanceJump.at, now)}`);
+  lines.push(`peers:          ${describePeerStatus(view.peer)}`);
   lines.push(`state file:     ${view.stateFile}`);
   return lines;
 }
@@ -77,8 +80,26 @@ export async function run(options: StatusOptions, context: CliContext): Promise<
     for (const time of clamp.clamped) context.output.warn(`${describeClampedTime(time)}; shown clamped, saved so by the next run`);
     state = clamp.state;
   }
-  const view = renderStatusJson(state, state === null ? now : computeNextDueAt(state, settings, now), store.path, now);
+  const view = renderStatusJson(state, state === null ? now : computeNextDueAt(state, settings, now), store.path, now, await readRunningAgentPeers(settings.stateDir));
   if (context.output.json) context.output.data(view);
   else for (const line of renderStatusText(view, now)) context.output.line(line);
   return exitCode('ok');
+}
+
+/** The peer view of the agent that runs on this state directory; null when none does (or it is gone). */
+async function readRunningAgentPeers(stateDir: string): Promise<PeerStatus | null> {
+  const text = await readPeerViewFile(stateDir);
+  const parsed = text === null ? null : parsePeerViewFile(text);
+  if (parsed === null || !isProcessAlive(parsed.pid)) return null;
+  return parsed.status;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user (status run by someone else than the agent's user).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

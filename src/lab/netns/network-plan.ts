@@ -34,6 +34,18 @@ interface NetworkHostSpec extends LinkShaping {
   tcpListen?: number[];
 }
 
+/**
+ * A shared link, like an office LAN: a Linux bridge in a namespace of its own, which every member (router or
+ * host) joins with one interface; all members share one subnet (a /24 and a /64) and reach each other in one
+ * hop. Multicast is flooded to every member (the bridge's snooping is off). No delay or loss.
+ */
+interface NetworkSegmentSpec {
+  /** Names the segment's namespace, like a node's; must not be the name of a node. */
+  name: string;
+  /** The routers and hosts on the segment, at least 2 and at most 253. */
+  members: string[];
+}
+
 /** Route override: traffic from `from` to the host `to` goes through `via` in order; shortest paths after. */
 interface NetworkRouteSpec {
   from: string;
@@ -48,6 +60,8 @@ export interface NetworkSpec {
   /** Give every link an IPv6 /64 from 2001:db8::/32 as well. @default false */
   ipv6?: boolean;
   routes?: NetworkRouteSpec[];
+  /** Shared links (bridges) besides the point-to-point ones. @default [] (at most 16) */
+  segments?: NetworkSegmentSpec[];
 }
 
 interface PlannedInterface {
@@ -72,6 +86,29 @@ interface PlannedLink {
   lossPercent: number;
 }
 
+/** A node's interface on a segment. */
+interface PlannedSegmentInterface {
+  /** Device name inside the node's namespace. */
+  device: string;
+  segmentIndex: number;
+  ipv4: string;
+  ipv6: string | null;
+}
+
+interface PlannedSegmentPort extends PlannedSegmentInterface {
+  node: string;
+  /** The other end of the member's veth, a port of the bridge in the segment's namespace. */
+  bridgePort: string;
+}
+
+export interface PlannedSegment {
+  index: number;
+  name: string;
+  ipv4Subnet: string;
+  ipv6Subnet: string | null;
+  members: PlannedSegmentPort[];
+}
+
 interface PlannedRoute {
   destination: string;
   via: string;
@@ -81,6 +118,7 @@ export interface PlannedNode {
   name: string;
   kind: 'router' | 'host';
   interfaces: PlannedInterface[];
+  segmentInterfaces: PlannedSegmentInterface[];
   routes: PlannedRoute[];
   extraAddresses: string[];
   extraIpv6Addresses: string[];
@@ -91,6 +129,7 @@ export interface PlannedNode {
 export interface NetworkPlan {
   nodes: PlannedNode[];
   links: PlannedLink[];
+  segments: PlannedSegment[];
   ipv6: boolean;
 }
 
@@ -99,6 +138,8 @@ const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/;
 const MAX_LINKS = 16384;
 const MAX_EXTRA_ADDRESSES = 1022;
 const MAX_EXTRA_BLOCKS = 64;
+const MAX_SEGMENTS = 16;
+const MAX_SEGMENT_MEMBERS = 253;
 
 /** Validates the spec and computes addresses and routes. Throws TOPOLOGY_INVALID naming the problem. */
 export function planNetwork(spec: NetworkSpec): NetworkPlan {
@@ -109,13 +150,17 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
   for (const host of spec.hosts) {
     if (host.attach !== undefined) linkSpecs.push({ from: host.name, to: host.attach, delayMs: host.delayMs, lossPercent: host.lossPercent });
   }
-  if (linkSpecs.length > MAX_LINKS) invalid(`${linkSpecs.length} links: at most ${MAX_LINKS}`);
+  const segmentSpecs = spec.segments ?? [];
+  if (segmentSpecs.length > MAX_SEGMENTS) invalid(`${segmentSpecs.length} segments: at most ${MAX_SEGMENTS}`);
+  // Segment i takes 198.18.(255 - i).0/24, from the top of the range the /30s of the links fill from the bottom.
+  const maxLinks = Math.min(MAX_LINKS, (256 - segmentSpecs.length) * 64);
+  if (linkSpecs.length > maxLinks) invalid(`${linkSpecs.length} links: at most ${maxLinks}${segmentSpecs.length > 0 ? ` with ${segmentSpecs.length} segments` : ''}`);
   const ipv6 = spec.ipv6 ?? false;
   const hostSpecs = new Map(spec.hosts.map((host) => [host.name, host]));
   const nodes = new Map<string, PlannedNode>();
   for (const [name, kind] of kinds) {
     const host = hostSpecs.get(name);
-    nodes.set(name, { name, kind, interfaces: [], routes: [], extraAddresses: [], extraIpv6Addresses: [], dropsIcmp: host?.dropsIcmp ?? false, tcpListen: host?.tcpListen ?? [] });
+    nodes.set(name, { name, kind, interfaces: [], segmentInterfaces: [], routes: [], extraAddresses: [], extraIpv6Addresses: [], dropsIcmp: host?.dropsIcmp ?? false, tcpListen: host?.tcpListen ?? [] });
   }
   const links = linkSpecs.map((link, index): PlannedLink => {
     const { from: a, to: b } = link;
@@ -155,6 +200,8 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
     return planned;
   });
 
+  const segments = segmentSpecs.map((segment, index) => planSegment(segment, index, kinds, nodes, ipv6));
+
   const extraBlocks = new Map<string, string>();
   for (const host of spec.hosts) {
     const count = host.extraAddresses ?? 0;
@@ -184,13 +231,19 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
     for (let offset = 1; offset <= count; offset += 1) node.extraIpv6Addresses.push(`2001:db8:1:${block}::${offset.toString(16)}`);
   }
 
-  for (const node of nodes.values()) if (node.interfaces.length === 0) invalid(`node ${node.name} has no link`);
+  for (const node of nodes.values()) if (node.interfaces.length === 0 && node.segmentInterfaces.length === 0) invalid(`node ${node.name} has no link`);
+  const adjacency = new Map([...nodes.keys()].map((name) => [name, neighboursOf(nodes.get(name)!, segments)]));
 
   // Destinations: every link subnet (owned by both ends) and every extra block (owned by its host).
   const destinations: Array<{ prefix: string; owners: string[]; family: 4 | 6 }> = [];
   for (const link of links) {
     destinations.push({ prefix: link.ipv4Subnet, owners: [link.a, link.b], family: 4 });
     if (link.ipv6Subnet !== null) destinations.push({ prefix: link.ipv6Subnet, owners: [link.a, link.b], family: 6 });
+  }
+  for (const segment of segments) {
+    const owners = segment.members.map((member) => member.node);
+    destinations.push({ prefix: segment.ipv4Subnet, owners, family: 4 });
+    if (segment.ipv6Subnet !== null) destinations.push({ prefix: segment.ipv6Subnet, owners, family: 6 });
   }
   for (const [host, prefix] of extraBlocks) destinations.push({ prefix, owners: [host], family: 4 });
   for (const [host, prefix] of extraIpv6Blocks) destinations.push({ prefix, owners: [host], family: 6 });
@@ -200,13 +253,13 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
     const path = [route.from, ...route.via];
     for (const name of [...path, route.to]) if (!kinds.has(name)) invalid(`route ${route.from}→${route.to}: unknown node ${name}`);
     for (let step = 0; step + 1 < path.length; step += 1) {
-      if (!adjacent(nodes.get(path[step]!)!, path[step + 1]!)) invalid(`route ${route.from}→${route.to}: ${path[step]} has no link to ${path[step + 1]}`);
+      if (!adjacency.get(path[step]!)!.some((entry) => entry.peer === path[step + 1])) invalid(`route ${route.from}→${route.to}: ${path[step]} has no link to ${path[step + 1]}`);
       overrides.set(`${path[step]}→${route.to}`, path[step + 1]!);
     }
   }
 
   for (const node of nodes.values()) {
-    const firstHops = computeFirstHops(node.name, nodes);
+    const firstHops = computeFirstHops(node.name, nodes, adjacency);
     for (const destination of destinations) {
       if (destination.owners.includes(node.name)) continue;
       const owner = destination.owners.find((candidate) => overrides.has(`${node.name}→${candidate}`));
@@ -217,39 +270,76 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
         const nearest = reachable.reduce((best, candidate) => (firstHops.get(candidate)!.hops < firstHops.get(best)!.hops ? candidate : best));
         nextHop = firstHops.get(nearest)!.via;
       }
-      const through = node.interfaces.find((candidate) => candidate.peer === nextHop)!;
-      const via = destination.family === 4 ? through.peerIpv4 : through.peerIpv6;
+      const through = adjacency.get(node.name)!.find((candidate) => candidate.peer === nextHop)!;
+      const via = destination.family === 4 ? through.viaIpv4 : through.viaIpv6;
       if (via !== null) node.routes.push({ destination: destination.prefix, via });
     }
   }
-  return { nodes: [...nodes.values()], links, ipv6 };
+  return { nodes: [...nodes.values()], links, segments, ipv6 };
+}
+
+function planSegment(spec: NetworkSegmentSpec, index: number, kinds: Map<string, 'router' | 'host'>, nodes: Map<string, PlannedNode>, ipv6: boolean): PlannedSegment {
+  if (!NODE_NAME.test(spec.name)) invalid(`segment name "${spec.name}": expected 1–24 letters, digits, "_" or "-", starting with a letter or digit`);
+  if (kinds.has(spec.name)) invalid(`segment name "${spec.name}" is also the name of a node`);
+  if (spec.members.length < 2 || spec.members.length > MAX_SEGMENT_MEMBERS) invalid(`segment ${spec.name}: ${spec.members.length} members, expected 2..${MAX_SEGMENT_MEMBERS}`);
+  const octets = `198.18.${255 - index}`;
+  // Blocks from 1, so that every address is already in its canonical (RFC 5952) spelling.
+  const hex = (index + 1).toString(16);
+  const members = spec.members.map((name, position): PlannedSegmentPort => {
+    const node = nodes.get(name);
+    if (node === undefined) invalid(`segment ${spec.name}: unknown node ${name}`);
+    if (spec.members.indexOf(name) !== position) invalid(`segment ${spec.name}: ${name} is a member twice`);
+    const port: PlannedSegmentPort = {
+      node: name,
+      device: `s${index}`,
+      bridgePort: `p${position}`,
+      segmentIndex: index,
+      ipv4: `${octets}.${position + 1}`,
+      ipv6: ipv6 ? `2001:db8:2:${hex}::${(position + 1).toString(16)}` : null,
+    };
+    node.segmentInterfaces.push({ device: port.device, segmentIndex: index, ipv4: port.ipv4, ipv6: port.ipv6 });
+    return port;
+  });
+  return { index, name: spec.name, ipv4Subnet: `${octets}.0/24`, ipv6Subnet: ipv6 ? `2001:db8:2:${hex}::/64` : null, members };
+}
+
+/** Who a node reaches in one hop, and at which address: the far end of each link, every other member of each segment. */
+interface Neighbour {
+  peer: string;
+  viaIpv4: string;
+  viaIpv6: string | null;
+}
+
+function neighboursOf(node: PlannedNode, segments: readonly PlannedSegment[]): Neighbour[] {
+  const neighbours: Neighbour[] = node.interfaces.map((entry) => ({ peer: entry.peer, viaIpv4: entry.peerIpv4, viaIpv6: entry.peerIpv6 }));
+  for (const joined of node.segmentInterfaces) {
+    for (const member of segments[joined.segmentIndex]!.members) {
+      if (member.node !== node.name) neighbours.push({ peer: member.node, viaIpv4: member.ipv4, viaIpv6: member.ipv6 });
+    }
+  }
+  return neighbours;
 }
 
 /** BFS from `source`: for every reachable node, the neighbour to send to and the hop count. Hosts do not forward. */
-function computeFirstHops(source: string, nodes: Map<string, PlannedNode>): Map<string, { via: string; hops: number }> {
+function computeFirstHops(source: string, nodes: Map<string, PlannedNode>, adjacency: Map<string, Neighbour[]>): Map<string, { via: string; hops: number }> {
   const found = new Map<string, { via: string; hops: number }>();
   const queue: string[] = [];
-  for (const entry of nodes.get(source)!.interfaces) {
+  for (const entry of adjacency.get(source)!) {
     if (found.has(entry.peer) || entry.peer === source) continue;
     found.set(entry.peer, { via: entry.peer, hops: 1 });
     queue.push(entry.peer);
   }
   while (queue.length > 0) {
     const current = queue.shift()!;
-    const node = nodes.get(current)!;
-    if (node.kind !== 'router') continue;
+    if (nodes.get(current)!.kind !== 'router') continue;
     const { via, hops } = found.get(current)!;
-    for (const entry of node.interfaces) {
+    for (const entry of adjacency.get(current)!) {
       if (entry.peer === source || found.has(entry.peer)) continue;
       found.set(entry.peer, { via, hops: hops + 1 });
       queue.push(entry.peer);
     }
   }
   return found;
-}
-
-function adjacent(node: PlannedNode, other: string): boolean {
-  return node.interfaces.some((entry) => entry.peer === other);
 }
 
 function addNode(kinds: Map<string, 'router' | 'host'>, name: string, kind: 'router' | 'host'): void {

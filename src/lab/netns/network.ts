@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { RelaySelectError } from '../../errors.js';
 import { onTeardown } from '../../teardown.js';
 import { startLinkDelayForwarder, type DelayedLink } from './link-delay.js';
-import { planNetwork, type NetworkPlan, type NetworkSpec, type PlannedNode } from './network-plan.js';
+import { planNetwork, type NetworkPlan, type NetworkSpec, type PlannedNode, type PlannedSegment } from './network-plan.js';
 
 
 export interface ExecResult {
@@ -31,13 +31,13 @@ export interface ExecOptions {
 export interface LabNetwork {
   /** Prefix of every namespace of this lab. */
   readonly prefix: string;
-  /** Every namespace of this lab, one per node, in the plan's order. */
+  /** Every namespace of this lab: one per node in the plan's order, then one per segment (its bridge). */
   readonly namespaces: readonly string[];
   readonly plan: NetworkPlan;
   /** How link delay/loss is made: kernel netem, our userspace forwarder, or not needed. */
   readonly delayMode: 'none' | 'netem' | 'userspace';
   namespaceOf(node: string): string;
-  /** The node's address on its first link. */
+  /** The node's address on its first link (its segment, when it has only segments). */
   addressOf(node: string, family?: 4 | 6): string;
   /** The host's extra (loopback) IPv4 addresses, or with family 6 its extra IPv6 addresses. */
   extraAddressesOf(host: string, family?: 4 | 6): string[];
@@ -79,7 +79,7 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
     if (!plan.nodes.some((candidate) => candidate.name === node)) throw new RelaySelectError('LAB_FAILED', `no node "${node}" in this lab`);
     return namespaceName(node);
   };
-  const live: LiveLab = { namespaces: plan.nodes.map((node) => namespaceName(node.name)), children: new Set() };
+  const live: LiveLab = { namespaces: [...plan.nodes.map((node) => namespaceName(node.name)), ...plan.segments.map((segment) => namespaceName(segment.name))], children: new Set() };
   const forget = onTeardown(() => teardownNow(live));
   let destroyed: Promise<void> | undefined;
   const destroy = (): Promise<void> => {
@@ -107,6 +107,9 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
     const vethLines = plan.links
       .filter((link) => !tapLinks.includes(link))
       .map((link) => `link add ${link.device} netns ${namespaceName(link.a)} type veth peer name ${link.device} netns ${namespaceName(link.b)}\n`);
+    for (const segment of plan.segments) {
+      for (const member of segment.members) vethLines.push(`link add ${member.device} netns ${namespaceName(member.node)} type veth peer name ${member.bridgePort} netns ${namespaceName(segment.name)}\n`);
+    }
     if (vethLines.length > 0) await runIp(['-batch', '-'], vethLines.join(''));
     if (tapLinks.length > 0) {
       const tapLines = new Map<string, string>();
@@ -125,7 +128,10 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
       await awaitReady(track(startLinkDelayForwarder(delayed)), 'userspace link delay forwarder');
     }
 
-    await Promise.all(plan.nodes.map((node) => runIp(['-n', namespaceName(node.name), '-batch', '-'], configurationFor(node))));
+    await Promise.all([
+      ...plan.nodes.map((node) => runIp(['-n', namespaceName(node.name), '-batch', '-'], configurationFor(node))),
+      ...plan.segments.map((segment) => runIp(['-n', namespaceName(segment.name), '-batch', '-'], bridgeConfigurationFor(segment))),
+    ]);
     if (delayMode === 'netem') {
       await Promise.all(
         shaped.flatMap((link) =>
@@ -153,7 +159,8 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
     delayMode,
     namespaceOf,
     addressOf(node, family = 4) {
-      const first = plan.nodes.find((candidate) => candidate.name === node)?.interfaces[0];
+      const planned = plan.nodes.find((candidate) => candidate.name === node);
+      const first = planned?.interfaces[0] ?? planned?.segmentInterfaces[0];
       if (first === undefined) throw new RelaySelectError('LAB_FAILED', `no node "${node}" in this lab`);
       const address = family === 4 ? first.ipv4 : first.ipv6;
       if (address === null) throw new RelaySelectError('LAB_FAILED', `the lab has no IPv6 (spec.ipv6 is off)`);
@@ -206,9 +213,20 @@ function configurationFor(node: PlannedNode): string {
     lines.push(`link set ${entry.device} up`, `addr add ${entry.ipv4}/30 dev ${entry.device}`);
     if (entry.ipv6 !== null) lines.push(`addr add ${entry.ipv6}/64 dev ${entry.device} nodad`);
   }
+  for (const entry of node.segmentInterfaces) {
+    lines.push(`link set ${entry.device} up`, `addr add ${entry.ipv4}/24 dev ${entry.device}`);
+    if (entry.ipv6 !== null) lines.push(`addr add ${entry.ipv6}/64 dev ${entry.device} nodad`);
+  }
   for (const address of node.extraAddresses) lines.push(`addr add ${address}/32 dev lo`);
   for (const address of node.extraIpv6Addresses) lines.push(`addr add ${address}/128 dev lo nodad`);
   for (const route of node.routes) lines.push(`route add ${route.destination} via ${route.via}`);
+  return lines.map((line) => `${line}\n`).join('');
+}
+
+/** The segment's bridge: multicast snooping off, so multicast reaches every member as on a plain switch. */
+function bridgeConfigurationFor(segment: PlannedSegment): string {
+  const lines = ['link set lo up', 'link add br0 type bridge mcast_snooping 0', 'link set br0 up'];
+  for (const member of segment.members) lines.push(`link set ${member.bridgePort} master br0`, `link set ${member.bridgePort} up`);
   return lines.map((line) => `${line}\n`).join('');
 }
 

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { abortOnSignals } from '../../teardown.js';
+import { abortOnSignals, onReloadSignal } from '../../teardown.js';
 import { STUB_MODES, startStubServer, type StubMode, type StubServerOptions } from './stub-server.js';
 
 interface StubMainOptions {
@@ -111,7 +111,7 @@ async function runStubServerMain(argv: string[]): Promise<void> {
   };
   // Installing a SIGUSR1 listener also keeps Node from starting its inspector on that signal.
   process.on('SIGUSR1', onModeSignal);
-  process.on('SIGHUP', onModeSignal);
+  onReloadSignal(onModeSignal);
   const stop = abortOnSignals();
   stop.signal.addEventListener(
     'abort',

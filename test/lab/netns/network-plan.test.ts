@@ -64,6 +64,36 @@ describe('planNetwork', () => {
     expect(viaOf('a2')).toBe(node(plan, 'r1').interfaces.find((entry) => entry.peer === 'a2')!.ipv4);
   });
 
+  it('puts the members of a segment in one /24 and /64, one hop from each other, and routes through its router', () => {
+    const plan = planNetwork({
+      ipv6: true,
+      routers: ['gw', 'r1'],
+      hosts: [{ name: 'ep1' }, { name: 'ep2' }, { name: 'far', attach: 'r1', extraAddresses: 2 }],
+      links: [{ from: 'gw', to: 'r1' }],
+      segments: [{ name: 'lan', members: ['gw', 'ep1', 'ep2'] }],
+    });
+    expect(plan.segments).toEqual([
+      expect.objectContaining({ name: 'lan', ipv4Subnet: '198.18.255.0/24', ipv6Subnet: '2001:db8:2:1::/64', members: expect.arrayContaining([expect.objectContaining({ node: 'ep2', device: 's0', bridgePort: 'p2', ipv4: '198.18.255.3', ipv6: '2001:db8:2:1::3' })]) }),
+    ]);
+    const ep1 = node(plan, 'ep1');
+    expect(ep1.interfaces).toEqual([]);
+    expect(ep1.segmentInterfaces).toEqual([{ device: 's0', segmentIndex: 0, ipv4: '198.18.255.2', ipv6: '2001:db8:2:1::2' }]);
+    // The endpoint reaches everything beyond the segment through the gateway's address on it, and no route names the segment itself.
+    expect(ep1.routes.map((route) => route.destination).sort()).toEqual(['198.18.0.0/30', '198.18.0.4/30', '198.19.0.0/22', '2001:db8:0:0::/64', '2001:db8:0:1::/64'].sort());
+    expect(new Set(ep1.routes.map((route) => route.via))).toEqual(new Set(['198.18.255.1', '2001:db8:2:1::1']));
+    const r1 = node(plan, 'r1');
+    expect(r1.routes.find((route) => route.destination === '198.18.255.0/24')!.via).toBe(node(plan, 'gw').interfaces[0]!.ipv4);
+  });
+
+  it.each([
+    [{ routers: ['r'], hosts: [{ name: 'h' }], segments: [{ name: 'r', members: ['r', 'h'] }] }, /also the name of a node/],
+    [{ routers: ['r'], hosts: [{ name: 'h' }], segments: [{ name: 'lan', members: ['r', 'x'] }] }, /unknown node x/],
+    [{ routers: ['r'], hosts: [{ name: 'h' }], segments: [{ name: 'lan', members: ['r'] }] }, /1 members/],
+    [{ routers: ['r'], hosts: [{ name: 'h' }], segments: [{ name: 'lan', members: ['r', 'h', 'h'] }] }, /member twice/],
+  ] as Array<[NetworkSpec, RegExp]>)('rejects an invalid segment (%#)', (spec, message) => {
+    expect(() => planNetwork(spec)).toThrow(message);
+  });
+
   it.each([
     [{ routers: ['r'], hosts: [{ name: 'h', attach: 'nowhere' }] }, /unknown node nowhere/],
     [{ routers: ['r', 'r'], hosts: [] }, /used twice/],
