@@ -2,10 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { RelaySelectError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
-import { parseState, type State } from './state.js';
+import { acceptState } from './state-check.js';
+import type { State } from './state.js';
 
 /**
  * The files of `stateDir` (DESIGN §7): `state.json`, `client-id` and the cached relay list.
@@ -60,13 +60,13 @@ export function createStateStore(stateDir: string, options: StateStoreOptions = 
       } catch (error) {
         return moveAside(statePath, `not valid JSON: ${errorMessage(error)}`, clock.now());
       }
-      const parsed = parseState(decoded);
+      const parsed = await parseStateLazily(decoded);
       if (!parsed.ok) return moveAside(statePath, parsed.reason, clock.now());
       return { state: parsed.state };
     },
 
     async write(state) {
-      const parsed = parseState(state);
+      const parsed = await parseStateLazily(state);
       if (!parsed.ok) {
         // Never write what the next read would move aside.
         throw new RelaySelectError('INTERNAL', `refusing to write an invalid state: ${parsed.reason}`, { file: statePath });
@@ -74,6 +74,14 @@ export function createStateStore(stateDir: string, options: StateStoreOptions = 
       await writeAtomically(stateDir, statePath, `${JSON.stringify(parsed.state, null, 2)}\n`);
     },
   };
+}
+
+/** `parseState` of state.ts, which loads zod only for a state that `acceptState` leaves to it. */
+async function parseStateLazily(value: unknown): Promise<{ ok: true; state: State } | { ok: false; reason: string }> {
+  const accepted = acceptState(value);
+  if (accepted !== undefined) return { ok: true, state: accepted as State };
+  const { parseState } = await import('./state.js');
+  return parseState(value);
 }
 
 async function moveAside(statePath: string, reason: string, now: Date): Promise<StateReadResult> {
@@ -187,7 +195,9 @@ export async function ensureStateDir(stateDir: string, forFile: string = stateDi
 async function writeAtomically(stateDir: string, filePath: string, text: string): Promise<void> {
   await ensureStateDir(stateDir, filePath);
   try {
-    // write-file-atomic: temp file in the same directory, write, fsync, chmod, rename.
+    // write-file-atomic: temp file in the same directory, write, fsync, chmod, rename. Loaded here, so
+    // commands that only read the state (status) do not pay for it.
+    const { default: writeFileAtomic } = await import('write-file-atomic');
     await writeFileAtomic(filePath, text, { mode: STATE_FILE_MODE, fsync: true, encoding: 'utf8' });
     await syncDirectory(stateDir);
   } catch (error) {

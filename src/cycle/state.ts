@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { STATE_VERSION } from './state-check.js';
 
 /**
  * The state file of the run cycle (DESIGN §7), `stateDir/state.json`. It is a contract between
- * versions of relay-select: bump `STATE_VERSION` on any incompatible change; a file of another
- * version is moved aside on read, never half-understood.
+ * versions of relay-select: bump `STATE_VERSION` (state-check.ts) on any incompatible change; a file of
+ * another version is moved aside on read, never half-understood. A field added here must be added to
+ * state-check.ts too (a test fails until it is), or every run pays for loading zod.
  */
-const STATE_VERSION = 1;
 
 const isoTimestamp = z.string().datetime({ offset: true });
 
