@@ -1,5 +1,3 @@
-import { Chalk, type ChalkInstance } from 'chalk';
-
 interface OutputOptions {
   json: boolean;
   quiet: boolean;
@@ -7,7 +5,22 @@ interface OutputOptions {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** chalk, when colour may be shown ({@link openOutput} loads it then); without it, everything is plain text. */
+  chalk?: typeof import('chalk');
 }
+
+/** The styles the CLI's text uses: a chalk instance fits, and so does plain text. */
+export interface Style {
+  bold: (text: string) => string;
+  dim: (text: string) => string;
+  green: (text: string) => string;
+  yellow: (text: string) => string;
+  red: (text: string) => string;
+  cyan: (text: string) => string;
+}
+
+const plain = (text: string): string => text;
+const PLAIN_STYLE: Style = { bold: plain, dim: plain, green: plain, yellow: plain, red: plain, cyan: plain };
 
 /**
  * Everything the CLI writes goes through here: data to stdout, diagnostics to stderr, colour only on a
@@ -17,7 +30,7 @@ export interface Output {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly verbose: boolean;
-  readonly color: ChalkInstance;
+  readonly color: Style;
   /** A line of the human result (stdout); suppressed by --json and --quiet. */
   line(text?: string): void;
   /** A line of the human result that --quiet keeps (a failure, a warning worth cron mail). */
@@ -44,10 +57,23 @@ function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): 0 | 1 |
   return isTTY ? 1 : 0;
 }
 
+function styleOf(chalk: OutputOptions['chalk'], level: 0 | 1 | 2 | 3): Style {
+  return chalk === undefined || level === 0 ? PLAIN_STYLE : new chalk.Chalk({ level });
+}
+
+/**
+ * {@link createOutput}, with chalk loaded only when some colour will show (a TTY, or FORCE_COLOR):
+ * loading it costs more than the rest of what cron's `run` and monitoring's `status` do.
+ */
+export async function openOutput(options: Omit<OutputOptions, 'chalk'>): Promise<Output> {
+  const colour = colorLevel(options.env, options.stdout.isTTY) > 0 || colorLevel(options.env, options.stderr.isTTY) > 0;
+  return createOutput({ ...options, ...(colour ? { chalk: await import('chalk') } : {}) });
+}
+
 export function createOutput(options: OutputOptions): Output {
   const { json, quiet, verbose, stdout, stderr, env } = options;
-  const color = new Chalk({ level: json ? 0 : colorLevel(env, stdout.isTTY) });
-  const errColor = new Chalk({ level: colorLevel(env, stderr.isTTY) });
+  const color = styleOf(options.chalk, json ? 0 : colorLevel(env, stdout.isTTY));
+  const errColor = styleOf(options.chalk, colorLevel(env, stderr.isTTY));
   const showProgress = !json && !quiet && stderr.isTTY === true;
   let progressShown = false;
 

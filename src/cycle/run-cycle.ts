@@ -3,18 +3,19 @@ import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { RelaySelectError } from '../errors.js';
-import { connectTcp, probeTargets, resolveTargets, type IcmpTransport } from '../probe/index.js';
+// The probe engine, registration and selection are imported where a cycle needs them: most cron runs
+// decide "not due" or "healthy, keep" and must not pay for loading them.
+import type { IcmpTransport } from '../probe/index.js';
 import type { ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
-import { checkRelayHealthDetailed, prepareRegistrar, type Registrar } from '../register/index.js';
+import type { Registrar } from '../register/index.js';
 import { loadRelayListFile } from '../relays/load.js';
 import { parseRelayList } from '../relays/parse.js';
 import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
-import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
 import type { Candidate, HostResolution, SelectionEvent, SelectionOutcome } from '../select/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
 import { acquireRunLock } from './lock.js';
-import { emptyState, type State } from './state.js';
+import type { State } from './state.js';
 import { cacheRelayList, createStateStore, digestRelayList, loadOrCreateClientId, readCachedRelayList, readClientId, RELAY_LIST_CACHE_FILE_NAME } from './state-store.js';
 
 /** What `relay-select run` did (DESIGN §9 `run --json`). */
@@ -82,16 +83,18 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     if (read.recovered) warnings.push(`state file was unusable (${read.recovered.reason}); moved to ${read.recovered.movedTo}; starting from a clean state`);
     // A dry run creates nothing: an endpoint without a client id yet gets a throw-away one.
     const clientId = settings.clientId ?? (dryRun ? ((await readClientId(settings.stateDir)) ?? randomUUID()) : await loadOrCreateClientId(settings.stateDir));
-    let state: State = read.state ?? emptyState(clientId);
+    // state.js holds the zod schema: only a first run (or one after a corrupt state) needs it here.
+    let state: State = read.state ?? (await import('./state.js')).emptyState(clientId);
     if (state.clientId !== clientId) state = { ...state, clientId };
 
     const list = await loadRelayListWithCache(settings, dryRun, warnings);
     const now = clock.now();
     const current = state.current;
-    const currentInRelayList = current === null || isInRelayList(current, list.relays, settings);
+    const currentInRelayList = current === null || (await isInRelayList(current, list.relays, settings));
     let decision = decideCycle({ state, settings, now, force: options.force, currentInRelayList, random: options.random });
 
     if (decision.action === 'check' && current !== null) {
+      const { checkRelayHealthDetailed } = await import('../register/health.js');
       const health = await checkRelayHealthDetailed({ host: current.host, port: current.port, address: current.address }, settings);
       decision = decideCycle({ state, settings, now, currentInRelayList, health: health.health, healthDetail: health.detail, random: options.random });
     }
@@ -187,9 +190,10 @@ function candidateView(candidate: Candidate): RunRelayView {
  * The current relay counts as "in the list" when the list still has it, or when it came from a stage
  * outside the list (failover, root, manual) that the settings still name.
  */
-function isInRelayList(current: { host: string; port: number; pool: string }, relays: Relay[], settings: Settings): boolean {
+async function isInRelayList(current: { host: string; port: number; pool: string }, relays: Relay[], settings: Settings): Promise<boolean> {
   const key = relayKey(current);
   if (relays.some((relay) => relayKey(relay) === key)) return true;
+  const { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL } = await import('../select/select-relay.js');
   if (current.pool === FAILOVER_POOL || current.pool === ROOT_POOL || current.pool === MANUAL_POOL) {
     const named = [...settings.failoverRelays, ...settings.manualRelays, ...(settings.rootServer ? [settings.rootServer] : [])];
     return named.some((entry) => entry === key || entry === `${current.host}:${current.port}`);
@@ -229,6 +233,11 @@ async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warni
 
 async function runSelection(options: RunCycleOptions, relays: Relay[], clientId: string): Promise<{ outcome: SelectionOutcome; packetsSent: number }> {
   const { settings } = options;
+  const [{ connectTcp, probeTargets, resolveTargets }, { prepareRegistrar }, { selectRelay }] = await Promise.all([
+    import('../probe/index.js'),
+    import('../register/index.js'),
+    import('../select/select-relay.js'),
+  ]);
   const facts = { clientId, hostname: osHostname(), version: options.version };
   // Checked before probing: a bad TLS file is a configuration error (exit 78), not a failed relay.
   const register: Registrar = options.dryRun

@@ -1,7 +1,6 @@
 import { relayKey } from '../../relays/relay.js';
 import { runCycle, type RunReport } from '../../cycle/run-cycle.js';
 import { renderRunJson } from '../../cycle/run-json.js';
-import { describeAttempt } from '../../select/explain.js';
 import type { CommandOptions } from '../command-specs.js';
 import type { CliContext } from '../context.js';
 import { exitCode } from '../exit-codes.js';
@@ -60,6 +59,8 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
   } else {
     if (output.verbose && report.probes.length > 0) {
       for (const line of renderTable(PROBE_HEADERS, probeRows(report.probes))) output.line(line);
+      // The selection's wording is loaded only with a selection to explain: a no-op run has none.
+      const { describeAttempt } = await import('../../select/explain.js');
       for (const attempt of report.selection?.attempts ?? []) output.line(`  ${describeAttempt(attempt)}`);
     }
     const line = renderRunLine(report);
