@@ -37,6 +37,13 @@ export interface Output {
   important(text: string): void;
   /** The one JSON object of --json (stdout). */
   data(value: unknown): void;
+  /**
+   * Lines of the human result (stdout), as `line` writes them, for results too long to hold as one
+   * string: written in batches, waiting whenever stdout is behind. Suppressed by --json and --quiet.
+   */
+  lines(texts: Iterable<string>): Promise<void>;
+  /** The --json object as text already rendered (e.g. by a streaming renderer), in pieces, batched like `lines`. */
+  dataText(pieces: Iterable<string>): Promise<void>;
   /** A warning on stderr; a diagnostic already formatted as `file:line:column: severity: …` is printed as it is. */
   warn(text: string): void;
   info(text: string): void;
@@ -49,6 +56,42 @@ export interface Output {
 }
 
 const FORMATTED_DIAGNOSTIC = /^\S.*:\d+:\d+: (error|warning): /;
+
+/** Characters per write of a streamed result: few system calls, and no string big enough to linger in the heap. */
+const BATCH_CHARS = 64 * 1024;
+
+/** Resolves when `stream` can take more, rejects when it fails (e.g. EPIPE: the reader went away). */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error): void => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onDrain = (): void => settle();
+    const onError = (error: Error): void => settle(error);
+    const onClose = (): void => settle(new Error('stdout was closed'));
+    stream.on('drain', onDrain).on('error', onError).on('close', onClose);
+  });
+}
+
+/** Writes `pieces` in batches of about BATCH_CHARS, waiting for the stream whenever it asks to. */
+async function writeBatched(stream: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
+  let batch = '';
+  for (const piece of pieces) {
+    batch += piece;
+    if (batch.length < BATCH_CHARS) continue;
+    if (!stream.write(batch)) await drained(stream);
+    batch = '';
+  }
+  if (batch !== '' && !stream.write(batch)) await drained(stream);
+}
+
+function* withNewlines(texts: Iterable<string>): Generator<string> {
+  for (const text of texts) yield `${text}\n`;
+}
 
 function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): 0 | 1 | 2 | 3 {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
@@ -106,6 +149,15 @@ export function createOutput(options: OutputOptions): Output {
     data(value) {
       clear();
       stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    async lines(texts) {
+      if (json || quiet) return;
+      clear();
+      await writeBatched(stdout, withNewlines(texts));
+    },
+    async dataText(pieces) {
+      clear();
+      await writeBatched(stdout, pieces);
     },
     warn(text) {
       toStderr(FORMATTED_DIAGNOSTIC.test(text) ? text : `${errColor.yellow('warning:')} ${text}`);
