@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import type { Settings } from '../config/settings.js';
@@ -8,8 +9,7 @@ import { RelaySelectError } from '../errors.js';
 import type { IcmpTransport } from '../probe/index.js';
 import type { ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
 import type { Registrar } from '../register/index.js';
-import { loadRelayListFile } from '../relays/load.js';
-import { parseRelayList } from '../relays/parse.js';
+import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL } from '../relays/pools.js';
 import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
 import type { Candidate, HostResolution, SelectionEvent, SelectionOutcome } from '../select/types.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -90,7 +90,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const list = await loadRelayListWithCache(settings, dryRun, warnings);
     const now = clock.now();
     const current = state.current;
-    const currentInRelayList = current === null || (await isInRelayList(current, list.relays, settings));
+    const currentInRelayList = current === null || (await isInRelayList(current, state, list, settings));
     let decision = decideCycle({ state, settings, now, force: options.force, currentInRelayList, random: options.random });
 
     if (decision.action === 'check' && current !== null) {
@@ -122,7 +122,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       });
     }
 
-    const { outcome, packetsSent } = await runSelection(options, list.relays, clientId);
+    const { outcome, packetsSent } = await runSelection(options, await list.relays(), clientId);
     const after = applySelectionResult(state, toCycleSelectionResult(outcome, list.digest), clock.now(), settings, options.random ?? Math.random);
     if (!dryRun) await store.write(after);
     const selectionFields = { nextDueAt: computeNextDueAt(after, settings, clock.now()).toISOString(), probes: outcome.probes, selection: outcome, packetsSent };
@@ -190,11 +190,13 @@ function candidateView(candidate: Candidate): RunRelayView {
  * The current relay counts as "in the list" when the list still has it, or when it came from a stage
  * outside the list (failover, root, manual) that the settings still name.
  */
-async function isInRelayList(current: { host: string; port: number; pool: string }, relays: Relay[], settings: Settings): Promise<boolean> {
+async function isInRelayList(current: NonNullable<State['current']>, state: State, list: LoadedRelayList, settings: Settings): Promise<boolean> {
+  const outsideTheList = current.pool === FAILOVER_POOL || current.pool === ROOT_POOL || current.pool === MANUAL_POOL;
+  // Chosen from a list with the very same text: it is in it, and the list need not be parsed to say so.
+  if (!outsideTheList && state.relayListDigest === list.digest) return true;
   const key = relayKey(current);
-  if (relays.some((relay) => relayKey(relay) === key)) return true;
-  const { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL } = await import('../select/select-relay.js');
-  if (current.pool === FAILOVER_POOL || current.pool === ROOT_POOL || current.pool === MANUAL_POOL) {
+  if ((await list.relays()).some((relay) => relayKey(relay) === key)) return true;
+  if (outsideTheList) {
     const named = [...settings.failoverRelays, ...settings.manualRelays, ...(settings.rootServer ? [settings.rootServer] : [])];
     return named.some((entry) => entry === key || entry === `${current.host}:${current.port}`);
   }
@@ -202,15 +204,50 @@ async function isInRelayList(current: { host: string; port: number; pool: string
 }
 
 interface LoadedRelayList {
-  relays: Relay[];
   digest: string;
+  /** The relays, parsed when first asked for if the list is the cached last good one (see loadRelayListWithCache). */
+  relays(): Promise<Relay[]>;
 }
 
 /**
  * The relay list of this run. A list that is missing or broken falls back to the last good list
  * cached in the state directory, so a bad push never leaves an endpoint without its relay (DESIGN §7).
+ *
+ * Parsing a list of a thousand relays costs a cron run that waits or keeps its relay more than all the
+ * rest it does, so a list whose file holds exactly the cached last good list is parsed only when the
+ * run needs its relays: parsing the same text gives the same relays, and its warnings were reported by
+ * the run that read it after it changed (and `plan` shows them any time).
  */
 async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warnings: string[]): Promise<LoadedRelayList> {
+  const unchanged = await readUnchangedRelayList(settings);
+  if (unchanged !== undefined) {
+    let loading: Promise<Relay[]> | undefined;
+    return { digest: digestRelayList(unchanged), relays: () => (loading ??= loadRelayListNow(settings, dryRun, warnings).then((list) => list.relays)) };
+  }
+  const list = await loadRelayListNow(settings, dryRun, warnings);
+  return { digest: list.digest, relays: () => Promise.resolve(list.relays) };
+}
+
+/**
+ * The text of the relay list when its file holds exactly the last good list cached in the state
+ * directory; undefined when anything differs or fails (the full load then says what, as always).
+ */
+async function readUnchangedRelayList(settings: Settings): Promise<string | undefined> {
+  try {
+    const cached = await readCachedRelayList(settings.stateDir);
+    if (cached === null) return undefined;
+    const cachedBytes = Buffer.from(cached, 'utf8');
+    const info = await stat(settings.relayList);
+    if (!info.isFile() || info.size !== cachedBytes.length) return undefined;
+    return (await readFile(settings.relayList)).equals(cachedBytes) ? cached : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads, parses and caches the relay list, or falls back to the cached copy. */
+async function loadRelayListNow(settings: Settings, dryRun: boolean, warnings: string[]): Promise<{ relays: Relay[]; digest: string }> {
+  const [{ loadRelayListFile }, { parseRelayList }] = await Promise.all([import('../relays/load.js'), import('../relays/parse.js')]);
   try {
     const list = await loadRelayListFile(settings.relayList);
     for (const diagnostic of list.diagnostics) warnings.push(formatDiagnostic(diagnostic));

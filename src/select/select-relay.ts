@@ -1,7 +1,7 @@
 import { computeLargestTtl } from '../probe/ttl-ladder.js';
 import type { ProbeResult, ProbeTarget } from '../probe/types.js';
 import { parseHostPort } from '../relays/host-port.js';
-import { buildPools } from '../relays/pools.js';
+import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, buildPools } from '../relays/pools.js';
 import { DEFAULT_RELAY_WEIGHT, relayKey, type Pool, type Relay } from '../relays/relay.js';
 import { describeDistance, rankPool } from './rank.js';
 import type {
@@ -16,11 +16,6 @@ import type {
   SelectRelayDeps,
   SelectRelayInput,
 } from './types.js';
-
-/** Pool names of the stages after the seek-list pools, as they appear in `Candidate.pool`. */
-export const MANUAL_POOL = 'manual';
-export const FAILOVER_POOL = 'failover';
-export const ROOT_POOL = 'root';
 
 type Selected = Extract<SelectionOutcome, { status: 'selected' }>;
 

@@ -1,6 +1,5 @@
 import { relayKey } from '../../relays/relay.js';
 import { runCycle, type RunReport } from '../../cycle/run-cycle.js';
-import { renderRunJson } from '../../cycle/run-json.js';
 import type { CommandOptions } from '../command-specs.js';
 import type { CliContext } from '../context.js';
 import { exitCode } from '../exit-codes.js';
@@ -55,6 +54,7 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
   }
   for (const warning of report.warnings) output.warn(warning);
   if (output.json) {
+    const { renderRunJson } = await import('../../cycle/run-json.js');
     output.data(renderRunJson(report));
   } else {
     if (output.verbose && report.probes.length > 0) {
