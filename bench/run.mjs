@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3 and 9) and the
-// relay-list parse benchmark (bench/parse-relays.mjs, issue 2) in one run. Needs root for the probe
-// benchmark; without root only the parse benchmark runs and the probe one is reported as skipped.
+// `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3 and 9), the
+// relay-list parse and million-relay plan benchmark (bench/parse-relays.mjs, issues 2 and 13) and the
+// start-up benchmark of the cron no-op (bench/startup.mjs, issue 13) in one run. Needs root for the probe
+// benchmark; without root the others run and the probe one is reported as skipped.
 //
-// Writes bench/results/probe.{json,md} and bench/results/parse-relays.{json,md}; prints both tables.
-import { benchParseRelays } from './parse-relays.mjs';
+// Writes bench/results/{probe,parse-relays,startup}.{json,md}; prints the tables.
+import { benchParseRelays, renderPlanTable } from './parse-relays.mjs';
 import { benchProbe, renderProbeTable, writeProbeResults } from './probe-bench.mjs';
+import { benchStartup, renderStartupTable } from './startup.mjs';
 
 const startMs = performance.now();
 let failed = false;
@@ -39,6 +41,12 @@ const header = ['relays', 'load+parse ms (median)', 'min..max ms', 'CPU ms', 'pe
 const rows = parse.rows.map((row) => [row.relays.toLocaleString('en-US'), row.wallMsMedian.toFixed(0), `${row.wallMsMin.toFixed(0)}..${row.wallMsMax.toFixed(0)}`, row.cpuMsMedian.toFixed(0), row.peakRssMiB.toFixed(0), row.withinBudget === null ? '' : row.withinBudget ? 'ok' : 'OVER']);
 process.stdout.write(`${[header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}\n`);
 failed ||= parse.rows.some((row) => row.withinBudget === false);
+process.stdout.write(`\nplan on ${parse.planBudget.relays.toLocaleString('en-US')} relays (bench/results/parse-relays.md)\n\n${renderPlanTable(parse)}\n`);
+failed ||= parse.planRows.some((row) => !row.withinBudget);
+
+const startup = await benchStartup();
+process.stdout.write(`\nStart-up of the cron no-op against node -e 0 (bench/results/startup.md)\n\n${renderStartupTable(startup)}\n`);
+failed ||= startup.rows.some((row) => row.withinBudget === false);
 
 process.stdout.write(`\nbench finished in ${((performance.now() - startMs) / 1000).toFixed(0)} s\n`);
 if (failed) process.exitCode = 1;
