@@ -7,11 +7,6 @@ import { UNAFFILIATED_POOL, type Pool, type Relay } from './relay.js';
  */
 export const ALL_RELAYS_POOL = '*all*';
 
-/** Pool names of the stages after the seek-list pools, as they appear in `Candidate.pool`. */
-export const MANUAL_POOL = 'manual';
-export const FAILOVER_POOL = 'failover';
-export const ROOT_POOL = 'root';
-
 /**
  * The pools to try, in order (DESIGN §5 step 1): one per seek-list entry, holding the relays that
  * advertise that group in relay-list order; `*` holds the unaffiliated relays. An empty seek list

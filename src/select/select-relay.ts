@@ -1,8 +1,8 @@
 import { computeLargestTtl } from '../probe/ttl-ladder.js';
 import type { ProbeResult, ProbeTarget } from '../probe/types.js';
 import { parseHostPort } from '../relays/host-port.js';
-import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, buildPools } from '../relays/pools.js';
-import { DEFAULT_RELAY_WEIGHT, relayKey, type Pool, type Relay } from '../relays/relay.js';
+import { buildPools } from '../relays/pools.js';
+import { DEFAULT_RELAY_WEIGHT, FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, relayKey, type Pool, type Relay } from '../relays/relay.js';
 import { describeDistance, rankPool } from './rank.js';
 import type {
   Attempt,
