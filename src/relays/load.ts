@@ -41,10 +41,7 @@ export async function loadRelayListFile(file: string): Promise<RelayListResult &
       hint: 'split the relay list or remove relays no endpoint can reach',
     });
   }
-  const buffer = await readFile(file).catch((error: unknown) => {
-    throw describeReadError(error, file);
-  });
-  const text = decodeRelayList(buffer, { file });
+  const text = await readRelayListText(file);
   const result = typeof text === 'string' ? parseRelayList(text, { file }) : text;
   if (result.rejected || typeof text !== 'string') {
     const first = result.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
@@ -52,6 +49,18 @@ export async function loadRelayListFile(file: string): Promise<RelayListResult &
     throw new RelaySelectError('RELAY_LIST_INVALID', message.replace(/[\r\n]+/g, ' '), { file, hint: FORMAT_HINT });
   }
   return { ...result, text };
+}
+
+/**
+ * The file's text, or the rejected result when it is not UTF-8 text. Its own function so that the bytes
+ * are out of reach once it returns: a million-relay list's buffer (tens of MiB) is then freed while the
+ * text is parsed, instead of staying until the next full garbage collection.
+ */
+async function readRelayListText(file: string): Promise<string | RelayListResult> {
+  const buffer = await readFile(file).catch((error: unknown) => {
+    throw describeReadError(error, file);
+  });
+  return decodeRelayList(buffer, { file });
 }
 
 function describeReadError(error: unknown, file: string): RelaySelectError {
