@@ -3,10 +3,14 @@
 // 1,000,000 relays is loaded by dist/relays/load.js in a fresh child process, which reports the wall
 // time of loadRelayList (read + parse) and its peak RSS. Budget for 1,000,000 relays: <= 2 s, <= 512 MiB.
 //
+// Then `relay-select plan` on the 1,000,000-relay list, text and --json (issue 13): the real CLI as a
+// whole process, its output written to a file, timed from spawn to exit, with the process's peak RSS
+// (bench/process-usage.cjs). Budget: each <= 3 s and <= 512 MiB.
+//
 // Usage: node bench/parse-relays.mjs [--runs N] [--build]
 // Writes bench/results/parse-relays.json and bench/results/parse-relays.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,6 +20,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsDirectory = join(root, 'bench', 'results');
 const BUDGET_MS = 2000;
 const BUDGET_RSS_MIB = 512;
+const PLAN_RELAYS = 1_000_000;
+const PLAN_BUDGET_MS = 3000;
+const PLAN_BUDGET_RSS_MIB = 512;
+const USAGE_PRELOAD = join(root, 'bench', 'process-usage.cjs');
 
 /** The child: loads the list once and prints its figures as one JSON line. */
 const CHILD_SOURCE = `
@@ -68,6 +76,56 @@ function runChild(file) {
   });
 }
 
+/** One `relay-select plan` as a whole process, stdout to a file; wall time from spawn to exit. */
+function runPlan(file, json, directory) {
+  const output = join(directory, json ? 'plan.json' : 'plan.txt');
+  const usageFile = join(directory, 'usage.json');
+  rmSync(usageFile, { force: true });
+  return new Promise((resolve, reject) => {
+    const outputFd = openSync(output, 'w');
+    const startMs = performance.now();
+    const child = spawn(process.execPath, ['-r', USAGE_PRELOAD, join(root, 'bin', 'relay-select.js'), 'plan', '--relays', file, ...(json ? ['--json'] : [])], {
+      cwd: directory,
+      env: { ...process.env, NO_COLOR: '1', PROCESS_USAGE_FILE: usageFile },
+      stdio: ['ignore', outputFd, 'pipe'],
+    });
+    closeSync(outputFd);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - startMs;
+      if (code !== 0) return reject(new Error(`plan${json ? ' --json' : ''} exited with ${code}: ${stderr.trim().slice(0, 500)}`));
+      const usage = JSON.parse(readFileSync(usageFile, 'utf8'));
+      resolve({ wallMs, cpuMs: usage.cpuMs, maxRssKiB: usage.maxRssKiB, outputBytes: statSync(output).size });
+    });
+  });
+}
+
+/** `plan` on PLAN_RELAYS relays, text and --json, `runs` times each, interleaved. */
+async function benchPlan(file, runs, directory) {
+  const modes = [false, true];
+  const samples = new Map(modes.map((json) => [json, []]));
+  for (let run = 0; run < runs; run++) for (const json of modes) samples.get(json).push(await runPlan(file, json, directory));
+  return modes.map((json) => {
+    const list = samples.get(json);
+    const wallMs = median(list.map((sample) => sample.wallMs));
+    const peakRssMiB = Math.max(...list.map((sample) => sample.maxRssKiB)) / 1024;
+    return {
+      command: `relay-select plan --relays FILE${json ? ' --json' : ''}`,
+      relays: PLAN_RELAYS,
+      runs,
+      wallMsMedian: round(wallMs),
+      wallMsMin: round(Math.min(...list.map((sample) => sample.wallMs))),
+      wallMsMax: round(Math.max(...list.map((sample) => sample.wallMs))),
+      cpuMsMedian: round(median(list.map((sample) => sample.cpuMs))),
+      peakRssMiB: round(peakRssMiB),
+      outputMiB: round(list[0].outputBytes / 1024 / 1024),
+      withinBudget: wallMs <= PLAN_BUDGET_MS && peakRssMiB <= PLAN_BUDGET_RSS_MIB,
+    };
+  });
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -76,7 +134,7 @@ function median(values) {
 
 /**
  * Runs the benchmark and returns its figures (also written to bench/results/).
- * @param {{ sizes?: number[], runs?: number, build?: boolean, write?: boolean }} [options]
+ * @param {{ sizes?: number[], runs?: number, build?: boolean, write?: boolean, plan?: boolean }} [options] `plan: false` skips the plan runs
  */
 export async function benchParseRelays(options = {}) {
   const sizes = options.sizes ?? [1_000, 100_000, 1_000_000];
@@ -84,6 +142,7 @@ export async function benchParseRelays(options = {}) {
   ensureBuilt(options.build ?? false);
   const directory = mkdtempSync(join(tmpdir(), 'relay-select-bench-'));
   const rows = [];
+  let planRows = [];
   try {
     for (const count of sizes) {
       const file = join(directory, `relays-${count}.dat`);
@@ -109,6 +168,11 @@ export async function benchParseRelays(options = {}) {
         withinBudget: count < 1_000_000 ? null : wallMs <= BUDGET_MS && peakRssMiB <= BUDGET_RSS_MIB,
       });
     }
+    if (options.plan ?? true) {
+      const file = join(directory, `relays-${PLAN_RELAYS}.dat`);
+      writeFileSync(file, generateRelayList(PLAN_RELAYS, { seed: 1 }));
+      planRows = await benchPlan(file, runs, directory);
+    }
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
@@ -122,6 +186,8 @@ export async function benchParseRelays(options = {}) {
     loadAverage1m: round(loadavg()[0] ?? 0),
     budget: { relays: 1_000_000, wallMs: BUDGET_MS, peakRssMiB: BUDGET_RSS_MIB },
     rows,
+    planBudget: { relays: PLAN_RELAYS, wallMs: PLAN_BUDGET_MS, peakRssMiB: PLAN_BUDGET_RSS_MIB },
+    planRows,
   };
   if (options.write ?? true) {
     mkdirSync(resultsDirectory, { recursive: true });
@@ -150,6 +216,21 @@ function renderTable(result) {
   return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
+export function renderPlanTable(result) {
+  const header = ['command', 'relays', 'wall ms (median)', 'min..max ms', 'CPU ms', 'peak RSS MiB', 'output MiB', 'budget'];
+  const lines = result.planRows.map((row) => [
+    `\`${row.command}\``,
+    row.relays.toLocaleString('en-US'),
+    row.wallMsMedian.toFixed(0),
+    `${row.wallMsMin.toFixed(0)}..${row.wallMsMax.toFixed(0)}`,
+    row.cpuMsMedian.toFixed(0),
+    row.peakRssMiB.toFixed(0),
+    row.outputMiB.toFixed(0),
+    row.withinBudget ? 'ok' : 'OVER',
+  ]);
+  return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
 function renderMarkdown(result) {
   return `# parse-relays
 
@@ -162,13 +243,28 @@ ${renderTable(result)}
 
 ${result.date}, Node ${result.node}, ${result.platform}, ${result.cpus} CPUs, load average ${result.loadAverage1m}
 at the end, ${result.rows[0]?.runs ?? 0} runs per size. "process ms" includes starting Node and importing the module.
-`;
+${
+  result.planRows.length === 0
+    ? ''
+    : `
+## plan on ${result.planBudget.relays.toLocaleString('en-US')} relays
+
+\`relay-select plan\` (the real CLI, \`bin/relay-select.js\`) on the same generated list of
+${result.planBudget.relays.toLocaleString('en-US')} distinct relays, text and \`--json\`, each as a whole process: wall time from
+spawn to exit (Node start-up, settings, reading and parsing the list, building the plan, writing all of
+it to a file), CPU time and peak RSS of the process (\`bench/process-usage.cjs\`). Both stream their
+output; the JSON is byte for byte \`JSON.stringify(view, null, 2)\`. Budget: <= ${result.planBudget.wallMs} ms and
+<= ${result.planBudget.peakRssMiB} MiB each. Runs interleaved, ${result.planRows[0]?.runs ?? 0} per mode.
+
+${renderPlanTable(result)}
+`
+}`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runsIndex = process.argv.indexOf('--runs');
   const runs = runsIndex === -1 ? 3 : Number(process.argv[runsIndex + 1]);
   const result = await benchParseRelays({ runs, build: process.argv.includes('--build') });
-  process.stdout.write(`${renderTable(result)}\n`);
-  if (result.rows.some((row) => row.withinBudget === false)) process.exitCode = 1;
+  process.stdout.write(`${renderTable(result)}\n\n${renderPlanTable(result)}\n`);
+  if (result.rows.some((row) => row.withinBudget === false) || result.planRows.some((row) => !row.withinBudget)) process.exitCode = 1;
 }

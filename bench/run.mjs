@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // `npm run bench` (after `npm run build`): the probe benchmark (bench/probe-bench.mjs, issues 3, 9 and 13), the
 // agent benchmark (bench/agent-bench.mjs, issue 11: 12 agents on one link, alone and cooperating), the
-// relay-list parse benchmark (bench/parse-relays.mjs, issue 2), the fleet benchmark (bench/fleet-bench.mjs,
-// issue 10) and the cron no-op (bench/cron-noop.mjs, issue 12) in one run. Needs root for the probe and agent
-// benchmarks; without root the others run and those two are reported as skipped.
+// relay-list parse and million-relay plan benchmark (bench/parse-relays.mjs, issues 2 and 13), the start-up
+// of the cron no-op and of monitoring's status (bench/startup.mjs, issues 12 and 13) and the fleet benchmark
+// (bench/fleet-bench.mjs, issue 10) in one run. Needs root for the probe and agent benchmarks; without root
+// the others run and those two are reported as skipped.
 //
-// Writes bench/results/{probe,agent,parse-relays,fleet,cron-noop}.{json,md}; prints the tables.
+// Writes bench/results/{probe,agent,parse-relays,startup,fleet}.{json,md}; prints the tables.
 import { benchAgents, renderAgentTable, writeAgentResults } from './agent-bench.mjs';
-import { benchCronNoop, renderCronNoopTable } from './cron-noop.mjs';
 import { benchFleet, renderAgreementTable, renderPerformanceTable } from './fleet-bench.mjs';
-import { benchParseRelays } from './parse-relays.mjs';
+import { benchParseRelays, renderPlanTable } from './parse-relays.mjs';
 import { benchProbe, probeTargetsMet, renderIpv6Verdict, renderOverviewTable, renderShapeTable, writeProbeResults } from './probe-bench.mjs';
+import { benchStartup, renderStartupTable } from './startup.mjs';
 
 const startMs = performance.now();
 let failed = false;
@@ -49,6 +50,12 @@ const header = ['relays', 'load+parse ms (median)', 'min..max ms', 'CPU ms', 'pe
 const rows = parse.rows.map((row) => [row.relays.toLocaleString('en-US'), row.wallMsMedian.toFixed(0), `${row.wallMsMin.toFixed(0)}..${row.wallMsMax.toFixed(0)}`, row.cpuMsMedian.toFixed(0), row.peakRssMiB.toFixed(0), row.withinBudget === null ? '' : row.withinBudget ? 'ok' : 'OVER']);
 process.stdout.write(`${[header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}\n`);
 failed ||= parse.rows.some((row) => row.withinBudget === false);
+process.stdout.write(`\nplan on ${parse.planBudget.relays.toLocaleString('en-US')} relays (bench/results/parse-relays.md)\n\n${renderPlanTable(parse)}\n`);
+failed ||= parse.planRows.some((row) => !row.withinBudget);
+
+const startup = await benchStartup();
+process.stdout.write(`\nStart-up of the cron no-op against node -e 0 (bench/results/startup.md)\n\n${renderStartupTable(startup)}\n`);
+failed ||= startup.rows.some((row) => row.withinBudget === false);
 
 const fleet = await benchFleet({ log: (line) => process.stderr.write(`${line}\n`) });
 process.stdout.write(`\nFleet benchmark, ${fleet.performance.fleet} (bench/results/fleet.md)\n\n${renderPerformanceTable(fleet)}\n\n`);
@@ -58,10 +65,6 @@ process.stdout.write(
     `estimate within 10 % ${fleet.agreementMet ? 'met' : 'MISSED'}; outage worst minute bigfix/default ${fleet.outage.ratio}x >= 10x ${fleet.outage.met ? 'met' : 'MISSED'}\n`,
 );
 failed ||= !(fleet.performance.withinBudget && fleet.agreementMet && fleet.outage.met);
-
-const cron = await benchCronNoop({ runs: 15 });
-process.stdout.write('\nCron no-op benchmark (bench/results/cron-noop.md)\n\n');
-process.stdout.write(`${renderCronNoopTable(cron)}\n`);
 
 process.stdout.write(`\nbench finished in ${((performance.now() - startMs) / 1000).toFixed(0)} s\n`);
 if (failed) process.exitCode = 1;

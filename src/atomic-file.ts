@@ -7,7 +7,6 @@
  * every file is the writer's own. Whether the directory may be written at all (trust as root) is the
  * caller's check, made before.
  */
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,8 +23,12 @@ interface AtomicWriteOptions {
 
 const TEMPORARY_NAME = /^\.(.+)\.[0-9a-f]{16}\.tmp$/;
 
-/** `.NAME.<random>.tmp`: unguessable, so nobody can plant anything under the name before it is created. */
-export function temporaryName(name: string): string {
+/**
+ * `.NAME.<random>.tmp`: unguessable, so nobody can plant anything under the name before it is created.
+ * node:crypto is loaded here, on the first write: `status` only reads and need not load it.
+ */
+export async function temporaryName(name: string): Promise<string> {
+  const { randomBytes } = await import('node:crypto');
   return `.${name}.${randomBytes(8).toString('hex')}.tmp`;
 }
 
@@ -51,7 +54,7 @@ export async function writeNewFile(filePath: string, data: string | Uint8Array, 
  * @throws the file system's error (ENOENT for a missing directory, EACCES, ENOSPC…); callers name the file's role
  */
 export async function writeFileAtomically(directory: string, name: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
-  const temporaryPath = path.join(directory, temporaryName(name));
+  const temporaryPath = path.join(directory, await temporaryName(name));
   try {
     await writeNewFile(temporaryPath, data, options);
     await rename(temporaryPath, path.join(directory, name));

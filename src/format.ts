@@ -75,12 +75,42 @@ export function formatRtt(rttMs: number | null): string {
   return rttMs < 10 ? `${rttMs.toFixed(2)} ms` : `${rttMs.toFixed(1)} ms`;
 }
 
+/** Columns of text as wide as they show: colour codes take no room. */
+function displayWidth(text: string): number {
+  // Most cells hold no escape sequence; stripping only those that may keeps a million-row table fast.
+  return text.includes('\x1b') || text.includes('\x9b') ? stripVTControlCharacters(text).length : text.length;
+}
+
 /** Left-aligned columns separated by two spaces; widths ignore colour codes. */
 export function renderTable(headers: string[], rows: string[][], options: { indent?: number } = {}): string[] {
-  const width = (text: string): number => stripVTControlCharacters(text).length;
-  const widths = headers.map((header, column) => Math.max(width(header), ...rows.map((row) => width(row[column] ?? ''))));
+  return [...streamTable(headers, () => rows, options)];
+}
+
+/**
+ * {@link renderTable}, line by line, for tables too long to hold as strings (`plan` of a million
+ * relays): `rows()` is called twice, to measure the columns and then to print them, so the rows can be
+ * made as they are read and need never be held all at once.
+ */
+export function* streamTable(headers: readonly string[], rows: () => Iterable<readonly string[]>, options: { indent?: number } = {}): Generator<string> {
+  const widths = headers.map(displayWidth);
+  for (const row of rows()) {
+    for (let column = 0; column < widths.length; column++) {
+      const width = displayWidth(row[column] ?? '');
+      if (width > widths[column]!) widths[column] = width;
+    }
+  }
   const pad = ' '.repeat(options.indent ?? 0);
-  const format = (cells: string[]): string =>
-    pad + cells.map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat(widths[column]! - width(cell)))).join('  ').trimEnd();
-  return [format(headers), ...rows.map(format)];
+  // Every padding a cell can need, cut from one string instead of made per cell.
+  const spaces = ' '.repeat(widths.reduce((widest, width) => Math.max(widest, width), 0) + 2);
+  const format = (cells: readonly string[]): string => {
+    let line = pad;
+    for (let column = 0; column < cells.length - 1; column++) {
+      const cell = cells[column]!;
+      const fill = column < widths.length ? Math.max(0, widths[column]! - displayWidth(cell)) : 0;
+      line += cell + spaces.slice(0, fill + 2);
+    }
+    return (cells.length > 0 ? line + cells[cells.length - 1]! : line).trimEnd();
+  };
+  yield format(headers);
+  for (const row of rows()) yield format(row);
 }

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import * as chalk from 'chalk';
 import { createOutput, endQuietlyOnClosedPipe } from '../src/cli/output.js';
-import { formatDuration, formatLocalTime, redactUrlCredentials, stripTerminalControls, stripTerminalControlsButColor } from '../src/format.js';
+import { formatDuration, formatLocalTime, redactUrlCredentials, renderTable, streamTable, stripTerminalControls, stripTerminalControlsButColor } from '../src/format.js';
 
 describe('stripTerminalControls', () => {
   it.each([
@@ -81,7 +82,7 @@ describe('createOutput', () => {
   function capture(options: { json?: boolean; colour?: boolean } = {}) {
     const stdout = Object.assign(new PassThrough(), { isTTY: options.colour === true });
     const stderr = Object.assign(new PassThrough(), { isTTY: options.colour === true });
-    const output = createOutput({ json: options.json === true, quiet: false, verbose: true, stdout, stderr, env: options.colour ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' } });
+    const output = createOutput({ json: options.json === true, quiet: false, verbose: true, stdout, stderr, env: options.colour ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }, chalk });
     const read = (stream: PassThrough): string => String(stream.read() ?? '');
     return { output, out: () => read(stdout), err: () => read(stderr) };
   }
@@ -117,5 +118,68 @@ describe('createOutput', () => {
     const stream = new PassThrough();
     endQuietlyOnClosedPipe(stream);
     expect(() => stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))).not.toThrow();
+  });
+
+  it('streams lines and JSON pieces as safely as line and data: controls stripped, credentials redacted', async () => {
+    const { output, out } = capture();
+    await output.lines(['relay \u001b]0;title\u0007a', 'https://u:p@relay/']);
+    expect(out()).toBe('relay a\nhttps://***@relay/\n');
+    const json = capture({ json: true });
+    await json.output.dataText(['{"url": "https://user:pw@relay/x",', ' "host": "a\\u001b[2Jb"}\n']);
+    expect(json.out()).toBe('{"url": "https://***@relay/x", "host": "a\\u001b[2Jb"}\n');
+  });
+
+  it('a streamed result stops quietly when the reader goes away, however much is left', async () => {
+    const stdout = new PassThrough({ highWaterMark: 1024 });
+    endQuietlyOnClosedPipe(stdout);
+    const output = createOutput({ json: false, quiet: false, verbose: false, stdout, stderr: new PassThrough(), env: { NO_COLOR: '1' } });
+    let made = 0;
+    function* lines(): Generator<string> {
+      for (; made < 1_000_000; made++) yield `relay-${made}`;
+    }
+    const writing = output.lines(lines());
+    // The reader takes one chunk and goes away, as `| head -1` does.
+    stdout.once('data', () => stdout.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })));
+    await expect(writing).resolves.toBeUndefined();
+    expect(made).toBeLessThan(1_000_000);
+  });
+});
+
+describe('renderTable', () => {
+  it('aligns columns by what shows, not by colour codes, and leaves the last column unpadded', () => {
+    const red = new chalk.Chalk({ level: 1 }).red;
+    const lines = renderTable(['relay', 'hops', 'note'], [[red('a'), '3', ''], ['bbbb', '12', 'far']], { indent: 2 });
+    expect(lines).toEqual(['  relay  hops  note', `  ${red('a')}      3`, '  bbbb   12    far']);
+  });
+
+  it('takes rows longer and shorter than the header', () => {
+    expect(renderTable(['a', 'b'], [['x'], ['1', '2', '3']])).toEqual(['a  b', 'x', '1  2  3']);
+  });
+});
+
+describe('streamTable', () => {
+  it('reads the rows twice, measuring first, and gives what renderTable gives', () => {
+    let reads = 0;
+    const rows = [['one', '1'], ['three', '333']];
+    const lines = [...streamTable(['name', 'n'], () => {
+      reads++;
+      return rows;
+    })];
+    expect(reads).toBe(2);
+    expect(lines).toEqual(renderTable(['name', 'n'], rows));
+  });
+
+  it('measures 200,000 rows made on the fly (a spread into Math.max overflows the stack there)', () => {
+    function* rows(): Generator<string[]> {
+      for (let index = 0; index < 200_000; index++) yield [`relay-${index}`, String(index % 10)];
+    }
+    let count = 0;
+    let last = '';
+    for (const line of streamTable(['relay', 'n'], rows)) {
+      count++;
+      last = line;
+    }
+    expect(count).toBe(200_001);
+    expect(last).toBe('relay-199999  9');
   });
 });

@@ -183,7 +183,7 @@ class Agent {
       this.peer.service.setGroup(peerGroupOf(list.digest, settings));
       return;
     }
-    const [firstPool] = buildPools(list.relays, settings.seekList);
+    const [firstPool] = buildPools(await list.relays(), settings.seekList);
     const hosts = [...new Set((firstPool?.relays ?? []).map((relay) => relay.host))];
     const { targets } = await resolveTargets(hosts.map((host) => ({ key: host, host, port: 0 })), settings.ipMode);
     const link = await findPeerLink(targets.map((target) => target.address));

@@ -1,20 +1,12 @@
 /**
  * The peer view a running agent keeps in its state directory for `status` (which takes no lock and
- * opens no socket): versioned JSON, written atomically by the agent, read and validated here. Pure.
+ * opens no socket): versioned JSON, written atomically by the agent, read and validated here (with zod,
+ * which `status` loads only when there is such a file). Pure.
  */
 import { z } from 'zod';
-import type { PeerView } from './peer-service.js';
+import type { PeerStatus } from './peer-status.js';
 
 const PEER_VIEW_VERSION = 1;
-
-/** `status --json`'s `peer` object (DESIGN §9, issue 11), and what the file adds to it. */
-export interface PeerStatus extends PeerView {
-  /** The interface and address the agent meets its peers on. */
-  interface: string;
-  address: string;
-  /** When the agent last wrote the view, ISO-8601. */
-  updatedAt: string;
-}
 
 const fileSchema = z.object({
   version: z.literal(PEER_VIEW_VERSION),
@@ -46,19 +38,4 @@ export function parsePeerViewFile(text: string): { status: PeerStatus; pid: numb
   if (!parsed.success) return null;
   const { version: _version, pid, ...status } = parsed.data;
   return { status, pid };
-}
-
-/** The human `status` line. */
-export function describePeerStatus(status: PeerStatus | null): string {
-  if (status === null) return 'none (no agent with peer.enabled is running)';
-  const rejected = status.rejected === 0 ? '' : `, ${status.rejected} message${status.rejected === 1 ? '' : 's'} rejected`;
-  const members = `${status.members} member${status.members === 1 ? '' : 's'} on ${status.interface}`;
-  switch (status.role) {
-    case 'leader':
-      return `leader (${members})${rejected}`;
-    case 'alone':
-      return `alone (no other agent of this relay list on ${status.interface})${rejected}`;
-    case 'follower':
-      return `follower of ${status.leader ?? 'a leader not yet known'} (${members})${rejected}`;
-  }
 }

@@ -4,7 +4,8 @@ import { RelaySelectError, isRelaySelectError } from '../errors.js';
 import { COMMANDS, GLOBAL_OPTIONS, readCommandOptions, type CommandName, type CommandOptions, type CommandSpec, type OptionSpec } from './command-specs.js';
 import type { CliContext } from './context.js';
 import { DEFAULT_HINT_BY_ERROR, exitCode, exitCodeOfError, renderExitStatusHelp } from './exit-codes.js';
-import { createOutput, endQuietlyOnClosedPipe, type Output } from './output.js';
+import { endQuietlyOnClosedPipe, openOutput, type Output } from './output.js';
+import { parseCommandLineQuickly, type ParsedCommandLine } from './quick-parse.js';
 import { abortOnSignals } from '../teardown.js';
 
 interface MainIo {
@@ -33,8 +34,13 @@ const loaders: { [Name in CommandName]: () => Promise<CommandModule<Name>> } = {
   agent: () => import('./commands/agent.js'),
 };
 
-// yargs' ESM build wraps help text in the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.
-const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
+/**
+ * yargs, loaded only for a command line the quick parser leaves to it. Its ESM build wraps help text in
+ * the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.
+ */
+function loadYargs(): typeof import('yargs').default {
+  return createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
+}
 
 function packageVersion(): string {
   const require = createRequire(import.meta.url);
@@ -58,10 +64,35 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
   const outcome: CommandOutcome = { output: undefined, status: exitCode('ok') };
   const wantsJson = argv.includes('--json');
   const logFormat = argv.some((arg, index) => arg === '--log-format=json' || (arg === '--log-format' && argv[index + 1] === 'json')) ? 'json' : 'text';
-  const fallbackOutput = (): Output =>
-    outcome.output ?? createOutput({ json: wantsJson, quiet: false, verbose: false, logFormat, stdout: io.stdout, stderr: io.stderr, env: io.env });
+  const fallbackOutput = async (): Promise<Output> =>
+    outcome.output ?? (await openOutput({ json: wantsJson, quiet: false, verbose: false, logFormat, stdout: io.stdout, stderr: io.stderr, env: io.env }));
 
-  let parser: Argv = yargs(argv)
+  // Held from the start: a signal at any moment of a command stops it with the signal's status, and
+  // the lock, the namespaces and the hook's processes are released on the way out.
+  const stop = abortOnSignals();
+  let failure: { error: unknown } | undefined;
+  try {
+    const commandLine = parseCommandLineQuickly(argv) ?? (await parseWithYargs(argv, io));
+    // Nothing to run: yargs printed the help or the version.
+    if (commandLine !== undefined) await runCommand(commandLine.name, commandLine.parsed, io, outcome, stop.signal);
+  } catch (error) {
+    failure = { error };
+  } finally {
+    stop.dispose();
+  }
+  const received = stop.received();
+  const stoppedAsDesigned = received !== null && received === outcome.stopSignal && failure === undefined;
+  if (received !== null && !stoppedAsDesigned) return reportInterruption(received, failure?.error, await fallbackOutput());
+  return failure === undefined ? outcome.status : reportError(failure.error, await fallbackOutput());
+}
+
+/**
+ * The command line as yargs reads it, built from the command metadata: the command to run and its
+ * options, or undefined when yargs printed the help or the version instead.
+ * @throws RelaySelectError `USAGE` for what yargs refuses
+ */
+export async function parseWithYargs(argv: readonly string[], io: Pick<MainIo, 'stdout'>): Promise<ParsedCommandLine | undefined> {
+  let parser: Argv = loadYargs()([...argv])
     .scriptName('relay-select')
     .usage('$0 <command> [options]\n\nFind the nearest reachable relay by network hops, honour seek lists, priority and weight, and register with it.')
     .version(packageVersion())
@@ -81,23 +112,10 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
     });
   for (const spec of GLOBAL_OPTIONS) parser = parser.option(spec.name, { ...toYargsOption(spec), global: true });
 
-  // Held from the start: a signal at any moment of a command stops it with the signal's status, and
-  // the lock, the namespaces and the hook's processes are released on the way out.
-  const stop = abortOnSignals();
-  for (const spec of COMMANDS) parser = addCommand(parser, spec.name, io, outcome, stop.signal);
-
-  let failure: { error: unknown } | undefined;
-  try {
-    await parser.parseAsync();
-  } catch (error) {
-    failure = { error };
-  } finally {
-    stop.dispose();
-  }
-  const received = stop.received();
-  const stoppedAsDesigned = received !== null && received === outcome.stopSignal && failure === undefined;
-  if (received !== null && !stoppedAsDesigned) return reportInterruption(received, failure?.error, fallbackOutput());
-  return failure === undefined ? outcome.status : reportError(failure.error, fallbackOutput());
+  let selected: ParsedCommandLine | undefined;
+  for (const spec of COMMANDS) parser = addCommand(parser, spec.name, (commandLine) => (selected = commandLine));
+  await parser.parseAsync();
+  return selected;
 }
 
 /**
@@ -137,8 +155,8 @@ interface CommandOutcome {
   stopSignal?: NodeJS.Signals;
 }
 
-/** Registers command `name` with yargs; its handler runs the command module with the options it declares. */
-function addCommand<Name extends CommandName>(parser: Argv, name: Name, io: MainIo, outcome: CommandOutcome, signal: AbortSignal): Argv {
+/** Registers command `name` with yargs; its handler hands the parsed command line to `select`. */
+function addCommand(parser: Argv, name: CommandName, select: (commandLine: ParsedCommandLine) => void): Argv {
   const spec: CommandSpec = COMMANDS.find((command) => command.name === name)!;
   const positional = spec.positional === undefined ? '' : spec.positional.variadic ? ` [${spec.positional.name}..]` : ` [${spec.positional.name}]`;
   return parser.command(
@@ -150,16 +168,20 @@ function addCommand<Name extends CommandName>(parser: Argv, name: Name, io: Main
       for (const example of spec.examples) built = built.example(example.command, example.explanation);
       return built.usage(`$0 ${spec.name}${spec.positional ? ` ${spec.positional.usage}` : ''} [options]\n\n${spec.description}`);
     },
-    async (args) => {
-      const options = readCommandOptions(name, args);
-      const output = createOutput({ json: options.json === true, quiet: options.quiet === true, verbose: options.verbose === true, logFormat: options.logFormat ?? 'text', stdout: io.stdout, stderr: io.stderr, env: io.env });
-      outcome.output = output;
-      if (spec.stopSignal !== undefined) outcome.stopSignal = spec.stopSignal;
-      const context: CliContext = { output, env: io.env, cwd: io.cwd, uid: process.geteuid?.() ?? -1, version: packageVersion(), signal };
-      const module = await loaders[name]();
-      outcome.status = await module.run(options, context);
-    },
+    (args) => select({ name, parsed: args }),
   );
+}
+
+/** Runs command `name` with the options it declares, read from what the parser gave. */
+async function runCommand<Name extends CommandName>(name: Name, parsed: Readonly<Record<string, unknown>>, io: MainIo, outcome: CommandOutcome, signal: AbortSignal): Promise<void> {
+  const options = readCommandOptions(name, parsed);
+  const output = await openOutput({ json: options.json === true, quiet: options.quiet === true, verbose: options.verbose === true, logFormat: options.logFormat ?? 'text', stdout: io.stdout, stderr: io.stderr, env: io.env });
+  outcome.output = output;
+  const spec: CommandSpec = COMMANDS.find((command) => command.name === name)!;
+  if (spec.stopSignal !== undefined) outcome.stopSignal = spec.stopSignal;
+  const context: CliContext = { output, env: io.env, cwd: io.cwd, uid: process.geteuid?.() ?? -1, version: packageVersion(), signal };
+  const module = await loaders[name]();
+  outcome.status = await module.run(options, context);
 }
 
 /** The only place that turns an error into words and an exit status. */

@@ -54,10 +54,13 @@ export function renderManPage(version: string): string {
   for (const command of commands) {
     lines.push('.TP', `\\fB${roffEscape(command.name)}\\fR${command.positional ? ` \\fI${roffEscape(command.positional.usage)}\\fR` : ''}`);
     lines.push(roffEscape(command.description));
-    for (const option of command.options) lines.push(...optionLines(option).map((line) => (line === '.TP' ? '.RS\n.TP' : line)), '.RE');
+    for (const option of command.options) {
+      for (const line of optionLines(option)) lines.push(line === '.TP' ? '.RS\n.TP' : line);
+      lines.push('.RE');
+    }
   }
   lines.push('.SH OPTIONS', roffEscape('These options are accepted by every command.'));
-  for (const option of GLOBAL_OPTIONS) lines.push(...optionLines(option));
+  for (const option of GLOBAL_OPTIONS) for (const line of optionLines(option)) lines.push(line);
   lines.push('.TP', '\\fB\\-\\-help\\fR, \\fB\\-h\\fR', 'Show help (also after a command).', '.TP', '\\fB\\-\\-version\\fR', 'Show the version.');
   lines.push('.SH EXIT STATUS', '.TP');
   EXIT_STATUSES.forEach((entry, index) => {

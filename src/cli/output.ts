@@ -1,4 +1,3 @@
-import { Chalk, type ChalkInstance } from 'chalk';
 import { redactUrlCredentials, stripTerminalControls, stripTerminalControlsButColor } from '../format.js';
 
 interface OutputOptions {
@@ -10,21 +9,37 @@ interface OutputOptions {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** chalk, when colour may be shown ({@link openOutput} loads it then); without it, everything is plain text. */
+  chalk?: typeof import('chalk');
 }
+
+/** The styles the CLI's text uses: a chalk instance fits, and so does plain text. */
+export interface Style {
+  bold: (text: string) => string;
+  dim: (text: string) => string;
+  green: (text: string) => string;
+  yellow: (text: string) => string;
+  red: (text: string) => string;
+  cyan: (text: string) => string;
+}
+
+const unstyled = (text: string): string => text;
+const PLAIN_STYLE: Style = { bold: unstyled, dim: unstyled, green: unstyled, yellow: unstyled, red: unstyled, cyan: unstyled };
 
 /**
  * Everything the CLI writes goes through here: data to stdout, diagnostics to stderr, colour only on a
  * TTY and never with NO_COLOR, a progress line only on a TTY and never with --json. Every text is made
  * safe on its way out, whoever built it: terminal control sequences that came from a relay list, a
  * relay, a hook or a state file are removed (our own colours stay), and credentials in URLs are
- * redacted — in --json too.
+ * redacted — in --json and in streamed results too. A reader that goes away (`| head -1`) ends the
+ * output quietly, streamed results included.
  */
 export interface Output {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly verbose: boolean;
   readonly logFormat: 'text' | 'json';
-  readonly color: ChalkInstance;
+  readonly color: Style;
   /** A line of the human result (stdout); suppressed by --json and --quiet. */
   line(text?: string): void;
   /** A line of the human result that --quiet keeps (a failure, a warning worth cron mail). */
@@ -33,6 +48,13 @@ export interface Output {
   data(value: unknown): void;
   /** One JSON object on one line (stdout): a long-running command's --json events, one per line. */
   record(value: unknown): void;
+  /**
+   * Lines of the human result (stdout), as `line` writes them, for results too long to hold as one
+   * string: written in batches, waiting whenever stdout is behind. Suppressed by --json and --quiet.
+   */
+  lines(texts: Iterable<string>): Promise<void>;
+  /** The --json object as text already rendered (e.g. by a streaming renderer), in pieces, batched like `lines`. */
+  dataText(pieces: Iterable<string>): Promise<void>;
   /** A warning on stderr; a diagnostic already formatted as `file:line:column: severity: …` is printed as it is. */
   warn(text: string): void;
   info(text: string): void;
@@ -61,6 +83,40 @@ function renderLogRecord(level: LogLevel, text: string, fields: Readonly<Record<
 
 const FORMATTED_DIAGNOSTIC = /^\S.*:\d+:\d+: (error|warning): /;
 
+/** Characters per write of a streamed result: few system calls, and no string big enough to linger in the heap. */
+const BATCH_CHARS = 64 * 1024;
+
+/**
+ * Resolves true when `stream` can take more, false when it will take nothing more: it failed (EPIPE, the
+ * reader went away) or closed. There is nobody left to tell, so a streamed result just stops.
+ */
+function drained(stream: NodeJS.WritableStream): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (writable: boolean): void => {
+      stream.off('drain', onDrain);
+      stream.off('error', onEnd);
+      stream.off('close', onEnd);
+      resolve(writable);
+    };
+    const onDrain = (): void => settle(true);
+    const onEnd = (): void => settle(false);
+    stream.on('drain', onDrain).on('error', onEnd).on('close', onEnd);
+  });
+}
+
+/** Writes `pieces` in batches of about BATCH_CHARS, waiting for the stream whenever it asks to; stops quietly when it closes. */
+async function writeBatched(stream: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
+  const closed = (): boolean => (stream as { destroyed?: boolean }).destroyed === true;
+  let batch = '';
+  for (const piece of pieces) {
+    batch += piece;
+    if (batch.length < BATCH_CHARS) continue;
+    if (closed() || (!stream.write(batch) && !(await drained(stream)))) return;
+    batch = '';
+  }
+  if (batch !== '' && !closed() && !stream.write(batch)) await drained(stream);
+}
+
 function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): 0 | 1 | 2 | 3 {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
   const forced = env.FORCE_COLOR;
@@ -68,19 +124,41 @@ function colorLevel(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): 0 | 1 |
   return isTTY ? 1 : 0;
 }
 
+function styleOf(chalk: OutputOptions['chalk'], level: 0 | 1 | 2 | 3): Style {
+  return chalk === undefined || level === 0 ? PLAIN_STYLE : new chalk.Chalk({ level });
+}
+
+/**
+ * {@link createOutput}, with chalk loaded only when some colour will show (a TTY, or FORCE_COLOR):
+ * loading it costs more than the rest of what cron's `run` and monitoring's `status` do.
+ */
+export async function openOutput(options: Omit<OutputOptions, 'chalk'>): Promise<Output> {
+  const colour = colorLevel(options.env, options.stdout.isTTY) > 0 || colorLevel(options.env, options.stderr.isTTY) > 0;
+  return createOutput({ ...options, ...(colour ? { chalk: await import('chalk') } : {}) });
+}
+
 export function createOutput(options: OutputOptions): Output {
   const { json, quiet, verbose, stdout, stderr, env } = options;
   const logFormat = options.logFormat ?? 'text';
   const jsonLogs = logFormat === 'json';
-  const color = new Chalk({ level: json ? 0 : colorLevel(env, stdout.isTTY) });
-  const errColor = new Chalk({ level: jsonLogs ? 0 : colorLevel(env, stderr.isTTY) });
+  const stdoutLevel = options.chalk === undefined || json ? 0 : colorLevel(env, stdout.isTTY);
+  const stderrLevel = options.chalk === undefined || jsonLogs ? 0 : colorLevel(env, stderr.isTTY);
+  const color = styleOf(options.chalk, stdoutLevel);
+  const errColor = styleOf(options.chalk, stderrLevel);
   const showProgress = !json && !quiet && !jsonLogs && stderr.isTTY === true;
   /** Strips the colour a text line may carry: a JSON log field is plain text. */
-  const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
-  const logToStderr = (level: LogLevel, text: string): void => toStderr(renderLogRecord(level, plain(text)));
+  const withoutColor = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
+  const logToStderr = (level: LogLevel, text: string): void => toStderr(renderLogRecord(level, withoutColor(text)));
   let progressShown = false;
-  const forStdout = (text: string): string => redactUrlCredentials(color.level > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
-  const forStderr = (text: string): string => redactUrlCredentials(errColor.level > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
+  const forStdout = (text: string): string => redactUrlCredentials(stdoutLevel > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
+  const forStderr = (text: string): string => redactUrlCredentials(stderrLevel > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
+  function* safeLines(texts: Iterable<string>): Generator<string> {
+    for (const text of texts) yield `${forStdout(text)}\n`;
+  }
+  function* redacted(pieces: Iterable<string>): Generator<string> {
+    // JSON escapes control characters itself; only credentials need hiding. A renderer never cuts a string value in two.
+    for (const piece of pieces) yield redactUrlCredentials(piece);
+  }
 
   const clear = (): void => {
     if (progressShown) {
@@ -116,7 +194,16 @@ export function createOutput(options: OutputOptions): Output {
     },
     record(value) {
       clear();
-      stdout.write(`${JSON.stringify(value)}\n`);
+      stdout.write(`${redactUrlCredentials(JSON.stringify(value))}\n`);
+    },
+    async lines(texts) {
+      if (json || quiet) return;
+      clear();
+      await writeBatched(stdout, safeLines(texts));
+    },
+    async dataText(pieces) {
+      clear();
+      await writeBatched(stdout, redacted(pieces));
     },
     warn(text) {
       if (jsonLogs) logToStderr('warning', text);
@@ -139,7 +226,7 @@ export function createOutput(options: OutputOptions): Output {
     event(level, text, fields) {
       if (json || (quiet && (level === 'info' || level === 'debug'))) return;
       clear();
-      stdout.write(`${jsonLogs ? renderLogRecord(level, plain(text), fields) : text}\n`);
+      stdout.write(`${jsonLogs ? redactUrlCredentials(renderLogRecord(level, withoutColor(text), fields)) : forStdout(text)}\n`);
     },
     progress(text) {
       if (!showProgress) return;

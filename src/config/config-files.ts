@@ -14,18 +14,32 @@
  *   runs relay-select, since it runs with their privileges;
  * - a file is opened without blocking and must be a regular file of at most 1 MiB; what a loader
  *   returns becomes plain data through a bounded walk (config-data.ts) before anything looks at it.
+ *
+ * Cheap where most endpoints are (issue 13): JSON is parsed here, and cosmiconfig — whose YAML and
+ * TypeScript loaders cost more to load than the rest of a cron no-op — is loaded only for a YAML or
+ * TypeScript file. The search lists each directory once instead of trying every name in it.
  */
 import { constants as fsConstants } from 'node:fs';
-import { access, lstat, stat } from 'node:fs/promises';
+import { access, lstat, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { defaultLoaders, getDefaultSearchPlaces } from 'cosmiconfig';
 import { RelaySelectError } from '../errors.js';
 import { rejectIfNeverSettled } from '../teardown.js';
 import { readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
 import { mergeConfigData, toConfigData } from './config-data.js';
 
 const MODULE_NAME = 'relay-select';
+
+/**
+ * cosmiconfig's `getDefaultSearchPlaces('relay-select')`, in its order (test/config/config-files.test.ts finds a file
+ * at each of cosmiconfig's places), written out so that a search need not load cosmiconfig.
+ */
+const CONFIG_SEARCH_PLACES: readonly string[] = [
+  'package.json',
+  ...['', '.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].map((extension) => `.${MODULE_NAME}rc${extension}`),
+  ...['', '.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].map((extension) => `.config/${MODULE_NAME}rc${extension}`),
+  ...['.js', '.ts', '.cjs', '.mjs'].map((extension) => `${MODULE_NAME}.config${extension}`),
+];
 /** Settings files are a few kilobytes; a file near this is not one. */
 const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 const CODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts']);
@@ -135,7 +149,10 @@ async function readConfigText(file: string, trust: TrustOptions | undefined, wha
 /** Runs a code config and returns its default export; a module stuck on a top-level await is reported, not waited for. */
 async function loadCodeConfig(file: string, text: string): Promise<unknown> {
   const stuck = (): Error => new Error('loading it never finishes (a top-level await that never settles?)');
-  if (extname(file) === '.ts') return rejectIfNeverSettled(Promise.resolve(defaultLoaders['.ts'](file, text)), stuck);
+  if (extname(file) === '.ts') {
+    const { defaultLoaders } = await import('cosmiconfig');
+    return rejectIfNeverSettled(Promise.resolve(defaultLoaders['.ts'](file, text)), stuck);
+  }
   const namespace = await rejectIfNeverSettled(import(pathToFileURL(file).href) as Promise<{ default?: unknown }>, stuck);
   return namespace.default;
 }
@@ -152,7 +169,7 @@ async function loadOneFile(file: string, context: ReadContext): Promise<unknown>
   try {
     if (extension === '.json') loaded = parseJson(text);
     else if (isCode) loaded = await loadCodeConfig(file, text);
-    else if (YAML_EXTENSIONS.has(extension) || basename(file).startsWith('.')) loaded = defaultLoaders['.yaml'](file, text);
+    else if (YAML_EXTENSIONS.has(extension) || basename(file).startsWith('.')) loaded = (await import('cosmiconfig')).defaultLoaders['.yaml'](file, text);
     else throw new Error(`unknown kind of file "${extension}"; use .json, .yaml, .yml, .js, .mjs, .cjs or .ts`);
   } catch (error) {
     if (error instanceof RelaySelectError) throw error;
@@ -224,6 +241,28 @@ async function isPresent(file: string): Promise<boolean> {
 }
 
 /**
+ * The search places `directory` may hold, in search order: each directory (and its `.config/`) is listed
+ * once, and only the places listed are looked at. One that cannot be listed (no read permission) keeps
+ * every place, which isPresent then judges one by one.
+ */
+async function searchPlacesIn(directory: string): Promise<readonly string[]> {
+  const list = async (path: string): Promise<ReadonlySet<string> | undefined> => {
+    try {
+      return new Set(await readdir(path));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' || code === 'ENOTDIR' ? new Set() : undefined;
+    }
+  };
+  const names = await list(directory);
+  if (names === undefined) return CONFIG_SEARCH_PLACES;
+  const configNames = names.has('.config') ? await list(join(directory, '.config')) : new Set<string>();
+  return CONFIG_SEARCH_PLACES.filter((place) =>
+    place.startsWith('.config/') ? configNames === undefined || configNames.has(place.slice('.config/'.length)) : names.has(place),
+  );
+}
+
+/**
  * The settings file of this run and its data. `--config` is read alone; otherwise, for users other than
  * root, the first non-empty cosmiconfig `relay-select` file from `cwd` upward; else the system file.
  * @throws RelaySelectError CONFIG_UNREADABLE, CONFIG_INVALID (`$import`) or FILE_UNTRUSTED, naming the file
@@ -242,7 +281,7 @@ export async function findConfigFile(options: ConfigFileOptions): Promise<Config
     );
   } else {
     for (const directory of directoriesUpFrom(options.cwd, options.searchStopDir)) {
-      for (const place of getDefaultSearchPlaces(MODULE_NAME)) {
+      for (const place of await searchPlacesIn(directory)) {
         const file = join(directory, place);
         if (!(await isPresent(file))) continue;
         const found = await load(file, context);

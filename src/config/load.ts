@@ -2,21 +2,11 @@ import { dirname, resolve } from 'node:path';
 import { RelaySelectError } from '../errors.js';
 import { readFileBounded, trustPolicyOf, untrustedFileError } from '../trust.js';
 import { formatDiagnostic } from '../relays/relay.js';
-import { parseClientSettings } from './client-settings.js';
 import { findConfigFile, unreadable } from './config-files.js';
 import { DEFAULT_SETTINGS, PROFILES, SYSTEM_CONFIG_FILE, defaultStateDir } from './defaults.js';
-import { settingsFromEnvironment } from './env.js';
-import {
-  describePeerKeyProblem,
-  describeRetryOrderProblem,
-  labelFunction,
-  validateSettingsInput,
-  type SettingProblem,
-  type SettingsInput,
-  type SettingsLayer,
-  type SourceLabel,
-} from './schema.js';
-import { PATH_SETTINGS, SETTING_DOCS, assignAtPath, valueAtPath } from './setting-docs.js';
+import type { SettingProblem, SettingsInput, SettingsLayer } from './schema.js';
+import { acceptSettingsInput, describePeerKeyProblem, describeRetryOrderProblem, labelFunction, type SourceLabel } from './setting-checks.js';
+import { ENVIRONMENT_PREFIX, PATH_SETTINGS, SETTING_DOCS, assignAtPath, valueAtPath } from './setting-docs.js';
 import type { ProfileName, Settings } from './settings.js';
 
 export { SETTING_DOCS } from './setting-docs.js';
@@ -156,6 +146,19 @@ export function resolveSettings(
   return { ok: true, settings, origins };
 }
 
+type ValidationResult = { ok: true; value: SettingsLayer } | { ok: false; problems: SettingProblem[] };
+
+/**
+ * Checks one source's settings: without zod when every setting is valid (the common case, and the
+ * cheap one), else with the schema, whose problems name the setting, the value and the allowed range.
+ */
+async function validateLayer(input: unknown, sourceLabel: SourceLabel): Promise<ValidationResult> {
+  const accepted = acceptSettingsInput(input);
+  if (accepted !== undefined) return { ok: true, value: accepted as SettingsLayer };
+  const { validateSettingsInput } = await import('./schema.js');
+  return validateSettingsInput(input, sourceLabel);
+}
+
 /** Relative paths in a source resolve against `baseDirectory` (a config file's directory, or the cwd). */
 function resolvePaths(values: SettingsLayer, baseDirectory: string): SettingsLayer {
   const copy = structuredClone(values) as Record<string, unknown>;
@@ -216,7 +219,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
     if (found.data === undefined) {
       warnings.push(`${file}: the file is empty; no settings read from it`);
     } else {
-      const checked = validateSettingsInput(found.data, file);
+      const checked = await validateLayer(found.data, file);
       if (!checked.ok) {
         throw invalid(checked.problems, { file, hint: `Fix the setting in ${file}; relay-select.conf(5) lists every setting and its allowed values.` });
       }
@@ -227,6 +230,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
   if (options.clientSettingsFile !== undefined) {
     const file = options.clientSettingsFile;
     const text = await readClientSettingsText(resolve(options.cwd, file), options.uid);
+    const { parseClientSettings } = await import('./client-settings.js');
     const parsed = parseClientSettings(text, { file });
     const errors = parsed.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
     if (errors.length > 0) {
@@ -237,26 +241,29 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
     }
     for (const diagnostic of parsed.diagnostics) warnings.push(formatDiagnostic(diagnostic));
     notes.push(`${file} (${parsed.form} form): ${parsed.read} relay-selection setting${parsed.read === 1 ? '' : 's'} read, ${parsed.ignored} other client setting${parsed.ignored === 1 ? '' : 's'} of the vendor passed over`);
-    const checked = validateSettingsInput(parsed.values, file);
+    const checked = await validateLayer(parsed.values, file);
     if (!checked.ok) throw invalid(checked.problems, { file, hint: `Fix the value in ${file}.` });
     layers.push({ source: file, label: file, values: checked.value });
   }
 
-  const environment = settingsFromEnvironment(options.env, { allow: options.environmentAllow ?? [] });
+  // Most endpoints set no RELAY_SELECT_* variable: then the environment reader (and the schema it checks with) is not loaded.
+  const environment = Object.keys(options.env).some((name) => name.startsWith(ENVIRONMENT_PREFIX))
+    ? (await import('./env.js')).settingsFromEnvironment(options.env, { allow: options.environmentAllow ?? [] })
+    : { values: {}, variables: {} as Record<string, string>, problems: [] as string[] };
   const variableOf = (path: string) => `environment ${environment.variables[path] ?? 'RELAY_SELECT_*'}`;
   if (environment.problems.length > 0) {
     const problems = environment.problems.map((message) => ({ path: '', message }));
     throw invalid(problems, { hint: 'Fix or unset the variable; relay-select.conf(5) lists the RELAY_SELECT_* variables.' });
   }
   if (Object.keys(environment.values).length > 0) {
-    const checked = validateSettingsInput(environment.values, variableOf);
+    const checked = await validateLayer(environment.values, variableOf);
     if (!checked.ok) throw invalid(checked.problems, { hint: 'Fix or unset the variable; relay-select.conf(5) lists the RELAY_SELECT_* variables.' });
     layers.push({ source: 'environment', label: variableOf, values: resolvePaths(checked.value, options.cwd) });
   }
 
   if (options.cliOverrides !== undefined && Object.keys(options.cliOverrides).length > 0) {
     const flagOf = options.flagNameOf ?? flagNameOf;
-    const checked = validateSettingsInput(options.cliOverrides, flagOf);
+    const checked = await validateLayer(options.cliOverrides, flagOf);
     if (!checked.ok) throw invalid(checked.problems, { hint: 'Fix the value on the command line; relay-select --help lists the options.' });
     layers.push({ source: 'command line', label: flagOf, values: resolvePaths(checked.value, options.cwd) });
   }

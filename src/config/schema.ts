@@ -1,9 +1,19 @@
 import { z } from 'zod';
 import { parseGroupName } from '../relays/groups.js';
-import { parseHostPort } from '../relays/host-port.js';
-import { DEFAULT_RELAY_PORT, relayKey } from '../relays/relay.js';
+import {
+  CLIENT_ID_PATTERN,
+  checkUrlTemplate,
+  describePathProblem,
+  describeRetryOrderProblem,
+  labelFunction,
+  normalizeRelayAddress,
+  splitList,
+  type SourceLabel,
+} from './setting-checks.js';
 import { MAX_CLIENT_ID_CHARS, SETTING_DOCS, assignAtPath, findSettingDoc, valueAtPath, type SettingDoc } from './setting-docs.js';
 import type { IpMode, PeerSettings, ProbeSettings, ProfileName, RegisterSettings, TieBreak, TlsSettings } from './settings.js';
+
+export { normalizeRelayAddress } from './setting-checks.js';
 
 /** A list setting as a person writes it: an array, or one string separated by `;` or `,`. */
 type ListInput = string | readonly string[];
@@ -48,25 +58,6 @@ export interface SettingProblem {
   message: string;
 }
 
-const CLIENT_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
-const URL_PLACEHOLDERS = ['{scheme}', '{host}', '{port}'] as const;
-
-/** Splits `A;B,C` or takes an array; empty parts (a trailing `;`) are dropped. */
-function splitList(value: unknown): string[] | undefined {
-  if (typeof value === 'string') return value.split(/[;,]/).map((part) => part.trim()).filter((part) => part !== '');
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
-    return value.map((item: string) => item.trim()).filter((item) => item !== '');
-  }
-  return undefined;
-}
-
-/** Parses one relay setting (`host`, `host:port`, `[v6]:port`, `http://host:52311/...`) into `host:port`. */
-export function normalizeRelayAddress(text: string): string | { error: string } {
-  const parsed = parseHostPort(text, DEFAULT_RELAY_PORT);
-  if ('error' in parsed) return { error: `"${text.trim()}": ${parsed.error}` };
-  return relayKey(parsed);
-}
-
 function listSchema(normalizeItem: (item: string) => string | { error: string }) {
   return z.unknown().transform((value, context): string[] => {
     const items = splitList(value);
@@ -85,20 +76,6 @@ function listSchema(normalizeItem: (item: string) => string | { error: string })
     }
     return result;
   });
-}
-
-function checkUrlTemplate(template: string): string | undefined {
-  let filled = template;
-  for (const placeholder of URL_PLACEHOLDERS) filled = filled.split(placeholder).join(placeholder === '{port}' ? '1' : 'h');
-  const leftover = /\{[^}]*\}/.exec(filled);
-  if (leftover !== null) return `"${template}" has the unknown placeholder ${leftover[0]}`;
-  try {
-    const url = new URL(filled.replace(/^h:/, 'http:'));
-    if (url.protocol === 'http:' || url.protocol === 'https:') return undefined;
-  } catch {
-    // Reported below with the template as written.
-  }
-  return `"${template}" is not an http(s) URL template`;
 }
 
 function leafSchema(doc: SettingDoc): z.ZodTypeAny {
@@ -125,7 +102,7 @@ function leafSchema(doc: SettingDoc): z.ZodTypeAny {
     case 'path':
     case 'command':
       return z.string().superRefine((value, context) => {
-        const problem = value.trim() === '' ? 'is empty' : value.includes('\0') ? 'contains a NUL character' : undefined;
+        const problem = describePathProblem(value);
         if (problem !== undefined) context.addIssue({ code: z.ZodIssueCode.custom, message: `${formatValue(value)} ${problem}` });
       });
     case 'client-id':
@@ -160,18 +137,6 @@ export const settingsInputSchema = objectSchema('').superRefine((value, context)
     context.addIssue({ code: z.ZodIssueCode.custom, path: ['minRetryIntervalSeconds'], message: problem });
   }
 });
-
-/** The cross-field rule, shared by one source's check and the check of the merged settings. */
-export function describeRetryOrderProblem(minSeconds: unknown, maxSeconds: unknown): string | undefined {
-  if (typeof minSeconds !== 'number' || typeof maxSeconds !== 'number' || minSeconds <= maxSeconds) return undefined;
-  return `${minSeconds} is greater than maxRetryIntervalSeconds ${maxSeconds}; allowed minRetryIntervalSeconds <= maxRetryIntervalSeconds`;
-}
-
-/** The rule that `peer.enabled` needs `peer.keyFile`, checked on the merged settings. */
-export function describePeerKeyProblem(enabled: unknown, keyFile: unknown): string | undefined {
-  if (enabled !== true || (typeof keyFile === 'string' && keyFile.trim() !== '')) return undefined;
-  return 'peer.enabled is true but peer.keyFile is not set; the peers authenticate every message with the key in that file';
-}
 
 /** A value as it appears in a message: strings quoted, numbers bare. */
 export function formatValue(value: unknown): string {
@@ -264,13 +229,6 @@ function describeIssue(issue: z.ZodIssue, input: unknown): SettingProblem[] {
     return [{ path, message: `${subject}: ${formatValue(value)} is not an object; expected an object of settings` }];
   }
   return [{ path, message: `${path}: ${formatValue(value)} ${describeValueProblem(doc, value)}; allowed ${doc.range}` }];
-}
-
-/** Where a source's problem is reported: one label (a file), or one per setting (environment variables, flags). */
-export type SourceLabel = string | ((path: string) => string);
-
-export function labelFunction(label: SourceLabel): (path: string) => string {
-  return typeof label === 'string' ? () => label : label;
 }
 
 type ValidationResult = { ok: true; value: SettingsLayer } | { ok: false; problems: SettingProblem[] };

@@ -3,18 +3,16 @@ import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { RelaySelectError } from '../errors.js';
-import { connectTcp, probeTargets, resolveTargets, type IcmpTransport } from '../probe/index.js';
+import { processTrustPolicy, readFileBounded } from '../trust.js';
+// The probe engine, registration and selection are imported where a cycle needs them: most cron runs
+// decide "not due" or "healthy, keep" and must not pay for loading them.
+import type { IcmpTransport } from '../probe/index.js';
 import type { ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
-import { checkRelayHealthDetailed, prepareRegistrar, type Registrar } from '../register/index.js';
-import { describeSelectionFailure } from '../select/explain.js';
+import type { Registrar } from '../register/index.js';
 import { formatDuration } from '../format.js';
-import { loadRelayListFile } from '../relays/load.js';
-import { parseRelayList } from '../relays/parse.js';
-import { formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
-import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
+import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
 import type { Candidate, HostResolution, ProbeContext, SelectionEvent, SelectionOutcome, SelectRelayDeps } from '../select/types.js';
 import { systemClock, type Clock } from '../clock.js';
-import { writeRunMetrics } from '../metrics/metrics-file.js';
 import { activeAvoidedRelays, recordFullRelays } from './avoided-relays.js';
 import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
 import { clampFutureTimes, describeClampedTime } from './clamp-future.js';
@@ -22,7 +20,8 @@ import { describeDistanceJump, detectDistanceJump, type DistanceJump } from './d
 import { acquireRunLock } from './lock.js';
 import { describeNetworkChange } from './network-fingerprint.js';
 import { readNetworkFingerprint } from './read-network-fingerprint.js';
-import { emptyState, zeroCounters, type Counters, type NetworkFingerprint, type State } from './state.js';
+import type { Counters, NetworkFingerprint, State } from './state.js';
+import { zeroCounters } from './state-check.js';
 import { cacheRelayList, createStateStore, digestRelayList, loadOrCreateClientId, readCachedRelayList, readClientId, RELAY_LIST_CACHE_FILE_NAME } from './state-store.js';
 
 /** What `relay-select run` did (DESIGN §9 `run --json`). */
@@ -144,7 +143,8 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     if (read.recovered) warnings.push(describeRecovery(read.recovered));
     // A dry run creates nothing: an endpoint without a client id yet gets a throw-away one.
     const clientId = settings.clientId ?? (dryRun ? ((await readClientId(settings.stateDir)) ?? randomUUID()) : await loadOrCreateClientId(settings.stateDir));
-    let state: State = read.state ?? emptyState(clientId);
+    // state.js holds the zod schema: only a first run (or one after a corrupt state) needs it here.
+    let state: State = read.state ?? (await import('./state.js')).emptyState(clientId);
     if (state.clientId !== clientId) state = { ...state, clientId };
     const counters: Counters = structuredClone(state.counters ?? zeroCounters());
     if (read.recovered) counters.stateFilesMovedAside++;
@@ -159,10 +159,11 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const current = state.current;
     const network = await readNetwork(current?.address ?? null);
     const networkChange = state.network !== undefined && network !== null ? describeNetworkChange(state.network, network) : null;
-    const currentInRelayList = current === null || isInRelayList(current, list.relays, settings);
+    const currentInRelayList = current === null || (await isInRelayList(current, state, list, settings));
     let decision = decideCycle({ state, settings, now, force: options.force, currentInRelayList, random: options.random, ...(networkChange === null ? {} : { networkChange }) });
 
     if (decision.action === 'check' && current !== null) {
+      const { checkRelayHealthDetailed } = await import('../register/health.js');
       const health = await checkRelayHealthDetailed({ host: current.host, port: current.port, address: current.address }, settings, { signal: options.signal });
       counters.tcpChecks++;
       decision = decideCycle({ state, settings, now, currentInRelayList, health: health.health, healthDetail: health.detail, random: options.random });
@@ -205,7 +206,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
 
     const stickTo = decision.rule === 'periodic' && current !== null ? { host: current.host, port: current.port } : undefined;
     const avoid = activeAvoidedRelays(state.avoidedRelays, now);
-    const { outcome, packetsSent, tcpChecks, peerTable, peerNotes } = await runSelection(options, { relays: list.relays, relayListDigest: list.digest, clientId }, { stickTo, avoid });
+    const { outcome, packetsSent, tcpChecks, peerTable, peerNotes } = await runSelection(options, { relays: await list.relays(), relayListDigest: list.digest, clientId }, { stickTo, avoid });
     const endedAt = clock.now();
     const selected = applySelectionResult(state, toCycleSelectionResult(outcome, list.digest), endedAt, settings, options.random ?? Math.random);
     const switchMargin = outcome.status === 'selected' ? (outcome.switchMargin ?? null) : null;
@@ -243,7 +244,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       const retry = after.retry;
       done = report({
         action: 'failed',
-        reason: `${decision.reason}; no relay could be registered: ${describeSelectionFailure(outcome)}${retry ? `; retry ${retry.attempt} in ${formatDuration(retry.delaySeconds)}` : ''}`,
+        reason: `${decision.reason}; no relay could be registered: ${(await import('../select/explain.js')).describeSelectionFailure(outcome)}${retry ? `; retry ${retry.attempt} in ${formatDuration(retry.delaySeconds)}` : ''}`,
         relay: null,
         ...selectionFields,
       });
@@ -271,12 +272,13 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
 async function writeMetrics(settings: Settings, report: RunReport, list: LoadedRelayList, clock: Clock, dryRun: boolean): Promise<void> {
   if (settings.metricsFile === undefined || dryRun) return;
   try {
+    const { writeRunMetrics } = await import('../metrics/metrics-file.js');
     await writeRunMetrics(settings.metricsFile, report.state, {
       now: clock.now(),
       action: report.action,
       rule: report.rule,
       nextDueAt: new Date(report.nextDueAt),
-      relayListRefusedLines: list.refusedLines,
+      relayListRefusedLines: await list.refusedLines(),
       relayListRefused: list.fromCache,
     });
   } catch (error) {
@@ -338,10 +340,13 @@ function candidateView(candidate: Candidate): RunRelayView {
  * The current relay counts as "in the list" when the list still has it, or when it came from a stage
  * outside the list (failover, root, manual) that the settings still name.
  */
-function isInRelayList(current: { host: string; port: number; pool: string }, relays: Relay[], settings: Settings): boolean {
+async function isInRelayList(current: NonNullable<State['current']>, state: State, list: LoadedRelayList, settings: Settings): Promise<boolean> {
+  const outsideTheList = current.pool === FAILOVER_POOL || current.pool === ROOT_POOL || current.pool === MANUAL_POOL;
+  // Chosen from a list with the very same text: it is in it, and the list need not be parsed to say so.
+  if (!outsideTheList && state.relayListDigest === list.digest) return true;
   const key = relayKey(current);
-  if (relays.some((relay) => relayKey(relay) === key)) return true;
-  if (current.pool === FAILOVER_POOL || current.pool === ROOT_POOL || current.pool === MANUAL_POOL) {
+  if ((await list.relays()).some((relay) => relayKey(relay) === key)) return true;
+  if (outsideTheList) {
     const named = [...settings.failoverRelays, ...settings.manualRelays, ...(settings.rootServer ? [settings.rootServer] : [])];
     return named.some((entry) => entry === key || entry === `${current.host}:${current.port}`);
   }
@@ -349,19 +354,62 @@ function isInRelayList(current: { host: string; port: number; pool: string }, re
 }
 
 interface LoadedRelayList {
-  relays: Relay[];
   digest: string;
-  /** Lines (or JSON elements, or dump blocks) skipped as bad. */
-  refusedLines: number;
   /** The list was refused as a whole; these relays are the cached copy's. */
   fromCache: boolean;
+  /** The relays, parsed when first asked for if the list is the cached last good one (see loadRelayListWithCache). */
+  relays(): Promise<Relay[]>;
+  /** Lines (or JSON elements, or dump blocks) skipped as bad; parses a list taken as unchanged, as relays() does. */
+  refusedLines(): Promise<number>;
 }
 
 /**
  * The relay list of this run. A list that is missing or broken falls back to the last good list
  * cached in the state directory, so a bad push never leaves an endpoint without its relay (DESIGN §7).
+ *
+ * Parsing a list of a thousand relays costs a cron run that waits or keeps its relay more than all the
+ * rest it does, so a list whose file holds exactly the cached last good list is parsed only when the
+ * run needs its relays: parsing the same text gives the same relays, and its warnings were reported by
+ * the run that read it after it changed (and `plan` shows them any time).
  */
 export async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warnings: string[]): Promise<LoadedRelayList> {
+  const unchanged = await readUnchangedRelayList(settings);
+  if (unchanged !== undefined) {
+    let loading: Promise<ParsedRelayList> | undefined;
+    const load = (): Promise<ParsedRelayList> => (loading ??= loadRelayListNow(settings, dryRun, warnings));
+    return { digest: digestRelayList(unchanged), fromCache: false, relays: async () => (await load()).relays, refusedLines: async () => (await load()).refusedLines };
+  }
+  const list = await loadRelayListNow(settings, dryRun, warnings);
+  return { digest: list.digest, fromCache: list.fromCache, relays: () => Promise.resolve(list.relays), refusedLines: () => Promise.resolve(list.refusedLines) };
+}
+
+/**
+ * The text of the relay list when its file holds exactly the last good list cached in the state
+ * directory; undefined when anything differs or fails (the full load then says what, as always).
+ */
+async function readUnchangedRelayList(settings: Settings): Promise<string | undefined> {
+  try {
+    const cached = await readCachedRelayList(settings.stateDir);
+    if (cached === null) return undefined;
+    const cachedBytes = Buffer.from(cached, 'utf8');
+    // Read as the full load reads it (trust.ts): a regular file, as root a trusted one, and never more bytes than the cache holds.
+    const read = await readFileBounded(settings.relayList, { trust: processTrustPolicy(), maxBytes: cachedBytes.length });
+    return read.ok && !read.tooLarge && read.bytes.equals(cachedBytes) ? cached : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface ParsedRelayList {
+  relays: Relay[];
+  digest: string;
+  refusedLines: number;
+  fromCache: boolean;
+}
+
+/** Reads, parses and caches the relay list, or falls back to the cached copy. */
+async function loadRelayListNow(settings: Settings, dryRun: boolean, warnings: string[]): Promise<ParsedRelayList> {
+  const [{ loadRelayListFile }, { parseRelayList }] = await Promise.all([import('../relays/load.js'), import('../relays/parse.js')]);
   try {
     const list = await loadRelayListFile(settings.relayList);
     for (const diagnostic of list.diagnostics) warnings.push(formatDiagnostic(diagnostic));
@@ -396,6 +444,11 @@ async function runSelection(
   weigh: { stickTo: { host: string; port: number } | undefined; avoid: ReadonlyMap<string, string> },
 ): Promise<SelectionRun> {
   const { settings } = options;
+  const [{ connectTcp, probeTargets, resolveTargets }, { prepareRegistrar }, { selectRelay }] = await Promise.all([
+    import('../probe/index.js'),
+    import('../register/index.js'),
+    import('../select/select-relay.js'),
+  ]);
   const { relays, clientId } = facts;
   const registration = { clientId, hostname: osHostname(), version: options.version };
   // Checked before probing: a bad TLS file is a configuration error (exit 78), not a failed relay.

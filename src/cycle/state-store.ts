@@ -1,12 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
 import type { Stats } from 'node:fs';
+import { createRequire } from 'node:module';
 import { link, lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDirectory, temporaryName, temporaryNameTarget, writeFileAtomically, writeNewFile } from '../atomic-file.js';
 import { RelaySelectError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { findEntryProblem, findTrustProblem, processTrustPolicy, readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
-import { parseState, type State } from './state.js';
+import { acceptState } from './state-check.js';
+import type { State } from './state.js';
 
 /**
  * The files of `stateDir` (DESIGN §7, §12): `state.json`, `client-id` and the cached relay list.
@@ -29,6 +30,11 @@ const STATE_DIR_MODE = 0o700;
 const MAX_STATE_FILE_BYTES = 1024 * 1024;
 const MAX_CACHED_RELAY_LIST_BYTES = 64 * 1024 * 1024;
 const MAX_CLIENT_ID_FILE_BYTES = 4096;
+
+/** node:crypto, loaded on first use: `status` only reads the state, and loading it costs that command a tenth of its time. */
+function crypto(): typeof import('node:crypto') {
+  return createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+}
 
 export interface StateReadResult {
   /** null when there is no state file yet, or the file was unusable. */
@@ -86,14 +92,14 @@ export function createStateStore(stateDir: string, options: StateStoreOptions = 
       } catch (error) {
         return unusable(`not valid JSON: ${errorMessage(error)}`);
       }
-      const parsed = parseState(decoded);
+      const parsed = await parseStateLazily(decoded);
       if (!parsed.ok) return unusable(parsed.reason);
       return { state: parsed.state };
     },
 
     async write(state) {
       if (readOnly) throw new RelaySelectError('INTERNAL', `a read-only state store was asked to write ${statePath}`, { file: statePath });
-      const parsed = parseState(state);
+      const parsed = await parseStateLazily(state);
       if (!parsed.ok) {
         // Never write what the next read would move aside.
         throw new RelaySelectError('INTERNAL', `refusing to write an invalid state: ${parsed.reason}`, { file: statePath });
@@ -101,6 +107,14 @@ export function createStateStore(stateDir: string, options: StateStoreOptions = 
       await writeAtomically(stateDir, STATE_FILE_NAME, `${JSON.stringify(parsed.state, null, 2)}\n`, trust);
     },
   };
+}
+
+/** `parseState` of state.ts, which loads zod only for a state that `acceptState` leaves to it. */
+async function parseStateLazily(value: unknown): Promise<{ ok: true; state: State } | { ok: false; reason: string }> {
+  const accepted = acceptState(value);
+  if (accepted !== undefined) return { ok: true, state: accepted as State };
+  const { parseState } = await import('./state.js');
+  return parseState(value);
 }
 
 async function moveAside(statePath: string, reason: string, now: Date): Promise<StateReadResult> {
@@ -159,13 +173,13 @@ export async function loadOrCreateClientId(stateDir: string, options: StateAcces
   const existing = await readClientIdFile(idPath, trust);
   if (existing.kind === 'valid') return existing.clientId;
 
-  const clientId = randomUUID();
+  const clientId = crypto().randomUUID();
   if (existing.kind === 'invalid') {
     // An empty or garbled file (e.g. truncated by a full disk) is replaced, not trusted.
     await writeAtomically(stateDir, CLIENT_ID_FILE_NAME, `${clientId}\n`, trust);
     return clientId;
   }
-  const temporaryPath = path.join(stateDir, temporaryName(CLIENT_ID_FILE_NAME));
+  const temporaryPath = path.join(stateDir, await temporaryName(CLIENT_ID_FILE_NAME));
   try {
     await writeNewFile(temporaryPath, `${clientId}\n`, { mode: STATE_FILE_MODE });
     try {
@@ -249,7 +263,7 @@ export async function removePeerViewFile(stateDir: string): Promise<void> {
 
 /** sha256 (hex) of a relay list's text, for `State.relayListDigest`. */
 export function digestRelayList(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return crypto().createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /**

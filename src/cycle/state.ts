@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { STATE_VERSION } from './state-check.js';
 
 /**
  * The state file of the run cycle (DESIGN §7), `stateDir/state.json`. It is a contract between
- * versions of relay-select: bump `STATE_VERSION` on any incompatible change; a file of another
- * version is moved aside on read, never half-understood.
+ * versions of relay-select: bump `STATE_VERSION` (state-check.ts) on any incompatible change; a file of
+ * another version is moved aside on read, never half-understood. A field added here must be added to
+ * state-check.ts too (a test fails until it is), or every run pays for loading zod.
  */
-const STATE_VERSION = 1;
 
 const isoTimestamp = z.string().datetime({ offset: true });
 
@@ -97,10 +98,6 @@ const countersSchema = z.object({
 });
 export type Counters = z.infer<typeof countersSchema>;
 
-/** Counters of a state that has counted nothing yet. */
-export function zeroCounters(): Counters {
-  return { selections: { selected: 0, kept: 0, failed: 0 }, echoRequests: 0, tcpChecks: 0, distanceJumps: 0, stateFilesMovedAside: 0 };
-}
 
 /** The longest list of avoided relays kept: a relay list where every relay is full needs no more. */
 const MAX_AVOIDED_RELAYS = 1000;

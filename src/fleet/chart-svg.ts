@@ -27,10 +27,13 @@ export function renderSimulationSvg(result: SimulationResult): string {
     const x = LEFT + index * 330;
     parts.push(`<line x1="${x}" y1="70" x2="${x + 28}" y2="70" stroke="${COLORS[name]}" stroke-width="3"/>`, text(x + 36, 74, `${name}: worst minute ${formatRate(run.echoRequestsPerSecond.peak)} echo requests/s`, { size: 12 }));
   });
-  parts.push(...timePanel(result, runs, 'echoRequestsPerSecond', 'echo requests / s', 110, 290));
-  parts.push(...timePanel(result, runs, 'timeExceededPerSecond', 'Time Exceeded / s (routers)', 450, 190));
-  parts.push(...relayPanel(runs, 700, 210));
-  parts.push(...figuresPanel(result, runs, 700));
+  const panels = [
+    timePanel(result, runs, 'echoRequestsPerSecond', 'echo requests / s', 110, 290),
+    timePanel(result, runs, 'timeExceededPerSecond', 'Time Exceeded / s (routers)', 450, 190),
+    relayPanel(runs, 700, 210),
+    figuresPanel(result, runs, 700),
+  ];
+  for (const panel of panels) for (const part of panel) parts.push(part);
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
@@ -91,8 +94,8 @@ function relayPanel(runs: Array<[ModelName, ModelRun]>, top: number, height: num
   const bottom = top + height;
   const parts: string[] = [text(left, top - 10, 'clients per relay at the end, against the relay\u2019s weight', { size: 14, weight: 'bold' })];
   const loads = runs.flatMap(([model, run]) => run.clientsPerRelay.relays.map((relay) => ({ ...relay, model })));
-  const maxWeight = Math.max(1, ...loads.map((load) => load.weight));
-  const maxClients = niceCeiling(Math.max(1, ...loads.map((load) => load.clients)));
+  const maxWeight = loads.reduce((most, load) => Math.max(most, load.weight), 1);
+  const maxClients = niceCeiling(loads.reduce((most, load) => Math.max(most, load.clients), 1));
   const xOf = (weight: number): number => left + 20 + (weight / maxWeight) * (right - left - 40);
   const yOf = (clients: number): number => bottom - (clients / maxClients) * height;
   parts.push(`<rect x="${left}" y="${top}" width="${right - left}" height="${height}" fill="#fafafa" stroke="#ccc"/>`);

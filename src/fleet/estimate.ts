@@ -634,7 +634,7 @@ function expectedMaximum(mean: Float64Array, variance: Float64Array, weight: num
   if (top === 0) return 0;
   // Below the largest mean less eight of its deviations the product is 0 to double precision.
   const entries = [...groups.values()];
-  const bottom = Math.max(0, Math.min(...entries.map((group) => group.mean - 8 * group.sd)));
+  const bottom = Math.max(0, entries.reduce((lowest, group) => Math.min(lowest, group.mean - 8 * group.sd), Number.POSITIVE_INFINITY));
   const steps = 2000;
   const dx = (top - bottom) / steps;
   let integral = bottom;

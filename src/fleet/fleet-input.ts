@@ -77,7 +77,7 @@ export function profileFromProbeJson(text: string, file: string, clients: number
   const byHost = new Map((relays ?? []).map((relay) => [relayKey(relay), relay]));
   const byName = new Map((relays ?? []).map((relay) => [relay.host, relay]));
   const known = entries.filter((entry) => entry.distance !== null).map((entry) => entry.distance!);
-  const beyond = (known.length > 0 ? Math.max(...known) : 0) + 2;
+  const beyond = known.reduce((farthest, distance) => Math.max(farthest, distance), 0) + 2;
   return {
     clients: wholeNumber(clients, '--clients', 1, FLEET_LIMITS.maxClients),
     relays: entries.map((entry): ProfiledRelay => {

@@ -172,6 +172,11 @@ class CostCounter {
   }
 }
 
+/** The smallest `valueOf` among `members` (Infinity for none), without spreading them into Math.min. */
+function lowest<T>(members: readonly T[], valueOf: (member: T) => number): number {
+  return members.reduce((smallest, member) => Math.min(smallest, valueOf(member)), Number.POSITIVE_INFINITY);
+}
+
 function add(series: number[], atSeconds: number, count: number): void {
   const second = Math.floor(atSeconds);
   series[second] = (series[second] ?? 0) + count;
@@ -233,7 +238,7 @@ function estimateInference(members: Member[], settings: FootprintSettings, large
   const answered = members.filter((member) => member.reachTtl !== null);
   if (answered.length === 0) return;
   const bestClass = bestPriorityClass(answered);
-  const guess = Math.min(...bestClass.map((member) => member.hops));
+  const guess = lowest(bestClass, (member) => member.hops);
   const candidates = bestClass.filter((member) => member.hops <= guess + settings.probe.verifyMargin);
   if (verify === 'all') findNearest(candidates, 0, largestTtl, guess, settings, cost);
   else verifyPaths(candidates, guess, largestTtl, settings, cost);
@@ -308,7 +313,7 @@ function verifyPaths(candidates: Member[], guess: number, largestTtl: number, se
   findNearest(representatives, 0, largestTtl, guess, settings, cost);
   // The winner (first in list order among the tied) is checked itself unless its own echo just above
   // the distance was answered; on these symmetric paths that check always agrees.
-  const best = Math.min(...candidates.map(upperBound));
+  const best = lowest(candidates, upperBound);
   const tied = candidates.filter((member) => upperBound(member) === best && lowerBound(member) === best);
   if (tied.length === 0) return;
   const winner = tied.reduce((first, member) => (member.listIndex < first.listIndex ? member : first));
@@ -350,9 +355,9 @@ function estimateLadder(members: Member[], settings: FootprintSettings, cost: Co
   const answered = members.filter((member) => member.reachTtl !== null);
   if (answered.length === 0) return;
   const bestClass = bestPriorityClass(answered);
-  const highTtl = Math.min(...bestClass.map((member) => member.reachTtl!));
+  const highTtl = lowest(bestClass, (member) => member.reachTtl!);
   const firstAnswering = bestClass.filter((member) => member.reachTtl === highTtl);
-  findNearest(firstAnswering, Math.min(...firstAnswering.map((member) => member.failTtl)), highTtl, null, settings, cost);
+  findNearest(firstAnswering, lowest(firstAnswering, (member) => member.failTtl), highTtl, null, settings, cost);
 }
 
 /** The engine's search for the members' smallest distance (DESIGN §6), on known distances. */
@@ -380,6 +385,6 @@ function chooseTtl(low: number, high: number, guess: number | null, verifyMargin
 }
 
 function bestPriorityClass(members: Member[]): Member[] {
-  const best = Math.min(...members.map((member) => member.priority));
+  const best = lowest(members, (member) => member.priority);
   return members.filter((member) => member.priority === best);
 }

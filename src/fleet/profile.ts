@@ -74,10 +74,10 @@ function competitionOf(profile: DistanceProfile): ProfiledRelay[] {
   const measured = profile.relays.filter((relay) => relay.answersIcmp);
   const candidates = measured.length > 0 ? measured : profile.relays;
   if (candidates.length === 0) return [];
-  const bestPriority = Math.min(...candidates.map((relay) => relay.priority));
+  const bestPriority = candidates.reduce((best, relay) => Math.min(best, relay.priority), Number.POSITIVE_INFINITY);
   const sameClass = candidates.filter((relay) => relay.priority === bestPriority);
   if (measured.length === 0) return sameClass;
-  const nearest = Math.min(...sameClass.map((relay) => relay.hops));
+  const nearest = sameClass.reduce((best, relay) => Math.min(best, relay.hops), Number.POSITIVE_INFINITY);
   return sameClass.filter((relay) => relay.hops === nearest);
 }
 

@@ -30,8 +30,8 @@ import type { TimeExceededLimit } from '../probe/memory-transport.js';
 import type { ProbeReport, ProbeResult, ProbeTarget } from '../probe/types.js';
 import type { RegisterOutcome } from '../register/types.js';
 import { buildPools } from '../relays/pools.js';
-import { relayKey, type Relay } from '../relays/relay.js';
-import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, selectRelay } from '../select/select-relay.js';
+import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, relayKey, type Relay } from '../relays/relay.js';
+import { selectRelay } from '../select/select-relay.js';
 import type { HostResolution, SelectionOutcome, SelectRelayDeps } from '../select/types.js';
 import { EndpointAgenda } from './event-queue.js';
 import { computeFleetPaths, type Fleet, type FleetPaths } from './fleet.js';
@@ -601,9 +601,9 @@ class ModelSimulation {
         const measured = reachable.filter((result) => result.distance !== null);
         const group = measured.length > 0 ? measured : reachable;
         const relayOf = (result: ProbeResult): Relay => this.allRelays[this.relayIndexByKey.get(result.key)!]!.relay;
-        const bestPriority = Math.min(...group.map((result) => relayOf(result).priority));
+        const bestPriority = group.reduce((best, result) => Math.min(best, relayOf(result).priority), Number.POSITIVE_INFINITY);
         const sameClass = group.filter((result) => relayOf(result).priority === bestPriority);
-        const nearest = Math.min(...sameClass.map((result) => result.distance ?? 0));
+        const nearest = sameClass.reduce((best, result) => Math.min(best, result.distance ?? 0), Number.POSITIVE_INFINITY);
         const results = sameClass.filter((result) => (result.distance ?? 0) === nearest);
         found = { pool: pool.name, relays: results.map(relayOf), report: { ...footprint.report, results }, footprints };
         break;
@@ -853,7 +853,7 @@ class ModelSimulation {
       peakAtSeconds: peakBucket * this.bucketSeconds,
       selections: this.selections,
       totals: { echoRequests: sum(this.echo), timeExceeded: sum(this.timeExceeded), ttlExpired: sum(this.expired) },
-      clientsPerRelay: { max: Math.max(0, ...relays.map((relay) => relay.clients)), mean: relays.length === 0 ? 0 : clientTotal / relays.length, relays },
+      clientsPerRelay: { max: relays.reduce((most, relay) => Math.max(most, relay.clients), 0), mean: relays.length === 0 ? 0 : clientTotal / relays.length, relays },
       secondsToRecover: this.recoveredAtSeconds === null || this.scenario.recoveryFromSeconds === null ? null : this.recoveredAtSeconds - this.scenario.recoveryFromSeconds,
       busiestRouter,
       echoRequestsPerEndpointPerDay: { mean: endpoints === 0 ? 0 : totalEndpointEcho / endpoints / days, max: maxEndpointEcho / days },

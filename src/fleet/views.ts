@@ -113,7 +113,7 @@ export function sparkline(values: ArrayLike<number>, width: number): string {
   const blocks = '▁▂▃▄▅▆▇█';
   const fold = Math.max(1, Math.ceil(values.length / width));
   const folded = foldMax(values, fold, false);
-  const top = Math.max(...folded);
+  const top = folded.reduce((highest, value) => Math.max(highest, value), Number.NEGATIVE_INFINITY);
   if (!(top > 0)) return blocks[0]!.repeat(folded.length);
   const floor = top / 1000;
   return folded
@@ -146,9 +146,11 @@ export function renderSimulationSummary(result: SimulationResult, width = 60): s
     run.clientsPerRelay.mean.toFixed(0),
     run.secondsToRecover === null ? '-' : formatDuration(run.secondsToRecover),
   ]);
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]!.length)));
+  const widths = header.map((cell, column) => rows.reduce((widest, row) => Math.max(widest, row[column]!.length), cell.length));
   const format = (cells: string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
-  lines.push(format(header), ...rows.map(format), '');
+  lines.push(format(header));
+  for (const row of rows) lines.push(format(row));
+  lines.push('');
   for (const [name, run] of Object.entries(result.models) as Array<[ModelName, ModelRun]>) {
     lines.push(`${name.padEnd(8)} echo/s   ${sparkline(run.series.echoRequestsPerSecond, width)}  peak ${formatRate(run.echoRequestsPerSecond.peak)} at ${formatDuration(run.peakAtSeconds)}`);
     lines.push(`${''.padEnd(8)} TimeEx/s ${sparkline(run.series.timeExceededPerSecond, width)}  peak ${formatRate(run.timeExceededPerSecond.peak)}`);

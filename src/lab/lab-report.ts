@@ -195,28 +195,27 @@ export function renderLabReport(report: LabReport, topology: Topology, style: Dr
   if (report.description !== '') lines.push(style.dim(report.description));
   lines.push('');
   const measurements = new Map(report.relays.map((relay) => [relay.name, relay]));
-  lines.push(...drawTopology(topology, { measurements, chosen: report.chosen, endpointAddress: report.endpoint.address, style }));
+  for (const line of drawTopology(topology, { measurements, chosen: report.chosen, endpointAddress: report.endpoint.address, style })) lines.push(line);
   lines.push('');
   lines.push(style.bold('Probe results'));
-  lines.push(
-    ...renderTable(
-      ['relay', 'address', 'hops', 'expected', 'rtt', 'method', 'notes'],
-      report.relays.map((relay) => {
-        const notes = [relay.dropsIcmp ? 'drops ICMP' : '', relay.registrationBehaviour !== 'ok' ? `registration ${relay.registrationBehaviour}` : ''].filter((note) => note !== '');
-        const mismatch = relay.distance !== null && relay.expectedDistance !== null && relay.distance !== relay.expectedDistance;
-        return [
-          relay.chosen ? style.green(style.bold(relay.name)) : relay.name,
-          `${relay.address}:${relay.port}`,
-          mismatch ? style.red(formatDistance(relay.distance)) : formatDistance(relay.distance),
-          formatDistance(relay.expectedDistance),
-          relay.rttMs === null ? '—' : formatRtt(relay.rttMs),
-          relay.method,
-          notes.join(', '),
-        ];
-      }),
-      { indent: 2 },
-    ),
+  const relayTable = renderTable(
+    ['relay', 'address', 'hops', 'expected', 'rtt', 'method', 'notes'],
+    report.relays.map((relay) => {
+      const notes = [relay.dropsIcmp ? 'drops ICMP' : '', relay.registrationBehaviour !== 'ok' ? `registration ${relay.registrationBehaviour}` : ''].filter((note) => note !== '');
+      const mismatch = relay.distance !== null && relay.expectedDistance !== null && relay.distance !== relay.expectedDistance;
+      return [
+        relay.chosen ? style.green(style.bold(relay.name)) : relay.name,
+        `${relay.address}:${relay.port}`,
+        mismatch ? style.red(formatDistance(relay.distance)) : formatDistance(relay.distance),
+        formatDistance(relay.expectedDistance),
+        relay.rttMs === null ? '—' : formatRtt(relay.rttMs),
+        relay.method,
+        notes.join(', '),
+      ];
+    }),
+    { indent: 2 },
   );
+  for (const line of relayTable) lines.push(line);
   lines.push('');
   const verdict =
     report.expected === null ? '' : report.matchesExpectation ? style.green(` ✓ as the topology expects`) : style.red(` ✗ the topology expects ${report.expected}`);
@@ -240,20 +239,19 @@ export function renderLabReport(report: LabReport, topology: Topology, style: Dr
   if (report.compare !== null) {
     lines.push('');
     lines.push(style.bold('Strategies compared (same lab, fresh state each)'));
-    lines.push(
-      ...renderTable(
-        ['strategy', 'ICMP echo', 'TCP', 'wall', 'chosen', 'action'],
-        report.compare.map((run) => [
-          run.strategy,
-          run.packets.icmpEchoRequests === null ? '?' : String(run.packets.icmpEchoRequests),
-          run.packets.tcpConnects === null ? '?' : String(run.packets.tcpConnects),
-          `${run.wallMs} ms`,
-          run.chosen === null ? style.red('none') : run.chosen === report.expected || report.expected === null ? style.green(run.chosen) : style.red(run.chosen),
-          run.action ?? `exit ${run.exitCode}`,
-        ]),
-        { indent: 2 },
-      ),
+    const strategyTable = renderTable(
+      ['strategy', 'ICMP echo', 'TCP', 'wall', 'chosen', 'action'],
+      report.compare.map((run) => [
+        run.strategy,
+        run.packets.icmpEchoRequests === null ? '?' : String(run.packets.icmpEchoRequests),
+        run.packets.tcpConnects === null ? '?' : String(run.packets.tcpConnects),
+        `${run.wallMs} ms`,
+        run.chosen === null ? style.red('none') : run.chosen === report.expected || report.expected === null ? style.green(run.chosen) : style.red(run.chosen),
+        run.action ?? `exit ${run.exitCode}`,
+      ]),
+      { indent: 2 },
     );
+    for (const line of strategyTable) lines.push(line);
   }
   if (report.kept !== null) {
     lines.push('');

@@ -3,7 +3,7 @@
  * shows for each endpoint, built from the state after a run and the facts of that run. Pure.
  */
 import type { State } from '../cycle/state.js';
-import { zeroCounters } from '../cycle/state.js';
+import { zeroCounters } from '../cycle/state-check.js';
 import type { MetricFamily } from './prometheus-text.js';
 
 /** What a run saw that the state does not keep. */

@@ -315,7 +315,7 @@ class StrategyEngine {
       for (const members of unknownByPrefix.values()) {
         const scout = members[0]!;
         const waiting = members.filter((state) => !hasAnswered(state) && retriesLeft.get(state)! > 0);
-        if (members.some(hasAnswered)) again.push(...waiting);
+        if (members.some(hasAnswered)) for (const state of waiting) again.push(state);
         else if (waiting.includes(scout)) again.push(scout);
       }
       if (again.length === 0) return;

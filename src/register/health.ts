@@ -2,8 +2,9 @@ import { connect } from 'node:net';
 import { abortedError } from '../abort.js';
 import { isRelaySelectError } from '../errors.js';
 import type { Settings } from '../config/settings.js';
-import { describeTransportError, exchangeHttp } from './http-exchange.js';
-import { loadTlsMaterial, type TlsMaterial } from './tls.js';
+// http-exchange.ts and tls.ts load node:http, node:https and node:tls: imported only by the checks
+// that need them, so a healthy TCP check (the cron no-op) does without.
+import type { TlsMaterial } from './tls.js';
 import type { ReadFile, RegisterTarget, RelayHealth } from './types.js';
 import { buildHealthUrl, buildRegisterUrl, stripBrackets } from './url.js';
 
@@ -53,12 +54,10 @@ function connectTcp(host: string, port: number, timeoutMs: number, signal: Abort
       resolve(report);
     };
     socket.once('connect', () => finish({ health: 'healthy', detail: 'TCP connect ok' }));
-    socket.once('error', (error) =>
-      finish({
-        health: 'failing',
-        detail: describeTransportError(error, { host, timeoutMs, timedOut, https: false, handshakeDone: false, hasClientCertificate: false }),
-      }),
-    );
+    socket.once('error', (error) => {
+      const context = { host, timeoutMs, timedOut, https: false, handshakeDone: false, hasClientCertificate: false };
+      void import('./http-exchange.js').then(({ describeTransportError }) => finish({ health: 'failing', detail: describeTransportError(error, context) }));
+    });
   });
 }
 
@@ -79,7 +78,8 @@ export async function checkRelayHealthDetailed(
     return connectTcp(stripBrackets(target.address ?? target.host), target.port, settings.probe.tcpTimeoutMs, deps.signal);
   }
   const url = buildHealthUrl(buildRegisterUrl(register.url, register.scheme, target));
-  const tls = url.protocol === 'https:' ? (deps.tls ?? (await loadTlsMaterial(register.tls, deps.readFile))) : undefined;
+  const tls = url.protocol === 'https:' ? (deps.tls ?? (await (await import('./tls.js')).loadTlsMaterial(register.tls, deps.readFile))) : undefined;
+  const { exchangeHttp } = await import('./http-exchange.js');
   const result = await exchangeHttp({
     method: 'GET',
     url,

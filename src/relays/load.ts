@@ -32,7 +32,24 @@ export interface LoadRelayListOptions {
  */
 export async function loadRelayListFile(file: string, options: LoadRelayListOptions = {}): Promise<RelayListResult & { text: string }> {
   const trust = 'trust' in options ? options.trust : processTrustPolicy();
-  // A huge file never gets into memory, a FIFO is never waited on.
+  const text = await readRelayListText(file, trust);
+  const result = typeof text === 'string' ? parseRelayList(text, { file }) : text;
+  if (result.rejected || typeof text !== 'string') {
+    const first = result.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
+    const message = first === undefined ? `${file}: relay list rejected` : formatDiagnostic(first);
+    throw new RelaySelectError('RELAY_LIST_INVALID', message.replace(/[\r\n]+/g, ' '), { file, hint: FORMAT_HINT });
+  }
+  return { ...result, text };
+}
+
+/**
+ * The file's text, or the rejected result when it is not UTF-8 text. Read the way a root process reads
+ * its inputs (trust.ts): a regular file only, never waited on, as root only a trusted one, and never more
+ * than the list limit in memory. Its own function so that the bytes are out of reach once it returns: a
+ * million-relay list's buffer (tens of MiB) is then freed while the text is parsed, instead of staying
+ * until the next full garbage collection.
+ */
+async function readRelayListText(file: string, trust: TrustOptions | undefined): Promise<string | RelayListResult> {
   const read = await readFileBounded(file, { trust, maxBytes: RELAY_LIST_LIMITS.maxFileBytes }).catch((error: unknown) => {
     throw describeReadError(error, file);
   });
@@ -49,15 +66,7 @@ export async function loadRelayListFile(file: string, options: LoadRelayListOpti
       hint: 'split the relay list or remove relays no endpoint can reach',
     });
   }
-  const buffer = read.bytes;
-  const text = decodeRelayList(buffer, { file });
-  const result = typeof text === 'string' ? parseRelayList(text, { file }) : text;
-  if (result.rejected || typeof text !== 'string') {
-    const first = result.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
-    const message = first === undefined ? `${file}: relay list rejected` : formatDiagnostic(first);
-    throw new RelaySelectError('RELAY_LIST_INVALID', message.replace(/[\r\n]+/g, ' '), { file, hint: FORMAT_HINT });
-  }
-  return { ...result, text };
+  return decodeRelayList(read.bytes, { file });
 }
 
 function describeReadError(error: unknown, file: string): RelaySelectError {

@@ -4,6 +4,10 @@ export const DEFAULT_RELAY_PORT = 52311;
 export const DEFAULT_RELAY_WEIGHT = 100;
 /** The name of the pool of unaffiliated relays. */
 export const UNAFFILIATED_POOL = '*';
+/** Pool names of the stages after the seek-list pools, as they appear in `Candidate.pool`. */
+export const MANUAL_POOL = 'manual';
+export const FAILOVER_POOL = 'failover';
+export const ROOT_POOL = 'root';
 
 /** One relay of the relay list. */
 export interface Relay {

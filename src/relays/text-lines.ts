@@ -21,7 +21,7 @@ export const LINE_FORM = 'host[:port] [key=value ...]';
 /** Keys as small integers, so a line can track the keys it has seen in one bit set. */
 const Key = { Port: 0, Affiliation: 1, Priority: 2, Weight: 3, Name: 4, Autoselect: 5, Unknown: 6 } as const;
 type Key = (typeof Key)[keyof typeof Key];
-const MAX_KEY_CHARS = Math.max(...KEY_NAMES.map((name) => name.length));
+const MAX_KEY_CHARS = KEY_NAMES.reduce((longest, name) => Math.max(longest, name.length), 0);
 
 /** Parses every line of `text` from `start`. */
 export function parseTextLines(text: string, start: number, context: ParseContext): void {

@@ -3,7 +3,7 @@ import { computeLargestTtl } from '../probe/ttl-ladder.js';
 import type { ProbeResult, ProbeTarget } from '../probe/types.js';
 import { parseHostPort } from '../relays/host-port.js';
 import { buildPools } from '../relays/pools.js';
-import { DEFAULT_RELAY_WEIGHT, isAutoSelectable, relayKey, type Pool, type Relay } from '../relays/relay.js';
+import { DEFAULT_RELAY_WEIGHT, FAILOVER_POOL, isAutoSelectable, MANUAL_POOL, relayKey, ROOT_POOL, type Pool, type Relay } from '../relays/relay.js';
 import { createTiePreference, describeDistance, rankPool } from './rank.js';
 import { applySwitchMargin } from './switch-margin.js';
 import type {
@@ -18,11 +18,6 @@ import type {
   SelectRelayDeps,
   SelectRelayInput,
 } from './types.js';
-
-/** Pool names of the stages after the seek-list pools, as they appear in `Candidate.pool`. */
-export const MANUAL_POOL = 'manual';
-export const FAILOVER_POOL = 'failover';
-export const ROOT_POOL = 'root';
 
 type Selected = Extract<SelectionOutcome, { status: 'selected' }>;
 

@@ -1,6 +1,7 @@
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { getDefaultSearchPlaces } from 'cosmiconfig';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSettings, type LoadSettingsOptions } from '../../src/config/load.js';
 import { isRelaySelectError, type RelaySelectError } from '../../src/errors.js';
@@ -63,6 +64,27 @@ describe('where settings come from', () => {
     expect((await loadSettings(options({ uid: 0 }))).settings.maximumTtlToPing).toBe(7);
     // Other users search as before.
     expect((await loadSettings(options())).settings.maximumTtlToPing).toBe(9);
+  });
+
+  // The search places are written out in config-files.ts so that a search need not load cosmiconfig: each of cosmiconfig's must be found.
+  it.each(getDefaultSearchPlaces('relay-select'))('the search (non-root) finds a settings file at cosmiconfig\'s place %s', async (place) => {
+    const file = join(cwd, place);
+    await mkdir(dirname(file), { recursive: true });
+    const extension = extname(place);
+    const text =
+      place === 'package.json'
+        ? JSON.stringify({ name: 'x', 'relay-select': { maximumTtlToPing: 12 } })
+        : extension === '.js' || extension === '.cjs'
+          ? 'module.exports = { maximumTtlToPing: 12 };\n'
+          : extension === '.mjs' || extension === '.ts'
+            ? 'export default { maximumTtlToPing: 12 };\n'
+            : extension === '.json'
+              ? '{"maximumTtlToPing": 12}\n'
+              : 'maximumTtlToPing: 12\n';
+    await writeFile(file, text);
+    const loaded = await loadSettings(options());
+    expect(loaded.settings.maximumTtlToPing).toBe(12);
+    expect(loaded.sources).toEqual([file]);
   });
 
   it('the search skips a directory named like a config file', async () => {

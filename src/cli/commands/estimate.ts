@@ -91,7 +91,7 @@ function renderEstimateText(estimate: FleetEstimate, source: string, relays: num
       rows.push(['', `${scenario} (worst minute)`, formatRate(entry.echoRequestsPerSecond.peak), formatRate(entry.timeExceededPerSecond.peak), scenario === model.worst.scenario ? 'the worst' : '']);
     }
   }
-  lines.push(...renderTable(['model', 'when', 'echo req/s', 'Time Exc/s', ''], rows));
+  for (const line of renderTable(['model', 'when', 'echo req/s', 'Time Exc/s', ''], rows)) lines.push(line);
   const fleet = estimate.models.default;
   const classic = estimate.models.bigfix;
   if (fleet !== undefined && classic !== undefined && fleet.worst.echoRequestsPerSecond > 0) {
@@ -106,7 +106,7 @@ function renderRecommendationText(recommendation: Recommendation): string[] {
     `${recommendation.model}: worst minute ${formatRate(recommendation.before.echoRequestsPerSecond)} → ${formatRate(recommendation.after.echoRequestsPerSecond)} echo requests/s (${recommendation.after.scenario}); budget ${formatRate(recommendation.budgetPps)}: ${recommendation.met ? 'met' : 'NOT met'}`,
   ];
   const rows = recommendation.settings.map((entry) => [entry.setting, String(entry.value), entry.value === entry.was ? '(unchanged)' : `(was ${entry.was})`, entry.clientSetting ?? '-']);
-  lines.push(...renderTable(['relay-select setting', 'value', '', 'clientsettings.cfg'], rows, { indent: 2 }));
+  for (const line of renderTable(['relay-select setting', 'value', '', 'clientsettings.cfg'], rows, { indent: 2 })) lines.push(line);
   if (recommendation.note !== null) lines.push(`  ${recommendation.note}`);
   return lines;
 }

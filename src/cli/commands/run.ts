@@ -1,7 +1,5 @@
 import { relayKey } from '../../relays/relay.js';
 import { runCycle, type RunReport } from '../../cycle/run-cycle.js';
-import { renderRunJson } from '../../cycle/run-json.js';
-import { describeAttempt } from '../../select/explain.js';
 import type { CommandOptions } from '../command-specs.js';
 import type { CliContext } from '../context.js';
 import { exitCode } from '../exit-codes.js';
@@ -53,9 +51,12 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
   }
   for (const warning of report.warnings) output.warn(warning);
   if (output.json) {
+    const { renderRunJson } = await import('../../cycle/run-json.js');
     output.data(renderRunJson(report));
   } else {
     if (output.verbose && report.probes.length > 0) {
+      // The selection's wording is loaded only with a selection to explain: a no-op run has none.
+      const { describeAttempt } = await import('../../select/explain.js');
       if (output.logFormat === 'json') for (const attempt of report.selection?.attempts ?? []) output.debug(describeAttempt(attempt));
       else {
         for (const line of renderTable(PROBE_HEADERS, probeRows(report.probes))) output.line(line);

@@ -1,7 +1,7 @@
 import { clampFutureTimes, describeClampedTime } from '../../cycle/clamp-future.js';
 import { computeNextDueAt } from '../../cycle/decide.js';
 import { createStateStore, readPeerViewFile } from '../../cycle/state-store.js';
-import { describePeerStatus, parsePeerViewFile, type PeerStatus } from '../../agent/peer-view-file.js';
+import { describePeerStatus, type PeerStatus } from '../../agent/peer-status.js';
 import type { State } from '../../cycle/state.js';
 import { relayKey } from '../../relays/relay.js';
 import type { CommandOptions } from '../command-specs.js';
@@ -89,7 +89,9 @@ export async function run(options: StatusOptions, context: CliContext): Promise<
 /** The peer view of the agent that runs on this state directory; null when none does (or it is gone). */
 async function readRunningAgentPeers(stateDir: string): Promise<PeerStatus | null> {
   const text = await readPeerViewFile(stateDir);
-  const parsed = text === null ? null : parsePeerViewFile(text);
+  if (text === null) return null;
+  const { parsePeerViewFile } = await import('../../agent/peer-view-file.js');
+  const parsed = parsePeerViewFile(text);
   if (parsed === null || !isProcessAlive(parsed.pid)) return null;
   return parsed.status;
 }

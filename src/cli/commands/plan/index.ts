@@ -4,7 +4,7 @@ import type { CommandOptions } from '../../command-specs.js';
 import type { CliContext } from '../../context.js';
 import { exitCode } from '../../exit-codes.js';
 import { loadCliSettings } from '../../load-cli-settings.js';
-import { buildPlanView, renderPlanText } from './render.js';
+import { buildPlan, renderPlanJson, renderPlanText } from './render.js';
 
 export type PlanOptions = CommandOptions<'plan'>;
 
@@ -13,17 +13,14 @@ export async function run(options: PlanOptions, context: CliContext): Promise<nu
   const list = await loadRelayList(settings.relayList);
   const warnings = list.diagnostics.map(formatDiagnostic);
   for (const warning of warnings) context.output.warn(warning);
-  const view = buildPlanView(settings, list.relays, warnings);
+  const plan = buildPlan(settings, list.relays, warnings);
   if (options.probe) {
     const { probePlan } = await import('./probe.js');
-    const ranking = await probePlan(settings, view, context);
-    if (context.output.json) context.output.data({ ...view, ranking });
+    const ranking = await probePlan(settings, plan, context);
+    if (context.output.json) await context.output.dataText(renderPlanJson(plan, { ranking }));
     return exitCode('ok');
   }
-  if (context.output.json) {
-    context.output.data(view);
-  } else {
-    for (const line of renderPlanText(view, context.output.color)) context.output.line(line);
-  }
+  if (context.output.json) await context.output.dataText(renderPlanJson(plan));
+  else await context.output.lines(renderPlanText(plan, context.output.color));
   return exitCode('ok');
 }

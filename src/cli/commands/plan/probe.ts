@@ -5,7 +5,7 @@ import type { RankedRelay } from '../../../select/types.js';
 import type { CliContext } from '../../context.js';
 import { formatHops, formatRtt, renderTable } from '../../../format.js';
 import { createProbeProgress } from '../../probe-output.js';
-import { renderPlanText, type PlanView } from './render.js';
+import { renderPlanText, type Plan } from './render.js';
 
 export interface PlanRanking {
   pools: { name: string; reachable: number; ranked: { host: string; port: number; priority: number; weight: number; distance: number | null; rttMs: number | null; method: string; reason: string }[] }[];
@@ -15,7 +15,7 @@ export interface PlanRanking {
 }
 
 /** `plan --probe`: a dry-run selection (probe and rank, no registration, no state written). */
-export async function probePlan(settings: Settings, view: PlanView, context: CliContext): Promise<PlanRanking> {
+export async function probePlan(settings: Settings, plan: Plan, context: CliContext): Promise<PlanRanking> {
   const { output } = context;
   const pools: PlanRanking['pools'] = [];
   try {
@@ -38,7 +38,7 @@ export async function probePlan(settings: Settings, view: PlanView, context: Cli
       packetsSent: report.packetsSent,
     };
     if (!output.json) {
-      for (const line of renderPlanText(view, output.color)) output.line(line);
+      await output.lines(renderPlanText(plan, output.color));
       for (const pool of pools) {
         output.line('');
         output.line(output.color.bold(`Measured ranking, pool ${pool.name} (${pool.reachable} reachable)`));
