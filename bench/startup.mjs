@@ -87,7 +87,7 @@ function prepareFixtures(directory, port) {
   // A pending retry far enough ahead that no round of the benchmark reaches it (the default maximum is 7200 s).
   writeJson(join(stateDirs.waiting, 'state.json'), { ...base, current: null, lastSelectionAt: null, retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'no relay answered' } });
   const relayList = join(directory, 'relays.dat');
-  writeFileSync(relayList, `# benchmark list: the loopback listener and 998 addresses of 198.18.0.0/15 (never contacted)\n127.0.0.1:${port}\n${Array.from({ length: 998 }, (_, index) => `198.18.${index >> 8}.${(index & 255) + 1}`).join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(relayList, `# benchmark list: the loopback listener and 998 addresses of 198.18.0.0/15 (never contacted)\n127.0.0.1:${port}\n${Array.from({ length: 998 }, (_, index) => `198.18.${Math.floor(index / 254)}.${(index % 254) + 1}`).join('\n')}\n`, { mode: 0o600 });
   const config = join(directory, 'config.json');
   // register.mode none: the health check is a TCP connect to the relay's port (DESIGN §7).
   writeJson(config, { relayList, register: { mode: 'none' } });

@@ -26,7 +26,6 @@ import { pathToFileURL } from 'node:url';
 import { RelaySelectError } from '../errors.js';
 import { rejectIfNeverSettled } from '../teardown.js';
 import { readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
-import { mergeConfigData, toConfigData } from './config-data.js';
 
 const MODULE_NAME = 'relay-select';
 
@@ -177,6 +176,8 @@ async function loadOneFile(file: string, context: ReadContext): Promise<unknown>
   }
   if (basename(file) === 'package.json') loaded = isObject(loaded) && Object.hasOwn(loaded, MODULE_NAME) ? loaded[MODULE_NAME] : undefined;
   if (loaded === undefined || loaded === null) return undefined;
+  // The bounded walk is loaded with the first settings file: most root runs have none, or plain JSON only.
+  const { toConfigData } = await import('./config-data.js');
   const data = toConfigData(loaded);
   if (!data.ok) throw unreadable(file, new Error(data.reason), isCode ? 'load the config module' : 'parse the config file');
   return data.value;
@@ -198,6 +199,7 @@ async function loadWithImports(file: string, context: ReadContext, chain: readon
   const fail = (reason: string): RelaySelectError =>
     new RelaySelectError('CONFIG_INVALID', `${file}: $import: ${reason}`, { file, hint: '$import takes a file path or a list of them, relative to the file; see relay-select.conf(5)' });
   if (paths === undefined) throw fail('expected a file path or a list of file paths');
+  const { mergeConfigData } = await import('./config-data.js');
   let merged: unknown = {};
   for (const path of paths) {
     const imported = resolve(dirname(file), path);

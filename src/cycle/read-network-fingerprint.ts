@@ -6,7 +6,6 @@
  * That is what `ip route get` prints, without starting a process or depending on iproute2. Cheap enough for
  * every cron run (two small file reads and one socket) and for the agent to poll.
  */
-import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { endianness } from 'node:os';
@@ -40,7 +39,9 @@ export async function readNetworkFingerprint(options: ReadNetworkFingerprintOpti
 }
 
 /** The source address the kernel would use toward `address`, or null when it has no route there. */
-function lookUpSourceAddress(address: string): Promise<string | null> {
+async function lookUpSourceAddress(address: string): Promise<string | null> {
+  // Loaded here: a run with no relay to aim at (the first, or one waiting for a retry) needs no socket.
+  const { createSocket } = await import('node:dgram');
   return new Promise((resolve) => {
     const socket = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
     const finish = (result: string | null): void => {

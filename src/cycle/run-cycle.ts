@@ -188,10 +188,14 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       ...fields,
     });
 
+    const refusedLines = await relayListRefusedLines(list, state, settings.metricsFile !== undefined && !dryRun);
+    const refusedLinesChanged = refusedLines?.digest !== state.relayListRefusedLines?.digest || refusedLines?.count !== state.relayListRefusedLines?.count;
+    const withRefusedLines = refusedLines === undefined ? {} : { relayListRefusedLines: refusedLines };
+
     if (decision.action !== 'select') {
       const recordNetwork = state.network === undefined && network !== null;
-      const changed = decision.statePatch !== undefined || recordNetwork || read.recovered !== undefined || clampToSave;
-      const after: State = changed ? { ...state, ...(recordNetwork ? { network } : {}), counters } : state;
+      const changed = decision.statePatch !== undefined || recordNetwork || read.recovered !== undefined || clampToSave || refusedLinesChanged;
+      const after: State = changed ? { ...state, ...(recordNetwork ? { network } : {}), counters, ...withRefusedLines } : state;
       if (!dryRun && changed) await store.write(after);
       const done = report({
         action: decision.action === 'wait' ? 'waiting' : 'kept',
@@ -200,7 +204,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
         nextDueAt: decision.nextDueAt.toISOString(),
         state: after,
       });
-      await writeMetrics(settings, done, list, clock, dryRun);
+      await writeMetrics(settings, done, list.fromCache, clock, dryRun);
       return done;
     }
 
@@ -221,6 +225,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const networkAfter = await readNetwork(selected.current?.address ?? null);
     const after: State = {
       ...selected,
+      ...withRefusedLines,
       avoidedRelays: recordFullRelays(state.avoidedRelays, outcome.attempts, endedAt, settings),
       counters,
       ...(networkAfter === null ? {} : { network: networkAfter }),
@@ -258,7 +263,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
         ...selectionFields,
       });
     }
-    await writeMetrics(settings, done, list, clock, dryRun);
+    await writeMetrics(settings, done, list.fromCache, clock, dryRun);
     return done;
   } finally {
     await lock?.release();
@@ -269,7 +274,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
  * The metrics file after a run (setting metricsFile). A file that cannot be written is a warning: the run
  * itself (registration, state) succeeded and its exit status says so.
  */
-async function writeMetrics(settings: Settings, report: RunReport, list: LoadedRelayList, clock: Clock, dryRun: boolean): Promise<void> {
+async function writeMetrics(settings: Settings, report: RunReport, relayListRefused: boolean, clock: Clock, dryRun: boolean): Promise<void> {
   if (settings.metricsFile === undefined || dryRun) return;
   try {
     const { writeRunMetrics } = await import('../metrics/metrics-file.js');
@@ -278,8 +283,8 @@ async function writeMetrics(settings: Settings, report: RunReport, list: LoadedR
       action: report.action,
       rule: report.rule,
       nextDueAt: new Date(report.nextDueAt),
-      relayListRefusedLines: await list.refusedLines(),
-      relayListRefused: list.fromCache,
+      relayListRefusedLines: report.state.relayListRefusedLines?.count ?? 0,
+      relayListRefused,
     });
   } catch (error) {
     report.warnings.push(error instanceof RelaySelectError && error.hint !== undefined ? `${error.message} — ${error.hint}` : String(error));
@@ -359,8 +364,22 @@ interface LoadedRelayList {
   fromCache: boolean;
   /** The relays, parsed when first asked for if the list is the cached last good one (see loadRelayListWithCache). */
   relays(): Promise<Relay[]>;
-  /** Lines (or JSON elements, or dump blocks) skipped as bad; parses a list taken as unchanged, as relays() does. */
-  refusedLines(): Promise<number>;
+  /**
+   * Lines (or JSON elements, or dump blocks) skipped as bad. For a list taken as unchanged, undefined
+   * unless it was parsed meanwhile or `parse` asks to parse it now.
+   */
+  refusedLines(parse: boolean): Promise<number | undefined>;
+}
+
+/**
+ * The refused-line count the state keeps for the relay list in use: counted when the list was parsed, kept
+ * from the state while the list is the same, or counted now when the metrics file needs it and nothing
+ * else has; undefined when nobody needs it.
+ */
+async function relayListRefusedLines(list: LoadedRelayList, state: State, needed: boolean): Promise<State['relayListRefusedLines']> {
+  const kept = state.relayListRefusedLines?.digest === list.digest ? state.relayListRefusedLines : undefined;
+  const count = await list.refusedLines(needed && kept === undefined);
+  return count === undefined ? kept : { digest: list.digest, count };
 }
 
 /**
@@ -377,7 +396,12 @@ export async function loadRelayListWithCache(settings: Settings, dryRun: boolean
   if (unchanged !== undefined) {
     let loading: Promise<ParsedRelayList> | undefined;
     const load = (): Promise<ParsedRelayList> => (loading ??= loadRelayListNow(settings, dryRun, warnings));
-    return { digest: digestRelayList(unchanged), fromCache: false, relays: async () => (await load()).relays, refusedLines: async () => (await load()).refusedLines };
+    return {
+      digest: digestRelayList(unchanged),
+      fromCache: false,
+      relays: async () => (await load()).relays,
+      refusedLines: async (parse) => (loading === undefined && !parse ? undefined : (await load()).refusedLines),
+    };
   }
   const list = await loadRelayListNow(settings, dryRun, warnings);
   return { digest: list.digest, fromCache: list.fromCache, relays: () => Promise.resolve(list.relays), refusedLines: () => Promise.resolve(list.refusedLines) };

@@ -144,6 +144,8 @@ const COUNTERS_SHAPE = {
   stateFilesMovedAside: { check: integer(0) },
 } as const satisfies Shape;
 
+const REFUSED_LINES_SHAPE = { digest: { check: text() }, count: { check: integer(0) } } as const satisfies Shape;
+
 const STATE_SHAPE = {
   version: { check: oneOf([STATE_VERSION]) },
   clientId: { check: text(1) },
@@ -160,6 +162,7 @@ const STATE_SHAPE = {
   avoidedRelays: { check: list(object(AVOIDED_RELAY_SHAPE), MAX_AVOIDED_RELAYS), optional: true },
   lastDistanceJump: { check: object(DISTANCE_JUMP_SHAPE), optional: true },
   counters: { check: object(COUNTERS_SHAPE), optional: true },
+  relayListRefusedLines: { check: object(REFUSED_LINES_SHAPE), optional: true },
 } as const satisfies Shape;
 
 /** The fields this check knows, per object of the state (`''` is the state itself), in the schema's order. */
@@ -177,6 +180,7 @@ export const KNOWN_STATE_FIELDS: Readonly<Record<string, readonly string[]>> = {
   lastDistanceJump: Object.keys(DISTANCE_JUMP_SHAPE),
   counters: Object.keys(COUNTERS_SHAPE),
   'counters.selections': Object.keys(SELECTIONS_SHAPE),
+  relayListRefusedLines: Object.keys(REFUSED_LINES_SHAPE),
 };
 
 /**

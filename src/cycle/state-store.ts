@@ -2,7 +2,6 @@ import type { Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { link, lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { syncDirectory, temporaryName, temporaryNameTarget, writeFileAtomically, writeNewFile } from '../atomic-file.js';
 import { RelaySelectError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { findEntryProblem, findTrustProblem, processTrustPolicy, readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
@@ -30,6 +29,9 @@ const STATE_DIR_MODE = 0o700;
 const MAX_STATE_FILE_BYTES = 1024 * 1024;
 const MAX_CACHED_RELAY_LIST_BYTES = 64 * 1024 * 1024;
 const MAX_CLIENT_ID_FILE_BYTES = 4096;
+
+/** How files are replaced (src/atomic-file.ts), loaded with the first write: `status` only reads. */
+const atomicFile = (): Promise<typeof import('../atomic-file.js')> => import('../atomic-file.js');
 
 /** node:crypto, loaded on first use: `status` only reads the state, and loading it costs that command a tenth of its time. */
 function crypto(): typeof import('node:crypto') {
@@ -179,6 +181,7 @@ export async function loadOrCreateClientId(stateDir: string, options: StateAcces
     await writeAtomically(stateDir, CLIENT_ID_FILE_NAME, `${clientId}\n`, trust);
     return clientId;
   }
+  const { syncDirectory, temporaryName, writeNewFile } = await atomicFile();
   const temporaryPath = path.join(stateDir, await temporaryName(CLIENT_ID_FILE_NAME));
   try {
     await writeNewFile(temporaryPath, `${clientId}\n`, { mode: STATE_FILE_MODE });
@@ -283,7 +286,7 @@ async function writeAtomically(stateDir: string, name: string, text: string, tru
   const filePath = path.join(stateDir, name);
   await prepareStateDir(stateDir, filePath, trust);
   try {
-    await writeFileAtomically(stateDir, name, text, { mode: STATE_FILE_MODE });
+    await (await atomicFile()).writeFileAtomically(stateDir, name, text, { mode: STATE_FILE_MODE });
   } catch (error) {
     throw unwritable(`cannot write ${filePath}: ${errorMessage(error)}`, filePath, error);
   }
@@ -311,7 +314,7 @@ const ATOMICALLY_WRITTEN_FILE_NAMES = [STATE_FILE_NAME, RELAY_LIST_CACHE_FILE_NA
 const LEFTOVER_TEMPORARY_FILE_AGE_MS = 10 * 60 * 1000;
 
 /** The file a leftover temporary file was for: ours (`.NAME.<hex>.tmp`), or an older version's (`NAME.<digits>`, `client-id.<pid>.<uuid>.tmp`). */
-function temporaryFileTarget(name: string): string | undefined {
+function temporaryFileTarget(name: string, temporaryNameTarget: (name: string) => string | undefined): string | undefined {
   const target = temporaryNameTarget(name) ?? /^(.+)\.\d+$/.exec(name)?.[1] ?? /^(client-id)\.\d+\.[0-9a-f-]{36}\.tmp$/.exec(name)?.[1];
   return target !== undefined && ATOMICALLY_WRITTEN_FILE_NAMES.includes(target) ? target : undefined;
 }
@@ -323,8 +326,9 @@ function temporaryFileTarget(name: string): string | undefined {
  */
 async function removeLeftoverTemporaryFiles(stateDir: string, now: Date): Promise<void> {
   const names = await readdir(stateDir).catch(() => [] as string[]);
+  const { temporaryNameTarget } = await atomicFile();
   for (const name of names) {
-    if (temporaryFileTarget(name) === undefined) continue;
+    if (temporaryFileTarget(name, temporaryNameTarget) === undefined) continue;
     const filePath = path.join(stateDir, name);
     const info = await lstat(filePath).catch(() => null);
     if (info !== null && now.getTime() - info.mtimeMs > LEFTOVER_TEMPORARY_FILE_AGE_MS) {

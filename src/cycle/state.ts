@@ -132,6 +132,12 @@ export const stateSchema = z.object({
   /** The last selection whose relay was more than 2 hops further than the one before (DESIGN, issue 12). */
   lastDistanceJump: z.object({ at: isoTimestamp, fromHops: count, toHops: count, from: z.string(), to: z.string() }).optional(),
   counters: countersSchema.optional(),
+  /**
+   * How many lines (JSON elements, dump blocks) of the relay list with this sha256 were refused, counted
+   * when it was last parsed: a run that takes that list unchanged reports it in the metrics file without
+   * parsing the list again.
+   */
+  relayListRefusedLines: z.object({ digest: z.string(), count }).optional(),
 });
 export type State = z.infer<typeof stateSchema>;
 

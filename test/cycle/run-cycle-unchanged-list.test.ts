@@ -4,7 +4,7 @@
  * parses it as before. Real files in a temporary state directory, a real TCP listener on loopback for
  * the health check (register.mode none).
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,25 @@ describe('runCycle with an unchanged relay list', () => {
     const { cycleSettings, relayList } = await setUp({ state: 'kept' });
     await chmod(relayList, 0o666);
     await expect(runCycle({ settings: cycleSettings, version: 'test' })).rejects.toMatchObject({ code: 'FILE_UNTRUSTED', message: `relay list ${relayList} is not trusted: owned by uid 0, mode 0666` });
+  });
+
+  it('with a metrics file, counts the refused lines once and keeps the count for the runs that take the list unchanged', async () => {
+    const { cycleSettings, relayList, stateDir } = await setUp({ state: 'waiting' });
+    const withBadLine = `${listText()}198.18.0.256\n`;
+    await writeFile(relayList, withBadLine);
+    await cacheRelayList(stateDir, withBadLine);
+    const metricsFile = join(root, 'relay_select.prom');
+    const refusedLines = async (): Promise<string | undefined> => /relay_select_refused_inputs\{input="relay-list-line"\} (\d+)/.exec(await readFile(metricsFile, 'utf8'))?.[1];
+    // The state has no count yet: this run parses the list to count (and so warns).
+    const first = await runCycle({ settings: { ...cycleSettings, metricsFile }, version: 'test' });
+    expect(first).toMatchObject({ action: 'waiting' });
+    expect(listWarnings(first.warnings)).toHaveLength(1);
+    expect(await refusedLines()).toBe('1');
+    expect((await createStateStore(stateDir).read()).state?.relayListRefusedLines).toEqual({ digest: digestRelayList(withBadLine), count: 1 });
+    // The next one takes the list unchanged: no parse, the same count.
+    const second = await runCycle({ settings: { ...cycleSettings, metricsFile }, version: 'test' });
+    expect(listWarnings(second.warnings)).toEqual([]);
+    expect(await refusedLines()).toBe('1');
   });
 
   it('still refuses a missing list that has no cached copy', async () => {

@@ -76,6 +76,7 @@ const state = fc.record(
     avoidedRelays: mostly(fc.array(avoidedRelay, { maxLength: 2 })),
     lastDistanceJump: mostly(fc.record({ at: timestamp, fromHops: count, toHops: count, from: nearly(['a:1', ''], [null]), to: nearly(['b:2'], [1]) })),
     counters: mostly(counters),
+    relayListRefusedLines: mostly(fc.record({ digest: nearly(['ab12', ''], [1]), count })),
   },
   { requiredKeys: ['version', 'clientId', 'current', 'lastSelectionAt', 'lastAttemptAt', 'failingSince', 'retry'] },
 ).chain((value) => fc.oneof({ arbitrary: fc.constant(value), weight: 20 }, { arbitrary: fc.constant({ ...value, unknownField: 'from a newer version' }), weight: 1 }));
