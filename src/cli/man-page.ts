@@ -69,9 +69,14 @@ export function renderManPage(version: string): string {
   });
   lines.push(
     '.PP',
-    roffEscape('doctor exits 0 when every check passes and 1 when one fails; that status belongs to doctor alone.'),
+    roffEscape(
+      `doctor exits 0 when every check passes and 1 when one fails; that status belongs to doctor alone. ${commands
+        .filter((command) => command.stopSignal !== undefined)
+        .map((command) => `${command.name}, a service, exits 0 when ${command.stopSignal} stops it (its normal way to end)`)
+        .join('; ')}.`,
+    ),
     '.SH METRICS',
-    roffEscape('With the setting metricsFile, every run rewrites that file, atomically, in the Prometheus text format for node_exporter\'s textfile collector (node_exporter --collector.textfile.directory=DIR; name the file DIR/relay_select.prom). Counters count since the state file was created. The metrics:'),
+    roffEscape('With the setting metricsFile, every run and every agent cycle rewrites that file, atomically, in the Prometheus text format for node_exporter\'s textfile collector (node_exporter --collector.textfile.directory=DIR; name the file DIR/relay_select.prom). Counters count since the state file was created. The metrics:'),
   );
   const sample = buildRunMetrics(emptyState('x'), { now: new Date(0), action: 'waiting', rule: 'retry-pending', nextDueAt: new Date(0), relayListRefusedLines: 0, relayListRefused: false });
   for (const family of sample) lines.push('.TP', `.B ${roffEscape(family.name)}`, roffEscape(`${family.type}. ${family.help}`));
