@@ -12,7 +12,12 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createAgentLabSpec, listAgentLabRelays, renderAgentLabRelayList, startLabAgent } from '../dist/lab/agent-lab.js';
+import {
+  createAgentLabSpec,
+  listAgentLabRelays,
+  renderAgentLabRelayList,
+  startLabAgent,
+} from '../dist/lab/agent-lab.js';
 import { readCounters } from '../dist/lab/lab-counters.js';
 import { buildNetwork, listNamespaces } from '../dist/lab/netns/network.js';
 
@@ -52,15 +57,32 @@ async function measure(lab, directory, family, mode, relays, keyFile, log) {
         peer: mode === 'cooperating' ? { enabled: true, keyFile, leaseSeconds: LEASE_SECONDS } : { enabled: false },
       }),
     );
-    const args = ['agent', '--json', '--relays', relaysFile, '--config', configFile, '--state-dir', join(directory, `state-${node}`), '--check-interval', '3600'];
+    const args = [
+      'agent',
+      '--json',
+      '--relays',
+      relaysFile,
+      '--config',
+      configFile,
+      '--state-dir',
+      join(directory, `state-${node}`),
+      '--check-interval',
+      '3600',
+    ];
     return startLabAgent(lab, node, [process.execPath, join(root, 'bin', 'relay-select.js'), ...args], env);
   });
   try {
-    const cycles = await Promise.all(agents.map((agent) => agent.waitFor((event) => event.event === 'cycle', 'its first cycle', { timeoutMs: 60_000 })));
+    const cycles = await Promise.all(
+      agents.map((agent) =>
+        agent.waitFor((event) => event.event === 'cycle', 'its first cycle', { timeoutMs: 60_000 }),
+      ),
+    );
     const wallMs = Math.max(...cycles.map((cycle) => cycle.receivedAtMs)) - startedMs;
     const after = await Promise.all(ENDPOINTS.map((node) => readCounters(lab.namespaceOf(node))));
     const echoes = ENDPOINTS.map((_, index) => after[index].icmpEchoRequests - before[index].icmpEchoRequests);
-    const timeExceeded = ENDPOINTS.map((_, index) => after[index].timeExceededReceived - before[index].timeExceededReceived);
+    const timeExceeded = ENDPOINTS.map(
+      (_, index) => after[index].timeExceededReceived - before[index].timeExceededReceived,
+    );
     const run = {
       family,
       mode,
@@ -71,7 +93,9 @@ async function measure(lab, directory, family, mode, relays, keyFile, log) {
       adoptedTables: cycles.filter((cycle) => cycle.peerTable !== null && cycle.peerTable !== undefined).length,
       wallMs: Math.round(wallMs),
     };
-    log(`  IPv${family} ${mode.padEnd(11)} ${String(run.echoRequests).padStart(4)} echo requests, ${String(run.timeExceededReceived).padStart(3)} Time Exceeded, ${run.adoptedTables} tables adopted, ${run.selected}/12 selected in ${run.wallMs} ms`);
+    log(
+      `  IPv${family} ${mode.padEnd(11)} ${String(run.echoRequests).padStart(4)} echo requests, ${String(run.timeExceededReceived).padStart(3)} Time Exceeded, ${run.adoptedTables} tables adopted, ${run.selected}/12 selected in ${run.wallMs} ms`,
+    );
     return run;
   } finally {
     for (const agent of agents) agent.kill('SIGTERM');
@@ -135,8 +159,21 @@ export async function benchAgents(options = {}) {
     kernel: release(),
     cpus: cpus().length,
     loadAverage1m: Math.round((loadavg()[0] ?? 0) * 10) / 10,
-    lab: { prefix: lab.prefix, endpoints: ENDPOINTS.length, relays: RELAYS, relaysByDistance: { 1: 4, 2: 26, 3: 30 }, buildMs: Math.round(buildMs), namespacesLeft: listNamespaces(lab.prefix).length },
-    settings: { 'probe.verify': 'paths', 'probe.verifyMargin': 2, 'probe.timeoutMs': 500, 'peer.leaseSeconds': LEASE_SECONDS, 'register.mode': 'none' },
+    lab: {
+      prefix: lab.prefix,
+      endpoints: ENDPOINTS.length,
+      relays: RELAYS,
+      relaysByDistance: { 1: 4, 2: 26, 3: 30 },
+      buildMs: Math.round(buildMs),
+      namespacesLeft: listNamespaces(lab.prefix).length,
+    },
+    settings: {
+      'probe.verify': 'paths',
+      'probe.verifyMargin': 2,
+      'probe.timeoutMs': 500,
+      'peer.leaseSeconds': LEASE_SECONDS,
+      'register.mode': 'none',
+    },
     budget: BUDGET,
     repetitions,
     summary,
@@ -145,7 +182,17 @@ export async function benchAgents(options = {}) {
 }
 
 export function renderAgentTable(result) {
-  const header = ['family', 'mode', 'echo requests (median, min..max)', 'busiest / quietest endpoint', 'Time Exceeded received', 'tables adopted', 'all 12 selected after ms', 'echo ratio', 'Time Exceeded ratio'];
+  const header = [
+    'family',
+    'mode',
+    'echo requests (median, min..max)',
+    'busiest / quietest endpoint',
+    'Time Exceeded received',
+    'tables adopted',
+    'all 12 selected after ms',
+    'echo ratio',
+    'Time Exceeded ratio',
+  ];
   const rows = result.summary.flatMap((entry) =>
     MODES.map((mode) => {
       const row = entry[mode];
@@ -172,12 +219,16 @@ export function writeAgentResults(result) {
   const markdown = `# agent
 
 The first selection of 12 \`relay-select agent\` processes on one link (a Linux bridge in a namespace), with their
-gateway, two routers and ${result.lab.relays} relays behind them (${Object.entries(result.lab.relaysByDistance).map(([distance, count]) => `${count} at ${distance}`).join(', ')} routers),
+gateway, two routers and ${result.lab.relays} relays behind them (${Object.entries(result.lab.relaysByDistance)
+    .map(([distance, count]) => `${count} at ${distance}`)
+    .join(', ')} routers),
 each agent alone (peer.enabled false: what 12 cron runs cost) and cooperating (one leader probes and shares its
 table; the others adopt it and confirm their choice with one echo at the maximum TTL). Echo requests sent and
 Time Exceeded received are the endpoints' own kernel counters (/proc/net/snmp, snmp6), summed over the 12;
 ${result.repetitions} repetitions per family and mode, ratios are medians cooperating / alone of this run.
-Settings: ${Object.entries(result.settings).map(([key, value]) => `${key} ${value}`).join(', ')} (the verification defaults: every relay of
+Settings: ${Object.entries(result.settings)
+    .map(([key, value]) => `${key} ${value}`)
+    .join(', ')} (the verification defaults: every relay of
 this lab is within the margin, and one relay per path — subnet and distance — is verified, alone and cooperating alike).
 Budget of the cooperating first selection (issue 11): 1.2 × ${result.lab.relays} + 2 × ${result.lab.endpoints} = ${result.budget} echo requests.
 

@@ -30,18 +30,25 @@ const TOLERANCE = 0.1;
 
 function runChild(spec) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'fleet-child.mjs'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'bench', 'fleet-child.mjs'), JSON.stringify(spec)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout.trim())) : reject(new Error(`fleet benchmark child exited with ${code}: ${stderr.trim()}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout.trim()))
+        : reject(new Error(`fleet benchmark child exited with ${code}: ${stderr.trim()}`)),
+    );
   });
 }
 
 const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-const shapeName = (shape) => `${shape.clients.toLocaleString('en-US')} endpoints / ${shape.subnets} subnets / ${shape.relayCount} relays`;
+const shapeName = (shape) =>
+  `${shape.clients.toLocaleString('en-US')} endpoints / ${shape.subnets} subnets / ${shape.relayCount} relays`;
 
 /** @param {{ log?: (line: string) => void, write?: boolean }} [options] */
 export async function benchFleet(options = {}) {
@@ -50,28 +57,62 @@ export async function benchFleet(options = {}) {
   const svgFile = join(resultsDirectory, 'fleet-server-outage.svg');
 
   log('fleet: 20,000 endpoints, steady 7 days + server-outage, workers');
-  const headline = await runChild({ fleet: BIG, scenarios: ['steady', 'server-outage'], scenarioOptions: { days: 7 }, workers: true, estimate: true, svg: { scenario: 'server-outage', file: svgFile } });
+  const headline = await runChild({
+    fleet: BIG,
+    scenarios: ['steady', 'server-outage'],
+    scenarioOptions: { days: 7 },
+    workers: true,
+    estimate: true,
+    svg: { scenario: 'server-outage', file: svgFile },
+  });
   log('fleet: the same in one thread (baseline)');
-  const oneThread = await runChild({ fleet: BIG, scenarios: ['steady', 'server-outage'], scenarioOptions: { days: 7 }, workers: false });
+  const oneThread = await runChild({
+    fleet: BIG,
+    scenarios: ['steady', 'server-outage'],
+    scenarioOptions: { days: 7 },
+    workers: false,
+  });
   log('fleet: each scenario alone');
-  const steadyAlone = await runChild({ fleet: BIG, scenarios: ['steady'], scenarioOptions: { days: 7 }, workers: true });
+  const steadyAlone = await runChild({
+    fleet: BIG,
+    scenarios: ['steady'],
+    scenarioOptions: { days: 7 },
+    workers: true,
+  });
   const outageAlone = await runChild({ fleet: BIG, scenarios: ['server-outage'], workers: true });
 
   const agreement = [];
   for (const shape of SHAPES) {
-    const scenarios = shape === BIG ? ['steady', 'server-outage', 'relay-loss', 'flap', 'new-relay'] : ['steady', 'server-outage'];
+    const scenarios =
+      shape === BIG ? ['steady', 'server-outage', 'relay-loss', 'flap', 'new-relay'] : ['steady', 'server-outage'];
     log(`fleet: estimate against simulate, ${shapeName(shape)}`);
-    const run = shape === BIG ? await runChild({ fleet: BIG, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true }) : await runChild({ fleet: shape, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true });
+    const run =
+      shape === BIG
+        ? await runChild({ fleet: BIG, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true })
+        : await runChild({ fleet: shape, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true });
     for (const scenario of run.scenarios) {
       for (const [model, figures] of Object.entries(scenario.models)) {
         for (const statistic of ['mean', 'peak']) {
           const simulated = figures.simulated.echoRequestsPerSecond[statistic];
           const estimated = figures.estimated.echoRequestsPerSecond[statistic];
-          agreement.push({ shape: shapeName(shape), scenario: scenario.scenario, model, statistic, simulated: round(simulated, 2), estimated: round(estimated, 2), error: round(estimated / simulated - 1, 4), required: scenario.scenario === 'steady' || scenario.scenario === 'server-outage' });
+          agreement.push({
+            shape: shapeName(shape),
+            scenario: scenario.scenario,
+            model,
+            statistic,
+            simulated: round(simulated, 2),
+            estimated: round(estimated, 2),
+            error: round(estimated / simulated - 1, 4),
+            required: scenario.scenario === 'steady' || scenario.scenario === 'server-outage',
+          });
         }
       }
     }
-    agreement.push({ shape: shapeName(shape), wallSeconds: round(run.wallMs / 1000), estimateMs: round(run.estimateMs, 0) });
+    agreement.push({
+      shape: shapeName(shape),
+      wallSeconds: round(run.wallMs / 1000),
+      estimateMs: round(run.estimateMs, 0),
+    });
   }
 
   const outage = headline.scenarios.find((scenario) => scenario.scenario === 'server-outage');
@@ -85,8 +126,16 @@ export async function benchFleet(options = {}) {
     budget: BUDGET,
     performance: {
       fleet: shapeName(BIG),
-      both: { wallSeconds: round(headline.wallMs / 1000), cpuSeconds: round(headline.cpuMs / 1000), peakRssMiB: round(headline.maxRssMiB, 0) },
-      oneThread: { wallSeconds: round(oneThread.wallMs / 1000), cpuSeconds: round(oneThread.cpuMs / 1000), peakRssMiB: round(oneThread.maxRssMiB, 0) },
+      both: {
+        wallSeconds: round(headline.wallMs / 1000),
+        cpuSeconds: round(headline.cpuMs / 1000),
+        peakRssMiB: round(headline.maxRssMiB, 0),
+      },
+      oneThread: {
+        wallSeconds: round(oneThread.wallMs / 1000),
+        cpuSeconds: round(oneThread.cpuMs / 1000),
+        peakRssMiB: round(oneThread.maxRssMiB, 0),
+      },
       steadyAlone: { wallSeconds: round(steadyAlone.wallMs / 1000), peakRssMiB: round(steadyAlone.maxRssMiB, 0) },
       outageAlone: { wallSeconds: round(outageAlone.wallMs / 1000), peakRssMiB: round(outageAlone.maxRssMiB, 0) },
       speedupOverOneThread: round(oneThread.wallMs / headline.wallMs, 2),
@@ -114,25 +163,56 @@ export async function benchFleet(options = {}) {
 export function renderPerformanceTable(result) {
   const p = result.performance;
   const rows = [
-    ['steady 7 d + server-outage, models in 2 worker threads', p.both.wallSeconds, p.both.cpuSeconds, p.both.peakRssMiB, p.withinBudget ? 'ok' : 'OVER'],
-    ['the same, models one after the other in one thread (baseline)', p.oneThread.wallSeconds, p.oneThread.cpuSeconds, p.oneThread.peakRssMiB, ''],
+    [
+      'steady 7 d + server-outage, models in 2 worker threads',
+      p.both.wallSeconds,
+      p.both.cpuSeconds,
+      p.both.peakRssMiB,
+      p.withinBudget ? 'ok' : 'OVER',
+    ],
+    [
+      'the same, models one after the other in one thread (baseline)',
+      p.oneThread.wallSeconds,
+      p.oneThread.cpuSeconds,
+      p.oneThread.peakRssMiB,
+      '',
+    ],
     ['steady 7 d alone (one `simulate` run)', p.steadyAlone.wallSeconds, '', p.steadyAlone.peakRssMiB, ''],
     ['server-outage alone (one `simulate` run)', p.outageAlone.wallSeconds, '', p.outageAlone.peakRssMiB, ''],
   ];
-  const header = ['job', 'wall s', 'CPU s (all threads)', 'peak RSS MiB', `budget ${result.budget.wallSeconds} s, ${result.budget.rssMiB} MiB`];
+  const header = [
+    'job',
+    'wall s',
+    'CPU s (all threads)',
+    'peak RSS MiB',
+    `budget ${result.budget.wallSeconds} s, ${result.budget.rssMiB} MiB`,
+  ];
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
 export function renderAgreementTable(result) {
   const header = ['fleet', 'scenario', 'model', 'statistic', 'simulate echo req/s', 'estimate', 'difference'];
-  const rows = result.agreement.filter((row) => row.statistic !== undefined).map((row) => [row.shape, row.scenario, row.model, row.statistic === 'peak' ? 'worst minute' : 'mean', row.simulated.toLocaleString('en-US'), row.estimated.toLocaleString('en-US'), `${(row.error * 100).toFixed(1)} %${row.required && Math.abs(row.error) > TOLERANCE ? ' OVER' : ''}`]);
+  const rows = result.agreement
+    .filter((row) => row.statistic !== undefined)
+    .map((row) => [
+      row.shape,
+      row.scenario,
+      row.model,
+      row.statistic === 'peak' ? 'worst minute' : 'mean',
+      row.simulated.toLocaleString('en-US'),
+      row.estimated.toLocaleString('en-US'),
+      `${(row.error * 100).toFixed(1)} %${row.required && Math.abs(row.error) > TOLERANCE ? ' OVER' : ''}`,
+    ]);
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
 function renderMarkdown(result) {
   const p = result.performance;
   const o = result.outage;
-  const timings = result.agreement.filter((row) => row.wallSeconds !== undefined).map((row) => `${row.shape}: simulate ${row.wallSeconds} s, estimate ${row.estimateMs} ms`).join('; ');
+  const timings = result.agreement
+    .filter((row) => row.wallSeconds !== undefined)
+    .map((row) => `${row.shape}: simulate ${row.wallSeconds} s, estimate ${row.estimateMs} ms`)
+    .join('; ');
   return `# fleet
 
 \`relay-select simulate\` and \`relay-select estimate\` (issue 10). Each job runs in a fresh Node process

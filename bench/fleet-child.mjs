@@ -20,7 +20,12 @@ const startMs = performance.now();
 const startCpu = process.cpuUsage();
 const fleet = buildFleet(spec.fleet);
 const plans = spec.scenarios.map((name) => planScenario(name, DEFAULT_SETTINGS, spec.scenarioOptions ?? {}));
-const results = await simulateScenarios({ fleet, settings: DEFAULT_SETTINGS, scenarios: plans, workers: spec.workers !== false });
+const results = await simulateScenarios({
+  fleet,
+  settings: DEFAULT_SETTINGS,
+  scenarios: plans,
+  workers: spec.workers !== false,
+});
 const wallMs = performance.now() - startMs;
 const cpu = process.cpuUsage(startCpu);
 
@@ -32,7 +37,8 @@ if (spec.estimate) {
   estimate = estimateFleet({ settings: DEFAULT_SETTINGS, profiles, profilesWithNewRelay: withNewRelay, plans });
   estimateMs = performance.now() - estimateStart;
 }
-if (spec.svg) writeFileSync(spec.svg.file, renderSimulationSvg(results.find((result) => result.scenario === spec.svg.scenario)));
+if (spec.svg)
+  writeFileSync(spec.svg.file, renderSimulationSvg(results.find((result) => result.scenario === spec.svg.scenario)));
 
 const pair = (value) => ({ mean: value.mean, peak: value.peak });
 const scenarios = results.map((result) => ({
@@ -43,10 +49,25 @@ const scenarios = results.map((result) => ({
     Object.entries(result.models).map(([model, run]) => [
       model,
       {
-        simulated: { echoRequestsPerSecond: pair(run.echoRequestsPerSecond), timeExceededPerSecond: pair(run.timeExceededPerSecond), selections: run.selections, secondsToRecover: run.secondsToRecover, peakAtSeconds: run.peakAtSeconds, clientsPerRelay: { max: run.clientsPerRelay.max, mean: run.clientsPerRelay.mean } },
-        estimated: estimate === null ? null : { echoRequestsPerSecond: pair(estimate.models[model].scenarios[result.scenario].echoRequestsPerSecond), timeExceededPerSecond: pair(estimate.models[model].scenarios[result.scenario].timeExceededPerSecond) },
+        simulated: {
+          echoRequestsPerSecond: pair(run.echoRequestsPerSecond),
+          timeExceededPerSecond: pair(run.timeExceededPerSecond),
+          selections: run.selections,
+          secondsToRecover: run.secondsToRecover,
+          peakAtSeconds: run.peakAtSeconds,
+          clientsPerRelay: { max: run.clientsPerRelay.max, mean: run.clientsPerRelay.mean },
+        },
+        estimated:
+          estimate === null
+            ? null
+            : {
+                echoRequestsPerSecond: pair(estimate.models[model].scenarios[result.scenario].echoRequestsPerSecond),
+                timeExceededPerSecond: pair(estimate.models[model].scenarios[result.scenario].timeExceededPerSecond),
+              },
       },
     ]),
   ),
 }));
-process.stdout.write(`${JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, estimateMs, clients: fleet.clientIds.length, subnets: fleet.subnets.length, relays: fleet.relays.length, scenarios })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, estimateMs, clients: fleet.clientIds.length, subnets: fleet.subnets.length, relays: fleet.relays.length, scenarios })}\n`,
+);

@@ -10,7 +10,18 @@
 // Usage: node bench/parse-relays.mjs [--runs N] [--build]
 // Writes bench/results/parse-relays.json and bench/results/parse-relays.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -84,18 +95,31 @@ function runPlan(file, json, directory) {
   return new Promise((resolve, reject) => {
     const outputFd = openSync(output, 'w');
     const startMs = performance.now();
-    const child = spawn(process.execPath, ['-r', USAGE_PRELOAD, join(root, 'bin', 'relay-select.js'), 'plan', '--relays', file, ...(json ? ['--json'] : [])], {
-      cwd: directory,
-      env: { ...process.env, NO_COLOR: '1', PROCESS_USAGE_FILE: usageFile },
-      stdio: ['ignore', outputFd, 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        USAGE_PRELOAD,
+        join(root, 'bin', 'relay-select.js'),
+        'plan',
+        '--relays',
+        file,
+        ...(json ? ['--json'] : []),
+      ],
+      {
+        cwd: directory,
+        env: { ...process.env, NO_COLOR: '1', PROCESS_USAGE_FILE: usageFile },
+        stdio: ['ignore', outputFd, 'pipe'],
+      },
+    );
     closeSync(outputFd);
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
       const wallMs = performance.now() - startMs;
-      if (code !== 0) return reject(new Error(`plan${json ? ' --json' : ''} exited with ${code}: ${stderr.trim().slice(0, 500)}`));
+      if (code !== 0)
+        return reject(new Error(`plan${json ? ' --json' : ''} exited with ${code}: ${stderr.trim().slice(0, 500)}`));
       const usage = JSON.parse(readFileSync(usageFile, 'utf8'));
       resolve({ wallMs, cpuMs: usage.cpuMs, maxRssKiB: usage.maxRssKiB, outputBytes: statSync(output).size });
     });
@@ -106,7 +130,8 @@ function runPlan(file, json, directory) {
 async function benchPlan(file, runs, directory) {
   const modes = [false, true];
   const samples = new Map(modes.map((json) => [json, []]));
-  for (let run = 0; run < runs; run++) for (const json of modes) samples.get(json).push(await runPlan(file, json, directory));
+  for (let run = 0; run < runs; run++)
+    for (const json of modes) samples.get(json).push(await runPlan(file, json, directory));
   return modes.map((json) => {
     const list = samples.get(json);
     const wallMs = median(list.map((sample) => sample.wallMs));
@@ -202,7 +227,16 @@ function round(value) {
 }
 
 function renderTable(result) {
-  const header = ['relays', 'file MiB', 'load+parse ms (median)', 'min..max ms', 'CPU ms', 'process ms', 'peak RSS MiB', 'budget'];
+  const header = [
+    'relays',
+    'file MiB',
+    'load+parse ms (median)',
+    'min..max ms',
+    'CPU ms',
+    'process ms',
+    'peak RSS MiB',
+    'budget',
+  ];
   const lines = result.rows.map((row) => [
     row.relays.toLocaleString('en-US'),
     (row.fileBytes / 1024 / 1024).toFixed(1),
@@ -217,7 +251,16 @@ function renderTable(result) {
 }
 
 export function renderPlanTable(result) {
-  const header = ['command', 'relays', 'wall ms (median)', 'min..max ms', 'CPU ms', 'peak RSS MiB', 'output MiB', 'budget'];
+  const header = [
+    'command',
+    'relays',
+    'wall ms (median)',
+    'min..max ms',
+    'CPU ms',
+    'peak RSS MiB',
+    'output MiB',
+    'budget',
+  ];
   const lines = result.planRows.map((row) => [
     `\`${row.command}\``,
     row.relays.toLocaleString('en-US'),
@@ -266,5 +309,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runs = runsIndex === -1 ? 3 : Number(process.argv[runsIndex + 1]);
   const result = await benchParseRelays({ runs, build: process.argv.includes('--build') });
   process.stdout.write(`${renderTable(result)}\n\n${renderPlanTable(result)}\n`);
-  if (result.rows.some((row) => row.withinBudget === false) || result.planRows.some((row) => !row.withinBudget)) process.exitCode = 1;
+  if (result.rows.some((row) => row.withinBudget === false) || result.planRows.some((row) => !row.withinBudget))
+    process.exitCode = 1;
 }

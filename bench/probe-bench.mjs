@@ -26,7 +26,12 @@ const resultsDirectory = join(root, 'bench', 'results');
 
 /** Time Exceeded tokens of a Linux router refill at 1/s up to a burst of 6: every run starts on full buckets. */
 const RATE_LIMIT_REFILL_MS = 6500;
-const TARGETS = { inferencePacketsPerRelay: 1.1, speedupOverRounds: 5, speedupFromDistance: 3, ipv6PacketsPerRelayWithin: 0.1 };
+const TARGETS = {
+  inferencePacketsPerRelay: 1.1,
+  speedupOverRounds: 5,
+  speedupFromDistance: 3,
+  ipv6PacketsPerRelayWithin: 0.1,
+};
 const RELAY_PORT = 52311;
 
 /** Deterministic shuffle (mulberry32), so the nearest relays are not first in the list. */
@@ -78,7 +83,13 @@ function execTimed(lab, node, argv, { cwd, env, timeoutMs = 180_000 } = {}) {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
-      resolve({ code: null, stdout, stderr: stderr + error.message, wallMs: performance.now() - startMs, timedOut: false });
+      resolve({
+        code: null,
+        stdout,
+        stderr: stderr + error.message,
+        wallMs: performance.now() - startMs,
+        timedOut: false,
+      });
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -110,7 +121,10 @@ function snmp6Fields(text) {
 /** What the kernels counted, per family: the endpoint's ICMP and TCP, every router's Time Exceeded. */
 async function readCounters(lab, routers) {
   const read = async (node) => {
-    const [v4, v6] = await Promise.all([lab.exec(node, ['cat', '/proc/net/snmp'], { timeoutMs: 20_000 }), lab.exec(node, ['cat', '/proc/net/snmp6'], { timeoutMs: 20_000 })]);
+    const [v4, v6] = await Promise.all([
+      lab.exec(node, ['cat', '/proc/net/snmp'], { timeoutMs: 20_000 }),
+      lab.exec(node, ['cat', '/proc/net/snmp6'], { timeoutMs: 20_000 }),
+    ]);
     return { icmp: snmpFields(v4.stdout, 'Icmp'), tcp: snmpFields(v4.stdout, 'Tcp'), icmp6: snmp6Fields(v6.stdout) };
   };
   const [endpoint, ...routerCounts] = await Promise.all([read('ep'), ...routers.map(read)]);
@@ -135,14 +149,20 @@ function median(values) {
 function spread(values) {
   const present = values.filter((value) => typeof value === 'number');
   if (present.length === 0) return null;
-  return { median: median(present), min: present.reduce((a, b) => Math.min(a, b)), max: present.reduce((a, b) => Math.max(a, b)) };
+  return {
+    median: median(present),
+    min: present.reduce((a, b) => Math.min(a, b)),
+    max: present.reduce((a, b) => Math.max(a, b)),
+  };
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every relay address of a shape (both families) with the relay host it sits on. */
 function relayAddressesOf(shape, lab) {
-  return shape.relayHosts.flatMap((host) => [4, 6].flatMap((family) => lab.extraAddressesOf(host.name, family).map((address) => ({ host, address }))));
+  return shape.relayHosts.flatMap((host) =>
+    [4, 6].flatMap((family) => lab.extraAddressesOf(host.name, family).map((address) => ({ host, address }))),
+  );
 }
 
 const familyOf = (address) => (address.includes(':') ? 6 : 4);
@@ -155,7 +175,9 @@ function truthOf(shape, lab, dropped, family = null) {
   const forward = new Map();
   const back = new Map();
   for (const host of shape.relayHosts) {
-    for (const address of [4, 6].flatMap((each) => (family === null || family === each ? lab.extraAddressesOf(host.name, each) : []))) {
+    for (const address of [4, 6].flatMap((each) =>
+      family === null || family === each ? lab.extraAddressesOf(host.name, each) : [],
+    )) {
       if (dropped.has(address)) continue;
       forward.set(address, host.forward);
       back.set(address, host.back);
@@ -170,7 +192,10 @@ function truthOf(shape, lab, dropped, family = null) {
 function judgeCli(stdout, truth) {
   const report = JSON.parse(stdout);
   const measured = report.results.filter((result) => result.distance !== null);
-  const best = measured.length === 0 ? null : measured.reduce((a, result) => Math.min(a, result.distance), Number.POSITIVE_INFINITY);
+  const best =
+    measured.length === 0
+      ? null
+      : measured.reduce((a, result) => Math.min(a, result.distance), Number.POSITIVE_INFINITY);
   const chosen = measured.filter((result) => result.distance === best).map((result) => result.address);
   const reported = new Map(report.results.map((result) => [result.address, result.distance]));
   const nearestExact = truth.nearest.filter((address) => reported.get(address) === truth.minimum).length;
@@ -204,22 +229,31 @@ function judgeNetselect(stdout, stderr, truth) {
     // netselect counts hops as the TTL that reached the host; as a router count that is hops − 1.
     reportedDistance: hops === undefined ? null : Number(hops) - 1,
     right: chosen !== null && truth.forward.get(chosen) === truth.minimum,
-    nearestExact: truth.nearest.filter((address) => answered.some((entry) => entry[1] === address && Number(entry[3]) - 1 === truth.minimum)).length,
+    nearestExact: truth.nearest.filter((address) =>
+      answered.some((entry) => entry[1] === address && Number(entry[3]) - 1 === truth.minimum),
+    ).length,
     distancesMeasured: answered.length,
     distancesWrong: answered.filter((entry) => Number(entry[3]) - 1 !== truth.forward.get(entry[1])).length,
-    smallestReportedDistance: answered.length === 0 ? null : answered.reduce((a, entry) => Math.min(a, Number(entry[3]) - 1), Number.POSITIVE_INFINITY),
+    smallestReportedDistance:
+      answered.length === 0
+        ? null
+        : answered.reduce((a, entry) => Math.min(a, Number(entry[3]) - 1), Number.POSITIVE_INFINITY),
   };
 }
 
 /** Makes `fraction` of the relay addresses refuse ICMP: a policy rule on their host turns away every ICMP packet they would send. */
 async function dropIcmpOf(lab, shape, fraction) {
-  const addresses = shape.relayHosts.flatMap((host) => lab.extraAddressesOf(host.name).map((address) => ({ host: host.name, address })));
+  const addresses = shape.relayHosts.flatMap((host) =>
+    lab.extraAddressesOf(host.name).map((address) => ({ host: host.name, address })),
+  );
   const dropped = shuffle(addresses, 20261213).slice(0, Math.round(addresses.length * fraction));
   const byHost = new Map();
   for (const { host, address } of dropped) byHost.set(host, [...(byHost.get(host) ?? []), address]);
   await Promise.all(
     [...byHost].map(async ([host, list]) => {
-      const result = await lab.exec(host, ['ip', '-batch', '-'], { input: list.map((address) => `rule add from ${address} ipproto icmp prohibit\n`).join('') });
+      const result = await lab.exec(host, ['ip', '-batch', '-'], {
+        input: list.map((address) => `rule add from ${address} ipproto icmp prohibit\n`).join(''),
+      });
       if (result.code !== 0) throw new Error(`ip rule in ${host} failed (${result.code}): ${result.stderr.trim()}`);
     }),
   );
@@ -243,11 +277,27 @@ export async function benchProbe(options = {}) {
   const { onTeardown } = await import('../dist/teardown.js');
   const shapes = PROBE_SHAPES.filter((shape) => options.shapes === undefined || options.shapes.includes(shape.name));
   const tools = {
-    netselect: shapes.some((shape) => shape.netselect) && (options.contenders === undefined || options.contenders.includes('netselect -I')) ? ensureDebianPackage('netselect', 'netselect', log) : { available: false, reason: 'not asked for' },
+    netselect:
+      shapes.some((shape) => shape.netselect) &&
+      (options.contenders === undefined || options.contenders.includes('netselect -I'))
+        ? ensureDebianPackage('netselect', 'netselect', log)
+        : { available: false, reason: 'not asked for' },
   };
   const results = [];
   for (const shape of shapes) {
-    results.push(await benchShape(shape, { repetitions, netselectTries, netselectRepetitions, log, tools, contenders: options.contenders, buildNetwork, listNamespaces, onTeardown }));
+    results.push(
+      await benchShape(shape, {
+        repetitions,
+        netselectTries,
+        netselectRepetitions,
+        log,
+        tools,
+        contenders: options.contenders,
+        buildNetwork,
+        listNamespaces,
+        onTeardown,
+      }),
+    );
   }
   return {
     name: 'probe',
@@ -265,13 +315,16 @@ export async function benchProbe(options = {}) {
 }
 
 async function benchShape(shapeSpec, context) {
-  const { repetitions, netselectTries, netselectRepetitions, log, tools, buildNetwork, listNamespaces, onTeardown } = context;
+  const { repetitions, netselectTries, netselectRepetitions, log, tools, buildNetwork, listNamespaces, onTeardown } =
+    context;
   const shape = shapeSpec.build();
   const spec = specOf(shape);
   const routers = spec.routers;
   const prefix = `rsb${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
   const buildStartMs = performance.now();
-  log(`\n${shapeSpec.name}: building the lab (${routers.length} routers, ${spec.hosts.length} hosts, prefix ${prefix}) …`);
+  log(
+    `\n${shapeSpec.name}: building the lab (${routers.length} routers, ${spec.hosts.length} hosts, prefix ${prefix}) …`,
+  );
   const lab = await buildNetwork(spec, { prefix });
   const labBuildMs = performance.now() - buildStartMs;
   const workDirectory = mkdtempSync(join(tmpdir(), 'relay-select-probe-bench-'));
@@ -286,7 +339,10 @@ async function benchShape(shapeSpec, context) {
       20261122,
     );
     const ofFamily = (family) => addresses.filter((address) => familyOf(address) === family);
-    const relaysOf = (list) => ({ ipv4: list.filter((address) => familyOf(address) === 4).length, ipv6: list.filter((address) => familyOf(address) === 6).length });
+    const relaysOf = (list) => ({
+      ipv4: list.filter((address) => familyOf(address) === 4).length,
+      ipv6: list.filter((address) => familyOf(address) === 6).length,
+    });
     const writeRelayFile = (name, list) => {
       const file = join(workDirectory, name);
       const lines = list.map((address) => (familyOf(address) === 6 ? `[${address}]` : address));
@@ -294,7 +350,13 @@ async function benchShape(shapeSpec, context) {
       return file;
     };
     const relayFile = writeRelayFile('relays.dat', addresses);
-    const rateLimitNames = ['net.ipv4.icmp_ratelimit', 'net.ipv4.icmp_ratemask', 'net.ipv4.icmp_msgs_per_sec', 'net.ipv4.icmp_msgs_burst', 'net.ipv6.icmp.ratelimit'];
+    const rateLimitNames = [
+      'net.ipv4.icmp_ratelimit',
+      'net.ipv4.icmp_ratemask',
+      'net.ipv4.icmp_msgs_per_sec',
+      'net.ipv4.icmp_msgs_burst',
+      'net.ipv6.icmp.ratelimit',
+    ];
     const routerSysctls = await lab.exec('r1', ['sysctl', ...rateLimitNames]);
     const rateLimits = Object.fromEntries(
       routerSysctls.stdout
@@ -308,20 +370,66 @@ async function benchShape(shapeSpec, context) {
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('RELAY_SELECT_')));
     env.NO_COLOR = '1';
     const cli = join(root, 'bin', 'relay-select.js');
-    const cliArgv = (strategy, file = relayFile) => [process.execPath, cli, 'probe', '--relays', file, '--strategy', strategy, '--json'];
+    const cliArgv = (strategy, file = relayFile) => [
+      process.execPath,
+      cli,
+      'probe',
+      '--relays',
+      file,
+      '--strategy',
+      strategy,
+      '--json',
+    ];
     const whole = { relays: relaysOf(addresses), truth };
     const families = shapeSpec.perFamily
-      ? [4, 6].map((family) => ({ family, label: `IPv${family}`, file: writeRelayFile(`relays-ipv${family}.dat`, ofFamily(family)), relays: relaysOf(ofFamily(family)), truth: truthOf(shape, lab, dropped, family) }))
+      ? [4, 6].map((family) => ({
+          family,
+          label: `IPv${family}`,
+          file: writeRelayFile(`relays-ipv${family}.dat`, ofFamily(family)),
+          relays: relaysOf(ofFamily(family)),
+          truth: truthOf(shape, lab, dropped, family),
+        }))
       : [];
     const ipv4 = { relays: relaysOf(ofFamily(4)), truth: truthOf(shape, lab, dropped, 4) };
     const contenders = [
       { name: 'inference', kind: 'cli', argv: cliArgv('inference'), env, ...whole },
-      { name: 'inference (verify all)', kind: 'cli', argv: cliArgv('inference'), env: { ...env, RELAY_SELECT_PROBE_VERIFY: 'all' }, ...whole },
+      {
+        name: 'inference (verify all)',
+        kind: 'cli',
+        argv: cliArgv('inference'),
+        env: { ...env, RELAY_SELECT_PROBE_VERIFY: 'all' },
+        ...whole,
+      },
       { name: 'rounds', kind: 'cli', argv: cliArgv('rounds'), env, ...whole },
       // Each family's part of the list alone: the time a family takes (packets per family come from the whole-list runs).
-      ...families.flatMap((part) => ['inference', 'rounds'].map((strategy) => ({ name: `${strategy} ${part.label} only`, kind: 'cli', argv: cliArgv(strategy, part.file), env, relays: part.relays, truth: part.truth }))),
+      ...families.flatMap((part) =>
+        ['inference', 'rounds'].map((strategy) => ({
+          name: `${strategy} ${part.label} only`,
+          kind: 'cli',
+          argv: cliArgv(strategy, part.file),
+          env,
+          relays: part.relays,
+          truth: part.truth,
+        })),
+      ),
       ...(shapeSpec.netselect && tools.netselect.available
-        ? [{ name: 'netselect -I', kind: 'netselect', argv: ['netselect', '-I', '-vv', '-m', '30', ...(netselectTries === null ? [] : ['-t', String(netselectTries)]), ...ofFamily(4)], env, ...ipv4 }]
+        ? [
+            {
+              name: 'netselect -I',
+              kind: 'netselect',
+              argv: [
+                'netselect',
+                '-I',
+                '-vv',
+                '-m',
+                '30',
+                ...(netselectTries === null ? [] : ['-t', String(netselectTries)]),
+                ...ofFamily(4),
+              ],
+              env,
+              ...ipv4,
+            },
+          ]
         : []),
     ].filter((contender) => context.contenders === undefined || context.contenders.includes(contender.name));
 
@@ -334,7 +442,11 @@ async function benchShape(shapeSpec, context) {
         if (contender.kind === 'netselect' && repetition > netselectRepetitions) continue;
         await sleep(RATE_LIMIT_REFILL_MS);
         const before = await readCounters(lab, routers);
-        const outcome = await execTimed(lab, 'ep', contender.argv, { cwd: workDirectory, env: contender.env, timeoutMs: contender.kind === 'netselect' ? 420_000 : 120_000 });
+        const outcome = await execTimed(lab, 'ep', contender.argv, {
+          cwd: workDirectory,
+          env: contender.env,
+          timeoutMs: contender.kind === 'netselect' ? 420_000 : 120_000,
+        });
         const after = await readCounters(lab, routers);
         const counted = Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - before[key]]));
         const run = {
@@ -358,7 +470,11 @@ async function benchShape(shapeSpec, context) {
           if (contender.kind === 'cli') Object.assign(run, judgeCli(outcome.stdout, contender.truth));
           else Object.assign(run, judgeNetselect(outcome.stdout, outcome.stderr, contender.truth));
         } catch (error) {
-          Object.assign(run, { chosen: null, right: false, error: `${error.message}; exit ${outcome.code}; stderr: ${outcome.stderr.trim().split('\n').slice(-3).join(' | ')}` });
+          Object.assign(run, {
+            chosen: null,
+            right: false,
+            error: `${error.message}; exit ${outcome.code}; stderr: ${outcome.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+          });
         }
         runs.push(run);
         log(
@@ -368,7 +484,10 @@ async function benchShape(shapeSpec, context) {
       }
     }
 
-    const summary = summarize(runs, contenders.map((contender) => contender.name));
+    const summary = summarize(
+      runs,
+      contenders.map((contender) => contender.name),
+    );
     return {
       name: shapeSpec.name,
       title: shapeSpec.title,
@@ -381,7 +500,14 @@ async function benchShape(shapeSpec, context) {
         relaysDroppingIcmp: dropped.size,
         subnets: shape.relayHosts.length,
         relaysByDistance: countBy([...truth.forward.values()]),
-        asymmetricSubnets: shape.relayHosts.filter((host) => host.forward !== host.back).map((host) => ({ host: host.name, relays: lab.extraAddressesOf(host.name, 4).length + lab.extraAddressesOf(host.name, 6).length, forward: host.forward, back: host.back })),
+        asymmetricSubnets: shape.relayHosts
+          .filter((host) => host.forward !== host.back)
+          .map((host) => ({
+            host: host.name,
+            relays: lab.extraAddressesOf(host.name, 4).length + lab.extraAddressesOf(host.name, 6).length,
+            forward: host.forward,
+            back: host.back,
+          })),
         trueMinimumDistance: truth.minimum,
         trueNearestCount: truth.nearest.length,
         routers: routers.length,
@@ -415,7 +541,8 @@ function countBy(values) {
   return counts;
 }
 
-const perRelay = (packets, relays) => (relays === 0 || packets === undefined ? null : Math.round((packets / relays) * 1000) / 1000);
+const perRelay = (packets, relays) =>
+  relays === 0 || packets === undefined ? null : Math.round((packets / relays) * 1000) / 1000;
 
 function summarize(runs, names) {
   const rows = names
@@ -446,9 +573,11 @@ function summarize(runs, names) {
         reportedDistance: [...new Set(own.map((run) => run.reportedDistance ?? null))],
         chosenCount: spread(numbers('chosenCount')),
         rightRuns: own.filter((run) => run.right).length,
-        nearestExactMin: numbers('nearestExact').length === 0 ? null : numbers('nearestExact').reduce((a, b) => Math.min(a, b)),
+        nearestExactMin:
+          numbers('nearestExact').length === 0 ? null : numbers('nearestExact').reduce((a, b) => Math.min(a, b)),
         nearestCount: own[0].nearestCount ?? null,
-        distancesWrong: numbers('distancesWrong').length === 0 ? null : numbers('distancesWrong').reduce((a, b) => Math.max(a, b)),
+        distancesWrong:
+          numbers('distancesWrong').length === 0 ? null : numbers('distancesWrong').reduce((a, b) => Math.max(a, b)),
         distancesMeasured: spread(numbers('distancesMeasured')),
         errors: own.filter((run) => run.error).map((run) => run.error),
       };
@@ -471,10 +600,23 @@ function judgeTargets(summary, relayCount, truth, perFamily) {
   const speedup = rounds.wallMs.median / inference.wallMs.median;
   const speedApplies = truth.minimum >= TARGETS.speedupFromDistance;
   const verdict = {
-    packets: { measuredMax: inference.packets.max, limit: Math.round(TARGETS.inferencePacketsPerRelay * relayCount), met: inference.packets.max <= TARGETS.inferencePacketsPerRelay * relayCount },
-    speed: { speedupMedian: Math.round(speedup * 100) / 100, required: TARGETS.speedupOverRounds, applies: speedApplies, met: !speedApplies || speedup >= TARGETS.speedupOverRounds },
+    packets: {
+      measuredMax: inference.packets.max,
+      limit: Math.round(TARGETS.inferencePacketsPerRelay * relayCount),
+      met: inference.packets.max <= TARGETS.inferencePacketsPerRelay * relayCount,
+    },
+    speed: {
+      speedupMedian: Math.round(speedup * 100) / 100,
+      required: TARGETS.speedupOverRounds,
+      applies: speedApplies,
+      met: !speedApplies || speedup >= TARGETS.speedupOverRounds,
+    },
     right: { rightRuns: inference.rightRuns, runs: inference.runs, met: inference.rightRuns === inference.runs },
-    nearestExact: { worstRun: inference.nearestExactMin, of: truth.nearest.length, met: inference.nearestExactMin === truth.nearest.length },
+    nearestExact: {
+      worstRun: inference.nearestExactMin,
+      of: truth.nearest.length,
+      met: inference.nearestExactMin === truth.nearest.length,
+    },
   };
   if (perFamily && inference.packetsPerRelayIpv4 !== null && inference.packetsPerRelayIpv6 !== null) {
     const familyRatio = inference.packetsPerRelayIpv6 / inference.packetsPerRelayIpv4;
@@ -530,7 +672,18 @@ export function renderShapeTable(shape) {
     row.nearestExactMin === null ? '' : `${row.nearestExactMin}/${row.nearestCount ?? shape.lab.trueNearestCount}`,
     row.distancesWrong === null ? 'nearest only' : `${row.distancesWrong} of ${row.distancesMeasured.median}`,
   ]);
-  if (shape.netselectNote?.startsWith('not available')) lines.push(header.map((_, index) => (index === 0 ? 'netselect -I' : index === 1 ? 'not available' : index === header.length - 5 ? shape.netselectNote : '')));
+  if (shape.netselectNote?.startsWith('not available'))
+    lines.push(
+      header.map((_, index) =>
+        index === 0
+          ? 'netselect -I'
+          : index === 1
+            ? 'not available'
+            : index === header.length - 5
+              ? shape.netselectNote
+              : '',
+      ),
+    );
   return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
@@ -542,7 +695,11 @@ export function renderIpv6Verdict(result) {
   const part = (label) => shape.summary.find((row) => row.contender === `inference ${label} only`);
   const roundsPart = (label) => shape.summary.find((row) => row.contender === `rounds ${label} only`);
   const time = ['IPv4', 'IPv6']
-    .map((label) => (part(label) && roundsPart(label) ? `${label} alone ${seconds(part(label).wallMs.median)} s vs rounds ${seconds(roundsPart(label).wallMs.median)} s` : null))
+    .map((label) =>
+      part(label) && roundsPart(label)
+        ? `${label} alone ${seconds(part(label).wallMs.median)} s vs rounds ${seconds(roundsPart(label).wallMs.median)} s`
+        : null,
+    )
     .filter(Boolean)
     .join('; ');
   return (
@@ -553,12 +710,24 @@ export function renderIpv6Verdict(result) {
 
 /** One line per shape: inference against rounds, and the targets. */
 export function renderOverviewTable(result) {
-  const header = ['shape', 'relays', 'nearest', 'inference echo requests / N (worst)', '≤ 1.1', 'speed-up over rounds (median)', '≥ 5×', 'Time Exceeded: inference / rounds', 'right', 'nearest exact'];
+  const header = [
+    'shape',
+    'relays',
+    'nearest',
+    'inference echo requests / N (worst)',
+    '≤ 1.1',
+    'speed-up over rounds (median)',
+    '≥ 5×',
+    'Time Exceeded: inference / rounds',
+    'right',
+    'nearest exact',
+  ];
   const lines = result.shapes.map((shape) => {
     const verdict = shape.verdict;
     const inference = shape.summary.find((row) => row.contender === 'inference');
     const rounds = shape.summary.find((row) => row.contender === 'rounds');
-    if (!verdict || !inference || !rounds) return [shape.name, String(shape.lab.relays), '', 'no verdict', '', '', '', '', '', ''];
+    if (!verdict || !inference || !rounds)
+      return [shape.name, String(shape.lab.relays), '', 'no verdict', '', '', '', '', '', ''];
     return [
       shape.name,
       String(shape.lab.relays),
@@ -583,8 +752,8 @@ function renderProbeMarkdown(result) {
     'unmeasured `inference` pass warms it up (last-hop routers learn their relays, as real ones know them), then every',
     `contender runs ${result.repetitions} times in its own process inside the endpoint namespace, interleaved, each run after a`,
     `${seconds(result.pauseBetweenRunsMs)} s pause so routers start with full Time Exceeded buckets. Routers keep Linux's ICMP rate limits. Echo`,
-    'requests are counted per family by the endpoint namespace\'s kernel (OutEchos of /proc/net/snmp, Icmp6OutEchos of',
-    '/proc/net/snmp6, read before and after each run), Time Exceeded generated by every router namespace\'s kernel',
+    "requests are counted per family by the endpoint namespace's kernel (OutEchos of /proc/net/snmp, Icmp6OutEchos of",
+    "/proc/net/snmp6, read before and after each run), Time Exceeded generated by every router namespace's kernel",
     '(OutTimeExcds, Icmp6OutTimeExcds). Wall time is the whole process',
     '(Node start-up included for the Node contenders). Ratios are medians against `rounds` on the same shape in the',
     'same run. Distance = routers between endpoint and relay (forward).',
@@ -602,7 +771,7 @@ function renderProbeMarkdown(result) {
     '  transport auto: raw sockets here, as root in a fresh namespace whose ping_group_range is closed;',
     '  `RELAY_SELECT_PROBE_VERIFY=all` for the second). Chosen = the relays at the smallest reported distance.',
     '  `rounds` is the ladder baseline (the net-ping ladder of the first benchmark went with raw-socket).',
-    '- `… IPv4 only` / `… IPv6 only` (branch shape): the same command on that family\'s part of the list, which gives',
+    "- `… IPv4 only` / `… IPv6 only` (branch shape): the same command on that family's part of the list, which gives",
     '  the time per family; the echo requests per family come from the kernel counters of the whole-list runs.',
     '- `distances wrong` counts every relay with a reported distance that differs from its forward distance. Inference',
     '  reports relays it did not need to verify at their reply-TTL distance, which is the return distance: on the',
@@ -619,18 +788,25 @@ function renderProbeMarkdown(result) {
           .join(', ') +
         '.' +
         (shape.lab.relaysDroppingIcmp > 0 ? ` ${shape.lab.relaysDroppingIcmp} relays drop ICMP (accept TCP).` : '') +
-        (shape.lab.asymmetricSubnets.length > 0 ? ` Asymmetric subnets: ${shape.lab.asymmetricSubnets.map((entry) => `${entry.host} (${entry.relays} relays, ${entry.forward} there, ${entry.back} back)`).join(', ')}.` : ''),
+        (shape.lab.asymmetricSubnets.length > 0
+          ? ` Asymmetric subnets: ${shape.lab.asymmetricSubnets.map((entry) => `${entry.host} (${entry.relays} relays, ${entry.forward} there, ${entry.back} back)`).join(', ')}.`
+          : ''),
       '',
       renderShapeTable(shape),
       '',
     );
-    if (shape.netselectNote && !shape.netselectNote.startsWith('not available')) lines.push(`- \`netselect -I\`: ${shape.netselectNote}; chosen = the host on its last line (best score).`, '');
+    if (shape.netselectNote && !shape.netselectNote.startsWith('not available'))
+      lines.push(`- \`netselect -I\`: ${shape.netselectNote}; chosen = the host on its last line (best score).`, '');
     const notes = observe(shape);
     if (notes.length > 0) lines.push(...notes, '');
     const errors = shape.runs.filter((run) => run.error);
-    if (errors.length > 0) lines.push('Errors:', '', ...errors.map((run) => `- ${run.contender} run ${run.repetition}: ${run.error}`), '');
+    if (errors.length > 0)
+      lines.push('Errors:', '', ...errors.map((run) => `- ${run.contender} run ${run.repetition}: ${run.error}`), '');
   }
-  lines.push(`${result.date}, Node ${result.node}, Linux ${result.kernel}, ${result.cpus} CPUs, load average ${result.loadAverage1m} at the end.`, '');
+  lines.push(
+    `${result.date}, Node ${result.node}, Linux ${result.kernel}, ${result.cpus} CPUs, load average ${result.loadAverage1m} at the end.`,
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -649,7 +825,9 @@ function observe(shape) {
     );
   }
   if (rounds && rounds.toolWallMs) {
-    notes.push(`- rounds: ${rounds.packets.median} echo requests, ${rounds.timeExceededGenerated.median} Time Exceeded generated (routers rate-limit them, so each rung waits out its silent relays), own time ${rounds.toolWallMs.median} ms.`);
+    notes.push(
+      `- rounds: ${rounds.packets.median} echo requests, ${rounds.timeExceededGenerated.median} Time Exceeded generated (routers rate-limit them, so each rung waits out its silent relays), own time ${rounds.toolWallMs.median} ms.`,
+    );
   }
   for (const family of ['IPv4', 'IPv6']) {
     const familyInference = row(`inference ${family} only`);
@@ -680,7 +858,15 @@ export function writeProbeResults(result) {
 
 /** Every shape's targets met? */
 export function probeTargetsMet(result) {
-  return result.shapes.every((shape) => shape.verdict && shape.verdict.packets.met && shape.verdict.speed.met && shape.verdict.right.met && shape.verdict.nearestExact.met && (shape.verdict.ipv6?.met ?? true));
+  return result.shapes.every(
+    (shape) =>
+      shape.verdict &&
+      shape.verdict.packets.met &&
+      shape.verdict.speed.met &&
+      shape.verdict.right.met &&
+      shape.verdict.nearestExact.met &&
+      (shape.verdict.ipv6?.met ?? true),
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

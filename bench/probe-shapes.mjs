@@ -24,7 +24,11 @@ function branchShape({ dropFraction = 0, ipv6Share = 0 } = {}) {
   const relaysByDistance = { 3: 5, 4: 15, 5: 30, 6: 60, 7: 110, 8: 160, 9: 190, 10: 180, 11: 150, 12: 100 };
   const core = routerRange('r', 1, 3);
   const routers = [...core, ...routerRange('a', 4, 12), ...routerRange('b', 4, 12)];
-  const links = [...chain(core), ...chain(['r3', ...routerRange('a', 4, 12)]), ...chain(['r3', ...routerRange('b', 4, 12)])];
+  const links = [
+    ...chain(core),
+    ...chain(['r3', ...routerRange('a', 4, 12)]),
+    ...chain(['r3', ...routerRange('b', 4, 12)]),
+  ];
   const relayHosts = [];
   const tcpListen = dropFraction > 0 ? [52311] : [];
   const addresses = (ipv4, ipv6) => ({ extraAddresses: ipv4, ...(ipv6 > 0 ? { extraIpv6Addresses: ipv6 } : {}) });
@@ -33,12 +37,34 @@ function branchShape({ dropFraction = 0, ipv6Share = 0 } = {}) {
     const ipv6 = Math.round(count * ipv6Share);
     const ipv4 = count - ipv6;
     if (distance <= 3) {
-      relayHosts.push({ name: `h${distance}`, attach: `r${distance}`, ...addresses(ipv4, ipv6), tcpListen, forward: distance, back: distance });
+      relayHosts.push({
+        name: `h${distance}`,
+        attach: `r${distance}`,
+        ...addresses(ipv4, ipv6),
+        tcpListen,
+        forward: distance,
+        back: distance,
+      });
       continue;
     }
     const onA = { ipv4: Math.ceil(ipv4 / 2), ipv6: Math.ceil(ipv6 / 2) };
-    relayHosts.push({ name: `ha${distance}`, attach: `a${distance}`, ...addresses(onA.ipv4, onA.ipv6), tcpListen, forward: distance, back: distance });
-    if (count - onA.ipv4 - onA.ipv6 > 0) relayHosts.push({ name: `hb${distance}`, attach: `b${distance}`, ...addresses(ipv4 - onA.ipv4, ipv6 - onA.ipv6), tcpListen, forward: distance, back: distance });
+    relayHosts.push({
+      name: `ha${distance}`,
+      attach: `a${distance}`,
+      ...addresses(onA.ipv4, onA.ipv6),
+      tcpListen,
+      forward: distance,
+      back: distance,
+    });
+    if (count - onA.ipv4 - onA.ipv6 > 0)
+      relayHosts.push({
+        name: `hb${distance}`,
+        attach: `b${distance}`,
+        ...addresses(ipv4 - onA.ipv4, ipv6 - onA.ipv6),
+        tcpListen,
+        forward: distance,
+        back: distance,
+      });
   }
   return { routers, links, relayHosts, routes: [] };
 }
@@ -49,9 +75,19 @@ function branchShape({ dropFraction = 0, ipv6Share = 0 } = {}) {
  */
 function dataCentreShape() {
   const routers = ['r1', 'r2', ...routerRange('a', 3, 8), 'b3', 'b4', 'c3'];
-  const links = [...chain(['r1', 'r2', ...routerRange('a', 3, 8)]), ...chain(['r2', 'b3', 'b4']), ...chain(['r2', 'c3'])];
+  const links = [
+    ...chain(['r1', 'r2', ...routerRange('a', 3, 8)]),
+    ...chain(['r2', 'b3', 'b4']),
+    ...chain(['r2', 'c3']),
+  ];
   const subnets = { a3: 3, b3: 3, c3: 3, a4: 4, b4: 4, a5: 5, a6: 6, a8: 8 };
-  const relayHosts = Object.entries(subnets).map(([router, distance]) => ({ name: `s${router}`, attach: router, extraAddresses: 125, forward: distance, back: distance }));
+  const relayHosts = Object.entries(subnets).map(([router, distance]) => ({
+    name: `s${router}`,
+    attach: router,
+    extraAddresses: 125,
+    forward: distance,
+    back: distance,
+  }));
   return { routers, links, relayHosts, routes: [] };
 }
 
@@ -60,13 +96,30 @@ function deepWanShape() {
   const relaysByDistance = { 10: 30, 11: 90, 12: 180, 13: 250, 14: 250, 15: 130, 16: 70 };
   const core = routerRange('r', 1, 9);
   const routers = [...core, ...routerRange('a', 10, 16), ...routerRange('b', 10, 14)];
-  const links = [...chain(core), ...chain(['r9', ...routerRange('a', 10, 16)]), ...chain(['r9', ...routerRange('b', 10, 14)])];
+  const links = [
+    ...chain(core),
+    ...chain(['r9', ...routerRange('a', 10, 16)]),
+    ...chain(['r9', ...routerRange('b', 10, 14)]),
+  ];
   const relayHosts = [];
   for (const [text, count] of Object.entries(relaysByDistance)) {
     const distance = Number(text);
     const onB = distance <= 14 ? Math.floor(count / 2) : 0;
-    relayHosts.push({ name: `ha${distance}`, attach: `a${distance}`, extraAddresses: count - onB, forward: distance, back: distance });
-    if (onB > 0) relayHosts.push({ name: `hb${distance}`, attach: `b${distance}`, extraAddresses: onB, forward: distance, back: distance });
+    relayHosts.push({
+      name: `ha${distance}`,
+      attach: `a${distance}`,
+      extraAddresses: count - onB,
+      forward: distance,
+      back: distance,
+    });
+    if (onB > 0)
+      relayHosts.push({
+        name: `hb${distance}`,
+        attach: `b${distance}`,
+        extraAddresses: onB,
+        forward: distance,
+        back: distance,
+      });
   }
   return { routers, links, relayHosts, routes: [] };
 }
@@ -80,7 +133,14 @@ function deepWanShape() {
  */
 function asymmetricShape() {
   const detours = { x: 4, y: 2, z: 5 };
-  const routers = ['r1', 'r2', ...routerRange('a', 3, 6), 'b3', 'b4', ...Object.entries(detours).flatMap(([name, count]) => routerRange(name, 1, count))];
+  const routers = [
+    'r1',
+    'r2',
+    ...routerRange('a', 3, 6),
+    'b3',
+    'b4',
+    ...Object.entries(detours).flatMap(([name, count]) => routerRange(name, 1, count)),
+  ];
   const links = [
     ...chain(['r1', 'r2', ...routerRange('a', 3, 6)]),
     ...chain(['r2', 'b3', 'b4']),
@@ -96,7 +156,11 @@ function asymmetricShape() {
     { name: 'sa6', attach: 'a6', extraAddresses: 125, forward: 6, back: 6 },
   ];
   const routes = [
-    ...Object.entries(detours).map(([name, count]) => ({ from: `s${name}`, to: 'ep', via: [...routerRange(name, 1, count), 'r1'] })),
+    ...Object.entries(detours).map(([name, count]) => ({
+      from: `s${name}`,
+      to: 'ep',
+      via: [...routerRange(name, 1, count), 'r1'],
+    })),
     // Without this the shortest way to sy would be its own return detour.
     { from: 'ep', to: 'sy', via: ['r1', 'r2', 'a3', 'a4', 'a5'] },
   ];
@@ -117,13 +181,15 @@ export const PROBE_SHAPES = [
   {
     name: 'data-centre',
     title: 'Data centre: 8 subnets of 125 relays, 375 tied at the nearest distance',
-    description: 'Spine r1–r2, leaf chains a3–a8, b3–b4 and c3; one subnet of 125 relays on each of a3, b3, c3 (3 routers away), a4, b4 (4), a5 (5), a6 (6) and a8 (8).',
+    description:
+      'Spine r1–r2, leaf chains a3–a8, b3–b4 and c3; one subnet of 125 relays on each of a3, b3, c3 (3 routers away), a4, b4 (4), a5 (5), a6 (6) and a8 (8).',
     build: () => dataCentreShape(),
   },
   {
     name: 'deep-wan',
     title: 'Deep WAN: the nearest relays 10 routers away',
-    description: 'Core r1–r9, then branches a10–a16 and b10–b14; 30 relays 10 routers away, 90 at 11, 180 at 12, 250 at 13 and 14, 130 at 15, 70 at 16.',
+    description:
+      'Core r1–r9, then branches a10–a16 and b10–b14; 30 relays 10 routers away, 90 at 11, 180 at 12, 250 at 13 and 14, 130 at 15, 70 at 16.',
     build: () => deepWanShape(),
   },
   {

@@ -7,6 +7,9 @@ const file = process.env.PROCESS_USAGE_FILE;
 if (file) {
   process.once('exit', () => {
     const cpu = process.cpuUsage();
-    writeFileSync(file, `${JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`,
+    );
   });
 }

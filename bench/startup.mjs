@@ -47,9 +47,22 @@ const HEAVY_MODULES = [
 const IMPORT_COSTS = [
   // The CLI takes yargs' CommonJS build (its ES build wraps help text mid-word).
   { module: 'yargs', code: "(await import('node:module')).createRequire(import.meta.url)('yargs')" },
-  ...['cosmiconfig', 'zod', 'chalk', 'node:http'].map((specifier) => ({ module: specifier, code: `await import('${specifier}')` })),
-  ...['dist/probe/index.js', 'dist/register/index.js'].map((path) => ({ module: path, code: `await import('${pathToFileURL(join(root, path)).href}')` })),
-  ...(process.env.BENCH_PROM_CLIENT ? [{ module: 'prom-client (not a dependency)', code: `await import(${JSON.stringify(pathToFileURL(join(process.env.BENCH_PROM_CLIENT, 'index.js')).href)})` }] : []),
+  ...['cosmiconfig', 'zod', 'chalk', 'node:http'].map((specifier) => ({
+    module: specifier,
+    code: `await import('${specifier}')`,
+  })),
+  ...['dist/probe/index.js', 'dist/register/index.js'].map((path) => ({
+    module: path,
+    code: `await import('${pathToFileURL(join(root, path)).href}')`,
+  })),
+  ...(process.env.BENCH_PROM_CLIENT
+    ? [
+        {
+          module: 'prom-client (not a dependency)',
+          code: `await import(${JSON.stringify(pathToFileURL(join(process.env.BENCH_PROM_CLIENT, 'index.js')).href)})`,
+        },
+      ]
+    : []),
 ];
 
 /** A loopback TCP listener in its own process (so a `spawnSync` of the CLI can connect while we wait). */
@@ -62,7 +75,9 @@ function startListener() {
   const child = spawn(process.execPath, ['-e', LISTENER_SOURCE], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolvePort, reject) => {
     child.once('error', reject);
-    child.stdout.setEncoding('utf8').once('data', (text) => resolvePort({ port: Number(text.trim()), stop: () => child.kill() }));
+    child.stdout
+      .setEncoding('utf8')
+      .once('data', (text) => resolvePort({ port: Number(text.trim()), stop: () => child.kill() }));
   });
 }
 
@@ -78,16 +93,45 @@ function writeJson(path, value) {
 function prepareFixtures(directory, port) {
   const now = Date.now();
   const iso = (offsetMs) => new Date(now + offsetMs).toISOString();
-  const stateDirs = { empty: join(directory, 'state-empty'), kept: join(directory, 'state-kept'), waiting: join(directory, 'state-waiting') };
+  const stateDirs = {
+    empty: join(directory, 'state-empty'),
+    kept: join(directory, 'state-kept'),
+    waiting: join(directory, 'state-waiting'),
+  };
   for (const stateDir of Object.values(stateDirs)) mkdirSync(stateDir, { mode: 0o700 });
-  const relay = { host: '127.0.0.1', port, address: '127.0.0.1', distance: 1, rttMs: 0.1, pool: '*all*', method: 'echo-ttl', registeredAt: iso(-60_000) };
-  const base = { version: 1, clientId: 'bench-client', lastSelectionAt: iso(-60_000), lastAttemptAt: iso(-60_000), failingSince: null };
-  for (const stateDir of [stateDirs.kept, stateDirs.waiting]) writeFileSync(join(stateDir, 'client-id'), 'bench-client\n', { mode: 0o600 });
+  const relay = {
+    host: '127.0.0.1',
+    port,
+    address: '127.0.0.1',
+    distance: 1,
+    rttMs: 0.1,
+    pool: '*all*',
+    method: 'echo-ttl',
+    registeredAt: iso(-60_000),
+  };
+  const base = {
+    version: 1,
+    clientId: 'bench-client',
+    lastSelectionAt: iso(-60_000),
+    lastAttemptAt: iso(-60_000),
+    failingSince: null,
+  };
+  for (const stateDir of [stateDirs.kept, stateDirs.waiting])
+    writeFileSync(join(stateDir, 'client-id'), 'bench-client\n', { mode: 0o600 });
   writeJson(join(stateDirs.kept, 'state.json'), { ...base, current: relay, retry: null });
   // A pending retry far enough ahead that no round of the benchmark reaches it (the default maximum is 7200 s).
-  writeJson(join(stateDirs.waiting, 'state.json'), { ...base, current: null, lastSelectionAt: null, retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'no relay answered' } });
+  writeJson(join(stateDirs.waiting, 'state.json'), {
+    ...base,
+    current: null,
+    lastSelectionAt: null,
+    retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'no relay answered' },
+  });
   const relayList = join(directory, 'relays.dat');
-  writeFileSync(relayList, `# benchmark list: the loopback listener and 998 addresses of 198.18.0.0/15 (never contacted)\n127.0.0.1:${port}\n${Array.from({ length: 998 }, (_, index) => `198.18.${Math.floor(index / 254)}.${(index % 254) + 1}`).join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(
+    relayList,
+    `# benchmark list: the loopback listener and 998 addresses of 198.18.0.0/15 (never contacted)\n127.0.0.1:${port}\n${Array.from({ length: 998 }, (_, index) => `198.18.${Math.floor(index / 254)}.${(index % 254) + 1}`).join('\n')}\n`,
+    { mode: 0o600 },
+  );
   const config = join(directory, 'config.json');
   // register.mode none: the health check is a TCP connect to the relay's port (DESIGN §7).
   writeJson(config, { relayList, register: { mode: 'none' } });
@@ -96,29 +140,65 @@ function prepareFixtures(directory, port) {
 
 /** The contenders of one checkout (`cli` = its bin/relay-select.js). */
 function contendersOf(cli, fixtures, label) {
-  const run = (name, args) => ({ name: label ? `${name} (${label})` : name, argv: [cli, ...args], checkout: label ?? 'this' });
+  const run = (name, args) => ({
+    name: label ? `${name} (${label})` : name,
+    argv: [cli, ...args],
+    checkout: label ?? 'this',
+  });
   return [
     run('--version', ['--version']),
     run('status, empty state dir', ['status', '--state-dir', fixtures.stateDirs.empty]),
     run('status, with state', ['status', '--state-dir', fixtures.stateDirs.kept]),
-    run('run, retry pending (not due)', ['run', '--quiet', '--config', fixtures.config, '--state-dir', fixtures.stateDirs.waiting]),
-    run('run, not due, metricsFile, --log-format json', ['run', '--quiet', '--config', fixtures.config, '--state-dir', fixtures.stateDirs.waiting, '--set', `metricsFile=${fixtures.metricsFile}`, '--log-format', 'json']),
-    run('run, healthy relay kept (TCP check)', ['run', '--quiet', '--config', fixtures.config, '--state-dir', fixtures.stateDirs.kept]),
+    run('run, retry pending (not due)', [
+      'run',
+      '--quiet',
+      '--config',
+      fixtures.config,
+      '--state-dir',
+      fixtures.stateDirs.waiting,
+    ]),
+    run('run, not due, metricsFile, --log-format json', [
+      'run',
+      '--quiet',
+      '--config',
+      fixtures.config,
+      '--state-dir',
+      fixtures.stateDirs.waiting,
+      '--set',
+      `metricsFile=${fixtures.metricsFile}`,
+      '--log-format',
+      'json',
+    ]),
+    run('run, healthy relay kept (TCP check)', [
+      'run',
+      '--quiet',
+      '--config',
+      fixtures.config,
+      '--state-dir',
+      fixtures.stateDirs.kept,
+    ]),
   ];
 }
 
 function cleanEnvironment(extra = {}) {
   const env = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('RELAY_SELECT_') && name !== 'NODE_OPTIONS') env[name] = value;
+  for (const [name, value] of Object.entries(process.env))
+    if (!name.startsWith('RELAY_SELECT_') && name !== 'NODE_OPTIONS') env[name] = value;
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
 /** One timed process; throws when it fails, so a broken contender never passes as fast. */
 function timeOnce(argv, cwd) {
   const startMs = performance.now();
-  const result = spawnSync(process.execPath, argv, { cwd, env: cleanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const result = spawnSync(process.execPath, argv, {
+    cwd,
+    env: cleanEnvironment(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
   const wallMs = performance.now() - startMs;
-  if (result.status !== 0) throw new Error(`node ${argv.join(' ')} exited with ${result.status}: ${result.stderr.trim()}`);
+  if (result.status !== 0)
+    throw new Error(`node ${argv.join(' ')} exited with ${result.status}: ${result.stderr.trim()}`);
   return wallMs;
 }
 
@@ -141,9 +221,21 @@ function round(value, digits = 1) {
 /** The modules `argv` loads (one untimed run with the recorder), grouped into the heavy ones and a count. */
 function recordModules(argv, cwd, directory) {
   const file = join(directory, `modules-${Math.random().toString(36).slice(2)}.txt`);
-  const result = spawnSync(process.execPath, ['--import', pathToFileURL(RECORDER).href, ...argv], { cwd, env: cleanEnvironment({ MODULE_RECORD_FILE: file }), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`recording node ${argv.join(' ')} failed with ${result.status}: ${result.stderr.trim()}`);
-  const urls = [...new Set(readFileSync(file, 'utf8').split('\n').filter((line) => line !== ''))];
+  const result = spawnSync(process.execPath, ['--import', pathToFileURL(RECORDER).href, ...argv], {
+    cwd,
+    env: cleanEnvironment({ MODULE_RECORD_FILE: file }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new Error(`recording node ${argv.join(' ')} failed with ${result.status}: ${result.stderr.trim()}`);
+  const urls = [
+    ...new Set(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line !== ''),
+    ),
+  ];
   const ours = urls.filter((url) => !url.startsWith('node:') && url !== pathToFileURL(RECORDER).href);
   return {
     modules: ours.length,
@@ -154,7 +246,10 @@ function recordModules(argv, cwd, directory) {
 
 /** Median time of importing each heavy module alone, against an empty ES module, interleaved. */
 function measureImportCosts(rounds, cwd) {
-  const contenders = [{ name: '(empty ES module)', code: '0' }, ...IMPORT_COSTS.map((cost) => ({ name: cost.module, code: cost.code }))].map((contender) => ({
+  const contenders = [
+    { name: '(empty ES module)', code: '0' },
+    ...IMPORT_COSTS.map((cost) => ({ name: cost.module, code: cost.code })),
+  ].map((contender) => ({
     ...contender,
     argv: ['--input-type=module', '-e', contender.code],
   }));
@@ -166,7 +261,11 @@ function measureImportCosts(rounds, cwd) {
     }
   }
   const emptyMs = median(samples[0]);
-  return contenders.slice(1).map((contender, index) => ({ module: contender.name, medianMs: round(median(samples[index + 1])), addedMs: round(median(samples[index + 1]) - emptyMs) }));
+  return contenders.slice(1).map((contender, index) => ({
+    module: contender.name,
+    medianMs: round(median(samples[index + 1])),
+    addedMs: round(median(samples[index + 1]) - emptyMs),
+  }));
 }
 
 /**
@@ -183,7 +282,9 @@ export async function benchStartup(options = {}) {
     const contenders = [
       { name: 'node -e 0', argv: ['-e', '0'], checkout: null },
       ...contendersOf(cli, fixtures),
-      ...(options.baseline ? contendersOf(join(resolve(options.baseline), 'bin', 'relay-select.js'), fixtures, 'baseline') : []),
+      ...(options.baseline
+        ? contendersOf(join(resolve(options.baseline), 'bin', 'relay-select.js'), fixtures, 'baseline')
+        : []),
     ];
     // Warm-up: the page cache, the relay-list cache of the state directories, and a first failing run shows here.
     for (const contender of contenders) timeOnce(contender.argv, directory);
@@ -201,7 +302,13 @@ export async function benchStartup(options = {}) {
       return {
         name: contender.name,
         checkout: contender.checkout,
-        command: contender.checkout === null ? 'node -e 0' : `relay-select ${contender.argv.slice(1).map((arg) => (arg.startsWith(directory) ? relative(directory, arg) : arg)).join(' ')}`,
+        command:
+          contender.checkout === null
+            ? 'node -e 0'
+            : `relay-select ${contender.argv
+                .slice(1)
+                .map((arg) => (arg.startsWith(directory) ? relative(directory, arg) : arg))
+                .join(' ')}`,
         medianMs: round(medianMs),
         p25Ms: round(quantile(samples[index], 0.25)),
         p75Ms: round(quantile(samples[index], 0.75)),
@@ -249,14 +356,26 @@ async function timeInProcess(fn, iterations) {
 
 /** What issue 12 adds to every run, measured in process: the network fingerprint, and the metrics file when set. */
 async function measurePieces(metricsFile) {
-  const { readNetworkFingerprint } = await import(pathToFileURL(join(root, 'dist', 'cycle', 'read-network-fingerprint.js')).href);
+  const { readNetworkFingerprint } = await import(
+    pathToFileURL(join(root, 'dist', 'cycle', 'read-network-fingerprint.js')).href
+  );
   const { writeRunMetrics } = await import(pathToFileURL(join(root, 'dist', 'metrics', 'metrics-file.js')).href);
   const { emptyState } = await import(pathToFileURL(join(root, 'dist', 'cycle', 'state.js')).href);
-  const facts = { now: new Date(), action: 'waiting', rule: 'retry-pending', nextDueAt: new Date(), relayListRefusedLines: 0, relayListRefused: false };
+  const facts = {
+    now: new Date(),
+    action: 'waiting',
+    rule: 'retry-pending',
+    nextDueAt: new Date(),
+    relayListRefusedLines: 0,
+    relayListRefused: false,
+  };
   return {
     // Toward loopback: the kernel's route lookup only, nothing is sent.
     readNetworkFingerprintMs: round(await timeInProcess(() => readNetworkFingerprint({ toward: '127.0.0.1' }), 200), 3),
-    writeRunMetricsMs: round(await timeInProcess(() => writeRunMetrics(metricsFile, emptyState('bench'), facts), 200), 3),
+    writeRunMetricsMs: round(
+      await timeInProcess(() => writeRunMetrics(metricsFile, emptyState('bench'), facts), 200),
+      3,
+    ),
   };
 }
 
@@ -269,7 +388,14 @@ function readCommit(directory) {
 }
 
 export function renderStartupTable(result) {
-  const header = ['contender', 'median ms', 'p25..p75 ms', `× node -e 0 (budget ${result.budgetRatio})`, 'modules loaded (+ built-ins)', 'heavy code loaded'];
+  const header = [
+    'contender',
+    'median ms',
+    'p25..p75 ms',
+    `× node -e 0 (budget ${result.budgetRatio})`,
+    'modules loaded (+ built-ins)',
+    'heavy code loaded',
+  ];
   const lines = result.rows.map((row) => [
     row.name,
     row.medianMs.toFixed(1),
@@ -282,15 +408,24 @@ export function renderStartupTable(result) {
 }
 
 function renderMarkdown(result) {
-  const costs = result.importCosts.map((cost) => `| ${cost.module} | ${cost.medianMs.toFixed(1)} | +${cost.addedMs.toFixed(1)} |`).join('\n');
-  const commands = result.rows.filter((row) => row.checkout === 'this').map((row) => `- ${row.name}: \`${row.command}\``).join('\n');
+  const costs = result.importCosts
+    .map((cost) => `| ${cost.module} | ${cost.medianMs.toFixed(1)} | +${cost.addedMs.toFixed(1)} |`)
+    .join('\n');
+  const commands = result.rows
+    .filter((row) => row.checkout === 'this')
+    .map((row) => `- ${row.name}: \`${row.command}\``)
+    .join('\n');
   return `# startup
 
 What the cron no-op and the monitoring call cost: each contender is a fresh process of the real CLI
 (\`bin/relay-select.js\` over \`dist/\`), ${result.rounds} rounds after one warm-up round, every contender once
 per round in an order that rotates from round to round. Ratios are medians against the median of
-\`node -e 0\` of the same run; the budget is ${result.budgetRatio}× for every contender.${result.baseline ? `
-"(baseline)" rows are the same contenders run from ${result.baseline.commit ? `commit ${result.baseline.commit.slice(0, 12)}` : result.baseline.directory} in the same rounds.` : ''}
+\`node -e 0\` of the same run; the budget is ${result.budgetRatio}× for every contender.${
+    result.baseline
+      ? `
+"(baseline)" rows are the same contenders run from ${result.baseline.commit ? `commit ${result.baseline.commit.slice(0, 12)}` : result.baseline.directory} in the same rounds.`
+      : ''
+  }
 
 ${renderStartupTable(result)}
 
@@ -320,7 +455,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const index = process.argv.indexOf(name);
     return index === -1 ? undefined : process.argv[index + 1];
   };
-  const result = await benchStartup({ rounds: option('--rounds') === undefined ? undefined : Number(option('--rounds')), baseline: option('--baseline') });
+  const result = await benchStartup({
+    rounds: option('--rounds') === undefined ? undefined : Number(option('--rounds')),
+    baseline: option('--baseline'),
+  });
   process.stdout.write(`${renderStartupTable(result)}\n`);
   if (result.rows.some((row) => row.withinBudget === false)) process.exitCode = 1;
 }

@@ -38,8 +38,16 @@ export function temporaryNameTarget(name: string): string | undefined {
 }
 
 /** A new file, created exclusively (never an existing file, never through a link), written and, when durable, fsynced. */
-export async function writeNewFile(filePath: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
-  const handle = await open(filePath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, options.mode);
+export async function writeNewFile(
+  filePath: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
+): Promise<void> {
+  const handle = await open(
+    filePath,
+    fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
+    options.mode,
+  );
   try {
     await handle.chmod(options.mode);
     await handle.writeFile(data);
@@ -53,7 +61,12 @@ export async function writeNewFile(filePath: string, data: string | Uint8Array, 
  * Replaces `directory/name` with `data` atomically. The temporary file is removed when anything fails.
  * @throws the file system's error (ENOENT for a missing directory, EACCES, ENOSPC…); callers name the file's role
  */
-export async function writeFileAtomically(directory: string, name: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
+export async function writeFileAtomically(
+  directory: string,
+  name: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
+): Promise<void> {
   const temporaryPath = path.join(directory, await temporaryName(name));
   try {
     await writeNewFile(temporaryPath, data, options);

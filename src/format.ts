@@ -13,7 +13,10 @@ export function formatLocalTime(iso: string | Date): string {
   if (Number.isNaN(date.getTime())) return String(iso);
   const pad = (value: number): string => String(value).padStart(2, '0');
   const offsetMinutes = -date.getTimezoneOffset();
-  const zone = offsetMinutes === 0 ? 'UTC' : `UTC${offsetMinutes > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
+  const zone =
+    offsetMinutes === 0
+      ? 'UTC'
+      : `UTC${offsetMinutes > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())} ${zone}`;
 }
 
@@ -37,7 +40,8 @@ export function formatDuration(seconds: number): string {
 }
 
 // ESC followed by a CSI (`[`…final byte), an OSC/DCS/APC/PM/SOS string (up to BEL or ST), or one more byte.
-const ESCAPE_SEQUENCE = /\x1b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][\s\S]*?(?:\x07|\x1b\\|$)|[\s\S]?)|\x9b[0-?]*[ -/]*[@-~]?|[\x90\x9d\x98\x9e\x9f][\s\S]*?(?:\x07|\x9c|$)/g;
+const ESCAPE_SEQUENCE =
+  /\x1b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][\s\S]*?(?:\x07|\x1b\\|$)|[\s\S]?)|\x9b[0-?]*[ -/]*[@-~]?|[\x90\x9d\x98\x9e\x9f][\s\S]*?(?:\x07|\x9c|$)/g;
 // C0 controls but tab and newline, DEL, C1 controls.
 const CONTROL_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 const COLOR_SEQUENCE = /\x1b\[[0-9;]*m/g;
@@ -55,7 +59,10 @@ export function stripTerminalControls(text: string): string {
 export function stripTerminalControlsButColor(text: string): string {
   const colors: string[] = [];
   const marked = text.replace(COLOR_SEQUENCE, (sequence) => `\u{f0000}${colors.push(sequence) - 1}\u{f0001}`);
-  return stripTerminalControls(marked).replace(/\u{f0000}(\d+)\u{f0001}/gu, (_match, index: string) => colors[Number(index)]!);
+  return stripTerminalControls(marked).replace(
+    /\u{f0000}(\d+)\u{f0001}/gu,
+    (_match, index: string) => colors[Number(index)]!,
+  );
 }
 
 /** `scheme://user:password@host…` → `scheme://***@host…`: credentials in a URL never reach a message or a log. */
@@ -91,7 +98,11 @@ export function renderTable(headers: string[], rows: string[][], options: { inde
  * relays): `rows()` is called twice, to measure the columns and then to print them, so the rows can be
  * made as they are read and need never be held all at once.
  */
-export function* streamTable(headers: readonly string[], rows: () => Iterable<readonly string[]>, options: { indent?: number } = {}): Generator<string> {
+export function* streamTable(
+  headers: readonly string[],
+  rows: () => Iterable<readonly string[]>,
+  options: { indent?: number } = {},
+): Generator<string> {
   const widths = headers.map(displayWidth);
   for (const row of rows()) {
     for (let column = 0; column < widths.length; column++) {

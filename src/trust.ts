@@ -82,7 +82,12 @@ function kindProblem(path: string, stats: Stats, expect: 'file' | 'directory'): 
   const isExpectedKind = expect === 'file' ? stats.isFile() : stats.isDirectory();
   if (isExpectedKind) return null;
   const wanted = expect === 'file' ? 'regular file' : 'directory';
-  return { path, found: `${describeKind(stats)}, not a ${wanted}`, fix: `replace ${quote(path)} with a ${wanted}`, wrongKind: true };
+  return {
+    path,
+    found: `${describeKind(stats)}, not a ${wanted}`,
+    fix: `replace ${quote(path)} with a ${wanted}`,
+    wrongKind: true,
+  };
 }
 
 function checkEntry(path: string, stats: Stats, options: TrustOptions): TrustProblem | null {
@@ -100,12 +105,18 @@ function checkEntry(path: string, stats: Stats, options: TrustOptions): TrustPro
 }
 
 /** `directory` holds `child`: trusted owner, and not writable by others unless sticky above our own entry. */
-function checkDirectory(directory: string, stats: Stats, child: Stats | undefined, options: TrustOptions): TrustProblem | null {
+function checkDirectory(
+  directory: string,
+  stats: Stats,
+  child: Stats | undefined,
+  options: TrustOptions,
+): TrustProblem | null {
   const fixes: string[] = [];
   if (stats.uid !== 0 && stats.uid !== options.uid) fixes.push(ownerFix(directory, options.uid));
   if ((stats.mode & WRITABLE_BY_OTHERS) !== 0) {
     // Sticky: only the entry's owner, the directory's owner or root may rename or remove the entry.
-    const stickyOverOwnEntry = (stats.mode & STICKY) !== 0 && child !== undefined && (child.uid === options.uid || child.uid === 0);
+    const stickyOverOwnEntry =
+      (stats.mode & STICKY) !== 0 && child !== undefined && (child.uid === options.uid || child.uid === 0);
     if (!stickyOverOwnEntry) fixes.push(`chmod go-w ${quote(directory)}`);
   }
   return fixes.length === 0 ? null : { path: directory, found: describe(stats), fix: fixes.join(' && ') };
@@ -135,7 +146,9 @@ export function findTrustProblem(path: string, options: TrustOptions): TrustProb
   const stats = linkStats.isSymbolicLink() ? statSync(absolute) : linkStats;
   const wrongKind = kindProblem(absolute, stats, expect);
   if (wrongKind !== null) return wrongKind;
-  const own = checkEntry(absolute, stats, options) ?? checkChain(absolute, linkStats.isSymbolicLink() ? linkStats : stats, { ...options, secret: false });
+  const own =
+    checkEntry(absolute, stats, options) ??
+    checkChain(absolute, linkStats.isSymbolicLink() ? linkStats : stats, { ...options, secret: false });
   if (own !== null || !linkStats.isSymbolicLink()) return own;
   const real = realpathSync(absolute);
   return checkChain(real, stats, { ...options, secret: false });
@@ -178,7 +191,8 @@ type OpenForReadingResult = { ok: true; handle: FileHandle; stats: Stats } | { o
 export async function openForReading(path: string, options: OpenForReadingOptions = {}): Promise<OpenForReadingResult> {
   const absolute = resolve(path);
   // A link where a file of our own belongs is refused as a link, whatever it points to.
-  if (options.followLinks === false && lstatSync(absolute).isSymbolicLink()) return { ok: false, problem: symbolicLinkProblem(absolute) };
+  if (options.followLinks === false && lstatSync(absolute).isSymbolicLink())
+    return { ok: false, problem: symbolicLinkProblem(absolute) };
   if (options.trust !== undefined) {
     const problem = findTrustProblem(absolute, { ...options.trust, expect: 'file' });
     if (problem !== null) return { ok: false, problem };
@@ -188,12 +202,15 @@ export async function openForReading(path: string, options: OpenForReadingOption
   try {
     handle = await open(absolute, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY | noFollow);
   } catch (error) {
-    if (noFollow !== 0 && (error as NodeJS.ErrnoException).code === 'ELOOP') return { ok: false, problem: symbolicLinkProblem(absolute) };
+    if (noFollow !== 0 && (error as NodeJS.ErrnoException).code === 'ELOOP')
+      return { ok: false, problem: symbolicLinkProblem(absolute) };
     throw error;
   }
   try {
     const stats = await handle.stat();
-    const problem = kindProblem(absolute, stats, 'file') ?? (options.trust === undefined ? null : checkEntry(absolute, stats, options.trust));
+    const problem =
+      kindProblem(absolute, stats, 'file') ??
+      (options.trust === undefined ? null : checkEntry(absolute, stats, options.trust));
     if (problem === null) return { ok: true, handle, stats };
     await handle.close();
     return { ok: false, problem };
@@ -218,13 +235,26 @@ export function findEntryProblem(path: string, stats: Stats, options: TrustOptio
  * "relay list", "state directory"), the message the path and what was found, the hint the fix.
  * FILE_UNTRUSTED (78) for settings and inputs, STATE_UNTRUSTED (73) for the state directory and its files.
  */
-export function untrustedFileError(code: 'FILE_UNTRUSTED' | 'STATE_UNTRUSTED', what: string, file: string, problem: TrustProblem): RelaySelectError {
-  const subject = resolve(file) === problem.path ? `${what} ${describeTrustProblem(problem)}` : `${what} ${file}: ${describeTrustProblem(problem)}`;
-  const why = problem.wrongKind ? '' : ' (as root, relay-select uses only files and directories that no other user can change)';
+export function untrustedFileError(
+  code: 'FILE_UNTRUSTED' | 'STATE_UNTRUSTED',
+  what: string,
+  file: string,
+  problem: TrustProblem,
+): RelaySelectError {
+  const subject =
+    resolve(file) === problem.path
+      ? `${what} ${describeTrustProblem(problem)}`
+      : `${what} ${file}: ${describeTrustProblem(problem)}`;
+  const why = problem.wrongKind
+    ? ''
+    : ' (as root, relay-select uses only files and directories that no other user can change)';
   return new RelaySelectError(code, subject, { file, hint: `${problem.fix}${why}` });
 }
 
-type ReadBoundedResult = { ok: true; bytes: Buffer; tooLarge: false } | { ok: true; tooLarge: true; size: number } | { ok: false; problem: TrustProblem };
+type ReadBoundedResult =
+  | { ok: true; bytes: Buffer; tooLarge: false }
+  | { ok: true; tooLarge: true; size: number }
+  | { ok: false; problem: TrustProblem };
 
 /**
  * {@link openForReading}, then the whole file — unless it holds more than `maxBytes`, which is never
@@ -232,7 +262,10 @@ type ReadBoundedResult = { ok: true; bytes: Buffer; tooLarge: false } | { ok: tr
  * (/proc, /sys) report 0.
  * @throws the file system's error when the file cannot be opened or read
  */
-export async function readFileBounded(path: string, options: OpenForReadingOptions & { maxBytes: number }): Promise<ReadBoundedResult> {
+export async function readFileBounded(
+  path: string,
+  options: OpenForReadingOptions & { maxBytes: number },
+): Promise<ReadBoundedResult> {
   const opened = await openForReading(path, options);
   if (!opened.ok) return opened;
   const { handle, stats } = opened;

@@ -3,7 +3,15 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import * as chalk from 'chalk';
 import { createOutput, endQuietlyOnClosedPipe } from '../src/cli/output.js';
-import { formatDuration, formatLocalTime, redactUrlCredentials, renderTable, streamTable, stripTerminalControls, stripTerminalControlsButColor } from '../src/format.js';
+import {
+  formatDuration,
+  formatLocalTime,
+  redactUrlCredentials,
+  renderTable,
+  streamTable,
+  stripTerminalControls,
+  stripTerminalControlsButColor,
+} from '../src/format.js';
 
 describe('stripTerminalControls', () => {
   it.each([
@@ -25,7 +33,9 @@ describe('stripTerminalControls', () => {
   });
 
   it('keeps colour only where asked, and nothing else', () => {
-    expect(stripTerminalControlsButColor('\u001b[33mwarning:\u001b[39m host\u001b[2Jx\u001b]0;t\u0007')).toBe('\u001b[33mwarning:\u001b[39m hostx');
+    expect(stripTerminalControlsButColor('\u001b[33mwarning:\u001b[39m host\u001b[2Jx\u001b]0;t\u0007')).toBe(
+      '\u001b[33mwarning:\u001b[39m hostx',
+    );
   });
 });
 
@@ -39,7 +49,8 @@ describe('redactUrlCredentials', () => {
   });
 
   it('leaves what is not a URL with credentials alone', () => {
-    for (const text of ['user@host', 'mailto:a@b', 'http://relay:52311/x?from=a@b', 'no url']) expect(redactUrlCredentials(text)).toBe(text);
+    for (const text of ['user@host', 'mailto:a@b', 'http://relay:52311/x?from=a@b', 'no url'])
+      expect(redactUrlCredentials(text)).toBe(text);
   });
 });
 
@@ -66,10 +77,18 @@ describe('times and durations for people', () => {
     ['America/St_Johns', '2024-03-01 08:35 UTC-03:30'],
   ])('a local time carries its zone (TZ=%s)', (zone, expected) => {
     // The zone is the process's: checked in a child with TZ set, over the built module (npm test builds dist/).
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', `import { formatLocalTime } from '${new URL('../dist/format.js', import.meta.url).pathname}'; process.stdout.write(formatLocalTime('2024-03-01T12:05:00Z'));`], {
-      env: { ...process.env, TZ: zone },
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { formatLocalTime } from '${new URL('../dist/format.js', import.meta.url).pathname}'; process.stdout.write(formatLocalTime('2024-03-01T12:05:00Z'));`,
+      ],
+      {
+        env: { ...process.env, TZ: zone },
+        encoding: 'utf8',
+      },
+    );
     expect(result.stdout).toBe(expected);
   });
 
@@ -82,7 +101,15 @@ describe('createOutput', () => {
   function capture(options: { json?: boolean; colour?: boolean } = {}) {
     const stdout = Object.assign(new PassThrough(), { isTTY: options.colour === true });
     const stderr = Object.assign(new PassThrough(), { isTTY: options.colour === true });
-    const output = createOutput({ json: options.json === true, quiet: false, verbose: true, stdout, stderr, env: options.colour ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }, chalk });
+    const output = createOutput({
+      json: options.json === true,
+      quiet: false,
+      verbose: true,
+      stdout,
+      stderr,
+      env: options.colour ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' },
+      chalk,
+    });
     const read = (stream: PassThrough): string => String(stream.read() ?? '');
     return { output, out: () => read(stdout), err: () => read(stderr) };
   }
@@ -132,7 +159,14 @@ describe('createOutput', () => {
   it('a streamed result stops quietly when the reader goes away, however much is left', async () => {
     const stdout = new PassThrough({ highWaterMark: 1024 });
     endQuietlyOnClosedPipe(stdout);
-    const output = createOutput({ json: false, quiet: false, verbose: false, stdout, stderr: new PassThrough(), env: { NO_COLOR: '1' } });
+    const output = createOutput({
+      json: false,
+      quiet: false,
+      verbose: false,
+      stdout,
+      stderr: new PassThrough(),
+      env: { NO_COLOR: '1' },
+    });
     let made = 0;
     function* lines(): Generator<string> {
       for (; made < 1_000_000; made++) yield `relay-${made}`;
@@ -148,7 +182,14 @@ describe('createOutput', () => {
 describe('renderTable', () => {
   it('aligns columns by what shows, not by colour codes, and leaves the last column unpadded', () => {
     const red = new chalk.Chalk({ level: 1 }).red;
-    const lines = renderTable(['relay', 'hops', 'note'], [[red('a'), '3', ''], ['bbbb', '12', 'far']], { indent: 2 });
+    const lines = renderTable(
+      ['relay', 'hops', 'note'],
+      [
+        [red('a'), '3', ''],
+        ['bbbb', '12', 'far'],
+      ],
+      { indent: 2 },
+    );
     expect(lines).toEqual(['  relay  hops  note', `  ${red('a')}      3`, '  bbbb   12    far']);
   });
 
@@ -160,11 +201,16 @@ describe('renderTable', () => {
 describe('streamTable', () => {
   it('reads the rows twice, measuring first, and gives what renderTable gives', () => {
     let reads = 0;
-    const rows = [['one', '1'], ['three', '333']];
-    const lines = [...streamTable(['name', 'n'], () => {
-      reads++;
-      return rows;
-    })];
+    const rows = [
+      ['one', '1'],
+      ['three', '333'],
+    ];
+    const lines = [
+      ...streamTable(['name', 'n'], () => {
+        reads++;
+        return rows;
+      }),
+    ];
     expect(reads).toBe(2);
     expect(lines).toEqual(renderTable(['name', 'n'], rows));
   });

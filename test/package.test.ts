@@ -5,8 +5,21 @@ import { REPO_ROOT } from './helpers/cli.js';
 
 describe('the npm package', () => {
   it('ships the programs the lab runs as files: the stub relay, the TCP listener and the link-delay forwarder', () => {
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Array<{ files: Array<{ path: string }> }>;
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ) as Array<{ files: Array<{ path: string }> }>;
     const files = packed[0]!.files.map((file) => file.path);
-    expect(files).toEqual(expect.arrayContaining([STUB_RELAY_PROGRAM, 'dist/lab/netns/tcp-listener.mjs', 'dist/lab/netns/link-delay-forwarder.py', 'bin/relay-select.js']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        STUB_RELAY_PROGRAM,
+        'dist/lab/netns/tcp-listener.mjs',
+        'dist/lab/netns/link-delay-forwarder.py',
+        'bin/relay-select.js',
+      ]),
+    );
   });
 });

@@ -15,7 +15,11 @@ const sources = [...modules.values()].filter((module) => module.path.startsWith(
 function linesMatching(pattern: RegExp, only: (path: string) => boolean = () => true): string[] {
   return sources
     .filter((module) => only(module.path))
-    .flatMap((module) => module.text.split('\n').flatMap((line, index) => (pattern.test(line) ? [`${module.path}:${index + 1}: ${line.trim()}`] : [])));
+    .flatMap((module) =>
+      module.text
+        .split('\n')
+        .flatMap((line, index) => (pattern.test(line) ? [`${module.path}:${index + 1}: ${line.trim()}`] : [])),
+    );
 }
 
 /**
@@ -27,8 +31,13 @@ function callsSpreadingArrays(): string[] {
     const source = ts.createSourceFile(module.path, module.text, ts.ScriptTarget.ES2022, true);
     const found: string[] = [];
     const visit = (node: ts.Node): void => {
-      const spreads = (ts.isCallExpression(node) || ts.isNewExpression(node)) && (node.arguments ?? []).some(ts.isSpreadElement);
-      const applies = ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'apply' && node.arguments.length >= 2;
+      const spreads =
+        (ts.isCallExpression(node) || ts.isNewExpression(node)) && (node.arguments ?? []).some(ts.isSpreadElement);
+      const applies =
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        node.expression.name.text === 'apply' &&
+        node.arguments.length >= 2;
       if (spreads || applies) {
         const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
         found.push(`${module.path}:${line}: ${node.getText(source).split('\n')[0]!.trim()}`);
@@ -42,7 +51,13 @@ function callsSpreadingArrays(): string[] {
 
 /** Imports from modules under `from` to modules under any of `to`. */
 function importsBetween(from: string, to: readonly string[]): string[] {
-  return sources.filter((module) => module.path.startsWith(from)).flatMap((module) => module.imports.filter((edge) => to.some((target) => edge.to.startsWith(target))).map((edge) => `${edge.from} → ${edge.to}`));
+  return sources
+    .filter((module) => module.path.startsWith(from))
+    .flatMap((module) =>
+      module.imports
+        .filter((edge) => to.some((target) => edge.to.startsWith(target)))
+        .map((edge) => `${edge.from} → ${edge.to}`),
+    );
 }
 
 describe('src/', () => {
@@ -58,7 +73,8 @@ describe('src/', () => {
     expect(importsBetween('src/lab/', ['src/cli/'])).toEqual([]);
     expect(importsBetween('src/agent/', ['src/cli/', 'src/lab/'])).toEqual([]);
     const core = ['src/relays/', 'src/select/', 'src/cycle/', 'src/probe/', 'src/register/', 'src/config/'];
-    for (const layer of [...core, 'src/fleet/']) expect(importsBetween(layer, ['src/cli/', 'src/lab/', 'src/agent/'])).toEqual([]);
+    for (const layer of [...core, 'src/fleet/'])
+      expect(importsBetween(layer, ['src/cli/', 'src/lab/', 'src/agent/'])).toEqual([]);
   });
 
   it('listens for SIGINT, SIGTERM, SIGHUP and exit only in src/teardown.ts', () => {

@@ -129,8 +129,10 @@ describe('rejectIfNeverSettled', () => {
     const teardown = new URL('../dist/teardown.js', import.meta.url).pathname;
     const script = `import { rejectIfNeverSettled } from '${teardown}';
       try { await rejectIfNeverSettled(new Promise(() => {}), () => new Error('stuck')); } catch (error) { console.log('rejected:', error.message); process.exitCode = 78; }`;
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect({ status: result.status, stdout: result.stdout.trim() }).toEqual({ status: 78, stdout: 'rejected: stuck' });
   });
 });
-

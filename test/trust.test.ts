@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeTrustProblem, findTrustProblem, formatMode, openForReading, readFileBounded, trustPolicyOf, untrustedFileError, type TrustOptions, type TrustProblem } from '../src/trust.js';
+import {
+  describeTrustProblem,
+  findTrustProblem,
+  formatMode,
+  openForReading,
+  readFileBounded,
+  trustPolicyOf,
+  untrustedFileError,
+  type TrustOptions,
+  type TrustProblem,
+} from '../src/trust.js';
 import { isRoot } from './helpers/root.js';
 
 const NOBODY = 65534;
@@ -29,7 +39,11 @@ describe.skipIf(!isRoot)(`findTrustProblem ${isRoot ? '' : '(skipped: needs root
 
   it('refuses a file owned by another user, naming the owner, the mode and the fix', () => {
     const path = file('config.json', 0o644, NOBODY);
-    expect(findTrustProblem(path, { uid: 0 })).toEqual({ path, found: 'owned by uid 65534, mode 0644', fix: `chown root ${path}` });
+    expect(findTrustProblem(path, { uid: 0 })).toEqual({
+      path,
+      found: 'owned by uid 65534, mode 0644',
+      fix: `chown root ${path}`,
+    });
   });
 
   it('refuses a root-owned file writable by group or others', () => {
@@ -44,10 +58,16 @@ describe.skipIf(!isRoot)(`findTrustProblem ${isRoot ? '' : '(skipped: needs root
     mkdirSync(join(base, 'd'));
     const path = file('d/config.json');
     chownSync(join(base, 'd'), NOBODY, NOBODY);
-    expect(findTrustProblem(path, { uid: 0 })).toMatchObject({ path: join(base, 'd'), fix: `chown root ${join(base, 'd')}` });
+    expect(findTrustProblem(path, { uid: 0 })).toMatchObject({
+      path: join(base, 'd'),
+      fix: `chown root ${join(base, 'd')}`,
+    });
     chownSync(join(base, 'd'), 0, 0);
     chmodSync(join(base, 'd'), 0o777);
-    expect(findTrustProblem(path, { uid: 0 })).toMatchObject({ path: join(base, 'd'), found: 'owned by uid 0, mode 0777' });
+    expect(findTrustProblem(path, { uid: 0 })).toMatchObject({
+      path: join(base, 'd'),
+      found: 'owned by uid 0, mode 0777',
+    });
   });
 
   it('allows a sticky world-writable directory only above an entry of the effective user or root', () => {
@@ -57,13 +77,19 @@ describe.skipIf(!isRoot)(`findTrustProblem ${isRoot ? '' : '(skipped: needs root
     // Others cannot rename or remove root's entry in a sticky directory either.
     expect(findTrustProblem(file('tmp/roots.json'), { uid: 1000 })).toBeNull();
     expect(findTrustProblem(file('tmp/users.json', 0o644, 1000), { uid: 1000 })).toBeNull();
-    expect(findTrustProblem(file('tmp/other-users.json', 0o644, 1001), { uid: 1000 })).toMatchObject({ path: join(base, 'tmp/other-users.json') });
-    expect(findTrustProblem(file('tmp/planted.json', 0o644, NOBODY), { uid: 0 })).toMatchObject({ path: join(base, 'tmp/planted.json') });
+    expect(findTrustProblem(file('tmp/other-users.json', 0o644, 1001), { uid: 1000 })).toMatchObject({
+      path: join(base, 'tmp/other-users.json'),
+    });
+    expect(findTrustProblem(file('tmp/planted.json', 0o644, NOBODY), { uid: 0 })).toMatchObject({
+      path: join(base, 'tmp/planted.json'),
+    });
     mkdirSync(join(base, 'tmp/theirs'));
     chownSync(join(base, 'tmp/theirs'), NOBODY, NOBODY);
     chmodSync(join(base, 'tmp/theirs'), 0o755);
     writeFileSync(join(base, 'tmp/theirs/x.json'), '{}');
-    expect(findTrustProblem(join(base, 'tmp/theirs/x.json'), { uid: 0 })).toMatchObject({ path: join(base, 'tmp/theirs') });
+    expect(findTrustProblem(join(base, 'tmp/theirs/x.json'), { uid: 0 })).toMatchObject({
+      path: join(base, 'tmp/theirs'),
+    });
   });
 
   it('judges a symbolic link where it lies and where it points', () => {
@@ -116,26 +142,44 @@ describe('reading a file the way a root process must', () => {
   it('reads a regular file whole, and only says how big one over the limit is', async () => {
     const path = join(base, 'list');
     writeFileSync(path, 'x'.repeat(100));
-    expect(await readFileBounded(path, { maxBytes: 100 })).toEqual({ ok: true, tooLarge: false, bytes: Buffer.from('x'.repeat(100)) });
+    expect(await readFileBounded(path, { maxBytes: 100 })).toEqual({
+      ok: true,
+      tooLarge: false,
+      bytes: Buffer.from('x'.repeat(100)),
+    });
     expect(await readFileBounded(path, { maxBytes: 99 })).toEqual({ ok: true, tooLarge: true, size: 100 });
   });
 
   it('never waits on a FIFO and refuses a device, a directory or (when asked) a link', async () => {
     execFileSync('mkfifo', [join(base, 'fifo')]);
     const started = performance.now();
-    expect(await openForReading(join(base, 'fifo'))).toMatchObject({ ok: false, problem: { found: 'a FIFO, not a regular file', wrongKind: true } });
+    expect(await openForReading(join(base, 'fifo'))).toMatchObject({
+      ok: false,
+      problem: { found: 'a FIFO, not a regular file', wrongKind: true },
+    });
     expect(performance.now() - started).toBeLessThan(1000);
-    expect(await readFileBounded('/dev/zero', { maxBytes: 10 })).toMatchObject({ ok: false, problem: { found: 'a device, not a regular file' } });
-    expect(await readFileBounded(base, { maxBytes: 10 })).toMatchObject({ ok: false, problem: { found: 'a directory, not a regular file' } });
+    expect(await readFileBounded('/dev/zero', { maxBytes: 10 })).toMatchObject({
+      ok: false,
+      problem: { found: 'a device, not a regular file' },
+    });
+    expect(await readFileBounded(base, { maxBytes: 10 })).toMatchObject({
+      ok: false,
+      problem: { found: 'a directory, not a regular file' },
+    });
     writeFileSync(join(base, 'real'), 'x');
     symlinkSync(join(base, 'real'), join(base, 'link'));
     expect(await readFileBounded(join(base, 'link'), { maxBytes: 10 })).toMatchObject({ ok: true, tooLarge: false });
-    expect(await readFileBounded(join(base, 'link'), { maxBytes: 10, followLinks: false })).toMatchObject({ ok: false, problem: { found: 'a symbolic link, not a regular file', fix: `rm ${join(base, 'link')}` } });
+    expect(await readFileBounded(join(base, 'link'), { maxBytes: 10, followLinks: false })).toMatchObject({
+      ok: false,
+      problem: { found: 'a symbolic link, not a regular file', fix: `rm ${join(base, 'link')}` },
+    });
   });
 
   it('throws what the file system says when there is nothing to open', async () => {
     await expect(openForReading(join(base, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
-    await expect(openForReading(join(base, 'missing'), { trust: { uid: 0 } })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(openForReading(join(base, 'missing'), { trust: { uid: 0 } })).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 
   it.skipIf(!isRoot)('with trust, refuses a file another user owns, naming the fix', async () => {
@@ -143,15 +187,25 @@ describe('reading a file the way a root process must', () => {
     writeFileSync(path, 'x');
     chownSync(path, NOBODY, NOBODY);
     const read = await readFileBounded(path, { trust: { uid: 0 }, maxBytes: 10 });
-    expect(read).toEqual({ ok: false, problem: { path, found: 'owned by uid 65534, mode 0644', fix: `chown root ${path}` } });
+    expect(read).toEqual({
+      ok: false,
+      problem: { path, found: 'owned by uid 65534, mode 0644', fix: `chown root ${path}` },
+    });
     const error = untrustedFileError('FILE_UNTRUSTED', 'relay list', path, (read as { problem: TrustProblem }).problem);
-    expect(error).toMatchObject({ code: 'FILE_UNTRUSTED', message: `relay list ${path} is not trusted: owned by uid 65534, mode 0644`, file: path });
-    expect(error.hint).toBe(`chown root ${path} (as root, relay-select uses only files and directories that no other user can change)`);
+    expect(error).toMatchObject({
+      code: 'FILE_UNTRUSTED',
+      message: `relay list ${path} is not trusted: owned by uid 65534, mode 0644`,
+      file: path,
+    });
+    expect(error.hint).toBe(
+      `chown root ${path} (as root, relay-select uses only files and directories that no other user can change)`,
+    );
   });
 
   it('names the directory above when that is what fails', () => {
     const problem: TrustProblem = { path: base, found: 'owned by uid 0, mode 0777', fix: `chmod go-w ${base}` };
-    expect(untrustedFileError('STATE_UNTRUSTED', 'state directory', join(base, 'state'), problem).message).toBe(`state directory ${join(base, 'state')}: ${base} is not trusted: owned by uid 0, mode 0777`);
+    expect(untrustedFileError('STATE_UNTRUSTED', 'state directory', join(base, 'state'), problem).message).toBe(
+      `state directory ${join(base, 'state')}: ${base} is not trusted: owned by uid 0, mode 0777`,
+    );
   });
 });
-

@@ -121,7 +121,11 @@ class Agent {
       },
     });
     try {
-      options.onEvent({ type: 'started', stateDir: this.settings.stateDir, checkIntervalSeconds: options.checkIntervalSeconds });
+      options.onEvent({
+        type: 'started',
+        stateDir: this.settings.stateDir,
+        checkIntervalSeconds: options.checkIntervalSeconds,
+      });
       let trigger: AgentTrigger = 'start';
       while (!options.signal.aborted) {
         const nextDueMs = await this.serially(() => this.cycle(trigger));
@@ -147,7 +151,9 @@ class Agent {
     const { options, settings } = this;
     const checkAtMs = this.clock.now().getTime() + options.checkIntervalSeconds * 1000;
     try {
-      await this.ensurePeer().catch((error: unknown) => this.reportPeerUnavailable(error instanceof Error ? error.message : String(error)));
+      await this.ensurePeer().catch((error: unknown) =>
+        this.reportPeerUnavailable(error instanceof Error ? error.message : String(error)),
+      );
       const peer = this.peer;
       const report = await runCycle({
         settings,
@@ -156,7 +162,17 @@ class Agent {
         clock: this.clock,
         holdsLock: true,
         readNetwork: this.readNetwork,
-        ...(peer === null ? {} : { overrideProbe: createPeerProbe({ peer: peer.service, settings, clock: this.clock, mode: 'cycle', signal: options.signal }) }),
+        ...(peer === null
+          ? {}
+          : {
+              overrideProbe: createPeerProbe({
+                peer: peer.service,
+                settings,
+                clock: this.clock,
+                mode: 'cycle',
+                signal: options.signal,
+              }),
+            }),
       });
       this.relayAddress = report.state.current?.address ?? null;
       options.onEvent({ type: 'cycle', trigger, report });
@@ -185,10 +201,15 @@ class Agent {
     }
     const [firstPool] = buildPools(await list.relays(), settings.seekList);
     const hosts = [...new Set((firstPool?.relays ?? []).map((relay) => relay.host))];
-    const { targets } = await resolveTargets(hosts.map((host) => ({ key: host, host, port: 0 })), settings.ipMode);
+    const { targets } = await resolveTargets(
+      hosts.map((host) => ({ key: host, host, port: 0 })),
+      settings.ipMode,
+    );
     const link = await findPeerLink(targets.map((target) => target.address));
     if (link === null) {
-      this.reportPeerUnavailable('no relay of the first pool is routed from here, so there is no link to meet peers on');
+      this.reportPeerUnavailable(
+        'no relay of the first pool is routed from here, so there is no link to meet peers on',
+      );
       return;
     }
     const service = await startPeerService(
@@ -206,7 +227,13 @@ class Agent {
     );
     this.peer = { service, link };
     this.peerUnavailable = null;
-    this.options.onEvent({ type: 'peer-started', endpoint: service.endpoint, link, memberId: service.memberId, leaseSeconds: settings.peer.leaseSeconds });
+    this.options.onEvent({
+      type: 'peer-started',
+      endpoint: service.endpoint,
+      link,
+      memberId: service.memberId,
+      leaseSeconds: settings.peer.leaseSeconds,
+    });
     this.writePeerView();
   }
 
@@ -242,7 +269,13 @@ class Agent {
           holdsLock: true,
           dryRun: true,
           force: true,
-          overrideProbe: createPeerProbe({ peer: peer.service, settings: this.settings, clock: this.clock, mode: 'measure', signal: this.options.signal }),
+          overrideProbe: createPeerProbe({
+            peer: peer.service,
+            settings: this.settings,
+            clock: this.clock,
+            mode: 'measure',
+            signal: this.options.signal,
+          }),
         });
       } catch (error) {
         if (!this.options.signal.aborted) this.options.onEvent({ type: 'cycle-failed', trigger: 'schedule', error });
@@ -253,7 +286,9 @@ class Agent {
   }
 
   /** SIGHUP: new settings (and key, and state directory) or, when they are refused, the old ones. */
-  private async reload(lock: Awaited<ReturnType<typeof acquireRunLock>>): Promise<Awaited<ReturnType<typeof acquireRunLock>>> {
+  private async reload(
+    lock: Awaited<ReturnType<typeof acquireRunLock>>,
+  ): Promise<Awaited<ReturnType<typeof acquireRunLock>>> {
     try {
       const next = await this.options.loadSettings();
       const key = await this.loadKey(next);
@@ -265,7 +300,11 @@ class Agent {
       }
       const before = this.settings.peer;
       const peerChanged =
-        next.peer.enabled !== before.enabled || next.peer.port !== before.port || next.peer.leaseSeconds !== before.leaseSeconds || !sameKey(key, this.key) || next.stateDir !== this.settings.stateDir;
+        next.peer.enabled !== before.enabled ||
+        next.peer.port !== before.port ||
+        next.peer.leaseSeconds !== before.leaseSeconds ||
+        !sameKey(key, this.key) ||
+        next.stateDir !== this.settings.stateDir;
       this.settings = next;
       this.key = key;
       if (peerChanged) this.stopPeer();
@@ -279,7 +318,8 @@ class Agent {
 
   private async loadKey(settings: Settings): Promise<Buffer | null> {
     if (!settings.peer.enabled) return null;
-    if (settings.peer.keyFile === undefined) throw new RelaySelectError('CONFIG_INVALID', 'peer.enabled is true but peer.keyFile is not set');
+    if (settings.peer.keyFile === undefined)
+      throw new RelaySelectError('CONFIG_INVALID', 'peer.enabled is true but peer.keyFile is not set');
     return loadPeerKey(settings.peer.keyFile, this.options.effectiveUid);
   }
 
@@ -289,8 +329,18 @@ class Agent {
     if (peer === null) return;
     const stateDir = this.settings.stateDir;
     const view = peer.service.view();
-    const text = renderPeerViewFile({ ...view, interface: peer.link.interfaceName, address: peer.link.address, updatedAt: this.clock.now().toISOString() }, process.pid);
-    this.viewWrites = this.viewWrites.then(() => writePeerViewFile(stateDir, text)).catch((error: unknown) => this.options.onEvent({ type: 'cycle-failed', trigger: 'schedule', error }));
+    const text = renderPeerViewFile(
+      {
+        ...view,
+        interface: peer.link.interfaceName,
+        address: peer.link.address,
+        updatedAt: this.clock.now().toISOString(),
+      },
+      process.pid,
+    );
+    this.viewWrites = this.viewWrites
+      .then(() => writePeerViewFile(stateDir, text))
+      .catch((error: unknown) => this.options.onEvent({ type: 'cycle-failed', trigger: 'schedule', error }));
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {

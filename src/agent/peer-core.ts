@@ -85,7 +85,11 @@ export class PeerCore {
    * announces, else the datagram's source). Messages of other groups are accepted (their senders are peers
    * of the link) but do not concern our election.
    */
-  accept(message: PeerMessage, address: string, nowMs: number): { ok: true; ourGroup: boolean; fromSelf: boolean } | { ok: false; reason: RejectReason } {
+  accept(
+    message: PeerMessage,
+    address: string,
+    nowMs: number,
+  ): { ok: true; ourGroup: boolean; fromSelf: boolean } | { ok: false; reason: RejectReason } {
     const verdict = this.replay.check(message.from, message.nonce, message.sentAtMs, nowMs);
     if (verdict !== 'ok') {
       this.count(verdict);
@@ -101,10 +105,20 @@ export class PeerCore {
       }
     }
     // A lease is kept in our clock (its length after the message was sent), so clock skew between peers cannot stretch or cut it.
-    const announcedLeaseUntilMs = message.type === 'announce' && message.leaseUntilMs !== null ? nowMs + Math.min(message.leaseUntilMs - message.sentAtMs, this.options.leaseMs) : null;
-    const leaseUntilMs = message.type === 'announce' ? announcedLeaseUntilMs : known?.group === message.group ? known.leaseUntilMs : null;
+    const announcedLeaseUntilMs =
+      message.type === 'announce' && message.leaseUntilMs !== null
+        ? nowMs + Math.min(message.leaseUntilMs - message.sentAtMs, this.options.leaseMs)
+        : null;
+    const leaseUntilMs =
+      message.type === 'announce' ? announcedLeaseUntilMs : known?.group === message.group ? known.leaseUntilMs : null;
     const memberAddress = message.type === 'announce' ? message.address : (known?.address ?? address);
-    this.members.set(message.from, { id: message.from, address: memberAddress, lastHeardMs: nowMs, leaseUntilMs, group: message.group });
+    this.members.set(message.from, {
+      id: message.from,
+      address: memberAddress,
+      lastHeardMs: nowMs,
+      leaseUntilMs,
+      group: message.group,
+    });
     return { ok: true, ourGroup: message.group === this.currentGroup, fromSelf: false };
   }
 
@@ -136,7 +150,10 @@ export class PeerCore {
       leaseMs: this.options.leaseMs,
       discovering,
     });
-    const leader = election.leaderId === null || election.leaderId === this.options.selfId ? undefined : this.members.get(election.leaderId);
+    const leader =
+      election.leaderId === null || election.leaderId === this.options.selfId
+        ? undefined
+        : this.members.get(election.leaderId);
     return { ...election, leaderAddress: leader?.address ?? null, discovering };
   }
 

@@ -23,22 +23,34 @@ export async function loadPeerKey(keyFile: string, effectiveUid: number): Promis
     read = await readFileBounded(keyFile, { trust: { uid: effectiveUid, secret: true }, maxBytes: MAX_KEY_FILE_BYTES });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new RelaySelectError('CONFIG_UNREADABLE', `peer.keyFile ${keyFile}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
-      cause: error,
-      file: keyFile,
-      hint: `create the key once and copy it to every peer: ${KEY_RECIPE.replace(/FILE/g, keyFile)}`,
-    });
+    throw new RelaySelectError(
+      'CONFIG_UNREADABLE',
+      `peer.keyFile ${keyFile}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      {
+        cause: error,
+        file: keyFile,
+        hint: `create the key once and copy it to every peer: ${KEY_RECIPE.replace(/FILE/g, keyFile)}`,
+      },
+    );
   }
   if (!read.ok) throw untrustedFileError('FILE_UNTRUSTED', 'peer.keyFile', keyFile, read.problem);
   if (read.tooLarge) {
-    throw new RelaySelectError('CONFIG_INVALID', `peer.keyFile ${keyFile}: ${read.size} bytes; a key file holds at most ${MAX_KEY_FILE_BYTES}`, { file: keyFile, hint: `is it the right file? ${KEY_RECIPE.replace(/FILE/g, keyFile)}` });
+    throw new RelaySelectError(
+      'CONFIG_INVALID',
+      `peer.keyFile ${keyFile}: ${read.size} bytes; a key file holds at most ${MAX_KEY_FILE_BYTES}`,
+      { file: keyFile, hint: `is it the right file? ${KEY_RECIPE.replace(/FILE/g, keyFile)}` },
+    );
   }
   const key = Buffer.from(read.bytes.toString('latin1').trim(), 'latin1');
   if (key.length < MIN_KEY_BYTES) {
-    throw new RelaySelectError('CONFIG_INVALID', `peer.keyFile ${keyFile}: the key has ${key.length} bytes; at least ${MIN_KEY_BYTES} are needed`, {
-      file: keyFile,
-      hint: KEY_RECIPE.replace(/FILE/g, keyFile),
-    });
+    throw new RelaySelectError(
+      'CONFIG_INVALID',
+      `peer.keyFile ${keyFile}: the key has ${key.length} bytes; at least ${MIN_KEY_BYTES} are needed`,
+      {
+        file: keyFile,
+        hint: KEY_RECIPE.replace(/FILE/g, keyFile),
+      },
+    );
   }
   return key;
 }

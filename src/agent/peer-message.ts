@@ -88,11 +88,20 @@ export type PeerMessage = Envelope & PeerMessageBody;
 /** Why a datagram was refused before it reached the protocol. */
 export type DecodeRejection = 'oversized' | 'malformed' | 'bad-mac';
 
-const METHOD_CODES = { 'echo-ttl': 'e', ladder: 'l', tcp: 't' } as const satisfies Record<PeerTableEntry['method'], string>;
+const METHOD_CODES = { 'echo-ttl': 'e', ladder: 'l', tcp: 't' } as const satisfies Record<
+  PeerTableEntry['method'],
+  string
+>;
 const METHOD_BY_CODE = { e: 'echo-ttl', l: 'ladder', t: 'tcp' } as const;
 
 const nullableCount = z.number().int().min(0).max(255).nullable();
-const wireEntry = z.tuple([z.string().min(1).max(300), z.string().min(1).max(64), nullableCount, z.number().finite().min(0).max(3_600_000).nullable(), z.enum(['e', 'l', 't'])]);
+const wireEntry = z.tuple([
+  z.string().min(1).max(300),
+  z.string().min(1).max(64),
+  nullableCount,
+  z.number().finite().min(0).max(3_600_000).nullable(),
+  z.enum(['e', 'l', 't']),
+]);
 const wirePool = z.object({
   n: z.string().min(1).max(64),
   c: z.number().int().min(0).max(1_000_000),
@@ -100,9 +109,18 @@ const wirePool = z.object({
   v: z.number().int().min(0),
   r: z.array(wireEntry).max(10_000),
 });
-const wireTable = z.object({ d: z.string().regex(/^[0-9a-f]{64}$/), s: z.array(z.string().min(1).max(64)).max(256), p: z.array(wirePool).max(256) });
+const wireTable = z.object({
+  d: z.string().regex(/^[0-9a-f]{64}$/),
+  s: z.array(z.string().min(1).max(64)).max(256),
+  p: z.array(wirePool).max(256),
+});
 const wireBody = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('announce'), h: z.string().min(1).max(64), l: z.number().int().min(0).nullable(), q: z.boolean() }),
+  z.object({
+    t: z.literal('announce'),
+    h: z.string().min(1).max(64),
+    l: z.number().int().min(0).nullable(),
+    q: z.boolean(),
+  }),
   z.object({ t: z.literal('request'), p: z.string().min(1).max(64) }),
   z.object({ t: z.literal('table'), b: wireTable }),
 ]);
@@ -131,7 +149,13 @@ function toWireBody(body: PeerMessageBody): Record<string, unknown> {
             c: pool.relayCount,
             m: pool.measuredAtMs,
             v: pool.validUntilMs,
-            r: pool.entries.map((entry) => [entry.key, entry.address, entry.distance, entry.rttMs, METHOD_CODES[entry.method]]),
+            r: pool.entries.map((entry) => [
+              entry.key,
+              entry.address,
+              entry.distance,
+              entry.rttMs,
+              METHOD_CODES[entry.method],
+            ]),
           })),
         },
       };
@@ -155,7 +179,13 @@ function fromWireBody(body: z.infer<typeof wireBody>): PeerMessageBody {
             relayCount: pool.c,
             measuredAtMs: pool.m,
             validUntilMs: pool.v,
-            entries: pool.r.map(([key, address, distance, rttMs, code]) => ({ key, address, distance, rttMs, method: METHOD_BY_CODE[code] })),
+            entries: pool.r.map(([key, address, distance, rttMs, code]) => ({
+              key,
+              address,
+              distance,
+              rttMs,
+              method: METHOD_BY_CODE[code],
+            })),
           })),
         },
       };
@@ -172,7 +202,14 @@ function mac(key: Buffer, body: Buffer): Buffer {
  */
 export function encodePeerMessage(message: PeerMessage, key: Buffer): Buffer | null {
   const body = Buffer.from(
-    JSON.stringify({ v: PROTOCOL_VERSION, f: message.from, g: message.group, a: message.sentAtMs, n: message.nonce, ...toWireBody(message) }),
+    JSON.stringify({
+      v: PROTOCOL_VERSION,
+      f: message.from,
+      g: message.group,
+      a: message.sentAtMs,
+      n: message.nonce,
+      ...toWireBody(message),
+    }),
     'utf8',
   );
   if (HEADER_BYTES + body.length > MAX_PEER_MESSAGE_BYTES) return null;
@@ -183,11 +220,16 @@ export function encodePeerMessage(message: PeerMessage, key: Buffer): Buffer | n
  * The message in a datagram, once its size, MAC and shape are right. The MAC is checked before the body
  * is parsed, so a peer without the key cannot make us parse anything.
  */
-export function decodePeerMessage(datagram: Buffer, key: Buffer): { ok: true; message: PeerMessage } | { ok: false; reason: DecodeRejection } {
+export function decodePeerMessage(
+  datagram: Buffer,
+  key: Buffer,
+): { ok: true; message: PeerMessage } | { ok: false; reason: DecodeRejection } {
   if (datagram.length > MAX_PEER_MESSAGE_BYTES) return { ok: false, reason: 'oversized' };
-  if (datagram.length <= HEADER_BYTES || !datagram.subarray(0, MAGIC.length).equals(MAGIC)) return { ok: false, reason: 'malformed' };
+  if (datagram.length <= HEADER_BYTES || !datagram.subarray(0, MAGIC.length).equals(MAGIC))
+    return { ok: false, reason: 'malformed' };
   const body = datagram.subarray(HEADER_BYTES);
-  if (!timingSafeEqual(datagram.subarray(MAGIC.length, HEADER_BYTES), mac(key, body))) return { ok: false, reason: 'bad-mac' };
+  if (!timingSafeEqual(datagram.subarray(MAGIC.length, HEADER_BYTES), mac(key, body)))
+    return { ok: false, reason: 'bad-mac' };
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -206,8 +248,13 @@ export function toPeerTableEntries(results: readonly ProbeResult[]): PeerTableEn
   const entries: PeerTableEntry[] = [];
   for (const result of results) {
     if (result.method === 'unreachable' || result.address === null) continue;
-    entries.push({ key: result.key, address: result.address, distance: result.distance, rttMs: result.rttMs, method: result.method });
+    entries.push({
+      key: result.key,
+      address: result.address,
+      distance: result.distance,
+      rttMs: result.rttMs,
+      method: result.method,
+    });
   }
   return entries;
 }
-

@@ -27,7 +27,9 @@ interface PeerProbeOptions {
 }
 
 /** Builds RunCycleOptions.overrideProbe for one cycle. */
-export function createPeerProbe(options: PeerProbeOptions): (own: PoolProbe, facts: SelectionFacts) => PoolProbeOverride {
+export function createPeerProbe(
+  options: PeerProbeOptions,
+): (own: PoolProbe, facts: SelectionFacts) => PoolProbeOverride {
   return (own, facts) => {
     const { peer, settings, clock } = options;
     peer.setGroup(peerGroupOf(facts.relayListDigest, settings));
@@ -39,7 +41,13 @@ export function createPeerProbe(options: PeerProbeOptions): (own: PoolProbe, fac
       const report = await own(targets, pool, { purpose: 'pool' });
       const measuredAtMs = clock.now().getTime();
       peer.publishPool(
-        { name: pool.name, relayCount: pool.relays.length, measuredAtMs, validUntilMs: measuredAtMs + peer.tableValidityMs, entries: toPeerTableEntries(report.results) },
+        {
+          name: pool.name,
+          relayCount: pool.relays.length,
+          measuredAtMs,
+          validUntilMs: measuredAtMs + peer.tableValidityMs,
+          entries: toPeerTableEntries(report.results),
+        },
         facts.relayListDigest,
         settings.seekList,
       );
@@ -55,15 +63,30 @@ export function createPeerProbe(options: PeerProbeOptions): (own: PoolProbe, fac
       if (answer.kind === 'lead') {
         // A follower's request may have made us measure the pool moments ago: our own fresh table serves us too.
         const mine = peer.ownTableWith(pool.name);
-        const own = mine === null ? null : adoptPeerTable({ table: mine, from: 'this agent', relayListDigest: facts.relayListDigest, seekList: settings.seekList, pool, targets, nowMs: clock.now().getTime() });
+        const own =
+          mine === null
+            ? null
+            : adoptPeerTable({
+                table: mine,
+                from: 'this agent',
+                relayListDigest: facts.relayListDigest,
+                seekList: settings.seekList,
+                pool,
+                targets,
+                nowMs: clock.now().getTime(),
+              });
         if (own?.ok === true) {
-          notes.push(`pool ${pool.name}: used the measurement this agent made for its peers at ${new Date(own.measuredAtMs).toISOString()}`);
+          notes.push(
+            `pool ${pool.name}: used the measurement this agent made for its peers at ${new Date(own.measuredAtMs).toISOString()}`,
+          );
           return { results: own.results, packetsSent: 0, tcpAttempts: 0, wallMs: 0 };
         }
         return probeAndShare(targets, pool);
       }
       if (answer.kind === 'timeout') {
-        notes.push(`no table from a leader within one lease (${settings.peer.leaseSeconds} s): probed pool ${pool.name} itself`);
+        notes.push(
+          `no table from a leader within one lease (${settings.peer.leaseSeconds} s): probed pool ${pool.name} itself`,
+        );
         return own(targets, pool, context);
       }
       if (answer.kind === 'lacks-pool') {
@@ -87,7 +110,11 @@ export function createPeerProbe(options: PeerProbeOptions): (own: PoolProbe, fac
       const results = new Map(adoption.results.map((result) => [result.key, result]));
       const [choice] = rankPool(pool, results, { clientId: facts.clientId, tieBreak: settings.tieBreak });
       const adopt = (confirmEchoes: number): void => {
-        adopted = { from: answer.from, measuredAt: new Date(adoption.measuredAtMs).toISOString(), confirmEchoes: (adopted?.confirmEchoes ?? 0) + confirmEchoes };
+        adopted = {
+          from: answer.from,
+          measuredAt: new Date(adoption.measuredAtMs).toISOString(),
+          confirmEchoes: (adopted?.confirmEchoes ?? 0) + confirmEchoes,
+        };
         adoptedPools.push(pool.name);
       };
       // Nothing reachable from the leader: the selection moves on to the next pool, as it would have.

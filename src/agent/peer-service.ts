@@ -8,7 +8,14 @@ import { abortedError } from '../abort.js';
 import type { Clock } from '../clock.js';
 import type { PeerRole } from './election.js';
 import { PeerCore, type RejectReason } from './peer-core.js';
-import { decodePeerMessage, encodePeerMessage, type PeerMessage, type PeerMessageBody, type PeerTable, type PeerTablePool } from './peer-message.js';
+import {
+  decodePeerMessage,
+  encodePeerMessage,
+  type PeerMessage,
+  type PeerMessageBody,
+  type PeerTable,
+  type PeerTablePool,
+} from './peer-message.js';
 import type { PeerLink } from './peer-link.js';
 import { openPeerSocket, type OpenPeerSocketOptions, type PeerSocket } from './peer-socket.js';
 
@@ -145,7 +152,12 @@ class Service implements PeerService {
     this.tickMs = Math.max(100, Math.min(1000, options.leaseMs / 6));
     this.tableValidityMs = TABLE_VALIDITY_LEASES * options.leaseMs;
     this.core = new PeerCore(
-      { selfId: this.memberId, leaseMs: options.leaseMs, discoveryMs: Math.min(MAX_DISCOVERY_MS, options.leaseMs / 2), replayWindowMs: REPLAY_WINDOW_MS },
+      {
+        selfId: this.memberId,
+        leaseMs: options.leaseMs,
+        discoveryMs: Math.min(MAX_DISCOVERY_MS, options.leaseMs / 2),
+        replayWindowMs: REPLAY_WINDOW_MS,
+      },
       options.group,
       this.nowMs(),
     );
@@ -179,7 +191,13 @@ class Service implements PeerService {
   view(): PeerView {
     const election = this.core.election(this.nowMs());
     const leader = election.leaderId === this.memberId ? this.options.link.address : election.leaderAddress;
-    return { role: election.role, leader, members: election.members, rejected: this.core.rejected, rejectedBy: this.core.rejectedCounts() };
+    return {
+      role: election.role,
+      leader,
+      members: election.members,
+      rejected: this.core.rejected,
+      rejectedBy: this.core.rejectedCounts(),
+    };
   }
 
   setGroup(group: string): void {
@@ -195,7 +213,7 @@ class Service implements PeerService {
     let requestedFrom: string | null = null;
     let requestedAtMs = Number.NEGATIVE_INFINITY;
     for (;;) {
-      if (signal?.aborted) throw abortedError(signal, 'waiting for the leader\'s table aborted');
+      if (signal?.aborted) throw abortedError(signal, "waiting for the leader's table aborted");
       // Closed (a new network, a reload): no table can come any more.
       if (this.closed) return { kind: 'timeout' };
       const nowMs = this.nowMs();
@@ -205,8 +223,10 @@ class Service implements PeerService {
       if (leaderId !== null && leaderId !== this.memberId) {
         const received = this.leaderTable?.memberId === leaderId ? this.leaderTable : undefined;
         const measured = received?.table.pools.find((entry) => entry.name === pool);
-        if (received !== undefined && measured !== undefined && measured.validUntilMs > nowMs) return { kind: 'table', table: received.table, from: received.from };
-        if (received !== undefined && requestedFrom === leaderId && received.receivedAtMs >= requestedAtMs) return { kind: 'lacks-pool', from: received.from };
+        if (received !== undefined && measured !== undefined && measured.validUntilMs > nowMs)
+          return { kind: 'table', table: received.table, from: received.from };
+        if (received !== undefined && requestedFrom === leaderId && received.receivedAtMs >= requestedAtMs)
+          return { kind: 'lacks-pool', from: received.from };
         if (requestedFrom !== leaderId || nowMs - requestedAtMs >= this.heartbeatMs) {
           this.send({ type: 'request', pool });
           requestedFrom = leaderId;
@@ -220,8 +240,13 @@ class Service implements PeerService {
 
   publishPool(pool: PeerTablePool, relayListDigest: string, seekList: string[]): void {
     const nowMs = this.nowMs();
-    const sameList = this.ownTable !== null && this.ownTable.relayListDigest === relayListDigest && this.ownTable.seekList.join(';') === seekList.join(';');
-    const kept = sameList ? this.ownTable!.pools.filter((entry) => entry.name !== pool.name && entry.validUntilMs > nowMs) : [];
+    const sameList =
+      this.ownTable !== null &&
+      this.ownTable.relayListDigest === relayListDigest &&
+      this.ownTable.seekList.join(';') === seekList.join(';');
+    const kept = sameList
+      ? this.ownTable!.pools.filter((entry) => entry.name !== pool.name && entry.validUntilMs > nowMs)
+      : [];
     this.ownTable = { relayListDigest, seekList: [...seekList], pools: [...kept, pool] };
     this.sendTable();
   }
@@ -261,21 +286,33 @@ class Service implements PeerService {
     const nowMs = this.nowMs();
     const accepted = this.core.accept(message, from, nowMs);
     if (!accepted.ok) {
-      this.reportRejection(accepted.reason, from, accepted.reason === 'stale' ? `sent at ${new Date(message.sentAtMs).toISOString()}, our clock says ${new Date(nowMs).toISOString()}` : 'a message seen before');
+      this.reportRejection(
+        accepted.reason,
+        from,
+        accepted.reason === 'stale'
+          ? `sent at ${new Date(message.sentAtMs).toISOString()}, our clock says ${new Date(nowMs).toISOString()}`
+          : 'a message seen before',
+      );
       this.evaluate();
       return;
     }
     if (accepted.fromSelf || !accepted.ourGroup) return;
     switch (message.type) {
       case 'announce':
-        if (message.solicit) this.later(this.random() * Math.min(200, this.heartbeatMs / 4), () => this.announce(false));
+        if (message.solicit)
+          this.later(this.random() * Math.min(200, this.heartbeatMs / 4), () => this.announce(false));
         break;
       case 'request':
         this.answerRequest(message.pool, nowMs);
         break;
       case 'table':
         if (this.core.election(nowMs).leaderId === message.from) {
-          this.leaderTable = { memberId: message.from, table: message.table, from: this.core.addressOf(message.from) ?? from, receivedAtMs: nowMs };
+          this.leaderTable = {
+            memberId: message.from,
+            table: message.table,
+            from: this.core.addressOf(message.from) ?? from,
+            receivedAtMs: nowMs,
+          };
         }
         break;
     }
@@ -300,7 +337,9 @@ class Service implements PeerService {
     const table = this.ownTable;
     const bytes = this.send({ type: 'table', table });
     const pools = table.pools.map((pool) => pool.name);
-    this.options.onEvent(bytes === null ? { type: 'table-too-large', pools } : { type: 'table-published', pools, bytes });
+    this.options.onEvent(
+      bytes === null ? { type: 'table-too-large', pools } : { type: 'table-published', pools, bytes },
+    );
   }
 
   private announce(solicit: boolean): void {
@@ -314,7 +353,8 @@ class Service implements PeerService {
     if (this.closed) return;
     const view = this.view();
     const last = this.lastView;
-    const sameElection = last !== null && last.role === view.role && last.leader === view.leader && last.members === view.members;
+    const sameElection =
+      last !== null && last.role === view.role && last.leader === view.leader && last.members === view.members;
     if (sameElection && last.rejected === view.rejected) return;
     // A flood of refused messages must not become a flood of log lines and file writes.
     const sinceLastMs = this.deps.clock.nowMs() - this.lastViewAtMs;
@@ -328,7 +368,8 @@ class Service implements PeerService {
       }
       return;
     }
-    const leadershipChanged = last === null || (last.role === 'follower') !== (view.role === 'follower') || last.leader !== view.leader;
+    const leadershipChanged =
+      last === null || (last.role === 'follower') !== (view.role === 'follower') || last.leader !== view.leader;
     this.lastView = view;
     this.lastViewAtMs = this.deps.clock.nowMs();
     if (leadershipChanged && view.role !== 'follower') this.announce(false);
@@ -339,7 +380,13 @@ class Service implements PeerService {
   /** @returns the datagram's size, or null when the message was too large to send. */
   private send(body: PeerMessageBody): number | null {
     if (this.closed || this.socket === undefined) return 0;
-    const message: PeerMessage = { from: this.memberId, group: this.core.group, sentAtMs: this.deps.clock.now().getTime(), nonce: this.randomId(), ...body };
+    const message: PeerMessage = {
+      from: this.memberId,
+      group: this.core.group,
+      sentAtMs: this.deps.clock.now().getTime(),
+      nonce: this.randomId(),
+      ...body,
+    };
     const datagram = encodePeerMessage(message, this.options.key);
     if (datagram === null) return null;
     this.socket.send(datagram);

@@ -40,7 +40,11 @@ export async function openPeerSocket(options: OpenPeerSocketOptions): Promise<Pe
   const { link, port } = options;
   const group = link.family === 4 ? PEER_GROUP_IPV4 : PEER_GROUP_IPV6;
   const scopedGroup = link.family === 4 ? group : `${group}%${link.interfaceName}`;
-  const socket = createSocket({ type: link.family === 4 ? 'udp4' : 'udp6', reuseAddr: true, ipv6Only: link.family === 6 });
+  const socket = createSocket({
+    type: link.family === 4 ? 'udp4' : 'udp6',
+    reuseAddr: true,
+    ipv6Only: link.family === 6,
+  });
   let subnets = onLinkSubnets(link);
   let subnetsReadMs = options.nowMs();
   try {
@@ -53,10 +57,14 @@ export async function openPeerSocket(options: OpenPeerSocketOptions): Promise<Pe
     socket.setMulticastLoopback(false);
   } catch (error) {
     socket.close();
-    throw new RelaySelectError('CONFIG_INVALID', `cannot join the peer group ${scopedGroup} port ${port} on ${link.interfaceName}: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'another program may use peer.port, or the interface does not allow multicast; set peer.port to a free port or peer.enabled to false',
-    });
+    throw new RelaySelectError(
+      'CONFIG_INVALID',
+      `cannot join the peer group ${scopedGroup} port ${port} on ${link.interfaceName}: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: 'another program may use peer.port, or the interface does not allow multicast; set peer.port to a free port or peer.enabled to false',
+      },
+    );
   }
   socket.on('error', options.onError);
   socket.on('message', (datagram, remote) => {

@@ -16,7 +16,8 @@ export interface PeerStatus extends PeerView {
 /** The human `status` line. */
 export function describePeerStatus(status: PeerStatus | null): string {
   if (status === null) return 'none (no agent with peer.enabled is running)';
-  const rejected = status.rejected === 0 ? '' : `, ${status.rejected} message${status.rejected === 1 ? '' : 's'} rejected`;
+  const rejected =
+    status.rejected === 0 ? '' : `, ${status.rejected} message${status.rejected === 1 ? '' : 's'} rejected`;
   const members = `${status.members} member${status.members === 1 ? '' : 's'} on ${status.interface}`;
   switch (status.role) {
     case 'leader':

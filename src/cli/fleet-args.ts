@@ -26,7 +26,11 @@ export async function readFleetInput(args: FleetOptions, settings: Settings, con
   if (args.topology !== undefined) {
     const file = args.topology;
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new RelaySelectError('TOPOLOGY_INVALID', `${file}: cannot read the topology: ${error.code ?? error.message}`, { cause: error, file });
+      throw new RelaySelectError(
+        'TOPOLOGY_INVALID',
+        `${file}: cannot read the topology: ${error.code ?? error.message}`,
+        { cause: error, file },
+      );
     });
     topology = { text, file };
   }
@@ -43,7 +47,9 @@ export async function readFleetInput(args: FleetOptions, settings: Settings, con
 export function readScenarioOptions(args: FleetOptions): PlanScenarioOptions {
   return {
     ...(args.days === undefined ? {} : { days: positiveNumber(args.days, '--days', 366) }),
-    ...(args.outageHours === undefined ? {} : { outageSeconds: Math.round(positiveNumber(args.outageHours, '--outage-hours', 24 * 30) * 3600) }),
+    ...(args.outageHours === undefined
+      ? {}
+      : { outageSeconds: Math.round(positiveNumber(args.outageHours, '--outage-hours', 24 * 30) * 3600) }),
   };
 }
 

@@ -43,9 +43,13 @@ function parseSetFlags(assignments: readonly string[]): Record<string, unknown> 
     const path = assignment.slice(0, equals).trim();
     const conflict = assignAtPath(result, path, value);
     if (conflict !== undefined) {
-      throw new RelaySelectError('CONFIG_INVALID', `--set ${path}: ${conflict} is already set to a value (${setBy.get(conflict) ?? `--set ${conflict}`}), so it has no settings below it`, {
-        hint: 'set each setting once; relay-select.conf(5) lists the settings and their paths',
-      });
+      throw new RelaySelectError(
+        'CONFIG_INVALID',
+        `--set ${path}: ${conflict} is already set to a value (${setBy.get(conflict) ?? `--set ${conflict}`}), so it has no settings below it`,
+        {
+          hint: 'set each setting once; relay-select.conf(5) lists the settings and their paths',
+        },
+      );
     }
     setBy.set(path, `--set ${assignment}`);
   }
@@ -85,7 +89,10 @@ export async function loadCliSettingsWithSources(args: GlobalOptions, context: C
 
 /** The settings the command line names without any file: what `doctor` checks with when the files do not load. */
 export function settingsFromFlagsOnly(args: GlobalOptions, context: CliContext): Settings {
-  const settings: Settings = { ...structuredClone(DEFAULT_SETTINGS), stateDir: defaultStateDir(context.env, context.uid) };
+  const settings: Settings = {
+    ...structuredClone(DEFAULT_SETTINGS),
+    stateDir: defaultStateDir(context.env, context.uid),
+  };
   if (args.relays !== undefined) settings.relayList = resolve(context.cwd, args.relays);
   if (args.stateDir !== undefined) settings.stateDir = resolve(context.cwd, args.stateDir);
   return settings;

@@ -1,7 +1,15 @@
 import { createRequire } from 'node:module';
 import type { Argv, Options } from 'yargs';
 import { RelaySelectError, isRelaySelectError } from '../errors.js';
-import { COMMANDS, GLOBAL_OPTIONS, readCommandOptions, type CommandName, type CommandOptions, type CommandSpec, type OptionSpec } from './command-specs.js';
+import {
+  COMMANDS,
+  GLOBAL_OPTIONS,
+  readCommandOptions,
+  type CommandName,
+  type CommandOptions,
+  type CommandSpec,
+  type OptionSpec,
+} from './command-specs.js';
 import type { CliContext } from './context.js';
 import { DEFAULT_HINT_BY_ERROR, exitCode, exitCodeOfError, renderExitStatusHelp } from './exit-codes.js';
 import { endQuietlyOnClosedPipe, openOutput, type Output } from './output.js';
@@ -58,14 +66,30 @@ function toYargsOption(spec: OptionSpec): Options {
 }
 
 /** Runs the CLI and returns the exit status; never calls process.exit, never throws. */
-export async function main(argv: string[], io: MainIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: MainIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
+): Promise<number> {
   endQuietlyOnClosedPipe(io.stdout);
   endQuietlyOnClosedPipe(io.stderr);
   const outcome: CommandOutcome = { output: undefined, status: exitCode('ok') };
   const wantsJson = argv.includes('--json');
-  const logFormat = argv.some((arg, index) => arg === '--log-format=json' || (arg === '--log-format' && argv[index + 1] === 'json')) ? 'json' : 'text';
+  const logFormat = argv.some(
+    (arg, index) => arg === '--log-format=json' || (arg === '--log-format' && argv[index + 1] === 'json'),
+  )
+    ? 'json'
+    : 'text';
   const fallbackOutput = async (): Promise<Output> =>
-    outcome.output ?? (await openOutput({ json: wantsJson, quiet: false, verbose: false, logFormat, stdout: io.stdout, stderr: io.stderr, env: io.env }));
+    outcome.output ??
+    (await openOutput({
+      json: wantsJson,
+      quiet: false,
+      verbose: false,
+      logFormat,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      env: io.env,
+    }));
 
   // Held from the start: a signal at any moment of a command stops it with the signal's status, and
   // the lock, the namespaces and the hook's processes are released on the way out.
@@ -82,7 +106,8 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
   }
   const received = stop.received();
   const stoppedAsDesigned = received !== null && received === outcome.stopSignal && failure === undefined;
-  if (received !== null && !stoppedAsDesigned) return reportInterruption(received, failure?.error, await fallbackOutput());
+  if (received !== null && !stoppedAsDesigned)
+    return reportInterruption(received, failure?.error, await fallbackOutput());
   return failure === undefined ? outcome.status : reportError(failure.error, await fallbackOutput());
 }
 
@@ -91,10 +116,15 @@ export async function main(argv: string[], io: MainIo = { stdout: process.stdout
  * options, or undefined when yargs printed the help or the version instead.
  * @throws RelaySelectError `USAGE` for what yargs refuses
  */
-export async function parseWithYargs(argv: readonly string[], io: Pick<MainIo, 'stdout'>): Promise<ParsedCommandLine | undefined> {
+export async function parseWithYargs(
+  argv: readonly string[],
+  io: Pick<MainIo, 'stdout'>,
+): Promise<ParsedCommandLine | undefined> {
   let parser: Argv = loadYargs()([...argv])
     .scriptName('relay-select')
-    .usage('$0 <command> [options]\n\nFind the nearest reachable relay by network hops, honour seek lists, priority and weight, and register with it.')
+    .usage(
+      '$0 <command> [options]\n\nFind the nearest reachable relay by network hops, honour seek lists, priority and weight, and register with it.',
+    )
     .version(packageVersion())
     .help()
     .alias('h', 'help')
@@ -104,7 +134,9 @@ export async function parseWithYargs(argv: readonly string[], io: Pick<MainIo, '
     .wrap(Math.min(110, (io.stdout as { columns?: number }).columns ?? 110))
     .exitProcess(false)
     .env(false)
-    .epilogue(`${renderExitStatusHelp()}\n\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5), relay-select-lab(5).`)
+    .epilogue(
+      `${renderExitStatusHelp()}\n\nSee relay-select(1), relay-select.conf(5), relay-select.dat(5), relay-select-lab(5).`,
+    )
     .fail((message, error) => {
       // yargs reports its own findings (a missing option value, a bad choice) as YError; anything else came from a command.
       if (error && error.name !== 'YError') throw error;
@@ -124,9 +156,13 @@ export async function parseWithYargs(argv: readonly string[], io: Pick<MainIo, '
  */
 function reportInterruption(signal: NodeJS.Signals, error: unknown, output: Output): number {
   output.endProgress();
-  const stopped = isRelaySelectError(error) && error.code === 'ABORTED' && !error.message.startsWith('interrupted by') ? `: ${error.message}` : '';
+  const stopped =
+    isRelaySelectError(error) && error.code === 'ABORTED' && !error.message.startsWith('interrupted by')
+      ? `: ${error.message}`
+      : '';
   output.error(`interrupted by ${signal}${stopped}`);
-  if (output.verbose && error !== undefined && !(isRelaySelectError(error) && error.code === 'ABORTED')) output.debug(`while stopping: ${error instanceof Error ? error.message : String(error)}`);
+  if (output.verbose && error !== undefined && !(isRelaySelectError(error) && error.code === 'ABORTED'))
+    output.debug(`while stopping: ${error instanceof Error ? error.message : String(error)}`);
   return exitCode(signal === 'SIGTERM' ? 'terminated' : 'interrupted');
 }
 
@@ -135,15 +171,25 @@ function usageError(message: string): RelaySelectError {
   const missing = /^Not enough arguments following: (.+)$/.exec(message.trim());
   if (missing !== null) {
     const name = missing[1]!;
-    const options: readonly OptionSpec[] = [...GLOBAL_OPTIONS, ...COMMANDS.flatMap((command): readonly OptionSpec[] => command.options)];
+    const options: readonly OptionSpec[] = [
+      ...GLOBAL_OPTIONS,
+      ...COMMANDS.flatMap((command): readonly OptionSpec[] => command.options),
+    ];
     const spec = options.find((option) => option.name === name || option.alias === name);
     const flag = name.length === 1 ? `-${name}` : `--${name}`;
     const long = spec !== undefined && spec.name !== name ? ` (--${spec.name})` : '';
-    return new RelaySelectError('USAGE', `${flag}${long} needs a value${spec?.argument === undefined ? '' : `: ${flag} ${spec.argument}`}`);
+    return new RelaySelectError(
+      'USAGE',
+      `${flag}${long} needs a value${spec?.argument === undefined ? '' : `: ${flag} ${spec.argument}`}`,
+    );
   }
   const line = message.replace(/\s*\n\s*/g, ' ').trim();
   const choice = /^Invalid values: Argument: (\S+), Given: (.+), Choices: (.+)$/.exec(line);
-  if (choice !== null) return new RelaySelectError('USAGE', `--${choice[1]!}: ${choice[2]!} is not allowed; allowed ${choice[3]!.replace(/"/g, '')}`);
+  if (choice !== null)
+    return new RelaySelectError(
+      'USAGE',
+      `--${choice[1]!}: ${choice[2]!} is not allowed; allowed ${choice[3]!.replace(/"/g, '')}`,
+    );
   return new RelaySelectError('USAGE', line);
 }
 
@@ -158,7 +204,12 @@ interface CommandOutcome {
 /** Registers command `name` with yargs; its handler hands the parsed command line to `select`. */
 function addCommand(parser: Argv, name: CommandName, select: (commandLine: ParsedCommandLine) => void): Argv {
   const spec: CommandSpec = COMMANDS.find((command) => command.name === name)!;
-  const positional = spec.positional === undefined ? '' : spec.positional.variadic ? ` [${spec.positional.name}..]` : ` [${spec.positional.name}]`;
+  const positional =
+    spec.positional === undefined
+      ? ''
+      : spec.positional.variadic
+        ? ` [${spec.positional.name}..]`
+        : ` [${spec.positional.name}]`;
   return parser.command(
     `${spec.name}${positional}`,
     spec.summary,
@@ -166,20 +217,43 @@ function addCommand(parser: Argv, name: CommandName, select: (commandLine: Parse
       let built = sub;
       for (const option of spec.options) built = built.option(option.name, toYargsOption(option));
       for (const example of spec.examples) built = built.example(example.command, example.explanation);
-      return built.usage(`$0 ${spec.name}${spec.positional ? ` ${spec.positional.usage}` : ''} [options]\n\n${spec.description}`);
+      return built.usage(
+        `$0 ${spec.name}${spec.positional ? ` ${spec.positional.usage}` : ''} [options]\n\n${spec.description}`,
+      );
     },
     (args) => select({ name, parsed: args }),
   );
 }
 
 /** Runs command `name` with the options it declares, read from what the parser gave. */
-async function runCommand<Name extends CommandName>(name: Name, parsed: Readonly<Record<string, unknown>>, io: MainIo, outcome: CommandOutcome, signal: AbortSignal): Promise<void> {
+async function runCommand<Name extends CommandName>(
+  name: Name,
+  parsed: Readonly<Record<string, unknown>>,
+  io: MainIo,
+  outcome: CommandOutcome,
+  signal: AbortSignal,
+): Promise<void> {
   const options = readCommandOptions(name, parsed);
-  const output = await openOutput({ json: options.json === true, quiet: options.quiet === true, verbose: options.verbose === true, logFormat: options.logFormat ?? 'text', stdout: io.stdout, stderr: io.stderr, env: io.env });
+  const output = await openOutput({
+    json: options.json === true,
+    quiet: options.quiet === true,
+    verbose: options.verbose === true,
+    logFormat: options.logFormat ?? 'text',
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+  });
   outcome.output = output;
   const spec: CommandSpec = COMMANDS.find((command) => command.name === name)!;
   if (spec.stopSignal !== undefined) outcome.stopSignal = spec.stopSignal;
-  const context: CliContext = { output, env: io.env, cwd: io.cwd, uid: process.geteuid?.() ?? -1, version: packageVersion(), signal };
+  const context: CliContext = {
+    output,
+    env: io.env,
+    cwd: io.cwd,
+    uid: process.geteuid?.() ?? -1,
+    version: packageVersion(),
+    signal,
+  };
   const module = await loaders[name]();
   outcome.status = await module.run(options, context);
 }

@@ -11,7 +11,10 @@ function roffEscape(text: string): string {
     .replace(/\\/g, '\\e')
     .replace(/-/g, '\\-')
     .replace(/^([.'])/gm, '\\&$1')
-    .replace(/[^\x00-\x7f]/gu, (character) => `\\[u${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
+    .replace(
+      /[^\x00-\x7f]/gu,
+      (character) => `\\[u${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`,
+    );
 }
 
 function optionLines(option: OptionSpec): string[] {
@@ -52,7 +55,10 @@ export function renderManPage(version: string): string {
     '.SH COMMANDS',
   );
   for (const command of commands) {
-    lines.push('.TP', `\\fB${roffEscape(command.name)}\\fR${command.positional ? ` \\fI${roffEscape(command.positional.usage)}\\fR` : ''}`);
+    lines.push(
+      '.TP',
+      `\\fB${roffEscape(command.name)}\\fR${command.positional ? ` \\fI${roffEscape(command.positional.usage)}\\fR` : ''}`,
+    );
     lines.push(roffEscape(command.description));
     for (const option of command.options) {
       for (const line of optionLines(option)) lines.push(line === '.TP' ? '.RS\n.TP' : line);
@@ -61,7 +67,14 @@ export function renderManPage(version: string): string {
   }
   lines.push('.SH OPTIONS', roffEscape('These options are accepted by every command.'));
   for (const option of GLOBAL_OPTIONS) for (const line of optionLines(option)) lines.push(line);
-  lines.push('.TP', '\\fB\\-\\-help\\fR, \\fB\\-h\\fR', 'Show help (also after a command).', '.TP', '\\fB\\-\\-version\\fR', 'Show the version.');
+  lines.push(
+    '.TP',
+    '\\fB\\-\\-help\\fR, \\fB\\-h\\fR',
+    'Show help (also after a command).',
+    '.TP',
+    '\\fB\\-\\-version\\fR',
+    'Show the version.',
+  );
   lines.push('.SH EXIT STATUS', '.TP');
   EXIT_STATUSES.forEach((entry, index) => {
     if (index > 0) lines.push('.TP');
@@ -72,21 +85,38 @@ export function renderManPage(version: string): string {
     roffEscape(
       `doctor exits 0 when every check passes and 1 when one fails; that status belongs to doctor alone. ${commands
         .filter((command) => command.stopSignal !== undefined)
-        .map((command) => `${command.name}, a service, exits 0 when ${command.stopSignal} stops it (its normal way to end)`)
+        .map(
+          (command) =>
+            `${command.name}, a service, exits 0 when ${command.stopSignal} stops it (its normal way to end)`,
+        )
         .join('; ')}.`,
     ),
     '.SH METRICS',
-    roffEscape('With the setting metricsFile, every run and every agent cycle rewrites that file, atomically, in the Prometheus text format for node_exporter\'s textfile collector (node_exporter --collector.textfile.directory=DIR; name the file DIR/relay_select.prom). Counters count since the state file was created. The metrics:'),
+    roffEscape(
+      "With the setting metricsFile, every run and every agent cycle rewrites that file, atomically, in the Prometheus text format for node_exporter's textfile collector (node_exporter --collector.textfile.directory=DIR; name the file DIR/relay_select.prom). Counters count since the state file was created. The metrics:",
+    ),
   );
-  const sample = buildRunMetrics(emptyState('x'), { now: new Date(0), action: 'waiting', rule: 'retry-pending', nextDueAt: new Date(0), relayListRefusedLines: 0, relayListRefused: false });
-  for (const family of sample) lines.push('.TP', `.B ${roffEscape(family.name)}`, roffEscape(`${family.type}. ${family.help}`));
+  const sample = buildRunMetrics(emptyState('x'), {
+    now: new Date(0),
+    action: 'waiting',
+    rule: 'retry-pending',
+    nextDueAt: new Date(0),
+    relayListRefusedLines: 0,
+    relayListRefused: false,
+  });
+  for (const family of sample)
+    lines.push('.TP', `.B ${roffEscape(family.name)}`, roffEscape(`${family.type}. ${family.help}`));
   lines.push(
     '.SH LOGS',
-    roffEscape('With --log-format json, run writes its decision as one line holding one JSON object on stdout, and each warning or error as one such line on stderr. Every object has time (ISO 8601), level (debug, info, warning or error) and msg (the text line); the decision adds event (run), action, rule, reason, relay (host:port), relayAddress, distance, rttMs, pool, method, nextDueAt, packetsSent, tcpChecks, networkChange, switchMarginKept, distanceJumpHops, retryAttempt and dryRun. journald keeps each line as one message; Vector, Fluent Bit and Promtail parse it as JSON without a custom pattern.'),
+    roffEscape(
+      'With --log-format json, run writes its decision as one line holding one JSON object on stdout, and each warning or error as one such line on stderr. Every object has time (ISO 8601), level (debug, info, warning or error) and msg (the text line); the decision adds event (run), action, rule, reason, relay (host:port), relayAddress, distance, rttMs, pool, method, nextDueAt, packetsSent, tcpChecks, networkChange, switchMarginKept, distanceJumpHops, retryAttempt and dryRun. journald keeps each line as one message; Vector, Fluent Bit and Promtail parse it as JSON without a custom pattern.',
+    ),
     '.SH ENVIRONMENT',
     '.TP',
     '.B RELAY_SELECT_*',
-    roffEscape('Any setting, by its path in upper snake case, e.g. RELAY_SELECT_MAXIMUM_TTL_TO_PING=20 or RELAY_SELECT_PROBE_STRATEGY=rounds; see relay-select.conf(5).'),
+    roffEscape(
+      'Any setting, by its path in upper snake case, e.g. RELAY_SELECT_MAXIMUM_TTL_TO_PING=20 or RELAY_SELECT_PROBE_STRATEGY=rounds; see relay-select.conf(5).',
+    ),
     '.TP',
     '.B NO_COLOR',
     roffEscape('Set to anything to turn colour off. Colour is used only on a terminal, never with --json.'),
@@ -99,30 +129,44 @@ export function renderManPage(version: string): string {
     roffEscape('The relay list by default; see relay-select.dat(5).'),
     '.TP',
     '.I /etc/relay\\-select/config.json',
-    roffEscape('Settings, when no .relay-selectrc, relay-select.config.* or package.json entry is found; as root, the only settings file besides --config (no search of the working directory). See relay-select.conf(5).'),
+    roffEscape(
+      'Settings, when no .relay-selectrc, relay-select.config.* or package.json entry is found; as root, the only settings file besides --config (no search of the working directory). See relay-select.conf(5).',
+    ),
     '.TP',
     '.I /var/lib/relay\\-select/',
-    roffEscape('State directory as root ($XDG_STATE_HOME/relay-select otherwise): state.json (current relay, schedule, failure clock, retry), client-id, the lock, the last good relay list, and while an agent with peer.enabled runs, peer.json (its view of the peers, read by status).'),
+    roffEscape(
+      'State directory as root ($XDG_STATE_HOME/relay-select otherwise): state.json (current relay, schedule, failure clock, retry), client-id, the lock, the last good relay list, and while an agent with peer.enabled runs, peer.json (its view of the peers, read by status).',
+    ),
     '.SH FLEET TOPOLOGY',
     roffEscape(
       'simulate and estimate generate a network unless --topology FILE describes one: a JSON object with "routers" (each {"name", "parent"}; one root, a tree), "subnets" (each {"name", "router", "clients"}: that many endpoints behind that gateway) and "relays" (each {"host", "router"}, optionally "capacity": registrations before the relay answers 429, and "dropsIcmp": true). With --relays FILE every relay of the list must be placed, by host or host:port; without, the topology\'s relays are the list and may carry "port", "weight", "priority", "groups" and "name". An optional "newRelay" is the relay the new-relay scenario adds. The distance between a subnet and a relay is the number of routers on the tree path between them, both ends included. A problem is one line naming the field, e.g. subnets[3].router, and exit status 65.',
     ),
     '.PP',
     roffEscape(
-      'The generated network: a core router with a data centre behind it, one region router per 50 subnets, sites of four subnets behind one access router (some sites one or two WAN routers further out), relays in the data centre or at a random site. A relay at the endpoint\'s own site is 2 routers away. Rates are per second averaged over each minute; cron runs every endpoint in the first minute of each 5-minute round, so the worst minute is what routers see.',
+      "The generated network: a core router with a data centre behind it, one region router per 50 subnets, sites of four subnets behind one access router (some sites one or two WAN routers further out), relays in the data centre or at a random site. A relay at the endpoint's own site is 2 routers away. Rates are per second averaged over each minute; cron runs every endpoint in the first minute of each 5-minute round, so the worst minute is what routers see.",
     ),
     '.SH SECURITY',
     roffEscape(
-      'As root, relay-select uses only files that no other user can change: every settings file (and what it $imports), clientsettings.cfg, the relay list, the TLS files and the state directory with everything in it must be owned by root and not writable by group or others, and so must every directory above them, up to /; a sticky world-writable directory such as /tmp is allowed above an entry of root\'s. The TLS key must be mode 0600. Anything else is refused with one line naming the path, the owner and mode found, and the chown or chmod that fixes it: exit status 78 for settings and inputs, 73 for the state directory. Code configs (.js, .mjs, .cjs, .ts) run only from such trusted files, whoever runs relay-select. State files are never read or written through a symbolic link, temporary files are created exclusively under random names, and nothing is ever handed to another owner. SIGINT and SIGTERM stop a run at any point within a second (exit status 130 or 143), the lock released and nothing recorded that did not happen.',
+      "As root, relay-select uses only files that no other user can change: every settings file (and what it $imports), clientsettings.cfg, the relay list, the TLS files and the state directory with everything in it must be owned by root and not writable by group or others, and so must every directory above them, up to /; a sticky world-writable directory such as /tmp is allowed above an entry of root's. The TLS key must be mode 0600. Anything else is refused with one line naming the path, the owner and mode found, and the chown or chmod that fixes it: exit status 78 for settings and inputs, 73 for the state directory. Code configs (.js, .mjs, .cjs, .ts) run only from such trusted files, whoever runs relay-select. State files are never read or written through a symbolic link, temporary files are created exclusively under random names, and nothing is ever handed to another owner. SIGINT and SIGTERM stop a run at any point within a second (exit status 130 or 143), the lock released and nothing recorded that did not happen.",
     ),
     '.SH EXAMPLES',
   );
   for (const command of commands) {
-    for (const example of command.examples) lines.push('.PP', roffEscape(example.explanation), '.PP', '.RS', `.B ${roffEscape(example.command).replace(/"/g, '\\(dq')}`, '.RE');
+    for (const example of command.examples)
+      lines.push(
+        '.PP',
+        roffEscape(example.explanation),
+        '.PP',
+        '.RS',
+        `.B ${roffEscape(example.command).replace(/"/g, '\\(dq')}`,
+        '.RE',
+      );
   }
   lines.push(
     '.PP',
-    roffEscape('A crontab line that re-selects on the settings\' schedule (every run is cheap unless a selection is due):'),
+    roffEscape(
+      "A crontab line that re-selects on the settings' schedule (every run is cheap unless a selection is due):",
+    ),
     '.PP',
     '.RS',
     '.B */5 * * * * root relay\\-select run \\-\\-quiet',

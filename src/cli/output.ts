@@ -24,7 +24,14 @@ export interface Style {
 }
 
 const unstyled = (text: string): string => text;
-const PLAIN_STYLE: Style = { bold: unstyled, dim: unstyled, green: unstyled, yellow: unstyled, red: unstyled, cyan: unstyled };
+const PLAIN_STYLE: Style = {
+  bold: unstyled,
+  dim: unstyled,
+  green: unstyled,
+  yellow: unstyled,
+  red: unstyled,
+  cyan: unstyled,
+};
 
 /**
  * Everything the CLI writes goes through here: data to stdout, diagnostics to stderr, colour only on a
@@ -77,7 +84,12 @@ type LogLevel = 'debug' | 'info' | 'warning' | 'error';
  * One log record as a line of JSON: `time` (ISO 8601), `level`, `msg`, then the fields. Flat and on one
  * line, so journald keeps it as one MESSAGE and shippers (Vector, Fluent Bit, Promtail) parse it as is.
  */
-function renderLogRecord(level: LogLevel, text: string, fields: Readonly<Record<string, unknown>> = {}, now: Date = new Date()): string {
+function renderLogRecord(
+  level: LogLevel,
+  text: string,
+  fields: Readonly<Record<string, unknown>> = {},
+  now: Date = new Date(),
+): string {
   return JSON.stringify({ time: now.toISOString(), level, msg: text, ...fields });
 }
 
@@ -150,8 +162,10 @@ export function createOutput(options: OutputOptions): Output {
   const withoutColor = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
   const logToStderr = (level: LogLevel, text: string): void => toStderr(renderLogRecord(level, withoutColor(text)));
   let progressShown = false;
-  const forStdout = (text: string): string => redactUrlCredentials(stdoutLevel > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
-  const forStderr = (text: string): string => redactUrlCredentials(stderrLevel > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
+  const forStdout = (text: string): string =>
+    redactUrlCredentials(stdoutLevel > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
+  const forStderr = (text: string): string =>
+    redactUrlCredentials(stderrLevel > 0 ? stripTerminalControlsButColor(text) : stripTerminalControls(text));
   function* safeLines(texts: Iterable<string>): Generator<string> {
     for (const text of texts) yield `${forStdout(text)}\n`;
   }
@@ -226,7 +240,9 @@ export function createOutput(options: OutputOptions): Output {
     event(level, text, fields) {
       if (json || (quiet && (level === 'info' || level === 'debug'))) return;
       clear();
-      stdout.write(`${jsonLogs ? redactUrlCredentials(renderLogRecord(level, withoutColor(text), fields)) : forStdout(text)}\n`);
+      stdout.write(
+        `${jsonLogs ? redactUrlCredentials(renderLogRecord(level, withoutColor(text), fields)) : forStdout(text)}\n`,
+      );
     },
     progress(text) {
       if (!showProgress) return;

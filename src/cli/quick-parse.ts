@@ -17,12 +17,17 @@ export interface ParsedCommandLine {
 
 const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 
-function findOption(options: readonly OptionSpec[], token: string): { option: OptionSpec; inlineValue: string | undefined } | undefined {
+function findOption(
+  options: readonly OptionSpec[],
+  token: string,
+): { option: OptionSpec; inlineValue: string | undefined } | undefined {
   if (token.startsWith('--')) {
     const equals = token.indexOf('=');
     const name = equals === -1 ? token.slice(2) : token.slice(2, equals);
     const option = options.find((candidate) => candidate.name === name);
-    return option === undefined ? undefined : { option, inlineValue: equals === -1 ? undefined : token.slice(equals + 1) };
+    return option === undefined
+      ? undefined
+      : { option, inlineValue: equals === -1 ? undefined : token.slice(equals + 1) };
   }
   if (/^-[A-Za-z]$/.test(token)) {
     const option = options.find((candidate) => candidate.alias === token.slice(1));

@@ -20,7 +20,11 @@ interface ClientSettingName {
  */
 export const CLIENT_SETTING_NAMES: readonly ClientSettingName[] = Object.freeze([
   { name: '_BESClient_RelaySelect_MaximumTTLToPing', setting: 'maximumTtlToPing', kind: 'whole-number' },
-  { name: '_BESClient_RelaySelect_ResistFailureIntervalSeconds', setting: 'resistFailureIntervalSeconds', kind: 'whole-number' },
+  {
+    name: '_BESClient_RelaySelect_ResistFailureIntervalSeconds',
+    setting: 'resistFailureIntervalSeconds',
+    kind: 'whole-number',
+  },
   { name: '_BESClient_RelaySelect_MinRetryIntervalSeconds', setting: 'minRetryIntervalSeconds', kind: 'whole-number' },
   { name: '_BESClient_RelaySelect_MaxRetryIntervalSeconds', setting: 'maxRetryIntervalSeconds', kind: 'whole-number' },
   { name: '_BESClient_RelaySelect_IntervalSeconds', setting: 'intervalSeconds', kind: 'whole-number' },
@@ -34,9 +38,15 @@ export const CLIENT_SETTING_NAMES: readonly ClientSettingName[] = Object.freeze(
   { name: '_BESClient_Comm_IPCommunicationsMode', setting: 'ipMode', kind: 'ip-mode' },
 ] satisfies ClientSettingName[]);
 
-const NAMES_BY_KEY = new Map(CLIENT_SETTING_NAMES.map((entry, order) => [entry.name.toLowerCase(), { ...entry, order }]));
+const NAMES_BY_KEY = new Map(
+  CLIENT_SETTING_NAMES.map((entry, order) => [entry.name.toLowerCase(), { ...entry, order }]),
+);
 
-const IP_MODES: Readonly<Record<string, 'ipv4' | 'ipv6' | 'auto'>> = { onlyipv4: 'ipv4', onlyipv6: 'ipv6', auto: 'auto' };
+const IP_MODES: Readonly<Record<string, 'ipv4' | 'ipv6' | 'auto'>> = {
+  onlyipv4: 'ipv4',
+  onlyipv6: 'ipv6',
+  auto: 'auto',
+};
 
 export interface ParseClientSettingsOptions {
   /** Name used in diagnostics. @default 'clientsettings.cfg' */
@@ -131,7 +141,11 @@ function readNameValueLines(lines: string[]): ReadSettings {
     const nameColumn = lineText.length - lineText.trimStart().length + 1;
     const equals = lineText.indexOf('=');
     if (equals === -1) {
-      problems.push({ line, column: nameColumn, message: `"${trimmed.slice(0, 60)}" is not a setting; expected name=value` });
+      problems.push({
+        line,
+        column: nameColumn,
+        message: `"${trimmed.slice(0, 60)}" is not a setting; expected name=value`,
+      });
       return;
     }
     const name = lineText.slice(0, equals).trim();
@@ -167,7 +181,11 @@ function readBesclientConfig(lines: string[]): ReadSettings {
     const indent = lineText.length - lineText.trimStart().length;
     if (trimmed.startsWith('[')) {
       if (!trimmed.endsWith(']')) {
-        problems.push({ line, column: indent + 1, message: `"${trimmed.slice(0, 60)}" has no closing "]"; expected [Software\\BigFix\\EnterpriseClient\\Settings\\Client\\NAME]` });
+        problems.push({
+          line,
+          column: indent + 1,
+          message: `"${trimmed.slice(0, 60)}" has no closing "]"; expected [Software\\BigFix\\EnterpriseClient\\Settings\\Client\\NAME]`,
+        });
         section = null;
         return;
       }
@@ -178,14 +196,25 @@ function readBesclientConfig(lines: string[]): ReadSettings {
     }
     const equals = lineText.indexOf('=');
     if (equals === -1) {
-      problems.push({ line, column: indent + 1, message: `"${trimmed.slice(0, 60)}" is not a key; expected key = value inside a [section]` });
+      problems.push({
+        line,
+        column: indent + 1,
+        message: `"${trimmed.slice(0, 60)}" is not a key; expected key = value inside a [section]`,
+      });
       return;
     }
     if (section === null || lineText.slice(0, equals).trim().toLowerCase() !== 'value') return;
     const afterEquals = lineText.slice(equals + 1);
     const written = afterEquals.trim();
     const valueColumn = equals + 2 + (afterEquals.length - afterEquals.trimStart().length);
-    settings.push({ name: section.name, nameLine: section.line, nameColumn: section.nameColumn, raw: decodePercentEscapes(written), line, valueColumn });
+    settings.push({
+      name: section.name,
+      nameLine: section.line,
+      nameColumn: section.nameColumn,
+      raw: decodePercentEscapes(written),
+      line,
+      valueColumn,
+    });
   });
   return { settings, problems };
 }
@@ -218,13 +247,19 @@ export function parseClientSettings(text: string, options: ParseClientSettingsOp
     const entry = NAMES_BY_KEY.get(name.toLowerCase());
     if (entry === undefined) {
       const suggestion = suggestClientSettingName(name);
-      if (suggestion !== undefined) report('warning', nameLine, nameColumn, `unknown setting "${name}" is ignored (did you mean "${suggestion}"?)`);
+      if (suggestion !== undefined)
+        report('warning', nameLine, nameColumn, `unknown setting "${name}" is ignored (did you mean "${suggestion}"?)`);
       else ignored++;
       continue;
     }
     const previous = assignments.get(entry.name);
     if (previous !== undefined) {
-      report('warning', nameLine, nameColumn, `${entry.name} is set again; the value of line ${previous.line} is replaced`);
+      report(
+        'warning',
+        nameLine,
+        nameColumn,
+        `${entry.name} is set again; the value of line ${previous.line} is replaced`,
+      );
     }
     assignments.set(entry.name, { entry, raw, line, valueColumn });
   }
@@ -247,7 +282,7 @@ export function parseClientSettings(text: string, options: ParseClientSettingsOp
     }
   }
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { values: values as SettingsInput, diagnostics, form, ignored, read: assignments.size };
+  return { values: values, diagnostics, form, ignored, read: assignments.size };
 }
 
 function convertValue({ entry, raw }: Assignment): { value: unknown } | { error: string } {
@@ -267,7 +302,9 @@ function convertValue({ entry, raw }: Assignment): { value: unknown } | { error:
     }
     case 'ip-mode': {
       const mode = IP_MODES[raw.toLowerCase()];
-      return mode === undefined ? { error: `"${raw}" is not a mode; expected OnlyIpv4, OnlyIpv6 or Auto` } : { value: mode };
+      return mode === undefined
+        ? { error: `"${raw}" is not a mode; expected OnlyIpv4, OnlyIpv6 or Auto` }
+        : { value: mode };
     }
     case 'relay':
       // One relay per name: a `;` inside would be a list in a single-relay setting.

@@ -50,10 +50,15 @@ export function toConfigData(value: unknown, limits: { maxDepth?: number; maxVal
       throw new ConfigDataProblem(`holds more than ${maxValues} values (YAML aliases that expand without end?)`);
     }
     if (node === null || typeof node === 'string' || typeof node === 'boolean' || typeof node === 'number') return node;
-    if (typeof node !== 'object') throw new ConfigDataProblem(`${describePath(path)} is a ${typeof node}; a config file holds settings data only`);
+    if (typeof node !== 'object')
+      throw new ConfigDataProblem(`${describePath(path)} is a ${typeof node}; a config file holds settings data only`);
     if (node instanceof Date) return Number.isNaN(node.getTime()) ? String(node) : node.toISOString();
-    if (ancestors.has(node)) throw new ConfigDataProblem(`${describePath(path)} contains itself (a YAML anchor used inside itself?)`);
-    if (path.length >= maxDepth) throw new ConfigDataProblem(`nests deeper than ${maxDepth} levels (at ${describePath(path.slice(0, 3))}…); settings nest at most 3 levels`);
+    if (ancestors.has(node))
+      throw new ConfigDataProblem(`${describePath(path)} contains itself (a YAML anchor used inside itself?)`);
+    if (path.length >= maxDepth)
+      throw new ConfigDataProblem(
+        `nests deeper than ${maxDepth} levels (at ${describePath(path.slice(0, 3))}…); settings nest at most 3 levels`,
+      );
     ancestors.add(node);
     try {
       if (Array.isArray(node)) {
@@ -64,13 +69,20 @@ export function toConfigData(value: unknown, limits: { maxDepth?: number; maxVal
       }
       if (!isPlainObject(node)) {
         const name = (node.constructor as { name?: unknown } | undefined)?.name;
-        throw new ConfigDataProblem(`${describePath(path)} is ${typeof name === 'string' && name !== '' ? `a ${name}` : 'an object of a class'}, not plain settings data`);
+        throw new ConfigDataProblem(
+          `${describePath(path)} is ${typeof name === 'string' && name !== '' ? `a ${name}` : 'an object of a class'}, not plain settings data`,
+        );
       }
       const result: Record<string, unknown> = {};
       for (const key of keysOf(node, path)) {
         const child = read(node, key, path);
         if (child === undefined) continue;
-        Object.defineProperty(result, key, { value: copy(child, [...path, key]), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(result, key, {
+          value: copy(child, [...path, key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return result;
     } finally {
@@ -111,7 +123,8 @@ function keysOf(node: object, path: readonly (string | number)[]): string[] {
 export function mergeConfigData(base: unknown, over: unknown): unknown {
   if (!isDataObject(base) || !isDataObject(over)) return over;
   const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(base)) Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
+  for (const [key, value] of Object.entries(base))
+    Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
   for (const [key, value] of Object.entries(over)) {
     const merged = Object.hasOwn(result, key) ? mergeConfigData(result[key], value) : value;
     Object.defineProperty(result, key, { value: merged, enumerable: true, writable: true, configurable: true });

@@ -36,7 +36,9 @@ const MODULE_NAME = 'relay-select';
 const CONFIG_SEARCH_PLACES: readonly string[] = [
   'package.json',
   ...['', '.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].map((extension) => `.${MODULE_NAME}rc${extension}`),
-  ...['', '.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].map((extension) => `.config/${MODULE_NAME}rc${extension}`),
+  ...['', '.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].map(
+    (extension) => `.config/${MODULE_NAME}rc${extension}`,
+  ),
   ...['.js', '.ts', '.cjs', '.mjs'].map((extension) => `${MODULE_NAME}.config${extension}`),
 ];
 /** Settings files are a few kilobytes; a file near this is not one. */
@@ -75,13 +77,23 @@ interface ConfigFileSearch {
 /** A settings file could not be read or parsed: CONFIG_UNREADABLE naming it, with a hint by format. */
 export function unreadable(file: string, error: unknown, what: string): RelaySelectError {
   const extension = extname(file);
-  const format = CODE_EXTENSIONS.has(extension) ? 'JavaScript' : extension === '.json' ? 'JSON' : extension === '.cfg' ? 'clientsettings.cfg' : 'YAML or JSON';
+  const format = CODE_EXTENSIONS.has(extension)
+    ? 'JavaScript'
+    : extension === '.json'
+      ? 'JSON'
+      : extension === '.cfg'
+        ? 'clientsettings.cfg'
+        : 'YAML or JSON';
   const hint = what.startsWith('load')
     ? `Fix ${file}: it must load without error and export the settings object as its default; relay-select.conf(5) shows examples.`
     : what.startsWith('parse')
       ? `Fix the syntax of ${file} (it must be valid ${format}); relay-select.conf(5) shows examples.`
       : `Check that ${file} exists and is a readable file.`;
-  return new RelaySelectError('CONFIG_UNREADABLE', `${file}: cannot ${what}: ${describeCause(error)}`, { file, cause: error, hint });
+  return new RelaySelectError('CONFIG_UNREADABLE', `${file}: cannot ${what}: ${describeCause(error)}`, {
+    file,
+    cause: error,
+    hint,
+  });
 }
 
 function describeCause(error: unknown): string {
@@ -89,7 +101,10 @@ function describeCause(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const firstLine = text.split('\n').find((line) => line.trim() !== '' && !line.includes('Error in ')) ?? text;
   const name = error instanceof SyntaxError ? 'SyntaxError: ' : '';
-  const described = code !== undefined && !firstLine.includes(code) && !code.startsWith('ERR_') ? `${code}: ${firstLine.trim()}` : `${name}${firstLine.trim()}`;
+  const described =
+    code !== undefined && !firstLine.includes(code) && !code.startsWith('ERR_')
+      ? `${code}: ${firstLine.trim()}`
+      : `${name}${firstLine.trim()}`;
   return described.length > 300 ? `${described.slice(0, 299)}…` : described;
 }
 
@@ -104,7 +119,9 @@ function parseJson(content: string): unknown {
     const before = content.slice(0, Number(offset[1]));
     const line = before.split('\n').length;
     const column = before.length - before.lastIndexOf('\n');
-    throw new Error(`invalid JSON at line ${line} column ${column}: ${message.replace(/\s*in JSON at position \d+.*$/s, '')}`);
+    throw new Error(
+      `invalid JSON at line ${line} column ${column}: ${message.replace(/\s*in JSON at position \d+.*$/s, '')}`,
+    );
   }
 }
 
@@ -139,9 +156,15 @@ async function readConfigText(file: string, trust: TrustOptions | undefined, wha
     throw unreadable(file, error, 'read the config file');
   }
   if (!read.ok) throw untrustedFileError('FILE_UNTRUSTED', what, file, read.problem);
-  if (read.tooLarge) throw unreadable(file, new Error(`the file is ${read.size} bytes; a settings file is at most ${MAX_CONFIG_FILE_BYTES}`), 'read the config file');
+  if (read.tooLarge)
+    throw unreadable(
+      file,
+      new Error(`the file is ${read.size} bytes; a settings file is at most ${MAX_CONFIG_FILE_BYTES}`),
+      'read the config file',
+    );
   const text = new TextDecoder('utf-8', { fatal: false }).decode(read.bytes);
-  if (text.includes('\0')) throw unreadable(file, new Error('it is not a text file (it contains NUL bytes)'), 'parse the config file');
+  if (text.includes('\0'))
+    throw unreadable(file, new Error('it is not a text file (it contains NUL bytes)'), 'parse the config file');
   return text;
 }
 
@@ -152,7 +175,10 @@ async function loadCodeConfig(file: string, text: string): Promise<unknown> {
     const { defaultLoaders } = await import('cosmiconfig');
     return rejectIfNeverSettled(Promise.resolve(defaultLoaders['.ts'](file, text)), stuck);
   }
-  const namespace = await rejectIfNeverSettled(import(pathToFileURL(file).href) as Promise<{ default?: unknown }>, stuck);
+  const namespace = await rejectIfNeverSettled(
+    import(pathToFileURL(file).href) as Promise<{ default?: unknown }>,
+    stuck,
+  );
   return namespace.default;
 }
 
@@ -168,18 +194,21 @@ async function loadOneFile(file: string, context: ReadContext): Promise<unknown>
   try {
     if (extension === '.json') loaded = parseJson(text);
     else if (isCode) loaded = await loadCodeConfig(file, text);
-    else if (YAML_EXTENSIONS.has(extension) || basename(file).startsWith('.')) loaded = (await import('cosmiconfig')).defaultLoaders['.yaml'](file, text);
+    else if (YAML_EXTENSIONS.has(extension) || basename(file).startsWith('.'))
+      loaded = (await import('cosmiconfig')).defaultLoaders['.yaml'](file, text);
     else throw new Error(`unknown kind of file "${extension}"; use .json, .yaml, .yml, .js, .mjs, .cjs or .ts`);
   } catch (error) {
     if (error instanceof RelaySelectError) throw error;
     throw unreadable(file, error, isCode ? 'load the config module' : 'parse the config file');
   }
-  if (basename(file) === 'package.json') loaded = isObject(loaded) && Object.hasOwn(loaded, MODULE_NAME) ? loaded[MODULE_NAME] : undefined;
+  if (basename(file) === 'package.json')
+    loaded = isObject(loaded) && Object.hasOwn(loaded, MODULE_NAME) ? loaded[MODULE_NAME] : undefined;
   if (loaded === undefined || loaded === null) return undefined;
   // The bounded walk is loaded with the first settings file: most root runs have none, or plain JSON only.
   const { toConfigData } = await import('./config-data.js');
   const data = toConfigData(loaded);
-  if (!data.ok) throw unreadable(file, new Error(data.reason), isCode ? 'load the config module' : 'parse the config file');
+  if (!data.ok)
+    throw unreadable(file, new Error(data.reason), isCode ? 'load the config module' : 'parse the config file');
   return data.value;
 }
 
@@ -195,20 +224,30 @@ async function loadWithImports(file: string, context: ReadContext, chain: readon
   const data = await loadOneFile(file, context);
   if (!isObject(data) || !Object.hasOwn(data, '$import')) return data;
   const { $import: imports, ...own } = data;
-  const paths = typeof imports === 'string' ? [imports] : Array.isArray(imports) && imports.every((entry) => typeof entry === 'string') ? imports : undefined;
+  const paths =
+    typeof imports === 'string'
+      ? [imports]
+      : Array.isArray(imports) && imports.every((entry) => typeof entry === 'string')
+        ? imports
+        : undefined;
   const fail = (reason: string): RelaySelectError =>
-    new RelaySelectError('CONFIG_INVALID', `${file}: $import: ${reason}`, { file, hint: '$import takes a file path or a list of them, relative to the file; see relay-select.conf(5)' });
+    new RelaySelectError('CONFIG_INVALID', `${file}: $import: ${reason}`, {
+      file,
+      hint: '$import takes a file path or a list of them, relative to the file; see relay-select.conf(5)',
+    });
   if (paths === undefined) throw fail('expected a file path or a list of file paths');
   const { mergeConfigData } = await import('./config-data.js');
   let merged: unknown = {};
   for (const path of paths) {
     const imported = resolve(dirname(file), path);
-    if (imported === file || chain.includes(imported)) throw fail(`${imported} imports itself, directly or through other files`);
+    if (imported === file || chain.includes(imported))
+      throw fail(`${imported} imports itself, directly or through other files`);
     if (chain.length + 1 >= MAX_IMPORT_DEPTH) throw fail(`imports nest deeper than ${MAX_IMPORT_DEPTH} files`);
     if (++context.importedFiles > MAX_IMPORTED_FILES) throw fail(`more than ${MAX_IMPORTED_FILES} files imported`);
     context.notes.push(`${file} imports ${imported}`);
     const importedData = await loadWithImports(imported, context, [...chain, file]);
-    if (importedData !== undefined && !isObject(importedData)) throw fail(`${imported} does not hold an object of settings`);
+    if (importedData !== undefined && !isObject(importedData))
+      throw fail(`${imported} does not hold an object of settings`);
     merged = mergeConfigData(merged, importedData ?? {});
   }
   return mergeConfigData(merged, own);
@@ -260,7 +299,9 @@ async function searchPlacesIn(directory: string): Promise<readonly string[]> {
   if (names === undefined) return CONFIG_SEARCH_PLACES;
   const configNames = names.has('.config') ? await list(join(directory, '.config')) : new Set<string>();
   return CONFIG_SEARCH_PLACES.filter((place) =>
-    place.startsWith('.config/') ? configNames === undefined || configNames.has(place.slice('.config/'.length)) : names.has(place),
+    place.startsWith('.config/')
+      ? configNames === undefined || configNames.has(place.slice('.config/'.length))
+      : names.has(place),
   );
 }
 
@@ -270,11 +311,18 @@ async function searchPlacesIn(directory: string): Promise<readonly string[]> {
  * @throws RelaySelectError CONFIG_UNREADABLE, CONFIG_INVALID (`$import`) or FILE_UNTRUSTED, naming the file
  */
 export async function findConfigFile(options: ConfigFileOptions): Promise<ConfigFileSearch> {
-  const context: ReadContext = { uid: options.uid, trust: options.uid === 0 ? { uid: 0 } : undefined, importedFiles: 0, notes: [] };
+  const context: ReadContext = {
+    uid: options.uid,
+    trust: options.uid === 0 ? { uid: 0 } : undefined,
+    importedFiles: 0,
+    notes: [],
+  };
   const asRoot = options.uid === 0;
   if (options.configFile !== undefined) {
     const file = resolve(options.cwd, options.configFile);
-    context.notes.push(`settings file: ${file} (--config)${asRoot ? '; as root it must be owned by root and writable by nobody else' : ''}`);
+    context.notes.push(
+      `settings file: ${file} (--config)${asRoot ? '; as root it must be owned by root and writable by nobody else' : ''}`,
+    );
     return { found: await load(file, context), notes: context.notes };
   }
   if (asRoot) {
@@ -295,7 +343,9 @@ export async function findConfigFile(options: ConfigFileOptions): Promise<Config
     }
   }
   if (!(await exists(options.systemConfigFile))) {
-    context.notes.push(`no settings file (${options.systemConfigFile} does not exist): defaults, environment and flags only`);
+    context.notes.push(
+      `no settings file (${options.systemConfigFile} does not exist): defaults, environment and flags only`,
+    );
     return { found: null, notes: context.notes };
   }
   context.notes.push(`settings file: ${options.systemConfigFile}`);

@@ -31,7 +31,16 @@ interface EnvironmentSettings {
 }
 
 const DOCS_BY_VARIABLE = new Map<string, SettingDoc>(SETTING_DOCS.map((doc) => [doc.environment, doc]));
-const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  yes: true,
+  no: false,
+  on: true,
+  off: false,
+};
 
 function coerce(doc: SettingDoc, text: string): { value: unknown } | { error: string } {
   const trimmed = text.trim();
@@ -42,11 +51,15 @@ function coerce(doc: SettingDoc, text: string): { value: unknown } | { error: st
         : { error: `${formatValue(text)} is not a whole number; allowed ${doc.range}` };
     case 'number': {
       const number = Number(trimmed);
-      return trimmed !== '' && Number.isFinite(number) ? { value: number } : { error: `${formatValue(text)} is not a number; allowed ${doc.range}` };
+      return trimmed !== '' && Number.isFinite(number)
+        ? { value: number }
+        : { error: `${formatValue(text)} is not a number; allowed ${doc.range}` };
     }
     case 'boolean': {
       const value = BOOLEAN_WORDS[trimmed.toLowerCase()];
-      return value === undefined ? { error: `${formatValue(text)} is not true or false; allowed true, false, 1, 0, yes, no` } : { value };
+      return value === undefined
+        ? { error: `${formatValue(text)} is not true or false; allowed true, false, 1, 0, yes, no` }
+        : { value };
     }
     default:
       return { value: text };
@@ -73,7 +86,10 @@ function suggestVariable(name: string): string | undefined {
  * An unknown `RELAY_SELECT_*` name is a problem, so a misspelt variable is never silently ignored.
  * Pure: never throws, reads only `env`.
  */
-export function settingsFromEnvironment(env: NodeJS.ProcessEnv, options: SettingsFromEnvironmentOptions = {}): EnvironmentSettings {
+export function settingsFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  options: SettingsFromEnvironmentOptions = {},
+): EnvironmentSettings {
   const allowed = new Set([...NON_SETTING_ENVIRONMENT_VARIABLES, ...(options.allow ?? [])]);
   const values: Record<string, unknown> = {};
   const variables: Record<string, string> = {};
@@ -103,5 +119,5 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv, options: Setting
     assignAtPath(values, doc.path, coerced.value);
     variables[doc.path] = name;
   }
-  return { values: values as SettingsInput, variables, problems };
+  return { values: values, variables, problems };
 }

@@ -5,7 +5,13 @@ import { formatDiagnostic } from '../relays/relay.js';
 import { findConfigFile, unreadable } from './config-files.js';
 import { DEFAULT_SETTINGS, PROFILES, SYSTEM_CONFIG_FILE, defaultStateDir } from './defaults.js';
 import type { SettingProblem, SettingsInput, SettingsLayer } from './schema.js';
-import { acceptSettingsInput, describePeerKeyProblem, describeRetryOrderProblem, labelFunction, type SourceLabel } from './setting-checks.js';
+import {
+  acceptSettingsInput,
+  describePeerKeyProblem,
+  describeRetryOrderProblem,
+  labelFunction,
+  type SourceLabel,
+} from './setting-checks.js';
 import { ENVIRONMENT_PREFIX, PATH_SETTINGS, SETTING_DOCS, assignAtPath, valueAtPath } from './setting-docs.js';
 import type { ProfileName, Settings } from './settings.js';
 
@@ -67,8 +73,7 @@ interface SettingsSourceLayer {
 }
 
 type ResolveResult =
-  | { ok: true; settings: Settings; origins: Record<string, string> }
-  | { ok: false; problems: SettingProblem[] };
+  { ok: true; settings: Settings; origins: Record<string, string> } | { ok: false; problems: SettingProblem[] };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -87,13 +92,22 @@ function applyLayer(settings: Settings, layer: SettingsLayer): Settings {
     ...settings,
     ...definedOnly(top),
     probe: { ...settings.probe, ...definedOnly(probe ?? {}) },
-    register: { ...settings.register, ...definedOnly(registerTop), tls: { ...settings.register.tls, ...definedOnly(tls ?? {}) } },
+    register: {
+      ...settings.register,
+      ...definedOnly(registerTop),
+      tls: { ...settings.register.tls, ...definedOnly(tls ?? {}) },
+    },
     peer: { ...settings.peer, ...definedOnly(peer ?? {}) },
   };
 }
 
 /** Records, for every leaf a layer sets, where its value came from. */
-function recordOrigins(values: object, origins: Record<string, string>, labelOf: (path: string) => string, prefix = ''): void {
+function recordOrigins(
+  values: object,
+  origins: Record<string, string>,
+  labelOf: (path: string) => string,
+  prefix = '',
+): void {
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
     const path = `${prefix}${key}`;
@@ -154,7 +168,7 @@ type ValidationResult = { ok: true; value: SettingsLayer } | { ok: false; proble
  */
 async function validateLayer(input: unknown, sourceLabel: SourceLabel): Promise<ValidationResult> {
   const accepted = acceptSettingsInput(input);
-  if (accepted !== undefined) return { ok: true, value: accepted as SettingsLayer };
+  if (accepted !== undefined) return { ok: true, value: accepted };
   const { validateSettingsInput } = await import('./schema.js');
   return validateSettingsInput(input, sourceLabel);
 }
@@ -166,7 +180,7 @@ function resolvePaths(values: SettingsLayer, baseDirectory: string): SettingsLay
     const value = valueAtPath(copy, path);
     if (typeof value === 'string') assignAtPath(copy, path, resolve(baseDirectory, value));
   }
-  return copy as SettingsLayer;
+  return copy;
 }
 
 function invalid(problems: readonly SettingProblem[], options: { file?: string; hint: string }): RelaySelectError {
@@ -185,11 +199,16 @@ async function readClientSettingsText(file: string, uid: number): Promise<string
   }
   if (!read.ok) throw untrustedFileError('FILE_UNTRUSTED', 'clientsettings file', file, read.problem);
   if (read.tooLarge) {
-    throw unreadable(file, new Error(`the file is ${read.size} bytes; a clientsettings.cfg is at most ${MAX_CLIENT_SETTINGS_BYTES}`), 'read the client settings');
+    throw unreadable(
+      file,
+      new Error(`the file is ${read.size} bytes; a clientsettings.cfg is at most ${MAX_CLIENT_SETTINGS_BYTES}`),
+      'read the client settings',
+    );
   }
   const bytes = read.bytes;
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
-  if (bytes.includes(0)) throw unreadable(file, new Error('it is not a text file (it contains NUL bytes)'), 'read the client settings');
+  if (bytes.includes(0))
+    throw unreadable(file, new Error('it is not a text file (it contains NUL bytes)'), 'read the client settings');
   return bytes.toString('utf8');
 }
 
@@ -221,7 +240,10 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
     } else {
       const checked = await validateLayer(found.data, file);
       if (!checked.ok) {
-        throw invalid(checked.problems, { file, hint: `Fix the setting in ${file}; relay-select.conf(5) lists every setting and its allowed values.` });
+        throw invalid(checked.problems, {
+          file,
+          hint: `Fix the setting in ${file}; relay-select.conf(5) lists every setting and its allowed values.`,
+        });
       }
       layers.push({ source: file, label: file, values: resolvePaths(checked.value, dirname(file)) });
     }
@@ -236,11 +258,16 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
     if (errors.length > 0) {
       throw invalid(
         errors.map((diagnostic) => ({ path: '', message: formatDiagnostic(diagnostic) })),
-        { file, hint: `Fix the value in ${file}; relay-select.conf(5) lists the clientsettings.cfg names relay-select reads and their ranges.` },
+        {
+          file,
+          hint: `Fix the value in ${file}; relay-select.conf(5) lists the clientsettings.cfg names relay-select reads and their ranges.`,
+        },
       );
     }
     for (const diagnostic of parsed.diagnostics) warnings.push(formatDiagnostic(diagnostic));
-    notes.push(`${file} (${parsed.form} form): ${parsed.read} relay-selection setting${parsed.read === 1 ? '' : 's'} read, ${parsed.ignored} other client setting${parsed.ignored === 1 ? '' : 's'} of the vendor passed over`);
+    notes.push(
+      `${file} (${parsed.form} form): ${parsed.read} relay-selection setting${parsed.read === 1 ? '' : 's'} read, ${parsed.ignored} other client setting${parsed.ignored === 1 ? '' : 's'} of the vendor passed over`,
+    );
     const checked = await validateLayer(parsed.values, file);
     if (!checked.ok) throw invalid(checked.problems, { file, hint: `Fix the value in ${file}.` });
     layers.push({ source: file, label: file, values: checked.value });
@@ -253,26 +280,38 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Loaded
   const variableOf = (path: string) => `environment ${environment.variables[path] ?? 'RELAY_SELECT_*'}`;
   if (environment.problems.length > 0) {
     const problems = environment.problems.map((message) => ({ path: '', message }));
-    throw invalid(problems, { hint: 'Fix or unset the variable; relay-select.conf(5) lists the RELAY_SELECT_* variables.' });
+    throw invalid(problems, {
+      hint: 'Fix or unset the variable; relay-select.conf(5) lists the RELAY_SELECT_* variables.',
+    });
   }
   if (Object.keys(environment.values).length > 0) {
     const checked = await validateLayer(environment.values, variableOf);
-    if (!checked.ok) throw invalid(checked.problems, { hint: 'Fix or unset the variable; relay-select.conf(5) lists the RELAY_SELECT_* variables.' });
+    if (!checked.ok)
+      throw invalid(checked.problems, {
+        hint: 'Fix or unset the variable; relay-select.conf(5) lists the RELAY_SELECT_* variables.',
+      });
     layers.push({ source: 'environment', label: variableOf, values: resolvePaths(checked.value, options.cwd) });
   }
 
   if (options.cliOverrides !== undefined && Object.keys(options.cliOverrides).length > 0) {
     const flagOf = options.flagNameOf ?? flagNameOf;
     const checked = await validateLayer(options.cliOverrides, flagOf);
-    if (!checked.ok) throw invalid(checked.problems, { hint: 'Fix the value on the command line; relay-select --help lists the options.' });
+    if (!checked.ok)
+      throw invalid(checked.problems, {
+        hint: 'Fix the value on the command line; relay-select --help lists the options.',
+      });
     layers.push({ source: 'command line', label: flagOf, values: resolvePaths(checked.value, options.cwd) });
   }
 
-  const resolved = resolveSettings(layers, { ...DEFAULT_SETTINGS, stateDir: defaultStateDir(options.env, options.uid) });
+  const resolved = resolveSettings(layers, {
+    ...DEFAULT_SETTINGS,
+    stateDir: defaultStateDir(options.env, options.uid),
+  });
   if (!resolved.ok) {
-    const hint = resolved.problems[0]!.path === 'peer.enabled'
-      ? 'Set peer.keyFile to a file of at least 16 random bytes (head -c 32 /dev/urandom | base64 > /etc/relay-select/peer.key; chmod 600 /etc/relay-select/peer.key), the same on every peer.'
-      : 'Make minRetryIntervalSeconds at most maxRetryIntervalSeconds.';
+    const hint =
+      resolved.problems[0]!.path === 'peer.enabled'
+        ? 'Set peer.keyFile to a file of at least 16 random bytes (head -c 32 /dev/urandom | base64 > /etc/relay-select/peer.key; chmod 600 /etc/relay-select/peer.key), the same on every peer.'
+        : 'Make minRetryIntervalSeconds at most maxRetryIntervalSeconds.';
     throw invalid(resolved.problems, { hint });
   }
   const sources = layers.map((layer) => layer.source);

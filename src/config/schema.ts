@@ -10,8 +10,23 @@ import {
   splitList,
   type SourceLabel,
 } from './setting-checks.js';
-import { MAX_CLIENT_ID_CHARS, SETTING_DOCS, assignAtPath, findSettingDoc, valueAtPath, type SettingDoc } from './setting-docs.js';
-import type { IpMode, PeerSettings, ProbeSettings, ProfileName, RegisterSettings, TieBreak, TlsSettings } from './settings.js';
+import {
+  MAX_CLIENT_ID_CHARS,
+  SETTING_DOCS,
+  assignAtPath,
+  findSettingDoc,
+  valueAtPath,
+  type SettingDoc,
+} from './setting-docs.js';
+import type {
+  IpMode,
+  PeerSettings,
+  ProbeSettings,
+  ProfileName,
+  RegisterSettings,
+  TieBreak,
+  TlsSettings,
+} from './settings.js';
 
 export { normalizeRelayAddress } from './setting-checks.js';
 
@@ -81,9 +96,17 @@ function listSchema(normalizeItem: (item: string) => string | { error: string })
 function leafSchema(doc: SettingDoc): z.ZodTypeAny {
   switch (doc.kind) {
     case 'integer':
-      return z.number().int().min(doc.min ?? 0).max(doc.max ?? Number.MAX_SAFE_INTEGER);
+      return z
+        .number()
+        .int()
+        .min(doc.min ?? 0)
+        .max(doc.max ?? Number.MAX_SAFE_INTEGER);
     case 'number':
-      return z.number().finite().min(doc.min ?? 0).max(doc.max ?? Number.MAX_VALUE);
+      return z
+        .number()
+        .finite()
+        .min(doc.min ?? 0)
+        .max(doc.max ?? Number.MAX_VALUE);
     case 'boolean':
       return z.boolean();
     case 'choice':
@@ -103,7 +126,8 @@ function leafSchema(doc: SettingDoc): z.ZodTypeAny {
     case 'command':
       return z.string().superRefine((value, context) => {
         const problem = describePathProblem(value);
-        if (problem !== undefined) context.addIssue({ code: z.ZodIssueCode.custom, message: `${formatValue(value)} ${problem}` });
+        if (problem !== undefined)
+          context.addIssue({ code: z.ZodIssueCode.custom, message: `${formatValue(value)} ${problem}` });
       });
     case 'client-id':
       return z.string().max(MAX_CLIENT_ID_CHARS).regex(CLIENT_ID_PATTERN);
@@ -221,14 +245,19 @@ function describeIssue(issue: z.ZodIssue, input: unknown): SettingProblem[] {
   const doc = findSettingDoc(path);
   const value = valueAtPath(input, issue.path);
   if (issue.code === z.ZodIssueCode.custom) {
-    const allowed = doc === undefined || issue.message.includes('allowed') || issue.message.includes('expected') ? '' : `; allowed ${doc.range}`;
+    const allowed =
+      doc === undefined || issue.message.includes('allowed') || issue.message.includes('expected')
+        ? ''
+        : `; allowed ${doc.range}`;
     return [{ path, message: `${path}: ${issue.message}${allowed}` }];
   }
   if (doc === undefined) {
     const subject = path === '' ? 'settings' : path;
     return [{ path, message: `${subject}: ${formatValue(value)} is not an object; expected an object of settings` }];
   }
-  return [{ path, message: `${path}: ${formatValue(value)} ${describeValueProblem(doc, value)}; allowed ${doc.range}` }];
+  return [
+    { path, message: `${path}: ${formatValue(value)} ${describeValueProblem(doc, value)}; allowed ${doc.range}` },
+  ];
 }
 
 type ValidationResult = { ok: true; value: SettingsLayer } | { ok: false; problems: SettingProblem[] };
@@ -239,7 +268,7 @@ type ValidationResult = { ok: true; value: SettingsLayer } | { ok: false; proble
  */
 export function validateSettingsInput(input: unknown, sourceLabel: SourceLabel): ValidationResult {
   const result = settingsInputSchema.safeParse(input);
-  if (result.success) return { ok: true, value: result.data as SettingsLayer };
+  if (result.success) return { ok: true, value: result.data };
   const labelOf = labelFunction(sourceLabel);
   const problems = result.error.issues
     .flatMap((issue) => describeIssue(issue, input))

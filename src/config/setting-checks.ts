@@ -16,7 +16,11 @@ const URL_PLACEHOLDERS = ['{scheme}', '{host}', '{port}'] as const;
 
 /** Splits `A;B,C` or takes an array; empty parts (a trailing `;`) are dropped. */
 export function splitList(value: unknown): string[] | undefined {
-  if (typeof value === 'string') return value.split(/[;,]/).map((part) => part.trim()).filter((part) => part !== '');
+  if (typeof value === 'string')
+    return value
+      .split(/[;,]/)
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
     return value.map((item: string) => item.trim()).filter((item) => item !== '');
   }
@@ -33,7 +37,8 @@ export function normalizeRelayAddress(text: string): string | { error: string } 
 /** @returns what is wrong with a register URL template, or undefined when it is fine. */
 export function checkUrlTemplate(template: string): string | undefined {
   let filled = template;
-  for (const placeholder of URL_PLACEHOLDERS) filled = filled.split(placeholder).join(placeholder === '{port}' ? '1' : 'h');
+  for (const placeholder of URL_PLACEHOLDERS)
+    filled = filled.split(placeholder).join(placeholder === '{port}' ? '1' : 'h');
   const leftover = /\{[^}]*\}/.exec(filled);
   if (leftover !== null) return `"${template}" has the unknown placeholder ${leftover[0]}`;
   try {
@@ -93,7 +98,9 @@ function acceptList(value: unknown, normalizeItem: (item: string) => string | { 
 function acceptLeaf(doc: SettingDoc, value: unknown): unknown {
   switch (doc.kind) {
     case 'integer':
-      return isNumberIn(value, doc.min ?? 0, doc.max ?? Number.MAX_SAFE_INTEGER) && Number.isInteger(value) ? value : REFUSED;
+      return isNumberIn(value, doc.min ?? 0, doc.max ?? Number.MAX_SAFE_INTEGER) && Number.isInteger(value)
+        ? value
+        : REFUSED;
     case 'number':
       return isNumberIn(value, doc.min ?? 0, doc.max ?? Number.MAX_VALUE) && Number.isFinite(value) ? value : REFUSED;
     case 'boolean':
@@ -113,7 +120,9 @@ function acceptLeaf(doc: SettingDoc, value: unknown): unknown {
     case 'command':
       return typeof value === 'string' && describePathProblem(value) === undefined ? value : REFUSED;
     case 'client-id':
-      return typeof value === 'string' && value.length <= MAX_CLIENT_ID_CHARS && CLIENT_ID_PATTERN.test(value) ? value : REFUSED;
+      return typeof value === 'string' && value.length <= MAX_CLIENT_ID_CHARS && CLIENT_ID_PATTERN.test(value)
+        ? value
+        : REFUSED;
     case 'url-template':
       return typeof value === 'string' && checkUrlTemplate(value) === undefined ? value : REFUSED;
     default:
@@ -133,7 +142,8 @@ function buildLevel(prefix: string): SettingsLevel {
     const rest = doc.path.slice(prefix.length);
     const dot = rest.indexOf('.');
     if (dot === -1) keys.set(rest, { leaf: doc });
-    else if (!keys.has(rest.slice(0, dot))) keys.set(rest.slice(0, dot), { level: buildLevel(`${prefix}${rest.slice(0, dot)}.`) });
+    else if (!keys.has(rest.slice(0, dot)))
+      keys.set(rest.slice(0, dot), { level: buildLevel(`${prefix}${rest.slice(0, dot)}.`) });
   }
   return { keys };
 }
@@ -155,7 +165,8 @@ function acceptLevel(level: SettingsLevel, value: unknown): Record<string, unkno
     if (!(key in value)) continue;
     const item = value[key];
     // An optional key that is present but undefined stays, as zod keeps it.
-    const accepted = item === undefined ? undefined : 'leaf' in entry ? acceptLeaf(entry.leaf, item) : acceptLevel(entry.level, item);
+    const accepted =
+      item === undefined ? undefined : 'leaf' in entry ? acceptLeaf(entry.leaf, item) : acceptLevel(entry.level, item);
     if (accepted === REFUSED) return REFUSED;
     result[key] = accepted;
   }
@@ -170,6 +181,10 @@ function acceptLevel(level: SettingsLevel, value: unknown): Record<string, unkno
  */
 export function acceptSettingsInput(input: unknown): Record<string, unknown> | undefined {
   const accepted = acceptLevel(TOP_LEVEL, input);
-  if (accepted === REFUSED || describeRetryOrderProblem(accepted.minRetryIntervalSeconds, accepted.maxRetryIntervalSeconds) !== undefined) return undefined;
+  if (
+    accepted === REFUSED ||
+    describeRetryOrderProblem(accepted.minRetryIntervalSeconds, accepted.maxRetryIntervalSeconds) !== undefined
+  )
+    return undefined;
   return accepted;
 }

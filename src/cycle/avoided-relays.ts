@@ -21,7 +21,8 @@ export function longestAvoidSeconds(settings: Pick<Settings, 'intervalSeconds'>)
 export function activeAvoidedRelays(avoided: readonly AvoidedRelay[] | undefined, now: Date): Map<string, string> {
   const active = new Map<string, string>();
   for (const entry of avoided ?? []) {
-    if (Date.parse(entry.until) > now.getTime()) active.set(relayKey(entry), `${entry.reason}; avoided until ${entry.until}`);
+    if (Date.parse(entry.until) > now.getTime())
+      active.set(relayKey(entry), `${entry.reason}; avoided until ${entry.until}`);
   }
   return active;
 }

@@ -26,11 +26,7 @@ export const MIN_RETRY_DELAY_SECONDS = 1;
  * @param attempt retry number, ≥ 1 (smaller values count as 1)
  * @param random source of u; injected so that tests and the pure core stay deterministic
  */
-export function nextRetryDelaySeconds(
-  attempt: number,
-  options: RetryBackoffOptions,
-  random: () => number,
-): number {
+export function nextRetryDelaySeconds(attempt: number, options: RetryBackoffOptions, random: () => number): number {
   const exponent = Math.max(0, Math.floor(Number.isFinite(attempt) ? attempt : 1) - 1);
   // 2^exponent overflows to Infinity for huge attempts; min() then yields the maximum, as wanted.
   const baseSeconds = Math.min(options.maxRetryIntervalSeconds, options.minRetryIntervalSeconds * 2 ** exponent);

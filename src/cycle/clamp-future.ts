@@ -55,38 +55,80 @@ function timesOf(state: State, settings: ClampSettings): StateTime[] {
   const due = { kind: 'due' as const, allowedAheadSeconds: longestDelaySeconds(settings) };
   const avoided = { kind: 'due' as const, allowedAheadSeconds: longestAvoidSeconds(settings) };
   const past = { kind: 'past' as const, allowedAheadSeconds: CLOCK_STEP_TOLERANCE_SECONDS };
-  const avoidedRelays = (state.avoidedRelays ?? []).map(
-    (entry, index): StateTime => ({
-      field: `avoidedRelays[${relayKey(entry)}].until`,
-      value: entry.until,
-      ...avoided,
-      set: (next, value) => ({ ...next, avoidedRelays: next.avoidedRelays?.map((other, otherIndex) => (otherIndex === index ? { ...other, until: value } : other)) }),
+  const avoidedRelays = (state.avoidedRelays ?? []).map((entry, index): StateTime => ({
+    field: `avoidedRelays[${relayKey(entry)}].until`,
+    value: entry.until,
+    ...avoided,
+    set: (next, value) => ({
+      ...next,
+      avoidedRelays: next.avoidedRelays?.map((other, otherIndex) =>
+        otherIndex === index ? { ...other, until: value } : other,
+      ),
     }),
-  );
+  }));
   return [
-    { field: 'retry.nextAt', value: state.retry?.nextAt, ...due, set: (next, value) => ({ ...next, retry: next.retry && { ...next.retry, nextAt: value } }) },
+    {
+      field: 'retry.nextAt',
+      value: state.retry?.nextAt,
+      ...due,
+      set: (next, value) => ({ ...next, retry: next.retry && { ...next.retry, nextAt: value } }),
+    },
     {
       field: 'upstreamBackoff.nextAt',
       value: state.upstreamBackoff?.nextAt,
       ...due,
-      set: (next, value) => ({ ...next, upstreamBackoff: next.upstreamBackoff && { ...next.upstreamBackoff, nextAt: value } }),
+      set: (next, value) => ({
+        ...next,
+        upstreamBackoff: next.upstreamBackoff && { ...next.upstreamBackoff, nextAt: value },
+      }),
     },
-    { field: 'lastSelectionAt', value: state.lastSelectionAt, ...past, set: (next, value) => ({ ...next, lastSelectionAt: value }) },
-    { field: 'lastAttemptAt', value: state.lastAttemptAt, ...past, set: (next, value) => ({ ...next, lastAttemptAt: value }) },
-    { field: 'failingSince', value: state.failingSince, ...past, set: (next, value) => ({ ...next, failingSince: value }) },
-    { field: 'failureReportedAt', value: state.failureReportedAt, ...past, set: (next, value) => ({ ...next, failureReportedAt: value }) },
-    { field: 'current.registeredAt', value: state.current?.registeredAt, ...past, set: (next, value) => ({ ...next, current: next.current && { ...next.current, registeredAt: value } }) },
+    {
+      field: 'lastSelectionAt',
+      value: state.lastSelectionAt,
+      ...past,
+      set: (next, value) => ({ ...next, lastSelectionAt: value }),
+    },
+    {
+      field: 'lastAttemptAt',
+      value: state.lastAttemptAt,
+      ...past,
+      set: (next, value) => ({ ...next, lastAttemptAt: value }),
+    },
+    {
+      field: 'failingSince',
+      value: state.failingSince,
+      ...past,
+      set: (next, value) => ({ ...next, failingSince: value }),
+    },
+    {
+      field: 'failureReportedAt',
+      value: state.failureReportedAt,
+      ...past,
+      set: (next, value) => ({ ...next, failureReportedAt: value }),
+    },
+    {
+      field: 'current.registeredAt',
+      value: state.current?.registeredAt,
+      ...past,
+      set: (next, value) => ({ ...next, current: next.current && { ...next.current, registeredAt: value } }),
+    },
     {
       field: 'lastHealthCheck.at',
       value: state.lastHealthCheck?.at,
       ...past,
-      set: (next, value) => ({ ...next, ...(next.lastHealthCheck === undefined ? {} : { lastHealthCheck: { ...next.lastHealthCheck, at: value } }) }),
+      set: (next, value) => ({
+        ...next,
+        ...(next.lastHealthCheck === undefined ? {} : { lastHealthCheck: { ...next.lastHealthCheck, at: value } }),
+      }),
     },
     {
       field: 'lastDistanceJump.at',
       value: state.lastDistanceJump?.at,
       ...past,
-      set: (next, value) => ({ ...next, ...(next.lastDistanceJump === undefined ? {} : { lastDistanceJump: { ...next.lastDistanceJump, at: value } }) }),
+      set: (next, value) => ({
+        ...next,
+        ...(next.lastDistanceJump === undefined ? {} : { lastDistanceJump: { ...next.lastDistanceJump, at: value } }),
+      }),
     },
     ...avoidedRelays,
   ];
@@ -96,7 +138,11 @@ function timesOf(state: State, settings: ClampSettings): StateTime[] {
  * `state` with every time that lies further ahead of `now` than the settings allow clamped: a due time
  * to now + the longest delay, a past event to now. `clamped` lists them, in a fixed order, for the warning.
  */
-export function clampFutureTimes(state: State, settings: ClampSettings, now: Date): { state: State; clamped: ClampedTime[] } {
+export function clampFutureTimes(
+  state: State,
+  settings: ClampSettings,
+  now: Date,
+): { state: State; clamped: ClampedTime[] } {
   let next = state;
   const clamped: ClampedTime[] = [];
   for (const time of timesOf(state, settings)) {
@@ -107,13 +153,22 @@ export function clampFutureTimes(state: State, settings: ClampSettings, now: Dat
     // A due time lands on its limit; a past event on now.
     const to = new Date(time.kind === 'due' ? limitMs : now.getTime()).toISOString();
     next = time.set(next, to);
-    clamped.push({ field: time.field, from: time.value, to, kind: time.kind, allowedAheadSeconds: time.allowedAheadSeconds });
+    clamped.push({
+      field: time.field,
+      from: time.value,
+      to,
+      kind: time.kind,
+      allowedAheadSeconds: time.allowedAheadSeconds,
+    });
   }
   return { state: next, clamped };
 }
 
 /** One warning line per clamped time: which, from, to, and what probably happened. */
 export function describeClampedTime(time: ClampedTime): string {
-  const allowed = time.kind === 'due' ? `more than ${formatDuration(time.allowedAheadSeconds)} ahead, the longest delay the settings allow` : 'in the future';
+  const allowed =
+    time.kind === 'due'
+      ? `more than ${formatDuration(time.allowedAheadSeconds)} ahead, the longest delay the settings allow`
+      : 'in the future';
   return `state: ${time.field} ${time.from} is ${allowed}; clamped to ${time.to} (was the clock wrong when it was written?)`;
 }

@@ -90,7 +90,11 @@ export function decideCycle(input: DecideCycleInput): CycleDecision {
         nextDueAt: retryAt,
       };
     }
-    return select(now, 'retry-due', `retry ${state.retry.attempt} after a failed selection (${state.retry.reason}) is due`);
+    return select(
+      now,
+      'retry-due',
+      `retry ${state.retry.attempt} after a failed selection (${state.retry.reason}) is due`,
+    );
   }
 
   const current = state.current;
@@ -120,12 +124,21 @@ export function decideCycle(input: DecideCycleInput): CycleDecision {
     const periodicAt = periodicDueAt(state, current, settings);
     if (periodicAt !== null && now.getTime() >= periodicAt.getTime()) {
       const since = state.lastSelectionAt ?? current.registeredAt;
-      return select(now, 'periodic', `periodic re-selection: intervalSeconds ${settings.intervalSeconds} elapsed since the last selection at ${since}`);
+      return select(
+        now,
+        'periodic',
+        `periodic re-selection: intervalSeconds ${settings.intervalSeconds} elapsed since the last selection at ${since}`,
+      );
     }
   }
 
   if (input.health === undefined) {
-    return { action: 'check', rule: 'health-check', reason: `checking the health of relay ${relayKey(current)}`, nextDueAt: now };
+    return {
+      action: 'check',
+      rule: 'health-check',
+      reason: `checking the health of relay ${relayKey(current)}`,
+      nextDueAt: now,
+    };
   }
   return decideAfterHealthCheck({ ...input, health: input.health });
 }
@@ -147,7 +160,11 @@ export function decideAfterHealthCheck(input: DecideAfterHealthCheckInput): Cycl
   // The agent's own report outranks a TCP connect that still succeeds.
   const reported = input.health === 'healthy' && state.failureReportedAt != null && state.failingSince !== null;
   const health: HealthResult = reported ? 'failing' : input.health;
-  if (reported) input = { ...input, healthDetail: `failure reported by the endpoint's agent at ${state.failureReportedAt}; the health check itself passes` };
+  if (reported)
+    input = {
+      ...input,
+      healthDetail: `failure reported by the endpoint's agent at ${state.failureReportedAt}; the health check itself passes`,
+    };
   const current = state.current;
   if (current === null) return select(now, 'no-relay', 'no current relay');
   const key = relayKey(current);
@@ -168,16 +185,30 @@ export function decideAfterHealthCheck(input: DecideAfterHealthCheckInput): Cycl
     const periodicAt = periodicDueAt(state, current, settings);
     if (periodicAt !== null && now.getTime() >= periodicAt.getTime()) {
       // Only reachable after an upstream outage deferred the periodic re-selection.
-      return { ...select(now, 'periodic', `periodic re-selection, deferred while the upstream server of ${key} was down`), statePatch };
+      return {
+        ...select(now, 'periodic', `periodic re-selection, deferred while the upstream server of ${key} was down`),
+        statePatch,
+      };
     }
     const recovered = state.failingSince !== null ? ` again (failing since ${state.failingSince})` : '';
-    return { action: 'keep', rule: 'healthy', reason: `relay ${key} is healthy${recovered}`, nextDueAt: periodicAt ?? now, statePatch };
+    return {
+      action: 'keep',
+      rule: 'healthy',
+      reason: `relay ${key} is healthy${recovered}`,
+      nextDueAt: periodicAt ?? now,
+      statePatch,
+    };
   }
 
   if (health === 'failing') {
     const failingSince = state.failingSince ?? now.toISOString();
     const failingForSeconds = (now.getTime() - Date.parse(failingSince)) / 1000;
-    const statePatch: Partial<State> = { current: withoutUpstreamDown(current), failingSince, upstreamBackoff: null, lastHealthCheck };
+    const statePatch: Partial<State> = {
+      current: withoutUpstreamDown(current),
+      failingSince,
+      upstreamBackoff: null,
+      lastHealthCheck,
+    };
     const detail = input.healthDetail === undefined ? '' : ` (${input.healthDetail})`;
     if (failingForSeconds >= settings.resistFailureIntervalSeconds) {
       return select(
@@ -245,8 +276,7 @@ export function applySelectionResult(
   const at = now.toISOString();
   if (outcome.ok) {
     const { registeredAt, ...relay } = outcome.relay;
-    const upstreamBackoff =
-      relay.upstreamDown === true ? firstUpstreamBackoff(now, settings, random) : null;
+    const upstreamBackoff = relay.upstreamDown === true ? firstUpstreamBackoff(now, settings, random) : null;
     return {
       ...state,
       current: { ...relay, registeredAt: registeredAt ?? at },
@@ -264,7 +294,12 @@ export function applySelectionResult(
   return {
     ...state,
     lastAttemptAt: at,
-    retry: { attempt, nextAt: new Date(now.getTime() + delaySeconds * 1000).toISOString(), delaySeconds, reason: outcome.reason },
+    retry: {
+      attempt,
+      nextAt: new Date(now.getTime() + delaySeconds * 1000).toISOString(),
+      delaySeconds,
+      reason: outcome.reason,
+    },
   };
 }
 
@@ -273,7 +308,10 @@ export function toCycleSelectionResult(outcome: SelectionOutcome, relayListDiges
   if (outcome.status === 'failed') {
     const tried = outcome.attempts.filter((attempt) => attempt.outcome.status !== 'skipped').length;
     const reachable = outcome.pools.reduce((sum, pool) => sum + pool.reachable, 0);
-    return { ok: false, reason: `no relay could be registered (${reachable} reachable, ${tried} registration attempts)` };
+    return {
+      ok: false,
+      reason: `no relay could be registered (${reachable} reachable, ${tried} registration attempts)`,
+    };
   }
   const { chosen, registration } = outcome;
   return {
@@ -316,7 +354,11 @@ function periodicDueAt(state: State, current: CurrentRelay, settings: Pick<Setti
   return new Date(Number.isFinite(sinceMs) ? sinceMs + settings.intervalSeconds * 1000 : 0);
 }
 
-function firstUpstreamBackoff(now: Date, settings: RetryBackoffOptions, random: () => number): State['upstreamBackoff'] {
+function firstUpstreamBackoff(
+  now: Date,
+  settings: RetryBackoffOptions,
+  random: () => number,
+): State['upstreamBackoff'] {
   const delaySeconds = nextRetryDelaySeconds(1, settings, random);
   return { attempt: 1, nextAt: new Date(now.getTime() + delaySeconds * 1000).toISOString(), delaySeconds };
 }

@@ -3,7 +3,13 @@ import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile }
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RelaySelectError } from '../errors.js';
-import { processTrustPolicy, readFileBounded, symbolicLinkProblem, untrustedFileError, type TrustOptions } from '../trust.js';
+import {
+  processTrustPolicy,
+  readFileBounded,
+  symbolicLinkProblem,
+  untrustedFileError,
+  type TrustOptions,
+} from '../trust.js';
 import { prepareStateDir } from './state-store.js';
 
 /**
@@ -89,22 +95,34 @@ export async function acquireRunLock(stateDir: string, options: RunLockOptions =
       const holder = await readHolder(lockPath);
       if (holder.kind === 'none') continue;
       if (holder.record !== null && (await isAlive(holder.record))) {
-        throw new RelaySelectError('LOCKED', `another relay-select run holds the lock (pid ${holder.record.pid}${holder.record.hostname === self.hostname ? '' : ` on ${holder.record.hostname}`})`, {
-          file: lockPath,
-          hint: 'wait for that run to finish; a lock left by a process that no longer exists is taken over automatically',
-        });
+        throw new RelaySelectError(
+          'LOCKED',
+          `another relay-select run holds the lock (pid ${holder.record.pid}${holder.record.hostname === self.hostname ? '' : ` on ${holder.record.hostname}`})`,
+          {
+            file: lockPath,
+            hint: 'wait for that run to finish; a lock left by a process that no longer exists is taken over automatically',
+          },
+        );
       }
       await unlink(path.join(lockPath, holder.ownerName)).catch(ignoreCodes('ENOENT'));
       await rmdir(lockPath).catch(ignoreCodes('ENOENT', 'ENOTEMPTY', 'EEXIST'));
     }
-    throw new RelaySelectError('LOCKED', `the lock ${lockPath} is contended: gave up after ${MAX_ACQUIRE_ATTEMPTS} attempts`, { file: lockPath });
+    throw new RelaySelectError(
+      'LOCKED',
+      `the lock ${lockPath} is contended: gave up after ${MAX_ACQUIRE_ATTEMPTS} attempts`,
+      { file: lockPath },
+    );
   } catch (error) {
     if (error instanceof RelaySelectError) throw error;
-    throw new RelaySelectError('STATE_UNWRITABLE', `cannot take the run lock ${lockPath}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-      file: lockPath,
-      hint: 'check that the state directory is writable by this user (setting stateDir)',
-    });
+    throw new RelaySelectError(
+      'STATE_UNWRITABLE',
+      `cannot take the run lock ${lockPath}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+        file: lockPath,
+        hint: 'check that the state directory is writable by this user (setting stateDir)',
+      },
+    );
   } finally {
     if (!acquired) await rm(stagingPath, { recursive: true, force: true }).catch(() => undefined);
   }
@@ -117,7 +135,9 @@ async function refuseLinkedLock(lockPath: string): Promise<void> {
     throw error;
   });
   if (info === null || info.isDirectory()) return;
-  const problem = info.isSymbolicLink() ? symbolicLinkProblem(lockPath) : { path: lockPath, found: 'not a directory', fix: `rm ${lockPath}`, wrongKind: true as const };
+  const problem = info.isSymbolicLink()
+    ? symbolicLinkProblem(lockPath)
+    : { path: lockPath, found: 'not a directory', fix: `rm ${lockPath}`, wrongKind: true as const };
   throw untrustedFileError('STATE_UNTRUSTED', 'the run lock', lockPath, problem);
 }
 
@@ -150,7 +170,10 @@ async function readHolder(lockPath: string): Promise<Holder> {
   if (ownerName === undefined) return { kind: 'none' };
   let read;
   try {
-    read = await readFileBounded(path.join(lockPath, ownerName), { followLinks: false, maxBytes: MAX_OWNER_RECORD_BYTES });
+    read = await readFileBounded(path.join(lockPath, ownerName), {
+      followLinks: false,
+      maxBytes: MAX_OWNER_RECORD_BYTES,
+    });
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { kind: 'none' };
     throw error;
@@ -238,5 +261,5 @@ function ignoreCodes(...codes: string[]): (error: unknown) => void {
 }
 
 function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }

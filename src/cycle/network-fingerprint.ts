@@ -26,9 +26,19 @@ export function parseIpv4DefaultRoute(text: string, littleEndian: boolean): Defa
   for (const line of text.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 8) continue;
-    const [iface, destination, gateway, flagsHex, , , metricText, mask] = fields as [string, string, string, string, string, string, string, string];
+    const [iface, destination, gateway, flagsHex, , , metricText, mask] = fields as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const flags = Number.parseInt(flagsHex, 16);
-    if (destination !== '00000000' || mask !== '00000000' || (flags & RTF_UP) === 0 || (flags & RTF_REJECT) !== 0) continue;
+    if (destination !== '00000000' || mask !== '00000000' || (flags & RTF_UP) === 0 || (flags & RTF_REJECT) !== 0)
+      continue;
     const metric = Number.parseInt(metricText, 10);
     const route = { gateway: (flags & RTF_GATEWAY) !== 0 ? formatIpv4(gateway, littleEndian) : null, interface: iface };
     if (best === null || metric < best.metric) best = { route, metric };
@@ -42,11 +52,32 @@ export function parseIpv6DefaultRoute(text: string): DefaultRoute {
   for (const line of text.split('\n')) {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 10) continue;
-    const [destination, prefixLength, , , nextHop, metricHex, , , flagsHex, iface] = fields as [string, string, string, string, string, string, string, string, string, string];
+    const [destination, prefixLength, , , nextHop, metricHex, , , flagsHex, iface] = fields as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const flags = Number.parseInt(flagsHex, 16);
-    if (!/^0{32}$/.test(destination) || prefixLength !== '00' || (flags & RTF_UP) === 0 || (flags & RTF_REJECT) !== 0 || iface === 'lo') continue;
+    if (
+      !/^0{32}$/.test(destination) ||
+      prefixLength !== '00' ||
+      (flags & RTF_UP) === 0 ||
+      (flags & RTF_REJECT) !== 0 ||
+      iface === 'lo'
+    )
+      continue;
     const metric = Number.parseInt(metricHex, 16);
-    const route = { gateway: (flags & RTF_GATEWAY) !== 0 && !/^0{32}$/.test(nextHop) ? formatIpv6(nextHop) : null, interface: iface };
+    const route = {
+      gateway: (flags & RTF_GATEWAY) !== 0 && !/^0{32}$/.test(nextHop) ? formatIpv6(nextHop) : null,
+      interface: iface,
+    };
     if (best === null || metric < best.metric) best = { route, metric };
   }
   return best?.route ?? null;
@@ -70,7 +101,9 @@ function describeRoute(route: DefaultRoute): string {
 }
 
 function sameRoute(left: DefaultRoute, right: DefaultRoute): boolean {
-  return left === null || right === null ? left === right : left.gateway === right.gateway && left.interface === right.interface;
+  return left === null || right === null
+    ? left === right
+    : left.gateway === right.gateway && left.interface === right.interface;
 }
 
 /**
@@ -84,13 +117,19 @@ export function describeNetworkChange(before: NetworkFingerprint, after: Network
     if (sameRoute(before[family], after[family])) continue;
     const name = family === 'ipv4' ? 'IPv4' : 'IPv6';
     if (before[family] === null) changes.push(`an ${name} default route appeared (${describeRoute(after[family])})`);
-    else if (after[family] === null) changes.push(`the ${name} default route (${describeRoute(before[family])}) went away`);
-    else changes.push(`the ${name} default route moved from ${describeRoute(before[family])} to ${describeRoute(after[family])}`);
+    else if (after[family] === null)
+      changes.push(`the ${name} default route (${describeRoute(before[family])}) went away`);
+    else
+      changes.push(
+        `the ${name} default route moved from ${describeRoute(before[family])} to ${describeRoute(after[family])}`,
+      );
   }
   const { source: was } = before;
   const { source: now } = after;
   if (was !== null && now !== null && was.toward === now.toward && was.address !== now.address) {
-    changes.push(`the source address toward ${now.toward} changed from ${was.address ?? 'none (no route)'} to ${now.address ?? 'none (no route)'}`);
+    changes.push(
+      `the source address toward ${now.toward} changed from ${was.address ?? 'none (no route)'} to ${now.address ?? 'none (no route)'}`,
+    );
   }
   return changes.length === 0 ? null : changes.join('; ');
 }

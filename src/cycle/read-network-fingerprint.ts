@@ -26,8 +26,13 @@ export interface ReadNetworkFingerprintOptions {
  * compare, so a network change is never assumed. For the run cycle and for `relay-select agent`, which
  * compares it with `describeNetworkChange` every few seconds.
  */
-export async function readNetworkFingerprint(options: ReadNetworkFingerprintOptions = {}): Promise<NetworkFingerprint | null> {
-  const [ipv4Text, ipv6Text] = await Promise.all([readFile(IPV4_ROUTES, 'utf8').catch(() => null), readFile(IPV6_ROUTES, 'utf8').catch(() => '')]);
+export async function readNetworkFingerprint(
+  options: ReadNetworkFingerprintOptions = {},
+): Promise<NetworkFingerprint | null> {
+  const [ipv4Text, ipv6Text] = await Promise.all([
+    readFile(IPV4_ROUTES, 'utf8').catch(() => null),
+    readFile(IPV6_ROUTES, 'utf8').catch(() => ''),
+  ]);
   if (ipv4Text === null) return null;
   const toward = options.toward ?? null;
   const source = toward !== null && isIP(toward) !== 0 ? { toward, address: await lookUpSourceAddress(toward) } : null;

@@ -11,10 +11,24 @@ import type { ProbeProgress, ProbeReport, ProbeResult, ProbeTarget } from '../pr
 import type { Registrar } from '../register/index.js';
 import { formatDuration } from '../format.js';
 import { FAILOVER_POOL, MANUAL_POOL, ROOT_POOL, formatDiagnostic, relayKey, type Relay } from '../relays/relay.js';
-import type { Candidate, HostResolution, ProbeContext, SelectionEvent, SelectionOutcome, SelectRelayDeps } from '../select/types.js';
+import type {
+  Candidate,
+  HostResolution,
+  ProbeContext,
+  SelectionEvent,
+  SelectionOutcome,
+  SelectRelayDeps,
+} from '../select/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { activeAvoidedRelays, recordFullRelays } from './avoided-relays.js';
-import { applySelectionResult, computeNextDueAt, decideCycle, reportFailure, toCycleSelectionResult, type CycleDecision } from './decide.js';
+import {
+  applySelectionResult,
+  computeNextDueAt,
+  decideCycle,
+  reportFailure,
+  toCycleSelectionResult,
+  type CycleDecision,
+} from './decide.js';
 import { clampFutureTimes, describeClampedTime } from './clamp-future.js';
 import { describeDistanceJump, detectDistanceJump, type DistanceJump } from './distance-jump.js';
 import { acquireRunLock } from './lock.js';
@@ -22,7 +36,15 @@ import { describeNetworkChange } from './network-fingerprint.js';
 import { readNetworkFingerprint } from './read-network-fingerprint.js';
 import type { Counters, NetworkFingerprint, State } from './state.js';
 import { zeroCounters } from './state-check.js';
-import { cacheRelayList, createStateStore, digestRelayList, loadOrCreateClientId, readCachedRelayList, readClientId, RELAY_LIST_CACHE_FILE_NAME } from './state-store.js';
+import {
+  cacheRelayList,
+  createStateStore,
+  digestRelayList,
+  loadOrCreateClientId,
+  readCachedRelayList,
+  readClientId,
+  RELAY_LIST_CACHE_FILE_NAME,
+} from './state-store.js';
 
 /** What `relay-select run` did (DESIGN §9 `run --json`). */
 export type RunAction = 'selected' | 'kept' | 'waiting' | 'failed';
@@ -142,7 +164,11 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const read = await store.read();
     if (read.recovered) warnings.push(describeRecovery(read.recovered));
     // A dry run creates nothing: an endpoint without a client id yet gets a throw-away one.
-    const clientId = settings.clientId ?? (dryRun ? ((await readClientId(settings.stateDir)) ?? randomUUID()) : await loadOrCreateClientId(settings.stateDir));
+    const clientId =
+      settings.clientId ??
+      (dryRun
+        ? ((await readClientId(settings.stateDir)) ?? randomUUID())
+        : await loadOrCreateClientId(settings.stateDir));
     // state.js holds the zod schema: only a first run (or one after a corrupt state) needs it here.
     let state: State = read.state ?? (await import('./state.js')).emptyState(clientId);
     if (state.clientId !== clientId) state = { ...state, clientId };
@@ -158,20 +184,43 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const clampToSave = clamp.clamped.length > 0 && !dryRun;
     const current = state.current;
     const network = await readNetwork(current?.address ?? null);
-    const networkChange = state.network !== undefined && network !== null ? describeNetworkChange(state.network, network) : null;
+    const networkChange =
+      state.network !== undefined && network !== null ? describeNetworkChange(state.network, network) : null;
     const currentInRelayList = current === null || (await isInRelayList(current, state, list, settings));
-    let decision = decideCycle({ state, settings, now, force: options.force, currentInRelayList, random: options.random, ...(networkChange === null ? {} : { networkChange }) });
+    let decision = decideCycle({
+      state,
+      settings,
+      now,
+      force: options.force,
+      currentInRelayList,
+      random: options.random,
+      ...(networkChange === null ? {} : { networkChange }),
+    });
 
     if (decision.action === 'check' && current !== null) {
       const { checkRelayHealthDetailed } = await import('../register/health.js');
-      const health = await checkRelayHealthDetailed({ host: current.host, port: current.port, address: current.address }, settings, { signal: options.signal });
+      const health = await checkRelayHealthDetailed(
+        { host: current.host, port: current.port, address: current.address },
+        settings,
+        { signal: options.signal },
+      );
       counters.tcpChecks++;
-      decision = decideCycle({ state, settings, now, currentInRelayList, health: health.health, healthDetail: health.detail, random: options.random });
+      decision = decideCycle({
+        state,
+        settings,
+        now,
+        currentInRelayList,
+        health: health.health,
+        healthDetail: health.detail,
+        random: options.random,
+      });
     }
     if (decision.warning) warnings.push(decision.warning);
     state = { ...state, ...decision.statePatch };
 
-    const report = (fields: Pick<RunReport, 'action' | 'reason' | 'relay' | 'nextDueAt' | 'state'> & Partial<RunReport>): RunReport => ({
+    const report = (
+      fields: Pick<RunReport, 'action' | 'reason' | 'relay' | 'nextDueAt' | 'state'> & Partial<RunReport>,
+    ): RunReport => ({
       probes: [],
       rule: decision.rule,
       selection: null,
@@ -189,13 +238,22 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     });
 
     const refusedLines = await relayListRefusedLines(list, state, settings.metricsFile !== undefined && !dryRun);
-    const refusedLinesChanged = refusedLines?.digest !== state.relayListRefusedLines?.digest || refusedLines?.count !== state.relayListRefusedLines?.count;
+    const refusedLinesChanged =
+      refusedLines?.digest !== state.relayListRefusedLines?.digest ||
+      refusedLines?.count !== state.relayListRefusedLines?.count;
     const withRefusedLines = refusedLines === undefined ? {} : { relayListRefusedLines: refusedLines };
 
     if (decision.action !== 'select') {
       const recordNetwork = state.network === undefined && network !== null;
-      const changed = decision.statePatch !== undefined || recordNetwork || read.recovered !== undefined || clampToSave || refusedLinesChanged;
-      const after: State = changed ? { ...state, ...(recordNetwork ? { network } : {}), counters, ...withRefusedLines } : state;
+      const changed =
+        decision.statePatch !== undefined ||
+        recordNetwork ||
+        read.recovered !== undefined ||
+        clampToSave ||
+        refusedLinesChanged;
+      const after: State = changed
+        ? { ...state, ...(recordNetwork ? { network } : {}), counters, ...withRefusedLines }
+        : state;
       if (!dryRun && changed) await store.write(after);
       const done = report({
         action: decision.action === 'wait' ? 'waiting' : 'kept',
@@ -208,11 +266,22 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       return done;
     }
 
-    const stickTo = decision.rule === 'periodic' && current !== null ? { host: current.host, port: current.port } : undefined;
+    const stickTo =
+      decision.rule === 'periodic' && current !== null ? { host: current.host, port: current.port } : undefined;
     const avoid = activeAvoidedRelays(state.avoidedRelays, now);
-    const { outcome, packetsSent, tcpChecks, peerTable, peerNotes } = await runSelection(options, { relays: await list.relays(), relayListDigest: list.digest, clientId }, { stickTo, avoid });
+    const { outcome, packetsSent, tcpChecks, peerTable, peerNotes } = await runSelection(
+      options,
+      { relays: await list.relays(), relayListDigest: list.digest, clientId },
+      { stickTo, avoid },
+    );
     const endedAt = clock.now();
-    const selected = applySelectionResult(state, toCycleSelectionResult(outcome, list.digest), endedAt, settings, options.random ?? Math.random);
+    const selected = applySelectionResult(
+      state,
+      toCycleSelectionResult(outcome, list.digest),
+      endedAt,
+      settings,
+      options.random ?? Math.random,
+    );
     const switchMargin = outcome.status === 'selected' ? (outcome.switchMargin ?? null) : null;
     const distanceJump = outcome.status === 'selected' ? detectDistanceJump(current, selected.current) : null;
     if (distanceJump !== null) warnings.push(describeDistanceJump(distanceJump));
@@ -274,7 +343,13 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
  * The metrics file after a run (setting metricsFile). A file that cannot be written is a warning: the run
  * itself (registration, state) succeeded and its exit status says so.
  */
-async function writeMetrics(settings: Settings, report: RunReport, relayListRefused: boolean, clock: Clock, dryRun: boolean): Promise<void> {
+async function writeMetrics(
+  settings: Settings,
+  report: RunReport,
+  relayListRefused: boolean,
+  clock: Clock,
+  dryRun: boolean,
+): Promise<void> {
   if (settings.metricsFile === undefined || dryRun) return;
   try {
     const { writeRunMetrics } = await import('../metrics/metrics-file.js');
@@ -287,7 +362,11 @@ async function writeMetrics(settings: Settings, report: RunReport, relayListRefu
       relayListRefused,
     });
   } catch (error) {
-    report.warnings.push(error instanceof RelaySelectError && error.hint !== undefined ? `${error.message} — ${error.hint}` : String(error));
+    report.warnings.push(
+      error instanceof RelaySelectError && error.hint !== undefined
+        ? `${error.message} — ${error.hint}`
+        : String(error),
+    );
   }
 }
 
@@ -298,7 +377,11 @@ function describeRecovery(recovered: { movedTo: string | null; reason: string })
 }
 
 /** `relay-select report-failure`: start the failure clock of the current relay. */
-export async function reportRelayFailure(settings: Settings, reason?: string, clock: Clock = systemClock): Promise<State | null> {
+export async function reportRelayFailure(
+  settings: Settings,
+  reason?: string,
+  clock: Clock = systemClock,
+): Promise<State | null> {
   const lock = await acquireRunLock(settings.stateDir);
   try {
     const store = createStateStore(settings.stateDir, { clock });
@@ -306,7 +389,17 @@ export async function reportRelayFailure(settings: Settings, reason?: string, cl
     if (state === null || state.current === null) return state;
     const now = clock.now();
     const reported = reportFailure(state, now);
-    const next = reason === undefined ? reported : { ...reported, lastHealthCheck: { at: now.toISOString(), result: 'failing' as const, detail: `reported by the agent: ${reason}` } };
+    const next =
+      reason === undefined
+        ? reported
+        : {
+            ...reported,
+            lastHealthCheck: {
+              at: now.toISOString(),
+              result: 'failing' as const,
+              detail: `reported by the agent: ${reason}`,
+            },
+          };
     await store.write(next);
     return next;
   } finally {
@@ -314,7 +407,11 @@ export async function reportRelayFailure(settings: Settings, reason?: string, cl
   }
 }
 
-function describeWin(chosen: Candidate, outcome: Extract<SelectionOutcome, { status: 'selected' }>, dryRun: boolean): string {
+function describeWin(
+  chosen: Candidate,
+  outcome: Extract<SelectionOutcome, { status: 'selected' }>,
+  dryRun: boolean,
+): string {
   const attempt = outcome.attempts.find((entry) => entry.candidate === chosen);
   const why = attempt?.reason ?? chosen.pool;
   const margin = outcome.switchMargin;
@@ -345,14 +442,23 @@ function candidateView(candidate: Candidate): RunRelayView {
  * The current relay counts as "in the list" when the list still has it, or when it came from a stage
  * outside the list (failover, root, manual) that the settings still name.
  */
-async function isInRelayList(current: NonNullable<State['current']>, state: State, list: LoadedRelayList, settings: Settings): Promise<boolean> {
+async function isInRelayList(
+  current: NonNullable<State['current']>,
+  state: State,
+  list: LoadedRelayList,
+  settings: Settings,
+): Promise<boolean> {
   const outsideTheList = current.pool === FAILOVER_POOL || current.pool === ROOT_POOL || current.pool === MANUAL_POOL;
   // Chosen from a list with the very same text: it is in it, and the list need not be parsed to say so.
   if (!outsideTheList && state.relayListDigest === list.digest) return true;
   const key = relayKey(current);
   if ((await list.relays()).some((relay) => relayKey(relay) === key)) return true;
   if (outsideTheList) {
-    const named = [...settings.failoverRelays, ...settings.manualRelays, ...(settings.rootServer ? [settings.rootServer] : [])];
+    const named = [
+      ...settings.failoverRelays,
+      ...settings.manualRelays,
+      ...(settings.rootServer ? [settings.rootServer] : []),
+    ];
     return named.some((entry) => entry === key || entry === `${current.host}:${current.port}`);
   }
   return false;
@@ -376,7 +482,11 @@ interface LoadedRelayList {
  * from the state while the list is the same, or counted now when the metrics file needs it and nothing
  * else has; undefined when nobody needs it.
  */
-async function relayListRefusedLines(list: LoadedRelayList, state: State, needed: boolean): Promise<State['relayListRefusedLines']> {
+async function relayListRefusedLines(
+  list: LoadedRelayList,
+  state: State,
+  needed: boolean,
+): Promise<State['relayListRefusedLines']> {
   const kept = state.relayListRefusedLines?.digest === list.digest ? state.relayListRefusedLines : undefined;
   const count = await list.refusedLines(needed && kept === undefined);
   return count === undefined ? kept : { digest: list.digest, count };
@@ -391,7 +501,11 @@ async function relayListRefusedLines(list: LoadedRelayList, state: State, needed
  * run needs its relays: parsing the same text gives the same relays, and its warnings were reported by
  * the run that read it after it changed (and `plan` shows them any time).
  */
-export async function loadRelayListWithCache(settings: Settings, dryRun: boolean, warnings: string[]): Promise<LoadedRelayList> {
+export async function loadRelayListWithCache(
+  settings: Settings,
+  dryRun: boolean,
+  warnings: string[],
+): Promise<LoadedRelayList> {
   const unchanged = await readUnchangedRelayList(settings);
   if (unchanged !== undefined) {
     let loading: Promise<ParsedRelayList> | undefined;
@@ -404,7 +518,12 @@ export async function loadRelayListWithCache(settings: Settings, dryRun: boolean
     };
   }
   const list = await loadRelayListNow(settings, dryRun, warnings);
-  return { digest: list.digest, fromCache: list.fromCache, relays: () => Promise.resolve(list.relays), refusedLines: () => Promise.resolve(list.refusedLines) };
+  return {
+    digest: list.digest,
+    fromCache: list.fromCache,
+    relays: () => Promise.resolve(list.relays),
+    refusedLines: () => Promise.resolve(list.refusedLines),
+  };
 }
 
 /**
@@ -417,7 +536,10 @@ async function readUnchangedRelayList(settings: Settings): Promise<string | unde
     if (cached === null) return undefined;
     const cachedBytes = Buffer.from(cached, 'utf8');
     // Read as the full load reads it (trust.ts): a regular file, as root a trusted one, and never more bytes than the cache holds.
-    const read = await readFileBounded(settings.relayList, { trust: processTrustPolicy(), maxBytes: cachedBytes.length });
+    const read = await readFileBounded(settings.relayList, {
+      trust: processTrustPolicy(),
+      maxBytes: cachedBytes.length,
+    });
     return read.ok && !read.tooLarge && read.bytes.equals(cachedBytes) ? cached : undefined;
   } catch {
     return undefined;
@@ -433,7 +555,10 @@ interface ParsedRelayList {
 
 /** Reads, parses and caches the relay list, or falls back to the cached copy. */
 async function loadRelayListNow(settings: Settings, dryRun: boolean, warnings: string[]): Promise<ParsedRelayList> {
-  const [{ loadRelayListFile }, { parseRelayList }] = await Promise.all([import('../relays/load.js'), import('../relays/parse.js')]);
+  const [{ loadRelayListFile }, { parseRelayList }] = await Promise.all([
+    import('../relays/load.js'),
+    import('../relays/parse.js'),
+  ]);
   try {
     const list = await loadRelayListFile(settings.relayList);
     for (const diagnostic of list.diagnostics) warnings.push(formatDiagnostic(diagnostic));
@@ -442,9 +567,18 @@ async function loadRelayListNow(settings: Settings, dryRun: boolean, warnings: s
       const cached = await readCachedRelayList(settings.stateDir);
       if (cached === null || digestRelayList(cached) !== digest) await cacheRelayList(settings.stateDir, list.text);
     }
-    return { relays: list.relays, digest, refusedLines: list.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length, fromCache: false };
+    return {
+      relays: list.relays,
+      digest,
+      refusedLines: list.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length,
+      fromCache: false,
+    };
   } catch (error) {
-    if (!(error instanceof RelaySelectError) || (error.code !== 'RELAY_LIST_INVALID' && error.code !== 'RELAY_LIST_MISSING')) throw error;
+    if (
+      !(error instanceof RelaySelectError) ||
+      (error.code !== 'RELAY_LIST_INVALID' && error.code !== 'RELAY_LIST_MISSING')
+    )
+      throw error;
     const cached = await readCachedRelayList(settings.stateDir);
     if (cached === null) throw error;
     const parsed = parseRelayList(cached, { file: path.join(settings.stateDir, RELAY_LIST_CACHE_FILE_NAME) });
@@ -481,7 +615,11 @@ async function runSelection(
     : await prepareRegistrar(settings, registration, { signal: options.signal });
   let packetsSent = 0;
   let tcpChecks = 0;
-  const ownProbe: PoolProbe = async (targets: ProbeTarget[], _pool: unknown, context: ProbeContext): Promise<ProbeReport> => {
+  const ownProbe: PoolProbe = async (
+    targets: ProbeTarget[],
+    _pool: unknown,
+    context: ProbeContext,
+  ): Promise<ProbeReport> => {
     const report = await probeTargets(
       targets,
       {
@@ -515,7 +653,13 @@ async function runSelection(
   };
   const override = options.overrideProbe?.(ownProbe, facts);
   const outcome = await selectRelay(
-    { relays, settings, clientId, avoid: weigh.avoid, ...(weigh.stickTo === undefined ? {} : { stickTo: weigh.stickTo }) },
+    {
+      relays,
+      settings,
+      clientId,
+      avoid: weigh.avoid,
+      ...(weigh.stickTo === undefined ? {} : { stickTo: weigh.stickTo }),
+    },
     {
       probe: override?.probe ?? ownProbe,
       resolve,
@@ -528,5 +672,11 @@ async function runSelection(
       random: options.random,
     },
   );
-  return { outcome, packetsSent, tcpChecks, peerTable: override?.peerTable() ?? null, peerNotes: override?.peerNotes() ?? [] };
+  return {
+    outcome,
+    packetsSent,
+    tcpChecks,
+    peerTable: override?.peerTable() ?? null,
+    peerNotes: override?.peerNotes() ?? [],
+  };
 }

@@ -17,7 +17,13 @@ export const STATE_VERSION = 1;
  * them when the state has none yet.
  */
 export function zeroCounters() {
-  return { selections: { selected: 0, kept: 0, failed: 0 }, echoRequests: 0, tcpChecks: 0, distanceJumps: 0, stateFilesMovedAside: 0 };
+  return {
+    selections: { selected: 0, kept: 0, failed: 0 },
+    echoRequests: 0,
+    tcpChecks: 0,
+    distanceJumps: 0,
+    stateFilesMovedAside: 0,
+  };
 }
 
 const REFUSED = Symbol('refused');
@@ -27,7 +33,8 @@ type Check = (value: unknown) => unknown;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** A timestamp as toISOString writes it, of a real date and time (the round trip rules out 02-30 and 24:00). */
-const isoTimestamp: Check = (value) => (typeof value === 'string' && ISO_TIMESTAMP.test(value) && new Date(value).toISOString() === value ? value : REFUSED);
+const isoTimestamp: Check = (value) =>
+  typeof value === 'string' && ISO_TIMESTAMP.test(value) && new Date(value).toISOString() === value ? value : REFUSED;
 const text =
   (minLength = 0): Check =>
   (value) =>
@@ -110,22 +117,42 @@ const CURRENT_RELAY_SHAPE = {
   registeredAt: { check: isoTimestamp },
   upstreamDown: { check: flag, optional: true },
 } as const satisfies Shape;
-const RETRY_SHAPE = { attempt: { check: integer(1) }, nextAt: { check: isoTimestamp }, delaySeconds: { check: positive }, reason: { check: text() } } as const satisfies Shape;
-const UPSTREAM_BACKOFF_SHAPE = { attempt: { check: integer(1) }, nextAt: { check: isoTimestamp }, delaySeconds: { check: positive } } as const satisfies Shape;
+const RETRY_SHAPE = {
+  attempt: { check: integer(1) },
+  nextAt: { check: isoTimestamp },
+  delaySeconds: { check: positive },
+  reason: { check: text() },
+} as const satisfies Shape;
+const UPSTREAM_BACKOFF_SHAPE = {
+  attempt: { check: integer(1) },
+  nextAt: { check: isoTimestamp },
+  delaySeconds: { check: positive },
+} as const satisfies Shape;
 const HEALTH_CHECK_SHAPE = {
   at: { check: isoTimestamp },
   result: { check: oneOf(['healthy', 'failing', 'upstream-down']) },
   detail: { check: text(), optional: true },
 } as const satisfies Shape;
 
-const DEFAULT_ROUTE_SHAPE = { gateway: { check: nullable(text()) }, interface: { check: text() } } as const satisfies Shape;
-const NETWORK_SOURCE_SHAPE = { toward: { check: text() }, address: { check: nullable(text()) } } as const satisfies Shape;
+const DEFAULT_ROUTE_SHAPE = {
+  gateway: { check: nullable(text()) },
+  interface: { check: text() },
+} as const satisfies Shape;
+const NETWORK_SOURCE_SHAPE = {
+  toward: { check: text() },
+  address: { check: nullable(text()) },
+} as const satisfies Shape;
 const NETWORK_SHAPE = {
   ipv4: { check: nullable(object(DEFAULT_ROUTE_SHAPE)) },
   ipv6: { check: nullable(object(DEFAULT_ROUTE_SHAPE)) },
   source: { check: nullable(object(NETWORK_SOURCE_SHAPE)) },
 } as const satisfies Shape;
-const AVOIDED_RELAY_SHAPE = { host: { check: text(1) }, port: { check: integer(1, 65535) }, until: { check: isoTimestamp }, reason: { check: text() } } as const satisfies Shape;
+const AVOIDED_RELAY_SHAPE = {
+  host: { check: text(1) },
+  port: { check: integer(1, 65535) },
+  until: { check: isoTimestamp },
+  reason: { check: text() },
+} as const satisfies Shape;
 /** state.ts' MAX_AVOIDED_RELAYS. */
 const MAX_AVOIDED_RELAYS = 1000;
 const DISTANCE_JUMP_SHAPE = {
@@ -135,7 +162,11 @@ const DISTANCE_JUMP_SHAPE = {
   from: { check: text() },
   to: { check: text() },
 } as const satisfies Shape;
-const SELECTIONS_SHAPE = { selected: { check: integer(0) }, kept: { check: integer(0) }, failed: { check: integer(0) } } as const satisfies Shape;
+const SELECTIONS_SHAPE = {
+  selected: { check: integer(0) },
+  kept: { check: integer(0) },
+  failed: { check: integer(0) },
+} as const satisfies Shape;
 const COUNTERS_SHAPE = {
   selections: { check: object(SELECTIONS_SHAPE) },
   echoRequests: { check: integer(0) },

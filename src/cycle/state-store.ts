@@ -4,7 +4,14 @@ import { link, lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promi
 import path from 'node:path';
 import { RelaySelectError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
-import { findEntryProblem, findTrustProblem, processTrustPolicy, readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
+import {
+  findEntryProblem,
+  findTrustProblem,
+  processTrustPolicy,
+  readFileBounded,
+  untrustedFileError,
+  type TrustOptions,
+} from '../trust.js';
 import { acceptState } from './state-check.js';
 import type { State } from './state.js';
 
@@ -86,8 +93,11 @@ export function createStateStore(stateDir: string, options: StateStoreOptions = 
       const read = await readStateFile(statePath, trust, MAX_STATE_FILE_BYTES, 'the state file');
       if (read.kind === 'missing') return { state: null };
       const unusable = (reason: string): Promise<StateReadResult> =>
-        readOnly ? Promise.resolve({ state: null, recovered: { movedTo: null, reason } }) : moveAside(statePath, reason, clock.now());
-      if (read.kind === 'too-large') return unusable(`${read.size} bytes, more than a state file holds (${MAX_STATE_FILE_BYTES})`);
+        readOnly
+          ? Promise.resolve({ state: null, recovered: { movedTo: null, reason } })
+          : moveAside(statePath, reason, clock.now());
+      if (read.kind === 'too-large')
+        return unusable(`${read.size} bytes, more than a state file holds (${MAX_STATE_FILE_BYTES})`);
       let decoded: unknown;
       try {
         decoded = JSON.parse(read.text);
@@ -100,11 +110,16 @@ export function createStateStore(stateDir: string, options: StateStoreOptions = 
     },
 
     async write(state) {
-      if (readOnly) throw new RelaySelectError('INTERNAL', `a read-only state store was asked to write ${statePath}`, { file: statePath });
+      if (readOnly)
+        throw new RelaySelectError('INTERNAL', `a read-only state store was asked to write ${statePath}`, {
+          file: statePath,
+        });
       const parsed = await parseStateLazily(state);
       if (!parsed.ok) {
         // Never write what the next read would move aside.
-        throw new RelaySelectError('INTERNAL', `refusing to write an invalid state: ${parsed.reason}`, { file: statePath });
+        throw new RelaySelectError('INTERNAL', `refusing to write an invalid state: ${parsed.reason}`, {
+          file: statePath,
+        });
       }
       await writeAtomically(stateDir, STATE_FILE_NAME, `${JSON.stringify(parsed.state, null, 2)}\n`, trust);
     },
@@ -125,7 +140,11 @@ async function moveAside(statePath: string, reason: string, now: Date): Promise<
   try {
     await rename(statePath, movedTo);
   } catch (error) {
-    throw unwritable(`the state file ${statePath} is unusable (${reason}) and could not be moved aside: ${errorMessage(error)}`, statePath, error);
+    throw unwritable(
+      `the state file ${statePath} is unusable (${reason}) and could not be moved aside: ${errorMessage(error)}`,
+      statePath,
+      error,
+    );
   }
   return { state: null, recovered: { movedTo, reason } };
 }
@@ -133,7 +152,12 @@ async function moveAside(statePath: string, reason: string, now: Date): Promise<
 type StateFileRead = { kind: 'text'; text: string } | { kind: 'missing' } | { kind: 'too-large'; size: number };
 
 /** A file of the state directory: never through a symbolic link, only a regular file, as root only a trusted one. */
-async function readStateFile(filePath: string, trust: TrustOptions | undefined, maxBytes: number, what: string): Promise<StateFileRead> {
+async function readStateFile(
+  filePath: string,
+  trust: TrustOptions | undefined,
+  maxBytes: number,
+  what: string,
+): Promise<StateFileRead> {
   let read;
   try {
     read = await readFileBounded(filePath, { followLinks: false, trust, maxBytes });
@@ -142,7 +166,13 @@ async function readStateFile(filePath: string, trust: TrustOptions | undefined, 
     throw unwritable(`cannot read ${what} ${filePath}: ${errorMessage(error)}`, filePath, error);
   }
   // Whatever is there where a file of ours belongs (a link, a FIFO) is not ours: the fix is to remove it.
-  if (!read.ok) throw untrustedFileError('STATE_UNTRUSTED', what, filePath, read.problem.wrongKind ? { ...read.problem, fix: `rm ${filePath} (relay-select writes its own)` } : read.problem);
+  if (!read.ok)
+    throw untrustedFileError(
+      'STATE_UNTRUSTED',
+      what,
+      filePath,
+      read.problem.wrongKind ? { ...read.problem, fix: `rm ${filePath} (relay-select writes its own)` } : read.problem,
+    );
   if (read.tooLarge) return { kind: 'too-large', size: read.size };
   return { kind: 'text', text: read.bytes.toString('utf8') };
 }
@@ -159,7 +189,12 @@ async function checkStateDir(stateDir: string, trust: TrustOptions | undefined):
     if (errnoCode(error) === 'ENOENT') return false;
     throw unwritable(`cannot examine the state directory ${stateDir}: ${errorMessage(error)}`, stateDir, error);
   }
-  const problem = trust !== undefined ? findTrustProblem(stateDir, { ...trust, expect: 'directory' }) : info.isDirectory() ? null : findEntryProblem(stateDir, info, { uid: -1, expect: 'directory' });
+  const problem =
+    trust !== undefined
+      ? findTrustProblem(stateDir, { ...trust, expect: 'directory' })
+      : info.isDirectory()
+        ? null
+        : findEntryProblem(stateDir, info, { uid: -1, expect: 'directory' });
   if (problem !== null) throw untrustedFileError('STATE_UNTRUSTED', 'state directory', stateDir, problem);
   return true;
 }
@@ -245,7 +280,11 @@ const PEER_VIEW_FILE_NAME = 'peer.json';
 /** A peer view is a few hundred bytes. */
 const MAX_PEER_VIEW_FILE_BYTES = 64 * 1024;
 
-export async function writePeerViewFile(stateDir: string, text: string, options: StateAccessOptions = {}): Promise<void> {
+export async function writePeerViewFile(
+  stateDir: string,
+  text: string,
+  options: StateAccessOptions = {},
+): Promise<void> {
   await writeAtomically(stateDir, PEER_VIEW_FILE_NAME, text, trustOf(options));
 }
 
@@ -253,14 +292,20 @@ export async function writePeerViewFile(stateDir: string, text: string, options:
 export async function readPeerViewFile(stateDir: string, options: StateAccessOptions = {}): Promise<string | null> {
   const trust = trustOf(options);
   if (!(await checkStateDir(stateDir, trust))) return null;
-  const read = await readStateFile(path.join(stateDir, PEER_VIEW_FILE_NAME), trust, MAX_PEER_VIEW_FILE_BYTES, 'the peer view');
+  const read = await readStateFile(
+    path.join(stateDir, PEER_VIEW_FILE_NAME),
+    trust,
+    MAX_PEER_VIEW_FILE_BYTES,
+    'the peer view',
+  );
   return read.kind === 'text' ? read.text : null;
 }
 
 /** Removed when the agent stops, so `status` does not show peers of an agent that is gone. */
 export async function removePeerViewFile(stateDir: string): Promise<void> {
   await unlink(path.join(stateDir, PEER_VIEW_FILE_NAME)).catch((error: unknown) => {
-    if (errnoCode(error) !== 'ENOENT') throw unwritable(`cannot remove the peer view in ${stateDir}: ${errorMessage(error)}`, stateDir, error);
+    if (errnoCode(error) !== 'ENOENT')
+      throw unwritable(`cannot remove the peer view in ${stateDir}: ${errorMessage(error)}`, stateDir, error);
   });
 }
 
@@ -273,7 +318,11 @@ export function digestRelayList(text: string): string {
  * Makes sure `stateDir` exists — created mode 0700 (parents too) when missing; an existing directory
  * keeps its mode — and, with `trust`, that no other user can change it.
  */
-export async function prepareStateDir(stateDir: string, forFile: string = stateDir, trust: TrustOptions | undefined = processTrustPolicy()): Promise<void> {
+export async function prepareStateDir(
+  stateDir: string,
+  forFile: string = stateDir,
+  trust: TrustOptions | undefined = processTrustPolicy(),
+): Promise<void> {
   try {
     await mkdir(stateDir, { recursive: true, mode: STATE_DIR_MODE });
   } catch (error) {
@@ -282,7 +331,12 @@ export async function prepareStateDir(stateDir: string, forFile: string = stateD
   await checkStateDir(stateDir, trust);
 }
 
-async function writeAtomically(stateDir: string, name: string, text: string, trust: TrustOptions | undefined): Promise<void> {
+async function writeAtomically(
+  stateDir: string,
+  name: string,
+  text: string,
+  trust: TrustOptions | undefined,
+): Promise<void> {
   const filePath = path.join(stateDir, name);
   await prepareStateDir(stateDir, filePath, trust);
   try {
@@ -301,21 +355,32 @@ function unwritable(message: string, file: string, cause: unknown): RelaySelectE
 }
 
 function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const ATOMICALLY_WRITTEN_FILE_NAMES = [STATE_FILE_NAME, RELAY_LIST_CACHE_FILE_NAME, CLIENT_ID_FILE_NAME, PEER_VIEW_FILE_NAME];
+const ATOMICALLY_WRITTEN_FILE_NAMES = [
+  STATE_FILE_NAME,
+  RELAY_LIST_CACHE_FILE_NAME,
+  CLIENT_ID_FILE_NAME,
+  PEER_VIEW_FILE_NAME,
+];
 
 /** A temporary file older than this was left by a killed writer, not by one still writing. */
 const LEFTOVER_TEMPORARY_FILE_AGE_MS = 10 * 60 * 1000;
 
 /** The file a leftover temporary file was for: ours (`.NAME.<hex>.tmp`), or an older version's (`NAME.<digits>`, `client-id.<pid>.<uuid>.tmp`). */
-function temporaryFileTarget(name: string, temporaryNameTarget: (name: string) => string | undefined): string | undefined {
-  const target = temporaryNameTarget(name) ?? /^(.+)\.\d+$/.exec(name)?.[1] ?? /^(client-id)\.\d+\.[0-9a-f-]{36}\.tmp$/.exec(name)?.[1];
+function temporaryFileTarget(
+  name: string,
+  temporaryNameTarget: (name: string) => string | undefined,
+): string | undefined {
+  const target =
+    temporaryNameTarget(name) ??
+    /^(.+)\.\d+$/.exec(name)?.[1] ??
+    /^(client-id)\.\d+\.[0-9a-f-]{36}\.tmp$/.exec(name)?.[1];
   return target !== undefined && ATOMICALLY_WRITTEN_FILE_NAMES.includes(target) ? target : undefined;
 }
 

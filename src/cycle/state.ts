@@ -98,7 +98,6 @@ const countersSchema = z.object({
 });
 export type Counters = z.infer<typeof countersSchema>;
 
-
 /** The longest list of avoided relays kept: a relay list where every relay is full needs no more. */
 const MAX_AVOIDED_RELAYS = 1000;
 
@@ -130,7 +129,9 @@ export const stateSchema = z.object({
   /** Full relays (HTTP 429) and until when selections pass them over. */
   avoidedRelays: z.array(avoidedRelaySchema).max(MAX_AVOIDED_RELAYS).optional(),
   /** The last selection whose relay was more than 2 hops further than the one before (DESIGN, issue 12). */
-  lastDistanceJump: z.object({ at: isoTimestamp, fromHops: count, toHops: count, from: z.string(), to: z.string() }).optional(),
+  lastDistanceJump: z
+    .object({ at: isoTimestamp, fromHops: count, toHops: count, from: z.string(), to: z.string() })
+    .optional(),
   counters: countersSchema.optional(),
   /**
    * How many lines (JSON elements, dump blocks) of the relay list with this sha256 were refused, counted
@@ -159,7 +160,7 @@ type ParseStateResult = { ok: true; state: State } | { ok: false; reason: string
 /** Validates a decoded state file; the reason names the first problems found. */
 export function parseState(value: unknown): ParseStateResult {
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'version' in value) {
-    const version = (value as { version: unknown }).version;
+    const version = value.version;
     if (version !== STATE_VERSION) {
       return { ok: false, reason: `unsupported state version ${JSON.stringify(version)} (expected ${STATE_VERSION})` };
     }

@@ -20,12 +20,27 @@ export function renderSimulationSvg(result: SimulationResult): string {
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" ${FONT} font-size="13">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    text(LEFT, 32, `relay-select simulate — ${formatCount(result.clients)} endpoints, ${formatCount(result.subnets)} subnets, ${formatCount(result.relays)} relays — scenario ${result.scenario}`, { size: 18, weight: 'bold' }),
-    text(LEFT, 52, `seed ${result.seed}; per second, averaged over each ${result.bucketSeconds}-second bucket; each point the worst minute of its 5-minute cron round; log scale`, { size: 12, fill: '#555' }),
+    text(
+      LEFT,
+      32,
+      `relay-select simulate — ${formatCount(result.clients)} endpoints, ${formatCount(result.subnets)} subnets, ${formatCount(result.relays)} relays — scenario ${result.scenario}`,
+      { size: 18, weight: 'bold' },
+    ),
+    text(
+      LEFT,
+      52,
+      `seed ${result.seed}; per second, averaged over each ${result.bucketSeconds}-second bucket; each point the worst minute of its 5-minute cron round; log scale`,
+      { size: 12, fill: '#555' },
+    ),
   );
   runs.forEach(([name, run], index) => {
     const x = LEFT + index * 330;
-    parts.push(`<line x1="${x}" y1="70" x2="${x + 28}" y2="70" stroke="${COLORS[name]}" stroke-width="3"/>`, text(x + 36, 74, `${name}: worst minute ${formatRate(run.echoRequestsPerSecond.peak)} echo requests/s`, { size: 12 }));
+    parts.push(
+      `<line x1="${x}" y1="70" x2="${x + 28}" y2="70" stroke="${COLORS[name]}" stroke-width="3"/>`,
+      text(x + 36, 74, `${name}: worst minute ${formatRate(run.echoRequestsPerSecond.peak)} echo requests/s`, {
+        size: 12,
+      }),
+    );
   });
   const panels = [
     timePanel(result, runs, 'echoRequestsPerSecond', 'echo requests / s', 110, 290),
@@ -40,7 +55,14 @@ export function renderSimulationSvg(result: SimulationResult): string {
 
 type SeriesName = 'echoRequestsPerSecond' | 'timeExceededPerSecond';
 
-function timePanel(result: SimulationResult, runs: Array<[ModelName, ModelRun]>, series: SeriesName, title: string, top: number, height: number): string[] {
+function timePanel(
+  result: SimulationResult,
+  runs: Array<[ModelName, ModelRun]>,
+  series: SeriesName,
+  title: string,
+  top: number,
+  height: number,
+): string[] {
   const bottom = top + height;
   const parts: string[] = [text(LEFT, top - 10, title, { size: 14, weight: 'bold' })];
   const values = runs.map(([, run]) => run.series[series]);
@@ -59,31 +81,49 @@ function timePanel(result: SimulationResult, runs: Array<[ModelName, ModelRun]>,
   const lowPower = Math.floor(Math.log10(Math.min(minimumPositive, maximum)));
   const highPower = Math.max(lowPower + 1, Math.ceil(Math.log10(maximum)));
   const low = 10 ** lowPower;
-  const yOf = (value: number): number => bottom - ((Math.log10(Math.max(value, low)) - lowPower) / (highPower - lowPower)) * height;
+  const yOf = (value: number): number =>
+    bottom - ((Math.log10(Math.max(value, low)) - lowPower) / (highPower - lowPower)) * height;
   const duration = result.durationSeconds;
   const xOf = (seconds: number): number => LEFT + (seconds / duration) * (RIGHT - LEFT);
 
   parts.push(`<rect x="${LEFT}" y="${top}" width="${RIGHT - LEFT}" height="${height}" fill="#fafafa" stroke="#ccc"/>`);
-  for (const span of result.spans) parts.push(`<rect x="${xOf(span.fromSeconds).toFixed(1)}" y="${top}" width="${Math.max(1, xOf(span.toSeconds) - xOf(span.fromSeconds)).toFixed(1)}" height="${height}" fill="#fde9c8" opacity="0.7"/>`);
+  for (const span of result.spans)
+    parts.push(
+      `<rect x="${xOf(span.fromSeconds).toFixed(1)}" y="${top}" width="${Math.max(1, xOf(span.toSeconds) - xOf(span.fromSeconds)).toFixed(1)}" height="${height}" fill="#fde9c8" opacity="0.7"/>`,
+    );
   for (let power = lowPower; power <= highPower; power += 1) {
     const y = yOf(10 ** power);
-    parts.push(`<line x1="${LEFT}" y1="${y.toFixed(1)}" x2="${RIGHT}" y2="${y.toFixed(1)}" stroke="#e3e3e3"/>`, text(LEFT - 8, y + 4, formatPower(power), { anchor: 'end', size: 11, fill: '#555' }));
+    parts.push(
+      `<line x1="${LEFT}" y1="${y.toFixed(1)}" x2="${RIGHT}" y2="${y.toFixed(1)}" stroke="#e3e3e3"/>`,
+      text(LEFT - 8, y + 4, formatPower(power), { anchor: 'end', size: 11, fill: '#555' }),
+    );
   }
   for (const tick of timeTicks(duration)) {
     const x = xOf(tick.seconds);
-    parts.push(`<line x1="${x.toFixed(1)}" y1="${bottom}" x2="${x.toFixed(1)}" y2="${bottom + 5}" stroke="#888"/>`, text(x, bottom + 18, tick.label, { anchor: 'middle', size: 11, fill: '#555' }));
+    parts.push(
+      `<line x1="${x.toFixed(1)}" y1="${bottom}" x2="${x.toFixed(1)}" y2="${bottom + 5}" stroke="#888"/>`,
+      text(x, bottom + 18, tick.label, { anchor: 'middle', size: 11, fill: '#555' }),
+    );
   }
   // Cron runs everyone in the first minute of each 5-minute round: a point per round (its worst minute) reads better than a comb.
   const perRound = Math.max(1, Math.round(300 / result.bucketSeconds));
   runs.forEach(([name], index) => {
     const points = downsample(values[index]!, RIGHT - LEFT, perRound)
-      .map((point) => `${(LEFT + (point.index / values[index]!.length) * (RIGHT - LEFT)).toFixed(1)},${yOf(point.value).toFixed(1)}`)
+      .map(
+        (point) =>
+          `${(LEFT + (point.index / values[index]!.length) * (RIGHT - LEFT)).toFixed(1)},${yOf(point.value).toFixed(1)}`,
+      )
       .join(' ');
-    parts.push(`<polyline fill="none" stroke="${COLORS[name]}" stroke-width="1.4" stroke-linejoin="round" points="${points}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${COLORS[name]}" stroke-width="1.4" stroke-linejoin="round" points="${points}"/>`,
+    );
   });
   result.events.forEach((event, index) => {
     const x = xOf(event.atSeconds);
-    parts.push(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${bottom}" stroke="#8c564b" stroke-dasharray="5,4"/>`, text(x + 4, top + 14 + (index % 2) * 14, event.label, { size: 11, fill: '#8c564b' }));
+    parts.push(
+      `<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${bottom}" stroke="#8c564b" stroke-dasharray="5,4"/>`,
+      text(x + 4, top + 14 + (index % 2) * 14, event.label, { size: 11, fill: '#8c564b' }),
+    );
   });
   return parts;
 }
@@ -92,7 +132,9 @@ function relayPanel(runs: Array<[ModelName, ModelRun]>, top: number, height: num
   const left = LEFT;
   const right = 640;
   const bottom = top + height;
-  const parts: string[] = [text(left, top - 10, 'clients per relay at the end, against the relay\u2019s weight', { size: 14, weight: 'bold' })];
+  const parts: string[] = [
+    text(left, top - 10, 'clients per relay at the end, against the relay\u2019s weight', { size: 14, weight: 'bold' }),
+  ];
   const loads = runs.flatMap(([model, run]) => run.clientsPerRelay.relays.map((relay) => ({ ...relay, model })));
   const maxWeight = loads.reduce((most, load) => Math.max(most, load.weight), 1);
   const maxClients = niceCeiling(loads.reduce((most, load) => Math.max(most, load.clients), 1));
@@ -101,7 +143,10 @@ function relayPanel(runs: Array<[ModelName, ModelRun]>, top: number, height: num
   parts.push(`<rect x="${left}" y="${top}" width="${right - left}" height="${height}" fill="#fafafa" stroke="#ccc"/>`);
   for (const fraction of [0, 0.25, 0.5, 0.75, 1]) {
     const clients = Math.round(maxClients * fraction);
-    parts.push(`<line x1="${left}" y1="${yOf(clients).toFixed(1)}" x2="${right}" y2="${yOf(clients).toFixed(1)}" stroke="#e3e3e3"/>`, text(left - 8, yOf(clients) + 4, formatCount(clients), { anchor: 'end', size: 11, fill: '#555' }));
+    parts.push(
+      `<line x1="${left}" y1="${yOf(clients).toFixed(1)}" x2="${right}" y2="${yOf(clients).toFixed(1)}" stroke="#e3e3e3"/>`,
+      text(left - 8, yOf(clients) + 4, formatCount(clients), { anchor: 'end', size: 11, fill: '#555' }),
+    );
   }
   for (const weight of [...new Set(loads.map((load) => load.weight))].sort((a, b) => a - b)) {
     parts.push(text(xOf(weight), bottom + 18, String(weight), { anchor: 'middle', size: 11, fill: '#555' }));
@@ -110,7 +155,9 @@ function relayPanel(runs: Array<[ModelName, ModelRun]>, top: number, height: num
   runs.forEach(([name], index) => {
     const offset = (index - (runs.length - 1) / 2) * 8;
     for (const load of loads.filter((entry) => entry.model === name)) {
-      parts.push(`<circle cx="${(xOf(load.weight) + offset + spread(load.relay)).toFixed(1)}" cy="${yOf(load.clients).toFixed(1)}" r="3" fill="${COLORS[name]}" fill-opacity="0.45"/>`);
+      parts.push(
+        `<circle cx="${(xOf(load.weight) + offset + spread(load.relay)).toFixed(1)}" cy="${yOf(load.clients).toFixed(1)}" r="3" fill="${COLORS[name]}" fill-opacity="0.45"/>`,
+      );
     }
   });
   return parts;
@@ -121,21 +168,40 @@ function figuresPanel(result: SimulationResult, runs: Array<[ModelName, ModelRun
   const parts: string[] = [text(left, top - 10, 'the worst minute', { size: 14, weight: 'bold' })];
   let y = top + 14;
   for (const [name, run] of runs) {
-    parts.push(text(left, y, `${name}: ${formatRate(run.echoRequestsPerSecond.peak)} echo requests/s, ${formatRate(run.timeExceededPerSecond.peak)} Time Exceeded/s`, { fill: COLORS[name], weight: 'bold' }));
+    parts.push(
+      text(
+        left,
+        y,
+        `${name}: ${formatRate(run.echoRequestsPerSecond.peak)} echo requests/s, ${formatRate(run.timeExceededPerSecond.peak)} Time Exceeded/s`,
+        { fill: COLORS[name], weight: 'bold' },
+      ),
+    );
     y += 18;
     parts.push(
-      text(left + 12, y, `mean ${formatRate(run.echoRequestsPerSecond.mean)}/s; ${formatCount(run.selections)} selections; clients per relay max ${formatCount(run.clientsPerRelay.max)}, mean ${run.clientsPerRelay.mean.toFixed(0)}`, { size: 12, fill: '#333' }),
+      text(
+        left + 12,
+        y,
+        `mean ${formatRate(run.echoRequestsPerSecond.mean)}/s; ${formatCount(run.selections)} selections; clients per relay max ${formatCount(run.clientsPerRelay.max)}, mean ${run.clientsPerRelay.mean.toFixed(0)}`,
+        { size: 12, fill: '#333' },
+      ),
     );
     y += 16;
     if (run.secondsToRecover !== null) {
-      parts.push(text(left + 12, y, `settled again ${formatDurationWords(run.secondsToRecover)} after the trouble ended`, { size: 12, fill: '#333' }));
+      parts.push(
+        text(left + 12, y, `settled again ${formatDurationWords(run.secondsToRecover)} after the trouble ended`, {
+          size: 12,
+          fill: '#333',
+        }),
+      );
       y += 16;
     }
     y += 6;
   }
   const ratio = worstMomentRatio(result);
   if (ratio !== null) {
-    parts.push(text(left, y + 4, `bigfix / default at the worst minute: ${ratio.toLocaleString('en-US')}×`, { weight: 'bold' }));
+    parts.push(
+      text(left, y + 4, `bigfix / default at the worst minute: ${ratio.toLocaleString('en-US')}×`, { weight: 'bold' }),
+    );
     y += 22;
     for (const line of wrap(`Why: ${worstMomentReason(result.scenario)}`, 70)) {
       parts.push(text(left, y, line, { size: 12, fill: '#333' }));
@@ -146,12 +212,17 @@ function figuresPanel(result: SimulationResult, runs: Array<[ModelName, ModelRun
 }
 
 /** At most `width` points, each the largest value of the run of buckets it stands for (peaks survive). */
-function downsample(values: ArrayLike<number>, width: number, minimumFold: number): Array<{ index: number; value: number }> {
+function downsample(
+  values: ArrayLike<number>,
+  width: number,
+  minimumFold: number,
+): Array<{ index: number; value: number }> {
   const fold = Math.max(minimumFold, Math.ceil(values.length / width));
   const points: Array<{ index: number; value: number }> = [];
   for (let start = 0; start < values.length; start += fold) {
     let top = 0;
-    for (let index = start; index < Math.min(values.length, start + fold); index += 1) top = Math.max(top, values[index]!);
+    for (let index = start; index < Math.min(values.length, start + fold); index += 1)
+      top = Math.max(top, values[index]!);
     points.push({ index: start, value: top });
   }
   return points;
@@ -161,7 +232,8 @@ function timeTicks(durationSeconds: number): Array<{ seconds: number; label: str
   const hours = durationSeconds / 3600;
   const stepHours = hours <= 12 ? 1 : hours <= 36 ? 3 : hours <= 96 ? 12 : 24;
   const ticks: Array<{ seconds: number; label: string }> = [];
-  for (let at = 0; at <= hours + 1e-9; at += stepHours) ticks.push({ seconds: at * 3600, label: stepHours >= 24 ? `day ${at / 24}` : `${at} h` });
+  for (let at = 0; at <= hours + 1e-9; at += stepHours)
+    ticks.push({ seconds: at * 3600, label: stepHours >= 24 ? `day ${at / 24}` : `${at} h` });
   return ticks;
 }
 
@@ -172,7 +244,20 @@ function niceCeiling(value: number): number {
 }
 
 function formatPower(power: number): string {
-  const labels: Record<number, string> = { [-3]: '0.001', [-2]: '0.01', [-1]: '0.1', 0: '1', 1: '10', 2: '100', 3: '1k', 4: '10k', 5: '100k', 6: '1M', 7: '10M', 8: '100M' };
+  const labels: Record<number, string> = {
+    [-3]: '0.001',
+    [-2]: '0.01',
+    [-1]: '0.1',
+    0: '1',
+    1: '10',
+    2: '100',
+    3: '1k',
+    4: '10k',
+    5: '100k',
+    6: '1M',
+    7: '10M',
+    8: '100M',
+  };
   return labels[power] ?? `1e${power}`;
 }
 
@@ -202,7 +287,12 @@ function wrap(words: string, width: number): string[] {
   return lines;
 }
 
-function text(x: number, y: number, content: string, style: { size?: number; weight?: string; fill?: string; anchor?: 'start' | 'middle' | 'end' } = {}): string {
+function text(
+  x: number,
+  y: number,
+  content: string,
+  style: { size?: number; weight?: string; fill?: string; anchor?: 'start' | 'middle' | 'end' } = {},
+): string {
   const attributes = [`x="${x.toFixed(1)}"`, `y="${y.toFixed(1)}"`];
   if (style.size !== undefined) attributes.push(`font-size="${style.size}"`);
   if (style.weight !== undefined) attributes.push(`font-weight="${style.weight}"`);

@@ -24,7 +24,13 @@ import type { TimeExceededLimit } from '../probe/memory-transport.js';
 import { estimateFootprint, type FootprintConditions } from './footprint-estimate.js';
 import { FLEET_MODELS, type FleetModel, type ModelName } from './models.js';
 import { busiestRelayIndex, expectedClientsPerRelay, type DistanceProfile } from './profile.js';
-import { planScenario, SCENARIOS, type PlanScenarioOptions, type ScenarioName, type ScenarioPlan } from './scenarios.js';
+import {
+  planScenario,
+  SCENARIOS,
+  type PlanScenarioOptions,
+  type ScenarioName,
+  type ScenarioPlan,
+} from './scenarios.js';
 import { CRON_DEFAULT, type CronSchedule } from './simulate.js';
 
 export interface EstimateOptions {
@@ -75,7 +81,12 @@ export interface ScenarioEstimate {
 
 export interface ModelEstimate {
   /** Steady state: mean rates. */
-  steady: { echoRequestsPerSecond: number; timeExceededPerSecond: number; ttlExpiredPerSecond: number; worstMinuteEchoRequestsPerSecond: number };
+  steady: {
+    echoRequestsPerSecond: number;
+    timeExceededPerSecond: number;
+    ttlExpiredPerSecond: number;
+    worstMinuteEchoRequestsPerSecond: number;
+  };
   /** The worst minute of any scenario estimated. */
   worst: { scenario: ScenarioName; echoRequestsPerSecond: number; timeExceededPerSecond: number };
   scenarios: Partial<Record<ScenarioName, ScenarioEstimate>>;
@@ -93,7 +104,8 @@ export interface FleetEstimate {
 export function estimateFleet(options: EstimateOptions): FleetEstimate {
   const clients = options.profiles.reduce((sum, profile) => sum + profile.clients, 0);
   const result: FleetEstimate = { clients, models: {} };
-  for (const name of options.models ?? ['default', 'bigfix']) result.models[name] = estimateModel(options, FLEET_MODELS[name]);
+  for (const name of options.models ?? ['default', 'bigfix'])
+    result.models[name] = estimateModel(options, FLEET_MODELS[name]);
   return result;
 }
 
@@ -118,29 +130,43 @@ export type FootprintKind = 'normal' | 'relay-lost' | 'relay-lost-cohort' | 'net
 
 /** One model's estimate (see `estimateFleet`). */
 export function estimateModel(options: EstimateOptions, model: FleetModel): ModelEstimate {
-  if (model.sharesSubnetProbe) throw new RelaySelectError('USAGE', `--model ${model.name}: estimate has no closed form for subnet cooperation yet; use relay-select simulate --model ${model.name}`);
+  if (model.sharesSubnetProbe)
+    throw new RelaySelectError(
+      'USAGE',
+      `--model ${model.name}: estimate has no closed form for subnet cooperation yet; use relay-select simulate --model ${model.name}`,
+    );
   const settings = model.settingsFor(options.settings);
   const cron = options.cron ?? CRON_DEFAULT;
   const bucketSeconds = options.bucketSeconds ?? 60;
   let relayCount = 1;
-  for (const profile of options.profiles) for (const relay of profile.relays) relayCount = Math.max(relayCount, relay.index + 1);
+  for (const profile of options.profiles)
+    for (const relay of profile.relays) relayCount = Math.max(relayCount, relay.index + 1);
   const lostRelay = busiestRelayIndex(options.profiles, relayCount);
   const lostClients = expectedClientsPerRelay(options.profiles, relayCount)[lostRelay] ?? 0;
-  const lostShare = (profile: DistanceProfile): number => expectedClientsPerRelay([profile], relayCount)[lostRelay] ?? 0;
+  const lostShare = (profile: DistanceProfile): number =>
+    expectedClientsPerRelay([profile], relayCount)[lostRelay] ?? 0;
   const footprintSettings = {
     strategy: settings.probe.strategy,
     maximumTtlToPing: settings.maximumTtlToPing,
     probe: settings.probe,
     timeExceededLimit: options.timeExceededLimit === undefined ? { burst: 6, perSecond: 1 } : options.timeExceededLimit,
   };
-  const mean = (profiles: DistanceProfile[], conditions: FootprintConditions, weight?: (profile: DistanceProfile) => number): MeanFootprint =>
+  const mean = (
+    profiles: DistanceProfile[],
+    conditions: FootprintConditions,
+    weight?: (profile: DistanceProfile) => number,
+  ): MeanFootprint =>
     averageFootprints(profiles, (profile) => estimateFootprint(profile, footprintSettings, conditions), weight);
   const cacheKey = JSON.stringify(footprintSettings);
   let footprints = options.cache?.footprints.get(cacheKey);
   if (footprints === undefined) {
     footprints = {
       normal: mean(options.profiles, {}),
-      'relay-lost': mean(options.profiles, { down: new Set([lostRelay]) }, (profile) => profile.clients - lostShare(profile)),
+      'relay-lost': mean(
+        options.profiles,
+        { down: new Set([lostRelay]) },
+        (profile) => profile.clients - lostShare(profile),
+      ),
       'relay-lost-cohort': mean(options.profiles, { down: new Set([lostRelay]) }, lostShare),
       'network-down': mean(options.profiles, { linkDown: true }),
       'new-relay': mean(options.profilesWithNewRelay ?? options.profiles, {}),
@@ -152,7 +178,9 @@ export function estimateModel(options: EstimateOptions, model: FleetModel): Mode
   const periodSeconds = ticks.expectedElapsed(settings.intervalSeconds + footprints.normal.durationSeconds);
   const scenarios: Partial<Record<ScenarioName, ScenarioEstimate>> = {};
   // Planned from the operator's settings, as `simulate` plans them: both models live the same timeline.
-  const plans = options.plans ?? (options.scenarios ?? SCENARIOS).map((name) => planScenario(name, options.settings, options.scenarioOptions));
+  const plans =
+    options.plans ??
+    (options.scenarios ?? SCENARIOS).map((name) => planScenario(name, options.settings, options.scenarioOptions));
   for (const plan of plans) {
     const name = plan.name;
     const flows = new ScenarioFlows(plan, settings, model, ticks, clients, footprints, periodSeconds, lostClients);
@@ -160,7 +188,9 @@ export function estimateModel(options: EstimateOptions, model: FleetModel): Mode
   }
   const steadyPlan = scenarios.steady;
   const normal = footprints.normal;
-  const worstName = (Object.keys(scenarios) as ScenarioName[]).reduce((best, name) => (scenarios[name]!.echoRequestsPerSecond.peak > scenarios[best]!.echoRequestsPerSecond.peak ? name : best));
+  const worstName = (Object.keys(scenarios) as ScenarioName[]).reduce((best, name) =>
+    scenarios[name]!.echoRequestsPerSecond.peak > scenarios[best]!.echoRequestsPerSecond.peak ? name : best,
+  );
   return {
     steady: {
       echoRequestsPerSecond: (clients * normal.echo) / periodSeconds,
@@ -168,9 +198,18 @@ export function estimateModel(options: EstimateOptions, model: FleetModel): Mode
       ttlExpiredPerSecond: (clients * normal.ttlExpired) / periodSeconds,
       worstMinuteEchoRequestsPerSecond: steadyPlan?.echoRequestsPerSecond.peak ?? Number.NaN,
     },
-    worst: { scenario: worstName, echoRequestsPerSecond: scenarios[worstName]!.echoRequestsPerSecond.peak, timeExceededPerSecond: scenarios[worstName]!.timeExceededPerSecond.peak },
+    worst: {
+      scenario: worstName,
+      echoRequestsPerSecond: scenarios[worstName]!.echoRequestsPerSecond.peak,
+      timeExceededPerSecond: scenarios[worstName]!.timeExceededPerSecond.peak,
+    },
     scenarios,
-    perSelection: { echoRequests: normal.echo, ttlExpired: normal.ttlExpired, timeExceeded: normal.timeExceeded, durationSeconds: normal.durationSeconds },
+    perSelection: {
+      echoRequests: normal.echo,
+      ttlExpired: normal.ttlExpired,
+      timeExceeded: normal.timeExceeded,
+      durationSeconds: normal.durationSeconds,
+    },
     periodSeconds,
   };
 }
@@ -181,13 +220,27 @@ function averageFootprints(
   weight: (profile: DistanceProfile) => number = (profile) => profile.clients,
 ): MeanFootprint {
   const total = profiles.reduce((sum, profile) => sum + weight(profile), 0) || 1;
-  const result: MeanFootprint = { echoBySecond: [], timeExceededBySecond: [], echo: 0, echoSquared: 0, timeExceeded: 0, timeExceededSquared: 0, ttlExpired: 0, durationSeconds: 0 };
+  const result: MeanFootprint = {
+    echoBySecond: [],
+    timeExceededBySecond: [],
+    echo: 0,
+    echoSquared: 0,
+    timeExceeded: 0,
+    timeExceededSquared: 0,
+    ttlExpired: 0,
+    durationSeconds: 0,
+  };
   for (const profile of profiles) {
     if (weight(profile) === 0) continue;
     const share = weight(profile) / total;
     const one = estimate(profile);
-    one.echoBySecond.forEach((count, second) => (result.echoBySecond[second] = (result.echoBySecond[second] ?? 0) + share * count));
-    one.timeExceededBySecond.forEach((count, second) => (result.timeExceededBySecond[second] = (result.timeExceededBySecond[second] ?? 0) + share * count));
+    one.echoBySecond.forEach(
+      (count, second) => (result.echoBySecond[second] = (result.echoBySecond[second] ?? 0) + share * count),
+    );
+    one.timeExceededBySecond.forEach(
+      (count, second) =>
+        (result.timeExceededBySecond[second] = (result.timeExceededBySecond[second] ?? 0) + share * count),
+    );
     result.echo += share * one.echoRequests;
     result.echoSquared += share * one.echoRequests ** 2;
     result.timeExceeded += share * one.timeExceeded;
@@ -312,7 +365,9 @@ class ScenarioFlows {
       case 'relay-loss':
         return atSeconds >= this.eventAt('relay-down')! ? 'relay-lost' : 'normal';
       case 'flap':
-        return atSeconds >= this.eventAt('network-down')! && atSeconds < this.eventAt('network-up')! ? 'network-down' : 'normal';
+        return atSeconds >= this.eventAt('network-down')! && atSeconds < this.eventAt('network-up')!
+          ? 'network-down'
+          : 'normal';
       case 'new-relay':
         return atSeconds >= this.eventAt('relay-added')! ? 'new-relay' : 'normal';
       default:
@@ -364,7 +419,10 @@ class ScenarioFlows {
     const ramp = (x: number): number => {
       const first = Math.ceil(x - high);
       const last = Math.floor(x - low);
-      const inRamp = last >= first ? (x - low) * (upTo(last, mass) - upTo(first - 1, mass)) - (upTo(last, moment) - upTo(first - 1, moment)) : 0;
+      const inRamp =
+        last >= first
+          ? (x - low) * (upTo(last, mass) - upTo(first - 1, mass)) - (upTo(last, moment) - upTo(first - 1, moment))
+          : 0;
       return inRamp + width * upTo(first - 1, mass);
     };
     let previous = ramp(0);
@@ -385,7 +443,8 @@ class ScenarioFlows {
 
   /** Selections at `runs`; their network is the one of their time unless `kind` says otherwise. */
   private add(runs: Float64Array, kind?: FootprintKind): void {
-    for (let at = 0; at < runs.length; at += 1) if (runs[at]! !== 0) this.startsOf(kind ?? this.kindAt(at))[at]! += runs[at]!;
+    for (let at = 0; at < runs.length; at += 1)
+      if (runs[at]! !== 0) this.startsOf(kind ?? this.kindAt(at))[at]! += runs[at]!;
   }
 
   /** Periodic re-selection of a cohort that selected at `runs`, to the end of the run. */
@@ -468,14 +527,21 @@ class ScenarioFlows {
             running += recovered[at]!;
             recoveredSoFar[at] = running / clients;
           }
-          const deferred = recovered.map((mass, at) => mass * Math.min(1, Math.max(0, (at - firstDue) / this.periodSeconds)));
+          const deferred = recovered.map(
+            (mass, at) => mass * Math.min(1, Math.max(0, (at - firstDue) / this.periodSeconds)),
+          );
           const onTime = new Float64Array(end);
           const { periodSeconds, splaySeconds } = this.ticks.cron;
           const perTick = (clients * periodSeconds) / this.periodSeconds / splaySeconds;
-          for (let block = Math.floor(firstDue / periodSeconds); block * periodSeconds < firstDue + this.periodSeconds; block += 1) {
+          for (
+            let block = Math.floor(firstDue / periodSeconds);
+            block * periodSeconds < firstDue + this.periodSeconds;
+            block += 1
+          ) {
             for (let splay = 0; splay < splaySeconds; splay += 1) {
               const at = block * periodSeconds + splay;
-              if (at >= firstDue && at < firstDue + this.periodSeconds && at < end) onTime[at] = perTick * recoveredSoFar[at]!;
+              if (at >= firstDue && at < firstDue + this.periodSeconds && at < end)
+                onTime[at] = perTick * recoveredSoFar[at]!;
             }
           }
           for (const runs of [deferred, onTime]) {
@@ -489,7 +555,8 @@ class ScenarioFlows {
         // server is back, then the back-off without jitter brings the next attempt.
         const failingFirst = this.after(woken, this.settings.resistFailureIntervalSeconds, 0);
         const firstFailures = new Float64Array(end);
-        for (let at = 0; at < end; at += 1) firstFailures[at] = woken[at]! * dueShare + failingFirst[at]! * (1 - dueShare);
+        for (let at = 0; at < end; at += 1)
+          firstFailures[at] = woken[at]! * dueShare + failingFirst[at]! * (1 - dueShare);
         const { before, after: lateFirsts } = this.split(firstFailures, up);
         const beforeFirstBlock = this.split(before, firstBlockEnd);
         // The first block's periodic selections are already in the steady part.
@@ -559,7 +626,15 @@ class ScenarioFlows {
     let selections = 0;
     for (const [kind, starts] of this.starts) {
       const footprint = this.footprints[kind];
-      const spread = (at: number, mass: number, series: number[], meanOut: Float64Array, varianceOut: Float64Array, perSelection: number, squared: number): void => {
+      const spread = (
+        at: number,
+        mass: number,
+        series: number[],
+        meanOut: Float64Array,
+        varianceOut: Float64Array,
+        perSelection: number,
+        squared: number,
+      ): void => {
         series.forEach((count, offset) => {
           const bucket = Math.floor((at + offset) / bucketSeconds);
           if (bucket >= buckets || perSelection === 0) return;
@@ -578,14 +653,34 @@ class ScenarioFlows {
         teTotal += mass * footprint.timeExceeded;
         expiredTotal += mass * footprint.ttlExpired;
         spread(at, mass, footprint.echoBySecond, echoMean, echoVariance, footprint.echo, footprint.echoSquared);
-        spread(at, mass, footprint.timeExceededBySecond, teMean, teVariance, footprint.timeExceeded, footprint.timeExceededSquared);
+        spread(
+          at,
+          mass,
+          footprint.timeExceededBySecond,
+          teMean,
+          teVariance,
+          footprint.timeExceeded,
+          footprint.timeExceededSquared,
+        );
       }
     }
     const independence = this.steadyIndependence();
     return {
-      echoRequestsPerSecond: { mean: echoTotal / end, peak: expectedMaximum(echoMean, echoVariance, independence) / bucketSeconds },
-      timeExceededPerSecond: { mean: teTotal / end, peak: expectedMaximum(teMean, teVariance, independence) / bucketSeconds },
-      ttlExpiredPerSecond: { mean: expiredTotal / end, peak: (expectedMaximum(echoMean, echoVariance, independence) * (this.footprints.normal.ttlExpired / Math.max(1e-9, this.footprints.normal.echo))) / bucketSeconds },
+      echoRequestsPerSecond: {
+        mean: echoTotal / end,
+        peak: expectedMaximum(echoMean, echoVariance, independence) / bucketSeconds,
+      },
+      timeExceededPerSecond: {
+        mean: teTotal / end,
+        peak: expectedMaximum(teMean, teVariance, independence) / bucketSeconds,
+      },
+      ttlExpiredPerSecond: {
+        mean: expiredTotal / end,
+        peak:
+          (expectedMaximum(echoMean, echoVariance, independence) *
+            (this.footprints.normal.ttlExpired / Math.max(1e-9, this.footprints.normal.echo))) /
+          bucketSeconds,
+      },
       selections,
       durationSeconds: end,
     };
@@ -600,7 +695,9 @@ class ScenarioFlows {
   private steadyIndependence(): number {
     const periods = this.durationSeconds / this.periodSeconds;
     if (periods <= 1) return 1;
-    const late = this.ticks.lateBlockProbability(this.settings.intervalSeconds + this.footprints.normal.durationSeconds);
+    const late = this.ticks.lateBlockProbability(
+      this.settings.intervalSeconds + this.footprints.normal.durationSeconds,
+    );
     let independent = 1;
     for (let k = 1; k < periods; k += 1) {
       const spread = k * late * (1 - late);
@@ -634,7 +731,10 @@ function expectedMaximum(mean: Float64Array, variance: Float64Array, weight: num
   if (top === 0) return 0;
   // Below the largest mean less eight of its deviations the product is 0 to double precision.
   const entries = [...groups.values()];
-  const bottom = Math.max(0, entries.reduce((lowest, group) => Math.min(lowest, group.mean - 8 * group.sd), Number.POSITIVE_INFINITY));
+  const bottom = Math.max(
+    0,
+    entries.reduce((lowest, group) => Math.min(lowest, group.mean - 8 * group.sd), Number.POSITIVE_INFINITY),
+  );
   const steps = 2000;
   const dx = (top - bottom) / steps;
   let integral = bottom;
@@ -658,6 +758,8 @@ function normalCdf(z: number): number {
   // Abramowitz & Stegun 7.1.26 on erf, good to 1.5e-7.
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }

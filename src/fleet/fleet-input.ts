@@ -31,30 +31,71 @@ export interface FleetInput {
 export function buildFleet(input: FleetInput): Fleet {
   const seed = wholeNumber(input.seed ?? FLEET_DEFAULTS.seed, '--seed', 0, 0xffff_ffff);
   if (input.topology !== undefined) {
-    for (const [flag, value] of [['--clients', input.clients], ['--subnets', input.subnets], ['--relay-count', input.relayCount]] as const) {
-      if (value !== undefined) throw new RelaySelectError('USAGE', `${flag} cannot be combined with --topology: the topology file says how many there are`);
+    for (const [flag, value] of [
+      ['--clients', input.clients],
+      ['--subnets', input.subnets],
+      ['--relay-count', input.relayCount],
+    ] as const) {
+      if (value !== undefined)
+        throw new RelaySelectError(
+          'USAGE',
+          `${flag} cannot be combined with --topology: the topology file says how many there are`,
+        );
     }
     const parsed = parseFleetTopology(input.topology.text, seed, input.relays);
     if (parsed.fleet === undefined) {
       const [first] = parsed.problems;
-      const more = parsed.problems.length > 1 ? ` (and ${parsed.problems.length - 1} more problem${parsed.problems.length > 2 ? 's' : ''})` : '';
-      throw new RelaySelectError('TOPOLOGY_INVALID', `${formatTopologyFileProblem(input.topology.file, first!)}${more}`, { file: input.topology.file, hint: 'see "Fleet topology" in relay-select(1)' });
+      const more =
+        parsed.problems.length > 1
+          ? ` (and ${parsed.problems.length - 1} more problem${parsed.problems.length > 2 ? 's' : ''})`
+          : '';
+      throw new RelaySelectError(
+        'TOPOLOGY_INVALID',
+        `${formatTopologyFileProblem(input.topology.file, first!)}${more}`,
+        { file: input.topology.file, hint: 'see "Fleet topology" in relay-select(1)' },
+      );
     }
     return parsed.fleet;
   }
   const clients = wholeNumber(input.clients ?? FLEET_DEFAULTS.clients, '--clients', 1, FLEET_LIMITS.maxClients);
-  const subnets = wholeNumber(input.subnets ?? Math.max(1, Math.round(clients / FLEET_DEFAULTS.endpointsPerSubnet)), '--subnets', 1, Math.min(clients, FLEET_LIMITS.maxSubnets));
-  if (input.relays !== undefined && input.relayCount !== undefined) throw new RelaySelectError('USAGE', '--relay-count cannot be combined with --relays: the relay list says which relays there are');
-  const relays = input.relays ?? wholeNumber(input.relayCount ?? Math.max(2, Math.round(clients / FLEET_DEFAULTS.endpointsPerRelay)), '--relay-count', 1, FLEET_LIMITS.maxRelays);
-  if (Array.isArray(relays) && relays.length > FLEET_LIMITS.maxRelays) throw new RelaySelectError('USAGE', `the relay list has ${relays.length} relays; the simulator takes at most ${FLEET_LIMITS.maxRelays}`);
+  const subnets = wholeNumber(
+    input.subnets ?? Math.max(1, Math.round(clients / FLEET_DEFAULTS.endpointsPerSubnet)),
+    '--subnets',
+    1,
+    Math.min(clients, FLEET_LIMITS.maxSubnets),
+  );
+  if (input.relays !== undefined && input.relayCount !== undefined)
+    throw new RelaySelectError(
+      'USAGE',
+      '--relay-count cannot be combined with --relays: the relay list says which relays there are',
+    );
+  const relays =
+    input.relays ??
+    wholeNumber(
+      input.relayCount ?? Math.max(2, Math.round(clients / FLEET_DEFAULTS.endpointsPerRelay)),
+      '--relay-count',
+      1,
+      FLEET_LIMITS.maxRelays,
+    );
+  if (Array.isArray(relays) && relays.length > FLEET_LIMITS.maxRelays)
+    throw new RelaySelectError(
+      'USAGE',
+      `the relay list has ${relays.length} relays; the simulator takes at most ${FLEET_LIMITS.maxRelays}`,
+    );
   return generateFleet({ clients, subnets, relays, seed });
 }
 
 /** The fleet's profiles, as listed and once the `new-relay` scenario's relay is listed too. */
-export function profilesOfFleet(fleet: Fleet, seekList: readonly string[]): { profiles: DistanceProfile[]; withNewRelay: DistanceProfile[] } {
+export function profilesOfFleet(
+  fleet: Fleet,
+  seekList: readonly string[],
+): { profiles: DistanceProfile[]; withNewRelay: DistanceProfile[] } {
   const paths = computeFleetPaths(fleet);
   const listed = fleet.relays.map((entry) => entry.relay);
-  return { profiles: profileFleet(fleet, paths, seekList), withNewRelay: profileFleet(fleet, paths, seekList, [...listed, fleet.spareRelay.relay]) };
+  return {
+    profiles: profileFleet(fleet, paths, seekList),
+    withNewRelay: profileFleet(fleet, paths, seekList, [...listed, fleet.spareRelay.relay]),
+  };
 }
 
 /**
@@ -63,16 +104,27 @@ export function profilesOfFleet(fleet: Fleet, seekList: readonly string[]): { pr
  * not answering ICMP, a little farther than the farthest measured one. Priority and weight come from
  * the relay list when given, else 0 and 100.
  */
-export function profileFromProbeJson(text: string, file: string, clients: number, relays?: readonly Relay[]): DistanceProfile {
+export function profileFromProbeJson(
+  text: string,
+  file: string,
+  clients: number,
+  relays?: readonly Relay[],
+): DistanceProfile {
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new RelaySelectError('USAGE', `${file}: not JSON (${(error as Error).message}); expected the output of "relay-select probe --json" or "plan --probe --json"`);
+    throw new RelaySelectError(
+      'USAGE',
+      `${file}: not JSON (${(error as Error).message}); expected the output of "relay-select probe --json" or "plan --probe --json"`,
+    );
   }
   const entries = measuredEntries(document);
   if (entries === null || entries.length === 0) {
-    throw new RelaySelectError('USAGE', `${file}: no measured relays; expected the output of "relay-select probe --json" (results) or "plan --probe --json" (ranking)`);
+    throw new RelaySelectError(
+      'USAGE',
+      `${file}: no measured relays; expected the output of "relay-select probe --json" (results) or "plan --probe --json" (ranking)`,
+    );
   }
   const byHost = new Map((relays ?? []).map((relay) => [relayKey(relay), relay]));
   const byName = new Map((relays ?? []).map((relay) => [relay.host, relay]));
@@ -112,7 +164,10 @@ function measuredEntries(document: unknown): MeasuredEntry[] | null {
     if (typeof value !== 'object' || value === null) return null;
     const entry = value as Record<string, unknown>;
     if (typeof entry.host !== 'string') return null;
-    const distance = typeof entry.distance === 'number' && Number.isInteger(entry.distance) && entry.distance >= 0 ? entry.distance : null;
+    const distance =
+      typeof entry.distance === 'number' && Number.isInteger(entry.distance) && entry.distance >= 0
+        ? entry.distance
+        : null;
     return {
       host: entry.host,
       address: typeof entry.address === 'string' ? entry.address : entry.host,
@@ -122,10 +177,12 @@ function measuredEntries(document: unknown): MeasuredEntry[] | null {
       ...(typeof entry.weight === 'number' ? { weight: entry.weight } : {}),
     };
   };
-  if (Array.isArray(record.results)) return record.results.map(read).filter((entry): entry is MeasuredEntry => entry !== null);
+  if (Array.isArray(record.results))
+    return record.results.map(read).filter((entry): entry is MeasuredEntry => entry !== null);
   const ranking = record.ranking as { pools?: Array<{ reachable?: number; ranked?: unknown[] }> } | undefined;
   const pool = ranking?.pools?.find((entry) => (entry.reachable ?? 0) > 0);
-  if (pool?.ranked !== undefined) return pool.ranked.map(read).filter((entry): entry is MeasuredEntry => entry !== null);
+  if (pool?.ranked !== undefined)
+    return pool.ranked.map(read).filter((entry): entry is MeasuredEntry => entry !== null);
   return null;
 }
 
@@ -134,7 +191,12 @@ function measuredEntries(document: unknown): MeasuredEntry[] | null {
  * every other one farther than the verification margin, so only the nearest is verified. The cheapest
  * case for the probes; a real pool with several relays at the best distance costs a few packets more.
  */
-export function profileFromNearestHops(nearestHops: number, clients: number, relays: readonly Pick<Relay, 'priority' | 'weight'>[], verifyMargin: number): DistanceProfile {
+export function profileFromNearestHops(
+  nearestHops: number,
+  clients: number,
+  relays: readonly Pick<Relay, 'priority' | 'weight'>[],
+  verifyMargin: number,
+): DistanceProfile {
   const hops = wholeNumber(nearestHops, '--nearest-hops', 0, 253);
   return {
     clients: wholeNumber(clients, '--clients', 1, FLEET_LIMITS.maxClients),
@@ -152,7 +214,11 @@ export function profileFromNearestHops(nearestHops: number, clients: number, rel
 
 /** A profile with one more relay as near as its nearest (what `new-relay` adds when no fleet says where). */
 export function withNearbyRelay(profile: DistanceProfile): DistanceProfile {
-  const nearest = profile.relays.reduce((best, relay) => (relay.answersIcmp && (best === undefined || relay.hops < best.hops) ? relay : best), undefined as ProfiledRelay | undefined) ?? profile.relays[0];
+  const nearest =
+    profile.relays.reduce(
+      (best, relay) => (relay.answersIcmp && (best === undefined || relay.hops < best.hops) ? relay : best),
+      undefined as ProfiledRelay | undefined,
+    ) ?? profile.relays[0];
   return nearest === undefined ? profile : { ...profile, relays: [...profile.relays, { ...nearest, index: -1 }] };
 }
 
@@ -164,14 +230,20 @@ export function uniformRelays(count: number): Array<Pick<Relay, 'priority' | 'we
 
 export function wholeNumber(value: number, flag: string, low: number, high: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) {
-    throw new RelaySelectError('USAGE', `${flag} ${String(value)}: expected a whole number from ${low.toLocaleString('en-US')} to ${high.toLocaleString('en-US')}`);
+    throw new RelaySelectError(
+      'USAGE',
+      `${flag} ${String(value)}: expected a whole number from ${low.toLocaleString('en-US')} to ${high.toLocaleString('en-US')}`,
+    );
   }
   return value;
 }
 
 export function positiveNumber(value: number, flag: string, high: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > high) {
-    throw new RelaySelectError('USAGE', `${flag} ${String(value)}: expected a number above 0 and at most ${high.toLocaleString('en-US')}`);
+    throw new RelaySelectError(
+      'USAGE',
+      `${flag} ${String(value)}: expected a number above 0 and at most ${high.toLocaleString('en-US')}`,
+    );
   }
   return value;
 }

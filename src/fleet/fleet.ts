@@ -107,20 +107,41 @@ export function generateFleet(options: GenerateFleetOptions): Fleet {
     // The site's subnets (VLANs) are routed by one access router below the site router.
     gateways.push(addRouter(`gw-${site + 1}`, sites[site]!));
   }
-  const subnets = spreadClients(options.clients, subnetCount).map((clients, index) => ({ name: `subnet-${index + 1}`, router: gateways[index % siteCount]!, clients, firstEndpoint: 0 }));
+  const subnets = spreadClients(options.clients, subnetCount).map((clients, index) => ({
+    name: `subnet-${index + 1}`,
+    router: gateways[index % siteCount]!,
+    clients,
+    firstEndpoint: 0,
+  }));
   const placeRelay = (relay: Relay, index: number): FleetRelay => {
     const router = random() < DATA_CENTRE_SHARE ? dataCentre : sites[Math.floor(random() * siteCount)]!;
     return { relay, key: relayKey(relay), address: relayAddress(index), router, capacity: null, dropsIcmp: false };
   };
-  const listed = typeof options.relays === 'number' ? Array.from({ length: options.relays }, (_, index) => generatedRelay(index, random)) : options.relays;
+  const listed =
+    typeof options.relays === 'number'
+      ? Array.from({ length: options.relays }, (_, index) => generatedRelay(index, random))
+      : options.relays;
   const relays = listed.map((relay, index) => placeRelay(relay, index));
   const spare = generatedRelay(listed.length, random, 'relay-new');
-  const spareRelay: FleetRelay = { relay: spare, key: relayKey(spare), address: relayAddress(listed.length), router: sites[Math.floor(random() * siteCount)]!, capacity: null, dropsIcmp: false };
+  const spareRelay: FleetRelay = {
+    relay: spare,
+    key: relayKey(spare),
+    address: relayAddress(listed.length),
+    router: sites[Math.floor(random() * siteCount)]!,
+    capacity: null,
+    dropsIcmp: false,
+  };
   return assembleFleet(options.seed, routers, subnets, relays, spareRelay);
 }
 
 /** Numbers endpoints subnet by subnet and derives their client ids from the seed. */
-export function assembleFleet(seed: number, routers: FleetRouter[], subnets: FleetSubnet[], relays: FleetRelay[], spareRelay: FleetRelay): Fleet {
+export function assembleFleet(
+  seed: number,
+  routers: FleetRouter[],
+  subnets: FleetSubnet[],
+  relays: FleetRelay[],
+  spareRelay: FleetRelay,
+): Fleet {
   let endpoints = 0;
   const numbered = subnets.map((subnet) => {
     const first = endpoints;
@@ -128,7 +149,9 @@ export function assembleFleet(seed: number, routers: FleetRouter[], subnets: Fle
     return { ...subnet, firstEndpoint: first };
   });
   const endpointSubnet = new Int32Array(endpoints);
-  numbered.forEach((subnet, index) => endpointSubnet.fill(index, subnet.firstEndpoint, subnet.firstEndpoint + subnet.clients));
+  numbered.forEach((subnet, index) =>
+    endpointSubnet.fill(index, subnet.firstEndpoint, subnet.firstEndpoint + subnet.clients),
+  );
   const clientIds = Array.from({ length: endpoints }, (_, endpoint) => deriveClientId(seed, endpoint));
   return { seed, routers, subnets: numbered, relays, spareRelay, clientIds, endpointSubnet };
 }
@@ -140,7 +163,7 @@ export function computeFleetPaths(fleet: Fleet): FleetPaths {
     if (depth[router]! >= 0) return depth[router]!;
     const parent = fleet.routers[router]!.parent;
     depth[router] = parent < 0 ? 0 : depthOf(parent) + 1;
-    return depth[router]!;
+    return depth[router];
   };
   const pathBetween = (from: number, to: number): Int32Array => {
     const up: number[] = [];
@@ -175,7 +198,11 @@ function spreadClients(clients: number, subnets: number): number[] {
   return Array.from({ length: subnets }, (_, index) => base + (index < extra ? 1 : 0));
 }
 
-function generatedRelay(index: number, random: () => number, name = `relay-${String(index + 1).padStart(3, '0')}`): Relay {
+function generatedRelay(
+  index: number,
+  random: () => number,
+  name = `relay-${String(index + 1).padStart(3, '0')}`,
+): Relay {
   const draw = random();
   const weight = draw < 0.2 ? DEFAULT_RELAY_WEIGHT / 2 : draw < 0.8 ? DEFAULT_RELAY_WEIGHT : DEFAULT_RELAY_WEIGHT * 2;
   return { host: relayAddress(index), port: DEFAULT_RELAY_PORT, groups: [], priority: 0, weight, name };

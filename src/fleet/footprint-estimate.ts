@@ -32,7 +32,10 @@ export interface FootprintConditions {
 interface FootprintSettings {
   strategy: ProbeSettings['strategy'];
   maximumTtlToPing: number;
-  probe: Pick<ProbeSettings, 'timeoutMs' | 'retries' | 'ratePps' | 'burst' | 'verifyMargin' | 'verify' | 'tcpFallback' | 'tcpTimeoutMs'>;
+  probe: Pick<
+    ProbeSettings,
+    'timeoutMs' | 'retries' | 'ratePps' | 'burst' | 'verifyMargin' | 'verify' | 'tcpFallback' | 'tcpTimeoutMs'
+  >;
   timeExceededLimit: TimeExceededLimit | null;
 }
 
@@ -63,13 +66,21 @@ interface VerifiedPath {
 }
 
 /** The cost of one probe of `profile`'s relays under `settings`. */
-export function estimateFootprint(profile: DistanceProfile, settings: FootprintSettings, conditions: FootprintConditions = {}): FootprintEstimate {
+export function estimateFootprint(
+  profile: DistanceProfile,
+  settings: FootprintSettings,
+  conditions: FootprintConditions = {},
+): FootprintEstimate {
   const largestTtl = computeLargestTtl(settings.maximumTtlToPing);
   const members: Member[] = profile.relays.map((relay, position) => ({
     listIndex: position,
     hops: relay.hops,
     priority: relay.priority,
-    answers: !conditions.linkDown && !(conditions.down?.has(relay.index >= 0 ? relay.index : position) ?? false) && relay.answersIcmp && relay.hops < largestTtl,
+    answers:
+      !conditions.linkDown &&
+      !(conditions.down?.has(relay.index >= 0 ? relay.index : position) ?? false) &&
+      relay.answersIcmp &&
+      relay.hops < largestTtl,
     path: relay.path,
     prefix: relay.prefix,
     orderKey: relay.orderKey,
@@ -81,8 +92,11 @@ export function estimateFootprint(profile: DistanceProfile, settings: FootprintS
   else estimateLadder(members, settings, cost);
   // Relays that never answered (and were not left behind by a ladder that stopped early) get a TCP
   // connect, 64 at a time; the ones that are down take the whole timeout.
-  const silent = members.filter((member) => member.reachTtl === null && (settings.strategy === 'inference' || member.failTtl >= largestTtl));
-  if (settings.probe.tcpFallback && silent.length > 0) cost.wait(Math.ceil(silent.length / TCP_FALLBACK_CONCURRENCY) * (settings.probe.tcpTimeoutMs / 1000));
+  const silent = members.filter(
+    (member) => member.reachTtl === null && (settings.strategy === 'inference' || member.failTtl >= largestTtl),
+  );
+  if (settings.probe.tcpFallback && silent.length > 0)
+    cost.wait(Math.ceil(silent.length / TCP_FALLBACK_CONCURRENCY) * (settings.probe.tcpTimeoutMs / 1000));
   return cost.result();
 }
 
@@ -109,7 +123,12 @@ class CostCounter {
    * the round trip of the slowest answer, or the timeout when some probe stays unanswered. `heard`
    * learns, per echo, the router whose Time Exceeded came back (null: silence, or the relay answered).
    */
-  round(sends: Member[], ttl: number, timeoutSeconds: (member: Member) => number, heard?: (member: Member, router: number | null) => void): void {
+  round(
+    sends: Member[],
+    ttl: number,
+    timeoutSeconds: (member: Member) => number,
+    heard?: (member: Member, router: number | null) => void,
+  ): void {
     const rate = this.settings.probe.ratePps;
     let waitSeconds = 0;
     let offset = 0;
@@ -138,7 +157,10 @@ class CostCounter {
         continue;
       }
       heard?.(member, null);
-      waitSeconds = Math.max(waitSeconds, offset + (member.answers ? simulatedRttMs(member.hops) / 1000 : timeoutSeconds(member)));
+      waitSeconds = Math.max(
+        waitSeconds,
+        offset + (member.answers ? simulatedRttMs(member.hops) / 1000 : timeoutSeconds(member)),
+      );
     }
     this.nowSeconds += waitSeconds;
     this.tokens = Math.min(this.settings.probe.burst, this.tokens + waitSeconds * rate);
@@ -189,7 +211,8 @@ function dense(series: number[]): number[] {
 /** Timeout of a probe to a member: the full one until its round trip is known, then the adaptive one. */
 function timeoutFor(settings: FootprintSettings): (member: Member) => number {
   const full = settings.probe.timeoutMs / 1000;
-  return (member) => (member.reachTtl === null ? full : Math.min(full, Math.max(0.05, (3 * simulatedRttMs(member.hops) + 20) / 1000)));
+  return (member) =>
+    member.reachTtl === null ? full : Math.min(full, Math.max(0.05, (3 * simulatedRttMs(member.hops) + 20) / 1000));
 }
 
 /**
@@ -198,21 +221,35 @@ function timeoutFor(settings: FootprintSettings): (member: Member) => number {
  */
 function firstEchoTimeoutFor(settings: FootprintSettings, answering: readonly Member[]): (member: Member) => number {
   const adaptive = timeoutFor(settings);
-  const slowestMs = answering.length === 0 ? null : answering.reduce((most, member) => Math.max(most, simulatedRttMs(member.hops)), 0);
+  const slowestMs =
+    answering.length === 0 ? null : answering.reduce((most, member) => Math.max(most, simulatedRttMs(member.hops)), 0);
   const unknownSeconds = computeFirstEchoTimeoutMs(settings.probe.timeoutMs, slowestMs) / 1000;
   return (member) => (member.reachTtl === null ? unknownSeconds : adaptive(member));
 }
 
 function record(member: Member, ttl: number, silenceMeansNotReached: boolean): void {
-  if (member.answers && ttl > member.hops) member.reachTtl = member.reachTtl === null ? ttl : Math.min(member.reachTtl, ttl);
+  if (member.answers && ttl > member.hops)
+    member.reachTtl = member.reachTtl === null ? ttl : Math.min(member.reachTtl, ttl);
   else if (silenceMeansNotReached || ttl <= member.hops) member.failTtl = Math.max(member.failTtl, ttl);
 }
 
 /** The engine's `inference` (strategies.ts runInference) on known distances. */
-function estimateInference(members: Member[], settings: FootprintSettings, largestTtl: number, cost: CostCounter): void {
+function estimateInference(
+  members: Member[],
+  settings: FootprintSettings,
+  largestTtl: number,
+  cost: CostCounter,
+): void {
   const verify = settings.probe.verify ?? 'paths';
   const firstPass = (sends: Member[]): void => {
-    cost.round(sends, largestTtl, firstEchoTimeoutFor(settings, sends.filter((member) => member.answers)));
+    cost.round(
+      sends,
+      largestTtl,
+      firstEchoTimeoutFor(
+        settings,
+        sends.filter((member) => member.answers),
+      ),
+    );
     for (const member of sends) record(member, largestTtl, false);
   };
   firstPass(members);
@@ -221,13 +258,24 @@ function estimateInference(members: Member[], settings: FootprintSettings, large
     // is not retried; elsewhere one scout per prefix is, and the rest only once it answers. Here what
     // was silent stays silent, so only the scouts are retried.
     const answeredPriority = new Map<string, number>();
-    for (const member of members) if (member.reachTtl !== null) answeredPriority.set(member.prefix, Math.min(answeredPriority.get(member.prefix) ?? Number.POSITIVE_INFINITY, member.priority));
+    for (const member of members)
+      if (member.reachTtl !== null)
+        answeredPriority.set(
+          member.prefix,
+          Math.min(answeredPriority.get(member.prefix) ?? Number.POSITIVE_INFINITY, member.priority),
+        );
     const scouts = new Map<string, Member>();
     for (const member of members) {
-      if (member.reachTtl !== null || (answeredPriority.get(member.prefix) ?? Number.POSITIVE_INFINITY) <= member.priority || scouts.has(member.prefix)) continue;
+      if (
+        member.reachTtl !== null ||
+        (answeredPriority.get(member.prefix) ?? Number.POSITIVE_INFINITY) <= member.priority ||
+        scouts.has(member.prefix)
+      )
+        continue;
       scouts.set(member.prefix, member);
     }
-    for (let attempt = 0; attempt < settings.probe.retries && scouts.size > 0; attempt += 1) firstPass([...scouts.values()]);
+    for (let attempt = 0; attempt < settings.probe.retries && scouts.size > 0; attempt += 1)
+      firstPass([...scouts.values()]);
   } else {
     let silent = members.filter((member) => member.reachTtl === null);
     for (let attempt = 0; attempt < settings.probe.retries && silent.length > 0; attempt += 1) {
@@ -249,7 +297,13 @@ function estimateInference(members: Member[], settings: FootprintSettings, large
  * and prefix in address order, split where the ends' Time Exceeded routers disagree (bisection, one
  * round per level), one representative per path in the search, then the winner's own check.
  */
-function verifyPaths(candidates: Member[], guess: number, largestTtl: number, settings: FootprintSettings, cost: CostCounter): void {
+function verifyPaths(
+  candidates: Member[],
+  guess: number,
+  largestTtl: number,
+  settings: FootprintSettings,
+  cost: CostCounter,
+): void {
   const timeout = timeoutFor(settings);
   const groups = new Map<string, Member[]>();
   for (const member of candidates) {
@@ -265,7 +319,8 @@ function verifyPaths(candidates: Member[], guess: number, largestTtl: number, se
     const path: VerifiedPath = {
       representative,
       failTtl: shown ? Math.min(first.failTtl, last.failTtl) : 0,
-      reachTtl: shown && first.reachTtl !== null && last.reachTtl !== null ? Math.max(first.reachTtl, last.reachTtl) : null,
+      reachTtl:
+        shown && first.reachTtl !== null && last.reachTtl !== null ? Math.max(first.reachTtl, last.reachTtl) : null,
     };
     for (const member of run) member.verifiedPath = path;
     representatives.push(representative);
@@ -282,7 +337,9 @@ function verifyPaths(candidates: Member[], guess: number, largestTtl: number, se
   }
   while (level.length > 0) {
     // The ends not probed yet leave together, at each group's TTL; then each split is decided.
-    const sends = [...new Set(level.flatMap((split) => [split.members[split.low]!, split.members[split.high]!]))].filter((member) => !signatures.has(member));
+    const sends = [
+      ...new Set(level.flatMap((split) => [split.members[split.low]!, split.members[split.high]!])),
+    ].filter((member) => !signatures.has(member));
     const byTtl = new Map<number, Member[]>();
     for (const member of sends) {
       const batch = byTtl.get(member.hops);
@@ -290,7 +347,9 @@ function verifyPaths(candidates: Member[], guess: number, largestTtl: number, se
       else batch.push(member);
     }
     for (const [ttl, batch] of byTtl) {
-      cost.round(batch, ttl, timeout, (member, router) => signatures.set(member, ttl > member.hops ? 'reached' : router));
+      cost.round(batch, ttl, timeout, (member, router) =>
+        signatures.set(member, ttl > member.hops ? 'reached' : router),
+      );
       for (const member of batch) record(member, ttl, true);
     }
     const next: Split[] = [];
@@ -305,7 +364,10 @@ function verifyPaths(candidates: Member[], guess: number, largestTtl: number, se
         addPath([last], last, last);
       } else {
         const middle = Math.floor((split.low + split.high) / 2);
-        next.push({ members: split.members, low: split.low, high: middle }, { members: split.members, low: middle + 1, high: split.high });
+        next.push(
+          { members: split.members, low: split.low, high: middle },
+          { members: split.members, low: middle + 1, high: split.high },
+        );
       }
     }
     level = next;
@@ -335,7 +397,8 @@ function upperBound(member: Member): number {
   let reach = member.reachTtl ?? Number.POSITIVE_INFINITY;
   if (path !== undefined) {
     if (path.reachTtl !== null) reach = Math.min(reach, path.reachTtl);
-    if (path.representative !== member && path.representative.reachTtl !== null) reach = Math.min(reach, path.representative.reachTtl);
+    if (path.representative !== member && path.representative.reachTtl !== null)
+      reach = Math.min(reach, path.representative.reachTtl);
   }
   return reach - 1;
 }
@@ -349,7 +412,8 @@ function estimateLadder(members: Member[], settings: FootprintSettings, cost: Co
     if (climbing.length === 0) break;
     cost.round(climbing, ttl, timeout);
     for (const member of climbing) record(member, ttl, true);
-    for (const member of climbing) if (member.reachTtl !== null) bestAnsweredPriority = Math.min(bestAnsweredPriority, member.priority);
+    for (const member of climbing)
+      if (member.reachTtl !== null) bestAnsweredPriority = Math.min(bestAnsweredPriority, member.priority);
     pending = pending.filter((member) => member.reachTtl === null);
   }
   const answered = members.filter((member) => member.reachTtl !== null);
@@ -357,11 +421,25 @@ function estimateLadder(members: Member[], settings: FootprintSettings, cost: Co
   const bestClass = bestPriorityClass(answered);
   const highTtl = lowest(bestClass, (member) => member.reachTtl!);
   const firstAnswering = bestClass.filter((member) => member.reachTtl === highTtl);
-  findNearest(firstAnswering, lowest(firstAnswering, (member) => member.failTtl), highTtl, null, settings, cost);
+  findNearest(
+    firstAnswering,
+    lowest(firstAnswering, (member) => member.failTtl),
+    highTtl,
+    null,
+    settings,
+    cost,
+  );
 }
 
 /** The engine's search for the members' smallest distance (DESIGN §6), on known distances. */
-function findNearest(members: Member[], lowTtl: number, highTtl: number, guess: number | null, settings: FootprintSettings, cost: CostCounter): void {
+function findNearest(
+  members: Member[],
+  lowTtl: number,
+  highTtl: number,
+  guess: number | null,
+  settings: FootprintSettings,
+  cost: CostCounter,
+): void {
   const timeout = timeoutFor(settings);
   let low = lowTtl;
   let high = highTtl;

@@ -26,10 +26,19 @@ try {
   const cache = createSimulationCache(options.fleet, options.settings);
   const runs: ModelRun[] = [];
   for (const [index, scenario] of scenarios.entries()) {
-    const onProgress = (progress: { atSeconds: number }): void => port.postMessage({ type: 'progress', scenario: index, atSeconds: progress.atSeconds } satisfies ModelWorkerMessage);
+    const onProgress = (progress: { atSeconds: number }): void =>
+      port.postMessage({
+        type: 'progress',
+        scenario: index,
+        atSeconds: progress.atSeconds,
+      } satisfies ModelWorkerMessage);
     runs.push(await simulateModel({ ...options, scenario, onProgress }, model, undefined, cache));
   }
   port.postMessage({ type: 'done', runs } satisfies ModelWorkerMessage);
 } catch (error) {
-  port.postMessage({ type: 'error', code: isRelaySelectError(error) ? error.code : null, message: error instanceof Error ? error.message : String(error) } satisfies ModelWorkerMessage);
+  port.postMessage({
+    type: 'error',
+    code: isRelaySelectError(error) ? error.code : null,
+    message: error instanceof Error ? error.message : String(error),
+  } satisfies ModelWorkerMessage);
 }

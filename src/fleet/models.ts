@@ -46,7 +46,8 @@ function readRegistrationAsRelaySelect(answer: RelayAnswer): RegisterOutcome {
 /** relay-select as shipped: inference probing, a 503 relay is kept with a back-off, jittered retries. */
 const DEFAULT_MODEL: FleetModel = {
   name: 'default',
-  summary: 'relay-select: inference probing; a relay answering 503 is kept and checked with a growing back-off; retries with jitter',
+  summary:
+    'relay-select: inference probing; a relay answering 503 is kept and checked with a growing back-off; retries with jitter',
   settingsFor: (base) => base,
   readHealth: readHealthAsRelaySelect,
   readRegistration: readRegistrationAsRelaySelect,
@@ -60,15 +61,20 @@ const DEFAULT_MODEL: FleetModel = {
  */
 const BIGFIX_MODEL: FleetModel = {
   name: 'bigfix',
-  summary: 'classic: TTL ladder; a 503 counts as a failure, so resist-failure runs out and the fleet re-selects; retries double without jitter',
+  summary:
+    'classic: TTL ladder; a 503 counts as a failure, so resist-failure runs out and the fleet re-selects; retries double without jitter',
   settingsFor: (base) => ({ ...base, jitter: 0, probe: { ...base.probe, strategy: 'rounds' } }),
   readHealth: (answer) => {
     const read = readHealthAsRelaySelect(answer);
-    return read.health === 'upstream-down' ? { health: 'failing', detail: `${read.detail}: counted as a failure` } : read;
+    return read.health === 'upstream-down'
+      ? { health: 'failing', detail: `${read.detail}: counted as a failure` }
+      : read;
   },
   readRegistration: (answer) => {
     const outcome = readRegistrationAsRelaySelect(answer);
-    return outcome.status === 'upstream-down' ? { status: 'failed', detail: `${outcome.detail}: counted as a failure` } : outcome;
+    return outcome.status === 'upstream-down'
+      ? { status: 'failed', detail: `${outcome.detail}: counted as a failure` }
+      : outcome;
   },
   sharesSubnetProbe: false,
 };
@@ -83,8 +89,13 @@ const BIGFIX_MODEL: FleetModel = {
 const AGENT_MODEL: FleetModel = {
   ...DEFAULT_MODEL,
   name: 'agent',
-  summary: 'relay-select agents: one endpoint per subnet probes and shares its table; the others confirm their pick with one echo',
+  summary:
+    'relay-select agents: one endpoint per subnet probes and shares its table; the others confirm their pick with one echo',
   sharesSubnetProbe: true,
 };
 
-export const FLEET_MODELS: Readonly<Record<ModelName, FleetModel>> = Object.freeze({ default: DEFAULT_MODEL, bigfix: BIGFIX_MODEL, agent: AGENT_MODEL });
+export const FLEET_MODELS: Readonly<Record<ModelName, FleetModel>> = Object.freeze({
+  default: DEFAULT_MODEL,
+  bigfix: BIGFIX_MODEL,
+  agent: AGENT_MODEL,
+});

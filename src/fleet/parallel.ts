@@ -10,7 +10,16 @@ import { RelaySelectError, type ErrorCode } from '../errors.js';
 import type { ModelName } from './models.js';
 import type { ModelWorkerData, ModelWorkerMessage } from './model-worker.js';
 import type { ScenarioPlan } from './scenarios.js';
-import { createSimulationCache, DEFAULT_MODELS, prepareSimulation, simulateModel, type ModelRun, type SimulateOptions, type SimulateProgress, type SimulationResult } from './simulate.js';
+import {
+  createSimulationCache,
+  DEFAULT_MODELS,
+  prepareSimulation,
+  simulateModel,
+  type ModelRun,
+  type SimulateOptions,
+  type SimulateProgress,
+  type SimulationResult,
+} from './simulate.js';
 
 /** A young generation this large makes the selections' short-lived garbage cheap to collect. */
 const WORKER_YOUNG_GENERATION_MB = 32;
@@ -36,12 +45,27 @@ export async function simulateScenarios(options: SimulateScenariosOptions): Prom
   const models = options.models ?? DEFAULT_MODELS;
   const results = scenarios.map((scenario) => prepareSimulation({ ...rest, scenario }).result);
   const report = (model: ModelName, scenario: number, atSeconds: number): void =>
-    onProgress?.({ model, scenario: scenarios[scenario]!.name, atSeconds, durationSeconds: scenarios[scenario]!.durationSeconds });
+    onProgress?.({
+      model,
+      scenario: scenarios[scenario]!.name,
+      atSeconds,
+      durationSeconds: scenarios[scenario]!.durationSeconds,
+    });
   const runsPerModel =
     workers !== false && models.length > 1 && availableParallelism() > 1
-      ? await Promise.all(models.map((model) => runInWorker({ options: withoutCallbacks(rest), scenarios, model }, (scenario, atSeconds) => report(model, scenario, atSeconds), options.signal)))
+      ? await Promise.all(
+          models.map((model) =>
+            runInWorker(
+              { options: withoutCallbacks(rest), scenarios, model },
+              (scenario, atSeconds) => report(model, scenario, atSeconds),
+              options.signal,
+            ),
+          ),
+        )
       : await runInThisThread(rest, scenarios, models, report);
-  models.forEach((model, index) => runsPerModel[index]!.forEach((run, scenario) => (results[scenario]!.models[model] = run)));
+  models.forEach((model, index) =>
+    runsPerModel[index]!.forEach((run, scenario) => (results[scenario]!.models[model] = run)),
+  );
   return results;
 }
 
@@ -61,18 +85,32 @@ async function runInThisThread(
   for (const model of models) {
     const perScenario: ModelRun[] = [];
     for (const [index, scenario] of scenarios.entries()) {
-      perScenario.push(await simulateModel({ ...options, scenario, onProgress: (progress) => report(model, index, progress.atSeconds) }, model, undefined, cache));
+      perScenario.push(
+        await simulateModel(
+          { ...options, scenario, onProgress: (progress) => report(model, index, progress.atSeconds) },
+          model,
+          undefined,
+          cache,
+        ),
+      );
     }
     runs.push(perScenario);
   }
   return runs;
 }
 
-function runInWorker(data: ModelWorkerData, onProgress: (scenario: number, atSeconds: number) => void, signal: AbortSignal | undefined): Promise<ModelRun[]> {
+function runInWorker(
+  data: ModelWorkerData,
+  onProgress: (scenario: number, atSeconds: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<ModelRun[]> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./model-worker.js', import.meta.url), {
       workerData: data,
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: workerHeapLimitMb(data.options.fleet.clientIds.length) },
+      resourceLimits: {
+        maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
+        maxOldGenerationSizeMb: workerHeapLimitMb(data.options.fleet.clientIds.length),
+      },
     });
     const stop = (): void => {
       void worker.terminate();

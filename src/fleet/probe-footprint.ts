@@ -69,7 +69,12 @@ export async function measureProbeFootprint(input: MeasureFootprintInput): Promi
   const routerCounts = new Map<number, { expired: number; timeExceeded: number }>();
   const transport = createMemoryTransport({
     hosts: input.linkUp
-      ? input.relays.map((relay) => ({ address: relay.target.address, forwardHops: relay.path.length, rttMs: simulatedRttMs(relay.path.length), dropIcmp: !relay.answersIcmp }))
+      ? input.relays.map((relay) => ({
+          address: relay.target.address,
+          forwardHops: relay.path.length,
+          rttMs: simulatedRttMs(relay.path.length),
+          dropIcmp: !relay.answersIcmp,
+        }))
       : [],
     timeExceededLimit: input.timeExceededLimit,
     clock: time,
@@ -107,7 +112,8 @@ export async function measureProbeFootprint(input: MeasureFootprintInput): Promi
   );
   transport.close();
   const seconds = Math.max(perSecond.echo.length, perSecond.expired.length, perSecond.timeExceeded.length);
-  const dense = (series: number[]): Float64Array => Float64Array.from({ length: seconds }, (_, second) => series[second] ?? 0);
+  const dense = (series: number[]): Float64Array =>
+    Float64Array.from({ length: seconds }, (_, second) => series[second] ?? 0);
   const routers = Int32Array.from([...routerCounts.keys()].sort((a, b) => a - b));
   const sum = (series: number[]): number => series.reduce((total, value) => total + (value ?? 0), 0);
   return {

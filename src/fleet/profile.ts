@@ -45,7 +45,12 @@ function firstPoolRelays(relays: readonly Relay[], seekList: readonly string[]):
 }
 
 /** One profile per subnet of the fleet, for the relay list in `relays` (by default the fleet's own). */
-export function profileFleet(fleet: Fleet, paths: FleetPaths, seekList: readonly string[], relays: readonly Relay[] = fleet.relays.map((entry) => entry.relay)): DistanceProfile[] {
+export function profileFleet(
+  fleet: Fleet,
+  paths: FleetPaths,
+  seekList: readonly string[],
+  relays: readonly Relay[] = fleet.relays.map((entry) => entry.relay),
+): DistanceProfile[] {
   const indexByRelay = new Map([...fleet.relays, fleet.spareRelay].map((entry, index) => [entry.relay, index]));
   const pool = firstPoolRelays(relays, seekList).map((relay) => indexByRelay.get(relay)!);
   const all = [...fleet.relays, fleet.spareRelay];
@@ -89,7 +94,9 @@ export function expectedClientsPerRelay(profiles: readonly DistanceProfile[], re
     const positive = competition.filter((relay) => relay.weight > 0);
     const sharing = positive.length > 0 ? positive : competition;
     const total = sharing.reduce((sum, relay) => sum + (positive.length > 0 ? relay.weight : 1), 0);
-    for (const relay of sharing) if (relay.index >= 0) expected[relay.index]! += (profile.clients * (positive.length > 0 ? relay.weight : 1)) / total;
+    for (const relay of sharing)
+      if (relay.index >= 0)
+        expected[relay.index]! += (profile.clients * (positive.length > 0 ? relay.weight : 1)) / total;
   }
   return expected;
 }

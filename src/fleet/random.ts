@@ -36,7 +36,11 @@ export function createRandom(seed: number): () => number {
 
 /** A client id shaped like the UUIDs real endpoints generate, derived from the seed and the endpoint number. */
 export function deriveClientId(seed: number, endpoint: number): string {
-  const words = [0, 1, 2, 3].map((word) => Math.floor(hashUnit(seed, 0x1d, endpoint, word) * 0x1_0000_0000).toString(16).padStart(8, '0'));
+  const words = [0, 1, 2, 3].map((word) =>
+    Math.floor(hashUnit(seed, 0x1d, endpoint, word) * 0x1_0000_0000)
+      .toString(16)
+      .padStart(8, '0'),
+  );
   const hex = words.join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -35,23 +35,44 @@ export interface Recommendation {
 const DAY_SECONDS = 86_400;
 
 interface Move {
-  setting: keyof Pick<Settings, 'intervalSeconds' | 'resistFailureIntervalSeconds' | 'minRetryIntervalSeconds' | 'maxRetryIntervalSeconds' | 'maximumTtlToPing' | 'jitter'>;
+  setting: keyof Pick<
+    Settings,
+    | 'intervalSeconds'
+    | 'resistFailureIntervalSeconds'
+    | 'minRetryIntervalSeconds'
+    | 'maxRetryIntervalSeconds'
+    | 'maximumTtlToPing'
+    | 'jitter'
+  >;
   next: (settings: Settings) => number | null;
 }
 
 /** Changes that make a fleet gentler, each in one step. */
 function movesFor(model: ModelName, neededTtl: number): Move[] {
-  const doubled = (setting: Move['setting'], limit: number): Move => ({ setting, next: (settings) => (settings[setting] < limit ? Math.min(limit, settings[setting] * 2) : null) });
+  const doubled = (setting: Move['setting'], limit: number): Move => ({
+    setting,
+    next: (settings) => (settings[setting] < limit ? Math.min(limit, settings[setting] * 2) : null),
+  });
   const moves: Move[] = [
     doubled('intervalSeconds', 2 * DAY_SECONDS),
     doubled('maxRetryIntervalSeconds', DAY_SECONDS),
-    { setting: 'minRetryIntervalSeconds', next: (settings) => (settings.minRetryIntervalSeconds * 2 <= Math.min(3600, settings.maxRetryIntervalSeconds) ? settings.minRetryIntervalSeconds * 2 : null) },
+    {
+      setting: 'minRetryIntervalSeconds',
+      next: (settings) =>
+        settings.minRetryIntervalSeconds * 2 <= Math.min(3600, settings.maxRetryIntervalSeconds)
+          ? settings.minRetryIntervalSeconds * 2
+          : null,
+    },
     doubled('resistFailureIntervalSeconds', 4 * 3600),
     // A lower TTL cap shortens only probes that find nothing (the ladder climbs to the cap); it must stay above every relay's distance.
     { setting: 'maximumTtlToPing', next: (settings) => (settings.maximumTtlToPing > neededTtl ? neededTtl : null) },
   ];
   // bigfix has no jitter to give (its retries double in step by definition).
-  if (model === 'default') moves.push({ setting: 'jitter', next: (settings) => (settings.jitter < 0.5 ? Math.min(0.5, Math.round((settings.jitter + 0.1) * 10) / 10) : null) });
+  if (model === 'default')
+    moves.push({
+      setting: 'jitter',
+      next: (settings) => (settings.jitter < 0.5 ? Math.min(0.5, Math.round((settings.jitter + 0.1) * 10) / 10) : null),
+    });
   return moves;
 }
 
@@ -77,16 +98,27 @@ export function recommendSettings(options: RecommendOptions): Recommendation {
       if (value === null) continue;
       const candidate = { ...settings, [move.setting]: value };
       const estimate = judge(candidate);
-      if (best === undefined || estimate.worst.echoRequestsPerSecond < best.estimate.worst.echoRequestsPerSecond) best = { settings: candidate, estimate };
+      if (best === undefined || estimate.worst.echoRequestsPerSecond < best.estimate.worst.echoRequestsPerSecond)
+        best = { settings: candidate, estimate };
     }
     // A change that buys less than 1 % is not worth recommending.
-    if (best === undefined || best.estimate.worst.echoRequestsPerSecond > current.worst.echoRequestsPerSecond * 0.99) break;
+    if (best === undefined || best.estimate.worst.echoRequestsPerSecond > current.worst.echoRequestsPerSecond * 0.99)
+      break;
     settings = best.settings;
     current = best.estimate;
   }
   const met = current.worst.echoRequestsPerSecond <= options.budgetPps;
-  const tuned: Array<Move['setting'] | 'probe.ratePps'> = ['intervalSeconds', 'resistFailureIntervalSeconds', 'minRetryIntervalSeconds', 'maxRetryIntervalSeconds', 'maximumTtlToPing', 'jitter', 'probe.ratePps'];
-  const valueOf = (from: Settings, setting: (typeof tuned)[number]): number => (setting === 'probe.ratePps' ? from.probe.ratePps : from[setting]);
+  const tuned: Array<Move['setting'] | 'probe.ratePps'> = [
+    'intervalSeconds',
+    'resistFailureIntervalSeconds',
+    'minRetryIntervalSeconds',
+    'maxRetryIntervalSeconds',
+    'maximumTtlToPing',
+    'jitter',
+    'probe.ratePps',
+  ];
+  const valueOf = (from: Settings, setting: (typeof tuned)[number]): number =>
+    setting === 'probe.ratePps' ? from.probe.ratePps : from[setting];
   return {
     model: options.model,
     budgetPps: options.budgetPps,
@@ -95,7 +127,12 @@ export function recommendSettings(options: RecommendOptions): Recommendation {
     after: { scenario: current.worst.scenario, echoRequestsPerSecond: current.worst.echoRequestsPerSecond },
     settings: tuned
       .filter((setting) => !(setting === 'jitter' && options.model === 'bigfix'))
-      .map((setting) => ({ setting, value: valueOf(settings, setting), was: valueOf(options.settings, setting), clientSetting: CLIENT_SETTING_NAMES.find((entry) => entry.setting === setting)?.name ?? null })),
+      .map((setting) => ({
+        setting,
+        value: valueOf(settings, setting),
+        was: valueOf(options.settings, setting),
+        clientSetting: CLIENT_SETTING_NAMES.find((entry) => entry.setting === setting)?.name ?? null,
+      })),
     note: met ? null : explainShortfall(options.model, current),
   };
 }

@@ -36,7 +36,10 @@ export interface ScenarioPlan {
   spans: Array<{ fromSeconds: number; toSeconds: number; label: string }>;
 }
 
-export type ScenarioSettings = Pick<Settings, 'intervalSeconds' | 'resistFailureIntervalSeconds' | 'maxRetryIntervalSeconds' | 'jitter'>;
+export type ScenarioSettings = Pick<
+  Settings,
+  'intervalSeconds' | 'resistFailureIntervalSeconds' | 'maxRetryIntervalSeconds' | 'jitter'
+>;
 
 export interface PlanScenarioOptions {
   /** How long `steady` runs. @default 7 */
@@ -63,13 +66,23 @@ const HOUR_SECONDS = 3600;
  * step show), and an hour.
  */
 export function recoveryAllowanceSeconds(settings: ScenarioSettings): number {
-  return settings.resistFailureIntervalSeconds + settings.maxRetryIntervalSeconds * (1 + settings.jitter) + Math.max(settings.intervalSeconds, HOUR_SECONDS) + HOUR_SECONDS;
+  return (
+    settings.resistFailureIntervalSeconds +
+    settings.maxRetryIntervalSeconds * (1 + settings.jitter) +
+    Math.max(settings.intervalSeconds, HOUR_SECONDS) +
+    HOUR_SECONDS
+  );
 }
 
-export function planScenario(name: ScenarioName, settings: ScenarioSettings, options: PlanScenarioOptions = {}): ScenarioPlan {
+export function planScenario(
+  name: ScenarioName,
+  settings: ScenarioSettings,
+  options: PlanScenarioOptions = {},
+): ScenarioPlan {
   const warmupSeconds = Math.max(settings.intervalSeconds, HOUR_SECONDS);
   const at = options.eventAtSeconds ?? EVENT_AT_DEFAULT_SECONDS;
-  const after = (end: number): number => options.durationSeconds ?? Math.ceil((end + recoveryAllowanceSeconds(settings)) / 300) * 300;
+  const after = (end: number): number =>
+    options.durationSeconds ?? Math.ceil((end + recoveryAllowanceSeconds(settings)) / 300) * 300;
   switch (name) {
     case 'steady': {
       const durationSeconds = options.durationSeconds ?? Math.round((options.days ?? STEADY_DAYS_DEFAULT) * 86_400);

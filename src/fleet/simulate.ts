@@ -23,7 +23,13 @@
  * - Counters are sums per time bucket, never per-packet records.
  */
 import type { Settings } from '../config/settings.js';
-import { applySelectionResult, computeNextDueAt, decideCycle, toCycleSelectionResult, type CycleSelectionResult } from '../cycle/decide.js';
+import {
+  applySelectionResult,
+  computeNextDueAt,
+  decideCycle,
+  toCycleSelectionResult,
+  type CycleSelectionResult,
+} from '../cycle/decide.js';
 import { emptyState, type State } from '../cycle/state.js';
 import { RelaySelectError } from '../errors.js';
 import type { TimeExceededLimit } from '../probe/memory-transport.js';
@@ -183,9 +189,12 @@ interface SimulationFrame {
 export function prepareSimulation(options: SimulateOptions): { frame: SimulationFrame; result: SimulationResult } {
   const paths = computeFleetPaths(options.fleet);
   const bucketSeconds = options.bucketSeconds ?? BUCKET_DEFAULT_SECONDS;
-  if (!(bucketSeconds > 0) || !Number.isFinite(bucketSeconds)) throw new RelaySelectError('USAGE', `bucket of ${bucketSeconds} s: expected a positive number of seconds`);
+  if (!(bucketSeconds > 0) || !Number.isFinite(bucketSeconds))
+    throw new RelaySelectError('USAGE', `bucket of ${bucketSeconds} s: expected a positive number of seconds`);
   const profiles = profileFleet(options.fleet, paths, options.settings.seekList);
-  const lostRelayIndex = options.scenario.events.some((event) => event.kind === 'relay-down') ? busiestRelayIndex(profiles, options.fleet.relays.length) : -1;
+  const lostRelayIndex = options.scenario.events.some((event) => event.kind === 'relay-down')
+    ? busiestRelayIndex(profiles, options.fleet.relays.length)
+    : -1;
   const result: SimulationResult = {
     clients: options.fleet.clientIds.length,
     relays: options.fleet.relays.length,
@@ -206,18 +215,29 @@ export function prepareSimulation(options: SimulateOptions): { frame: Simulation
 /** Simulates every model of `options.models` in turn on the same fleet and events. */
 export async function simulateFleet(options: SimulateOptions, cache?: SimulationCache): Promise<SimulationResult> {
   const { frame, result } = prepareSimulation(options);
-  for (const name of options.models ?? DEFAULT_MODELS) result.models[name] = await simulateModel(options, name, frame, cache);
+  for (const name of options.models ?? DEFAULT_MODELS)
+    result.models[name] = await simulateModel(options, name, frame, cache);
   return result;
 }
 
 /** One model on the fleet and events of `options`. */
-export async function simulateModel(options: SimulateOptions, model: ModelName, frame: SimulationFrame = prepareSimulation(options).frame, cache?: SimulationCache): Promise<ModelRun> {
+export async function simulateModel(
+  options: SimulateOptions,
+  model: ModelName,
+  frame: SimulationFrame = prepareSimulation(options).frame,
+  cache?: SimulationCache,
+): Promise<ModelRun> {
   if (cache !== undefined && (cache.fleet !== options.fleet || cache.settings !== options.settings)) {
     throw new RelaySelectError('INTERNAL', 'a simulation cache serves one fleet with one set of settings');
   }
   let modelCache = cache?.models.get(model);
   if (modelCache === undefined) {
-    modelCache = { footprints: new Map(), sharedFailures: new Map(), leaders: new Map(), selections: Array.from({ length: options.fleet.clientIds.length }, () => [undefined, undefined]) };
+    modelCache = {
+      footprints: new Map(),
+      sharedFailures: new Map(),
+      leaders: new Map(),
+      selections: Array.from({ length: options.fleet.clientIds.length }, () => [undefined, undefined]),
+    };
     cache?.models.set(model, modelCache);
   }
   return new ModelSimulation(options, FLEET_MODELS[model], frame, modelCache).run();
@@ -243,7 +263,11 @@ interface SelectionMemo {
 }
 
 const UP_ANSWER: RelayAnswer = { kind: 'http', statusCode: 200, body: '{"accepted":true}' };
-const UPSTREAM_DOWN_ANSWER: RelayAnswer = { kind: 'http', statusCode: 503, body: '{"accepted":false,"reason":"upstream server unreachable"}' };
+const UPSTREAM_DOWN_ANSWER: RelayAnswer = {
+  kind: 'http',
+  statusCode: 503,
+  body: '{"accepted":false,"reason":"upstream server unreachable"}',
+};
 const FULL_ANSWER: RelayAnswer = { kind: 'http', statusCode: 429, body: '{"accepted":false,"reason":"full"}' };
 const RELAY_DOWN_ANSWER: RelayAnswer = { kind: 'unreachable', detail: 'connection timed out' };
 const NETWORK_DOWN_ANSWER: RelayAnswer = { kind: 'unreachable', detail: 'network unreachable' };
@@ -348,7 +372,8 @@ class ModelSimulation {
     // Installed at random over the warm-up, so the measured window starts with a fleet whose periodic
     // re-selections are spread as a fleet installed over time has them.
     for (let endpoint = 0; endpoint < this.states.length; endpoint += 1) {
-      const installedAt = -warmupSeconds + Math.floor(hashUnit(this.fleet.seed, DRAW.install, endpoint) * warmupSeconds);
+      const installedAt =
+        -warmupSeconds + Math.floor(hashUnit(this.fleet.seed, DRAW.install, endpoint) * warmupSeconds);
       this.agenda.schedule(endpoint, this.tickAtOrAfter(endpoint, installedAt));
     }
     const events = [...this.scenario.events].sort((a, b) => a.atSeconds - b.atSeconds);
@@ -368,7 +393,8 @@ class ModelSimulation {
       sinceProgress += 1;
       if (sinceProgress >= 5000) {
         sinceProgress = 0;
-        if (this.options.signal?.aborted) throw new RelaySelectError('ABORTED', 'simulation aborted', { cause: this.options.signal.reason });
+        if (this.options.signal?.aborted)
+          throw new RelaySelectError('ABORTED', 'simulation aborted', { cause: this.options.signal.reason });
         this.options.onProgress?.({ model: this.model.name, atSeconds: tickAt, durationSeconds });
         // Let the event loop breathe (signals, progress output) during long runs.
         await new Promise((resolve) => setImmediate(resolve));
@@ -414,13 +440,23 @@ class ModelSimulation {
     let decision = decideCycle({ state, settings: this.settings, now, currentInRelayList, random });
     if (decision.action === 'check') {
       const reading = this.readHealth(this.healthAnswer(relayIndex, subnet));
-      decision = decideCycle({ state, settings: this.settings, now, currentInRelayList, health: reading.health, healthDetail: reading.detail, random });
+      decision = decideCycle({
+        state,
+        settings: this.settings,
+        now,
+        currentInRelayList,
+        health: reading.health,
+        healthDetail: reading.detail,
+        random,
+      });
     }
     state = decision.statePatch === undefined ? state : { ...state, ...decision.statePatch };
     let nextDueAt = decision.nextDueAt;
     if (decision.action === 'select') {
       const selection = await this.select(endpoint, subnet, atSeconds);
-      const probes = this.model.sharesSubnetProbe ? await this.cooperativeProbes(endpoint, subnet, atSeconds, selection) : selection.footprints;
+      const probes = this.model.sharesSubnetProbe
+        ? await this.cooperativeProbes(endpoint, subnet, atSeconds, selection)
+        : selection.footprints;
       let durationSeconds = 0;
       for (const footprint of probes) {
         this.replay(endpoint, footprint, atSeconds + durationSeconds);
@@ -441,7 +477,10 @@ class ModelSimulation {
     this.updateSettled(endpoint, atSeconds);
     const dueSeconds = (nextDueAt.getTime() - this.epochMs) / 1000;
     const earliest = atSeconds + 1;
-    this.agenda.schedule(endpoint, this.tickAtOrAfter(endpoint, this.options.everyTick ? earliest : Math.max(earliest, dueSeconds)));
+    this.agenda.schedule(
+      endpoint,
+      this.tickAtOrAfter(endpoint, this.options.everyTick ? earliest : Math.max(earliest, dueSeconds)),
+    );
   }
 
   /**
@@ -479,7 +518,9 @@ class ModelSimulation {
         this.sharedFailures.set(sharedKey, memo);
       }
     } else {
-      memo = (await this.runLeadersSelection(endpoint, subnet, atSeconds, key)) ?? (await this.runFullSelection(endpoint, subnet, atSeconds, key));
+      memo =
+        (await this.runLeadersSelection(endpoint, subnet, atSeconds, key)) ??
+        (await this.runFullSelection(endpoint, subnet, atSeconds, key));
     }
     slots[1] = slots[0];
     slots[0] = memo;
@@ -491,14 +532,21 @@ class ModelSimulation {
    * its table; a follower with a valid table for the network it sees confirms its pick with one echo at
    * the maximum TTL, and probes itself when there is no such table or the pick does not answer.
    */
-  private async cooperativeProbes(endpoint: number, subnet: number, atSeconds: number, selection: SelectionMemo): Promise<ProbeFootprint[]> {
+  private async cooperativeProbes(
+    endpoint: number,
+    subnet: number,
+    atSeconds: number,
+    selection: SelectionMemo,
+  ): Promise<ProbeFootprint[]> {
     const seen = `${this.networkKey}|${this.subnetLinkDown[subnet]}`;
     if (endpoint === this.fleet.subnets[subnet]!.firstEndpoint) {
-      if (selection.footprints.length > 0) this.tables[subnet] = { key: seen, validUntilSeconds: atSeconds + this.settings.intervalSeconds };
+      if (selection.footprints.length > 0)
+        this.tables[subnet] = { key: seen, validUntilSeconds: atSeconds + this.settings.intervalSeconds };
       return selection.footprints;
     }
     const table = this.tables[subnet];
-    if (table === undefined || table.key !== seen || atSeconds > table.validUntilSeconds || selection.relayIndex < 0) return selection.footprints;
+    if (table === undefined || table.key !== seen || atSeconds > table.validUntilSeconds || selection.relayIndex < 0)
+      return selection.footprints;
     const confirm = await this.confirmFootprint(subnet, selection.relayIndex);
     return confirm.report.results[0]?.method === 'echo-ttl' ? [confirm] : [confirm, ...selection.footprints];
   }
@@ -506,15 +554,30 @@ class ModelSimulation {
   /** One echo at the maximum TTL to a relay, by the engine (as for a manual relay: no verification, no retry). */
   private async confirmFootprint(subnet: number, relayIndex: number): Promise<ProbeFootprint> {
     const entry = this.allRelays[relayIndex]!;
-    const target: ProbeTarget = { key: entry.key, host: entry.relay.host, address: entry.address, family: 4, port: entry.relay.port, priority: entry.relay.priority };
+    const target: ProbeTarget = {
+      key: entry.key,
+      host: entry.relay.host,
+      address: entry.address,
+      family: 4,
+      port: entry.relay.port,
+      priority: entry.relay.priority,
+    };
     const key = `${this.fleet.subnets[subnet]!.router}|${this.networkKey}|${this.subnetLinkDown[subnet]}|confirm:${relayIndex}`;
     let footprint = this.footprints.get(key);
     if (footprint === undefined) {
       const up = this.relayUp[relayIndex] === 1;
       footprint = await measureProbeFootprint({
-        relays: [{ target, path: this.paths.paths[subnet]![relayIndex]!, answersIcmp: up && !entry.dropsIcmp, acceptsTcp: up }],
+        relays: [
+          { target, path: this.paths.paths[subnet]![relayIndex]!, answersIcmp: up && !entry.dropsIcmp, acceptsTcp: up },
+        ],
         linkUp: this.subnetLinkDown[subnet] === 0,
-        options: { ...this.settings.probe, strategy: 'inference', retries: 0, verify: 'none', maximumTtlToPing: this.settings.maximumTtlToPing },
+        options: {
+          ...this.settings.probe,
+          strategy: 'inference',
+          retries: 0,
+          verify: 'none',
+          maximumTtlToPing: this.settings.maximumTtlToPing,
+        },
         routerAddresses: this.fleet.routers.map((router) => router.address),
         ...(this.options.timeExceededLimit === undefined ? {} : { timeExceededLimit: this.options.timeExceededLimit }),
       });
@@ -527,12 +590,21 @@ class ModelSimulation {
   /** Whether no relay of the list would accept a registration from this subnet now. */
   private everyRegistrationFails(subnet: number): boolean {
     for (let index = 0; index < this.allRelays.length; index += 1) {
-      if (this.relayInList[index] === 1 && this.readRegistration(this.registrationAnswer(index, subnet)).status !== 'failed') return false;
+      if (
+        this.relayInList[index] === 1 &&
+        this.readRegistration(this.registrationAnswer(index, subnet)).status !== 'failed'
+      )
+        return false;
     }
     return true;
   }
 
-  private selectionDeps(endpoint: number, subnet: number, atSeconds: number, probe: SelectRelayDeps['probe']): SelectRelayDeps {
+  private selectionDeps(
+    endpoint: number,
+    subnet: number,
+    atSeconds: number,
+    probe: SelectRelayDeps['probe'],
+  ): SelectRelayDeps {
     return {
       probe,
       resolve: async (hosts) => hosts.map((host): HostResolution => this.resolve(host)),
@@ -548,12 +620,22 @@ class ModelSimulation {
     };
   }
 
-  private async runFullSelection(endpoint: number, subnet: number, atSeconds: number, key: string): Promise<SelectionMemo> {
+  private async runFullSelection(
+    endpoint: number,
+    subnet: number,
+    atSeconds: number,
+    key: string,
+  ): Promise<SelectionMemo> {
     const footprints: ProbeFootprint[] = [];
     const outcome = await selectRelay(
       { relays: this.relayList, settings: this.settings, clientId: this.fleet.clientIds[endpoint]! },
       this.selectionDeps(endpoint, subnet, atSeconds, async (targets, pool, context) => {
-        const footprint = await this.footprintFor(subnet, targets, `${pool.name}|${context.purpose}`, context.purpose === 'manual');
+        const footprint = await this.footprintFor(
+          subnet,
+          targets,
+          `${pool.name}|${context.purpose}`,
+          context.purpose === 'manual',
+        );
         footprints.push(footprint);
         return footprint.report;
       }),
@@ -561,7 +643,12 @@ class ModelSimulation {
     return this.memoOf(key, outcome, footprints);
   }
 
-  private async runLeadersSelection(endpoint: number, subnet: number, atSeconds: number, key: string): Promise<SelectionMemo | undefined> {
+  private async runLeadersSelection(
+    endpoint: number,
+    subnet: number,
+    atSeconds: number,
+    key: string,
+  ): Promise<SelectionMemo | undefined> {
     const leaders = await this.leadersOf(subnet);
     if (leaders === null) return undefined;
     const outcome = await selectRelay(
@@ -573,7 +660,8 @@ class ModelSimulation {
   }
 
   private memoOf(key: string, outcome: SelectionOutcome, footprints: ProbeFootprint[]): SelectionMemo {
-    const relayIndex = outcome.status === 'selected' ? (this.relayIndexByKey.get(relayKey(outcome.chosen.relay)) ?? -1) : -1;
+    const relayIndex =
+      outcome.status === 'selected' ? (this.relayIndexByKey.get(relayKey(outcome.chosen.relay)) ?? -1) : -1;
     return { key, result: toCycleSelectionResult(outcome), footprints, relayIndex };
   }
 
@@ -592,7 +680,14 @@ class ModelSimulation {
       const footprints: ProbeFootprint[] = [];
       for (const pool of buildPools(this.relayList, this.settings.seekList)) {
         // The targets probeRelays (src/select/select-relay.ts) builds for the pool.
-        const targets: ProbeTarget[] = pool.relays.map((relay) => ({ key: relayKey(relay), host: relay.host, address: this.addressByHost.get(relay.host)!, family: 4, port: relay.port, priority: relay.priority }));
+        const targets: ProbeTarget[] = pool.relays.map((relay) => ({
+          key: relayKey(relay),
+          host: relay.host,
+          address: this.addressByHost.get(relay.host)!,
+          family: 4,
+          port: relay.port,
+          priority: relay.priority,
+        }));
         if (targets.length === 0) continue;
         const footprint = await this.footprintFor(subnet, targets, `${pool.name}|pool`, false);
         footprints.push(footprint);
@@ -601,9 +696,15 @@ class ModelSimulation {
         const measured = reachable.filter((result) => result.distance !== null);
         const group = measured.length > 0 ? measured : reachable;
         const relayOf = (result: ProbeResult): Relay => this.allRelays[this.relayIndexByKey.get(result.key)!]!.relay;
-        const bestPriority = group.reduce((best, result) => Math.min(best, relayOf(result).priority), Number.POSITIVE_INFINITY);
+        const bestPriority = group.reduce(
+          (best, result) => Math.min(best, relayOf(result).priority),
+          Number.POSITIVE_INFINITY,
+        );
         const sameClass = group.filter((result) => relayOf(result).priority === bestPriority);
-        const nearest = sameClass.reduce((best, result) => Math.min(best, result.distance ?? 0), Number.POSITIVE_INFINITY);
+        const nearest = sameClass.reduce(
+          (best, result) => Math.min(best, result.distance ?? 0),
+          Number.POSITIVE_INFINITY,
+        );
         const results = sameClass.filter((result) => (result.distance ?? 0) === nearest);
         found = { pool: pool.name, relays: results.map(relayOf), report: { ...footprint.report, results }, footprints };
         break;
@@ -615,10 +716,17 @@ class ModelSimulation {
 
   private resolve(host: string): HostResolution {
     const address = this.addressByHost.get(host);
-    return address === undefined ? { host, address: null, error: 'not a relay of the simulated fleet' } : { host, address, family: 4 };
+    return address === undefined
+      ? { host, address: null, error: 'not a relay of the simulated fleet' }
+      : { host, address, family: 4 };
   }
 
-  private async footprintFor(subnet: number, targets: ProbeTarget[], poolKey: string, manual: boolean): Promise<ProbeFootprint> {
+  private async footprintFor(
+    subnet: number,
+    targets: ProbeTarget[],
+    poolKey: string,
+    manual: boolean,
+  ): Promise<ProbeFootprint> {
     // Subnets behind the same gateway have the same paths to every relay: they probe alike.
     const key = `${this.fleet.subnets[subnet]!.router}|${this.networkKey}|${this.subnetLinkDown[subnet]}|${poolKey}`;
     const known = this.footprints.get(key);
@@ -632,7 +740,11 @@ class ModelSimulation {
         return { target, path: this.paths.paths[subnet]![index]!, answersIcmp: up && !entry.dropsIcmp, acceptsTcp: up };
       }),
       linkUp,
-      options: { ...this.settings.probe, maximumTtlToPing: this.settings.maximumTtlToPing, verify: manual ? 'none' : this.settings.probe.verify },
+      options: {
+        ...this.settings.probe,
+        maximumTtlToPing: this.settings.maximumTtlToPing,
+        verify: manual ? 'none' : this.settings.probe.verify,
+      },
       routerAddresses: this.fleet.routers.map((router) => router.address),
       ...(this.options.timeExceededLimit === undefined ? {} : { timeExceededLimit: this.options.timeExceededLimit }),
     });
@@ -752,7 +864,8 @@ class ModelSimulation {
       case 'relay-down':
         this.relayUp[this.lostRelayIndex] = 0;
         this.refreshNetworkKey();
-        for (let endpoint = 0; endpoint < this.states.length; endpoint += 1) if (this.currentRelay[endpoint] === this.lostRelayIndex) this.wake(endpoint, event.atSeconds);
+        for (let endpoint = 0; endpoint < this.states.length; endpoint += 1)
+          if (this.currentRelay[endpoint] === this.lostRelayIndex) this.wake(endpoint, event.atSeconds);
         break;
       case 'network-down':
       case 'network-up':
@@ -765,7 +878,8 @@ class ModelSimulation {
         this.relayList = [...this.relayList, this.allRelays[spare]!.relay];
         this.refreshNetworkKey();
         // Nobody's decision changes (periodic re-selection picks the relay up), but nobody has considered it yet.
-        for (let endpoint = 0; endpoint < this.states.length; endpoint += 1) this.updateSettled(endpoint, event.atSeconds);
+        for (let endpoint = 0; endpoint < this.states.length; endpoint += 1)
+          this.updateSettled(endpoint, event.atSeconds);
         break;
       }
     }
@@ -801,7 +915,13 @@ class ModelSimulation {
       this.unsettledCount += flag === 1 ? 1 : -1;
       this.unsettled[endpoint] = flag;
     }
-    if (recoveryFrom !== null && atSeconds >= recoveryFrom && this.recoveredAtSeconds === null && this.unsettledCount === 0) this.recoveredAtSeconds = atSeconds;
+    if (
+      recoveryFrom !== null &&
+      atSeconds >= recoveryFrom &&
+      this.recoveredAtSeconds === null &&
+      this.unsettledCount === 0
+    )
+      this.recoveredAtSeconds = atSeconds;
   }
 
   private summarize(): ModelRun {
@@ -817,7 +937,8 @@ class ModelSimulation {
       return { mean: total / durationSeconds, peak: peak / this.bucketSeconds };
     };
     let peakBucket = 0;
-    for (let bucket = 1; bucket < this.bucketCount; bucket += 1) if (this.echo[bucket]! > this.echo[peakBucket]!) peakBucket = bucket;
+    for (let bucket = 1; bucket < this.bucketCount; bucket += 1)
+      if (this.echo[bucket]! > this.echo[peakBucket]!) peakBucket = bucket;
     let busiestRouter: ModelRun['busiestRouter'] = null;
     for (const [router, series] of this.routerTimeExceeded) {
       let peak = 0;
@@ -830,11 +951,22 @@ class ModelSimulation {
       });
       const rate = peak / this.bucketSeconds;
       if (busiestRouter === null || rate > busiestRouter.timeExceededPerSecond) {
-        busiestRouter = { name: this.fleet.routers[router]!.name, timeExceededPerSecond: rate, ttlExpiredPerSecond: this.routerExpired.get(router)![peakAt]! / this.bucketSeconds };
+        busiestRouter = {
+          name: this.fleet.routers[router]!.name,
+          timeExceededPerSecond: rate,
+          ttlExpiredPerSecond: this.routerExpired.get(router)![peakAt]! / this.bucketSeconds,
+        };
       }
     }
-    const listed = this.allRelays.map((entry, index) => ({ entry, index })).filter(({ index }) => this.relayInList[index] === 1);
-    const relays: RelayLoad[] = listed.map(({ entry, index }) => ({ relay: entry.key, name: entry.relay.name ?? null, weight: entry.relay.weight, clients: this.relayClients[index]! }));
+    const listed = this.allRelays
+      .map((entry, index) => ({ entry, index }))
+      .filter(({ index }) => this.relayInList[index] === 1);
+    const relays: RelayLoad[] = listed.map(({ entry, index }) => ({
+      relay: entry.key,
+      name: entry.relay.name ?? null,
+      weight: entry.relay.weight,
+      clients: this.relayClients[index]!,
+    }));
     const clientTotal = relays.reduce((sum, relay) => sum + relay.clients, 0);
     const days = durationSeconds / 86_400;
     let maxEndpointEcho = 0;
@@ -853,10 +985,20 @@ class ModelSimulation {
       peakAtSeconds: peakBucket * this.bucketSeconds,
       selections: this.selections,
       totals: { echoRequests: sum(this.echo), timeExceeded: sum(this.timeExceeded), ttlExpired: sum(this.expired) },
-      clientsPerRelay: { max: relays.reduce((most, relay) => Math.max(most, relay.clients), 0), mean: relays.length === 0 ? 0 : clientTotal / relays.length, relays },
-      secondsToRecover: this.recoveredAtSeconds === null || this.scenario.recoveryFromSeconds === null ? null : this.recoveredAtSeconds - this.scenario.recoveryFromSeconds,
+      clientsPerRelay: {
+        max: relays.reduce((most, relay) => Math.max(most, relay.clients), 0),
+        mean: relays.length === 0 ? 0 : clientTotal / relays.length,
+        relays,
+      },
+      secondsToRecover:
+        this.recoveredAtSeconds === null || this.scenario.recoveryFromSeconds === null
+          ? null
+          : this.recoveredAtSeconds - this.scenario.recoveryFromSeconds,
       busiestRouter,
-      echoRequestsPerEndpointPerDay: { mean: endpoints === 0 ? 0 : totalEndpointEcho / endpoints / days, max: maxEndpointEcho / days },
+      echoRequestsPerEndpointPerDay: {
+        mean: endpoints === 0 ? 0 : totalEndpointEcho / endpoints / days,
+        max: maxEndpointEcho / days,
+      },
       endpointsWithoutRelay: this.states.filter((state) => state.current === null).length,
       probeEngineRuns: this.probeEngineRuns,
       endpointRuns: this.endpointRuns,

@@ -15,14 +15,24 @@
  * topology's relays are the list (fields `port`, `weight`, `priority`, `groups`, `name`).
  */
 import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT, relayKey, type Relay } from '../relays/relay.js';
-import { assembleFleet, FLEET_LIMITS, simulatedRelayAddress, simulatedRouterAddress, type Fleet, type FleetRelay, type FleetRouter, type FleetSubnet } from './fleet.js';
+import {
+  assembleFleet,
+  FLEET_LIMITS,
+  simulatedRelayAddress,
+  simulatedRouterAddress,
+  type Fleet,
+  type FleetRelay,
+  type FleetRouter,
+  type FleetSubnet,
+} from './fleet.js';
 
 export interface TopologyFileProblem {
   path: string;
   message: string;
 }
 
-export type ParseFleetTopologyResult = { fleet: Fleet; problems: [] } | { fleet: undefined; problems: TopologyFileProblem[] };
+export type ParseFleetTopologyResult =
+  { fleet: Fleet; problems: [] } | { fleet: undefined; problems: TopologyFileProblem[] };
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -38,8 +48,14 @@ export function parseFleetTopology(text: string, seed: number, relays?: readonly
   } catch (error) {
     return { fleet: undefined, problems: [{ path: '', message: `not JSON (${(error as Error).message})` }] };
   }
-  if (!isObject(document)) return { fleet: undefined, problems: [{ path: '', message: 'expected a JSON object with "routers", "subnets" and "relays"' }] };
-  for (const key of Object.keys(document)) if (!['$schema', 'routers', 'subnets', 'relays', 'newRelay'].includes(key)) fail(key, 'unknown key; expected routers, subnets, relays, newRelay');
+  if (!isObject(document))
+    return {
+      fleet: undefined,
+      problems: [{ path: '', message: 'expected a JSON object with "routers", "subnets" and "relays"' }],
+    };
+  for (const key of Object.keys(document))
+    if (!['$schema', 'routers', 'subnets', 'relays', 'newRelay'].includes(key))
+      fail(key, 'unknown key; expected routers, subnets, relays, newRelay');
 
   const routers: FleetRouter[] = [];
   const routerIndex = new Map<string, number>();
@@ -60,7 +76,8 @@ export function parseFleetTopology(text: string, seed: number, relays?: readonly
     if (parent === undefined) fail(path, `unknown router "${name}"`);
     else routers[index]!.parent = parent;
   });
-  if (routers.filter((router) => router.parent === -1).length > 1) fail('routers', 'more than one router has no parent; the routers must form one tree');
+  if (routers.filter((router) => router.parent === -1).length > 1)
+    fail('routers', 'more than one router has no parent; the routers must form one tree');
   routers.forEach((_, index) => {
     const seen = new Set<number>();
     for (let at = index; at !== -1; at = routers[at]!.parent) {
@@ -82,15 +99,19 @@ export function parseFleetTopology(text: string, seed: number, relays?: readonly
     const name = nameAt(entry, 'name', `${path}.name`, fail);
     const router = routerAt(entry.router, `${path}.router`);
     const count = entry.clients;
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return fail(`${path}.clients`, `expected a whole number of endpoints ≥ 0, got ${JSON.stringify(count)}`);
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+      return fail(`${path}.clients`, `expected a whole number of endpoints ≥ 0, got ${JSON.stringify(count)}`);
     clients += count;
     if (name !== undefined && router !== undefined) subnets.push({ name, router, clients: count, firstEndpoint: 0 });
   });
-  if (subnets.length > FLEET_LIMITS.maxSubnets) fail('subnets', `${subnets.length} subnets; at most ${FLEET_LIMITS.maxSubnets}`);
-  if (clients > FLEET_LIMITS.maxClients) fail('subnets', `${clients} endpoints in all; at most ${FLEET_LIMITS.maxClients}`);
+  if (subnets.length > FLEET_LIMITS.maxSubnets)
+    fail('subnets', `${subnets.length} subnets; at most ${FLEET_LIMITS.maxSubnets}`);
+  if (clients > FLEET_LIMITS.maxClients)
+    fail('subnets', `${clients} endpoints in all; at most ${FLEET_LIMITS.maxClients}`);
 
   const listed = relays === undefined ? undefined : new Map(relays.map((relay) => [relay.host.toLowerCase(), relay]));
-  const listedByKey = relays === undefined ? undefined : new Map(relays.map((relay) => [relayKey(relay).toLowerCase(), relay]));
+  const listedByKey =
+    relays === undefined ? undefined : new Map(relays.map((relay) => [relayKey(relay).toLowerCase(), relay]));
   const placeRelay = (entry: unknown, path: string, index: number): FleetRelay | undefined => {
     if (!isObject(entry)) {
       fail(path, 'expected an object {"host", "router"}');
@@ -98,12 +119,13 @@ export function parseFleetTopology(text: string, seed: number, relays?: readonly
     }
     const host = typeof entry.host === 'string' && entry.host.trim() !== '' ? entry.host.trim() : undefined;
     if (host === undefined) {
-      fail(`${path}.host`, 'expected the relay\'s host as in the relay list');
+      fail(`${path}.host`, "expected the relay's host as in the relay list");
       return undefined;
     }
     const router = routerAt(entry.router, `${path}.router`);
     const capacity = entry.capacity === undefined ? null : entry.capacity;
-    if (capacity !== null && (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 0)) fail(`${path}.capacity`, `expected a whole number of registrations ≥ 0, got ${JSON.stringify(capacity)}`);
+    if (capacity !== null && (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 0))
+      fail(`${path}.capacity`, `expected a whole number of registrations ≥ 0, got ${JSON.stringify(capacity)}`);
     let relay: Relay;
     if (listed !== undefined && path !== 'newRelay') {
       const found = listedByKey!.get(host.toLowerCase()) ?? listed.get(host.toLowerCase());
@@ -116,11 +138,17 @@ export function parseFleetTopology(text: string, seed: number, relays?: readonly
       const port = entry.port === undefined ? DEFAULT_RELAY_PORT : entry.port;
       const weight = entry.weight === undefined ? DEFAULT_RELAY_WEIGHT : entry.weight;
       const priority = entry.priority === undefined ? 0 : entry.priority;
-      for (const [key, value, low, high] of [['port', port, 1, 65535], ['weight', weight, 0, 1e9], ['priority', priority, 0, 1e9]] as const) {
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) fail(`${path}.${key}`, `expected a whole number in ${low}..${high}, got ${JSON.stringify(value)}`);
+      for (const [key, value, low, high] of [
+        ['port', port, 1, 65535],
+        ['weight', weight, 0, 1e9],
+        ['priority', priority, 0, 1e9],
+      ] as const) {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high)
+          fail(`${path}.${key}`, `expected a whole number in ${low}..${high}, got ${JSON.stringify(value)}`);
       }
       const groups = entry.groups === undefined ? [] : entry.groups;
-      if (!Array.isArray(groups) || groups.some((group) => typeof group !== 'string')) fail(`${path}.groups`, 'expected an array of affiliation group names');
+      if (!Array.isArray(groups) || groups.some((group) => typeof group !== 'string'))
+        fail(`${path}.groups`, 'expected an array of affiliation group names');
       relay = {
         host,
         port: port as number,
@@ -131,21 +159,34 @@ export function parseFleetTopology(text: string, seed: number, relays?: readonly
       };
     }
     if (router === undefined) return undefined;
-    return { relay, key: relayKey(relay), address: simulatedRelayAddress(index), router, capacity: capacity as number | null, dropsIcmp: entry.dropsIcmp === true };
+    return {
+      relay,
+      key: relayKey(relay),
+      address: simulatedRelayAddress(index),
+      router,
+      capacity: capacity as number | null,
+      dropsIcmp: entry.dropsIcmp === true,
+    };
   };
   const placed: FleetRelay[] = [];
   arrayAt(document, 'relays', fail).forEach((entry, index) => {
     const relay = placeRelay(entry, `relays[${index}]`, index);
     if (relay === undefined) return;
-    if (placed.some((other) => other.key === relay.key)) return fail(`relays[${index}].host`, `relay ${relay.key} is placed twice`);
+    if (placed.some((other) => other.key === relay.key))
+      return fail(`relays[${index}].host`, `relay ${relay.key} is placed twice`);
     placed.push(relay);
   });
   if (relays !== undefined) {
     const missing = relays.filter((relay) => !placed.some((entry) => entry.relay === relay));
-    if (missing.length > 0) fail('relays', `relay ${relayKey(missing[0]!)} of the relay list is not placed${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}; add it with its "router"`);
+    if (missing.length > 0)
+      fail(
+        'relays',
+        `relay ${relayKey(missing[0]!)} of the relay list is not placed${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}; add it with its "router"`,
+      );
   }
   if (placed.length === 0) fail('relays', 'no relay is placed');
-  if (placed.length > FLEET_LIMITS.maxRelays) fail('relays', `${placed.length} relays; at most ${FLEET_LIMITS.maxRelays}`);
+  if (placed.length > FLEET_LIMITS.maxRelays)
+    fail('relays', `${placed.length} relays; at most ${FLEET_LIMITS.maxRelays}`);
   if (subnets.length === 0 && problems.length === 0) fail('subnets', 'no subnet is defined');
 
   let spare: FleetRelay | undefined;
@@ -156,7 +197,8 @@ export function parseFleetTopology(text: string, seed: number, relays?: readonly
     const relay: Relay = { ...model.relay, host: simulatedRelayAddress(placed.length), name: 'relay-new' };
     spare = { ...model, relay, key: relayKey(relay), address: simulatedRelayAddress(placed.length) };
   }
-  if (problems.length > 0 || spare === undefined) return { fleet: undefined, problems: problems.length > 0 ? problems : [{ path: 'newRelay', message: 'invalid' }] };
+  if (problems.length > 0 || spare === undefined)
+    return { fleet: undefined, problems: problems.length > 0 ? problems : [{ path: 'newRelay', message: 'invalid' }] };
   return { fleet: assembleFleet(seed, routers, subnets, placed, spare), problems: [] };
 }
 
@@ -168,7 +210,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function arrayAt(document: Record<string, unknown>, key: string, fail: (path: string, message: string) => void): unknown[] {
+function arrayAt(
+  document: Record<string, unknown>,
+  key: string,
+  fail: (path: string, message: string) => void,
+): unknown[] {
   const value = document[key];
   if (value === undefined) {
     fail(key, `missing; expected an array`);
@@ -181,7 +227,12 @@ function arrayAt(document: Record<string, unknown>, key: string, fail: (path: st
   return value;
 }
 
-function nameAt(entry: Record<string, unknown>, key: string, path: string, fail: (path: string, message: string) => void): string | undefined {
+function nameAt(
+  entry: Record<string, unknown>,
+  key: string,
+  path: string,
+  fail: (path: string, message: string) => void,
+): string | undefined {
   const value = entry[key];
   if (typeof value !== 'string' || !NAME.test(value)) {
     fail(path, `expected a name of letters, digits, "-", "_" or "." (up to 63), got ${JSON.stringify(value)}`);

@@ -33,14 +33,23 @@ export interface ModelJson {
   peakAtSeconds: number;
   selections: number;
   totals: ModelRun['totals'];
-  clientsPerRelay: { max: number; mean: number; relays: Array<{ relay: string; name: string | null; weight: number; clients: number }> };
+  clientsPerRelay: {
+    max: number;
+    mean: number;
+    relays: Array<{ relay: string; name: string | null; weight: number; clients: number }>;
+  };
   secondsToRecover: number | null;
   busiestRouter: ModelRun['busiestRouter'];
   echoRequestsPerEndpointPerDay: { mean: number; max: number };
   endpointsWithoutRelay: number;
   probeEngineRuns: number;
   endpointRuns: number;
-  series: { pointSeconds: number; echoRequestsPerSecond: number[]; timeExceededPerSecond: number[]; selections: number[] };
+  series: {
+    pointSeconds: number;
+    echoRequestsPerSecond: number[];
+    timeExceededPerSecond: number[];
+    selections: number[];
+  };
 }
 
 export function renderSimulationJson(result: SimulationResult): SimulationJson {
@@ -55,9 +64,20 @@ export function renderSimulationJson(result: SimulationResult): SimulationJson {
       peakAtSeconds: run.peakAtSeconds,
       selections: run.selections,
       totals: run.totals,
-      clientsPerRelay: { max: run.clientsPerRelay.max, mean: round(run.clientsPerRelay.mean), relays: run.clientsPerRelay.relays },
+      clientsPerRelay: {
+        max: run.clientsPerRelay.max,
+        mean: round(run.clientsPerRelay.mean),
+        relays: run.clientsPerRelay.relays,
+      },
       secondsToRecover: run.secondsToRecover,
-      busiestRouter: run.busiestRouter === null ? null : { ...run.busiestRouter, timeExceededPerSecond: round(run.busiestRouter.timeExceededPerSecond), ttlExpiredPerSecond: round(run.busiestRouter.ttlExpiredPerSecond) },
+      busiestRouter:
+        run.busiestRouter === null
+          ? null
+          : {
+              ...run.busiestRouter,
+              timeExceededPerSecond: round(run.busiestRouter.timeExceededPerSecond),
+              ttlExpiredPerSecond: round(run.busiestRouter.ttlExpiredPerSecond),
+            },
       echoRequestsPerEndpointPerDay: rounded(run.echoRequestsPerEndpointPerDay),
       endpointsWithoutRelay: run.endpointsWithoutRelay,
       probeEngineRuns: run.probeEngineRuns,
@@ -132,9 +152,22 @@ export function renderSimulationSummary(result: SimulationResult, width = 60): s
   lines.push(
     `${formatCount(result.clients)} endpoints in ${formatCount(result.subnets)} subnets, ${formatCount(result.relays)} relays, ${formatCount(result.routers)} routers; scenario ${result.scenario}, ${hours >= 48 ? `${(hours / 24).toFixed(1)} days` : `${hours.toFixed(1)} h`} (seed ${result.seed})`,
   );
-  if (result.events.length > 0) lines.push(`events: ${result.events.map((event) => `${event.label} at ${formatDuration(event.atSeconds)}`).join(', ')}${result.lostRelay ? ` (${result.lostRelay})` : ''}`);
+  if (result.events.length > 0)
+    lines.push(
+      `events: ${result.events.map((event) => `${event.label} at ${formatDuration(event.atSeconds)}`).join(', ')}${result.lostRelay ? ` (${result.lostRelay})` : ''}`,
+    );
   lines.push('');
-  const header = ['model', 'echo req/s mean', 'peak', 'Time Exc/s mean', 'peak', 'selections', 'clients/relay max', 'mean', 'recovered after'];
+  const header = [
+    'model',
+    'echo req/s mean',
+    'peak',
+    'Time Exc/s mean',
+    'peak',
+    'selections',
+    'clients/relay max',
+    'mean',
+    'recovered after',
+  ];
   const rows = (Object.entries(result.models) as Array<[ModelName, ModelRun]>).map(([name, run]) => [
     name,
     formatRate(run.echoRequestsPerSecond.mean),
@@ -146,17 +179,30 @@ export function renderSimulationSummary(result: SimulationResult, width = 60): s
     run.clientsPerRelay.mean.toFixed(0),
     run.secondsToRecover === null ? '-' : formatDuration(run.secondsToRecover),
   ]);
-  const widths = header.map((cell, column) => rows.reduce((widest, row) => Math.max(widest, row[column]!.length), cell.length));
-  const format = (cells: string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const widths = header.map((cell, column) =>
+    rows.reduce((widest, row) => Math.max(widest, row[column]!.length), cell.length),
+  );
+  const format = (cells: string[]): string =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ');
   lines.push(format(header));
   for (const row of rows) lines.push(format(row));
   lines.push('');
   for (const [name, run] of Object.entries(result.models) as Array<[ModelName, ModelRun]>) {
-    lines.push(`${name.padEnd(8)} echo/s   ${sparkline(run.series.echoRequestsPerSecond, width)}  peak ${formatRate(run.echoRequestsPerSecond.peak)} at ${formatDuration(run.peakAtSeconds)}`);
-    lines.push(`${''.padEnd(8)} TimeEx/s ${sparkline(run.series.timeExceededPerSecond, width)}  peak ${formatRate(run.timeExceededPerSecond.peak)}`);
+    lines.push(
+      `${name.padEnd(8)} echo/s   ${sparkline(run.series.echoRequestsPerSecond, width)}  peak ${formatRate(run.echoRequestsPerSecond.peak)} at ${formatDuration(run.peakAtSeconds)}`,
+    );
+    lines.push(
+      `${''.padEnd(8)} TimeEx/s ${sparkline(run.series.timeExceededPerSecond, width)}  peak ${formatRate(run.timeExceededPerSecond.peak)}`,
+    );
   }
   const ratio = worstMomentRatio(result);
-  if (ratio !== null) lines.push('', `worst minute: bigfix sends ${ratio.toLocaleString('en-US')}× the echo requests per second of default. ${worstMomentReason(result.scenario)}`);
+  if (ratio !== null)
+    lines.push(
+      '',
+      `worst minute: bigfix sends ${ratio.toLocaleString('en-US')}× the echo requests per second of default. ${worstMomentReason(result.scenario)}`,
+    );
   return lines;
 }
 
@@ -195,7 +241,8 @@ function foldMax(values: ArrayLike<number>, fold: number, roundValues = true): n
   const out: number[] = [];
   for (let start = 0; start < values.length; start += fold) {
     let top = 0;
-    for (let index = start; index < Math.min(values.length, start + fold); index += 1) top = Math.max(top, values[index]!);
+    for (let index = start; index < Math.min(values.length, start + fold); index += 1)
+      top = Math.max(top, values[index]!);
     out.push(roundValues ? round(top) : top);
   }
   return out;
@@ -223,6 +270,7 @@ function rounded<T extends object>(value: T): T {
 function roundDeep(value: unknown): unknown {
   if (typeof value === 'number') return round(value);
   if (Array.isArray(value)) return value.map(roundDeep);
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, roundDeep(entry)]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, roundDeep(entry)]));
   return value;
 }

@@ -24,7 +24,8 @@ export function createVirtualTime(startMs = 0): VirtualTime & { fireNext(): bool
   let order = 0;
   let pending = 0;
   const heap: VirtualTimer[] = [];
-  const before = (left: VirtualTimer, right: VirtualTimer): boolean => left.dueMs < right.dueMs || (left.dueMs === right.dueMs && left.order < right.order);
+  const before = (left: VirtualTimer, right: VirtualTimer): boolean =>
+    left.dueMs < right.dueMs || (left.dueMs === right.dueMs && left.order < right.order);
   const push = (timer: VirtualTimer): void => {
     heap.push(timer);
     let index = heap.length - 1;
@@ -96,7 +97,10 @@ function settlePromises(): Promise<void> {
  * Runs `work` on `time`: fires its timers in order until the promise it returned settles. Work that
  * waits on something other than these timers never finishes, so that is an error rather than a hang.
  */
-export async function runOnVirtualTime<T>(time: ReturnType<typeof createVirtualTime>, work: () => Promise<T>): Promise<T> {
+export async function runOnVirtualTime<T>(
+  time: ReturnType<typeof createVirtualTime>,
+  work: () => Promise<T>,
+): Promise<T> {
   let settled = false;
   const result = work().finally(() => {
     settled = true;

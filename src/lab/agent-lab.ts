@@ -31,7 +31,12 @@ export function createAgentLabSpec(endpoints: readonly string[]): NetworkSpec {
     routers: ['gw', 'r1', 'r2'],
     hosts: [
       ...endpoints.map((name) => ({ name })),
-      ...AGENT_LAB_RELAY_HOSTS.map((host) => ({ name: host.node, attach: host.attach, extraAddresses: host.relays, extraIpv6Addresses: host.relays })),
+      ...AGENT_LAB_RELAY_HOSTS.map((host) => ({
+        name: host.node,
+        attach: host.attach,
+        extraAddresses: host.relays,
+        extraIpv6Addresses: host.relays,
+      })),
     ],
     links: [
       { from: 'gw', to: 'r1' },
@@ -72,14 +77,31 @@ export function renderAgentLabRelayList(relays: readonly AgentLabRelay[]): strin
  * The relay an endpoint with `clientId` must register with: the best of the pool by the true distances
  * (the selection's own ranking), passing over the relays in `unavailable`.
  */
-export function expectedAgentLabRelay(relays: readonly AgentLabRelay[], clientId: string, unavailable: ReadonlySet<string> = new Set()): string {
+export function expectedAgentLabRelay(
+  relays: readonly AgentLabRelay[],
+  clientId: string,
+  unavailable: ReadonlySet<string> = new Set(),
+): string {
   const results = new Map<string, ProbeResult>(
     relays.map((entry) => {
       const key = relayKey(entry.relay);
-      return [key, { key, host: entry.relay.host, address: entry.address, distance: entry.distance, rttMs: 1, method: 'echo-ttl' as const }];
+      return [
+        key,
+        {
+          key,
+          host: entry.relay.host,
+          address: entry.address,
+          distance: entry.distance,
+          rttMs: 1,
+          method: 'echo-ttl' as const,
+        },
+      ];
     }),
   );
-  const ranked = rankPool({ name: 'all', relays: relays.map((entry) => entry.relay) }, results, { clientId, tieBreak: 'hash' });
+  const ranked = rankPool({ name: 'all', relays: relays.map((entry) => entry.relay) }, results, {
+    clientId,
+    tieBreak: 'hash',
+  });
   return relayKey(ranked.find((entry) => !unavailable.has(relayKey(entry.relay)))!.relay);
 }
 
@@ -101,7 +123,11 @@ export interface LabAgent {
    * The first event from index `from` on (default 0) that matches; rejects with what the agent printed when
    * it exits or `timeoutMs` passes first.
    */
-  waitFor(predicate: (event: AgentJsonEvent) => boolean, what: string, options?: { from?: number; timeoutMs?: number }): Promise<AgentJsonEvent>;
+  waitFor(
+    predicate: (event: AgentJsonEvent) => boolean,
+    what: string,
+    options?: { from?: number; timeoutMs?: number },
+  ): Promise<AgentJsonEvent>;
   /** The last event of a kind, if any. */
   last(event: string): AgentJsonEvent | undefined;
   kill(signal: NodeJS.Signals): void;
@@ -110,7 +136,12 @@ export interface LabAgent {
 }
 
 /** Starts `argv` (node, the CLI, `agent --json`, …) in the node's namespace. */
-export function startLabAgent(lab: LabNetwork, node: string, argv: string[], env: NodeJS.ProcessEnv = process.env): LabAgent {
+export function startLabAgent(
+  lab: LabNetwork,
+  node: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): LabAgent {
   return watchAgentProcess(lab.spawn(node, argv, { stdio: ['ignore', 'pipe', 'pipe'], env }), node);
 }
 
@@ -168,7 +199,11 @@ export function watchAgentProcess(child: ChildProcess, node: string): LabAgent {
         };
         const timer = setTimeout(() => {
           finish();
-          reject(new Error(`agent in ${node}: no ${what} within ${options.timeoutMs ?? 30_000} ms; events: ${events.map((entry) => entry.event).join(' ')}; stderr: ${stderr}`));
+          reject(
+            new Error(
+              `agent in ${node}: no ${what} within ${options.timeoutMs ?? 30_000} ms; events: ${events.map((entry) => entry.event).join(' ')}; stderr: ${stderr}`,
+            ),
+          );
         }, options.timeoutMs ?? 30_000);
         const finish = (): void => {
           clearTimeout(timer);

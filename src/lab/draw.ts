@@ -24,7 +24,14 @@ export interface DrawStyle {
 }
 
 const identity = (text: string): string => text;
-const PLAIN_STYLE: DrawStyle = { bold: identity, dim: identity, green: identity, yellow: identity, red: identity, cyan: identity };
+const PLAIN_STYLE: DrawStyle = {
+  bold: identity,
+  dim: identity,
+  green: identity,
+  yellow: identity,
+  red: identity,
+  cyan: identity,
+};
 
 interface DrawOptions {
   measurements?: ReadonlyMap<string, RelayMeasurement>;
@@ -49,15 +56,29 @@ function describeLink(properties: { delayMs: number; lossPercent: number }, styl
   return parts.length > 0 ? ` ${style.dim(`(${parts.join(', ')})`)}` : '';
 }
 
-function relayLabel(relay: TopologyRelay, options: DrawOptions & { style: DrawStyle }, expected: number | undefined): string {
+function relayLabel(
+  relay: TopologyRelay,
+  options: DrawOptions & { style: DrawStyle },
+  expected: number | undefined,
+): string {
   const { name } = relay;
   const { style } = options;
   const measured = options.measurements?.get(name);
   const chosen = options.chosen === name;
   const probed = measured !== undefined && measured.method !== 'not probed';
   const facts: string[] = [];
-  if (!probed) facts.push(style.dim(`${expected === undefined ? '?' : formatHops(expected)} by the topology${measured === undefined ? '' : ', not probed'}`));
-  else facts.push(formatHops(measured.distance ?? null), measured.rttMs === null || measured.rttMs === undefined ? '—' : formatRtt(measured.rttMs), measured.method ?? '—');
+  if (!probed)
+    facts.push(
+      style.dim(
+        `${expected === undefined ? '?' : formatHops(expected)} by the topology${measured === undefined ? '' : ', not probed'}`,
+      ),
+    );
+  else
+    facts.push(
+      formatHops(measured.distance ?? null),
+      measured.rttMs === null || measured.rttMs === undefined ? '—' : formatRtt(measured.rttMs),
+      measured.method ?? '—',
+    );
   const marks: string[] = [];
   if (relay.groups.length > 0) marks.push(style.cyan(`[${relay.groups.join(';')}]`));
   if (relay.priority !== 0) marks.push(style.dim(`priority ${relay.priority}`));
@@ -99,13 +120,18 @@ export function drawTopology(topology: Topology, options: DrawOptions = {}): str
     }
   }
   const endpointAddress = options.endpointAddress ? style.dim(` ${options.endpointAddress}`) : '';
-  const lines = [`${style.bold(topology.endpoint.name)}${topology.endpoint.name === 'endpoint' ? '' : ` ${style.dim('(endpoint)')}`}${endpointAddress}${describeLink(topology.endpoint, style)}`];
+  const lines = [
+    `${style.bold(topology.endpoint.name)}${topology.endpoint.name === 'endpoint' ? '' : ` ${style.dim('(endpoint)')}`}${endpointAddress}${describeLink(topology.endpoint, style)}`,
+  ];
   const render = (node: TreeNode, prefix: string, last: boolean): void => {
     lines.push(`${prefix}${last ? '└─ ' : '├─ '}${node.label}`);
-    node.children.forEach((child, index) => render(child, `${prefix}${last ? '   ' : '│  '}`, index === node.children.length - 1));
+    node.children.forEach((child, index) =>
+      render(child, `${prefix}${last ? '   ' : '│  '}`, index === node.children.length - 1),
+    );
   };
   render(rootRouter, '', true);
   const extra = topology.links.filter((link) => !treeEdges.has([link.from, link.to].sort().join('\u0000')));
-  for (const link of extra) lines.push(style.dim(`   also linked: ${link.from} — ${link.to}`) + describeLink(link, style));
+  for (const link of extra)
+    lines.push(style.dim(`   also linked: ${link.from} — ${link.to}`) + describeLink(link, style));
   return lines;
 }

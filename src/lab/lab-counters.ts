@@ -18,7 +18,14 @@ interface Counters {
 /** The endpoint namespace's own counters: what left it, whatever the CLI reports. */
 export async function readCounters(namespace: string): Promise<Counters | undefined> {
   try {
-    const { stdout } = await execFileAsync('ip', ['netns', 'exec', namespace, 'sh', '-c', 'cat /proc/net/snmp; cat /proc/net/snmp6 2>/dev/null; true']);
+    const { stdout } = await execFileAsync('ip', [
+      'netns',
+      'exec',
+      namespace,
+      'sh',
+      '-c',
+      'cat /proc/net/snmp; cat /proc/net/snmp6 2>/dev/null; true',
+    ]);
     return parseSnmpCounters(stdout);
   } catch {
     return undefined;
@@ -53,9 +60,17 @@ export function parseSnmpCounters(text: string): Counters | undefined {
 }
 
 /** The packets of one run: the counters' difference, else what the run reported. */
-export function packetsBetween(before: Counters | undefined, after: Counters | undefined, reported: number | undefined): LabPackets {
+export function packetsBetween(
+  before: Counters | undefined,
+  after: Counters | undefined,
+  reported: number | undefined,
+): LabPackets {
   if (before !== undefined && after !== undefined) {
-    return { icmpEchoRequests: after.icmpEchoRequests - before.icmpEchoRequests, tcpConnects: after.tcpConnects - before.tcpConnects, source: 'namespace-counters' };
+    return {
+      icmpEchoRequests: after.icmpEchoRequests - before.icmpEchoRequests,
+      tcpConnects: after.tcpConnects - before.tcpConnects,
+      source: 'namespace-counters',
+    };
   }
   if (typeof reported === 'number') return { icmpEchoRequests: reported, tcpConnects: null, source: 'run-report' };
   return { icmpEchoRequests: null, tcpConnects: null, source: 'none' };

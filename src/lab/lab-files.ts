@@ -41,7 +41,11 @@ interface LabSettingsOptions {
  * The settings object written for `--config`: the topology's settings with relay names replaced by
  * `address:port`, so failover and manual lists point at the lab's relays.
  */
-export function renderLabSettings(topology: Topology, addresses: RelayAddresses, options: LabSettingsOptions = {}): Record<string, unknown> {
+export function renderLabSettings(
+  topology: Topology,
+  addresses: RelayAddresses,
+  options: LabSettingsOptions = {},
+): Record<string, unknown> {
   const byName = new Map(topology.relays.map((relay) => [relay.name, relay]));
   const toHostPort = (name: unknown): unknown => {
     const relay = typeof name === 'string' ? byName.get(name) : undefined;
@@ -53,11 +57,15 @@ export function renderLabSettings(topology: Topology, addresses: RelayAddresses,
   }
   if (settings.rootServer !== undefined) settings.rootServer = toHostPort(settings.rootServer);
   if (options.strategy !== undefined) {
-    settings.probe = { ...((settings.probe as Record<string, unknown> | undefined) ?? {}), strategy: options.strategy };
+    settings.probe = { ...(settings.probe ?? {}), strategy: options.strategy };
   }
   if (options.tlsCaFile !== undefined) {
     const register = (settings.register as Record<string, unknown> | undefined) ?? {};
-    settings.register = { ...register, scheme: 'https', tls: { ...((register.tls as Record<string, unknown> | undefined) ?? {}), ca: options.tlsCaFile } };
+    settings.register = {
+      ...register,
+      scheme: 'https',
+      tls: { ...((register.tls as Record<string, unknown> | undefined) ?? {}), ca: options.tlsCaFile },
+    };
   }
   return settings;
 }

@@ -30,10 +30,17 @@ interface ProcessResult {
 }
 
 /** Runs argv inside a namespace and collects its output; killed on abort or timeout. */
-export function runInNamespace(namespace: string, argv: string[], options: LabProcesses & { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ProcessResult> {
+export function runInNamespace(
+  namespace: string,
+  argv: string[],
+  options: LabProcesses & { timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('ip', ['netns', 'exec', namespace, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+    const child = spawn('ip', ['netns', 'exec', namespace, ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ?? process.env,
+    });
     const pid = child.pid;
     if (pid !== undefined) options.children.add(pid);
     let stdout = '';
@@ -48,7 +55,11 @@ export function runInNamespace(namespace: string, argv: string[], options: LabPr
     child.on('error', (error) => {
       clearTimeout(timer);
       if (pid !== undefined) options.children.delete(pid);
-      reject(new RelaySelectError('LAB_FAILED', `cannot run ${argv[0]} in namespace ${namespace}: ${error.message}`, { cause: error }));
+      reject(
+        new RelaySelectError('LAB_FAILED', `cannot run ${argv[0]} in namespace ${namespace}: ${error.message}`, {
+          cause: error,
+        }),
+      );
     });
     child.on('close', (code, signalName) => {
       clearTimeout(timer);
@@ -71,7 +82,13 @@ export interface StubProcess {
   logFile: string;
 }
 
-async function waitForFileText(file: string, text: string, timeoutMs: number, signal: AbortSignal, isAlive: () => boolean): Promise<boolean> {
+async function waitForFileText(
+  file: string,
+  text: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+  isAlive: () => boolean,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     throwIfAborted(signal, LAB_INTERRUPTED);
@@ -97,7 +114,18 @@ export async function startStub(
   const outputFile = join(directory, `stub-${relay.name}.out`);
   const stubMain = join(options.packageRoot, STUB_RELAY_PROGRAM);
   const mode = relay.registration === 'client-cert-required' ? 'ok' : relay.registration;
-  const args = [process.execPath, stubMain, '--port', String(relay.port), '--mode', mode, '--name', relay.name, '--log', logFile];
+  const args = [
+    process.execPath,
+    stubMain,
+    '--port',
+    String(relay.port),
+    '--mode',
+    mode,
+    '--name',
+    relay.name,
+    '--log',
+    logFile,
+  ];
   if (relay.capacity !== null) args.push('--capacity', String(relay.capacity));
   if (relay.retryAfterSeconds !== null) args.push('--retry-after', String(relay.retryAfterSeconds));
   if (tls !== undefined) {
@@ -105,7 +133,10 @@ export async function startStub(
     if (relay.registration === 'client-cert-required') args.push('--ca', tls.ca.certFile, '--require-client-cert');
   }
   const outputFd = openSync(outputFile, 'a');
-  const child = spawn('ip', ['netns', 'exec', namespace, ...args], { detached: true, stdio: ['ignore', outputFd, outputFd] });
+  const child = spawn('ip', ['netns', 'exec', namespace, ...args], {
+    detached: true,
+    stdio: ['ignore', outputFd, outputFd],
+  });
   closeSync(outputFd);
   const pid = child.pid;
   if (pid === undefined) throw new RelaySelectError('LAB_FAILED', `cannot start the stub relay of ${relay.name}`);
@@ -118,10 +149,16 @@ export async function startStub(
   child.unref();
   const ready = await waitForFileText(outputFile, 'stub listening on', 10_000, options.signal, () => !exited);
   if (!ready) {
-    const said = existsSync(outputFile) ? readFileSync(outputFile, 'utf8').trim().split('\n').slice(-3).join(' / ') : '';
-    throw new RelaySelectError('LAB_FAILED', `the stub relay of ${relay.name} did not start${said !== '' ? `: ${said}` : ''}`, {
-      hint: `build first (npm run build) so ${STUB_RELAY_PROGRAM} exists`,
-    });
+    const said = existsSync(outputFile)
+      ? readFileSync(outputFile, 'utf8').trim().split('\n').slice(-3).join(' / ')
+      : '';
+    throw new RelaySelectError(
+      'LAB_FAILED',
+      `the stub relay of ${relay.name} did not start${said !== '' ? `: ${said}` : ''}`,
+      {
+        hint: `build first (npm run build) so ${STUB_RELAY_PROGRAM} exists`,
+      },
+    );
   }
   return { relay: relay.name, pid, logFile };
 }

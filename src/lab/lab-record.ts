@@ -4,7 +4,20 @@
  * lab starts and removed after its teardown, so a lab killed outright is still found.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsConstants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findTrustProblem, processTrustPolicy, untrustedFileError } from '../trust.js';
@@ -50,7 +63,11 @@ export function writeLabRecord(record: LabRecord, directory: string = labRecordD
   // created exclusively under a random name, never through a link.
   const file = recordFile(directory, record.prefix);
   const temporary = join(directory, `.${record.prefix}.${randomBytes(8).toString('hex')}.tmp`);
-  const descriptor = openSync(temporary, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+  const descriptor = openSync(
+    temporary,
+    fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
+    0o600,
+  );
   try {
     writeSync(descriptor, `${JSON.stringify(record, null, 2)}\n`);
     fsyncSync(descriptor);
@@ -82,7 +99,10 @@ export function readLabRecords(directory: string = labRecordDirectory()): LabRec
   const records: LabRecord[] = [];
   for (const file of files) {
     try {
-      const descriptor = openSync(join(directory, file), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+      const descriptor = openSync(
+        join(directory, file),
+        fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK,
+      );
       let text: string;
       try {
         text = readFileSync(descriptor, 'utf8');
@@ -91,8 +111,12 @@ export function readLabRecords(directory: string = labRecordDirectory()): LabRec
       }
       const value = JSON.parse(text) as LabRecord;
       // `lab down` removes `directory`: only ever a lab's own temporary directory.
-      const ownDirectory = typeof value.directory === 'string' && value.directory.startsWith(join(tmpdir(), `relay-select-lab-${value.prefix}-`)) && !value.directory.includes('/../');
-      if (typeof value.prefix === 'string' && value.prefix.length >= 4 && Array.isArray(value.pids) && ownDirectory) records.push(value);
+      const ownDirectory =
+        typeof value.directory === 'string' &&
+        value.directory.startsWith(join(tmpdir(), `relay-select-lab-${value.prefix}-`)) &&
+        !value.directory.includes('/../');
+      if (typeof value.prefix === 'string' && value.prefix.length >= 4 && Array.isArray(value.pids) && ownDirectory)
+        records.push(value);
     } catch {
       // Not ours or half written.
     }

@@ -136,14 +136,26 @@ export function toRegistration(relay: string, entry: StubLogEntry): LabRegistrat
   return {
     relay,
     status: entry.status ?? null,
-    accepted: typeof body === 'object' && body !== null && typeof body.accepted === 'boolean' ? body.accepted : entry.status === 200 ? true : entry.status === undefined || entry.status === null ? null : false,
+    accepted:
+      typeof body === 'object' && body !== null && typeof body.accepted === 'boolean'
+        ? body.accepted
+        : entry.status === 200
+          ? true
+          : entry.status === undefined || entry.status === null
+            ? null
+            : false,
     from: entry.remoteAddress?.replace(/^::ffff:/, '') ?? null,
     at: entry.at ?? null,
   };
 }
 
 /** Relay views of one run: the topology's relays with what the run measured and chose. */
-export function buildRelayViews(topology: Topology, addresses: ReadonlyMap<string, string>, run: RunJson | undefined, chosen: string | null): LabRelayView[] {
+export function buildRelayViews(
+  topology: Topology,
+  addresses: ReadonlyMap<string, string>,
+  run: RunJson | undefined,
+  chosen: string | null,
+): LabRelayView[] {
   const expected = expectedDistances(topology);
   return topology.relays.map((relay) => {
     const address = addresses.get(relay.name) ?? '';
@@ -167,7 +179,11 @@ export function buildRelayViews(topology: Topology, addresses: ReadonlyMap<strin
 }
 
 /** The relay the run chose, by name: matched on address and port. */
-export function chosenRelayName(topology: Topology, addresses: ReadonlyMap<string, string>, run: RunJson | undefined): string | null {
+export function chosenRelayName(
+  topology: Topology,
+  addresses: ReadonlyMap<string, string>,
+  run: RunJson | undefined,
+): string | null {
   const relay = run?.relay;
   if (relay === null || relay === undefined) return null;
   const match = topology.relays.find((candidate) => {
@@ -184,25 +200,40 @@ function formatDistance(distance: number | null): string {
 function formatPackets(packets: LabPackets): string {
   if (packets.source === 'none') return 'not counted';
   const icmp = packets.icmpEchoRequests === null ? '?' : String(packets.icmpEchoRequests);
-  const tcp = packets.tcpConnects === null ? '' : `, ${packets.tcpConnects} TCP connection${packets.tcpConnects === 1 ? '' : 's'}`;
+  const tcp =
+    packets.tcpConnects === null
+      ? ''
+      : `, ${packets.tcpConnects} TCP connection${packets.tcpConnects === 1 ? '' : 's'}`;
   return `${icmp} ICMP echo request${packets.icmpEchoRequests === 1 ? '' : 's'}${tcp}`;
 }
 
 /** The human report: the drawing, probe results, the choice and why, the registration. */
 export function renderLabReport(report: LabReport, topology: Topology, style: DrawStyle): string[] {
   const lines: string[] = [];
-  lines.push(`${style.bold(`lab ${report.topology}`)} ${style.dim(`(${report.file}, ${report.namespaces} namespaces)`)}`);
+  lines.push(
+    `${style.bold(`lab ${report.topology}`)} ${style.dim(`(${report.file}, ${report.namespaces} namespaces)`)}`,
+  );
   if (report.description !== '') lines.push(style.dim(report.description));
   lines.push('');
   const measurements = new Map(report.relays.map((relay) => [relay.name, relay]));
-  for (const line of drawTopology(topology, { measurements, chosen: report.chosen, endpointAddress: report.endpoint.address, style })) lines.push(line);
+  for (const line of drawTopology(topology, {
+    measurements,
+    chosen: report.chosen,
+    endpointAddress: report.endpoint.address,
+    style,
+  }))
+    lines.push(line);
   lines.push('');
   lines.push(style.bold('Probe results'));
   const relayTable = renderTable(
     ['relay', 'address', 'hops', 'expected', 'rtt', 'method', 'notes'],
     report.relays.map((relay) => {
-      const notes = [relay.dropsIcmp ? 'drops ICMP' : '', relay.registrationBehaviour !== 'ok' ? `registration ${relay.registrationBehaviour}` : ''].filter((note) => note !== '');
-      const mismatch = relay.distance !== null && relay.expectedDistance !== null && relay.distance !== relay.expectedDistance;
+      const notes = [
+        relay.dropsIcmp ? 'drops ICMP' : '',
+        relay.registrationBehaviour !== 'ok' ? `registration ${relay.registrationBehaviour}` : '',
+      ].filter((note) => note !== '');
+      const mismatch =
+        relay.distance !== null && relay.expectedDistance !== null && relay.distance !== relay.expectedDistance;
       return [
         relay.chosen ? style.green(style.bold(relay.name)) : relay.name,
         `${relay.address}:${relay.port}`,
@@ -218,21 +249,39 @@ export function renderLabReport(report: LabReport, topology: Topology, style: Dr
   for (const line of relayTable) lines.push(line);
   lines.push('');
   const verdict =
-    report.expected === null ? '' : report.matchesExpectation ? style.green(` ✓ as the topology expects`) : style.red(` ✗ the topology expects ${report.expected}`);
-  lines.push(`${style.bold('Chosen:')} ${report.chosen === null ? style.red('none') : style.green(style.bold(report.chosen))}${verdict}`);
+    report.expected === null
+      ? ''
+      : report.matchesExpectation
+        ? style.green(` ✓ as the topology expects`)
+        : style.red(` ✗ the topology expects ${report.expected}`);
+  lines.push(
+    `${style.bold('Chosen:')} ${report.chosen === null ? style.red('none') : style.green(style.bold(report.chosen))}${verdict}`,
+  );
   if (report.action !== null) lines.push(`  ${report.action}: ${report.reason ?? ''}`);
   const registration = report.registration;
   if (registration === null) {
-    lines.push(`${style.bold('Registration:')} ${report.chosen === null ? 'none' : `the stub of ${report.chosen} received no registration`}`);
+    lines.push(
+      `${style.bold('Registration:')} ${report.chosen === null ? 'none' : `the stub of ${report.chosen} received no registration`}`,
+    );
   } else {
-    const outcome = registration.status === 200 ? style.green('accepted') : registration.status === 503 ? style.yellow('503: relay alive, upstream server down (relay kept)') : style.red(`status ${registration.status ?? 'none'}`);
-    lines.push(`${style.bold('Registration:')} ${registration.relay} ← POST from ${registration.from ?? '?'}: ${outcome}`);
+    const outcome =
+      registration.status === 200
+        ? style.green('accepted')
+        : registration.status === 503
+          ? style.yellow('503: relay alive, upstream server down (relay kept)')
+          : style.red(`status ${registration.status ?? 'none'}`);
+    lines.push(
+      `${style.bold('Registration:')} ${registration.relay} ← POST from ${registration.from ?? '?'}: ${outcome}`,
+    );
   }
   const others = report.registrations.filter((entry) => entry !== registration);
-  for (const entry of others) lines.push(style.dim(`  also tried: ${entry.relay} answered ${entry.status ?? 'nothing'}`));
+  for (const entry of others)
+    lines.push(style.dim(`  also tried: ${entry.relay} answered ${entry.status ?? 'nothing'}`));
   lines.push(`${style.bold('Packets:')} ${formatPackets(report.packets)} in ${report.wallMs} ms`);
   if (report.nextRun !== null) {
-    lines.push(`${style.bold('Next cron run:')} ${report.nextRun.action ?? `exit ${report.nextRun.exitCode}`}${report.nextRun.reason ? ` (${report.nextRun.reason})` : ''}, ${formatPackets(report.nextRun.packets)}`);
+    lines.push(
+      `${style.bold('Next cron run:')} ${report.nextRun.action ?? `exit ${report.nextRun.exitCode}`}${report.nextRun.reason ? ` (${report.nextRun.reason})` : ''}, ${formatPackets(report.nextRun.packets)}`,
+    );
   }
   for (const message of report.messages) lines.push(style.dim(`  relay-select said: ${message}`));
   for (const warning of report.warnings) lines.push(`${style.yellow('warning:')} ${warning}`);
@@ -246,7 +295,11 @@ export function renderLabReport(report: LabReport, topology: Topology, style: Dr
         run.packets.icmpEchoRequests === null ? '?' : String(run.packets.icmpEchoRequests),
         run.packets.tcpConnects === null ? '?' : String(run.packets.tcpConnects),
         `${run.wallMs} ms`,
-        run.chosen === null ? style.red('none') : run.chosen === report.expected || report.expected === null ? style.green(run.chosen) : style.red(run.chosen),
+        run.chosen === null
+          ? style.red('none')
+          : run.chosen === report.expected || report.expected === null
+            ? style.green(run.chosen)
+            : style.red(run.chosen),
         run.action ?? `exit ${run.exitCode}`,
       ]),
       { indent: 2 },

@@ -13,9 +13,25 @@ import type { ProbeStrategy } from '../config/settings.js';
 import { onTeardown } from '../teardown.js';
 import { packetsBetween, readCounters } from './lab-counters.js';
 import { renderLabRelayList, renderLabSettings } from './lab-files.js';
-import { killProcess, LAB_INTERRUPTED, runInNamespace, startStub, type LabProcesses, type StubProcess } from './lab-processes.js';
+import {
+  killProcess,
+  LAB_INTERRUPTED,
+  runInNamespace,
+  startStub,
+  type LabProcesses,
+  type StubProcess,
+} from './lab-processes.js';
 import { readLabRecords, removeLabRecord, writeLabRecord, type LabRecord } from './lab-record.js';
-import { buildRelayViews, chosenRelayName, parseRunJson, parseStubLog, toRegistration, type LabRegistration, type LabReport, type LabRunResult } from './lab-report.js';
+import {
+  buildRelayViews,
+  chosenRelayName,
+  parseRunJson,
+  parseStubLog,
+  toRegistration,
+  type LabRegistration,
+  type LabReport,
+  type LabRunResult,
+} from './lab-report.js';
 import { buildNetwork, listNamespaces, type LabNetwork } from './netns/network.js';
 import { createPki, type Pki } from './stub-relay/pki.js';
 import { networkOf, withoutLinkShaping, type Topology } from './topology.js';
@@ -65,7 +81,12 @@ function makeLabPrefix(): string {
  * The topology's network. A kept lab on a kernel without netem is built without delay and loss: the
  * userspace forwarder ends with this process, so the kept lab would lose its links.
  */
-async function buildLabNetwork(topology: Topology, prefix: string, keep: boolean, warnings: string[]): Promise<{ network: LabNetwork; shapingDropped: boolean }> {
+async function buildLabNetwork(
+  topology: Topology,
+  prefix: string,
+  keep: boolean,
+  warnings: string[],
+): Promise<{ network: LabNetwork; shapingDropped: boolean }> {
   const network = await buildNetwork(networkOf(topology), { prefix });
   if (!keep || network.delayMode !== 'userspace') return { network, shapingDropped: false };
   await network.destroy();
@@ -85,7 +106,10 @@ function createLabPki(directory: string, addresses: string[]): Pki {
 /** The settings file of one run; `strategy` overrides the topology's (the `--compare` runs). */
 function writeSettingsFile(lab: LiveLab, strategy: ProbeStrategy | undefined): string {
   const file = join(lab.directory, `settings${strategy === undefined ? '' : `-${strategy}`}.json`);
-  writeFileSync(file, `${JSON.stringify(renderLabSettings(lab.topology, lab.addresses, { strategy, tlsCaFile: lab.pki?.ca.certFile }), null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(renderLabSettings(lab.topology, lab.addresses, { strategy, tlsCaFile: lab.pki?.ca.certFile }), null, 2)}\n`,
+  );
   return file;
 }
 
@@ -109,12 +133,34 @@ function stderrMessages(stderr: string): string[] {
 }
 
 /** One real `relay-select run --json` in the endpoint's namespace, and what it did. */
-async function runRelaySelect(lab: LiveLab, label: string, strategy: ProbeStrategy | undefined, stateDir: string, force: boolean): Promise<LabRunResult> {
+async function runRelaySelect(
+  lab: LiveLab,
+  label: string,
+  strategy: ProbeStrategy | undefined,
+  stateDir: string,
+  force: boolean,
+): Promise<LabRunResult> {
   const cli = join(lab.processes.packageRoot, 'bin', 'relay-select.js');
-  const args = [process.execPath, cli, 'run', ...(force ? ['--force'] : []), '--json', '--relays', lab.relaysFile, '--config', writeSettingsFile(lab, strategy), '--state-dir', stateDir];
+  const args = [
+    process.execPath,
+    cli,
+    'run',
+    ...(force ? ['--force'] : []),
+    '--json',
+    '--relays',
+    lab.relaysFile,
+    '--config',
+    writeSettingsFile(lab, strategy),
+    '--state-dir',
+    stateDir,
+  ];
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
   const before = await readCounters(lab.endpointNamespace);
-  const result = await runInNamespace(lab.endpointNamespace, args, { ...lab.processes, timeoutMs: lab.runTimeoutMs, env });
+  const result = await runInNamespace(lab.endpointNamespace, args, {
+    ...lab.processes,
+    timeoutMs: lab.runTimeoutMs,
+    env,
+  });
   const after = await readCounters(lab.endpointNamespace);
   const json = parseRunJson(result.stdout);
   const chosen = chosenRelayName(lab.topology, lab.addresses, json);
@@ -148,10 +194,20 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   const prefix = options.prefix ?? makeLabPrefix();
   if (readLabRecords().some((record) => record.prefix === prefix) || listNamespaces(prefix).length > 0) {
     forgetChildren();
-    throw new RelaySelectError('USAGE', `--prefix ${prefix}: a lab with this prefix is up`, { hint: `remove it first: relay-select lab down --prefix ${prefix}` });
+    throw new RelaySelectError('USAGE', `--prefix ${prefix}: a lab with this prefix is up`, {
+      hint: `remove it first: relay-select lab down --prefix ${prefix}`,
+    });
   }
   const directory = mkdtempSync(join(tmpdir(), `relay-select-lab-${prefix}-`));
-  const record: LabRecord = { prefix, topology: topology.name, namespaces: [], pids: [], directory, createdAt: new Date().toISOString(), kept: false };
+  const record: LabRecord = {
+    prefix,
+    topology: topology.name,
+    namespaces: [],
+    pids: [],
+    directory,
+    createdAt: new Date().toISOString(),
+    kept: false,
+  };
   writeLabRecord(record);
   let network: LabNetwork | undefined;
   const warnings: string[] = [];
@@ -190,7 +246,13 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
 
     progress('probing…');
     const stateDir = join(directory, 'state');
-    const main = await runRelaySelect(lab, String((topology.settings.probe as { strategy?: unknown } | undefined)?.strategy ?? 'inference'), undefined, stateDir, true);
+    const main = await runRelaySelect(
+      lab,
+      String((topology.settings.probe as { strategy?: unknown } | undefined)?.strategy ?? 'inference'),
+      undefined,
+      stateDir,
+      true,
+    );
     throwIfAborted(signal, LAB_INTERRUPTED);
     progress('next cron run…');
     const next = await runRelaySelect(lab, main.strategy, undefined, stateDir, false);
@@ -217,7 +279,11 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       description: topology.description,
       prefix,
       namespaces: network.namespaces.length,
-      endpoint: { name: topology.endpoint.name, namespace: lab.endpointNamespace, address: network.addressOf(topology.endpoint.name) },
+      endpoint: {
+        name: topology.endpoint.name,
+        namespace: lab.endpointNamespace,
+        address: network.addressOf(topology.endpoint.name),
+      },
       relays: main.relays,
       chosen: main.chosen,
       expected: topology.expect,
@@ -232,7 +298,13 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       exitCode: main.exitCode,
       nextRun: { action: next.action, reason: next.reason, exitCode: next.exitCode, packets: next.packets },
       compare,
-      kept: record.kept ? { prefix, enter: `ip netns exec ${lab.endpointNamespace} bash`, down: `relay-select lab down --prefix ${prefix}` } : null,
+      kept: record.kept
+        ? {
+            prefix,
+            enter: `ip netns exec ${lab.endpointNamespace} bash`,
+            down: `relay-select lab down --prefix ${prefix}`,
+          }
+        : null,
       messages: main.messages,
       warnings,
       linkShapingDropped: built.shapingDropped,

@@ -51,22 +51,43 @@ export async function loadTopology(path: string, cwd: string): Promise<Topology>
     // The lab runs as root and a topology carries settings for the run: only a trusted regular file.
     const read = await readFileBounded(path, { trust: processTrustPolicy(), maxBytes: MAX_TOPOLOGY_BYTES });
     if (!read.ok && !read.problem.wrongKind) throw untrustedFileError('FILE_UNTRUSTED', 'topology', path, read.problem);
-    if (!read.ok) throw new RelaySelectError('TOPOLOGY_INVALID', `${shown}: cannot read topology: ${read.problem.found}`, { file: path, hint: 'see relay-select-lab(5) for the topology format' });
-    if (read.tooLarge) throw new RelaySelectError('TOPOLOGY_INVALID', `${shown}: cannot read topology: ${read.size} bytes, more than a topology holds (${MAX_TOPOLOGY_BYTES})`, { file: path });
+    if (!read.ok)
+      throw new RelaySelectError('TOPOLOGY_INVALID', `${shown}: cannot read topology: ${read.problem.found}`, {
+        file: path,
+        hint: 'see relay-select-lab(5) for the topology format',
+      });
+    if (read.tooLarge)
+      throw new RelaySelectError(
+        'TOPOLOGY_INVALID',
+        `${shown}: cannot read topology: ${read.size} bytes, more than a topology holds (${MAX_TOPOLOGY_BYTES})`,
+        { file: path },
+      );
     text = read.bytes.toString('utf8');
   } catch (error) {
     if (error instanceof RelaySelectError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const bundled = code === 'ENOENT' && dirname(path) === bundledTopologyDirectory() ? ` (bundled topologies: ${bundledTopologyNames().join(', ')})` : '';
-    throw new RelaySelectError('TOPOLOGY_INVALID', `${shown}: cannot read topology: ${code ?? (error as Error).message}${bundled}`, { cause: error, file: path });
+    const bundled =
+      code === 'ENOENT' && dirname(path) === bundledTopologyDirectory()
+        ? ` (bundled topologies: ${bundledTopologyNames().join(', ')})`
+        : '';
+    throw new RelaySelectError(
+      'TOPOLOGY_INVALID',
+      `${shown}: cannot read topology: ${code ?? (error as Error).message}${bundled}`,
+      { cause: error, file: path },
+    );
   }
   const { topology, problems } = parseTopologyText(text, basename(path, extname(path)));
   if (topology === undefined) {
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-    throw new RelaySelectError('TOPOLOGY_INVALID', `${formatTopologyProblem(shown, problems[0] ?? { path: '', message: 'invalid topology' })}${more}`, {
-      file: path,
-      hint: 'see relay-select-lab(5) for the topology format',
-    });
+    const more =
+      problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    throw new RelaySelectError(
+      'TOPOLOGY_INVALID',
+      `${formatTopologyProblem(shown, problems[0] ?? { path: '', message: 'invalid topology' })}${more}`,
+      {
+        file: path,
+        hint: 'see relay-select-lab(5) for the topology format',
+      },
+    );
   }
   return topology;
 }

@@ -8,7 +8,14 @@ import type { LinkShaping, NetworkLinkSpec, NetworkSpec } from './netns/network-
 
 /** How a relay's stub answers `POST /relay-select/v1/register`. */
 export type RegistrationBehaviour = 'ok' | '503' | '500' | 'down' | 'client-cert-required' | 'full';
-const REGISTRATION_BEHAVIOURS: readonly RegistrationBehaviour[] = ['ok', '503', '500', 'down', 'client-cert-required', 'full'];
+const REGISTRATION_BEHAVIOURS: readonly RegistrationBehaviour[] = [
+  'ok',
+  '503',
+  '500',
+  'down',
+  'client-cert-required',
+  'full',
+];
 
 /** Largest one-way delay a link may add; more is a typo, not a network. */
 const MAX_LINK_DELAY_MS = 10_000;
@@ -93,7 +100,19 @@ export function formatTopologyProblem(file: string, problem: TopologyProblem): s
 const TOP_KEYS = ['$schema', 'name', 'description', 'routers', 'endpoint', 'relays', 'links', 'settings', 'expect'];
 const LINK_KEYS = ['delayMs', 'lossPercent'];
 const ENDPOINT_KEYS = ['name', 'attach', ...LINK_KEYS];
-const RELAY_KEYS = ['name', 'attach', 'groups', 'priority', 'weight', 'dropsIcmp', 'registration', 'port', 'capacity', 'retryAfterSeconds', ...LINK_KEYS];
+const RELAY_KEYS = [
+  'name',
+  'attach',
+  'groups',
+  'priority',
+  'weight',
+  'dropsIcmp',
+  'registration',
+  'port',
+  'capacity',
+  'retryAfterSeconds',
+  ...LINK_KEYS,
+];
 const EDGE_KEYS = ['from', 'to', ...LINK_KEYS];
 /** Settings the lab itself decides: it writes the relay list and uses a fresh state directory. */
 const SETTINGS_SET_BY_LAB = ['relayList', 'stateDir'];
@@ -123,7 +142,11 @@ class Reader {
 
   unknownKeys(object: Json, allowed: readonly string[], path: string): void {
     for (const key of Object.keys(object)) {
-      if (!allowed.includes(key)) this.problem(join(path, key), `unknown key (expected one of: ${allowed.filter((name) => name !== '$schema').join(', ')})`);
+      if (!allowed.includes(key))
+        this.problem(
+          join(path, key),
+          `unknown key (expected one of: ${allowed.filter((name) => name !== '$schema').join(', ')})`,
+        );
     }
   }
 
@@ -133,13 +156,22 @@ class Reader {
       return undefined;
     }
     if (!NODE_NAME.test(value) || value.length > MAX_NODE_NAME_LENGTH) {
-      this.problem(path, `bad name ${JSON.stringify(value)} (lower-case letters, digits and "-", starting with a letter, at most ${MAX_NODE_NAME_LENGTH} characters)`);
+      this.problem(
+        path,
+        `bad name ${JSON.stringify(value)} (lower-case letters, digits and "-", starting with a letter, at most ${MAX_NODE_NAME_LENGTH} characters)`,
+      );
       return undefined;
     }
     return value;
   }
 
-  number(object: Json, key: string, path: string, range: { min: number; max: number; integer?: boolean }, fallback: number): number {
+  number(
+    object: Json,
+    key: string,
+    path: string,
+    range: { min: number; max: number; integer?: boolean },
+    fallback: number,
+  ): number {
     const value = object[key];
     if (value === undefined) return fallback;
     const where = join(path, key);
@@ -192,15 +224,21 @@ export function parseTopology(value: unknown, fallbackName: string): TopologyPar
   reader.unknownKeys(value, TOP_KEYS, '');
 
   const name = typeof value.name === 'string' && value.name.trim() !== '' ? value.name.trim() : fallbackName;
-  if (value.name !== undefined && typeof value.name !== 'string') reader.problem('name', `expected a string, got ${describeValue(value.name)}`);
+  if (value.name !== undefined && typeof value.name !== 'string')
+    reader.problem('name', `expected a string, got ${describeValue(value.name)}`);
   const description = typeof value.description === 'string' ? value.description : '';
-  if (value.description !== undefined && typeof value.description !== 'string') reader.problem('description', `expected a string, got ${describeValue(value.description)}`);
+  if (value.description !== undefined && typeof value.description !== 'string')
+    reader.problem('description', `expected a string, got ${describeValue(value.description)}`);
 
   const seen = new Map<string, string>();
   const claim = (nodeName: string | undefined, path: string): void => {
     if (nodeName === undefined) return;
     const first = seen.get(nodeName);
-    if (first !== undefined) reader.problem(path, `duplicate name "${nodeName}" (first used at ${first}); routers, relays and the endpoint share one namespace of names`);
+    if (first !== undefined)
+      reader.problem(
+        path,
+        `duplicate name "${nodeName}" (first used at ${first}); routers, relays and the endpoint share one namespace of names`,
+      );
     else seen.set(nodeName, path);
   };
 
@@ -221,7 +259,10 @@ export function parseTopology(value: unknown, fallbackName: string): TopologyPar
       return undefined;
     }
     if (!routerSet.has(target)) {
-      reader.problem(path, `unknown router "${target}"${routers.length > 0 ? ` (routers: ${routers.join(', ')})` : ''}`);
+      reader.problem(
+        path,
+        `unknown router "${target}"${routers.length > 0 ? ` (routers: ${routers.join(', ')})` : ''}`,
+      );
       return undefined;
     }
     return target;
@@ -232,7 +273,8 @@ export function parseTopology(value: unknown, fallbackName: string): TopologyPar
     reader.problem('endpoint', `expected an object such as {"attach": "ROUTER"}, got ${describeValue(value.endpoint)}`);
   } else {
     reader.unknownKeys(value.endpoint, ENDPOINT_KEYS, 'endpoint');
-    const endpointName = value.endpoint.name === undefined ? 'endpoint' : reader.nodeName(value.endpoint.name, 'endpoint.name');
+    const endpointName =
+      value.endpoint.name === undefined ? 'endpoint' : reader.nodeName(value.endpoint.name, 'endpoint.name');
     claim(endpointName, 'endpoint.name');
     const attach = checkRouter(value.endpoint.attach, 'endpoint.attach');
     const properties = reader.linkProperties(value.endpoint, 'endpoint');
@@ -285,8 +327,13 @@ export function parseTopology(value: unknown, fallbackName: string): TopologyPar
 
   let expect: string | null = null;
   if (value.expect !== undefined && value.expect !== null) {
-    if (typeof value.expect !== 'string') reader.problem('expect', `expected a relay name or null, got ${describeValue(value.expect)}`);
-    else if (!relays.some((relay) => relay.name === value.expect)) reader.problem('expect', `unknown relay "${value.expect}" (relays: ${relays.map((relay) => relay.name).join(', ')})`);
+    if (typeof value.expect !== 'string')
+      reader.problem('expect', `expected a relay name or null, got ${describeValue(value.expect)}`);
+    else if (!relays.some((relay) => relay.name === value.expect))
+      reader.problem(
+        'expect',
+        `unknown relay "${value.expect}" (relays: ${relays.map((relay) => relay.name).join(', ')})`,
+      );
     else expect = value.expect;
   }
 
@@ -296,7 +343,12 @@ export function parseTopology(value: unknown, fallbackName: string): TopologyPar
   return reader.problems.length > 0 ? { topology: undefined, problems: reader.problems } : { topology, problems: [] };
 }
 
-function readRelay(reader: Reader, entry: unknown, path: string, checkRouter: (target: unknown, path: string) => string | undefined): TopologyRelay | undefined {
+function readRelay(
+  reader: Reader,
+  entry: unknown,
+  path: string,
+  checkRouter: (target: unknown, path: string) => string | undefined,
+): TopologyRelay | undefined {
   if (!isObject(entry)) {
     reader.problem(path, `expected an object such as {"name": "relay-1", "attach": "r1"}, got ${describeValue(entry)}`);
     return undefined;
@@ -306,19 +358,28 @@ function readRelay(reader: Reader, entry: unknown, path: string, checkRouter: (t
   const attach = checkRouter(entry.attach, `${path}.attach`);
   const groups: string[] = [];
   if (entry.groups !== undefined) {
-    if (!Array.isArray(entry.groups)) reader.problem(`${path}.groups`, `expected an array of group names, got ${describeValue(entry.groups)}`);
+    if (!Array.isArray(entry.groups))
+      reader.problem(`${path}.groups`, `expected an array of group names, got ${describeValue(entry.groups)}`);
     else {
       entry.groups.forEach((group: unknown, index: number) => {
-        if (typeof group !== 'string' || !/^(\*|[A-Za-z0-9_-]{1,64})$/.test(group)) reader.problem(`${path}.groups[${index}]`, `bad group ${describeValue(group)} (letters, digits, "_" and "-", at most 64, or "*")`);
+        if (typeof group !== 'string' || !/^(\*|[A-Za-z0-9_-]{1,64})$/.test(group))
+          reader.problem(
+            `${path}.groups[${index}]`,
+            `bad group ${describeValue(group)} (letters, digits, "_" and "-", at most 64, or "*")`,
+          );
         else groups.push(group);
       });
     }
   }
   const registration = entry.registration ?? 'ok';
   if (!REGISTRATION_BEHAVIOURS.includes(registration as RegistrationBehaviour)) {
-    reader.problem(`${path}.registration`, `expected one of ${REGISTRATION_BEHAVIOURS.join(', ')}, got ${describeValue(registration)}`);
+    reader.problem(
+      `${path}.registration`,
+      `expected one of ${REGISTRATION_BEHAVIOURS.join(', ')}, got ${describeValue(registration)}`,
+    );
   }
-  if (entry.dropsIcmp !== undefined && typeof entry.dropsIcmp !== 'boolean') reader.problem(`${path}.dropsIcmp`, `expected true or false, got ${describeValue(entry.dropsIcmp)}`);
+  if (entry.dropsIcmp !== undefined && typeof entry.dropsIcmp !== 'boolean')
+    reader.problem(`${path}.dropsIcmp`, `expected true or false, got ${describeValue(entry.dropsIcmp)}`);
   const relay: TopologyRelay = {
     name: relayName ?? '',
     attach: attach ?? '',
@@ -328,8 +389,14 @@ function readRelay(reader: Reader, entry: unknown, path: string, checkRouter: (t
     dropsIcmp: entry.dropsIcmp === true,
     registration: registration as RegistrationBehaviour,
     port: reader.number(entry, 'port', path, { min: 1, max: 65_535, integer: true }, DEFAULT_RELAY_PORT),
-    capacity: entry.capacity === undefined ? null : reader.number(entry, 'capacity', path, { min: 0, max: 1_000_000, integer: true }, 0),
-    retryAfterSeconds: entry.retryAfterSeconds === undefined ? null : reader.number(entry, 'retryAfterSeconds', path, { min: 0, max: 86_400, integer: true }, 0),
+    capacity:
+      entry.capacity === undefined
+        ? null
+        : reader.number(entry, 'capacity', path, { min: 0, max: 1_000_000, integer: true }, 0),
+    retryAfterSeconds:
+      entry.retryAfterSeconds === undefined
+        ? null
+        : reader.number(entry, 'retryAfterSeconds', path, { min: 0, max: 86_400, integer: true }, 0),
     ...reader.linkProperties(entry, path),
   };
   return relayName === undefined || attach === undefined ? undefined : relay;
@@ -342,7 +409,11 @@ function readSettings(reader: Reader, value: unknown, relayNames: Set<string>): 
     return {};
   }
   for (const key of SETTINGS_SET_BY_LAB) {
-    if (key in value) reader.problem(`settings.${key}`, 'set by the lab itself (it writes the relay list and uses a fresh state directory); remove it');
+    if (key in value)
+      reader.problem(
+        `settings.${key}`,
+        'set by the lab itself (it writes the relay list and uses a fresh state directory); remove it',
+      );
   }
   for (const key of SETTINGS_NAMING_RELAYS) {
     const list = value[key];
@@ -352,11 +423,18 @@ function readSettings(reader: Reader, value: unknown, relayNames: Set<string>): 
       continue;
     }
     list.forEach((entry: unknown, index: number) => {
-      if (typeof entry !== 'string' || !relayNames.has(entry)) reader.problem(`settings.${key}[${index}]`, `unknown relay ${describeValue(entry)} (name a relay of this topology)`);
+      if (typeof entry !== 'string' || !relayNames.has(entry))
+        reader.problem(
+          `settings.${key}[${index}]`,
+          `unknown relay ${describeValue(entry)} (name a relay of this topology)`,
+        );
     });
   }
   if (value.rootServer !== undefined && (typeof value.rootServer !== 'string' || !relayNames.has(value.rootServer))) {
-    reader.problem('settings.rootServer', `unknown relay ${describeValue(value.rootServer)} (name a relay of this topology)`);
+    reader.problem(
+      'settings.rootServer',
+      `unknown relay ${describeValue(value.rootServer)} (name a relay of this topology)`,
+    );
   }
   return value;
 }
@@ -372,7 +450,10 @@ export function adjacencyOf(topology: Pick<Topology, 'routers' | 'links'>): Map<
 }
 
 /** Hop count from the endpoint's router to every router it reaches (breadth first, fewest routers). */
-function routerHopsFromEndpoint(topology: Pick<Topology, 'routers' | 'links' | 'endpoint'>, adjacency = adjacencyOf(topology)): Map<string, number> {
+function routerHopsFromEndpoint(
+  topology: Pick<Topology, 'routers' | 'links' | 'endpoint'>,
+  adjacency = adjacencyOf(topology),
+): Map<string, number> {
   const hops = new Map<string, number>([[topology.endpoint.attach, 0]]);
   const queue = [topology.endpoint.attach];
   while (queue.length > 0) {
@@ -409,11 +490,23 @@ function checkReachability(reader: Reader, topology: Topology): void {
     const island = collectIsland(router, adjacency);
     for (const member of island) reported.add(member);
     const cycle = island.length >= 3 && island.every((member) => (adjacency.get(member)?.length ?? 0) >= 2);
-    const shape = island.length === 1 ? 'it has no link' : cycle ? `its links form a cycle ${[...island, island[0]].join(' - ')} with no route to the endpoint` : `it is linked only to ${island.filter((member) => member !== router).join(', ')}`;
-    reader.problem(`routers[${index}]`, `router "${router}" is not reachable from the endpoint (attached to "${topology.endpoint.attach}"): ${shape}`);
+    const shape =
+      island.length === 1
+        ? 'it has no link'
+        : cycle
+          ? `its links form a cycle ${[...island, island[0]].join(' - ')} with no route to the endpoint`
+          : `it is linked only to ${island.filter((member) => member !== router).join(', ')}`;
+    reader.problem(
+      `routers[${index}]`,
+      `router "${router}" is not reachable from the endpoint (attached to "${topology.endpoint.attach}"): ${shape}`,
+    );
   });
   topology.relays.forEach((relay, index) => {
-    if (!hops.has(relay.attach)) reader.problem(`relays[${index}].attach`, `relay "${relay.name}" hangs off router "${relay.attach}", which the endpoint cannot reach`);
+    if (!hops.has(relay.attach))
+      reader.problem(
+        `relays[${index}].attach`,
+        `relay "${relay.name}" hangs off router "${relay.attach}", which the endpoint cannot reach`,
+      );
   });
 }
 

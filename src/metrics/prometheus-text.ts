@@ -48,8 +48,12 @@ export function renderPrometheusText(families: readonly MetricFamily[]): string 
     lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
     for (const sample of family.samples) {
       const labels = Object.entries(sample.labels ?? {});
-      for (const [name] of labels) if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new Error(`bad label name ${JSON.stringify(name)}`);
-      const labelText = labels.length === 0 ? '' : `{${labels.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(',')}}`;
+      for (const [name] of labels)
+        if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new Error(`bad label name ${JSON.stringify(name)}`);
+      const labelText =
+        labels.length === 0
+          ? ''
+          : `{${labels.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(',')}}`;
       lines.push(`${family.name}${labelText} ${formatValue(sample.value)}`);
     }
   }

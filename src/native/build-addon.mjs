@@ -10,13 +10,26 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
-const FIX = 'rebuild with `npm rebuild relay-select` (`npm rebuild -g relay-select` for a global install); needs a C++ compiler and python3';
+const FIX =
+  'rebuild with `npm rebuild relay-select` (`npm rebuild -g relay-select` for a global install); needs a C++ compiler and python3';
 
 function findNodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    process.env.npm_execpath === undefined ? undefined : join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    process.env.npm_execpath === undefined
+      ? undefined
+      : join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   const script = candidates.find((candidate) => candidate !== undefined && candidate !== '' && existsSync(candidate));
   return script === undefined ? { command: 'node-gyp', args: [] } : { command: process.execPath, args: [script] };

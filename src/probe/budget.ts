@@ -17,7 +17,12 @@ export interface ProbeBudget {
 }
 
 /** The packet budget of probing `relayCount` relays under each strategy (pure: no network). */
-export function estimateProbeBudget(relayCount: number, strategy: ProbeStrategy, maximumTtlToPing: number, verifyMargin: number): ProbeBudget {
+export function estimateProbeBudget(
+  relayCount: number,
+  strategy: ProbeStrategy,
+  maximumTtlToPing: number,
+  verifyMargin: number,
+): ProbeBudget {
   const ttls = computeLadderTtls(maximumTtlToPing);
   const count = Math.max(0, Math.floor(relayCount));
   return {

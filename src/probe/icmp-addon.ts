@@ -37,7 +37,13 @@ export interface NativeQueuedError {
  * destination), the TTL / hop limit (-1 when absent), the kernel's receive time (CLOCK_REALTIME ns; 0 when
  * absent), and for the error queue the error.
  */
-type NativeMessageListener = (bytes: Buffer, address: string, ttl: number, receivedAtNs: bigint, error: NativeQueuedError | undefined) => void;
+type NativeMessageListener = (
+  bytes: Buffer,
+  address: string,
+  ttl: number,
+  receivedAtNs: bigint,
+  error: NativeQueuedError | undefined,
+) => void;
 
 export interface NativeIcmpSocket {
   bind(port: number): void;
@@ -82,7 +88,9 @@ export function loadIcmpAddon(): IcmpAddon {
     const missing = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
     throw new RelaySelectError(
       'NATIVE_ADDON_MISSING',
-      missing ? `the ICMP addon is not built (no ${path})` : `the ICMP addon ${path} does not load: ${(error as Error).message.split('\n')[0]}`,
+      missing
+        ? `the ICMP addon is not built (no ${path})`
+        : `the ICMP addon ${path} does not load: ${(error as Error).message.split('\n')[0]}`,
       { cause: error, hint: NATIVE_ADDON_HINT, file: path },
     );
   }
@@ -99,5 +107,9 @@ export function errnoName(error: unknown): string | undefined {
 export function toSocketError(error: unknown, what: string): RelaySelectError {
   const name = errnoName(error) ?? 'unknown error';
   const syscall = (error as { syscall?: unknown } | null)?.syscall;
-  return new RelaySelectError('ICMP_SOCKET_FAILED', `${what}: ${typeof syscall === 'string' ? `${syscall} failed with ` : ''}${name}`, { cause: error });
+  return new RelaySelectError(
+    'ICMP_SOCKET_FAILED',
+    `${what}: ${typeof syscall === 'string' ? `${syscall} failed with ` : ''}${name}`,
+    { cause: error },
+  );
 }

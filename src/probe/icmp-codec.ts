@@ -123,7 +123,11 @@ function foldOnesComplement(value: number): number {
  * Decodes what a raw ICMP (family 4, IP header included) or ICMPv6 (family 6) socket received. For IPv6,
  * `hopLimit` is the reply's hop limit from the socket's control message (IPV6_HOPLIMIT), if any.
  */
-export function decodeIcmpPacket(packet: Uint8Array, family: 4 | 6, hopLimit: number | null = null): IcmpMessage | null {
+export function decodeIcmpPacket(
+  packet: Uint8Array,
+  family: 4 | 6,
+  hopLimit: number | null = null,
+): IcmpMessage | null {
   const bytes = asBuffer(packet);
   if (family === 4) {
     const header = readIpv4Header(bytes, 0);
@@ -157,7 +161,8 @@ export function decodeQueuedIcmpError(quoted: Uint8Array, error: QueuedIcmpError
   const timeExceeded = error.family === 4 ? ICMP_TIME_EXCEEDED : ICMPV6_TIME_EXCEEDED;
   const unreachable = error.family === 4 ? ICMP_DEST_UNREACHABLE : ICMPV6_DEST_UNREACHABLE;
   if (error.type !== timeExceeded && error.type !== unreachable) return null;
-  if (bytes.length < ICMP_HEADER_BYTES || bytes[0] !== (error.family === 4 ? ICMP_ECHO_REQUEST : ICMPV6_ECHO_REQUEST)) return null;
+  if (bytes.length < ICMP_HEADER_BYTES || bytes[0] !== (error.family === 4 ? ICMP_ECHO_REQUEST : ICMPV6_ECHO_REQUEST))
+    return null;
   return {
     kind: error.type === timeExceeded ? 'time-exceeded' : 'unreachable',
     code: error.code,
@@ -172,7 +177,10 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function readIpv4Header(bytes: Buffer, offset: number): { headerBytes: number; ttl: number; protocol: number; destination: string } | null {
+function readIpv4Header(
+  bytes: Buffer,
+  offset: number,
+): { headerBytes: number; ttl: number; protocol: number; destination: string } | null {
   if (bytes.length < offset + 20) return null;
   const versionAndIhl = bytes[offset]!;
   if (versionAndIhl >> 4 !== 4) return null;
@@ -213,7 +221,12 @@ function decodeIcmpv6(icmp: Buffer, hopLimit: number | null): IcmpMessage | null
   if (type !== ICMPV6_TIME_EXCEEDED && type !== ICMPV6_DEST_UNREACHABLE) return null;
   const quoted = icmp.subarray(ICMP_HEADER_BYTES);
   // Only a plain quoted header is understood: echo requests carry no extension headers.
-  if (quoted.length < IPV6_HEADER_BYTES + ICMP_HEADER_BYTES || quoted[0]! >> 4 !== 6 || quoted[6] !== IP_PROTOCOL_ICMPV6) return null;
+  if (
+    quoted.length < IPV6_HEADER_BYTES + ICMP_HEADER_BYTES ||
+    quoted[0]! >> 4 !== 6 ||
+    quoted[6] !== IP_PROTOCOL_ICMPV6
+  )
+    return null;
   const innerIcmp = quoted.subarray(IPV6_HEADER_BYTES);
   if (innerIcmp[0] !== ICMPV6_ECHO_REQUEST) return null;
   return {

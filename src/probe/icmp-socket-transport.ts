@@ -11,7 +11,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { RelaySelectError } from '../errors.js';
-import { canonicalAddress, decodeIcmpMessage, decodeIcmpPacket, decodeQueuedIcmpError, encodeEchoRequest, ICMPV6_TYPES_HEARD, type IcmpMessage } from './icmp-codec.js';
+import {
+  canonicalAddress,
+  decodeIcmpMessage,
+  decodeIcmpPacket,
+  decodeQueuedIcmpError,
+  encodeEchoRequest,
+  ICMPV6_TYPES_HEARD,
+  type IcmpMessage,
+} from './icmp-codec.js';
 import {
   errnoName,
   loadIcmpAddon,
@@ -81,7 +89,9 @@ class SocketTransport implements IcmpTransport {
     for (const family of families) {
       let socket: NativeIcmpSocket;
       try {
-        socket = new this.addon.IcmpSocket(family, this.kind, (bytes, address, ttl, receivedAtNs, error) => this.hear(family, bytes, address, ttl, receivedAtNs, error));
+        socket = new this.addon.IcmpSocket(family, this.kind, (bytes, address, ttl, receivedAtNs, error) =>
+          this.hear(family, bytes, address, ttl, receivedAtNs, error),
+        );
       } catch (error) {
         if (isPermissionRefusal(error)) {
           this.close();
@@ -96,18 +106,34 @@ class SocketTransport implements IcmpTransport {
       } catch (error) {
         socket.close();
         this.close();
-        throw error instanceof RelaySelectError ? error : toSocketError(error, `setting up an IPv${family} ICMP ${this.kind} socket`);
+        throw error instanceof RelaySelectError
+          ? error
+          : toSocketError(error, `setting up an IPv${family} ICMP ${this.kind} socket`);
       }
     }
     return true;
   }
 
-  send(address: string, family: 4 | 6, ttl: number, identifier: number, sequence: number): Promise<{ sentAtNs: bigint }> {
+  send(
+    address: string,
+    family: 4 | 6,
+    ttl: number,
+    identifier: number,
+    sequence: number,
+  ): Promise<{ sentAtNs: bigint }> {
     const opened = this.sockets.get(family);
     if (this.closed || opened === undefined) {
-      return Promise.reject(this.openErrors.get(family) ?? new RelaySelectError('ICMP_SOCKET_FAILED', `no IPv${family} ICMP socket is open`));
+      return Promise.reject(
+        this.openErrors.get(family) ??
+          new RelaySelectError('ICMP_SOCKET_FAILED', `no IPv${family} ICMP socket is open`),
+      );
     }
-    const packet = encodeEchoRequest({ family, identifier: opened.identifier ?? identifier, sequence, timestampNs: process.hrtime.bigint() });
+    const packet = encodeEchoRequest({
+      family,
+      identifier: opened.identifier ?? identifier,
+      sequence,
+      timestampNs: process.hrtime.bigint(),
+    });
     try {
       return Promise.resolve({ sentAtNs: opened.socket.send(packet, address, ttl) });
     } catch (error) {
@@ -148,13 +174,24 @@ class SocketTransport implements IcmpTransport {
       if (family === 6) socket.setIcmp6Filter([...ICMPV6_TYPES_HEARD]);
       return null;
     }
-    socket.setIntOption(family === 4 ? constants.IPPROTO_IP : constants.IPPROTO_IPV6, family === 4 ? constants.IP_RECVERR : constants.IPV6_RECVERR, 1);
+    socket.setIntOption(
+      family === 4 ? constants.IPPROTO_IP : constants.IPPROTO_IPV6,
+      family === 4 ? constants.IP_RECVERR : constants.IPV6_RECVERR,
+      1,
+    );
     // Port 0: the kernel picks an identifier no other ping socket of this namespace uses.
     socket.bind(0);
     return socket.localPort();
   }
 
-  private hear(family: 4 | 6, bytes: Buffer, address: string, ttl: number, receivedAtNs: bigint, error: NativeQueuedError | undefined): void {
+  private hear(
+    family: 4 | 6,
+    bytes: Buffer,
+    address: string,
+    ttl: number,
+    receivedAtNs: bigint,
+    error: NativeQueuedError | undefined,
+  ): void {
     let message: IcmpMessage | null;
     let source = address;
     if (error !== undefined) {
@@ -162,7 +199,12 @@ class SocketTransport implements IcmpTransport {
       const icmpOrigin = family === 4 ? SO_EE_ORIGIN_ICMP : SO_EE_ORIGIN_ICMP6;
       // Local errors (EMSGSIZE and the like) concern no probe: the probe times out.
       if (error.origin !== icmpOrigin) return;
-      message = decodeQueuedIcmpError(bytes, { family, type: error.type, code: error.code, originalDestination: address });
+      message = decodeQueuedIcmpError(bytes, {
+        family,
+        type: error.type,
+        code: error.code,
+        originalDestination: address,
+      });
       source = error.offender;
     } else if (this.kind === 'raw' && family === 4) {
       message = decodeIcmpPacket(bytes, 4);
@@ -170,7 +212,12 @@ class SocketTransport implements IcmpTransport {
       message = decodeIcmpMessage(bytes, family, ttl >= 0 ? ttl : null);
     }
     if (message === null) return;
-    const packet: ReceivedIcmp = { family, source: canonicalAddress(source), message, ...(receivedAtNs > 0n ? { receivedAtNs } : {}) };
+    const packet: ReceivedIcmp = {
+      family,
+      source: canonicalAddress(source),
+      message,
+      ...(receivedAtNs > 0n ? { receivedAtNs } : {}),
+    };
     for (const listener of this.listeners) listener(packet);
   }
 }
@@ -182,23 +229,37 @@ function isPermissionRefusal(error: unknown): boolean {
 
 /** The one-line error for a refused kind, with the fix that applies to it. */
 function describeRefusal(requested: TransportKind, refused: Array<'ping' | 'raw'>): RelaySelectError {
-  const groups = [...new Set([process.getegid?.(), ...(process.getgroups?.() ?? [])].filter((gid) => gid !== undefined))].join(', ');
+  const groups = [
+    ...new Set([process.getegid?.(), ...(process.getgroups?.() ?? [])].filter((gid) => gid !== undefined)),
+  ].join(', ');
   const range = readPingGroupRange();
   const pingRefused = `ping sockets are not allowed for this process's groups (${groups}): net.ipv4.ping_group_range is ${range === null ? 'unreadable' : `"${range}"`}`;
   const rawRefused = 'raw sockets need CAP_NET_RAW, which this process lacks';
   if (requested === 'ping') {
-    return new RelaySelectError('RAW_SOCKET_PERMISSION', `cannot open an ICMP ping socket (probe.transport is ping): ${pingRefused}`, {
-      hint: `${PING_SYSCTL_FIX}; or set probe.transport to auto`,
-    });
+    return new RelaySelectError(
+      'RAW_SOCKET_PERMISSION',
+      `cannot open an ICMP ping socket (probe.transport is ping): ${pingRefused}`,
+      {
+        hint: `${PING_SYSCTL_FIX}; or set probe.transport to auto`,
+      },
+    );
   }
   if (requested === 'raw') {
-    return new RelaySelectError('RAW_SOCKET_PERMISSION', `cannot open a raw ICMP socket (probe.transport is raw): permission denied; ${rawRefused}`, {
-      hint: 'run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep "$(command -v node)"; or set probe.transport to auto to use ping sockets where net.ipv4.ping_group_range allows them',
-    });
+    return new RelaySelectError(
+      'RAW_SOCKET_PERMISSION',
+      `cannot open a raw ICMP socket (probe.transport is raw): permission denied; ${rawRefused}`,
+      {
+        hint: 'run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep "$(command -v node)"; or set probe.transport to auto to use ping sockets where net.ipv4.ping_group_range allows them',
+      },
+    );
   }
-  return new RelaySelectError('RAW_SOCKET_PERMISSION', `cannot open an ICMP socket: ${refused.includes('ping') ? pingRefused : 'ping sockets refused'}, and ${rawRefused}`, {
-    hint: RAW_SOCKET_PERMISSION_HINT,
-  });
+  return new RelaySelectError(
+    'RAW_SOCKET_PERMISSION',
+    `cannot open an ICMP socket: ${refused.includes('ping') ? pingRefused : 'ping sockets refused'}, and ${rawRefused}`,
+    {
+      hint: RAW_SOCKET_PERMISSION_HINT,
+    },
+  );
 }
 
 /** net.ipv4.ping_group_range of this namespace ("1 0" = closed), or null when unreadable. */

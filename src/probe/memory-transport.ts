@@ -136,7 +136,8 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
       if (closed) throw new Error('memory transport closed');
       const destination = canonicalAddress(address);
       const host = hosts.get(destination);
-      const pathIndex = host?.alternatePath !== undefined && hashFlow(destination, family, identifier, sequence) % 2 === 1 ? 1 : 0;
+      const pathIndex =
+        host?.alternatePath !== undefined && hashFlow(destination, family, identifier, sequence) % 2 === 1 ? 1 : 0;
       sent.push({ address: destination, family, ttl, identifier, sequence, path: pathIndex });
       if (host === undefined) return;
       const path: SimulatedPath = pathIndex === 1 ? host.alternatePath! : host;
@@ -146,7 +147,14 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
         const timeExceededSent = takeRouterToken(routerAddress);
         options.onTtlExpired?.({ router: routerAddress, timeExceededSent });
         if (!timeExceededSent) return;
-        const message: IcmpMessage = { kind: 'time-exceeded', code: 0, identifier, sequence, originalDestination: destination, replyTtl: 64 - (ttl - 1) };
+        const message: IcmpMessage = {
+          kind: 'time-exceeded',
+          code: 0,
+          identifier,
+          sequence,
+          originalDestination: destination,
+          replyTtl: 64 - (ttl - 1),
+        };
         deliver((rttMs * ttl) / (path.forwardHops + 1), { family, source: routerAddress, message });
         return;
       }
@@ -157,7 +165,13 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
       }
       const initialTtl = host.initialTtl ?? 64;
       const returnHops = path.returnHops ?? path.forwardHops;
-      const message: IcmpMessage = { kind: 'echo-reply', identifier, sequence, replyTtl: initialTtl - returnHops, timestampNs: null };
+      const message: IcmpMessage = {
+        kind: 'echo-reply',
+        identifier,
+        sequence,
+        replyTtl: initialTtl - returnHops,
+        timestampNs: null,
+      };
       deliver(rttMs, { family, source: destination, message });
     },
     onPacket(listener) {

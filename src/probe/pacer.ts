@@ -147,5 +147,8 @@ const UNKNOWN_RELAY_FLOOR_MS = 250;
  */
 export function computeFirstEchoTimeoutMs(timeoutMs: number, runLargestRttMs: number | null): number {
   if (runLargestRttMs === null) return timeoutMs;
-  return Math.min(timeoutMs, Math.max(UNKNOWN_RELAY_FLOOR_MS, timeoutMs * UNKNOWN_RELAY_FLOOR_FRACTION, 3 * runLargestRttMs + 20));
+  return Math.min(
+    timeoutMs,
+    Math.max(UNKNOWN_RELAY_FLOOR_MS, timeoutMs * UNKNOWN_RELAY_FLOOR_FRACTION, 3 * runLargestRttMs + 20),
+  );
 }

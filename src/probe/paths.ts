@@ -29,7 +29,12 @@ export function pathPrefixOf(address: string, family: 4 | 6): string {
     return octets === null ? address : `${octets.slice(0, 3).join('.')}.0/${PATH_PREFIX_BITS[4]}`;
   }
   const words = parseIpv6(address);
-  return words === null ? address : `${words.slice(0, 4).map((word) => word.toString(16)).join(':')}::/${PATH_PREFIX_BITS[6]}`;
+  return words === null
+    ? address
+    : `${words
+        .slice(0, 4)
+        .map((word) => word.toString(16))
+        .join(':')}::/${PATH_PREFIX_BITS[6]}`;
 }
 
 function parseIpv4(address: string): number[] | null {

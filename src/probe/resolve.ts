@@ -20,7 +20,10 @@ export interface UnresolvedHost {
   reason: string;
 }
 
-export type LookupAddress = (hostname: string, options: { family: 0 | 4 | 6 }) => Promise<{ address: string; family: number }>;
+export type LookupAddress = (
+  hostname: string,
+  options: { family: 0 | 4 | 6 },
+) => Promise<{ address: string; family: number }>;
 
 const RESOLVE_CONCURRENCY = 32;
 
@@ -32,7 +35,7 @@ const RESOLVE_CONCURRENCY = 32;
 export async function resolveTargets(
   hosts: TargetHost[],
   ipMode: IpMode,
-  lookup: LookupAddress = dnsLookup as LookupAddress,
+  lookup: LookupAddress = dnsLookup,
 ): Promise<{ targets: ProbeTarget[]; unresolved: UnresolvedHost[] }> {
   const family = ipMode === 'ipv4' ? 4 : ipMode === 'ipv6' ? 6 : 0;
   const outcomes: Array<ProbeTarget | UnresolvedHost> = new Array(hosts.length);
@@ -45,17 +48,23 @@ export async function resolveTargets(
   };
 }
 
-async function resolveOne(host: TargetHost, family: 0 | 4 | 6, lookup: LookupAddress): Promise<ProbeTarget | UnresolvedHost> {
+async function resolveOne(
+  host: TargetHost,
+  family: 0 | 4 | 6,
+  lookup: LookupAddress,
+): Promise<ProbeTarget | UnresolvedHost> {
   const base = { key: host.key, host: host.host, port: host.port };
   const withPriority = host.priority === undefined ? {} : { priority: host.priority };
   const literal = isIP(host.host);
   if (literal !== 0) {
-    if (family !== 0 && literal !== family) return { ...base, reason: `an IPv${literal} address, but ipMode allows IPv${family} only` };
+    if (family !== 0 && literal !== family)
+      return { ...base, reason: `an IPv${literal} address, but ipMode allows IPv${family} only` };
     return { ...base, address: host.host, family: literal as 4 | 6, ...withPriority };
   }
   try {
     const found = await lookup(host.host, { family });
-    if (found.family !== 4 && found.family !== 6) return { ...base, reason: `resolved to an unknown address family ${found.family}` };
+    if (found.family !== 4 && found.family !== 6)
+      return { ...base, reason: `resolved to an unknown address family ${found.family}` };
     return { ...base, address: found.address, family: found.family, ...withPriority };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -65,5 +74,13 @@ async function resolveOne(host: TargetHost, family: 0 | 4 | 6, lookup: LookupAdd
 
 /** The result to report for a host that did not resolve. */
 export function describeUnresolved(host: UnresolvedHost): ProbeResult {
-  return { key: host.key, host: host.host, address: null, distance: null, rttMs: null, method: 'unreachable', note: host.reason };
+  return {
+    key: host.key,
+    host: host.host,
+    address: null,
+    distance: null,
+    rttMs: null,
+    method: 'unreachable',
+    note: host.reason,
+  };
 }

@@ -89,13 +89,31 @@ export class ProbeSession {
     const address = canonicalAddress(target.address);
     const outcome = new Promise<ProbeOutcome>((resolve, reject) => {
       const nowMs = this.options.clock.nowMs();
-      this.inFlight.set(sequence, { target, address, ttl, sendingAtMs: nowMs, sentAtMs: nowMs, sentAtNs: undefined, timeout, armedMs: 0, timer: undefined, resolve, reject });
+      this.inFlight.set(sequence, {
+        target,
+        address,
+        ttl,
+        sendingAtMs: nowMs,
+        sentAtMs: nowMs,
+        sentAtNs: undefined,
+        timeout,
+        armedMs: 0,
+        timer: undefined,
+        resolve,
+        reject,
+      });
     });
     this.packetsSent += 1;
     this.options.progress.onProbeSent?.({ key: target.key, address: target.address, ttl, sequence });
     let receipt: SendReceipt | void;
     try {
-      receipt = await this.options.transport.send(target.address, target.family, ttl, this.identifierFor(target.family), sequence);
+      receipt = await this.options.transport.send(
+        target.address,
+        target.family,
+        ttl,
+        this.identifierFor(target.family),
+        sequence,
+      );
     } catch (error) {
       this.settle(sequence, TIMED_OUT);
       if (this.options.signal?.aborted) throw abortedError(this.options.signal, PROBING_ABORTED);
@@ -172,7 +190,13 @@ export class ProbeSession {
     const from = message.kind === 'echo-reply' ? packet.source : canonicalAddress(message.originalDestination);
     if (from !== entry.address) return;
     const rttMs = measureRoundTripMs(entry, packet, this.options.clock.nowMs());
-    this.options.progress.onReply?.({ key: entry.target.key, address: entry.target.address, kind: message.kind, ttl: entry.ttl, rttMs });
+    this.options.progress.onReply?.({
+      key: entry.target.key,
+      address: entry.target.address,
+      kind: message.kind,
+      ttl: entry.ttl,
+      rttMs,
+    });
     this.settle(message.sequence, { kind: message.kind, rttMs, replyTtl: message.replyTtl, source: packet.source });
   }
 

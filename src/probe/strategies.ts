@@ -107,7 +107,11 @@ type PathSignature = { kind: 'reached' } | { kind: 'expired'; router: string | n
  * Probes every target and reports distance, round trip and method per target, in input order.
  * Aborting `options.signal` stops at once, clears every timer and rejects with code ABORTED.
  */
-export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions, deps: ProbeDependencies = {}): Promise<ProbeReport> {
+export async function probeTargets(
+  targets: ProbeTarget[],
+  options: ProbeOptions,
+  deps: ProbeDependencies = {},
+): Promise<ProbeReport> {
   throwIfAborted(options.signal, PROBING_ABORTED);
   // One listener on the caller's signal; every waiting probe listens to this inner one instead.
   const inner = new AbortController();
@@ -121,9 +125,13 @@ export async function probeTargets(targets: ProbeTarget[], options: ProbeOptions
   const ownsTransport = deps.transport === undefined && targets.length > 0;
   let transport: IcmpTransport | undefined;
   let session: ProbeSession | undefined;
-  const tcp = options.tcpFallback ? new TcpFallback(deps.tcpConnect ?? connectTcp, options.tcpTimeoutMs, clock, signal) : undefined;
+  const tcp = options.tcpFallback
+    ? new TcpFallback(deps.tcpConnect ?? connectTcp, options.tcpTimeoutMs, clock, signal)
+    : undefined;
   try {
-    transport = deps.transport ?? (ownsTransport ? openIcmpTransport({ kind: options.transport, families: familiesOf(targets) }) : undefined);
+    transport =
+      deps.transport ??
+      (ownsTransport ? openIcmpTransport({ kind: options.transport, families: familiesOf(targets) }) : undefined);
     if (transport !== undefined) {
       session = new ProbeSession({
         transport,
@@ -215,7 +223,12 @@ class TcpFallback {
   private async attempt(state: TargetState): Promise<void> {
     if (this.signal.aborted) return;
     const begunMs = this.clock.nowMs();
-    const connected = await this.connect({ address: state.target.address, port: state.target.port, timeoutMs: this.timeoutMs, signal: this.signal });
+    const connected = await this.connect({
+      address: state.target.address,
+      port: state.target.port,
+      timeoutMs: this.timeoutMs,
+      signal: this.signal,
+    });
     if (connected && !this.signal.aborted) this.rtts.set(state, this.clock.nowMs() - begunMs);
   }
 }
@@ -303,13 +316,15 @@ class StrategyEngine {
   private async retryUnknownPaths(states: TargetState[]): Promise<void> {
     const unknownByPrefix = new Map<string, TargetState[]>();
     for (const state of states) {
-      if (hasAnswered(state) || (this.answeredPriority.get(state.prefix) ?? Number.POSITIVE_INFINITY) <= state.priority) continue;
+      if (hasAnswered(state) || (this.answeredPriority.get(state.prefix) ?? Number.POSITIVE_INFINITY) <= state.priority)
+        continue;
       const members = unknownByPrefix.get(state.prefix) ?? [];
       members.push(state);
       unknownByPrefix.set(state.prefix, members);
     }
     const retriesLeft = new Map<TargetState, number>();
-    for (const members of unknownByPrefix.values()) for (const state of members) retriesLeft.set(state, this.options.retries);
+    for (const members of unknownByPrefix.values())
+      for (const state of members) retriesLeft.set(state, this.options.retries);
     for (;;) {
       const again: TargetState[] = [];
       for (const members of unknownByPrefix.values()) {
@@ -333,7 +348,12 @@ class StrategyEngine {
       members.push(state);
       groups.set(key, members);
     }
-    const orderKeys = new Map(candidates.map((state) => [state, addressOrderKey(state.target.address, state.target.family) ?? state.target.address]));
+    const orderKeys = new Map(
+      candidates.map((state) => [
+        state,
+        addressOrderKey(state.target.address, state.target.family) ?? state.target.address,
+      ]),
+    );
     const paths: VerifiedPath[] = [];
     await Promise.all(
       [...groups.values()].map((members) => {
@@ -342,7 +362,12 @@ class StrategyEngine {
       }),
     );
     this.finishRound(null, paths.length, 0);
-    await this.findNearest(paths.map((path) => path.representative), 0, this.largestTtl, guess);
+    await this.findNearest(
+      paths.map((path) => path.representative),
+      0,
+      this.largestTtl,
+      guess,
+    );
     for (let check = 0; check < MAX_WINNER_CHECKS; check += 1) {
       const best = smallest(candidates.map((state) => upperBound(state)));
       const tied = candidates.filter((state) => upperBound(state) === best && lowerBound(state) === best);
@@ -444,7 +469,12 @@ class StrategyEngine {
    * which settles a symmetric network in two steps; when nobody reaches at g+1 the search steps up
    * one TTL at a time within the margin (asymmetric, longer forward path); otherwise it bisects.
    */
-  private async findNearest(members: TargetState[], lowTtl: number, highTtl: number, guess: number | null): Promise<void> {
+  private async findNearest(
+    members: TargetState[],
+    lowTtl: number,
+    highTtl: number,
+    guess: number | null,
+  ): Promise<void> {
     let low = lowTtl;
     let high = highTtl;
     let steps = 0;
@@ -502,14 +532,20 @@ function createState(target: ProbeTarget, listIndex: number): TargetState {
   };
 }
 
-function createPath(members: TargetState[], representative: TargetState, first: TargetState | null, last: TargetState | null): VerifiedPath {
+function createPath(
+  members: TargetState[],
+  representative: TargetState,
+  first: TargetState | null,
+  last: TargetState | null,
+): VerifiedPath {
   // What both ends showed holds for the path: the weaker of their two bounds.
   const shown = first !== null && last !== null;
   const path: VerifiedPath = {
     members,
     representative,
     failTtl: shown ? Math.min(first.failTtl, last.failTtl) : 0,
-    reachTtl: shown && first.reachTtl !== null && last.reachTtl !== null ? Math.max(first.reachTtl, last.reachTtl) : null,
+    reachTtl:
+      shown && first.reachTtl !== null && last.reachTtl !== null ? Math.max(first.reachTtl, last.reachTtl) : null,
   };
   for (const state of members) state.path = path;
   return path;
@@ -543,7 +579,11 @@ function lowerBound(state: TargetState): number {
 /** f ≤ this (reach TTL − 1); +∞ before any answer. */
 function upperBound(state: TargetState): number {
   const path = state.path;
-  const reaches = [state.reachTtl, path?.reachTtl ?? null, path !== undefined && path.representative !== state ? path.representative.reachTtl : null];
+  const reaches = [
+    state.reachTtl,
+    path?.reachTtl ?? null,
+    path !== undefined && path.representative !== state ? path.representative.reachTtl : null,
+  ];
   return smallest(reaches.filter((ttl): ttl is number => ttl !== null)) - 1;
 }
 
@@ -562,7 +602,8 @@ function recordOutcome(state: TargetState, ttl: number, outcome: ProbeOutcome, s
     state.bestRttMs = state.bestRttMs === null ? rttMs : Math.min(state.bestRttMs, rttMs);
     state.largestRttMs = state.largestRttMs === null ? rttMs : Math.max(state.largestRttMs, rttMs);
     state.reachTtl = state.reachTtl === null ? ttl : Math.min(state.reachTtl, ttl);
-    if (state.inferredDistance === null && outcome.replyTtl !== null) state.inferredDistance = inferDistanceFromReplyTtl(outcome.replyTtl);
+    if (state.inferredDistance === null && outcome.replyTtl !== null)
+      state.inferredDistance = inferDistanceFromReplyTtl(outcome.replyTtl);
     return;
   }
   if (outcome.kind === 'timeout' && !silenceMeansNotReached) return;
@@ -582,12 +623,16 @@ function describeResult(state: TargetState, tcpRttMs: number | null): ProbeResul
     const upper = upperBound(state);
     const lower = Math.min(lowerBound(state), upper);
     const representative = state.path?.representative;
-    if (representative !== undefined && representative !== state && lower === upper) notes.push(`path verified through ${representative.target.address}`);
+    if (representative !== undefined && representative !== state && lower === upper)
+      notes.push(`path verified through ${representative.target.address}`);
     let distance: number;
     if (lower === upper) distance = upper;
     else if (state.inferredDistance !== null && !state.viaLadder) {
       distance = Math.min(upper, Math.max(lower, state.inferredDistance));
-      if (distance !== state.inferredDistance) notes.push(`reply TTL suggests ${state.inferredDistance} hops; TTL-limited echoes bound it to ${lower}..${upper}`);
+      if (distance !== state.inferredDistance)
+        notes.push(
+          `reply TTL suggests ${state.inferredDistance} hops; TTL-limited echoes bound it to ${lower}..${upper}`,
+        );
     } else {
       distance = upper;
       notes.push(`between ${lower} and ${upper} hops (gap not refined outside the competition)`);

@@ -35,7 +35,13 @@ export interface ProbeProgress {
   /** An echo request left; ttl is the IP TTL / hop limit it was sent with. */
   onProbeSent?: (event: { key: string; address: string; ttl: number; sequence: number }) => void;
   /** A matching reply arrived (echo reply, time exceeded or unreachable). */
-  onReply?: (event: { key: string; address: string; kind: 'echo-reply' | 'time-exceeded' | 'unreachable'; ttl: number; rttMs: number }) => void;
+  onReply?: (event: {
+    key: string;
+    address: string;
+    kind: 'echo-reply' | 'time-exceeded' | 'unreachable';
+    ttl: number;
+    rttMs: number;
+  }) => void;
   /**
    * A round (one TTL of the ladder, or one phase of inference) ended. The grouping of candidates into
    * paths (`verify: 'paths'`) reports ttl null and the paths found as `answered`.

@@ -28,7 +28,10 @@ interface RegisterCommandDeps {
 }
 
 /** The variables a hook receives (DESIGN §8). Unknown distance and address are empty strings. */
-export function buildCommandEnvironment(candidate: RegistrationCandidate, facts: RegistrationFacts): Record<string, string> {
+export function buildCommandEnvironment(
+  candidate: RegistrationCandidate,
+  facts: RegistrationFacts,
+): Record<string, string> {
   return {
     RELAY_SELECT_HOST: stripBrackets(candidate.relay.host),
     RELAY_SELECT_PORT: String(candidate.relay.port),

@@ -31,7 +31,12 @@ export function classifyHealthStatus(statusCode: number): RelayHealth {
   return statusCode < 500 ? 'healthy' : 'failing';
 }
 
-function connectTcp(host: string, port: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<RelayHealthReport> {
+function connectTcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<RelayHealthReport> {
   if (signal?.aborted) return Promise.reject(abortedError(signal, HEALTH_CHECK_ABORTED));
   return new Promise((resolve, reject) => {
     let timedOut = false;
@@ -56,7 +61,9 @@ function connectTcp(host: string, port: number, timeoutMs: number, signal: Abort
     socket.once('connect', () => finish({ health: 'healthy', detail: 'TCP connect ok' }));
     socket.once('error', (error) => {
       const context = { host, timeoutMs, timedOut, https: false, handshakeDone: false, hasClientCertificate: false };
-      void import('./http-exchange.js').then(({ describeTransportError }) => finish({ health: 'failing', detail: describeTransportError(error, context) }));
+      void import('./http-exchange.js').then(({ describeTransportError }) =>
+        finish({ health: 'failing', detail: describeTransportError(error, context) }),
+      );
     });
   });
 }
@@ -75,10 +82,18 @@ export async function checkRelayHealthDetailed(
 ): Promise<RelayHealthReport> {
   const register = settings.register;
   if (register.mode !== 'http') {
-    return connectTcp(stripBrackets(target.address ?? target.host), target.port, settings.probe.tcpTimeoutMs, deps.signal);
+    return connectTcp(
+      stripBrackets(target.address ?? target.host),
+      target.port,
+      settings.probe.tcpTimeoutMs,
+      deps.signal,
+    );
   }
   const url = buildHealthUrl(buildRegisterUrl(register.url, register.scheme, target));
-  const tls = url.protocol === 'https:' ? (deps.tls ?? (await (await import('./tls.js')).loadTlsMaterial(register.tls, deps.readFile))) : undefined;
+  const tls =
+    url.protocol === 'https:'
+      ? (deps.tls ?? (await (await import('./tls.js')).loadTlsMaterial(register.tls, deps.readFile)))
+      : undefined;
   const { exchangeHttp } = await import('./http-exchange.js');
   const result = await exchangeHttp({
     method: 'GET',
@@ -89,13 +104,19 @@ export async function checkRelayHealthDetailed(
     signal: deps.signal,
     userAgent: 'relay-select',
   }).catch((error: unknown) => {
-    throw isRelaySelectError(error) && error.code === 'ABORTED' ? abortedError(deps.signal, HEALTH_CHECK_ABORTED) : error;
+    throw isRelaySelectError(error) && error.code === 'ABORTED'
+      ? abortedError(deps.signal, HEALTH_CHECK_ABORTED)
+      : error;
   });
   if (result.kind === 'error') return { health: 'failing', detail: result.detail };
   return { health: classifyHealthStatus(result.statusCode), detail: `HTTP ${result.statusCode}` };
 }
 
 /** `checkRelayHealthDetailed` without the reason. */
-export async function checkRelayHealth(target: RegisterTarget, settings: Settings, deps: CheckRelayHealthDeps = {}): Promise<RelayHealth> {
+export async function checkRelayHealth(
+  target: RegisterTarget,
+  settings: Settings,
+  deps: CheckRelayHealthDeps = {},
+): Promise<RelayHealth> {
   return (await checkRelayHealthDetailed(target, settings, deps)).health;
 }

@@ -49,10 +49,18 @@ export function parseRetryAfterSeconds(value: string | undefined, now: Date): nu
  * What an HTTP answer to `POST …/register` means (DESIGN §8). Pure, so every status and body shape
  * is testable without a server. `retryAfterSeconds` is the answer's Retry-After, already in seconds.
  */
-export function interpretRegisterResponse(statusCode: number, bodyText: string, retryAfterSeconds?: number): RegisterOutcome {
+export function interpretRegisterResponse(
+  statusCode: number,
+  bodyText: string,
+  retryAfterSeconds?: number,
+): RegisterOutcome {
   if (statusCode === 429) {
     const after = retryAfterSeconds === undefined ? '' : `; Retry-After ${retryAfterSeconds} s`;
-    return { status: 'full', detail: `HTTP 429: relay alive but full${after}`, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+    return {
+      status: 'full',
+      detail: `HTTP 429: relay alive but full${after}`,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    };
   }
   if (statusCode === 503) {
     const reason = (() => {
@@ -63,7 +71,10 @@ export function interpretRegisterResponse(statusCode: number, bodyText: string, 
         return undefined;
       }
     })();
-    return { status: 'upstream-down', detail: `HTTP 503: relay alive, upstream server down${reason ? ` (${reason})` : ''}` };
+    return {
+      status: 'upstream-down',
+      detail: `HTTP 503: relay alive, upstream server down${reason ? ` (${reason})` : ''}`,
+    };
   }
   if (statusCode < 200 || statusCode > 299) return { status: 'failed', detail: `HTTP ${statusCode}` };
   let parsed: unknown;
@@ -81,7 +92,10 @@ export function interpretRegisterResponse(statusCode: number, bodyText: string, 
     };
   }
   const relayName = quoteField(parsed.relay);
-  return { status: 'registered', detail: relayName ? `HTTP ${statusCode}, accepted by ${relayName}` : `HTTP ${statusCode}` };
+  return {
+    status: 'registered',
+    detail: relayName ? `HTTP ${statusCode}, accepted by ${relayName}` : `HTTP ${statusCode}`,
+  };
 }
 
 /** The body in its documented field order, whatever order the caller built it in. */
@@ -102,7 +116,8 @@ export async function registerHttp(
   deps: RegisterHttpDeps = {},
 ): Promise<RegisterOutcome> {
   const url = buildRegisterUrl(settings.url, settings.scheme, target);
-  const tls = url.protocol === 'https:' ? (deps.tls ?? (await loadTlsMaterial(settings.tls, deps.readFile))) : undefined;
+  const tls =
+    url.protocol === 'https:' ? (deps.tls ?? (await loadTlsMaterial(settings.tls, deps.readFile))) : undefined;
   const result = await exchangeHttp({
     method: 'POST',
     url,
@@ -114,6 +129,14 @@ export async function registerHttp(
     userAgent: `relay-select/${body.version}`,
   });
   if (result.kind === 'error') return { status: 'failed', detail: result.detail };
-  if (result.truncated && result.statusCode >= 200 && result.statusCode <= 299) return { status: 'failed', detail: `HTTP ${result.statusCode} but the answer is over ${MAX_RESPONSE_BYTES / 1024} KiB` };
-  return interpretRegisterResponse(result.statusCode, result.bodyText, parseRetryAfterSeconds(result.retryAfter, (deps.clock ?? systemClock).now()));
+  if (result.truncated && result.statusCode >= 200 && result.statusCode <= 299)
+    return {
+      status: 'failed',
+      detail: `HTTP ${result.statusCode} but the answer is over ${MAX_RESPONSE_BYTES / 1024} KiB`,
+    };
+  return interpretRegisterResponse(
+    result.statusCode,
+    result.bodyText,
+    parseRetryAfterSeconds(result.retryAfter, (deps.clock ?? systemClock).now()),
+  );
 }

@@ -19,7 +19,10 @@ export interface RegistrarDeps {
 
 /** Whether registration will speak https, given the template and the scheme. */
 function usesHttps(settings: Settings): boolean {
-  return buildRegisterUrl(settings.register.url, settings.register.scheme, { host: 'relay.invalid', port: 1 }).protocol === 'https:';
+  return (
+    buildRegisterUrl(settings.register.url, settings.register.scheme, { host: 'relay.invalid', port: 1 }).protocol ===
+    'https:'
+  );
 }
 
 /**
@@ -54,7 +57,11 @@ export function createRegistrar(settings: Settings, facts: RegistrationFacts, de
  * files), so a bad configuration stops the run with CONFIG_INVALID before any probing instead of
  * failing every candidate one by one.
  */
-export async function prepareRegistrar(settings: Settings, facts: RegistrationFacts, deps: RegistrarDeps = {}): Promise<Registrar> {
+export async function prepareRegistrar(
+  settings: Settings,
+  facts: RegistrationFacts,
+  deps: RegistrarDeps = {},
+): Promise<Registrar> {
   const register = settings.register;
   if (register.mode === 'command') requireRegisterCommand(register);
   if (register.mode !== 'http') return createRegistrar(settings, facts, deps);

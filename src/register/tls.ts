@@ -47,9 +47,16 @@ const MAX_TLS_FILE_BYTES = 4 * 1024 * 1024;
 async function readTlsFileFromDisk(path: string, setting?: string): Promise<Buffer> {
   const trust = processTrustPolicy();
   const secret = setting === 'register.tls.key';
-  const read = await readFileBounded(path, { trust: trust === undefined ? undefined : { ...trust, secret }, maxBytes: MAX_TLS_FILE_BYTES });
+  const read = await readFileBounded(path, {
+    trust: trust === undefined ? undefined : { ...trust, secret },
+    maxBytes: MAX_TLS_FILE_BYTES,
+  });
   // A directory or a FIFO is a wrong path (CONFIG_INVALID below); a file others could change is refused as untrusted.
-  if (!read.ok && read.problem.wrongKind) throw Object.assign(new Error(read.problem.found), { code: 'ENOTREG', kind: read.problem.found.replace(/, not a regular file$/, '') });
+  if (!read.ok && read.problem.wrongKind)
+    throw Object.assign(new Error(read.problem.found), {
+      code: 'ENOTREG',
+      kind: read.problem.found.replace(/, not a regular file$/, ''),
+    });
   if (!read.ok) throw untrustedFileError('FILE_UNTRUSTED', setting ?? 'TLS file', path, read.problem);
   if (read.tooLarge) throw Object.assign(new Error(`over ${MAX_TLS_FILE_BYTES} bytes`), { code: 'EFBIG' });
   return read.bytes;
@@ -85,7 +92,10 @@ function sealMaterial(material: TlsMaterial): TlsMaterial {
 export async function loadTlsMaterial(tls: TlsSettings, readFile?: ReadFile): Promise<TlsMaterial> {
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     const missing = tls.cert === undefined ? 'register.tls.cert' : 'register.tls.key';
-    throw new RelaySelectError('CONFIG_INVALID', `${missing}: required when ${missing === 'register.tls.cert' ? 'register.tls.key' : 'register.tls.cert'} is set (mutual TLS needs both)`);
+    throw new RelaySelectError(
+      'CONFIG_INVALID',
+      `${missing}: required when ${missing === 'register.tls.cert' ? 'register.tls.key' : 'register.tls.cert'} is set (mutual TLS needs both)`,
+    );
   }
   const material: TlsMaterial = { hasClientCertificate: tls.cert !== undefined };
   if (tls.ca !== undefined) {
@@ -93,7 +103,9 @@ export async function loadTlsMaterial(tls: TlsSettings, readFile?: ReadFile): Pr
     try {
       new X509Certificate(material.ca);
     } catch {
-      throw new RelaySelectError('CONFIG_INVALID', `register.tls.ca: ${tls.ca} is not a PEM certificate`, { file: tls.ca });
+      throw new RelaySelectError('CONFIG_INVALID', `register.tls.ca: ${tls.ca} is not a PEM certificate`, {
+        file: tls.ca,
+      });
     }
   }
   if (tls.cert !== undefined && tls.key !== undefined) {
@@ -102,7 +114,9 @@ export async function loadTlsMaterial(tls: TlsSettings, readFile?: ReadFile): Pr
     try {
       new X509Certificate(material.cert);
     } catch {
-      throw new RelaySelectError('CONFIG_INVALID', `register.tls.cert: ${tls.cert} is not a PEM certificate`, { file: tls.cert });
+      throw new RelaySelectError('CONFIG_INVALID', `register.tls.cert: ${tls.cert} is not a PEM certificate`, {
+        file: tls.cert,
+      });
     }
     try {
       createPrivateKey(material.key);
@@ -118,9 +132,13 @@ export async function loadTlsMaterial(tls: TlsSettings, readFile?: ReadFile): Pr
     try {
       createSecureContext({ cert: material.cert, key: material.key });
     } catch {
-      throw new RelaySelectError('CONFIG_INVALID', `register.tls.cert and register.tls.key: ${tls.cert} does not match the key in ${tls.key}`, {
-        file: tls.key,
-      });
+      throw new RelaySelectError(
+        'CONFIG_INVALID',
+        `register.tls.cert and register.tls.key: ${tls.cert} does not match the key in ${tls.key}`,
+        {
+          file: tls.key,
+        },
+      );
     }
   }
   return sealMaterial(material);

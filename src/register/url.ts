@@ -27,13 +27,20 @@ export function buildRegisterUrl(template: string, scheme: 'http' | 'https', tar
   try {
     url = new URL(text);
   } catch (error) {
-    throw new RelaySelectError('CONFIG_INVALID', `register.url: "${template}" does not give a valid URL (got "${text}")`, {
-      cause: error,
-      hint: 'use a template like {scheme}://{host}:{port}/relay-select/v1/register',
-    });
+    throw new RelaySelectError(
+      'CONFIG_INVALID',
+      `register.url: "${template}" does not give a valid URL (got "${text}")`,
+      {
+        cause: error,
+        hint: 'use a template like {scheme}://{host}:{port}/relay-select/v1/register',
+      },
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RelaySelectError('CONFIG_INVALID', `register.url: "${template}" must be an http or https URL (got ${url.protocol})`);
+    throw new RelaySelectError(
+      'CONFIG_INVALID',
+      `register.url: "${template}" must be an http or https URL (got ${url.protocol})`,
+    );
   }
   return url;
 }

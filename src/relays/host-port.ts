@@ -51,7 +51,12 @@ export function readPort(text: string, start: number, end: number): number {
  * host string. Forms: `host`, `host:port`, `[v6]`, `[v6]:port`, bare IPv6 literal (no port).
  * @param words receives the eight words of an IPv6 host; a parse passes its own, so nothing is shared.
  */
-export function scanHostSpec(text: string, start: number, end: number, words: Uint16Array = new Uint16Array(8)): HostSpec | HostSpecError {
+export function scanHostSpec(
+  text: string,
+  start: number,
+  end: number,
+  words: Uint16Array = new Uint16Array(8),
+): HostSpec | HostSpecError {
   if (end <= start) return { error: 'host is empty; expected host[:port]', offset: start };
   if (text.charCodeAt(start) === 91 /* [ */) {
     const close = indexOfCode(text, 93 /* ] */, start + 1, end);
@@ -60,7 +65,10 @@ export function scanHostSpec(text: string, start: number, end: number, words: Ui
     }
     const host = text.slice(start + 1, close);
     if (readIPv6(text, start + 1, close, words) === -1) {
-      return { error: `"${host}" is not an IPv6 address; expected [IPv6-address]:port inside brackets`, offset: start + 1 };
+      return {
+        error: `"${host}" is not an IPv6 address; expected [IPv6-address]:port inside brackets`,
+        offset: start + 1,
+      };
     }
     if (close + 1 === end) return { host, port: undefined, portOffset: -1, ipv6: true };
     if (text.charCodeAt(close + 1) !== 58 /* : */) {
@@ -193,7 +201,8 @@ export function parseHostPort(text: string, defaultPort: number = DEFAULT_RELAY_
       }
     }
     spec = spec.slice(authorityStart, authorityEnd);
-    if (spec.includes('@')) return { error: `"${text.trim()}" contains user information; expected scheme://host:port/` };
+    if (spec.includes('@'))
+      return { error: `"${text.trim()}" contains user information; expected scheme://host:port/` };
     if (spec === '') return { error: `"${text.trim()}" has no host; expected scheme://host:port/` };
   }
   const scanned = scanHostSpec(spec, 0, spec.length);

@@ -23,7 +23,12 @@ export function parseJsonList(text: string, arrayStart: number, context: ParseCo
     const where = locateOffset(text, findJsonErrorOffset(message, text));
     // V8 quotes part of the input in some messages; the position says it better.
     const reason = message.replace(/, (\.\.\.)?".*$/s, '').replace(/ in JSON at position \d+.*$/s, '');
-    context.report('error', where.line, where.column, `not valid JSON (${reason}); expected a JSON array of relay objects`);
+    context.report(
+      'error',
+      where.line,
+      where.column,
+      `not valid JSON (${reason}); expected a JSON array of relay objects`,
+    );
     context.rejected = true;
     return;
   }
@@ -90,7 +95,12 @@ function readJsonRelay(
   const fields = element as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
     if (!JSON_FIELD_NAMES.includes(key)) {
-      context.report('warning', where.line, where.column, `${label}: unknown field "${key}" ignored; expected one of ${JSON_FIELDS}`);
+      context.report(
+        'warning',
+        where.line,
+        where.column,
+        `${label}: unknown field "${key}" ignored; expected one of ${JSON_FIELDS}`,
+      );
     }
   }
   const hostValue = fields['host'];
@@ -139,7 +149,9 @@ function readJsonRelay(
     const count = fields[field];
     if (count === undefined) continue;
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_PRIORITY_OR_WEIGHT) {
-      return fail(`: field "${field}" is ${describeJsonValue(count)}; expected an integer 0..${MAX_PRIORITY_OR_WEIGHT}`);
+      return fail(
+        `: field "${field}" is ${describeJsonValue(count)}; expected an integer 0..${MAX_PRIORITY_OR_WEIGHT}`,
+      );
     }
     counts[field] = count;
   }
@@ -168,7 +180,8 @@ function readJsonRelay(
 function describeJsonValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
   if (typeof value === 'object') return 'an object';
   return typeof value;

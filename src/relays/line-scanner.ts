@@ -26,7 +26,13 @@ export const CHAR = {
 
 /** Space inside a line: space, tab, vertical tab, form feed, and a stray carriage return. */
 function isLineSpace(code: number): boolean {
-  return code === CHAR.SPACE || code === CHAR.TAB || code === CHAR.VERTICAL_TAB || code === CHAR.FORM_FEED || code === CHAR.CARRIAGE_RETURN;
+  return (
+    code === CHAR.SPACE ||
+    code === CHAR.TAB ||
+    code === CHAR.VERTICAL_TAB ||
+    code === CHAR.FORM_FEED ||
+    code === CHAR.CARRIAGE_RETURN
+  );
 }
 
 /** Where a token of a line ends: at space or at `#`, which starts a comment. */
@@ -142,14 +148,23 @@ export class LineScanner {
     const { text, lineEnd } = this;
     let position = this.position;
     this.keyStart = position;
-    for (let code = text.charCodeAt(position); position < lineEnd && code !== CHAR.EQUALS && !isTokenEnd(code); code = text.charCodeAt(position)) position++;
+    for (
+      let code = text.charCodeAt(position);
+      position < lineEnd && code !== CHAR.EQUALS && !isTokenEnd(code);
+      code = text.charCodeAt(position)
+    )
+      position++;
     this.position = position;
     this.keyEnd = position;
     if (position === lineEnd || text.charCodeAt(position) !== CHAR.EQUALS) {
       const tokenEnd = this.skipToken();
-      return this.fail(this.keyStart, `unexpected "${text.slice(this.keyStart, tokenEnd)}"; expected key=value (${knownKeys}); one relay per line`);
+      return this.fail(
+        this.keyStart,
+        `unexpected "${text.slice(this.keyStart, tokenEnd)}"; expected key=value (${knownKeys}); one relay per line`,
+      );
     }
-    if (this.keyEnd === this.keyStart) return this.fail(this.keyStart, `"=" without a key; expected key=value (${knownKeys})`);
+    if (this.keyEnd === this.keyStart)
+      return this.fail(this.keyStart, `"=" without a key; expected key=value (${knownKeys})`);
     this.position++;
     if (text.charCodeAt(this.position) !== CHAR.QUOTE) {
       this.valueStart = this.position;

@@ -1,6 +1,12 @@
 import { RelaySelectError } from '../errors.js';
 import { processTrustPolicy, readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
-import { decodeRelayList, describeFileTooLarge, parseRelayList, RELAY_LIST_LIMITS, type RelayListResult } from './parse.js';
+import {
+  decodeRelayList,
+  describeFileTooLarge,
+  parseRelayList,
+  RELAY_LIST_LIMITS,
+  type RelayListResult,
+} from './parse.js';
 import { formatDiagnostic } from './relay.js';
 
 const FORMAT_HINT = 'see relay-select.dat(5) for the format';
@@ -30,7 +36,10 @@ export interface LoadRelayListOptions {
  *
  * @throws RelaySelectError as {@link loadRelayList}.
  */
-export async function loadRelayListFile(file: string, options: LoadRelayListOptions = {}): Promise<RelayListResult & { text: string }> {
+export async function loadRelayListFile(
+  file: string,
+  options: LoadRelayListOptions = {},
+): Promise<RelayListResult & { text: string }> {
   const trust = 'trust' in options ? options.trust : processTrustPolicy();
   const text = await readRelayListText(file, trust);
   const result = typeof text === 'string' ? parseRelayList(text, { file }) : text;
@@ -50,14 +59,20 @@ export async function loadRelayListFile(file: string, options: LoadRelayListOpti
  * until the next full garbage collection.
  */
 async function readRelayListText(file: string, trust: TrustOptions | undefined): Promise<string | RelayListResult> {
-  const read = await readFileBounded(file, { trust, maxBytes: RELAY_LIST_LIMITS.maxFileBytes }).catch((error: unknown) => {
-    throw describeReadError(error, file);
-  });
+  const read = await readFileBounded(file, { trust, maxBytes: RELAY_LIST_LIMITS.maxFileBytes }).catch(
+    (error: unknown) => {
+      throw describeReadError(error, file);
+    },
+  );
   if (!read.ok && read.problem.wrongKind) {
-    throw new RelaySelectError('RELAY_LIST_INVALID', `${file}: not a regular file (${read.problem.found.replace(/, not a regular file$/, '')}); expected a relay list file`, {
-      file,
-      hint: 'point --relays (or the relayList setting) at a file',
-    });
+    throw new RelaySelectError(
+      'RELAY_LIST_INVALID',
+      `${file}: not a regular file (${read.problem.found.replace(/, not a regular file$/, '')}); expected a relay list file`,
+      {
+        file,
+        hint: 'point --relays (or the relayList setting) at a file',
+      },
+    );
   }
   if (!read.ok) throw untrustedFileError('FILE_UNTRUSTED', 'relay list', file, read.problem);
   if (read.tooLarge) {
@@ -82,6 +97,7 @@ function describeReadError(error: unknown, file: string): RelaySelectError {
   return new RelaySelectError('RELAY_LIST_INVALID', `${file}: cannot read the relay list (${reason})`, {
     cause: error,
     file,
-    hint: code === 'EACCES' || code === 'EPERM' ? 'make the file readable by the user running relay-select' : FORMAT_HINT,
+    hint:
+      code === 'EACCES' || code === 'EPERM' ? 'make the file readable by the user running relay-select' : FORMAT_HINT,
   });
 }

@@ -44,7 +44,8 @@ export class ParseContext {
 
   report(severity: Diagnostic['severity'], line: number, column: number, message: string): void {
     this.lastLine = line;
-    if (this.diagnostics.length < MAX_DIAGNOSTICS) this.diagnostics.push({ severity, file: this.file, line, column, message });
+    if (this.diagnostics.length < MAX_DIAGNOSTICS)
+      this.diagnostics.push({ severity, file: this.file, line, column, message });
     else if (severity === 'error') this.droppedErrors++;
     else this.droppedWarnings++;
   }

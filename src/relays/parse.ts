@@ -49,7 +49,8 @@ export function parseRelayListBuffer(buffer: Uint8Array, options: ParseRelayList
  */
 export function decodeRelayList(buffer: Uint8Array, options: ParseRelayListOptions): string | RelayListResult {
   const limits = { ...RELAY_LIST_LIMITS, ...options.limits };
-  if (buffer.length > limits.maxFileBytes) return rejectWith(options.file, 1, 1, describeFileTooLarge(buffer.length, limits));
+  if (buffer.length > limits.maxFileBytes)
+    return rejectWith(options.file, 1, 1, describeFileTooLarge(buffer.length, limits));
   const text = decodeUtf8Text(buffer);
   return typeof text === 'string' ? text : rejectWith(options.file, text.line, text.column, text.message);
 }
@@ -88,7 +89,9 @@ export function parseRelayList(text: string, options: ParseRelayListOptions): Re
   }
   if (context.relays.length === 0 && !context.rejected) {
     context.rejected = true;
-    const message = /^\s*$/.test(text) ? `file is empty; expected at least one relay line: ${LINE_FORM}` : `no relay in the file; expected at least one line ${LINE_FORM}`;
+    const message = /^\s*$/.test(text)
+      ? `file is empty; expected at least one relay line: ${LINE_FORM}`
+      : `no relay in the file; expected at least one line ${LINE_FORM}`;
     context.report('error', 1, 1, message);
   }
   return { relays: context.relays, diagnostics: context.finish(), rejected: context.rejected };

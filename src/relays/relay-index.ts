@@ -75,7 +75,11 @@ export class RelayIndex {
       if (entry === 0) return undefined;
       if (slots[slot * 2 + 1] !== hash) continue;
       const candidate = this.relays[entry - 1] as Relay;
-      if (candidate.port === relay.port && identityOf(candidate.host, candidate.port) === identityOf(relay.host, relay.port)) return candidate;
+      if (
+        candidate.port === relay.port &&
+        identityOf(candidate.host, candidate.port) === identityOf(relay.host, relay.port)
+      )
+        return candidate;
     }
   }
 

@@ -28,14 +28,22 @@ export function parseTextLines(text: string, start: number, context: ParseContex
   context.expectRelays(countLines(text, start));
   const scanner = new LineScanner(text);
   // One record for every line: a fresh object per line is a million allocations on a big list.
-  const fields: LineFields = { port: undefined, groups: [], priority: 0, weight: DEFAULT_RELAY_WEIGHT, name: undefined, autoselect: true };
+  const fields: LineFields = {
+    port: undefined,
+    groups: [],
+    priority: 0,
+    weight: DEFAULT_RELAY_WEIGHT,
+    name: undefined,
+    autoselect: true,
+  };
   let lineStart = start;
   let line = 0;
   for (;;) {
     let newline = text.indexOf('\n', lineStart);
     if (newline === -1) newline = text.length;
     line++;
-    const lineEnd = newline > lineStart && text.charCodeAt(newline - 1) === CHAR.CARRIAGE_RETURN ? newline - 1 : newline;
+    const lineEnd =
+      newline > lineStart && text.charCodeAt(newline - 1) === CHAR.CARRIAGE_RETURN ? newline - 1 : newline;
     scanner.startLine(lineStart, lineEnd);
     if (!parseLine(scanner, fields, line, context)) return;
     if (newline === text.length) return;
@@ -75,7 +83,14 @@ function parseLine(scanner: LineScanner, fields: LineFields, line: number, conte
 
   const hostStart = scanner.position;
   const hostEnd = scanner.skipToken();
-  if (indexOfCode(text, CHAR.EQUALS, hostStart, hostEnd) !== -1) return skipLine(scanner, line, context, hostStart, `line starts with "${text.slice(hostStart, hostEnd)}"; expected ${LINE_FORM}`);
+  if (indexOfCode(text, CHAR.EQUALS, hostStart, hostEnd) !== -1)
+    return skipLine(
+      scanner,
+      line,
+      context,
+      hostStart,
+      `line starts with "${text.slice(hostStart, hostEnd)}"; expected ${LINE_FORM}`,
+    );
   const spec = scanHostSpec(text, hostStart, hostEnd, context.ipv6Words);
   if ('error' in spec) return skipLine(scanner, line, context, spec.offset, spec.error);
   const hostHash = hashHost(spec.host, spec.ipv6, context.ipv6Words);
@@ -93,11 +108,21 @@ function parseLine(scanner: LineScanner, fields: LineFields, line: number, conte
     const { keyStart, keyEnd } = scanner;
     const key = identifyKey(text, keyStart, keyEnd);
     if (key === Key.Unknown) {
-      context.report('warning', line, scanner.column(keyStart), `unknown key "${text.slice(keyStart, keyEnd)}" ignored; expected one of ${KNOWN_KEYS}`);
+      context.report(
+        'warning',
+        line,
+        scanner.column(keyStart),
+        `unknown key "${text.slice(keyStart, keyEnd)}" ignored; expected one of ${KNOWN_KEYS}`,
+      );
       continue;
     }
     if ((seenKeys & (1 << key)) !== 0) {
-      context.report('warning', line, scanner.column(keyStart), `key "${text.slice(keyStart, keyEnd)}" given twice on this line; the last value is used`);
+      context.report(
+        'warning',
+        line,
+        scanner.column(keyStart),
+        `key "${text.slice(keyStart, keyEnd)}" given twice on this line; the last value is used`,
+      );
     }
     seenKeys |= 1 << key;
     const error = applyKey(key, scanner, spec.port, fields, context);
@@ -140,20 +165,31 @@ function identifyKey(text: string, start: number, end: number): Key {
  * The rule of one key: checks the value the scanner holds and stores it in `fields`.
  * @param hostPort the port written after the host, which `port=` must not contradict.
  */
-function applyKey(key: Exclude<Key, typeof Key.Unknown>, scanner: LineScanner, hostPort: number | undefined, fields: LineFields, context: ParseContext): { offset: number; message: string } | undefined {
+function applyKey(
+  key: Exclude<Key, typeof Key.Unknown>,
+  scanner: LineScanner,
+  hostPort: number | undefined,
+  fields: LineFields,
+  context: ParseContext,
+): { offset: number; message: string } | undefined {
   const { text, valueStart, valueEnd } = scanner;
   switch (key) {
     case Key.Port: {
       const port = readPort(text, valueStart, valueEnd);
       if (port === -1) return { offset: valueStart, message: describePortProblem(text.slice(valueStart, valueEnd)) };
-      if (hostPort !== undefined && hostPort !== port) return { offset: valueStart, message: `port=${port} contradicts port ${hostPort} written after the host; expected one port` };
+      if (hostPort !== undefined && hostPort !== port)
+        return {
+          offset: valueStart,
+          message: `port=${port} contradicts port ${hostPort} written after the host; expected one port`,
+        };
       fields.port = port;
       return undefined;
     }
     case Key.Priority:
     case Key.Weight: {
       const count = readCount(text, valueStart, valueEnd);
-      if (count < 0) return { offset: valueStart, message: describeCountProblem(KEY_NAMES[key], text.slice(valueStart, valueEnd)) };
+      if (count < 0)
+        return { offset: valueStart, message: describeCountProblem(KEY_NAMES[key], text.slice(valueStart, valueEnd)) };
       if (key === Key.Priority) fields.priority = count;
       else fields.weight = count;
       return undefined;
@@ -178,7 +214,8 @@ function applyKey(key: Exclude<Key, typeof Key.Unknown>, scanner: LineScanner, h
     }
     case Key.Autoselect: {
       const value = readSwitch(text.slice(valueStart, valueEnd));
-      if (value === undefined) return { offset: valueStart, message: describeSwitchProblem('autoselect', text.slice(valueStart, valueEnd)) };
+      if (value === undefined)
+        return { offset: valueStart, message: describeSwitchProblem('autoselect', text.slice(valueStart, valueEnd)) };
       fields.autoselect = value;
       return undefined;
     }
@@ -202,7 +239,9 @@ export function readSwitch(text: string): boolean | undefined {
 }
 
 export function describeSwitchProblem(field: string, text: string): string {
-  return text === '' ? `${field} is empty; expected true or false` : `${field} "${text}" is not valid; expected true or false`;
+  return text === ''
+    ? `${field} is empty; expected true or false`
+    : `${field} "${text}" is not valid; expected true or false`;
 }
 
 /**

@@ -14,11 +14,15 @@ interface TextProblem {
 /** The text of `buffer`, or the problem that makes it not UTF-8 text. */
 export function decodeUtf8Text(buffer: Uint8Array): string | TextProblem {
   const nul = buffer.indexOf(0);
-  if (nul !== -1) return { ...locateByte(buffer, nul), message: 'file is not text (NUL byte); expected a UTF-8 text relay list' };
+  if (nul !== -1)
+    return { ...locateByte(buffer, nul), message: 'file is not text (NUL byte); expected a UTF-8 text relay list' };
   if (!isUtf8(buffer)) {
     const offset = findInvalidUtf8(buffer);
     const byte = (buffer[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-    return { ...locateByte(buffer, offset), message: `file is not UTF-8 text (invalid byte 0x${byte}); expected a UTF-8 text relay list` };
+    return {
+      ...locateByte(buffer, offset),
+      message: `file is not UTF-8 text (invalid byte 0x${byte}); expected a UTF-8 text relay list`,
+    };
   }
   return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.length).toString('utf8');
 }

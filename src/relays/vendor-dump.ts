@@ -71,7 +71,12 @@ export function parseVendorDump(text: string, start: number, context: ParseConte
     const lineText = text.slice(lineStart, lineEnd);
     lineStart = newline + 1;
     if (exceedsUtf8Bytes(lineText, 0, lineText.length, context.limits.maxLineBytes)) {
-      context.report('error', line, 1, `line is ${Buffer.byteLength(lineText, 'utf8')} bytes long; expected at most ${context.limits.maxLineBytes} bytes`);
+      context.report(
+        'error',
+        line,
+        1,
+        `line is ${Buffer.byteLength(lineText, 'utf8')} bytes long; expected at most ${context.limits.maxLineBytes} bytes`,
+      );
       if (block !== undefined) block.broken = true;
       continue;
     }
@@ -84,7 +89,12 @@ export function parseVendorDump(text: string, start: number, context: ParseConte
     const column = lineText.length - lineText.trimStart().length + 1;
     const match = KEY_LINE.exec(lineText);
     if (match === null) {
-      context.report('error', line, column, `"${trimmed.slice(0, 60)}" is not a "Key: value" line; expected one of ${DUMP_KEYS_TEXT}`);
+      context.report(
+        'error',
+        line,
+        column,
+        `"${trimmed.slice(0, 60)}" is not a "Key: value" line; expected one of ${DUMP_KEYS_TEXT}`,
+      );
       if (block !== undefined) block.broken = true;
       continue;
     }
@@ -95,11 +105,17 @@ export function parseVendorDump(text: string, start: number, context: ParseConte
       context.report('warning', line, column, `unknown key "${keyText}:" ignored; expected one of ${DUMP_KEYS_TEXT}`);
       continue;
     }
-    const startsBlock = block === undefined || key === 'Affiliation' || (key === 'Name' && block.values.Name !== undefined);
+    const startsBlock =
+      block === undefined || key === 'Affiliation' || (key === 'Name' && block.values.Name !== undefined);
     if (startsBlock && block !== undefined && !finish()) return;
     block ??= { line, values: {}, broken: false };
     if (block.values[key] !== undefined) {
-      context.report('warning', line, column, `${key}: given twice in this block (first at line ${block.values[key].line}); the last value is used`);
+      context.report(
+        'warning',
+        line,
+        column,
+        `${key}: given twice in this block (first at line ${block.values[key].line}); the last value is used`,
+      );
     }
     block.values[key] = { value, line, column: lineText.length - match[2]!.length + 1 };
   }
@@ -118,7 +134,8 @@ function addBlock(block: Block, context: ParseContext): boolean {
     return true;
   };
   const name = values.Name;
-  if (name === undefined) return fail({ line: block.line, column: 1 }, 'block has no "Name:" line; expected the relay\'s host name');
+  if (name === undefined)
+    return fail({ line: block.line, column: 1 }, 'block has no "Name:" line; expected the relay\'s host name');
   // The dump prints fully qualified names with the root's trailing dot; the other forms write them without.
   const hostText = name.value.endsWith('.') && !name.value.endsWith('..') ? name.value.slice(0, -1) : name.value;
   const spec = scanHostSpec(hostText, 0, hostText.length, context.ipv6Words);
@@ -128,14 +145,17 @@ function addBlock(block: Block, context: ParseContext): boolean {
   let port = spec.port ?? DEFAULT_RELAY_PORT;
   if (values.Port !== undefined) {
     const written = readPort(values.Port.value, 0, values.Port.value.length);
-    if (written === -1) return fail(values.Port, `Port "${values.Port.value}" is not valid; expected an integer 1..65535`);
-    if (spec.port !== undefined && spec.port !== written) return fail(values.Port, `Port ${written} contradicts port ${spec.port} in "Name:"; expected one port`);
+    if (written === -1)
+      return fail(values.Port, `Port "${values.Port.value}" is not valid; expected an integer 1..65535`);
+    if (spec.port !== undefined && spec.port !== written)
+      return fail(values.Port, `Port ${written} contradicts port ${spec.port} in "Name:"; expected one port`);
     port = written;
   }
   let groups: string[] = [];
   if (values.Affiliation !== undefined && values.Affiliation.value !== '') {
     const parsed = parseAffiliation(values.Affiliation.value);
-    if (!Array.isArray(parsed)) return fail({ line: values.Affiliation.line, column: values.Affiliation.column + parsed.offset }, parsed.error);
+    if (!Array.isArray(parsed))
+      return fail({ line: values.Affiliation.line, column: values.Affiliation.column + parsed.offset }, parsed.error);
     groups = parsed;
   }
   const counts = { Priority: 0, Weight: DEFAULT_RELAY_WEIGHT };
@@ -143,17 +163,26 @@ function addBlock(block: Block, context: ParseContext): boolean {
     const entry = values[key];
     if (entry === undefined) continue;
     const count = /^\d{1,10}$/.test(entry.value) ? Number(entry.value) : -1;
-    if (count < 0 || count > MAX_PRIORITY_OR_WEIGHT) return fail(entry, `${key} "${entry.value}" is not valid; expected an integer 0..${MAX_PRIORITY_OR_WEIGHT}`);
+    if (count < 0 || count > MAX_PRIORITY_OR_WEIGHT)
+      return fail(entry, `${key} "${entry.value}" is not valid; expected an integer 0..${MAX_PRIORITY_OR_WEIGHT}`);
     counts[key] = count;
   }
   let autoselect = true;
   if (values.AutoSelect !== undefined) {
     const value = readSwitch(values.AutoSelect.value);
-    if (value === undefined) return fail(values.AutoSelect, describeSwitchProblem('AutoSelect', values.AutoSelect.value));
+    if (value === undefined)
+      return fail(values.AutoSelect, describeSwitchProblem('AutoSelect', values.AutoSelect.value));
     autoselect = value;
   }
 
-  const relay: Relay = { host: spec.host, port, groups, priority: counts.Priority, weight: counts.Weight, source: { file: context.file, line: block.line } };
+  const relay: Relay = {
+    host: spec.host,
+    port,
+    groups,
+    priority: counts.Priority,
+    weight: counts.Weight,
+    source: { file: context.file, line: block.line },
+  };
   if (!autoselect) relay.autoselect = false;
   const outcome = context.addRelay(relay, hostHash);
   if (outcome === 'added') return true;

@@ -17,10 +17,17 @@ export function explainSelection(outcome: SelectionOutcome): string[] {
   }
   for (const attempt of outcome.attempts) lines.push(describeAttempt(attempt));
   if (outcome.status === 'selected') {
-    const note = outcome.registration.status === 'upstream-down' ? ` (upstream server down: ${outcome.registration.detail}; kept)` : '';
+    const note =
+      outcome.registration.status === 'upstream-down'
+        ? ` (upstream server down: ${outcome.registration.detail}; kept)`
+        : '';
     lines.push(`selected ${describeCandidate(outcome.chosen)}${note}`);
   } else {
-    lines.push(outcome.attempts.length === 0 ? 'no relay to try: selection failed' : 'no relay could be registered: selection failed');
+    lines.push(
+      outcome.attempts.length === 0
+        ? 'no relay to try: selection failed'
+        : 'no relay could be registered: selection failed',
+    );
   }
   return lines;
 }
@@ -42,7 +49,10 @@ export function describeAttempt(attempt: Attempt): string {
 
 /** "relay-a:52311 (pool lyon, 2 hops, echo-ttl)". */
 function describeCandidate(candidate: Candidate): string {
-  const distance = describeDistance({ distance: candidate.distance, method: candidate.method === 'tcp' ? 'tcp' : 'echo-ttl' });
+  const distance = describeDistance({
+    distance: candidate.distance,
+    method: candidate.method === 'tcp' ? 'tcp' : 'echo-ttl',
+  });
   return `${relayKey(candidate.relay)} (pool ${candidate.pool}, ${distance}, ${candidate.method})`;
 }
 
@@ -58,10 +68,18 @@ export function describeSelectionFailure(outcome: Extract<SelectionOutcome, { st
   const parts: string[] = [];
   const probed = outcome.pools.filter((pool) => pool.probed);
   const probedRelays = probed.reduce((sum, pool) => sum + pool.relayCount, 0);
-  if (probedRelays > 0 && probed.every((pool) => pool.reachable === 0)) parts.push(`none of the ${probedRelays} relay${probedRelays === 1 ? '' : 's'} probed answered`);
+  if (probedRelays > 0 && probed.every((pool) => pool.reachable === 0))
+    parts.push(`none of the ${probedRelays} relay${probedRelays === 1 ? '' : 's'} probed answered`);
   // A relay skipped because it already failed in this selection says nothing new.
-  const tried = outcome.attempts.filter((attempt) => attempt.outcome.status === 'failed' || (attempt.outcome.status === 'skipped' && !attempt.outcome.detail.startsWith('registration already failed')));
-  for (const attempt of tried.slice(0, FAILURES_NAMED)) parts.push(`${relayKey(attempt.candidate.relay)}: ${'detail' in attempt.outcome ? attempt.outcome.detail : attempt.outcome.status}`);
+  const tried = outcome.attempts.filter(
+    (attempt) =>
+      attempt.outcome.status === 'failed' ||
+      (attempt.outcome.status === 'skipped' && !attempt.outcome.detail.startsWith('registration already failed')),
+  );
+  for (const attempt of tried.slice(0, FAILURES_NAMED))
+    parts.push(
+      `${relayKey(attempt.candidate.relay)}: ${'detail' in attempt.outcome ? attempt.outcome.detail : attempt.outcome.status}`,
+    );
   if (tried.length > FAILURES_NAMED) parts.push(`and ${tried.length - FAILURES_NAMED} more`);
   return parts.length > 0 ? parts.join('; ') : 'no relay to try (empty pools, no failover relay, no root server)';
 }

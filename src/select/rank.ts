@@ -26,7 +26,11 @@ interface Entry {
  * competition (same priority and distance) by the tie-break. Relays without a result or with
  * method `unreachable` are left out. Weight 0 sorts after every positive weight of its competition.
  */
-export function rankPool(pool: Pool, results: ReadonlyMap<string, ProbeResult>, options: RankPoolOptions): RankedRelay[] {
+export function rankPool(
+  pool: Pool,
+  results: ReadonlyMap<string, ProbeResult>,
+  options: RankPoolOptions,
+): RankedRelay[] {
   const competitions = new Map<string, Entry[]>();
   const seen = new Set<string>();
   for (const relay of pool.relays) {
@@ -62,7 +66,10 @@ export function rankPool(pool: Pool, results: ReadonlyMap<string, ProbeResult>, 
  * equally near and of one priority, the key of the one rankPool would put first. Undefined for
  * `tieBreak: 'random'`, whose draw the probe cannot know in advance.
  */
-export function createTiePreference(relays: readonly Relay[], options: RankPoolOptions): ((candidates: ReadonlyArray<TieCandidate>) => string | undefined) | undefined {
+export function createTiePreference(
+  relays: readonly Relay[],
+  options: RankPoolOptions,
+): ((candidates: ReadonlyArray<TieCandidate>) => string | undefined) | undefined {
   if (options.tieBreak === 'random') return undefined;
   const byKey = new Map(relays.map((relay) => [relayKey(relay), relay]));
   return (candidates) => {
@@ -70,7 +77,14 @@ export function createTiePreference(relays: readonly Relay[], options: RankPoolO
     for (const candidate of candidates) {
       const relay = byKey.get(candidate.key);
       if (relay === undefined) continue;
-      const result: ProbeResult = { key: candidate.key, host: relay.host, address: null, distance: 0, rttMs: candidate.rttMs, method: 'echo-ttl' };
+      const result: ProbeResult = {
+        key: candidate.key,
+        host: relay.host,
+        address: null,
+        distance: 0,
+        rttMs: candidate.rttMs,
+        method: 'echo-ttl',
+      };
       entries.push({ relay, result, key: candidate.key, weight: relay.weight });
     }
     return entries.length === 0 ? undefined : orderCompetition(entries, options)[0]!.key;
@@ -119,7 +133,10 @@ function drawWeighted(entries: Entry[], weightOf: (entry: Entry) => number, rand
 
 /** Lowest RTT first; unknown RTT last; equal RTTs keep their rendezvous order so the result is stable. */
 function orderByRtt(entries: Entry[], clientId: string): Entry[] {
-  const stable = orderByRendezvous(clientId, entries.map((entry) => ({ ...entry, weight: 1 })));
+  const stable = orderByRendezvous(
+    clientId,
+    entries.map((entry) => ({ ...entry, weight: 1 })),
+  );
   const position = new Map(stable.map((entry, index) => [entry.key, index]));
   return [...entries].sort((left, right) => {
     const leftRtt = left.result.rttMs ?? Number.POSITIVE_INFINITY;
@@ -145,7 +162,8 @@ function describeRank(entry: Entry, index: number, size: number, tieBreak: TieBr
   if (tieBreak === 'hash') {
     tail = index === 0 ? `won weighted rendezvous among ${size}` : `weighted rendezvous place ${index + 1} of ${size}`;
   } else if (tieBreak === 'random') {
-    tail = index === 0 ? `won weighted random draw among ${size}` : `weighted random draw place ${index + 1} of ${size}`;
+    tail =
+      index === 0 ? `won weighted random draw among ${size}` : `weighted random draw place ${index + 1} of ${size}`;
   } else {
     const rtt = entry.result.rttMs === null ? 'RTT unknown' : `RTT ${formatMs(entry.result.rttMs)}`;
     tail = index === 0 ? `lowest RTT among ${size} (${rtt})` : `${rtt}, place ${index + 1} of ${size}`;

@@ -72,7 +72,10 @@ export function orderByRendezvous<T extends RendezvousCandidate>(clientId: strin
  * found in one pass.
  * @returns the winner, or undefined when there are no candidates.
  */
-export function pickByRendezvous<T extends RendezvousCandidate>(clientId: string, candidates: readonly T[]): T | undefined {
+export function pickByRendezvous<T extends RendezvousCandidate>(
+  clientId: string,
+  candidates: readonly T[],
+): T | undefined {
   let best: Scored<T> | undefined;
   for (const candidate of candidates) {
     const scored = scoreCandidate(clientId, candidate);

@@ -3,7 +3,16 @@ import { computeLargestTtl } from '../probe/ttl-ladder.js';
 import type { ProbeResult, ProbeTarget } from '../probe/types.js';
 import { parseHostPort } from '../relays/host-port.js';
 import { buildPools } from '../relays/pools.js';
-import { DEFAULT_RELAY_WEIGHT, FAILOVER_POOL, isAutoSelectable, MANUAL_POOL, relayKey, ROOT_POOL, type Pool, type Relay } from '../relays/relay.js';
+import {
+  DEFAULT_RELAY_WEIGHT,
+  FAILOVER_POOL,
+  isAutoSelectable,
+  MANUAL_POOL,
+  relayKey,
+  ROOT_POOL,
+  type Pool,
+  type Relay,
+} from '../relays/relay.js';
 import { createTiePreference, describeDistance, rankPool } from './rank.js';
 import { applySwitchMargin } from './switch-margin.js';
 import type {
@@ -101,7 +110,12 @@ class Selection {
       tieBreak: this.input.settings.tieBreak,
       ...(this.deps.random === undefined ? {} : { random: this.deps.random }),
     });
-    this.pools.push({ name: pool.name, probed: pool.relays.length > 0, reachable: ranked.length, relayCount: pool.relays.length });
+    this.pools.push({
+      name: pool.name,
+      probed: pool.relays.length > 0,
+      reachable: ranked.length,
+      relayCount: pool.relays.length,
+    });
     this.emit({ type: 'pool-probed', pool: pool.name, reachable: ranked.length, ranked });
     const stickTo = this.input.stickTo;
     if (stickTo !== undefined && ranked.length > 0) {
@@ -119,7 +133,10 @@ class Selection {
         method: toCandidateMethod(entry.result.method),
       };
       const kept = this.switchMargin?.kept === true && entry === ranked[0];
-      const selected = await this.tryRegister(candidate, `pool ${pool.name}: ${kept ? `${this.switchMargin!.reason}; ` : ''}${entry.reason}`);
+      const selected = await this.tryRegister(
+        candidate,
+        `pool ${pool.name}: ${kept ? `${this.switchMargin!.reason}; ` : ''}${entry.reason}`,
+      );
       if (selected !== undefined) return selected;
     }
     return undefined;
@@ -138,7 +155,13 @@ class Selection {
         this.skip(unparsedCandidate(spec, MANUAL_POOL, 'manual'), position, `not host[:port]: ${parsed.error}`);
         continue;
       }
-      const relay: Relay = { host: parsed.host, port: parsed.port, groups: [], priority: 0, weight: DEFAULT_RELAY_WEIGHT };
+      const relay: Relay = {
+        host: parsed.host,
+        port: parsed.port,
+        groups: [],
+        priority: 0,
+        weight: DEFAULT_RELAY_WEIGHT,
+      };
       summary.probed = true;
       const result = (await this.probeRelays({ name: MANUAL_POOL, relays: [relay] }, 'manual')).get(relayKey(relay));
       const candidate: Candidate = {
@@ -162,7 +185,12 @@ class Selection {
   }
 
   /** A failover relay or the root server: no ICMP, an optional TCP liveness check, then registration. */
-  private async tryDirect(spec: string, pool: string, method: CandidateMethod, reason: string): Promise<Selected | undefined> {
+  private async tryDirect(
+    spec: string,
+    pool: string,
+    method: CandidateMethod,
+    reason: string,
+  ): Promise<Selected | undefined> {
     const parsed = parseHostPort(spec);
     if ('error' in parsed) {
       this.skip(unparsedCandidate(spec, pool, method), reason, `not host[:port]: ${parsed.error}`);
@@ -230,7 +258,11 @@ class Selection {
             ...(this.deps.random === undefined ? {} : { random: this.deps.random }),
           })
         : undefined;
-    const report = await this.deps.probe(targets, pool, preferAmong === undefined ? { purpose } : { purpose, preferAmong });
+    const report = await this.deps.probe(
+      targets,
+      pool,
+      preferAmong === undefined ? { purpose } : { purpose, preferAmong },
+    );
     const wanted = new Set(targets.map((target) => target.key));
     for (const result of report.results) {
       if (!wanted.has(result.key)) continue;
@@ -247,7 +279,8 @@ class Selection {
       const answers = await this.deps.resolve(missing);
       for (const answer of answers) this.resolutions.set(answer.host, answer);
       for (const host of missing) {
-        if (!this.resolutions.has(host)) this.resolutions.set(host, { host, address: null, error: 'resolver gave no answer' });
+        if (!this.resolutions.has(host))
+          this.resolutions.set(host, { host, address: null, error: 'resolver gave no answer' });
       }
     }
     return hosts.map((host) => this.resolutions.get(host)!);
@@ -295,7 +328,12 @@ class Selection {
   private describeSwitchMargin(chosen: Candidate): { kept: boolean; reason: string } {
     const margin = this.switchMargin!;
     const stickTo = this.input.stickTo;
-    if (!margin.kept || stickTo === undefined || relayKey(chosen.relay).toLowerCase() === relayKey(stickTo).toLowerCase()) return margin;
+    if (
+      !margin.kept ||
+      stickTo === undefined ||
+      relayKey(chosen.relay).toLowerCase() === relayKey(stickTo).toLowerCase()
+    )
+      return margin;
     return { kept: false, reason: `${margin.reason}, but its registration did not succeed` };
   }
 

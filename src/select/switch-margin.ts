@@ -28,18 +28,28 @@ function hops(count: number): string {
  * among the reachable relays of this pool (it failed, left the list, or belongs to a later pool of the seek
  * list) is not weighed: the ranking stands.
  */
-export function applySwitchMargin(ranked: readonly RankedRelay[], current: { host: string; port: number }, marginHops: number): SwitchMarginDecision {
+export function applySwitchMargin(
+  ranked: readonly RankedRelay[],
+  current: { host: string; port: number },
+  marginHops: number,
+): SwitchMarginDecision {
   const currentIndex = ranked.findIndex((entry) => sameRelay(entry.relay, current));
   if (currentIndex <= 0) return { ranked: [...ranked], kept: false, reason: null };
   const best = ranked[0]!;
   const held = ranked[currentIndex]!;
   const bestName = relayKey(best.relay);
   const heldName = relayKey(held.relay);
-  const switchTo = (why: string): SwitchMarginDecision => ({ ranked: [...ranked], kept: false, reason: `switched from ${heldName}: ${bestName} ${why}` });
-  if (best.relay.priority < held.relay.priority) return switchTo(`has a better priority (${best.relay.priority} against ${held.relay.priority})`);
+  const switchTo = (why: string): SwitchMarginDecision => ({
+    ranked: [...ranked],
+    kept: false,
+    reason: `switched from ${heldName}: ${bestName} ${why}`,
+  });
+  if (best.relay.priority < held.relay.priority)
+    return switchTo(`has a better priority (${best.relay.priority} against ${held.relay.priority})`);
   const bestDistance = best.result.distance;
   const heldDistance = held.result.distance;
-  if (heldDistance === null && bestDistance !== null) return switchTo(`is measured at ${describeDistance(best.result)}, ${heldName} only over TCP`);
+  if (heldDistance === null && bestDistance !== null)
+    return switchTo(`is measured at ${describeDistance(best.result)}, ${heldName} only over TCP`);
   const gain = bestDistance === null || heldDistance === null ? 0 : heldDistance - bestDistance;
   if (gain > marginHops) return switchTo(`is ${hops(gain)} nearer (switchMarginHops ${marginHops})`);
   const nearer = gain <= 0 ? 'is no nearer' : `is only ${hops(gain)} nearer`;

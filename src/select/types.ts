@@ -83,8 +83,7 @@ export type SelectionOutcome =
 
 /** A host name resolved (or not) to one address, according to `ipMode`. */
 export type HostResolution =
-  | { host: string; address: string; family: 4 | 6 }
-  | { host: string; address: null; error: string };
+  { host: string; address: string; family: 4 | 6 } | { host: string; address: null; error: string };
 
 /** Progress of a selection, for the CLI to draw. The library never prints. */
 export type SelectionEvent =

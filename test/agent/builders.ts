@@ -10,8 +10,18 @@ export const DIGEST = 'a'.repeat(64);
 export const id = (tag: string): string => Buffer.from(tag.padEnd(16, '.')).toString('hex').slice(0, 32);
 
 /** A message: an announcement unless `body` says otherwise; envelope fields overridable. */
-export function message(body: PeerMessageBody = { type: 'announce', address: '198.18.255.2', leaseUntilMs: null, solicit: false }, envelope: Partial<Pick<PeerMessage, 'from' | 'group' | 'sentAtMs' | 'nonce'>> = {}): PeerMessage {
-  return { from: id('m1'), group: id('g'), sentAtMs: Date.parse('2024-01-01T00:00:00Z'), nonce: id('n1'), ...envelope, ...body };
+export function message(
+  body: PeerMessageBody = { type: 'announce', address: '198.18.255.2', leaseUntilMs: null, solicit: false },
+  envelope: Partial<Pick<PeerMessage, 'from' | 'group' | 'sentAtMs' | 'nonce'>> = {},
+): PeerMessage {
+  return {
+    from: id('m1'),
+    group: id('g'),
+    sentAtMs: Date.parse('2024-01-01T00:00:00Z'),
+    nonce: id('n1'),
+    ...envelope,
+    ...body,
+  };
 }
 
 export function relay(host: string, overrides: Partial<Relay> = {}): Relay {
@@ -23,14 +33,32 @@ export function pool(hosts: string[], name = 'all'): Pool {
 }
 
 export function targets(poolValue: Pool): ProbeTarget[] {
-  return poolValue.relays.map((entry) => ({ key: `${entry.host}:${entry.port}`, host: entry.host, address: entry.host, family: 4, port: entry.port }));
+  return poolValue.relays.map((entry) => ({
+    key: `${entry.host}:${entry.port}`,
+    host: entry.host,
+    address: entry.host,
+    family: 4,
+    port: entry.port,
+  }));
 }
 
 export function result(host: string, distance: number | null, method: ProbeResult['method'] = 'echo-ttl'): ProbeResult {
-  return { key: `${host}:52311`, host, address: host, distance, rttMs: distance === null ? null : distance + 0.5, method };
+  return {
+    key: `${host}:52311`,
+    host,
+    address: host,
+    distance,
+    rttMs: distance === null ? null : distance + 0.5,
+    method,
+  };
 }
 
-export function table(poolValue: Pool, distances: Record<string, number>, overrides: Partial<PeerTable['pools'][number]> = {}, nowMs = Date.parse('2024-01-01T00:00:00Z')): PeerTable {
+export function table(
+  poolValue: Pool,
+  distances: Record<string, number>,
+  overrides: Partial<PeerTable['pools'][number]> = {},
+  nowMs = Date.parse('2024-01-01T00:00:00Z'),
+): PeerTable {
   return {
     relayListDigest: DIGEST,
     seekList: [],
@@ -40,7 +68,13 @@ export function table(poolValue: Pool, distances: Record<string, number>, overri
         relayCount: poolValue.relays.length,
         measuredAtMs: nowMs,
         validUntilMs: nowMs + 60_000,
-        entries: Object.entries(distances).map(([host, distance]) => ({ key: `${host}:52311`, address: host, distance, rttMs: 1, method: 'echo-ttl' as const })),
+        entries: Object.entries(distances).map(([host, distance]) => ({
+          key: `${host}:52311`,
+          address: host,
+          distance,
+          rttMs: 1,
+          method: 'echo-ttl' as const,
+        })),
         ...overrides,
       },
     ],

@@ -28,7 +28,13 @@ describe('watchNetwork', () => {
 
   it('skips a reading that fails and one with nothing to read (null), and goes on polling', async () => {
     vi.useFakeTimers();
-    const readings: Array<NetworkFingerprint | null | Error> = [network('198.18.0.1'), new Error('EIO'), null, network('198.18.0.1'), network('198.18.0.9')];
+    const readings: Array<NetworkFingerprint | null | Error> = [
+      network('198.18.0.1'),
+      new Error('EIO'),
+      null,
+      network('198.18.0.1'),
+      network('198.18.0.9'),
+    ];
     const changes: string[] = [];
     const errors: unknown[] = [];
     const stop = watchNetwork({
@@ -56,7 +62,11 @@ describe('watchNetwork', () => {
     ];
     const changes: string[] = [];
     let reading = 0;
-    const stop = watchNetwork({ readFingerprint: async () => readings[Math.min(reading++, readings.length - 1)]!, intervalMs: 100, onChange: (change) => changes.push(change) });
+    const stop = watchNetwork({
+      readFingerprint: async () => readings[Math.min(reading++, readings.length - 1)]!,
+      intervalMs: 100,
+      onChange: (change) => changes.push(change),
+    });
     await vi.advanceTimersByTimeAsync(450);
     expect(changes).toEqual(['the source address toward 198.18.9.2 changed from 198.18.0.10 to 10.8.0.2']);
     stop();

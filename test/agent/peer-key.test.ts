@@ -44,13 +44,19 @@ describe('loadPeerKey', () => {
     const fifo = join(directory, 'fifo.key');
     execFileSync('mkfifo', ['-m', '600', fifo]);
     const error = await refusal(fifo);
-    expect(error).toMatchObject({ code: 'FILE_UNTRUSTED', message: `peer.keyFile ${fifo} is a FIFO, not a regular file` });
+    expect(error).toMatchObject({
+      code: 'FILE_UNTRUSTED',
+      message: `peer.keyFile ${fifo} is a FIFO, not a regular file`,
+    });
     const open = join(directory, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
     const planted = keyFile('open/planted.key', 'c2VjcmV0LWtleS1vZi10aGUtcGVlcnMtMTIzNA==\n', 0o600);
     symlinkSync(planted, join(directory, 'link.key'));
-    expect(await refusal(join(directory, 'link.key'))).toMatchObject({ code: 'FILE_UNTRUSTED', message: expect.stringContaining(`${open} is not trusted`) });
+    expect(await refusal(join(directory, 'link.key'))).toMatchObject({
+      code: 'FILE_UNTRUSTED',
+      message: expect.stringContaining(`${open} is not trusted`),
+    });
   });
 
   it('refuses a missing key file with the recipe for one, and a short key', async () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodePeerMessage, encodePeerMessage, MAX_PEER_MESSAGE_BYTES, toPeerTableEntries } from '../../src/agent/peer-message.js';
+import {
+  decodePeerMessage,
+  encodePeerMessage,
+  MAX_PEER_MESSAGE_BYTES,
+  toPeerTableEntries,
+} from '../../src/agent/peer-message.js';
 import { KEY, OTHER_KEY, id, message, pool, result, table } from './builders.js';
 
 describe('peer messages', () => {
@@ -33,7 +38,10 @@ describe('peer messages', () => {
   });
 
   it('refuses an oversized datagram before checking anything, and will not encode one', () => {
-    expect(decodePeerMessage(Buffer.alloc(MAX_PEER_MESSAGE_BYTES + 1), KEY)).toEqual({ ok: false, reason: 'oversized' });
+    expect(decodePeerMessage(Buffer.alloc(MAX_PEER_MESSAGE_BYTES + 1), KEY)).toEqual({
+      ok: false,
+      reason: 'oversized',
+    });
     const hosts = Array.from({ length: 3000 }, (_, index) => `198.19.${index >> 8}.${index & 255}`);
     const huge = table(pool(hosts), Object.fromEntries(hosts.map((host) => [host, 4])));
     expect(encodePeerMessage(message({ type: 'table', table: huge }), KEY)).toBeNull();
@@ -48,7 +56,11 @@ describe('peer messages', () => {
   });
 
   it('shares only the reachable relays of a measurement', () => {
-    const entries = toPeerTableEntries([result('198.19.0.1', 2), result('198.19.0.2', null, 'unreachable'), result('198.19.0.3', null, 'tcp')]);
+    const entries = toPeerTableEntries([
+      result('198.19.0.1', 2),
+      result('198.19.0.2', null, 'unreachable'),
+      result('198.19.0.3', null, 'tcp'),
+    ]);
     expect(entries.map((entry) => [entry.key, entry.method])).toEqual([
       ['198.19.0.1:52311', 'echo-ttl'],
       ['198.19.0.3:52311', 'tcp'],

@@ -29,7 +29,13 @@ function scriptedPeer(answer: LeaderTableAnswer, ownTable: PeerTable | null = nu
     endpoint: 'memory',
     tableValidityMs: 15_000,
     discoveryEndsAtMs: 0,
-    view: () => ({ role: answer.kind === 'lead' ? 'leader' : 'follower', leader: null, members: 2, rejected: rejected.length, rejectedBy: {} }),
+    view: () => ({
+      role: answer.kind === 'lead' ? 'leader' : 'follower',
+      leader: null,
+      members: 2,
+      rejected: rejected.length,
+      rejectedBy: {},
+    }),
     setGroup: (group) => groups.push(group),
     awaitLeaderTable: async () => answer,
     publishPool: (entry) => published.push(entry),
@@ -46,7 +52,18 @@ function ownProbe(network: Record<string, number> = truth) {
   const calls: Array<{ purpose: ProbeContext['purpose']; targets: number }> = [];
   const probe = async (probed: ProbeTarget[], _pool: Pool, context: ProbeContext): Promise<ProbeReport> => {
     calls.push({ purpose: context.purpose, targets: probed.length });
-    return { results: probed.map((target) => result(target.host, network[target.host] ?? null, network[target.host] === undefined ? 'unreachable' : 'echo-ttl')), packetsSent: probed.length, tcpAttempts: 0, wallMs: 1 };
+    return {
+      results: probed.map((target) =>
+        result(
+          target.host,
+          network[target.host] ?? null,
+          network[target.host] === undefined ? 'unreachable' : 'echo-ttl',
+        ),
+      ),
+      packetsSent: probed.length,
+      tcpAttempts: 0,
+      wallMs: 1,
+    };
   };
   return { probe, calls };
 }
@@ -54,7 +71,12 @@ function ownProbe(network: Record<string, number> = truth) {
 function run(answer: LeaderTableAnswer, network?: Record<string, number>, ownTable: PeerTable | null = null) {
   const scripted = scriptedPeer(answer, ownTable);
   const own = ownProbe(network);
-  const override = createPeerProbe({ peer: scripted.peer, settings: settings({ peer: { enabled: true, keyFile: '/k', port: 52312, leaseSeconds: 3 } }), clock, mode: 'cycle' })(own.probe, {
+  const override = createPeerProbe({
+    peer: scripted.peer,
+    settings: settings({ peer: { enabled: true, keyFile: '/k', port: 52312, leaseSeconds: 3 } }),
+    clock,
+    mode: 'cycle',
+  })(own.probe, {
     relays: relays.relays,
     relayListDigest: DIGEST,
     clientId: 'client-1',
@@ -66,22 +88,35 @@ function run(answer: LeaderTableAnswer, network?: Record<string, number>, ownTab
 const leaderTable = table(relays, { '198.19.0.1': 2, '198.19.0.2': 1, '198.19.0.3': 1 }, {}, clock.now().getTime());
 
 describe('createPeerProbe', () => {
-  it('a follower adopts the leader\'s table and sends exactly one confirming echo, to the relay it would choose', async () => {
+  it("a follower adopts the leader's table and sends exactly one confirming echo, to the relay it would choose", async () => {
     const { report, own, override, groups } = run({ kind: 'table', table: leaderTable, from: '198.18.255.2' });
     const results = (await report).results;
     expect(own.calls).toEqual([{ purpose: 'confirm', targets: 1 }]);
     expect(results.map((entry) => entry.distance)).toEqual([2, 1, 1]);
-    expect(override.peerTable()).toEqual({ from: '198.18.255.2', measuredAt: '2024-01-01T00:00:00.000Z', pools: ['all'], confirmEchoes: 1 });
+    expect(override.peerTable()).toEqual({
+      from: '198.18.255.2',
+      measuredAt: '2024-01-01T00:00:00.000Z',
+      pools: ['all'],
+      confirmEchoes: 1,
+    });
     expect(override.peerNotes()).toEqual([]);
     expect(groups).toHaveLength(1);
   });
 
   it('probes the pool itself when the one echo answers at another distance', async () => {
-    const { report, own, override } = run({ kind: 'table', table: leaderTable, from: '198.18.255.2' }, { '198.19.0.1': 2, '198.19.0.2': 3, '198.19.0.3': 3 });
+    const { report, own, override } = run(
+      { kind: 'table', table: leaderTable, from: '198.18.255.2' },
+      { '198.19.0.1': 2, '198.19.0.2': 3, '198.19.0.3': 3 },
+    );
     await report;
-    expect(own.calls).toEqual([{ purpose: 'confirm', targets: 1 }, { purpose: 'pool', targets: 3 }]);
+    expect(own.calls).toEqual([
+      { purpose: 'confirm', targets: 1 },
+      { purpose: 'pool', targets: 3 },
+    ]);
     expect(override.peerTable()).toBeNull();
-    expect(override.peerNotes()[0]).toMatch(/was not confirmed \(198\.19\.0\.[23]:52311 answered at 3 hops here, 1 at the leader\)/);
+    expect(override.peerNotes()[0]).toMatch(
+      /was not confirmed \(198\.19\.0\.[23]:52311 answered at 3 hops here, 1 at the leader\)/,
+    );
   });
 
   it('probes the pool itself, and counts the table, when it names a relay we do not know', async () => {
@@ -89,7 +124,9 @@ describe('createPeerProbe', () => {
     const { report, own, rejected, override } = run({ kind: 'table', table: foreign, from: '198.18.255.2' });
     await report;
     expect(own.calls).toEqual([{ purpose: 'pool', targets: 3 }]);
-    expect(rejected).toEqual([{ reason: 'bad-table', detail: 'the table names relay 203.0.113.7:52311, which is not in our pool all' }]);
+    expect(rejected).toEqual([
+      { reason: 'bad-table', detail: 'the table names relay 203.0.113.7:52311, which is not in our pool all' },
+    ]);
     expect(override.peerTable()).toBeNull();
   });
 
@@ -105,7 +142,12 @@ describe('createPeerProbe', () => {
     await report;
     expect(own.calls).toEqual([{ purpose: 'pool', targets: 3 }]);
     expect(published).toEqual([
-      expect.objectContaining({ name: 'all', relayCount: 3, validUntilMs: clock.now().getTime() + 15_000, entries: expect.arrayContaining([expect.objectContaining({ key: '198.19.0.2:52311', distance: 1 })]) }),
+      expect.objectContaining({
+        name: 'all',
+        relayCount: 3,
+        validUntilMs: clock.now().getTime() + 15_000,
+        entries: expect.arrayContaining([expect.objectContaining({ key: '198.19.0.2:52311', distance: 1 })]),
+      }),
     ]);
     expect(override.peerTable()).toBeNull();
   });
@@ -115,13 +157,19 @@ describe('createPeerProbe', () => {
     expect((await report).results.map((entry) => entry.distance)).toEqual([2, 1, 1]);
     expect(own.calls).toEqual([]);
     expect(published).toEqual([]);
-    expect(override.peerNotes()).toEqual(['pool all: used the measurement this agent made for its peers at 2024-01-01T00:00:00.000Z']);
+    expect(override.peerNotes()).toEqual([
+      'pool all: used the measurement this agent made for its peers at 2024-01-01T00:00:00.000Z',
+    ]);
   });
 
-  it('leaves manual relays alone: they get the cycle\'s own probe', async () => {
+  it("leaves manual relays alone: they get the cycle's own probe", async () => {
     const scripted = scriptedPeer({ kind: 'timeout' });
     const own = ownProbe();
-    const override = createPeerProbe({ peer: scripted.peer, settings: settings(), clock, mode: 'cycle' })(own.probe, { relays: relays.relays, relayListDigest: DIGEST, clientId: 'c' });
+    const override = createPeerProbe({ peer: scripted.peer, settings: settings(), clock, mode: 'cycle' })(own.probe, {
+      relays: relays.relays,
+      relayListDigest: DIGEST,
+      clientId: 'c',
+    });
     await override.probe(targets(relays).slice(0, 1), relays, { purpose: 'manual' });
     expect(own.calls).toEqual([{ purpose: 'manual', targets: 1 }]);
   });

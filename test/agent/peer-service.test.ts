@@ -21,7 +21,9 @@ function createMemoryLink() {
   const open = new Set<OpenPeerSocketOptions>();
   const sent: Array<{ datagram: Buffer; from: string }> = [];
   const deliver = (datagram: Buffer, from: string, except?: OpenPeerSocketOptions): void => {
-    for (const receiver of [...open]) if (receiver !== except) queueMicrotask(() => open.has(receiver) && receiver.onDatagram(Buffer.from(datagram), from));
+    for (const receiver of [...open])
+      if (receiver !== except)
+        queueMicrotask(() => open.has(receiver) && receiver.onDatagram(Buffer.from(datagram), from));
   };
   return {
     sent,
@@ -80,11 +82,28 @@ describe('the peer service on one link', () => {
           agent.tablesNeeded.push(pool);
           if (options.answerRequests === false) return;
           const nowMs = Date.now();
-          agent.service.publishPool({ name: pool, relayCount: 2, measuredAtMs: nowMs, validUntilMs: nowMs + agent.service.tableValidityMs, entries: [{ key: '198.19.0.1:52311', address: '198.19.0.1', distance: 1, rttMs: 0.2, method: 'echo-ttl' }] }, DIGEST, []);
+          agent.service.publishPool(
+            {
+              name: pool,
+              relayCount: 2,
+              measuredAtMs: nowMs,
+              validUntilMs: nowMs + agent.service.tableValidityMs,
+              entries: [
+                { key: '198.19.0.1:52311', address: '198.19.0.1', distance: 1, rttMs: 0.2, method: 'echo-ttl' },
+              ],
+            },
+            DIGEST,
+            [],
+          );
         },
         onEvent: () => undefined,
       },
-      { clock: fakeTimerClock, openSocket: (socketOptions) => link.openSocket(socketOptions), randomId: () => (nonce++ === 0 ? id(tag) : id(`${tag}#${nonce}`)), random: () => 0.5 },
+      {
+        clock: fakeTimerClock,
+        openSocket: (socketOptions) => link.openSocket(socketOptions),
+        randomId: () => (nonce++ === 0 ? id(tag) : id(`${tag}#${nonce}`)),
+        random: () => 0.5,
+      },
     );
     agents.push(agent);
     return agent;
@@ -98,7 +117,9 @@ describe('the peer service on one link', () => {
     const seen = views();
     const leaders = seen.filter((view) => view.role === 'leader');
     expect(leaders.map((view) => view.address)).toEqual(['198.18.255.2']);
-    expect(seen.every((view) => view.leader === '198.18.255.2' && view.members === 12 && view.rejected === 0)).toBe(true);
+    expect(seen.every((view) => view.leader === '198.18.255.2' && view.members === 12 && view.rejected === 0)).toBe(
+      true,
+    );
   });
 
   it('replaces a leader killed without a word within two leases, and every survivor agrees', async () => {
@@ -133,13 +154,17 @@ describe('the peer service on one link', () => {
     expect(agents[0]!.service.view().role).toBe('leader');
   });
 
-  it('hands a follower the leader\'s measurement of the pool it asks for', async () => {
+  it("hands a follower the leader's measurement of the pool it asks for", async () => {
     const leader = await start('m1');
     const follower = await start('m2');
     await vi.advanceTimersByTimeAsync(2000);
     const answer = follower.service.awaitLeaderTable('all', Date.now() + LEASE_MS);
     await vi.advanceTimersByTimeAsync(100);
-    await expect(answer).resolves.toMatchObject({ kind: 'table', from: leader.address, table: { relayListDigest: DIGEST, pools: [{ name: 'all', relayCount: 2 }] } });
+    await expect(answer).resolves.toMatchObject({
+      kind: 'table',
+      from: leader.address,
+      table: { relayListDigest: DIGEST, pools: [{ name: 'all', relayCount: 2 }] },
+    });
     expect(leader.tablesNeeded).toEqual(['all']);
     // Fresh now: asked again, the leader sends what it has without measuring anew.
     const again = follower.service.awaitLeaderTable('all', Date.now() + LEASE_MS);

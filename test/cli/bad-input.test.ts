@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,36 +94,58 @@ async function release(world: CaseWorld): Promise<void> {
   for (const socket of world.sockets) socket.close();
 }
 
-function snapshot(world: CaseWorld, testCase: BadInputCase): { files: Map<string, Buffer>; listing: string[] | undefined } {
+function snapshot(
+  world: CaseWorld,
+  testCase: BadInputCase,
+): { files: Map<string, Buffer>; listing: string[] | undefined } {
   const files = new Map<string, Buffer>();
   for (const name of testCase.expect.unchanged ?? []) files.set(name, readFileSync(path.join(world.dir, name)));
-  const listing = testCase.expect.sameListing === undefined ? undefined : readdirSync(path.join(world.dir, testCase.expect.sameListing)).sort();
+  const listing =
+    testCase.expect.sameListing === undefined
+      ? undefined
+      : readdirSync(path.join(world.dir, testCase.expect.sameListing)).sort();
   return { files, listing };
 }
 
 /** What is wrong with the run of one case: empty when it kept every promise. */
-function judge(testCase: BadInputCase, run: CliRun, world: CaseWorld, before: ReturnType<typeof snapshot>, signalToExitMs: number | undefined): string[] {
+function judge(
+  testCase: BadInputCase,
+  run: CliRun,
+  world: CaseWorld,
+  before: ReturnType<typeof snapshot>,
+  signalToExitMs: number | undefined,
+): string[] {
   const problems: string[] = [];
   const { expect: wanted } = testCase;
   if (run.code === 70) problems.push('exit 70 (internal error)');
-  if (run.code !== wanted.code) problems.push(`exit ${run.code}${run.signal ? ` (${run.signal})` : ''}, expected ${wanted.code}`);
-  if (/\n\s+at |internal error|ERR_INTERNAL|Node\.js v\d/.test(run.stderr)) problems.push('a stack trace or an internal error on stderr');
+  if (run.code !== wanted.code)
+    problems.push(`exit ${run.code}${run.signal ? ` (${run.signal})` : ''}, expected ${wanted.code}`);
+  if (/\n\s+at |internal error|ERR_INTERNAL|Node\.js v\d/.test(run.stderr))
+    problems.push('a stack trace or an internal error on stderr');
   if (wanted.stderr && !wanted.stderr.test(run.stderr)) problems.push(`stderr does not match ${wanted.stderr}`);
   if (wanted.stdout && !wanted.stdout.test(run.stdout)) problems.push(`stdout does not match ${wanted.stdout}`);
   if (wanted.notStdout?.test(run.stdout)) problems.push(`stdout matches ${wanted.notStdout}`);
   if (wanted.notStderr?.test(run.stderr)) problems.push(`stderr matches ${wanted.notStderr}`);
   if (run.wallMs >= CASE_BUDGET_MS) problems.push(`took ${Math.round(run.wallMs)} ms (budget ${CASE_BUDGET_MS})`);
   if (testCase.signal !== undefined && (signalToExitMs === undefined || signalToExitMs >= SIGNAL_BUDGET_MS)) {
-    problems.push(signalToExitMs === undefined ? 'the signal was never sent (no request reached the server)' : `ended ${Math.round(signalToExitMs)} ms after the signal`);
+    problems.push(
+      signalToExitMs === undefined
+        ? 'the signal was never sent (no request reached the server)'
+        : `ended ${Math.round(signalToExitMs)} ms after the signal`,
+    );
   }
-  for (const [name, bytes] of before.files) if (!readFileSync(path.join(world.dir, name)).equals(bytes)) problems.push(`${name} changed`);
+  for (const [name, bytes] of before.files)
+    if (!readFileSync(path.join(world.dir, name)).equals(bytes)) problems.push(`${name} changed`);
   if (before.listing !== undefined) {
     const after = readdirSync(path.join(world.dir, wanted.sameListing!)).sort();
-    if (after.join('\n') !== before.listing.join('\n')) problems.push(`${wanted.sameListing}/ changed: [${before.listing.join(', ')}] → [${after.join(', ')}]`);
+    if (after.join('\n') !== before.listing.join('\n'))
+      problems.push(`${wanted.sameListing}/ changed: [${before.listing.join(', ')}] → [${after.join(', ')}]`);
   }
   for (const name of wanted.absent ?? []) if (exists(path.join(world.dir, name))) problems.push(`${name} exists`);
   for (const [name, pattern] of Object.entries(wanted.fileMatches ?? {})) {
-    const text = existsSync(path.join(world.dir, name)) ? readFileSync(path.join(world.dir, name), 'utf8') : '(missing)';
+    const text = existsSync(path.join(world.dir, name))
+      ? readFileSync(path.join(world.dir, name), 'utf8')
+      : '(missing)';
     if (!pattern.test(text)) problems.push(`${name} does not match ${pattern}: ${text.slice(0, 300)}`);
   }
   return problems;
@@ -138,7 +169,9 @@ async function runCase(testCase: BadInputCase): Promise<{ problems: string[]; wa
       testCase.args.map((arg) => fill(arg, world, new Date())),
       {
         cwd: world.dir,
-        env: Object.fromEntries(Object.entries(testCase.env ?? {}).map(([name, value]) => [name, fill(value, world, new Date())])),
+        env: Object.fromEntries(
+          Object.entries(testCase.env ?? {}).map(([name, value]) => [name, fill(value, world, new Date())]),
+        ),
         prefix: testCase.network === 'loopback' ? [] : PRIVATE_NETWORK,
         timeoutMs: 10_000,
         onSpawn: (child) => {
@@ -160,25 +193,36 @@ async function runCase(testCase: BadInputCase): Promise<{ problems: string[]; wa
   }
 }
 
-describe.skipIf(PRIVATE_NETWORK === undefined)(`the bad-input corpus${PRIVATE_NETWORK === undefined ? ' — skipped: needs unshare(1) to run each case in a network namespace of its own' : ''}`, () => {
-  it(`every case: its exit status and message, never 70, no stack trace, under ${CASE_BUDGET_MS} ms`, async () => {
-    const failures: string[] = [];
-    const times: number[] = [];
-    const slowest: Array<[number, string]> = [];
-    const queue = [...BAD_INPUT_CASES];
-    const worker = async (): Promise<void> => {
-      for (let testCase = queue.shift(); testCase !== undefined; testCase = queue.shift()) {
-        const { problems, wallMs, run } = await runCase(testCase);
-        times.push(wallMs);
-        slowest.push([wallMs, testCase.name]);
-        if (problems.length > 0) failures.push(`[${testCase.kind}] ${testCase.name}: ${problems.join('; ')}\n    stderr: ${run.stderr.trim().slice(0, 400)}\n    stdout: ${run.stdout.trim().slice(0, 200)}`);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENT_CASES }, worker));
-    const kinds = new Set(BAD_INPUT_CASES.map((testCase) => testCase.kind));
-    const top = slowest.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, name]) => `${Math.round(ms)} ms ${name}`);
-    console.log(`bad-input corpus: ${times.length} cases ran (${kinds.size} kinds), ${failures.length} failed; median ${Math.round(times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!)} ms; slowest: ${top.join(', ')}`);
-    expect(times).toHaveLength(BAD_INPUT_CASES.length);
-    expect(failures).toEqual([]);
-  }, 300_000);
-});
+describe.skipIf(PRIVATE_NETWORK === undefined)(
+  `the bad-input corpus${PRIVATE_NETWORK === undefined ? ' — skipped: needs unshare(1) to run each case in a network namespace of its own' : ''}`,
+  () => {
+    it(`every case: its exit status and message, never 70, no stack trace, under ${CASE_BUDGET_MS} ms`, async () => {
+      const failures: string[] = [];
+      const times: number[] = [];
+      const slowest: Array<[number, string]> = [];
+      const queue = [...BAD_INPUT_CASES];
+      const worker = async (): Promise<void> => {
+        for (let testCase = queue.shift(); testCase !== undefined; testCase = queue.shift()) {
+          const { problems, wallMs, run } = await runCase(testCase);
+          times.push(wallMs);
+          slowest.push([wallMs, testCase.name]);
+          if (problems.length > 0)
+            failures.push(
+              `[${testCase.kind}] ${testCase.name}: ${problems.join('; ')}\n    stderr: ${run.stderr.trim().slice(0, 400)}\n    stdout: ${run.stdout.trim().slice(0, 200)}`,
+            );
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENT_CASES }, worker));
+      const kinds = new Set(BAD_INPUT_CASES.map((testCase) => testCase.kind));
+      const top = slowest
+        .sort((a, b) => b[0] - a[0])
+        .slice(0, 3)
+        .map(([ms, name]) => `${Math.round(ms)} ms ${name}`);
+      console.log(
+        `bad-input corpus: ${times.length} cases ran (${kinds.size} kinds), ${failures.length} failed; median ${Math.round(times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!)} ms; slowest: ${top.join(', ')}`,
+      );
+      expect(times).toHaveLength(BAD_INPUT_CASES.length);
+      expect(failures).toEqual([]);
+    }, 300_000);
+  },
+);

@@ -13,8 +13,22 @@ describe('command options derive from the command metadata', () => {
   });
 
   it('reads what yargs parsed into exactly those options', () => {
-    const parsed = { _: ['probe'], $0: 'relay-select', hosts: ['198.18.0.1'], port: 52312, 'state-dir': '/tmp/x', stateDir: '/tmp/x', json: true, force: true };
-    expect(readCommandOptions('probe', parsed)).toEqual({ hosts: ['198.18.0.1'], port: 52312, stateDir: '/tmp/x', json: true });
+    const parsed = {
+      _: ['probe'],
+      $0: 'relay-select',
+      hosts: ['198.18.0.1'],
+      port: 52312,
+      'state-dir': '/tmp/x',
+      stateDir: '/tmp/x',
+      json: true,
+      force: true,
+    };
+    expect(readCommandOptions('probe', parsed)).toEqual({
+      hosts: ['198.18.0.1'],
+      port: 52312,
+      stateDir: '/tmp/x',
+      json: true,
+    });
   });
 
   it('refuses a value of another type than its spec says', () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkClock, checkNodeVersion, describeAge, formatBytes, satisfiesEngines } from '../../src/cli/commands/doctor/checks.js';
+import {
+  checkClock,
+  checkNodeVersion,
+  describeAge,
+  formatBytes,
+  satisfiesEngines,
+} from '../../src/cli/commands/doctor/checks.js';
 import { renderDoctorJson, renderDoctorLine } from '../../src/cli/commands/doctor/render.js';
 import { settings } from '../helpers/settings.js';
 import { T0, at, state } from '../cycle/builders.js';
@@ -8,8 +14,16 @@ const ENGINES = '^20.19.0 || ^22.12.0 || ^24.0.0';
 
 describe('doctor checks', () => {
   it('knows which Node versions package.json engines admits', () => {
-    expect(['20.19.0', '20.20.2', '22.12.0', '22.23.5', '24.0.0', 'v24.22.3'].map((version) => satisfiesEngines(version, ENGINES))).toEqual([true, true, true, true, true, true]);
-    expect(['18.20.4', '20.18.3', '21.7.0', '22.11.0', '23.1.0', '25.0.0'].map((version) => satisfiesEngines(version, ENGINES))).toEqual([false, false, false, false, false, false]);
+    expect(
+      ['20.19.0', '20.20.2', '22.12.0', '22.23.5', '24.0.0', 'v24.22.3'].map((version) =>
+        satisfiesEngines(version, ENGINES),
+      ),
+    ).toEqual([true, true, true, true, true, true]);
+    expect(
+      ['18.20.4', '20.18.3', '21.7.0', '22.11.0', '23.1.0', '25.0.0'].map((version) =>
+        satisfiesEngines(version, ENGINES),
+      ),
+    ).toEqual([false, false, false, false, false, false]);
   });
 
   it('fails the node check on an unsupported Node, with the fix', () => {
@@ -24,9 +38,17 @@ describe('doctor checks', () => {
 
   it('fails the clock check on a state time ahead of now, or a retry due beyond what the settings allow', () => {
     expect(checkClock(state(), at(10), settings()).ok).toBe(true);
-    expect(checkClock(state({ lastAttemptAt: at(3600).toISOString() }), T0, settings())).toMatchObject({ ok: false, summary: expect.stringContaining("the state's lastAttemptAt (2024-03-01T13:00:00.000Z) is 3600 s ahead") });
-    const farRetry = state({ retry: { attempt: 1, nextAt: at(400 * 86_400).toISOString(), delaySeconds: 60, reason: 'x' } });
-    expect(checkClock(farRetry, T0, settings())).toMatchObject({ ok: false, summary: expect.stringContaining('more than maxRetryIntervalSeconds 7200 allows') });
+    expect(checkClock(state({ lastAttemptAt: at(3600).toISOString() }), T0, settings())).toMatchObject({
+      ok: false,
+      summary: expect.stringContaining("the state's lastAttemptAt (2024-03-01T13:00:00.000Z) is 3600 s ahead"),
+    });
+    const farRetry = state({
+      retry: { attempt: 1, nextAt: at(400 * 86_400).toISOString(), delaySeconds: 60, reason: 'x' },
+    });
+    expect(checkClock(farRetry, T0, settings())).toMatchObject({
+      ok: false,
+      summary: expect.stringContaining('more than maxRetryIntervalSeconds 7200 allows'),
+    });
     expect(checkClock(null, T0, settings()).ok).toBe(true);
   });
 
@@ -40,7 +62,10 @@ describe('doctor checks', () => {
 
   it('renders a line per check and the JSON object', () => {
     const checks = [checkNodeVersion('20.20.2', ENGINES), checkNodeVersion('18.0.0', ENGINES)];
-    expect(checks.map(renderDoctorLine)).toEqual([`✔ node: Node 20.20.2 (supported: ${ENGINES})`, expect.stringMatching(/^✘ node: Node 18\.0\.0 is not supported .* — fix: install a supported Node/)]);
+    expect(checks.map(renderDoctorLine)).toEqual([
+      `✔ node: Node 20.20.2 (supported: ${ENGINES})`,
+      expect.stringMatching(/^✘ node: Node 18\.0\.0 is not supported .* — fix: install a supported Node/),
+    ]);
     expect(renderDoctorJson(checks)).toEqual({ ok: false, checks });
   });
 });

@@ -12,7 +12,8 @@ import { REPO_ROOT, runCli } from '../helpers/cli.js';
 describe('the exit status table', () => {
   it('is what --help lists', async () => {
     const help = await runCli(['--help']);
-    for (const status of EXIT_STATUSES) expect(help.stdout).toContain(`  ${String(status.code).padEnd(4)}${status.meaning}`);
+    for (const status of EXIT_STATUSES)
+      expect(help.stdout).toContain(`  ${String(status.code).padEnd(4)}${status.meaning}`);
   });
 
   it('is what man/relay-select.1 lists', () => {
@@ -23,10 +24,18 @@ describe('the exit status table', () => {
   });
 
   it('decides the status of every error code, and each code has one status', () => {
-    const output = createOutput({ json: false, quiet: true, verbose: false, stdout: new PassThrough(), stderr: new PassThrough(), env: {} });
+    const output = createOutput({
+      json: false,
+      quiet: true,
+      verbose: false,
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+      env: {},
+    });
     const mapped = EXIT_STATUSES.flatMap((status) => status.errors.map((code) => [code, status.code] as const));
     expect(new Set(mapped.map(([code]) => code)).size).toBe(mapped.length);
-    for (const [code, status] of mapped) expect(reportError(new RelaySelectError(code, 'test'), output), code).toBe(status);
+    for (const [code, status] of mapped)
+      expect(reportError(new RelaySelectError(code, 'test'), output), code).toBe(status);
     expect(reportError(new Error('a bug'), output)).toBe(70);
   });
 });

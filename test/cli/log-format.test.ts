@@ -19,7 +19,18 @@ describe.skipIf(skipReason !== undefined)(`--log-format json${skipReason ? ` —
     mkdirSync(stateDir, { mode: 0o700 });
     writeFileSync(join(root, 'Relay.dat'), '198.18.0.10\nnot a relay line\n');
     const now = new Date().toISOString();
-    writeFileSync(join(stateDir, 'state.json'), JSON.stringify({ version: 1, clientId: 'log-test', current: null, lastSelectionAt: null, lastAttemptAt: now, failingSince: null, retry: { attempt: 2, nextAt: retryAt, delaySeconds: 120, reason: 'no relay could be registered' } }));
+    writeFileSync(
+      join(stateDir, 'state.json'),
+      JSON.stringify({
+        version: 1,
+        clientId: 'log-test',
+        current: null,
+        lastSelectionAt: null,
+        lastAttemptAt: now,
+        failingSince: null,
+        retry: { attempt: 2, nextAt: retryAt, delaySeconds: 120, reason: 'no relay could be registered' },
+      }),
+    );
     args = ['run', '--relays', join(root, 'Relay.dat'), '--state-dir', stateDir, '--log-format', 'json'];
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -30,19 +41,35 @@ describe.skipIf(skipReason !== undefined)(`--log-format json${skipReason ? ` —
     const stdoutLines = result.stdout.trim().split('\n');
     expect(stdoutLines).toHaveLength(1);
     const record = JSON.parse(stdoutLines[0]!);
-    expect(record).toMatchObject({ level: 'info', event: 'run', action: 'waiting', rule: 'retry-pending', relay: null, nextDueAt: retryAt, retryAttempt: 2, packetsSent: 0, dryRun: false });
+    expect(record).toMatchObject({
+      level: 'info',
+      event: 'run',
+      action: 'waiting',
+      rule: 'retry-pending',
+      relay: null,
+      nextDueAt: retryAt,
+      retryAttempt: 2,
+      packetsSent: 0,
+      dryRun: false,
+    });
     expect(Date.parse(record.time)).toBeGreaterThan(Date.now() - 60_000);
     expect(record.msg).toMatch(/^waiting: retry 2 after a failed selection/);
     const stderrLines = result.stderr.trim().split('\n');
     expect(stderrLines.length).toBeGreaterThanOrEqual(1);
-    for (const line of stderrLines) expect(JSON.parse(line)).toMatchObject({ level: 'warning', msg: expect.any(String), time: expect.any(String) });
-    expect(stderrLines.map((line) => JSON.parse(line).msg)).toContainEqual(expect.stringMatching(/Relay\.dat:2:5: error: unexpected "a"/));
+    for (const line of stderrLines)
+      expect(JSON.parse(line)).toMatchObject({ level: 'warning', msg: expect.any(String), time: expect.any(String) });
+    expect(stderrLines.map((line) => JSON.parse(line).msg)).toContainEqual(
+      expect.stringMatching(/Relay\.dat:2:5: error: unexpected "a"/),
+    );
   });
 
   it('stays quiet on success with --quiet, and reports a usage error as a JSON line', async () => {
     expect((await runCli([...args, '--quiet'], { cwd: root })).stdout).toBe('');
     const bad = await runCli(['run', '--log-format', 'json', '--bogus-option'], { cwd: root });
     expect(bad.code).toBe(64);
-    expect(JSON.parse(bad.stderr.trim())).toMatchObject({ level: 'error', msg: expect.stringContaining('bogus-option') });
+    expect(JSON.parse(bad.stderr.trim())).toMatchObject({
+      level: 'error',
+      msg: expect.stringContaining('bogus-option'),
+    });
   });
 });

@@ -22,7 +22,10 @@ describe('man pages', () => {
   });
 
   it.each(pkg.man)('%s renders without groff warnings', (page) => {
-    const output = execFileSync('groff', ['-man', '-ww', '-z', `${REPO_ROOT}/${page}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = execFileSync('groff', ['-man', '-ww', '-z', `${REPO_ROOT}/${page}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(output).toBe('');
   });
 });

@@ -7,7 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { createOutput } from '../../src/cli/output.js';
 
 function outputTo(stdout: NodeJS.WritableStream, options: { json?: boolean; quiet?: boolean } = {}) {
-  return createOutput({ json: options.json ?? false, quiet: options.quiet ?? false, verbose: false, stdout, stderr: new PassThrough(), env: {} });
+  return createOutput({
+    json: options.json ?? false,
+    quiet: options.quiet ?? false,
+    verbose: false,
+    stdout,
+    stderr: new PassThrough(),
+    env: {},
+  });
 }
 
 function* numbered(count: number): Generator<string> {

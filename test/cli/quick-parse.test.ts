@@ -18,7 +18,10 @@ async function readBoth(argv: string[]) {
   const viaYargs = await parseWithYargs(argv, io);
   return {
     quick: { name: quick.name, options: readCommandOptions(quick.name, quick.parsed) },
-    yargs: viaYargs === undefined ? undefined : { name: viaYargs.name, options: readCommandOptions(viaYargs.name, viaYargs.parsed) },
+    yargs:
+      viaYargs === undefined
+        ? undefined
+        : { name: viaYargs.name, options: readCommandOptions(viaYargs.name, viaYargs.parsed) },
   };
 }
 
@@ -123,11 +126,20 @@ describe('parseCommandLineQuickly', () => {
     const command = fc.constantFrom('run', 'status', 'plan', 'report-failure');
     // An option with a value as one element, so that repeated options are common.
     const withValue = fc
-      .tuple(fc.constantFrom('--config', '-c', '--relays', '--state-dir', '--set', '--strategy', '--reason', '--seek-list'), fc.constantFrom('rounds', 'a;b', '/etc/x.json', 'probe.retries=2'))
+      .tuple(
+        fc.constantFrom('--config', '-c', '--relays', '--state-dir', '--set', '--strategy', '--reason', '--seek-list'),
+        fc.constantFrom('rounds', 'a;b', '/etc/x.json', 'probe.retries=2'),
+      )
       .map(([option, value]) => [option, value]);
-    const element = fc.oneof(token.map((single) => [single]), withValue);
+    const element = fc.oneof(
+      token.map((single) => [single]),
+      withValue,
+    );
     const rest = fc.array(element, { maxLength: 5 }).map((elements) => elements.flat());
-    const line = fc.oneof(fc.array(token, { maxLength: 7 }), fc.tuple(command, rest).map(([name, tokens]) => [name, ...tokens]));
+    const line = fc.oneof(
+      fc.array(token, { maxLength: 7 }),
+      fc.tuple(command, rest).map(([name, tokens]) => [name, ...tokens]),
+    );
     let read = 0;
     await fc.assert(
       fc.asyncProperty(line, async (argv) => {

@@ -24,7 +24,12 @@ describe('README', () => {
   itAsRoot('the first command (after npm ci) prints the chosen branch-office relay within 60 s', () => {
     const mainJob = firstBlock[0]!.replace(/^npm ci && /, '');
     const started = Date.now();
-    const result = spawnSync('sh', ['-c', mainJob], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    const result = spawnSync('sh', ['-c', mainJob], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     expect(result.status, result.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(result.stdout).toMatch(/Chosen: relay-branch ✓/);

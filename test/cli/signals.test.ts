@@ -20,7 +20,13 @@ let onStubRequest: ((method: string, requestPath: string) => void) | undefined;
 beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'relay-select-signals-'));
   onStubRequest = undefined;
-  stub = await startStubServer({ host: '127.0.0.1', port: 0, mode: 'slow', name: 'stub', onRequest: (method, requestPath) => onStubRequest?.(method, requestPath) });
+  stub = await startStubServer({
+    host: '127.0.0.1',
+    port: 0,
+    mode: 'slow',
+    name: 'stub',
+    onRequest: (method, requestPath) => onStubRequest?.(method, requestPath),
+  });
 });
 afterEach(async () => {
   await stub.close();
@@ -33,11 +39,24 @@ const statePath = (): string => path.join(stateDir(), 'state.json');
 /** A relay list with one relay that is never probed: the seek list names no group of it, so the stub is reached as a failover relay. */
 function failoverArgs(): string[] {
   writeFileSync(path.join(dir, 'Relay.dat'), '198.18.0.1 affiliation=elsewhere\n');
-  return ['--relays', path.join(dir, 'Relay.dat'), '--seek-list', 'nomatch', '--set', `failoverRelays=127.0.0.1:${stub.port}`, '--state-dir', stateDir()];
+  return [
+    '--relays',
+    path.join(dir, 'Relay.dat'),
+    '--seek-list',
+    'nomatch',
+    '--set',
+    `failoverRelays=127.0.0.1:${stub.port}`,
+    '--state-dir',
+    stateDir(),
+  ];
 }
 
 /** Runs the CLI and sends `signal` when the stub receives a request for `requestPath`; the time from signal to exit comes back too. */
-async function runAndSignal(args: readonly string[], signal: NodeJS.Signals, requestPath: string): Promise<CliRun & { afterSignalMs: number }> {
+async function runAndSignal(
+  args: readonly string[],
+  signal: NodeJS.Signals,
+  requestPath: string,
+): Promise<CliRun & { afterSignalMs: number }> {
   let signalledAt: number | undefined;
   const run = await runCli(args, {
     cwd: dir,
@@ -59,7 +78,16 @@ function writeCurrentRelayState(): string {
   const text = `${JSON.stringify({
     version: 1,
     clientId: 'signals',
-    current: { host: '127.0.0.1', port: stub.port, address: '127.0.0.1', distance: 1, rttMs: 0.2, pool: '*', method: 'echo-ttl', registeredAt: now },
+    current: {
+      host: '127.0.0.1',
+      port: stub.port,
+      address: '127.0.0.1',
+      distance: 1,
+      rttMs: 0.2,
+      pool: '*',
+      method: 'echo-ttl',
+      registeredAt: now,
+    },
     lastSelectionAt: now,
     lastAttemptAt: now,
     failingSince: null,
@@ -76,23 +104,44 @@ describe('a signal while a run waits on the network', () => {
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],
-  ] as const)('%s during a health check that never answers: %i within a second, state untouched, lock released', async (signal, status) => {
-    const before = writeCurrentRelayState();
-    const run = await runAndSignal(['run', '--relays', path.join(dir, 'Relay.dat'), '--state-dir', stateDir(), '--set', 'register.timeoutMs=30000'], signal, '/relay-select/v1/health');
-    expect(run.code).toBe(status);
-    expect(run.afterSignalMs).toBeLessThan(1000);
-    expect(run.stderr.trim()).toBe(`relay-select: error: interrupted by ${signal}: health check aborted`);
-    expect(readFileSync(statePath(), 'utf8')).toBe(before);
-    expect(readdirSync(stateDir())).not.toContain('run.lock');
-    // The next cron run finds a healthy relay and keeps it: no failure clock was started.
-    await stub.setMode('ok');
-    const next = await runCli(['run', '--json', '--relays', path.join(dir, 'Relay.dat'), '--state-dir', stateDir()], { cwd: dir });
-    expect(next.code).toBe(0);
-    expect(next.json).toMatchObject({ action: 'kept', rule: 'healthy' });
-  });
+  ] as const)(
+    '%s during a health check that never answers: %i within a second, state untouched, lock released',
+    async (signal, status) => {
+      const before = writeCurrentRelayState();
+      const run = await runAndSignal(
+        [
+          'run',
+          '--relays',
+          path.join(dir, 'Relay.dat'),
+          '--state-dir',
+          stateDir(),
+          '--set',
+          'register.timeoutMs=30000',
+        ],
+        signal,
+        '/relay-select/v1/health',
+      );
+      expect(run.code).toBe(status);
+      expect(run.afterSignalMs).toBeLessThan(1000);
+      expect(run.stderr.trim()).toBe(`relay-select: error: interrupted by ${signal}: health check aborted`);
+      expect(readFileSync(statePath(), 'utf8')).toBe(before);
+      expect(readdirSync(stateDir())).not.toContain('run.lock');
+      // The next cron run finds a healthy relay and keeps it: no failure clock was started.
+      await stub.setMode('ok');
+      const next = await runCli(['run', '--json', '--relays', path.join(dir, 'Relay.dat'), '--state-dir', stateDir()], {
+        cwd: dir,
+      });
+      expect(next.code).toBe(0);
+      expect(next.json).toMatchObject({ action: 'kept', rule: 'healthy' });
+    },
+  );
 
   it('SIGTERM during an HTTP registration that never answers: 143, no retry recorded, the next run selects at once', async () => {
-    const run = await runAndSignal(['run', '--force', ...failoverArgs(), '--set', 'register.timeoutMs=30000'], 'SIGTERM', '/relay-select/v1/register');
+    const run = await runAndSignal(
+      ['run', '--force', ...failoverArgs(), '--set', 'register.timeoutMs=30000'],
+      'SIGTERM',
+      '/relay-select/v1/register',
+    );
     expect(run.code).toBe(143);
     expect(run.afterSignalMs).toBeLessThan(1000);
     expect(run.stderr.trim()).toBe('relay-select: error: interrupted by SIGTERM: registration aborted');
@@ -101,7 +150,11 @@ describe('a signal while a run waits on the network', () => {
     await stub.setMode('ok');
     const next = await runCli(['run', '--json', ...failoverArgs()], { cwd: dir });
     expect(next.code).toBe(0);
-    expect(next.json).toMatchObject({ action: 'selected', rule: 'first-run', relay: { host: '127.0.0.1', port: stub.port, pool: 'failover' } });
+    expect(next.json).toMatchObject({
+      action: 'selected',
+      rule: 'first-run',
+      relay: { host: '127.0.0.1', port: stub.port, pool: 'failover' },
+    });
   });
 
   it("SIGINT during a registration hook that ignores SIGTERM: 130 within a second, the hook's whole process group gone", async () => {
@@ -112,12 +165,17 @@ describe('a signal while a run waits on the network', () => {
       hook,
       `trap '' TERM\nsleep 600 &\necho "$$ $!" > ${pids}\n${process.execPath} -e "require('node:http').get('http://127.0.0.1:${stub.port}/hook-started').on('error', () => {})" &\nwait\n`,
     );
-    const run = await runAndSignal(['run', '--force', ...failoverArgs(), '--set', 'register.mode=command', '--set', `register.command=sh ${hook}`], 'SIGINT', '/hook-started');
+    const run = await runAndSignal(
+      ['run', '--force', ...failoverArgs(), '--set', 'register.mode=command', '--set', `register.command=sh ${hook}`],
+      'SIGINT',
+      '/hook-started',
+    );
     expect(run.code).toBe(130);
     expect(run.afterSignalMs).toBeLessThan(1000);
     expect(run.stderr.trim()).toBe('relay-select: error: interrupted by SIGINT: registration aborted');
     // SIGKILL was sent before relay-select exited; the kernel finishes the kill a moment later.
-    for (const pid of readFileSync(pids, 'utf8').trim().split(' ').map(Number)) expect(await isGoneWithin(pid, 1000), `hook process ${pid}`).toBe(true);
+    for (const pid of readFileSync(pids, 'utf8').trim().split(' ').map(Number))
+      expect(await isGoneWithin(pid, 1000), `hook process ${pid}`).toBe(true);
     expect(readdirSync(stateDir()).sort()).toEqual(['client-id', 'relay-list.cache']);
   });
 });
@@ -125,8 +183,15 @@ describe('a signal while a run waits on the network', () => {
 describe('a signal while a run is stuck where no AbortSignal reaches', () => {
   it('SIGTERM while a config module waits for ever with a timer running: the process still ends within a second, of the signal', async () => {
     const config = path.join(dir, 'relay-select.config.mjs');
-    writeFileSync(config, `await new Promise(() => { setInterval(() => {}, 1000); fetch('http://127.0.0.1:${stub.port}/config-loading').catch(() => {}); });\nexport default {};\n`);
-    const run = await runAndSignal(['status', '--config', config, '--state-dir', stateDir()], 'SIGTERM', '/config-loading');
+    writeFileSync(
+      config,
+      `await new Promise(() => { setInterval(() => {}, 1000); fetch('http://127.0.0.1:${stub.port}/config-loading').catch(() => {}); });\nexport default {};\n`,
+    );
+    const run = await runAndSignal(
+      ['status', '--config', config, '--state-dir', stateDir()],
+      'SIGTERM',
+      '/config-loading',
+    );
     // Ended by the signal itself, as without relay-select's handlers: a shell reports 143.
     expect({ code: run.code, signal: run.signal }).toEqual({ code: null, signal: 'SIGTERM' });
     expect(run.afterSignalMs).toBeLessThan(1000);

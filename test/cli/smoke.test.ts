@@ -22,7 +22,8 @@ describe('bin/relay-select', () => {
   it.each(COMMANDS.map((command) => command.name))('%s --help shows its own options', async (name) => {
     const result = await runCli([name, '--help']);
     expect(result.code).toBe(0);
-    for (const option of COMMANDS.find((command) => command.name === name)!.options) expect(result.stdout).toContain(`--${option.name}`);
+    for (const option of COMMANDS.find((command) => command.name === name)!.options)
+      expect(result.stdout).toContain(`--${option.name}`);
   });
 
   it('no command is a usage error', async () => {
@@ -35,8 +36,16 @@ describe('bin/relay-select', () => {
     const result = await runCli(['plan', '--relays', 'relay-samples/large-1000.dat', '--json']);
     expect(result.code).toBe(0);
     const view = JSON.parse(result.stdout) as {
-      pools: { name: string; relays: unknown[]; budget: { inference: { packets: number }; rounds: { worstCasePackets: number } } }[];
-      budget: { allPoolsRelays: number; inference: { firstPoolPackets: number }; rounds: { firstPoolWorstCasePackets: number; ttls: number[] } };
+      pools: {
+        name: string;
+        relays: unknown[];
+        budget: { inference: { packets: number }; rounds: { worstCasePackets: number } };
+      }[];
+      budget: {
+        allPoolsRelays: number;
+        inference: { firstPoolPackets: number };
+        rounds: { firstPoolWorstCasePackets: number; ttls: number[] };
+      };
       failover: unknown[];
       rootServer: unknown;
     };
@@ -52,7 +61,13 @@ describe('bin/relay-select', () => {
   });
 
   it('plan with the README sample config prints the pools in seek-list order', async () => {
-    const result = await runCli(['plan', '--relays', 'relay-samples/branch-office.dat', '--config', 'relay-samples/.relay-selectrc.json']);
+    const result = await runCli([
+      'plan',
+      '--relays',
+      'relay-samples/branch-office.dat',
+      '--config',
+      'relay-samples/.relay-selectrc.json',
+    ]);
     expect(result.code).toBe(0);
     const poolLines = result.stdout.split('\n').filter((line) => /^\d+\. pool /.test(line));
     expect(poolLines.length).toBeGreaterThan(1);

@@ -38,11 +38,31 @@ beforeAll(async () => {
   port = (listener.address() as { port: number }).port;
   const now = Date.now();
   const iso = (offsetMs: number) => new Date(now + offsetMs).toISOString();
-  const base = { version: 1, clientId: 'startup-test', lastSelectionAt: iso(-60_000), lastAttemptAt: iso(-60_000), failingSince: null };
-  const current = { host: '127.0.0.1', port, address: '127.0.0.1', distance: 1, rttMs: 0.1, pool: '*all*', method: 'echo-ttl', registeredAt: iso(-60_000) };
+  const base = {
+    version: 1,
+    clientId: 'startup-test',
+    lastSelectionAt: iso(-60_000),
+    lastAttemptAt: iso(-60_000),
+    failingSince: null,
+  };
+  const current = {
+    host: '127.0.0.1',
+    port,
+    address: '127.0.0.1',
+    distance: 1,
+    rttMs: 0.1,
+    pool: '*all*',
+    method: 'echo-ttl',
+    registeredAt: iso(-60_000),
+  };
   for (const [name, state] of Object.entries({
     kept: { ...base, current, retry: null },
-    waiting: { ...base, current: null, lastSelectionAt: null, retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'no relay answered' } },
+    waiting: {
+      ...base,
+      current: null,
+      lastSelectionAt: null,
+      retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'no relay answered' },
+    },
   })) {
     await mkdir(join(root, name), { mode: 0o700 });
     await writeFile(join(root, name, 'state.json'), JSON.stringify(state), { mode: 0o600 });
@@ -50,7 +70,10 @@ beforeAll(async () => {
   }
   await mkdir(join(root, 'empty'), { mode: 0o700 });
   await writeFile(join(root, 'relays.dat'), `127.0.0.1:${port}\n198.18.0.1\n`);
-  await writeFile(join(root, 'config.json'), JSON.stringify({ relayList: join(root, 'relays.dat'), register: { mode: 'none' } }));
+  await writeFile(
+    join(root, 'config.json'),
+    JSON.stringify({ relayList: join(root, 'relays.dat'), register: { mode: 'none' } }),
+  );
 });
 
 afterAll(async () => {
@@ -61,7 +84,10 @@ afterAll(async () => {
 /** Runs the CLI (in the temporary directory, so no settings are found by the search) and lists the heavy code it loaded. */
 async function heavyCodeLoadedBy(args: string[], expectedOutput: RegExp): Promise<string[]> {
   const record = join(root, `modules-${Math.random().toString(36).slice(2)}.txt`);
-  const result = await runCli(args, { cwd: root, env: { NODE_OPTIONS: `--import=${RECORDER}`, MODULE_RECORD_FILE: record } });
+  const result = await runCli(args, {
+    cwd: root,
+    env: { NODE_OPTIONS: `--import=${RECORDER}`, MODULE_RECORD_FILE: record },
+  });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(expectedOutput);
@@ -86,14 +112,26 @@ describe('the cron no-op and monitoring load only what they use', () => {
   });
 
   it('run while a retry is pending', async () => {
-    expect(await heavyCodeLoadedBy(['run', '--config', join(root, 'config.json'), '--state-dir', join(root, 'waiting')], /^waiting: retry 1/)).toEqual([]);
+    expect(
+      await heavyCodeLoadedBy(
+        ['run', '--config', join(root, 'config.json'), '--state-dir', join(root, 'waiting')],
+        /^waiting: retry 1/,
+      ),
+    ).toEqual([]);
   });
 
   it('run that keeps a healthy relay (one TCP connect)', async () => {
-    expect(await heavyCodeLoadedBy(['run', '--config', join(root, 'config.json'), '--state-dir', join(root, 'kept')], /^kept 127\.0\.0\.1:\d+ .*is healthy/)).toEqual([]);
+    expect(
+      await heavyCodeLoadedBy(
+        ['run', '--config', join(root, 'config.json'), '--state-dir', join(root, 'kept')],
+        /^kept 127\.0\.0\.1:\d+ .*is healthy/,
+      ),
+    ).toEqual([]);
   });
 
   it('a command line the quick parser leaves to yargs still works, with yargs', async () => {
-    expect(await heavyCodeLoadedBy(['status', '--stateDir', join(root, 'empty')], /none selected yet/)).toEqual(['yargs']);
+    expect(await heavyCodeLoadedBy(['status', '--stateDir', join(root, 'empty')], /none selected yet/)).toEqual([
+      'yargs',
+    ]);
   });
 });

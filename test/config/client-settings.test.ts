@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLIENT_SETTING_NAMES, parseClientSettings, suggestClientSettingName } from '../../src/config/client-settings.js';
+import {
+  CLIENT_SETTING_NAMES,
+  parseClientSettings,
+  suggestClientSettingName,
+} from '../../src/config/client-settings.js';
 import { formatDiagnostic } from '../../src/relays/relay.js';
 
 const file = 'clientsettings.cfg';
@@ -38,7 +42,12 @@ describe('parseClientSettings', () => {
       seekList: ['branch-lyon', 'hq', '*'],
       failoverRelays: ['failover.corp.example:52311', 'failover2.corp.example:52311', '198.18.100.9:52311'],
       automatic: false,
-      manualRelays: ['relay1.corp.example:52311', 'relay2.corp.example:52311', 'relay3.corp.example:52311', '[2001:db8::3]:52311'],
+      manualRelays: [
+        'relay1.corp.example:52311',
+        'relay2.corp.example:52311',
+        'relay3.corp.example:52311',
+        '[2001:db8::3]:52311',
+      ],
       ipMode: 'ipv6',
     });
   });
@@ -71,7 +80,7 @@ describe('parseClientSettings', () => {
     ]);
   });
 
-  it('passes over the vendor\'s other names quietly, warns on near misses and on a repeated name', () => {
+  it("passes over the vendor's other names quietly, warns on near misses and on a repeated name", () => {
     const text = [
       '_BESClient_Download_RetryMinutes=5',
       '_BESClient_RelaySelect_MaximumTTLToPin=20',
@@ -104,7 +113,9 @@ describe('parseClientSettings', () => {
 describe('parseClientSettings properties', () => {
   const numericNames = CLIENT_SETTING_NAMES.filter((entry) => entry.kind === 'whole-number').map((entry) => entry.name);
   const validLine = fc.oneof(
-    fc.tuple(fc.constantFrom(...numericNames), fc.integer({ min: 1, max: 254 })).map(([name, value]) => `${name}=${value}`),
+    fc
+      .tuple(fc.constantFrom(...numericNames), fc.integer({ min: 1, max: 254 }))
+      .map(([name, value]) => `${name}=${value}`),
     fc.constant('_BESClient_Register_Affiliation_SeekList=HQ;Branch-Lyon;*'),
     fc.constant('__RelayServer1=http://relay1.corp.example:52311/bfmirror/downloads/'),
     fc.constant('_BESClient_Comm_IPCommunicationsMode=Auto'),
@@ -137,7 +148,9 @@ describe('parseClientSettings properties', () => {
         clean.forEach((text, index) => {
           const trimmed = text.trim();
           if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';') || text.includes('=')) return;
-          const errors = result.diagnostics.filter((diagnostic) => diagnostic.line === index + 1 && diagnostic.severity === 'error');
+          const errors = result.diagnostics.filter(
+            (diagnostic) => diagnostic.line === index + 1 && diagnostic.severity === 'error',
+          );
           expect(errors).toHaveLength(1);
         });
       }),
@@ -146,10 +159,14 @@ describe('parseClientSettings properties', () => {
   });
 
   it('turns a valid file with one number mutated into non-digits into exactly that error', () => {
-    const garbage = fc.string({ minLength: 1, maxLength: 8 }).filter((text) => !/^\s*[+-]?\d+\s*$/.test(text) && !/[\r\n"]/.test(text));
+    const garbage = fc
+      .string({ minLength: 1, maxLength: 8 })
+      .filter((text) => !/^\s*[+-]?\d+\s*$/.test(text) && !/[\r\n"]/.test(text));
     fc.assert(
       fc.property(fc.array(validLine, { minLength: 1, maxLength: 10 }), fc.nat(), garbage, (lines, pick, bad) => {
-        const numericIndexes = lines.flatMap((text, index) => (numericNames.some((name) => text.startsWith(`${name}=`)) ? [index] : []));
+        const numericIndexes = lines.flatMap((text, index) =>
+          numericNames.some((name) => text.startsWith(`${name}=`)) ? [index] : [],
+        );
         fc.pre(numericIndexes.length > 0);
         const target = numericIndexes[pick % numericIndexes.length]!;
         const name = lines[target]!.slice(0, lines[target]!.indexOf('='));
@@ -170,7 +187,7 @@ describe('parseClientSettings properties', () => {
   });
 });
 
-describe('a real client\'s settings: relay settings among the vendor\'s other settings', () => {
+describe("a real client's settings: relay settings among the vendor's other settings", () => {
   const samples = new URL('../../relay-samples/', import.meta.url);
   const cfg = readFileSync(new URL('clientsettings.cfg', samples), 'utf8');
   const ini = readFileSync(new URL('besclient.config', samples), 'utf8');
@@ -181,7 +198,11 @@ describe('a real client\'s settings: relay settings among the vendor\'s other se
     expect(result.form).toBe('clientsettings.cfg');
     expect(result.read).toBe(13);
     expect(result.ignored).toBeGreaterThanOrEqual(20);
-    expect(result.values).toMatchObject({ maximumTtlToPing: 16, seekList: ['branch-lyon', 'hq', '*'], intervalSeconds: 43_200 });
+    expect(result.values).toMatchObject({
+      maximumTtlToPing: 16,
+      seekList: ['branch-lyon', 'hq', '*'],
+      intervalSeconds: 43_200,
+    });
   });
 
   it('reads the same settings from besclient.config, detected by its first line, with the same result', () => {
@@ -210,17 +231,24 @@ describe('a real client\'s settings: relay settings among the vendor\'s other se
   });
 
   it('warns at the section name for a misspelt setting in besclient.config', () => {
-    const text = '[Software\\BigFix\\EnterpriseClient\\Settings\\Client\\_BESClient_RelaySelect_IntervalSecnds]\nvalue = 60\n';
+    const text =
+      '[Software\\BigFix\\EnterpriseClient\\Settings\\Client\\_BESClient_RelaySelect_IntervalSecnds]\nvalue = 60\n';
     expect(parseClientSettings(text, { file: 'besclient.config' }).diagnostics.map(formatDiagnostic)).toEqual([
       'besclient.config:1:51: warning: unknown setting "_BESClient_RelaySelect_IntervalSecnds" is ignored (did you mean "_BESClient_RelaySelect_IntervalSeconds"?)',
     ]);
   });
 
   it('suggests only near misses: a typo within a few edits, never another vendor setting', () => {
-    expect(suggestClientSettingName('_BESClient_RelaySelect_MaximumTTLToPng')).toBe('_BESClient_RelaySelect_MaximumTTLToPing');
-    expect(suggestClientSettingName('_BESClient_RelaySelect_MinRetryIntervalSecs')).toBe('_BESClient_RelaySelect_MinRetryIntervalSeconds');
+    expect(suggestClientSettingName('_BESClient_RelaySelect_MaximumTTLToPng')).toBe(
+      '_BESClient_RelaySelect_MaximumTTLToPing',
+    );
+    expect(suggestClientSettingName('_BESClient_RelaySelect_MinRetryIntervalSecs')).toBe(
+      '_BESClient_RelaySelect_MinRetryIntervalSeconds',
+    );
     expect(suggestClientSettingName('__RelayServr1')).toBe('__RelayServer1');
-    for (const line of cfg.split('\n').filter((entry) => entry.startsWith('_') && !/RelaySelect|Affiliation|__Relay|IPCommunications/.test(entry))) {
+    for (const line of cfg
+      .split('\n')
+      .filter((entry) => entry.startsWith('_') && !/RelaySelect|Affiliation|__Relay|IPCommunications/.test(entry))) {
       expect(suggestClientSettingName(line.split('=')[0]!)).toBeUndefined();
     }
     expect(suggestClientSettingName('_BESClient_Register_IntervalSeconds')).toBeUndefined();

@@ -19,7 +19,14 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const options = (overrides: Partial<LoadSettingsOptions> = {}): LoadSettingsOptions => ({ cwd, env: {}, uid: 1000, searchStopDir: root, systemConfigFile: join(root, 'etc', 'config.json'), ...overrides });
+const options = (overrides: Partial<LoadSettingsOptions> = {}): LoadSettingsOptions => ({
+  cwd,
+  env: {},
+  uid: 1000,
+  searchStopDir: root,
+  systemConfigFile: join(root, 'etc', 'config.json'),
+  ...overrides,
+});
 
 async function loadError(loadOptions: LoadSettingsOptions): Promise<RelaySelectError> {
   try {
@@ -34,9 +41,18 @@ async function loadError(loadOptions: LoadSettingsOptions): Promise<RelaySelectE
 describe('$import', () => {
   it('reads the imported files first, in order, then the file itself on top; paths relative to the importing file', async () => {
     await mkdir(join(root, 'shared'));
-    await writeFile(join(root, 'shared', 'base.yaml'), 'probe:\n  strategy: rounds\n  timeoutMs: 500\nseekList: [a, b]\njitter: 0.2\n');
-    await writeFile(join(root, 'shared', 'site.json'), JSON.stringify({ $import: 'base.yaml', probe: { timeoutMs: 700 } }));
-    await writeFile(join(cwd, 'config.json'), JSON.stringify({ $import: ['../shared/site.json'], seekList: 'c', probe: { retries: 3 } }));
+    await writeFile(
+      join(root, 'shared', 'base.yaml'),
+      'probe:\n  strategy: rounds\n  timeoutMs: 500\nseekList: [a, b]\njitter: 0.2\n',
+    );
+    await writeFile(
+      join(root, 'shared', 'site.json'),
+      JSON.stringify({ $import: 'base.yaml', probe: { timeoutMs: 700 } }),
+    );
+    await writeFile(
+      join(cwd, 'config.json'),
+      JSON.stringify({ $import: ['../shared/site.json'], seekList: 'c', probe: { retries: 3 } }),
+    );
     const { settings, notes } = await loadSettings(options({ configFile: 'config.json' }));
     expect(settings.probe).toMatchObject({ strategy: 'rounds', timeoutMs: 700, retries: 3 });
     expect(settings.seekList).toEqual(['c']);
@@ -47,7 +63,9 @@ describe('$import', () => {
   it('an imported file with an unknown setting is reported as the top file, the setting named', async () => {
     await writeFile(join(cwd, 'base.json'), JSON.stringify({ maximumTTLToPing: 3 }));
     await writeFile(join(cwd, 'config.json'), JSON.stringify({ $import: 'base.json' }));
-    expect((await loadError(options({ configFile: 'config.json' }))).message).toMatch(/config\.json: unknown setting "maximumTTLToPing"/);
+    expect((await loadError(options({ configFile: 'config.json' }))).message).toMatch(
+      /config\.json: unknown setting "maximumTTLToPing"/,
+    );
   });
 });
 
@@ -58,7 +76,9 @@ describe('where settings come from', () => {
     const asRoot = await loadSettings(options({ uid: 0 }));
     expect(asRoot.settings.maximumTtlToPing).toBe(255);
     expect(asRoot.sources).toEqual([]);
-    expect(asRoot.notes[0]).toMatch(/^running as root: settings come from .*etc\/config\.json or --config only, never from a search of the working directory/);
+    expect(asRoot.notes[0]).toMatch(
+      /^running as root: settings come from .*etc\/config\.json or --config only, never from a search of the working directory/,
+    );
     await mkdir(join(root, 'etc'));
     await writeFile(join(root, 'etc', 'config.json'), JSON.stringify({ maximumTtlToPing: 7 }));
     expect((await loadSettings(options({ uid: 0 }))).settings.maximumTtlToPing).toBe(7);
@@ -67,25 +87,28 @@ describe('where settings come from', () => {
   });
 
   // The search places are written out in config-files.ts so that a search need not load cosmiconfig: each of cosmiconfig's must be found.
-  it.each(getDefaultSearchPlaces('relay-select'))('the search (non-root) finds a settings file at cosmiconfig\'s place %s', async (place) => {
-    const file = join(cwd, place);
-    await mkdir(dirname(file), { recursive: true });
-    const extension = extname(place);
-    const text =
-      place === 'package.json'
-        ? JSON.stringify({ name: 'x', 'relay-select': { maximumTtlToPing: 12 } })
-        : extension === '.js' || extension === '.cjs'
-          ? 'module.exports = { maximumTtlToPing: 12 };\n'
-          : extension === '.mjs' || extension === '.ts'
-            ? 'export default { maximumTtlToPing: 12 };\n'
-            : extension === '.json'
-              ? '{"maximumTtlToPing": 12}\n'
-              : 'maximumTtlToPing: 12\n';
-    await writeFile(file, text);
-    const loaded = await loadSettings(options());
-    expect(loaded.settings.maximumTtlToPing).toBe(12);
-    expect(loaded.sources).toEqual([file]);
-  });
+  it.each(getDefaultSearchPlaces('relay-select'))(
+    "the search (non-root) finds a settings file at cosmiconfig's place %s",
+    async (place) => {
+      const file = join(cwd, place);
+      await mkdir(dirname(file), { recursive: true });
+      const extension = extname(place);
+      const text =
+        place === 'package.json'
+          ? JSON.stringify({ name: 'x', 'relay-select': { maximumTtlToPing: 12 } })
+          : extension === '.js' || extension === '.cjs'
+            ? 'module.exports = { maximumTtlToPing: 12 };\n'
+            : extension === '.mjs' || extension === '.ts'
+              ? 'export default { maximumTtlToPing: 12 };\n'
+              : extension === '.json'
+                ? '{"maximumTtlToPing": 12}\n'
+                : 'maximumTtlToPing: 12\n';
+      await writeFile(file, text);
+      const loaded = await loadSettings(options());
+      expect(loaded.settings.maximumTtlToPing).toBe(12);
+      expect(loaded.sources).toEqual([file]);
+    },
+  );
 
   it('the search skips a directory named like a config file', async () => {
     await mkdir(join(cwd, '.relay-selectrc.json'));
@@ -129,6 +152,9 @@ describe.skipIf(!isRoot)(`file trust ${isRoot ? '' : '(skipped: needs root to gi
     await writeFile(file, '_BESClient_RelaySelect_MaximumTTLToPing=7\n');
     await chown(file, 65534, 65534);
     const error = await loadError(options({ uid: 0, clientSettingsFile: file }));
-    expect(error).toMatchObject({ code: 'FILE_UNTRUSTED', message: `clientsettings file ${file} is not trusted: owned by uid 65534, mode 0644` });
+    expect(error).toMatchObject({
+      code: 'FILE_UNTRUSTED',
+      message: `clientsettings file ${file} is not trusted: owned by uid 65534, mode 0644`,
+    });
   });
 });

@@ -5,14 +5,47 @@ import { SETTING_DOCS, valueAtPath, type SettingPath } from '../../src/config/se
 
 // Listing every path here makes tsc fail when Settings gains a field this test does not know.
 const EVERY_PATH: Record<SettingPath, true> = {
-  profile: true, maximumTtlToPing: true, resistFailureIntervalSeconds: true, minRetryIntervalSeconds: true,
-  maxRetryIntervalSeconds: true, intervalSeconds: true, seekList: true, failoverRelays: true, automatic: true,
-  manualRelays: true, rootServer: true, ipMode: true, relayList: true, stateDir: true, clientId: true, tieBreak: true,
-  jitter: true, switchMarginHops: true, metricsFile: true, 'probe.strategy': true, 'probe.timeoutMs': true, 'probe.retries': true, 'probe.ratePps': true,
-  'probe.burst': true, 'probe.verifyMargin': true, 'probe.verify': true, 'probe.tcpFallback': true, 'probe.tcpTimeoutMs': true, 'probe.transport': true,
-  'register.mode': true, 'register.url': true, 'register.scheme': true, 'register.timeoutMs': true,
-  'register.tls.ca': true, 'register.tls.cert': true, 'register.tls.key': true, 'register.command': true,
-  'peer.enabled': true, 'peer.keyFile': true, 'peer.port': true, 'peer.leaseSeconds': true,
+  profile: true,
+  maximumTtlToPing: true,
+  resistFailureIntervalSeconds: true,
+  minRetryIntervalSeconds: true,
+  maxRetryIntervalSeconds: true,
+  intervalSeconds: true,
+  seekList: true,
+  failoverRelays: true,
+  automatic: true,
+  manualRelays: true,
+  rootServer: true,
+  ipMode: true,
+  relayList: true,
+  stateDir: true,
+  clientId: true,
+  tieBreak: true,
+  jitter: true,
+  switchMarginHops: true,
+  metricsFile: true,
+  'probe.strategy': true,
+  'probe.timeoutMs': true,
+  'probe.retries': true,
+  'probe.ratePps': true,
+  'probe.burst': true,
+  'probe.verifyMargin': true,
+  'probe.verify': true,
+  'probe.tcpFallback': true,
+  'probe.tcpTimeoutMs': true,
+  'probe.transport': true,
+  'register.mode': true,
+  'register.url': true,
+  'register.scheme': true,
+  'register.timeoutMs': true,
+  'register.tls.ca': true,
+  'register.tls.cert': true,
+  'register.tls.key': true,
+  'register.command': true,
+  'peer.enabled': true,
+  'peer.keyFile': true,
+  'peer.port': true,
+  'peer.leaseSeconds': true,
 };
 
 describe('defaults', () => {
@@ -29,8 +62,24 @@ describe('defaults', () => {
       jitter: 0.1,
       switchMarginHops: 1,
       metricsFile: undefined,
-      probe: { strategy: 'inference', timeoutMs: 1000, retries: 1, ratePps: 1000, burst: 50, verifyMargin: 2, verify: 'paths', tcpFallback: true, tcpTimeoutMs: 1000, transport: 'auto' },
-      register: { mode: 'http', scheme: 'http', timeoutMs: 5000, url: '{scheme}://{host}:{port}/relay-select/v1/register' },
+      probe: {
+        strategy: 'inference',
+        timeoutMs: 1000,
+        retries: 1,
+        ratePps: 1000,
+        burst: 50,
+        verifyMargin: 2,
+        verify: 'paths',
+        tcpFallback: true,
+        tcpTimeoutMs: 1000,
+        transport: 'auto',
+      },
+      register: {
+        mode: 'http',
+        scheme: 'http',
+        timeoutMs: 5000,
+        url: '{scheme}://{host}:{port}/relay-select/v1/register',
+      },
       peer: { enabled: false, keyFile: undefined, port: 52312, leaseSeconds: 60 },
     });
     expect(PROFILES.large).toEqual({
@@ -67,8 +116,12 @@ describe('defaultStateDir', () => {
   });
 
   it('uses $XDG_STATE_HOME when it is absolute, else ~/.local/state', () => {
-    expect(defaultStateDir({ XDG_STATE_HOME: '/home/ann/.state', HOME: '/home/ann' }, 1000)).toBe('/home/ann/.state/relay-select');
-    expect(defaultStateDir({ XDG_STATE_HOME: 'relative', HOME: '/home/ann' }, 1000)).toBe('/home/ann/.local/state/relay-select');
+    expect(defaultStateDir({ XDG_STATE_HOME: '/home/ann/.state', HOME: '/home/ann' }, 1000)).toBe(
+      '/home/ann/.state/relay-select',
+    );
+    expect(defaultStateDir({ XDG_STATE_HOME: 'relative', HOME: '/home/ann' }, 1000)).toBe(
+      '/home/ann/.local/state/relay-select',
+    );
     expect(defaultStateDir({ HOME: '/home/bob' }, 1001)).toBe('/home/bob/.local/state/relay-select');
   });
 });

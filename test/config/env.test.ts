@@ -57,7 +57,9 @@ describe('settingsFromEnvironment', () => {
     ]);
     const hookOutputs = Object.fromEntries(NON_SETTING_ENVIRONMENT_VARIABLES.map((name) => [name, 'x']));
     expect(settingsFromEnvironment(hookOutputs)).toEqual({ values: {}, variables: {}, problems: [] });
-    expect(settingsFromEnvironment({ RELAY_SELECT_DEBUG: '1' }, { allow: ['RELAY_SELECT_DEBUG'] }).problems).toEqual([]);
+    expect(settingsFromEnvironment({ RELAY_SELECT_DEBUG: '1' }, { allow: ['RELAY_SELECT_DEBUG'] }).problems).toEqual(
+      [],
+    );
     expect(settingsFromEnvironment({ RELAY_SELECT_DEBUG: '1' }).problems).toHaveLength(1);
   });
 });

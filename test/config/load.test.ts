@@ -71,7 +71,12 @@ describe('loadSettings precedence', () => {
       join(workDirectory, 'clientsettings.cfg'),
       '_BESClient_RelaySelect_MaximumTTLToPing=25\n_BESClient_RelaySelect_MinRetryIntervalSeconds=200\n_BESClient_RelaySelect_IntervalSeconds=2000\n',
     );
-    const env = { HOME: join(root, 'home'), RELAY_SELECT_MAXIMUM_TTL_TO_PING: '22', RELAY_SELECT_INTERVAL_SECONDS: '3000', RELAY_SELECT_PROBE_RATE_PPS: '400' };
+    const env = {
+      HOME: join(root, 'home'),
+      RELAY_SELECT_MAXIMUM_TTL_TO_PING: '22',
+      RELAY_SELECT_INTERVAL_SECONDS: '3000',
+      RELAY_SELECT_PROBE_RATE_PPS: '400',
+    };
     const cliOverrides = { maximumTtlToPing: 21, probe: { strategy: 'rounds' as const } };
 
     const fileOnly = await loadSettings(options());
@@ -86,14 +91,34 @@ describe('loadSettings precedence', () => {
     });
 
     const withClient = await loadSettings(options({ clientSettingsFile: 'clientsettings.cfg' }));
-    expect(withClient.settings).toMatchObject({ maximumTtlToPing: 25, minRetryIntervalSeconds: 200, intervalSeconds: 2000, jitter: 0.3 });
+    expect(withClient.settings).toMatchObject({
+      maximumTtlToPing: 25,
+      minRetryIntervalSeconds: 200,
+      intervalSeconds: 2000,
+      jitter: 0.3,
+    });
 
     const withEnvironment = await loadSettings(options({ clientSettingsFile: 'clientsettings.cfg', env }));
-    expect(withEnvironment.settings).toMatchObject({ maximumTtlToPing: 22, minRetryIntervalSeconds: 200, intervalSeconds: 3000, probe: { ratePps: 400, burst: 7 } });
+    expect(withEnvironment.settings).toMatchObject({
+      maximumTtlToPing: 22,
+      minRetryIntervalSeconds: 200,
+      intervalSeconds: 3000,
+      probe: { ratePps: 400, burst: 7 },
+    });
 
     const withFlags = await loadSettings(options({ clientSettingsFile: 'clientsettings.cfg', env, cliOverrides }));
-    expect(withFlags.settings).toMatchObject({ maximumTtlToPing: 21, intervalSeconds: 3000, probe: { strategy: 'rounds', ratePps: 400, burst: 7 } });
-    expect(withFlags.sources).toEqual(['profile large', configFile, 'clientsettings.cfg', 'environment', 'command line']);
+    expect(withFlags.settings).toMatchObject({
+      maximumTtlToPing: 21,
+      intervalSeconds: 3000,
+      probe: { strategy: 'rounds', ratePps: 400, burst: 7 },
+    });
+    expect(withFlags.sources).toEqual([
+      'profile large',
+      configFile,
+      'clientsettings.cfg',
+      'environment',
+      'command line',
+    ]);
   });
 
   it('takes the profile from the highest layer that names one', async () => {
@@ -102,7 +127,9 @@ describe('loadSettings precedence', () => {
     expect(fromFile.settings).toMatchObject({ ...PROFILES.large, profile: 'large' });
     const overridden = await loadSettings(options({ env: { RELAY_SELECT_PROFILE: 'default' } }));
     expect(overridden.settings.maximumTtlToPing).toBe(DEFAULT_SETTINGS.maximumTtlToPing);
-    const fromFlag = await loadSettings(options({ cliOverrides: { profile: 'large' }, systemConfigFile: join(root, 'none') }));
+    const fromFlag = await loadSettings(
+      options({ cliOverrides: { profile: 'large' }, systemConfigFile: join(root, 'none') }),
+    );
     expect(fromFlag.settings.intervalSeconds).toBe(PROFILES.large.intervalSeconds);
   });
 
@@ -143,7 +170,10 @@ describe('loadSettings precedence', () => {
   });
 
   it('resolves relative paths in a file against its directory, and in the environment against the cwd', async () => {
-    await writeJson(join(project, '.relay-selectrc.json'), { relayList: 'relays/Relay.dat', register: { tls: { ca: 'ca.pem' } } });
+    await writeJson(join(project, '.relay-selectrc.json'), {
+      relayList: 'relays/Relay.dat',
+      register: { tls: { ca: 'ca.pem' } },
+    });
     const fromFile = await loadSettings(options());
     expect(fromFile.settings.relayList).toBe(join(project, 'relays', 'Relay.dat'));
     expect(fromFile.settings.register.tls).toEqual({ ca: join(project, 'ca.pem') });
@@ -151,12 +181,19 @@ describe('loadSettings precedence', () => {
     expect(fromEnvironment.settings.relayList).toBe(join(workDirectory, 'here.dat'));
   });
 
-  it('passes over the vendor\'s other clientsettings.cfg names quietly, counting them in a note, and warns on a typo', async () => {
-    await writeFile(join(workDirectory, 'c.cfg'), '_BESClient_Download_RetryMinutes=5\n_BESClient_RelaySelect_MaximumTTLToPing=9\n_BESClient_RelaySelect_IntervalSecond=60\n');
+  it("passes over the vendor's other clientsettings.cfg names quietly, counting them in a note, and warns on a typo", async () => {
+    await writeFile(
+      join(workDirectory, 'c.cfg'),
+      '_BESClient_Download_RetryMinutes=5\n_BESClient_RelaySelect_MaximumTTLToPing=9\n_BESClient_RelaySelect_IntervalSecond=60\n',
+    );
     const { settings, warnings, notes } = await loadSettings(options({ clientSettingsFile: 'c.cfg' }));
     expect(settings.maximumTtlToPing).toBe(9);
-    expect(warnings).toEqual(['c.cfg:3:1: warning: unknown setting "_BESClient_RelaySelect_IntervalSecond" is ignored (did you mean "_BESClient_RelaySelect_IntervalSeconds"?)']);
-    expect(notes.at(-1)).toBe('c.cfg (clientsettings.cfg form): 1 relay-selection setting read, 1 other client setting of the vendor passed over');
+    expect(warnings).toEqual([
+      'c.cfg:3:1: warning: unknown setting "_BESClient_RelaySelect_IntervalSecond" is ignored (did you mean "_BESClient_RelaySelect_IntervalSeconds"?)',
+    ]);
+    expect(notes.at(-1)).toBe(
+      'c.cfg (clientsettings.cfg form): 1 relay-selection setting read, 1 other client setting of the vendor passed over',
+    );
   });
 });
 
@@ -209,18 +246,27 @@ describe('loadSettings errors', () => {
       `${file}: minRetryIntervalSeconds: 9000 is greater than maxRetryIntervalSeconds 8000 (from environment RELAY_SELECT_MAX_RETRY_INTERVAL_SECONDS); allowed minRetryIntervalSeconds <= maxRetryIntervalSeconds`,
     );
     // The profile raises the maximum to 14400, so the same minimum becomes valid.
-    expect((await loadSettings(options({ cliOverrides: { profile: 'large' } }))).settings.minRetryIntervalSeconds).toBe(9000);
+    expect((await loadSettings(options({ cliOverrides: { profile: 'large' } }))).settings.minRetryIntervalSeconds).toBe(
+      9000,
+    );
   });
 
   it('reads the peer settings from any layer, and refuses peer.enabled without peer.keyFile with the fix', async () => {
     const file = join(project, '.relay-selectrc.json');
     await writeJson(file, { peer: { enabled: true, keyFile: 'peer.key', leaseSeconds: 3 } });
     const loaded = await loadSettings(options({ env: { RELAY_SELECT_PEER_PORT: '40000' } }));
-    expect(loaded.settings.peer).toEqual({ enabled: true, keyFile: join(project, 'peer.key'), port: 40000, leaseSeconds: 3 });
+    expect(loaded.settings.peer).toEqual({
+      enabled: true,
+      keyFile: join(project, 'peer.key'),
+      port: 40000,
+      leaseSeconds: 3,
+    });
     await writeJson(file, { peer: { enabled: true } });
     const missingKey = await loadError(options());
     expect(missingKey.code).toBe('CONFIG_INVALID');
-    expect(missingKey.message).toBe(`${file}: peer.enabled is true but peer.keyFile is not set; the peers authenticate every message with the key in that file`);
+    expect(missingKey.message).toBe(
+      `${file}: peer.enabled is true but peer.keyFile is not set; the peers authenticate every message with the key in that file`,
+    );
     expect(missingKey.hint).toContain('chmod 600');
     await writeJson(file, { peer: { leaseSeconds: 1 } });
     expect((await loadError(options())).message).toBe(`${file}: peer.leaseSeconds: 1 is out of range; allowed 2..3600`);
@@ -231,7 +277,11 @@ describe('loadSettings errors', () => {
     await writeFile(file, '{\n  "maximumTtlToPing": 20,\n}\n');
     const error = await loadError(options());
     expect(error.code).toBe('CONFIG_UNREADABLE');
-    expect(error.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot parse the config file: invalid JSON at line 3 column 1: `));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot parse the config file: invalid JSON at line 3 column 1: `,
+      ),
+    );
     expect(error.message).not.toContain('\n');
     expect(error.file).toBe(file);
   });
@@ -239,20 +289,28 @@ describe('loadSettings errors', () => {
   it('rejects an environment variable with a bad value, and an unknown one', async () => {
     const bad = await loadError(options({ env: { RELAY_SELECT_MAXIMUM_TTL_TO_PING: 'abc' } }));
     expect(bad.code).toBe('CONFIG_INVALID');
-    expect(bad.message).toBe('environment RELAY_SELECT_MAXIMUM_TTL_TO_PING: "abc" is not a whole number; allowed 1..255');
+    expect(bad.message).toBe(
+      'environment RELAY_SELECT_MAXIMUM_TTL_TO_PING: "abc" is not a whole number; allowed 1..255',
+    );
     const unknown = await loadError(options({ env: { RELAY_SELECT_PROBE_STRATEGIE: 'rounds' } }));
-    expect(unknown.message).toBe('environment RELAY_SELECT_PROBE_STRATEGIE: unknown variable (did you mean RELAY_SELECT_PROBE_STRATEGY?)');
+    expect(unknown.message).toBe(
+      'environment RELAY_SELECT_PROBE_STRATEGIE: unknown variable (did you mean RELAY_SELECT_PROBE_STRATEGY?)',
+    );
   });
 
   it('names the flag of a bad command-line value', async () => {
-    const error = await loadError(options({ cliOverrides: { probe: { strategy: 'fast' } }, flagNameOf: cliFlagNameOf }));
+    const error = await loadError(
+      options({ cliOverrides: { probe: { strategy: 'fast' } }, flagNameOf: cliFlagNameOf }),
+    );
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toBe('--strategy: probe.strategy: "fast" is not allowed; allowed inference, rounds');
   });
 
   it('without the CLI, a bad value is named by its --set path', async () => {
     const error = await loadError(options({ cliOverrides: { probe: { strategy: 'fast' } } }));
-    expect(error.message).toBe('--set probe.strategy: probe.strategy: "fast" is not allowed; allowed inference, rounds');
+    expect(error.message).toBe(
+      '--set probe.strategy: probe.strategy: "fast" is not allowed; allowed inference, rounds',
+    );
   });
 
   it('reports a missing --config or clientsettings file as unreadable', async () => {
@@ -267,7 +325,10 @@ describe('loadSettings errors', () => {
   it('refuses a binary clientsettings file but reads UTF-16LE with a BOM', async () => {
     await writeFile(join(workDirectory, 'bin.cfg'), Buffer.from([0x41, 0, 0x42, 0x3d, 0x31]));
     expect((await loadError(options({ clientSettingsFile: 'bin.cfg' }))).message).toContain('is not a text file');
-    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('_BESClient_RelaySelect_MaximumTTLToPing=7\r\n', 'utf16le')]);
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('_BESClient_RelaySelect_MaximumTTLToPing=7\r\n', 'utf16le'),
+    ]);
     await writeFile(join(workDirectory, 'utf16.cfg'), utf16);
     expect((await loadSettings(options({ clientSettingsFile: 'utf16.cfg' }))).settings.maximumTtlToPing).toBe(7);
   });
@@ -304,7 +365,11 @@ describe('relay-samples', () => {
     expect(settings.relayList).toBe(resolve(samplesDirectory, 'branch-office.dat'));
     expect(settings.seekList).toEqual(['branch-lyon', 'hq', '*']);
     expect(settings.maximumTtlToPing).toBe(16);
-    expect(settings.failoverRelays).toEqual(['relay-failover.corp.example:52311', 'relay-hq.corp.example:52311', '198.18.100.20:52311']);
+    expect(settings.failoverRelays).toEqual([
+      'relay-failover.corp.example:52311',
+      'relay-hq.corp.example:52311',
+      '198.18.100.20:52311',
+    ]);
     expect(settings.manualRelays).toHaveLength(4);
   });
 
@@ -320,13 +385,40 @@ describe('relay-samples', () => {
   });
 });
 
-describe('loadSettings, a real client\'s settings file', () => {
-  it.each(['clientsettings.cfg', 'besclient.config'])('imports relay-samples/%s with no warning, and both forms give the same settings', async (name) => {
-    const loaded = await loadSettings({ cwd: samplesDirectory, env: {}, uid: 1000, clientSettingsFile: name, systemConfigFile: join(samplesDirectory, 'none.json'), searchStopDir: samplesDirectory, configFile: undefined });
-    expect(loaded.warnings).toEqual([]);
-    expect(loaded.notes.slice(-1)).toEqual([expect.stringMatching(new RegExp(`^${name.replace('.', '\\.')} \\((clientsettings\\.cfg|besclient\\.config) form\\): 13 relay-selection settings read, 2[0-9] other client settings of the vendor passed over$`))]);
-    const other = await loadSettings({ cwd: samplesDirectory, env: {}, uid: 1000, clientSettingsFile: name === 'besclient.config' ? 'clientsettings.cfg' : 'besclient.config', systemConfigFile: join(samplesDirectory, 'none.json'), searchStopDir: samplesDirectory });
-    expect(loaded.settings).toEqual(other.settings);
-    expect(loaded.settings).toMatchObject({ maximumTtlToPing: 16, failoverRelays: ['relay-failover.corp.example:52311', 'relay-hq.corp.example:52311', '198.18.100.20:52311'] });
-  });
+describe("loadSettings, a real client's settings file", () => {
+  it.each(['clientsettings.cfg', 'besclient.config'])(
+    'imports relay-samples/%s with no warning, and both forms give the same settings',
+    async (name) => {
+      const loaded = await loadSettings({
+        cwd: samplesDirectory,
+        env: {},
+        uid: 1000,
+        clientSettingsFile: name,
+        systemConfigFile: join(samplesDirectory, 'none.json'),
+        searchStopDir: samplesDirectory,
+        configFile: undefined,
+      });
+      expect(loaded.warnings).toEqual([]);
+      expect(loaded.notes.slice(-1)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^${name.replace('.', '\\.')} \\((clientsettings\\.cfg|besclient\\.config) form\\): 13 relay-selection settings read, 2[0-9] other client settings of the vendor passed over$`,
+          ),
+        ),
+      ]);
+      const other = await loadSettings({
+        cwd: samplesDirectory,
+        env: {},
+        uid: 1000,
+        clientSettingsFile: name === 'besclient.config' ? 'clientsettings.cfg' : 'besclient.config',
+        systemConfigFile: join(samplesDirectory, 'none.json'),
+        searchStopDir: samplesDirectory,
+      });
+      expect(loaded.settings).toEqual(other.settings);
+      expect(loaded.settings).toMatchObject({
+        maximumTtlToPing: 16,
+        failoverRelays: ['relay-failover.corp.example:52311', 'relay-hq.corp.example:52311', '198.18.100.20:52311'],
+      });
+    },
+  );
 });

@@ -17,17 +17,20 @@ const text = source
 const groffAvailable = spawnSync('groff', ['--version']).status === 0;
 
 describe('man/relay-select.conf.5', () => {
-  it.each(SETTING_DOCS.map((doc) => [doc.path, doc] as const))('documents %s with its type, range, default and variable', (path, doc) => {
-    expect(source).toContain(`.B ${path.replace(/-/g, '\\-')}\n`);
-    const entry = text.slice(text.indexOf(`.B ${path}\n`));
-    const facts = entry.slice(0, entry.indexOf('.TP', 1) === -1 ? undefined : entry.indexOf('.TP', 1));
-    expect(facts).toContain(`Type: ${doc.type}.`);
-    expect(facts).toContain(`Allowed: ${doc.range}.`);
-    expect(facts).toContain(`Default: ${doc.default}.`);
-    expect(facts).toContain(`Environment: ${doc.environment}.`);
-    for (const name of doc.clientSettings) expect(facts).toContain(name);
-    if (doc.largeProfile !== undefined) expect(facts).toContain(`Profile large: ${doc.largeProfile}.`);
-  });
+  it.each(SETTING_DOCS.map((doc) => [doc.path, doc] as const))(
+    'documents %s with its type, range, default and variable',
+    (path, doc) => {
+      expect(source).toContain(`.B ${path.replace(/-/g, '\\-')}\n`);
+      const entry = text.slice(text.indexOf(`.B ${path}\n`));
+      const facts = entry.slice(0, entry.indexOf('.TP', 1) === -1 ? undefined : entry.indexOf('.TP', 1));
+      expect(facts).toContain(`Type: ${doc.type}.`);
+      expect(facts).toContain(`Allowed: ${doc.range}.`);
+      expect(facts).toContain(`Default: ${doc.default}.`);
+      expect(facts).toContain(`Environment: ${doc.environment}.`);
+      for (const name of doc.clientSettings) expect(facts).toContain(name);
+      if (doc.largeProfile !== undefined) expect(facts).toContain(`Profile large: ${doc.largeProfile}.`);
+    },
+  );
 
   it('names every clientsettings.cfg name relay-select reads', () => {
     for (const { name } of CLIENT_SETTING_NAMES) expect(text).toContain(name);

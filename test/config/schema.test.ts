@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkSettingValue, normalizeRelayAddress, suggestSettingName, validateSettingsInput } from '../../src/config/schema.js';
+import {
+  checkSettingValue,
+  normalizeRelayAddress,
+  suggestSettingName,
+  validateSettingsInput,
+} from '../../src/config/schema.js';
 
 function problemsOf(input: unknown, label = 'config.json'): string[] {
   const result = validateSettingsInput(input, label);
@@ -13,15 +18,23 @@ describe('validateSettingsInput', () => {
   });
 
   it('names the setting, the value and the range for maximumTtlToPing 0 and 256', () => {
-    expect(problemsOf({ maximumTtlToPing: 0 })).toEqual(['config.json: maximumTtlToPing: 0 is out of range; allowed 1..255']);
-    expect(problemsOf({ maximumTtlToPing: 256 })).toEqual(['config.json: maximumTtlToPing: 256 is out of range; allowed 1..255']);
+    expect(problemsOf({ maximumTtlToPing: 0 })).toEqual([
+      'config.json: maximumTtlToPing: 0 is out of range; allowed 1..255',
+    ]);
+    expect(problemsOf({ maximumTtlToPing: 256 })).toEqual([
+      'config.json: maximumTtlToPing: 256 is out of range; allowed 1..255',
+    ]);
     expect(problemsOf({ maximumTtlToPing: 255 })).toEqual([]);
     expect(problemsOf({ maximumTtlToPing: 1 })).toEqual([]);
   });
 
   it('tells a string and a fraction from an out-of-range number', () => {
-    expect(problemsOf({ maximumTtlToPing: '20' })).toEqual(['config.json: maximumTtlToPing: "20" is not a number; allowed 1..255']);
-    expect(problemsOf({ probe: { timeoutMs: 1.5 } })).toEqual(['config.json: probe.timeoutMs: 1.5 is not a whole number; allowed 1..60000']);
+    expect(problemsOf({ maximumTtlToPing: '20' })).toEqual([
+      'config.json: maximumTtlToPing: "20" is not a number; allowed 1..255',
+    ]);
+    expect(problemsOf({ probe: { timeoutMs: 1.5 } })).toEqual([
+      'config.json: probe.timeoutMs: 1.5 is not a whole number; allowed 1..60000',
+    ]);
     expect(problemsOf({ jitter: 1.5 })).toEqual(['config.json: jitter: 1.5 is out of range; allowed 0..1']);
     expect(problemsOf({ jitter: 0.25 })).toEqual([]);
   });
@@ -30,21 +43,35 @@ describe('validateSettingsInput', () => {
     expect(problemsOf({ maximumTTLToPing: 20 })).toEqual([
       'config.json: unknown setting "maximumTTLToPing" (did you mean "maximumTtlToPing"?)',
     ]);
-    expect(problemsOf({ probe: { ratepps: 5 } })).toEqual(['config.json: unknown setting "probe.ratepps" (did you mean "probe.ratePps"?)']);
-    expect(problemsOf({ ratePps: 5 })).toEqual(['config.json: unknown setting "ratePps" (did you mean "probe.ratePps"?)']);
-    expect(problemsOf({ register: { tls: { certificate: 'a' } } })[0]).toMatch(/^config.json: unknown setting "register.tls.certificate"/);
+    expect(problemsOf({ probe: { ratepps: 5 } })).toEqual([
+      'config.json: unknown setting "probe.ratepps" (did you mean "probe.ratePps"?)',
+    ]);
+    expect(problemsOf({ ratePps: 5 })).toEqual([
+      'config.json: unknown setting "ratePps" (did you mean "probe.ratePps"?)',
+    ]);
+    expect(problemsOf({ register: { tls: { certificate: 'a' } } })[0]).toMatch(
+      /^config.json: unknown setting "register.tls.certificate"/,
+    );
     expect(problemsOf({ 'probe.strategy': 'rounds' })[0]).toContain('write it nested');
   });
 
   it('gives no suggestion for a name far from every setting', () => {
     expect(suggestSettingName('colour')).toBeUndefined();
-    expect(problemsOf({ colour: 'red' })).toEqual(['config.json: unknown setting "colour"; see relay-select.conf(5) for the settings']);
+    expect(problemsOf({ colour: 'red' })).toEqual([
+      'config.json: unknown setting "colour"; see relay-select.conf(5) for the settings',
+    ]);
   });
 
   it('checks choices and booleans', () => {
-    expect(problemsOf({ probe: { strategy: 'fast' } })).toEqual(['config.json: probe.strategy: "fast" is not allowed; allowed inference, rounds']);
-    expect(problemsOf({ automatic: 'yes' })).toEqual(['config.json: automatic: "yes" is not true or false; allowed true, false']);
-    expect(problemsOf({ profile: 'huge' })).toEqual(['config.json: profile: "huge" is not allowed; allowed default, large']);
+    expect(problemsOf({ probe: { strategy: 'fast' } })).toEqual([
+      'config.json: probe.strategy: "fast" is not allowed; allowed inference, rounds',
+    ]);
+    expect(problemsOf({ automatic: 'yes' })).toEqual([
+      'config.json: automatic: "yes" is not true or false; allowed true, false',
+    ]);
+    expect(problemsOf({ profile: 'huge' })).toEqual([
+      'config.json: profile: "huge" is not allowed; allowed default, large',
+    ]);
   });
 
   it('enforces each numeric range at both ends', () => {
@@ -73,7 +100,10 @@ describe('validateSettingsInput', () => {
   });
 
   it('splits seek lists from a string or takes an array, in canonical lower case', () => {
-    expect(validateSettingsInput({ seekList: 'Branch-Lyon; HQ;*;' }, 'x')).toEqual({ ok: true, value: { seekList: ['branch-lyon', 'hq', '*'] } });
+    expect(validateSettingsInput({ seekList: 'Branch-Lyon; HQ;*;' }, 'x')).toEqual({
+      ok: true,
+      value: { seekList: ['branch-lyon', 'hq', '*'] },
+    });
     expect(validateSettingsInput({ seekList: ['Branch-Lyon', 'hq', 'HQ', '*'] }, 'x')).toEqual({
       ok: true,
       value: { seekList: ['branch-lyon', 'hq', '*'] },
@@ -89,7 +119,10 @@ describe('validateSettingsInput', () => {
 
   it('normalises relays to host:port, accepting the URL form', () => {
     const result = validateSettingsInput(
-      { failoverRelays: 'http://relay1.corp.example:52311/bfmirror/downloads/;relay2.corp.example, [2001:db8::5]:8080', rootServer: 'root.corp.example:52311' },
+      {
+        failoverRelays: 'http://relay1.corp.example:52311/bfmirror/downloads/;relay2.corp.example, [2001:db8::5]:8080',
+        rootServer: 'root.corp.example:52311',
+      },
       'x',
     );
     expect(result).toEqual({
@@ -115,8 +148,12 @@ describe('validateSettingsInput', () => {
 
   it('rejects empty paths and a non-object', () => {
     expect(problemsOf({ relayList: '' })).toEqual(['config.json: relayList: "" is empty; allowed a file path']);
-    expect(problemsOf([1, 2])).toEqual(['config.json: settings: [1,2] is not an object; expected an object of settings']);
-    expect(problemsOf({ probe: 3 })).toEqual(['config.json: probe: 3 is not an object; expected an object of settings']);
+    expect(problemsOf([1, 2])).toEqual([
+      'config.json: settings: [1,2] is not an object; expected an object of settings',
+    ]);
+    expect(problemsOf({ probe: 3 })).toEqual([
+      'config.json: probe: 3 is not an object; expected an object of settings',
+    ]);
   });
 
   it('labels each problem by setting when the label is a function', () => {

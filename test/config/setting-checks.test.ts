@@ -11,7 +11,10 @@ import { SETTING_DOCS, assignAtPath, type SettingDoc } from '../../src/config/se
 
 /** Values for a setting of `doc`'s kind: mostly valid ones, and near misses. */
 function valueOf(doc: SettingDoc): fc.Arbitrary<unknown> {
-  return fc.oneof({ arbitrary: fc.constantFrom(...validValues(doc)), weight: 4 }, { arbitrary: anyValueOf(doc), weight: 1 });
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(...validValues(doc)), weight: 4 },
+    { arbitrary: anyValueOf(doc), weight: 1 },
+  );
 }
 
 function validValues(doc: SettingDoc): unknown[] {
@@ -42,13 +45,35 @@ function validValues(doc: SettingDoc): unknown[] {
 }
 
 function anyValueOf(doc: SettingDoc): fc.Arbitrary<unknown> {
-  const odd = fc.constantFrom<unknown>(null, undefined, '', ' ', 'x', true, 0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, [], {}, ['a'], 'a\u0000b');
+  const odd = fc.constantFrom<unknown>(
+    null,
+    undefined,
+    '',
+    ' ',
+    'x',
+    true,
+    0,
+    -1,
+    1.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    [],
+    {},
+    ['a'],
+    'a\u0000b',
+  );
   switch (doc.kind) {
     case 'integer':
     case 'number': {
       const min = doc.min ?? 0;
       const max = doc.max ?? 1e9;
-      return fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max, min - 1, max + 1, (min + max) / 2 + 0.5), fc.double({ min: min - 1, max: max + 1, noNaN: true }), fc.integer().map(String), odd);
+      return fc.oneof(
+        fc.integer({ min, max }),
+        fc.constantFrom(min, max, min - 1, max + 1, (min + max) / 2 + 0.5),
+        fc.double({ min: min - 1, max: max + 1, noNaN: true }),
+        fc.integer().map(String),
+        odd,
+      );
     }
     case 'boolean':
       return fc.oneof(fc.boolean(), fc.constantFrom('true', 1), odd);
@@ -56,25 +81,59 @@ function anyValueOf(doc: SettingDoc): fc.Arbitrary<unknown> {
       return fc.oneof(fc.constantFrom(...(doc.choices ?? [])), fc.constantFrom('Rounds', 'nope'), odd);
     case 'group-list':
       return fc.oneof(
-        fc.array(fc.constantFrom('HQ', 'Branch-Lyon', '*', 'dmz', ' DMZ ', 'bad group', 'x'.repeat(65), ''), { maxLength: 4 }),
+        fc.array(fc.constantFrom('HQ', 'Branch-Lyon', '*', 'dmz', ' DMZ ', 'bad group', 'x'.repeat(65), ''), {
+          maxLength: 4,
+        }),
         fc.constantFrom('HQ;DMZ', 'Branch-Lyon,*', 'HQ;;', 'a b', ';'),
         odd,
       );
     case 'relay-list':
       return fc.oneof(
-        fc.array(fc.constantFrom('relay.example', 'relay.example:52312', '[2001:db8::1]:52311', '198.18.0.1', 'http://relay.example:52311/x', 'bad host:x', '', '[::1'), { maxLength: 4 }),
+        fc.array(
+          fc.constantFrom(
+            'relay.example',
+            'relay.example:52312',
+            '[2001:db8::1]:52311',
+            '198.18.0.1',
+            'http://relay.example:52311/x',
+            'bad host:x',
+            '',
+            '[::1',
+          ),
+          { maxLength: 4 },
+        ),
         fc.constantFrom('a.example;b.example:1', 'a.example,a.example', 'host:99999'),
         odd,
       );
     case 'relay':
-      return fc.oneof(fc.constantFrom('relay.example', '[2001:db8::1]:52311', 'http://root.example:52311/', 'host:0', '', 'a b'), odd);
+      return fc.oneof(
+        fc.constantFrom('relay.example', '[2001:db8::1]:52311', 'http://root.example:52311/', 'host:0', '', 'a b'),
+        odd,
+      );
     case 'path':
     case 'command':
-      return fc.oneof(fc.constantFrom('/etc/relay-select/Relay.dat', 'relative/file', 'C:\\x', '   ', 'a\u0000b', '/bin/true --flag'), fc.string(), odd);
+      return fc.oneof(
+        fc.constantFrom('/etc/relay-select/Relay.dat', 'relative/file', 'C:\\x', '   ', 'a\u0000b', '/bin/true --flag'),
+        fc.string(),
+        odd,
+      );
     case 'client-id':
-      return fc.oneof(fc.constantFrom('endpoint-1', 'a.b:c_d-e', 'has space', 'x'.repeat(128), 'x'.repeat(129), 'é'), fc.string(), odd);
+      return fc.oneof(
+        fc.constantFrom('endpoint-1', 'a.b:c_d-e', 'has space', 'x'.repeat(128), 'x'.repeat(129), 'é'),
+        fc.string(),
+        odd,
+      );
     case 'url-template':
-      return fc.oneof(fc.constantFrom('{scheme}://{host}:{port}/relay-select/v1/register', 'https://{host}/x', 'ftp://{host}/', '{scheme}://{nope}/', 'not a url'), odd);
+      return fc.oneof(
+        fc.constantFrom(
+          '{scheme}://{host}:{port}/relay-select/v1/register',
+          'https://{host}/x',
+          'ftp://{host}/',
+          '{scheme}://{nope}/',
+          'not a url',
+        ),
+        odd,
+      );
     default:
       return odd;
   }
@@ -83,8 +142,21 @@ function anyValueOf(doc: SettingDoc): fc.Arbitrary<unknown> {
 /** Inputs of one source: some settings (nested by their paths), sometimes a wrong shape or an unknown name. */
 const settingsInput: fc.Arbitrary<unknown> = fc
   .tuple(
-    fc.subarray([...SETTING_DOCS], { maxLength: 8 }).chain((docs) => fc.tuple(...docs.map((doc) => valueOf(doc).map((value) => [doc.path, value] as const)))),
-    fc.constantFrom<unknown>(undefined, undefined, undefined, { probe: 5 }, { register: { tls: null } }, { colour: 'red' }, { probe: { ratepps: 5 } }, null, [], 'text'),
+    fc
+      .subarray([...SETTING_DOCS], { maxLength: 8 })
+      .chain((docs) => fc.tuple(...docs.map((doc) => valueOf(doc).map((value) => [doc.path, value] as const)))),
+    fc.constantFrom<unknown>(
+      undefined,
+      undefined,
+      undefined,
+      { probe: 5 },
+      { register: { tls: null } },
+      { colour: 'red' },
+      { probe: { ratepps: 5 } },
+      null,
+      [],
+      'text',
+    ),
   )
   .map(([entries, oddity]) => {
     const input: Record<string, unknown> = {};
@@ -113,17 +185,29 @@ describe('acceptSettingsInput', () => {
   });
 
   it('normalises lists and hosts as the schema does', () => {
-    const input = { seekList: 'HQ; Branch-Lyon ;*;hq', failoverRelays: ['relay.example', 'http://relay.example:52311/x', '[2001:db8::1]'], rootServer: 'root.example:1', probe: { timeoutMs: 500 } };
+    const input = {
+      seekList: 'HQ; Branch-Lyon ;*;hq',
+      failoverRelays: ['relay.example', 'http://relay.example:52311/x', '[2001:db8::1]'],
+      rootServer: 'root.example:1',
+      probe: { timeoutMs: 500 },
+    };
     const checked = validateSettingsInput(input, 'x');
     expect(checked.ok).toBe(true);
     expect(acceptSettingsInput(input)).toEqual(checked.ok ? checked.value : undefined);
-    expect(acceptSettingsInput(input)).toEqual({ seekList: ['hq', 'branch-lyon', '*'], failoverRelays: ['relay.example:52311', '[2001:db8::1]:52311'], rootServer: 'root.example:1', probe: { timeoutMs: 500 } });
+    expect(acceptSettingsInput(input)).toEqual({
+      seekList: ['hq', 'branch-lyon', '*'],
+      failoverRelays: ['relay.example:52311', '[2001:db8::1]:52311'],
+      rootServer: 'root.example:1',
+      probe: { timeoutMs: 500 },
+    });
   });
 
   it('leaves every problem to the schema: a bad value, an unknown name, min above max', () => {
     expect(acceptSettingsInput({ maximumTtlToPing: 256 })).toBeUndefined();
     expect(acceptSettingsInput({ probe: { ratepps: 5 } })).toBeUndefined();
     expect(acceptSettingsInput({ minRetryIntervalSeconds: 600, maxRetryIntervalSeconds: 60 })).toBeUndefined();
-    expect(acceptSettingsInput(Object.assign(Object.create({ inherited: true }) as object, { jitter: 0.1 }))).toBeUndefined();
+    expect(
+      acceptSettingsInput(Object.assign(Object.create({ inherited: true }) as object, { jitter: 0.1 })),
+    ).toBeUndefined();
   });
 });

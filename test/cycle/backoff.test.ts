@@ -12,7 +12,9 @@ describe('nextRetryDelaySeconds', () => {
 
   it('stays at the maximum for huge attempt numbers', () => {
     expect(nextRetryDelaySeconds(5000, defaults, () => 0.5)).toBe(7200);
-    expect(nextRetryDelaySeconds(Number.MAX_SAFE_INTEGER, { ...defaults, jitter: 0.1 }, () => 0.999)).toBeLessThanOrEqual(7200 * 1.1);
+    expect(
+      nextRetryDelaySeconds(Number.MAX_SAFE_INTEGER, { ...defaults, jitter: 0.1 }, () => 0.999),
+    ).toBeLessThanOrEqual(7200 * 1.1);
   });
 
   it('treats attempt < 1 as the first retry', () => {
@@ -28,7 +30,9 @@ describe('nextRetryDelaySeconds', () => {
   });
 
   it('never goes below 1 s', () => {
-    expect(nextRetryDelaySeconds(1, { minRetryIntervalSeconds: 0.5, maxRetryIntervalSeconds: 10, jitter: 1 }, () => 0)).toBe(MIN_RETRY_DELAY_SECONDS);
+    expect(
+      nextRetryDelaySeconds(1, { minRetryIntervalSeconds: 0.5, maxRetryIntervalSeconds: 10, jitter: 1 }, () => 0),
+    ).toBe(MIN_RETRY_DELAY_SECONDS);
   });
 
   it('jitter stays within ±jitter of the base and never above max × (1 + jitter) (property)', () => {
@@ -40,7 +44,11 @@ describe('nextRetryDelaySeconds', () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
         (attempt, minSeconds, extraSeconds, jitter, u) => {
-          const options = { minRetryIntervalSeconds: minSeconds, maxRetryIntervalSeconds: minSeconds + extraSeconds, jitter };
+          const options = {
+            minRetryIntervalSeconds: minSeconds,
+            maxRetryIntervalSeconds: minSeconds + extraSeconds,
+            jitter,
+          };
           const base = nextRetryDelaySeconds(attempt, { ...options, jitter: 0 }, () => u);
           const delay = nextRetryDelaySeconds(attempt, options, () => u);
           const epsilon = 1e-9 * base;

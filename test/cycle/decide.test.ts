@@ -53,8 +53,14 @@ describe('decideCycle: selection rules', () => {
 
   it('selects when the retry is due (at and after)', () => {
     const retry = { attempt: 2, nextAt: at(120).toISOString(), delaySeconds: 120, reason: 'no relay answered' };
-    expect(decide({ state: state({ current: null, retry }), now: at(120) })).toMatchObject({ action: 'select', rule: 'retry-due' });
-    expect(decide({ state: state({ current: null, retry }), now: at(5000) })).toMatchObject({ action: 'select', rule: 'retry-due' });
+    expect(decide({ state: state({ current: null, retry }), now: at(120) })).toMatchObject({
+      action: 'select',
+      rule: 'retry-due',
+    });
+    expect(decide({ state: state({ current: null, retry }), now: at(5000) })).toMatchObject({
+      action: 'select',
+      rule: 'retry-due',
+    });
   });
 
   it('selects periodically: not just before intervalSeconds, but at it', () => {
@@ -101,7 +107,13 @@ describe('decideAfterHealthCheck', () => {
   });
 
   it('starts the failure clock on the first failing check and keeps with a warning', () => {
-    const decision = decideAfterHealthCheck({ state: state(), settings: settings(), now: at(60), health: 'failing', healthDetail: 'ECONNREFUSED' });
+    const decision = decideAfterHealthCheck({
+      state: state(),
+      settings: settings(),
+      now: at(60),
+      health: 'failing',
+      healthDetail: 'ECONNREFUSED',
+    });
     expect(decision).toMatchObject({ action: 'keep', rule: 'failing' });
     expect(decision.statePatch?.failingSince).toBe(at(60).toISOString());
     expect(decision.warning).toMatch(/failing.*ECONNREFUSED/);
@@ -110,7 +122,12 @@ describe('decideAfterHealthCheck', () => {
   });
 
   it('keeps the original failure clock on later failing checks', () => {
-    const decision = decideAfterHealthCheck({ state: state({ failingSince: at(100).toISOString() }), settings: settings(), now: at(300), health: 'failing' });
+    const decision = decideAfterHealthCheck({
+      state: state({ failingSince: at(100).toISOString() }),
+      settings: settings(),
+      now: at(300),
+      health: 'failing',
+    });
     expect(decision.statePatch?.failingSince).toBe(at(100).toISOString());
   });
 
@@ -120,7 +137,12 @@ describe('decideAfterHealthCheck', () => {
     { failingForSeconds: 601, action: 'select' },
   ])('resist-failure boundary: failing for $failingForSeconds s of 600 → $action', ({ failingForSeconds, action }) => {
     const s = state({ failingSince: at(1000).toISOString() });
-    const decision = decideAfterHealthCheck({ state: s, settings: settings(), now: at(1000 + failingForSeconds), health: 'failing' });
+    const decision = decideAfterHealthCheck({
+      state: s,
+      settings: settings(),
+      now: at(1000 + failingForSeconds),
+      health: 'failing',
+    });
     expect(decision.action).toBe(action);
     if (action === 'select') expect(decision.rule).toBe('resist-failure-exceeded');
   });
@@ -142,7 +164,12 @@ describe('decideAfterHealthCheck', () => {
       delays.push(s.upstreamBackoff!.delaySeconds);
       expect(decision.nextDueAt).toEqual(new Date(now.getTime() + s.upstreamBackoff!.delaySeconds * 1000));
       // Before the next check time: kept without a check.
-      const waiting = decideCycle({ state: s, settings: settings(), now: new Date(decision.nextDueAt.getTime() - 1), currentInRelayList: true });
+      const waiting = decideCycle({
+        state: s,
+        settings: settings(),
+        now: new Date(decision.nextDueAt.getTime() - 1),
+        currentInRelayList: true,
+      });
       expect(waiting).toMatchObject({ action: 'keep', rule: 'upstream-backoff' });
       now = decision.nextDueAt;
     }
@@ -155,20 +182,35 @@ describe('decideAfterHealthCheck', () => {
       upstreamBackoff: { attempt: 3, nextAt: at(30000).toISOString(), delaySeconds: 240 },
     });
     // Interval (21600 s) elapsed, but the back-off is pending: no ICMP storm.
-    expect(decideCycle({ state: s, settings: settings(), now: at(25000), currentInRelayList: true })).toMatchObject({ action: 'keep', rule: 'upstream-backoff' });
+    expect(decideCycle({ state: s, settings: settings(), now: at(25000), currentInRelayList: true })).toMatchObject({
+      action: 'keep',
+      rule: 'upstream-backoff',
+    });
     // Back-off due: check first.
-    expect(decideCycle({ state: s, settings: settings(), now: at(30000), currentInRelayList: true }).action).toBe('check');
+    expect(decideCycle({ state: s, settings: settings(), now: at(30000), currentInRelayList: true }).action).toBe(
+      'check',
+    );
     const healthy = decideAfterHealthCheck({ state: s, settings: settings(), now: at(30000), health: 'healthy' });
     expect(healthy).toMatchObject({ action: 'select', rule: 'periodic' });
     expect(healthy.statePatch?.upstreamBackoff).toBeNull();
     expect(healthy.statePatch?.current?.upstreamDown).toBeUndefined();
     // A relay removed from the list is replaced even during the back-off.
-    expect(decideCycle({ state: s, settings: settings(), now: at(25000), currentInRelayList: false }).action).toBe('select');
+    expect(decideCycle({ state: s, settings: settings(), now: at(25000), currentInRelayList: false }).action).toBe(
+      'select',
+    );
   });
 });
 
 describe('applySelectionResult', () => {
-  const relay = { host: 'relay-b', port: 52311, address: '198.18.1.2', distance: 1, rttMs: 0.8, pool: 'lyon', method: 'echo-ttl' };
+  const relay = {
+    host: 'relay-b',
+    port: 52311,
+    address: '198.18.1.2',
+    distance: 1,
+    rttMs: 0.8,
+    pool: 'lyon',
+    method: 'echo-ttl',
+  };
 
   it('success sets the relay and clears retry, failure clock and back-off', () => {
     const before = state({
@@ -177,10 +219,23 @@ describe('applySelectionResult', () => {
       retry: { attempt: 4, nextAt: at(0).toISOString(), delaySeconds: 480, reason: 'x' },
       upstreamBackoff: { attempt: 2, nextAt: at(0).toISOString(), delaySeconds: 120 },
     });
-    const after = applySelectionResult(before, { ok: true, relay, relayListDigest: 'abc' }, at(100), settings(), () => 0.5);
+    const after = applySelectionResult(
+      before,
+      { ok: true, relay, relayListDigest: 'abc' },
+      at(100),
+      settings(),
+      () => 0.5,
+    );
     expect(stateSchema.parse(after)).toEqual(after);
     expect(after.current).toEqual({ ...relay, registeredAt: at(100).toISOString() });
-    expect(after).toMatchObject({ retry: null, failingSince: null, upstreamBackoff: null, lastSelectionAt: at(100).toISOString(), lastAttemptAt: at(100).toISOString(), relayListDigest: 'abc' });
+    expect(after).toMatchObject({
+      retry: null,
+      failingSince: null,
+      upstreamBackoff: null,
+      lastSelectionAt: at(100).toISOString(),
+      lastAttemptAt: at(100).toISOString(),
+      relayListDigest: 'abc',
+    });
     expect(computeNextDueAt(after, settings(), at(100))).toEqual(at(100 + 21600));
   });
 
@@ -204,26 +259,57 @@ describe('applySelectionResult', () => {
   });
 
   it('a failed selection keeps the previous relay recorded', () => {
-    const after = applySelectionResult(state(), { ok: false, reason: 'registration refused' }, at(50), settings(), () => 0);
+    const after = applySelectionResult(
+      state(),
+      { ok: false, reason: 'registration refused' },
+      at(50),
+      settings(),
+      () => 0,
+    );
     expect(after.current).toEqual(currentRelay());
     expect(after.lastSelectionAt).toBe(T0.toISOString());
   });
 });
 
 describe('toCycleSelectionResult', () => {
-  const candidate = { relay: { host: 'relay-c', port: 52311 }, address: '198.18.2.3', distance: null, rttMs: 3, pool: 'failover', method: 'failover' as const };
+  const candidate = {
+    relay: { host: 'relay-c', port: 52311 },
+    address: '198.18.2.3',
+    distance: null,
+    rttMs: 3,
+    pool: 'failover',
+    method: 'failover' as const,
+  };
 
   it('records the chosen relay; a 503 at registration starts the upstream back-off', () => {
-    const outcome = { status: 'selected' as const, chosen: candidate, registration: { status: 'upstream-down' as const, detail: '503' }, attempts: [], probes: [], pools: [] };
+    const outcome = {
+      status: 'selected' as const,
+      chosen: candidate,
+      registration: { status: 'upstream-down' as const, detail: '503' },
+      attempts: [],
+      probes: [],
+      pools: [],
+    };
     const result = toCycleSelectionResult(outcome, 'digest');
     expect(result).toEqual({
       ok: true,
-      relay: { host: 'relay-c', port: 52311, address: '198.18.2.3', distance: null, rttMs: 3, pool: 'failover', method: 'failover', upstreamDown: true },
+      relay: {
+        host: 'relay-c',
+        port: 52311,
+        address: '198.18.2.3',
+        distance: null,
+        rttMs: 3,
+        pool: 'failover',
+        method: 'failover',
+        upstreamDown: true,
+      },
       relayListDigest: 'digest',
     });
     const after = applySelectionResult(emptyState('c'), result, T0, settings(), () => 0.5);
     expect(after.upstreamBackoff).toEqual({ attempt: 1, nextAt: at(60).toISOString(), delaySeconds: 60 });
-    expect(decideCycle({ state: after, settings: settings(), now: at(59), currentInRelayList: true }).rule).toBe('upstream-backoff');
+    expect(decideCycle({ state: after, settings: settings(), now: at(59), currentInRelayList: true }).rule).toBe(
+      'upstream-backoff',
+    );
   });
 
   it('turns a failed selection into a retry reason', () => {
@@ -233,7 +319,10 @@ describe('toCycleSelectionResult', () => {
       probes: [],
       pools: [{ name: '*', probed: true, reachable: 1, relayCount: 4 }],
     };
-    expect(toCycleSelectionResult(outcome)).toEqual({ ok: false, reason: 'no relay could be registered (1 reachable, 1 registration attempts)' });
+    expect(toCycleSelectionResult(outcome)).toEqual({
+      ok: false,
+      reason: 'no relay could be registered (1 reachable, 1 registration attempts)',
+    });
   });
 });
 
@@ -257,7 +346,12 @@ describe('reportFailure', () => {
     expect(before.reason).toMatch(/failure reported by the endpoint's agent/);
     expect(before.statePatch?.failingSince).toBe(at(10).toISOString());
     expect(before.statePatch?.lastHealthCheck?.result).toBe('healthy');
-    const after = decideAfterHealthCheck({ state: { ...reported, ...before.statePatch }, settings: settings(), now: at(610), health: 'healthy' });
+    const after = decideAfterHealthCheck({
+      state: { ...reported, ...before.statePatch },
+      settings: settings(),
+      now: at(610),
+      health: 'healthy',
+    });
     expect(after.action).toBe('select');
     expect(after.rule).toBe('resist-failure-exceeded');
   });
@@ -272,7 +366,16 @@ describe('reportFailure', () => {
 
   it('a successful selection clears the reported failure', () => {
     const reported = reportFailure(state(), at(10));
-    const selected = applySelectionResult(reported, { ok: true, relay: { host: 'b', port: 52311, address: null, distance: 1, rttMs: 1, pool: '*', method: 'echo-ttl' } }, at(700), settings(), () => 0.5);
+    const selected = applySelectionResult(
+      reported,
+      {
+        ok: true,
+        relay: { host: 'b', port: 52311, address: null, distance: 1, rttMs: 1, pool: '*', method: 'echo-ttl' },
+      },
+      at(700),
+      settings(),
+      () => 0.5,
+    );
     expect(selected.failingSince).toBeNull();
     expect(selected.failureReportedAt).toBeNull();
   });
@@ -295,7 +398,12 @@ describe('fake clock', () => {
     try {
       vi.setSystemTime(at(42));
       expect(systemClock.now()).toEqual(at(42));
-      const decision = decideCycle({ state: state(), settings: settings(), now: systemClock.now(), currentInRelayList: true });
+      const decision = decideCycle({
+        state: state(),
+        settings: settings(),
+        now: systemClock.now(),
+        currentInRelayList: true,
+      });
       expect(decision.action).toBe('check');
       expect(vi.getTimerCount()).toBe(0);
     } finally {
@@ -307,10 +415,20 @@ describe('fake clock', () => {
 describe('decision properties', () => {
   it('never selects a healthy, listed relay before the interval, and always selects after it (no back-off)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 60, max: 100000 }), fc.double({ min: 0, max: 200000, noNaN: true }), (intervalSeconds, elapsed) => {
-        const decision = decideCycle({ state: state(), settings: settings({ intervalSeconds }), now: at(elapsed), currentInRelayList: true, health: 'healthy' });
-        expect(decision.action).toBe(elapsed >= intervalSeconds ? 'select' : 'keep');
-      }),
+      fc.property(
+        fc.integer({ min: 60, max: 100000 }),
+        fc.double({ min: 0, max: 200000, noNaN: true }),
+        (intervalSeconds, elapsed) => {
+          const decision = decideCycle({
+            state: state(),
+            settings: settings({ intervalSeconds }),
+            now: at(elapsed),
+            currentInRelayList: true,
+            health: 'healthy',
+          });
+          expect(decision.action).toBe(elapsed >= intervalSeconds ? 'select' : 'keep');
+        },
+      ),
     );
   });
 });

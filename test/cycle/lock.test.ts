@@ -38,9 +38,13 @@ interface ChildRun {
 }
 
 function startChild(stateDir: string, startAtMs: number, hold: 'stdin' | 'forever'): ChildRun {
-  const child = spawn(process.execPath, [fixture, builtModule('cycle/lock'), stateDir, String(startAtMs), String(hold)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [fixture, builtModule('cycle/lock'), stateDir, String(startAtMs), String(hold)],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   started.push(child.pid!);
   let stdout = '';
   let stderr = '';
@@ -51,7 +55,9 @@ function startChild(stateDir: string, startAtMs: number, hold: 'stdin' | 'foreve
       if (stdout.includes('\n')) resolve(stdout.split('\n')[0]!);
     });
     // 'close', not 'exit': the exit event can come before the last stdout chunk is read.
-    child.on('close', (code, signal) => reject(new Error(`child exited (${code ?? signal}) without a result: ${stderr}`)));
+    child.on('close', (code, signal) =>
+      reject(new Error(`child exited (${code ?? signal}) without a result: ${stderr}`)),
+    );
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return { pid: child.pid!, firstLine, exited, release: () => child.stdin.end() };
@@ -163,7 +169,8 @@ describe('acquireRunLock across processes', () => {
         const losers = lines.filter((line) => line.startsWith('LOCKED another relay-select run holds the lock (pid '));
         outcomes.push(winners.length === 1 && losers.length === 1 ? '1/1' : lines.join(' | '));
         // The loser names the winner's pid.
-        if (winners.length === 1 && losers.length === 1) expect(losers[0]).toContain(`(pid ${winners[0]!.split(' ')[1]})`);
+        if (winners.length === 1 && losers.length === 1)
+          expect(losers[0]).toContain(`(pid ${winners[0]!.split(' ')[1]})`);
       }
       return outcomes;
     };
@@ -191,13 +198,21 @@ describe('a run lock that is not what relay-select made', () => {
     expect(await readFile(path.join(elsewhere, 'owner.keep'), 'utf8')).toBe('not a lock\n');
     await rm(path.join(stateDir, RUN_LOCK_DIR_NAME));
     await writeFile(path.join(stateDir, RUN_LOCK_DIR_NAME), 'x');
-    await expect(acquireRunLock(stateDir)).rejects.toMatchObject({ code: 'STATE_UNTRUSTED', message: expect.stringMatching(/run\.lock is not a directory$/) });
+    await expect(acquireRunLock(stateDir)).rejects.toMatchObject({
+      code: 'STATE_UNTRUSTED',
+      message: expect.stringMatching(/run\.lock is not a directory$/),
+    });
   });
 
-  it.skipIf(!isRoot)(`as root, a state directory others can write is refused before any lock is taken${isRoot ? '' : ' — skipped: needs root'}`, async () => {
-    await chmod(directory, 0o777);
-    await expect(acquireRunLock(directory)).rejects.toMatchObject({ code: 'STATE_UNTRUSTED', message: `state directory ${directory} is not trusted: owned by uid 0, mode 0777` });
-    expect(await readdir(directory)).toEqual([]);
-  });
+  it.skipIf(!isRoot)(
+    `as root, a state directory others can write is refused before any lock is taken${isRoot ? '' : ' — skipped: needs root'}`,
+    async () => {
+      await chmod(directory, 0o777);
+      await expect(acquireRunLock(directory)).rejects.toMatchObject({
+        code: 'STATE_UNTRUSTED',
+        message: `state directory ${directory} is not trusted: owned by uid 0, mode 0777`,
+      });
+      expect(await readdir(directory)).toEqual([]);
+    },
+  );
 });
-

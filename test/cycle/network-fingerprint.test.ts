@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decideCycle } from '../../src/cycle/decide.js';
-import { describeNetworkChange, parseIpv4DefaultRoute, parseIpv6DefaultRoute } from '../../src/cycle/network-fingerprint.js';
+import {
+  describeNetworkChange,
+  parseIpv4DefaultRoute,
+  parseIpv6DefaultRoute,
+} from '../../src/cycle/network-fingerprint.js';
 import { readNetworkFingerprint } from '../../src/cycle/read-network-fingerprint.js';
 import type { NetworkFingerprint } from '../../src/cycle/state.js';
 import { settings } from '../helpers/settings.js';
@@ -21,8 +25,12 @@ describe('parseIpv4DefaultRoute (/proc/net/route)', () => {
   });
 
   it('gives a route straight onto a device (a VPN tunnel) no gateway, and skips routes that are down', () => {
-    expect(parseIpv4DefaultRoute(`${ROUTE_HEADER}\ntun0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n`, true)).toEqual({ gateway: null, interface: 'tun0' });
-    expect(parseIpv4DefaultRoute(`${ROUTE_HEADER}\neth0\t00000000\t011212C6\t0002\t0\t0\t0\t00000000\t0\t0\t0\n`, true)).toBeNull();
+    expect(
+      parseIpv4DefaultRoute(`${ROUTE_HEADER}\ntun0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n`, true),
+    ).toEqual({ gateway: null, interface: 'tun0' });
+    expect(
+      parseIpv4DefaultRoute(`${ROUTE_HEADER}\neth0\t00000000\t011212C6\t0002\t0\t0\t0\t00000000\t0\t0\t0\n`, true),
+    ).toBeNull();
     expect(parseIpv4DefaultRoute(ROUTE_HEADER, true)).toBeNull();
   });
 });
@@ -40,21 +48,35 @@ describe('parseIpv6DefaultRoute (/proc/net/ipv6_route)', () => {
 });
 
 describe('describeNetworkChange', () => {
-  const base: NetworkFingerprint = { ipv4: { gateway: '198.18.0.1', interface: 'e0' }, ipv6: null, source: { toward: '198.18.9.9', address: '198.18.0.2' } };
+  const base: NetworkFingerprint = {
+    ipv4: { gateway: '198.18.0.1', interface: 'e0' },
+    ipv6: null,
+    source: { toward: '198.18.9.9', address: '198.18.0.2' },
+  };
 
   it('is null for the same network', () => {
     expect(describeNetworkChange(base, structuredClone(base))).toBeNull();
   });
 
   it('says how the default routes and the source address changed (dock, undock, VPN up)', () => {
-    expect(describeNetworkChange(base, { ...base, ipv4: { gateway: '198.18.0.5', interface: 'e1' } })).toBe('the IPv4 default route moved from via 198.18.0.1 on e0 to via 198.18.0.5 on e1');
-    expect(describeNetworkChange(base, { ...base, ipv4: null })).toBe('the IPv4 default route (via 198.18.0.1 on e0) went away');
-    expect(describeNetworkChange(base, { ...base, ipv6: { gateway: 'fe80::1', interface: 'e0' } })).toBe('an IPv6 default route appeared (via fe80::1 on e0)');
-    expect(describeNetworkChange(base, { ...base, source: { toward: '198.18.9.9', address: '10.8.0.2' } })).toBe('the source address toward 198.18.9.9 changed from 198.18.0.2 to 10.8.0.2');
+    expect(describeNetworkChange(base, { ...base, ipv4: { gateway: '198.18.0.5', interface: 'e1' } })).toBe(
+      'the IPv4 default route moved from via 198.18.0.1 on e0 to via 198.18.0.5 on e1',
+    );
+    expect(describeNetworkChange(base, { ...base, ipv4: null })).toBe(
+      'the IPv4 default route (via 198.18.0.1 on e0) went away',
+    );
+    expect(describeNetworkChange(base, { ...base, ipv6: { gateway: 'fe80::1', interface: 'e0' } })).toBe(
+      'an IPv6 default route appeared (via fe80::1 on e0)',
+    );
+    expect(describeNetworkChange(base, { ...base, source: { toward: '198.18.9.9', address: '10.8.0.2' } })).toBe(
+      'the source address toward 198.18.9.9 changed from 198.18.0.2 to 10.8.0.2',
+    );
   });
 
   it('does not compare source addresses taken toward different relays', () => {
-    expect(describeNetworkChange(base, { ...base, source: { toward: '198.18.7.7', address: '198.18.0.9' } })).toBeNull();
+    expect(
+      describeNetworkChange(base, { ...base, source: { toward: '198.18.7.7', address: '198.18.0.9' } }),
+    ).toBeNull();
   });
 });
 
@@ -62,15 +84,37 @@ describe('decideCycle, network-changed', () => {
   const change = 'the IPv4 default route moved from via 198.18.0.1 on e0 to via 198.18.0.5 on e1';
 
   it('selects at once, before a pending retry or an upstream back-off', () => {
-    const pending = state({ current: null, retry: { attempt: 2, nextAt: at(3600).toISOString(), delaySeconds: 3600, reason: 'x' } });
-    expect(decideCycle({ state: pending, settings: settings(), now: at(10), currentInRelayList: true, networkChange: change })).toMatchObject({ action: 'select', rule: 'network-changed', reason: `the network changed: ${change}` });
+    const pending = state({
+      current: null,
+      retry: { attempt: 2, nextAt: at(3600).toISOString(), delaySeconds: 3600, reason: 'x' },
+    });
+    expect(
+      decideCycle({
+        state: pending,
+        settings: settings(),
+        now: at(10),
+        currentInRelayList: true,
+        networkChange: change,
+      }),
+    ).toMatchObject({ action: 'select', rule: 'network-changed', reason: `the network changed: ${change}` });
     const backingOff = state({ upstreamBackoff: { attempt: 1, nextAt: at(600).toISOString(), delaySeconds: 600 } });
-    expect(decideCycle({ state: backingOff, settings: settings(), now: at(10), currentInRelayList: true, networkChange: change }).rule).toBe('network-changed');
+    expect(
+      decideCycle({
+        state: backingOff,
+        settings: settings(),
+        now: at(10),
+        currentInRelayList: true,
+        networkChange: change,
+      }).rule,
+    ).toBe('network-changed');
   });
 
   it('leaves a first run its own rule', () => {
     const fresh = state({ current: null, lastSelectionAt: null, lastAttemptAt: null });
-    expect(decideCycle({ state: fresh, settings: settings(), now: T0, currentInRelayList: true, networkChange: change }).rule).toBe('first-run');
+    expect(
+      decideCycle({ state: fresh, settings: settings(), now: T0, currentInRelayList: true, networkChange: change })
+        .rule,
+    ).toBe('first-run');
   });
 });
 

@@ -41,17 +41,43 @@ async function setUp(options: { state: 'kept' | 'waiting'; selectedFrom?: string
   await cacheRelayList(stateDir, listText());
   const now = Date.now();
   const iso = (offsetMs: number) => new Date(now + offsetMs).toISOString();
-  const base = { version: 1 as const, clientId: 'cycle-test', lastSelectionAt: iso(-60_000), lastAttemptAt: iso(-60_000), failingSince: null, retry: null };
-  const current = { host: '127.0.0.1', port, address: '127.0.0.1', distance: 1, rttMs: 0.2, pool: '*all*', method: 'echo-ttl', registeredAt: iso(-60_000) };
+  const base = {
+    version: 1 as const,
+    clientId: 'cycle-test',
+    lastSelectionAt: iso(-60_000),
+    lastAttemptAt: iso(-60_000),
+    failingSince: null,
+    retry: null,
+  };
+  const current = {
+    host: '127.0.0.1',
+    port,
+    address: '127.0.0.1',
+    distance: 1,
+    rttMs: 0.2,
+    pool: '*all*',
+    method: 'echo-ttl',
+    registeredAt: iso(-60_000),
+  };
   const state: State =
     options.state === 'kept'
       ? { ...base, current, relayListDigest: digestRelayList(options.selectedFrom ?? listText()) }
-      : { ...base, current: null, lastSelectionAt: null, retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'no relay answered' } };
+      : {
+          ...base,
+          current: null,
+          lastSelectionAt: null,
+          retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'no relay answered' },
+        };
   await createStateStore(stateDir).write(state);
-  return { stateDir, relayList, cycleSettings: settings({ stateDir, relayList, clientId: 'cycle-test', register: { mode: 'none' } }) };
+  return {
+    stateDir,
+    relayList,
+    cycleSettings: settings({ stateDir, relayList, clientId: 'cycle-test', register: { mode: 'none' } }),
+  };
 }
 
-const listWarnings = (warnings: string[]): string[] => warnings.filter((warning) => warning.includes('unknown key "colour"'));
+const listWarnings = (warnings: string[]): string[] =>
+  warnings.filter((warning) => warning.includes('unknown key "colour"'));
 
 describe('runCycle with an unchanged relay list', () => {
   it('keeps a healthy relay chosen from this very list without parsing it again', async () => {
@@ -89,11 +115,17 @@ describe('runCycle with an unchanged relay list', () => {
     expect(listWarnings(changed.warnings)).toHaveLength(1);
   });
 
-  it.skipIf(!isRoot)(`as root, refuses a list others can write even when it is byte for byte the cached copy${isRoot ? '' : ' — skipped: needs root'}`, async () => {
-    const { cycleSettings, relayList } = await setUp({ state: 'kept' });
-    await chmod(relayList, 0o666);
-    await expect(runCycle({ settings: cycleSettings, version: 'test' })).rejects.toMatchObject({ code: 'FILE_UNTRUSTED', message: `relay list ${relayList} is not trusted: owned by uid 0, mode 0666` });
-  });
+  it.skipIf(!isRoot)(
+    `as root, refuses a list others can write even when it is byte for byte the cached copy${isRoot ? '' : ' — skipped: needs root'}`,
+    async () => {
+      const { cycleSettings, relayList } = await setUp({ state: 'kept' });
+      await chmod(relayList, 0o666);
+      await expect(runCycle({ settings: cycleSettings, version: 'test' })).rejects.toMatchObject({
+        code: 'FILE_UNTRUSTED',
+        message: `relay list ${relayList} is not trusted: owned by uid 0, mode 0666`,
+      });
+    },
+  );
 
   it('with a metrics file, counts the refused lines once and keeps the count for the runs that take the list unchanged', async () => {
     const { cycleSettings, relayList, stateDir } = await setUp({ state: 'waiting' });
@@ -101,13 +133,17 @@ describe('runCycle with an unchanged relay list', () => {
     await writeFile(relayList, withBadLine);
     await cacheRelayList(stateDir, withBadLine);
     const metricsFile = join(root, 'relay_select.prom');
-    const refusedLines = async (): Promise<string | undefined> => /relay_select_refused_inputs\{input="relay-list-line"\} (\d+)/.exec(await readFile(metricsFile, 'utf8'))?.[1];
+    const refusedLines = async (): Promise<string | undefined> =>
+      /relay_select_refused_inputs\{input="relay-list-line"\} (\d+)/.exec(await readFile(metricsFile, 'utf8'))?.[1];
     // The state has no count yet: this run parses the list to count (and so warns).
     const first = await runCycle({ settings: { ...cycleSettings, metricsFile }, version: 'test' });
     expect(first).toMatchObject({ action: 'waiting' });
     expect(listWarnings(first.warnings)).toHaveLength(1);
     expect(await refusedLines()).toBe('1');
-    expect((await createStateStore(stateDir).read()).state?.relayListRefusedLines).toEqual({ digest: digestRelayList(withBadLine), count: 1 });
+    expect((await createStateStore(stateDir).read()).state?.relayListRefusedLines).toEqual({
+      digest: digestRelayList(withBadLine),
+      count: 1,
+    });
     // The next one takes the list unchanged: no parse, the same count.
     const second = await runCycle({ settings: { ...cycleSettings, metricsFile }, version: 'test' });
     expect(listWarnings(second.warnings)).toEqual([]);
@@ -116,7 +152,15 @@ describe('runCycle with an unchanged relay list', () => {
 
   it('still refuses a missing list that has no cached copy', async () => {
     const stateDir = join(root, 'fresh');
-    const report = runCycle({ settings: settings({ stateDir, relayList: join(root, 'missing.dat'), clientId: 'cycle-test', register: { mode: 'none' } }), version: 'test' });
+    const report = runCycle({
+      settings: settings({
+        stateDir,
+        relayList: join(root, 'missing.dat'),
+        clientId: 'cycle-test',
+        register: { mode: 'none' },
+      }),
+      version: 'test',
+    });
     await expect(report).rejects.toMatchObject({ code: 'RELAY_LIST_MISSING' });
   });
 });

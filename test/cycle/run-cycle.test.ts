@@ -5,7 +5,18 @@
  * fingerprint from a function the test controls. The namespace tests (test/lab/laptops-e2e.test.ts) run the
  * same behaviours through the real CLI, real routers and the kernel's routes.
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -82,7 +93,10 @@ function run(settings: Settings, options: RunOptions): Promise<RunReport> {
     force: options.force,
     version: 'test',
     random: () => 0.5,
-    transport: createMemoryTransport({ hosts: Object.entries(options.hops).map(([address, forwardHops]) => ({ address, forwardHops })), timeExceededLimit: null }),
+    transport: createMemoryTransport({
+      hosts: Object.entries(options.hops).map(([address, forwardHops]) => ({ address, forwardHops })),
+      timeExceededLimit: null,
+    }),
     readNetwork: options.network ?? fingerprint('198.18.0.1', '198.18.0.2'),
   });
 }
@@ -104,7 +118,9 @@ describe('runCycle: network changes', () => {
     clock.advanceSeconds(60);
     const moved = await run(settings, { clock, hops: atHome, network: fingerprint('198.18.0.5', '198.18.0.6') });
     expect(moved).toMatchObject({ action: 'selected', rule: 'network-changed' });
-    expect(moved.networkChange).toBe('the IPv4 default route moved from via 198.18.0.1 on e0 to via 198.18.0.5 on e0; the source address toward 127.0.0.11 changed from 198.18.0.2 to 198.18.0.6');
+    expect(moved.networkChange).toBe(
+      'the IPv4 default route moved from via 198.18.0.1 on e0 to via 198.18.0.5 on e0; the source address toward 127.0.0.11 changed from 198.18.0.2 to 198.18.0.6',
+    );
     expect(moved.reason).toMatch(/^the network changed: the IPv4 default route moved/);
     expect(moved.relay?.host).toBe('127.0.0.12');
     expect(home.registrations).toHaveLength(1);
@@ -133,7 +149,10 @@ describe('runCycle: hysteresis of the periodic re-selection', () => {
     const current = await stub('127.0.0.21');
     const oneNearer = await stub('127.0.0.22');
     const twoNearer = await stub('127.0.0.23');
-    const { settings, relaysFile } = scenario([`127.0.0.21:${current.port}`], { intervalSeconds: 3600, switchMarginHops: 1 });
+    const { settings, relaysFile } = scenario([`127.0.0.21:${current.port}`], {
+      intervalSeconds: 3600,
+      switchMarginHops: 1,
+    });
     const clock = createFakeClock('2024-03-01T12:00:00.000Z');
     const hops = { '127.0.0.21': 3, '127.0.0.22': 2, '127.0.0.23': 1 };
     expect((await run(settings, { clock, hops })).relay?.host).toBe('127.0.0.21');
@@ -142,18 +161,27 @@ describe('runCycle: hysteresis of the periodic re-selection', () => {
     clock.advanceSeconds(3600);
     const kept = await run(settings, { clock, hops });
     expect(kept).toMatchObject({ action: 'kept', rule: 'periodic' });
-    expect(kept.switchMargin).toEqual({ kept: true, reason: `kept 127.0.0.21:${current.port}: 127.0.0.22:${oneNearer.port} is only 1 hop nearer (switchMarginHops 1)` });
+    expect(kept.switchMargin).toEqual({
+      kept: true,
+      reason: `kept 127.0.0.21:${current.port}: 127.0.0.22:${oneNearer.port} is only 1 hop nearer (switchMarginHops 1)`,
+    });
     expect(kept.reason).toContain(`kept 127.0.0.21:${current.port}: 127.0.0.22:${oneNearer.port} is only 1 hop nearer`);
     expect(kept.relay?.host).toBe('127.0.0.21');
     expect(oneNearer.registrations).toHaveLength(0);
     expect(kept.state.counters?.selections).toEqual({ selected: 1, kept: 1, failed: 0 });
 
-    writeRelays(relaysFile, [`127.0.0.21:${current.port}`, `127.0.0.22:${oneNearer.port}`, `127.0.0.23:${twoNearer.port}`]);
+    writeRelays(relaysFile, [
+      `127.0.0.21:${current.port}`,
+      `127.0.0.22:${oneNearer.port}`,
+      `127.0.0.23:${twoNearer.port}`,
+    ]);
     clock.advanceSeconds(3600);
     const switched = await run(settings, { clock, hops });
     expect(switched).toMatchObject({ action: 'selected', rule: 'periodic' });
     expect(switched.relay?.host).toBe('127.0.0.23');
-    expect(switched.reason).toContain(`switched from 127.0.0.21:${current.port}: 127.0.0.23:${twoNearer.port} is 2 hops nearer (switchMarginHops 1)`);
+    expect(switched.reason).toContain(
+      `switched from 127.0.0.21:${current.port}: 127.0.0.23:${twoNearer.port} is 2 hops nearer (switchMarginHops 1)`,
+    );
   });
 });
 
@@ -169,14 +197,26 @@ describe('runCycle: full relays', () => {
     expect(first.relay?.host).toBe('127.0.0.32');
     expect(first.state.retry).toBeNull();
     expect(first.state.failingSince).toBeNull();
-    expect(first.state.avoidedRelays).toEqual([{ host: '127.0.0.31', port: full.port, until: '2024-03-01T12:15:00.000Z', reason: 'full (HTTP 429, Retry-After 900 s)' }]);
+    expect(first.state.avoidedRelays).toEqual([
+      {
+        host: '127.0.0.31',
+        port: full.port,
+        until: '2024-03-01T12:15:00.000Z',
+        reason: 'full (HTTP 429, Retry-After 900 s)',
+      },
+    ]);
     expect(full.registrations.map((entry) => entry.status)).toEqual([429]);
 
     clock.advanceSeconds(60);
     const again = await run(settings, { clock, hops, force: true });
     expect(again.relay?.host).toBe('127.0.0.32');
     expect(full.registrations).toHaveLength(1);
-    expect(again.selection?.attempts[0]).toMatchObject({ outcome: { status: 'skipped', detail: 'full (HTTP 429, Retry-After 900 s); avoided until 2024-03-01T12:15:00.000Z' } });
+    expect(again.selection?.attempts[0]).toMatchObject({
+      outcome: {
+        status: 'skipped',
+        detail: 'full (HTTP 429, Retry-After 900 s); avoided until 2024-03-01T12:15:00.000Z',
+      },
+    });
 
     clock.advanceSeconds(900);
     await run(settings, { clock, hops, force: true });
@@ -189,7 +229,10 @@ describe('runCycle: distance jumps and the metrics file', () => {
     const near = await stub('127.0.0.41');
     const far = await stub('127.0.0.42');
     const metricsFile = join(root, 'jump.prom');
-    const { settings, relaysFile } = scenario([`127.0.0.41:${near.port} affiliation=Branch`, `127.0.0.42:${far.port} affiliation=Branch`], { metricsFile, seekList: ['branch'] });
+    const { settings, relaysFile } = scenario(
+      [`127.0.0.41:${near.port} affiliation=Branch`, `127.0.0.42:${far.port} affiliation=Branch`],
+      { metricsFile, seekList: ['branch'] },
+    );
     const clock = createFakeClock('2024-03-01T12:00:00.000Z');
     const hops = { '127.0.0.41': 1, '127.0.0.42': 5 };
     await run(settings, { clock, hops });
@@ -198,19 +241,32 @@ describe('runCycle: distance jumps and the metrics file', () => {
     clock.advanceSeconds(60);
     const jumped = await run(settings, { clock, hops });
     expect(jumped).toMatchObject({ action: 'selected', rule: 'relay-removed' });
-    expect(jumped.distanceJump).toEqual({ fromHops: 1, toHops: 5, from: `127.0.0.41:${near.port}`, to: `127.0.0.42:${far.port}` });
-    expect(jumped.warnings).toContain(`distance to the relay jumped from 1 to 5 hops (127.0.0.41:${near.port} → 127.0.0.42:${far.port}): more than 2 hops further than the last selection; a routing change, or the nearby relays stopped answering`);
+    expect(jumped.distanceJump).toEqual({
+      fromHops: 1,
+      toHops: 5,
+      from: `127.0.0.41:${near.port}`,
+      to: `127.0.0.42:${far.port}`,
+    });
+    expect(jumped.warnings).toContain(
+      `distance to the relay jumped from 1 to 5 hops (127.0.0.41:${near.port} → 127.0.0.42:${far.port}): more than 2 hops further than the last selection; a routing change, or the nearby relays stopped answering`,
+    );
 
     expect(statSync(metricsFile).mode & 0o777).toBe(0o644);
-    const families = new Map(parsePrometheusTextFormat(readFileSync(metricsFile, 'utf8')).map((family) => [family.name, family]));
+    const families = new Map(
+      parsePrometheusTextFormat(readFileSync(metricsFile, 'utf8')).map((family) => [family.name, family]),
+    );
     const value = (name: string, labels?: Record<string, string>): number => {
       const family = families.get(name);
-      const sample = family?.metrics.find((entry) => labels === undefined || Object.entries(labels).every(([key, text]) => entry.labels?.[key] === text));
+      const sample = family?.metrics.find(
+        (entry) => labels === undefined || Object.entries(labels).every(([key, text]) => entry.labels?.[key] === text),
+      );
       if (sample === undefined) throw new Error(`no sample of ${name} ${JSON.stringify(labels)}`);
       return Number(sample.value);
     };
     const state = jumped.state;
-    expect(families.get('relay_select_relay_info')?.metrics).toEqual([{ value: '1', labels: { host: '127.0.0.42', port: String(far.port), pool: 'branch', method: 'echo-ttl' } }]);
+    expect(families.get('relay_select_relay_info')?.metrics).toEqual([
+      { value: '1', labels: { host: '127.0.0.42', port: String(far.port), pool: 'branch', method: 'echo-ttl' } },
+    ]);
     expect(value('relay_select_relay_distance_hops')).toBe(5);
     expect(value('relay_select_relay_rtt_seconds')).toBeCloseTo(state.current!.rttMs! / 1000, 9);
     expect(value('relay_select_selections_total', { result: 'selected' })).toBe(2);
@@ -232,9 +288,13 @@ describe('runCycle: distance jumps and the metrics file', () => {
     clock.advanceSeconds(60);
     const next = await run(settings, { clock, hops });
     expect(next).toMatchObject({ action: 'kept', rule: 'healthy', tcpChecks: 1 });
-    const after = new Map(parsePrometheusTextFormat(readFileSync(metricsFile, 'utf8')).map((family) => [family.name, family]));
+    const after = new Map(
+      parsePrometheusTextFormat(readFileSync(metricsFile, 'utf8')).map((family) => [family.name, family]),
+    );
     expect(Number(after.get('relay_select_tcp_checks_total')!.metrics[0]!.value)).toBe(1);
-    expect(after.get('relay_select_last_run_info')!.metrics).toEqual([{ value: '1', labels: { action: 'kept', rule: 'healthy' } }]);
+    expect(after.get('relay_select_last_run_info')!.metrics).toEqual([
+      { value: '1', labels: { action: 'kept', rule: 'healthy' } },
+    ]);
   });
 
   it('replaces a metrics file planted as a symbolic link instead of writing through it, mode 0644 whatever the umask', async () => {
@@ -259,23 +319,34 @@ describe('runCycle: distance jumps and the metrics file', () => {
     expect(readdirSync(directory)).toEqual(['relay.prom']);
   });
 
-  it.skipIf(!isRoot)(`as root, refuses a metrics directory another user can write (a warning naming the fix); nothing is created there${isRoot ? '' : ' — skipped: needs root'}`, async () => {
-    const relay = await stub('127.0.0.53');
-    const directory = join(root, 'open-collector');
-    mkdirSync(directory);
-    chmodSync(directory, 0o777);
-    const { settings } = scenario([`127.0.0.53:${relay.port}`], { metricsFile: join(directory, 'relay.prom') });
-    const report = await run(settings, { clock: createFakeClock(), hops: { '127.0.0.53': 1 } });
-    expect(report.action).toBe('selected');
-    expect(report.warnings).toEqual([`the metricsFile directory ${directory} is not trusted: owned by uid 0, mode 0777 — chmod go-w ${directory} (as root, relay-select uses only files and directories that no other user can change)`]);
-    expect(readdirSync(directory)).toEqual([]);
-  });
+  it.skipIf(!isRoot)(
+    `as root, refuses a metrics directory another user can write (a warning naming the fix); nothing is created there${isRoot ? '' : ' — skipped: needs root'}`,
+    async () => {
+      const relay = await stub('127.0.0.53');
+      const directory = join(root, 'open-collector');
+      mkdirSync(directory);
+      chmodSync(directory, 0o777);
+      const { settings } = scenario([`127.0.0.53:${relay.port}`], { metricsFile: join(directory, 'relay.prom') });
+      const report = await run(settings, { clock: createFakeClock(), hops: { '127.0.0.53': 1 } });
+      expect(report.action).toBe('selected');
+      expect(report.warnings).toEqual([
+        `the metricsFile directory ${directory} is not trusted: owned by uid 0, mode 0777 — chmod go-w ${directory} (as root, relay-select uses only files and directories that no other user can change)`,
+      ]);
+      expect(readdirSync(directory)).toEqual([]);
+    },
+  );
 
   it('turns a metrics file that cannot be written into a warning; the run still succeeds', async () => {
     const relay = await stub('127.0.0.51');
-    const { settings } = scenario([`127.0.0.51:${relay.port}`], { metricsFile: join(root, 'no-such-directory', 'relay.prom') });
+    const { settings } = scenario([`127.0.0.51:${relay.port}`], {
+      metricsFile: join(root, 'no-such-directory', 'relay.prom'),
+    });
     const report = await run(settings, { clock: createFakeClock(), hops: { '127.0.0.51': 1 } });
     expect(report.action).toBe('selected');
-    expect(report.warnings).toEqual([expect.stringMatching(/^metricsFile: cannot write .*no-such-directory\/relay\.prom \(ENOENT\) — point metricsFile into an existing directory/)]);
+    expect(report.warnings).toEqual([
+      expect.stringMatching(
+        /^metricsFile: cannot write .*no-such-directory\/relay\.prom \(ENOENT\) — point metricsFile into an existing directory/,
+      ),
+    ]);
   });
 });

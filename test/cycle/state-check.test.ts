@@ -9,13 +9,26 @@ import { z } from 'zod';
 import { KNOWN_STATE_FIELDS, acceptState } from '../../src/cycle/state-check.js';
 import { emptyState, stateSchema } from '../../src/cycle/state.js';
 
-const iso = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString());
-const oddTimestamp = fc.constantFrom('2024-02-30T00:00:00.000Z', '2024-02-29T00:00:00.000Z', '2023-02-29T00:00:00.000Z', '2024-01-01T24:00:00.000Z', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00.000+02:00', '2024-01-01 00:00:00', '', 'yesterday');
+const iso = fc
+  .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((date) => date.toISOString());
+const oddTimestamp = fc.constantFrom(
+  '2024-02-30T00:00:00.000Z',
+  '2024-02-29T00:00:00.000Z',
+  '2023-02-29T00:00:00.000Z',
+  '2024-01-01T24:00:00.000Z',
+  '2024-01-01T00:00:00Z',
+  '2024-01-01T00:00:00.000+02:00',
+  '2024-01-01 00:00:00',
+  '',
+  'yesterday',
+);
 const timestamp = fc.oneof({ arbitrary: iso, weight: 30 }, { arbitrary: oddTimestamp, weight: 1 });
 const odd = fc.constantFrom<unknown>(null, undefined, '', 'x', -1, 0, 1.5, Number.NaN, true, [], {});
 
 /** A value: usually a valid one, sometimes a near miss. */
-const mostly = <T>(valid: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ arbitrary: valid, weight: 40 }, { arbitrary: odd, weight: 1 });
+const mostly = <T>(valid: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ arbitrary: valid, weight: 40 }, { arbitrary: odd, weight: 1 });
 
 const currentRelay = fc.record(
   {
@@ -35,11 +48,20 @@ const currentRelay = fc.record(
 /** Valid values most of the time, a near miss now and then: the state has many fields, and each near miss refuses the whole state. */
 const nearly = <T>(valid: readonly T[], invalid: readonly unknown[]): fc.Arbitrary<unknown> =>
   fc.oneof({ arbitrary: fc.constantFrom(...valid), weight: 60 }, { arbitrary: fc.constantFrom(...invalid), weight: 1 });
-const defaultRoute = fc.oneof(fc.constant(null), fc.record({ gateway: nearly([null, '198.18.0.1', 'fe80::1'], [1, undefined]), interface: nearly(['eth0', 'wlan0'], [null]) }));
+const defaultRoute = fc.oneof(
+  fc.constant(null),
+  fc.record({
+    gateway: nearly([null, '198.18.0.1', 'fe80::1'], [1, undefined]),
+    interface: nearly(['eth0', 'wlan0'], [null]),
+  }),
+);
 const network = fc.record({
   ipv4: defaultRoute,
   ipv6: defaultRoute,
-  source: fc.oneof(fc.constant(null), fc.record({ toward: nearly(['198.18.9.1', '2001:db8::9'], [null]), address: nearly([null, '198.18.0.10'], [0]) })),
+  source: fc.oneof(
+    fc.constant(null),
+    fc.record({ toward: nearly(['198.18.9.1', '2001:db8::9'], [null]), address: nearly([null, '198.18.0.10'], [0]) }),
+  ),
 });
 const avoidedRelay = fc.record({
   host: nearly(['relay.example', '198.18.0.1'], ['']),
@@ -56,30 +78,71 @@ const counters = fc.record({
   stateFilesMovedAside: count,
 });
 
-const state = fc.record(
-  {
-    version: fc.oneof({ arbitrary: fc.constant<unknown>(1), weight: 40 }, { arbitrary: fc.constantFrom<unknown>(2, '1'), weight: 1 }),
-    clientId: mostly(fc.constantFrom('endpoint-1', '')),
-    current: fc.oneof({ arbitrary: fc.constant(null), weight: 5 }, { arbitrary: currentRelay, weight: 10 }, { arbitrary: odd, weight: 1 }),
-    lastSelectionAt: fc.oneof(fc.constant(null), timestamp),
-    lastAttemptAt: fc.oneof(fc.constant(null), timestamp),
-    failingSince: fc.oneof(fc.constant(null), timestamp),
-    failureReportedAt: fc.oneof(fc.constant(null), timestamp, fc.constant(undefined)),
-    retry: fc.oneof(
-      fc.constant(null),
-      fc.record({ attempt: mostly(fc.constantFrom(1, 4, 0)), nextAt: timestamp, delaySeconds: mostly(fc.constantFrom(60, 0.5, 0)), reason: mostly(fc.constantFrom('no relay answered', '')) }),
+const state = fc
+  .record(
+    {
+      version: fc.oneof(
+        { arbitrary: fc.constant<unknown>(1), weight: 40 },
+        { arbitrary: fc.constantFrom<unknown>(2, '1'), weight: 1 },
+      ),
+      clientId: mostly(fc.constantFrom('endpoint-1', '')),
+      current: fc.oneof(
+        { arbitrary: fc.constant(null), weight: 5 },
+        { arbitrary: currentRelay, weight: 10 },
+        { arbitrary: odd, weight: 1 },
+      ),
+      lastSelectionAt: fc.oneof(fc.constant(null), timestamp),
+      lastAttemptAt: fc.oneof(fc.constant(null), timestamp),
+      failingSince: fc.oneof(fc.constant(null), timestamp),
+      failureReportedAt: fc.oneof(fc.constant(null), timestamp, fc.constant(undefined)),
+      retry: fc.oneof(
+        fc.constant(null),
+        fc.record({
+          attempt: mostly(fc.constantFrom(1, 4, 0)),
+          nextAt: timestamp,
+          delaySeconds: mostly(fc.constantFrom(60, 0.5, 0)),
+          reason: mostly(fc.constantFrom('no relay answered', '')),
+        }),
+      ),
+      upstreamBackoff: fc.oneof(
+        fc.constant(null),
+        fc.record({
+          attempt: mostly(fc.constantFrom(1, 2)),
+          nextAt: timestamp,
+          delaySeconds: mostly(fc.constantFrom(60, -1)),
+        }),
+      ),
+      lastHealthCheck: fc.record(
+        {
+          at: timestamp,
+          result: mostly(fc.constantFrom('healthy', 'failing', 'upstream-down', 'sick')),
+          detail: mostly(fc.constantFrom('HTTP 200', '')),
+        },
+        { requiredKeys: ['at', 'result'] },
+      ),
+      relayListDigest: mostly(fc.constantFrom('ab12', '')),
+      network: mostly(network),
+      avoidedRelays: mostly(fc.array(avoidedRelay, { maxLength: 2 })),
+      lastDistanceJump: mostly(
+        fc.record({
+          at: timestamp,
+          fromHops: count,
+          toHops: count,
+          from: nearly(['a:1', ''], [null]),
+          to: nearly(['b:2'], [1]),
+        }),
+      ),
+      counters: mostly(counters),
+      relayListRefusedLines: mostly(fc.record({ digest: nearly(['ab12', ''], [1]), count })),
+    },
+    { requiredKeys: ['version', 'clientId', 'current', 'lastSelectionAt', 'lastAttemptAt', 'failingSince', 'retry'] },
+  )
+  .chain((value) =>
+    fc.oneof(
+      { arbitrary: fc.constant(value), weight: 20 },
+      { arbitrary: fc.constant({ ...value, unknownField: 'from a newer version' }), weight: 1 },
     ),
-    upstreamBackoff: fc.oneof(fc.constant(null), fc.record({ attempt: mostly(fc.constantFrom(1, 2)), nextAt: timestamp, delaySeconds: mostly(fc.constantFrom(60, -1)) })),
-    lastHealthCheck: fc.record({ at: timestamp, result: mostly(fc.constantFrom('healthy', 'failing', 'upstream-down', 'sick')), detail: mostly(fc.constantFrom('HTTP 200', '')) }, { requiredKeys: ['at', 'result'] }),
-    relayListDigest: mostly(fc.constantFrom('ab12', '')),
-    network: mostly(network),
-    avoidedRelays: mostly(fc.array(avoidedRelay, { maxLength: 2 })),
-    lastDistanceJump: mostly(fc.record({ at: timestamp, fromHops: count, toHops: count, from: nearly(['a:1', ''], [null]), to: nearly(['b:2'], [1]) })),
-    counters: mostly(counters),
-    relayListRefusedLines: mostly(fc.record({ digest: nearly(['ab12', ''], [1]), count })),
-  },
-  { requiredKeys: ['version', 'clientId', 'current', 'lastSelectionAt', 'lastAttemptAt', 'failingSince', 'retry'] },
-).chain((value) => fc.oneof({ arbitrary: fc.constant(value), weight: 20 }, { arbitrary: fc.constant({ ...value, unknownField: 'from a newer version' }), weight: 1 }));
+  );
 
 /** The field names of every object of a zod schema, by path (`''` for the top, `list[]` for a list's items), through nullable and optional. */
 function schemaFields(schema: z.ZodTypeAny, path = '', into: Record<string, string[]> = {}): Record<string, string[]> {

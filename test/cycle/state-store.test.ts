@@ -1,6 +1,20 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { chmod, chown, lstat, lutimes, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  lutimes,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +58,11 @@ describe('state store', () => {
   it('round-trips a state, with file mode 0600 in a created 0700 directory', async () => {
     const stateDir = path.join(directory, 'deep', 'state');
     const store = createStateStore(stateDir);
-    const written = state({ failingSince: '2024-03-01T12:05:00.000Z', relayListDigest: 'ab12', lastHealthCheck: { at: '2024-03-01T12:05:00.000Z', result: 'failing', detail: 'timeout' } });
+    const written = state({
+      failingSince: '2024-03-01T12:05:00.000Z',
+      relayListDigest: 'ab12',
+      lastHealthCheck: { at: '2024-03-01T12:05:00.000Z', result: 'failing', detail: 'timeout' },
+    });
     await store.write(written);
     expect(await store.read()).toEqual({ state: written });
     expect(mode(await stat(stateDir))).toBe(0o700);
@@ -97,16 +115,23 @@ describe('state store', () => {
     expect((await readdir(directory)).sort()).toEqual(['notes.txt.123', 'state.json.999']);
   });
 
-  it.skipIf(isRoot)(`an unwritable directory throws STATE_UNWRITABLE${isRoot ? ' — skipped as root: root bypasses file modes' : ''}`, async () => {
-    await chmod(directory, 0o500);
-    const error = await createStateStore(directory).write(emptyState('x')).catch((e: unknown) => e);
-    expect(isRelaySelectError(error) && error.code).toBe('STATE_UNWRITABLE');
-  });
+  it.skipIf(isRoot)(
+    `an unwritable directory throws STATE_UNWRITABLE${isRoot ? ' — skipped as root: root bypasses file modes' : ''}`,
+    async () => {
+      await chmod(directory, 0o500);
+      const error = await createStateStore(directory)
+        .write(emptyState('x'))
+        .catch((e: unknown) => e);
+      expect(isRelaySelectError(error) && error.code).toBe('STATE_UNWRITABLE');
+    },
+  );
 
   it('a state path that cannot be created throws STATE_UNWRITABLE (even as root)', async () => {
     const blocker = path.join(directory, 'not-a-dir');
     await writeFile(blocker, 'x');
-    const error = await createStateStore(path.join(blocker, 'state')).write(emptyState('x')).catch((e: unknown) => e);
+    const error = await createStateStore(path.join(blocker, 'state'))
+      .write(emptyState('x'))
+      .catch((e: unknown) => e);
     expect(isRelaySelectError(error)).toBe(true);
     expect((error as { code: string }).code).toBe('STATE_UNWRITABLE');
     expect((error as Error).message).toContain(blocker);
@@ -186,7 +211,9 @@ describe('crash safety', () => {
         const child = spawn(process.execPath, [fixture, storeModule, stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+        const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+          child.on('exit', (_code, signal) => resolve(signal)),
+        );
         await new Promise<void>((resolve, reject) => {
           child.stdout.once('data', () => resolve());
           child.once('exit', () => reject(new Error(`writer exited early: ${stderr}`)));
@@ -221,10 +248,17 @@ describe('a state directory that cannot be turned against its owner', () => {
     const clock = createFakeClock('2024-05-06T12:00:00.000Z');
     await writeFile(path.join(directory, 'state.json'), '{"version": 1, "clientId": "trunc');
     await writeFile(path.join(directory, 'state.json.123'), 'x');
-    await utimes(path.join(directory, 'state.json.123'), new Date('2024-05-06T11:00:00.000Z'), new Date('2024-05-06T11:00:00.000Z'));
+    await utimes(
+      path.join(directory, 'state.json.123'),
+      new Date('2024-05-06T11:00:00.000Z'),
+      new Date('2024-05-06T11:00:00.000Z'),
+    );
     const store = createStateStore(directory, { clock, readOnly: true });
     const result = await store.read();
-    expect(result).toMatchObject({ state: null, recovered: { movedTo: null, reason: expect.stringMatching(/^not valid JSON/) } });
+    expect(result).toMatchObject({
+      state: null,
+      recovered: { movedTo: null, reason: expect.stringMatching(/^not valid JSON/) },
+    });
     expect((await readdir(directory)).sort()).toEqual(['state.json', 'state.json.123']);
     await expect(store.write(emptyState('x'))).rejects.toMatchObject({ code: 'INTERNAL' });
     expect(await createStateStore(path.join(directory, 'missing'), { readOnly: true }).read()).toEqual({ state: null });
@@ -236,7 +270,8 @@ describe('a state directory that cannot be turned against its owner', () => {
     await writeFile(victim, JSON.stringify(emptyState('victim')));
     const stateDir = path.join(directory, 'state');
     await mkdir(stateDir, { mode: 0o700 });
-    for (const name of ['state.json', 'client-id', 'relay-list.cache', 'peer.json']) await symlink(victim, path.join(stateDir, name));
+    for (const name of ['state.json', 'client-id', 'relay-list.cache', 'peer.json'])
+      await symlink(victim, path.join(stateDir, name));
     await expect(createStateStore(stateDir).read()).rejects.toMatchObject({
       code: 'STATE_UNTRUSTED',
       message: `the state file ${path.join(stateDir, 'state.json')} is a symbolic link, not a regular file`,
@@ -256,7 +291,10 @@ describe('a state directory that cannot be turned against its owner', () => {
 
   it('a FIFO as state.json is refused at once instead of blocking the run', async () => {
     execFileSync('mkfifo', [path.join(directory, 'state.json')]);
-    await expect(createStateStore(directory).read()).rejects.toMatchObject({ code: 'STATE_UNTRUSTED', message: expect.stringMatching(/is a FIFO, not a regular file$/) });
+    await expect(createStateStore(directory).read()).rejects.toMatchObject({
+      code: 'STATE_UNTRUSTED',
+      message: expect.stringMatching(/is a FIFO, not a regular file$/),
+    });
   });
 
   it('writes go through a new file with a random name, created exclusively, and leave nothing behind', async () => {
@@ -281,19 +319,33 @@ describe('a state directory that cannot be turned against its owner', () => {
     expect(await readFile(target, 'utf8')).toBe('kept');
   });
 
-  it.skipIf(!isRoot)(`as root, a directory others can write or own, or a file of another user, is refused with the fix${isRoot ? '' : ' — skipped: needs root'}`, async () => {
-    const stateDir = path.join(directory, 'state');
-    await mkdir(stateDir, { mode: 0o700 });
-    await chmod(stateDir, 0o777);
-    await expect(createStateStore(stateDir).read()).rejects.toMatchObject({ code: 'STATE_UNTRUSTED', message: `state directory ${stateDir} is not trusted: owned by uid 0, mode 0777`, hint: expect.stringMatching(new RegExp(`^chmod go-w ${stateDir}`)) });
-    await expect(createStateStore(stateDir).write(emptyState('x'))).rejects.toMatchObject({ code: 'STATE_UNTRUSTED' });
-    await chmod(stateDir, 0o700);
-    await chown(stateDir, 65534, 65534);
-    await expect(readClientId(stateDir)).rejects.toMatchObject({ code: 'STATE_UNTRUSTED', hint: expect.stringMatching(new RegExp(`^chown root ${stateDir}`)) });
-    await chown(stateDir, 0, 0);
-    await writeFile(path.join(stateDir, 'state.json'), JSON.stringify(emptyState('theirs')));
-    await chown(path.join(stateDir, 'state.json'), 65534, 65534);
-    await expect(createStateStore(stateDir).read()).rejects.toMatchObject({ code: 'STATE_UNTRUSTED', message: `the state file ${path.join(stateDir, 'state.json')} is not trusted: owned by uid 65534, mode 0644` });
-  });
+  it.skipIf(!isRoot)(
+    `as root, a directory others can write or own, or a file of another user, is refused with the fix${isRoot ? '' : ' — skipped: needs root'}`,
+    async () => {
+      const stateDir = path.join(directory, 'state');
+      await mkdir(stateDir, { mode: 0o700 });
+      await chmod(stateDir, 0o777);
+      await expect(createStateStore(stateDir).read()).rejects.toMatchObject({
+        code: 'STATE_UNTRUSTED',
+        message: `state directory ${stateDir} is not trusted: owned by uid 0, mode 0777`,
+        hint: expect.stringMatching(new RegExp(`^chmod go-w ${stateDir}`)),
+      });
+      await expect(createStateStore(stateDir).write(emptyState('x'))).rejects.toMatchObject({
+        code: 'STATE_UNTRUSTED',
+      });
+      await chmod(stateDir, 0o700);
+      await chown(stateDir, 65534, 65534);
+      await expect(readClientId(stateDir)).rejects.toMatchObject({
+        code: 'STATE_UNTRUSTED',
+        hint: expect.stringMatching(new RegExp(`^chown root ${stateDir}`)),
+      });
+      await chown(stateDir, 0, 0);
+      await writeFile(path.join(stateDir, 'state.json'), JSON.stringify(emptyState('theirs')));
+      await chown(path.join(stateDir, 'state.json'), 65534, 65534);
+      await expect(createStateStore(stateDir).read()).rejects.toMatchObject({
+        code: 'STATE_UNTRUSTED',
+        message: `the state file ${path.join(stateDir, 'state.json')} is not trusted: owned by uid 65534, mode 0644`,
+      });
+    },
+  );
 });
-

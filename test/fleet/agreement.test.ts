@@ -40,10 +40,18 @@ describe('estimate agrees with simulate', () => {
       const { planScenario } = await dist<typeof Scenarios>('fleet/scenarios.js');
       const { DEFAULT_SETTINGS } = await dist<typeof Defaults>('config/defaults.js');
       const fleet = buildFleet({ clients, subnets, relayCount: relays, seed: 1 });
-      const plans = [planScenario('steady', DEFAULT_SETTINGS, { days: 0.5 }), planScenario('server-outage', DEFAULT_SETTINGS, { outageSeconds: 7200 })];
+      const plans = [
+        planScenario('steady', DEFAULT_SETTINGS, { days: 0.5 }),
+        planScenario('server-outage', DEFAULT_SETTINGS, { outageSeconds: 7200 }),
+      ];
       const simulated = await simulateScenarios({ fleet, settings: DEFAULT_SETTINGS, scenarios: plans });
       const { profiles, withNewRelay } = profilesOfFleet(fleet, []);
-      const estimated = estimateFleet({ settings: DEFAULT_SETTINGS, profiles, profilesWithNewRelay: withNewRelay, plans });
+      const estimated = estimateFleet({
+        settings: DEFAULT_SETTINGS,
+        profiles,
+        profilesWithNewRelay: withNewRelay,
+        plans,
+      });
       const rows: string[] = [];
       for (const model of ['default', 'bigfix'] as const) {
         simulated.forEach((result) => {
@@ -51,7 +59,9 @@ describe('estimate agrees with simulate', () => {
           const est = estimated.models[model]!.scenarios[result.scenario]!.echoRequestsPerSecond;
           for (const statistic of ['mean', 'peak'] as const) {
             const error = est[statistic] / sim[statistic] - 1;
-            rows.push(`${model} ${result.scenario} ${statistic}: simulate ${sim[statistic].toFixed(1)}, estimate ${est[statistic].toFixed(1)} (${(error * 100).toFixed(1)} %)`);
+            rows.push(
+              `${model} ${result.scenario} ${statistic}: simulate ${sim[statistic].toFixed(1)}, estimate ${est[statistic].toFixed(1)} (${(error * 100).toFixed(1)} %)`,
+            );
             expect(Math.abs(error), rows.join('\n')).toBeLessThanOrEqual(TOLERANCE);
           }
         });

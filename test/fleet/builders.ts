@@ -5,7 +5,12 @@ import type { Fleet } from '../../src/fleet/fleet.js';
 import { parseFleetTopology } from '../../src/fleet/topology-file.js';
 
 export function settings(overrides: Partial<Settings> = {}): Settings {
-  return { ...DEFAULT_SETTINGS, probe: { ...DEFAULT_SETTINGS.probe }, register: { ...DEFAULT_SETTINGS.register }, ...overrides };
+  return {
+    ...DEFAULT_SETTINGS,
+    probe: { ...DEFAULT_SETTINGS.probe },
+    register: { ...DEFAULT_SETTINGS.register },
+    ...overrides,
+  };
 }
 
 /** A fleet from a topology description; fails the test on a problem. */

@@ -37,11 +37,22 @@ describe('relay-select simulate', () => {
 
   it('prints a summary with sparklines, the ratio and its reason, and draws an SVG a browser can show', async () => {
     const svg = join(directory, 'outage.svg');
-    const run = await runCli(['simulate', ...SMALL, '--scenario', 'server-outage', '--outage-hours', '3', '--svg', svg]);
+    const run = await runCli([
+      'simulate',
+      ...SMALL,
+      '--scenario',
+      'server-outage',
+      '--outage-hours',
+      '3',
+      '--svg',
+      svg,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^model +echo req\/s mean/m);
     expect(run.stdout).toMatch(/[▁▂▃▄▅▆▇█]{10}/);
-    expect(run.stdout).toMatch(/worst minute: bigfix sends [\d.,]+× the echo requests per second of default\. default keeps a relay that answers 503/);
+    expect(run.stdout).toMatch(
+      /worst minute: bigfix sends [\d.,]+× the echo requests per second of default\. default keeps a relay that answers 503/,
+    );
     const picture = readFileSync(svg, 'utf8');
     expect(picture.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(picture.match(/<polyline /g)).toHaveLength(4);
@@ -56,17 +67,33 @@ describe('relay-select simulate', () => {
     const result = await json(['simulate', '--topology', topology, '--days', '1', '--model', 'default']);
     expect(result).toMatchObject({ clients: 3, relays: 2, subnets: 1 });
     expect(Object.keys(result.models)).toEqual(['default']);
-    expect(result.models.default.clientsPerRelay.relays.map((relay: { name: string; clients: number }) => [relay.name, relay.clients])).toEqual([['near', 3], ['far', 0]]);
+    expect(
+      result.models.default.clientsPerRelay.relays.map((relay: { name: string; clients: number }) => [
+        relay.name,
+        relay.clients,
+      ]),
+    ).toEqual([
+      ['near', 3],
+      ['far', 0],
+    ]);
   });
 
   it.each([
     [['--clients', '0'], 64, /--clients 0: expected a whole number from 1 to 1,000,000/],
     [['--clients', '2.5'], 64, /--clients 2.5: expected a whole number/],
-    [['--scenario', 'meltdown'], 64, /--scenario: "meltdown" is not allowed; allowed steady, server-outage, relay-loss, flap, new-relay/],
+    [
+      ['--scenario', 'meltdown'],
+      64,
+      /--scenario: "meltdown" is not allowed; allowed steady, server-outage, relay-loss, flap, new-relay/,
+    ],
     [['--days', '-1'], 64, /--days -1: expected a number above 0/],
     [['--clients', '10', '--subnets', '11'], 64, /--subnets 11: expected a whole number from 1 to 10/],
     [['--topology', '/nonexistent/fleet.json'], 65, /\/nonexistent\/fleet.json: cannot read the topology: ENOENT/],
-    [['--svg', '/nonexistent/picture.svg'], 64, /--svg \/nonexistent\/picture.svg: cannot write the picture there \(ENOENT\)/],
+    [
+      ['--svg', '/nonexistent/picture.svg'],
+      64,
+      /--svg \/nonexistent\/picture.svg: cannot write the picture there \(ENOENT\)/,
+    ],
     [['--time-exceeded-burst', '0'], 64, /--time-exceeded-burst 0: expected a whole number from 1/],
   ])('%j: exit %i, one line naming the problem', async (args, code, message) => {
     const run = await runCli(['simulate', ...args]);
@@ -78,17 +105,34 @@ describe('relay-select simulate', () => {
 
   it('a bad topology file names the field and exits 65', async () => {
     const topology = join(directory, 'bad.json');
-    writeFileSync(topology, JSON.stringify({ ...HAND_COUNTED_TOPOLOGY, subnets: [{ name: 'office', router: 'nowhere', clients: 3 }] }));
+    writeFileSync(
+      topology,
+      JSON.stringify({ ...HAND_COUNTED_TOPOLOGY, subnets: [{ name: 'office', router: 'nowhere', clients: 3 }] }),
+    );
     const run = await runCli(['simulate', '--topology', topology]);
     expect(run.code).toBe(65);
-    expect(run.stderr).toMatch(/bad.json: subnets\[0\].router: expected the name of a router of "routers", got "nowhere"/);
+    expect(run.stderr).toMatch(
+      /bad.json: subnets\[0\].router: expected the name of a router of "routers", got "nowhere"/,
+    );
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('--help describes the command and its options', async () => {
     const run = await runCli(['simulate', '--help']);
     expect(run.code).toBe(0);
-    for (const option of ['--scenario', '--clients', '--subnets', '--relay-count', '--topology', '--seed', '--model', '--days', '--outage-hours', '--svg']) expect(run.stdout).toContain(option);
+    for (const option of [
+      '--scenario',
+      '--clients',
+      '--subnets',
+      '--relay-count',
+      '--topology',
+      '--seed',
+      '--model',
+      '--days',
+      '--outage-hours',
+      '--svg',
+    ])
+      expect(run.stdout).toContain(option);
   });
 });
 
@@ -98,9 +142,19 @@ describe('relay-select estimate', () => {
     for (const model of ['default', 'bigfix']) {
       expect(result.models[model]).toMatchObject({
         steady: { echoRequestsPerSecond: expect.any(Number), timeExceededPerSecond: expect.any(Number) },
-        worst: { echoRequestsPerSecond: expect.any(Number), timeExceededPerSecond: expect.any(Number), scenario: expect.any(String) },
+        worst: {
+          echoRequestsPerSecond: expect.any(Number),
+          timeExceededPerSecond: expect.any(Number),
+          scenario: expect.any(String),
+        },
       });
-      expect(Object.keys(result.models[model].scenarios)).toEqual(['steady', 'server-outage', 'relay-loss', 'flap', 'new-relay']);
+      expect(Object.keys(result.models[model].scenarios)).toEqual([
+        'steady',
+        'server-outage',
+        'relay-loss',
+        'flap',
+        'new-relay',
+      ]);
     }
     expect(result.models.bigfix.worst.scenario).toBe('server-outage');
   });
@@ -108,8 +162,18 @@ describe('relay-select estimate', () => {
   it('--recommend --budget-pps prints the settings in relay-select and clientsettings.cfg names', async () => {
     // Steady state and the outage: a relay's endpoints that re-select together when it dies are beyond any timing setting.
     const scenarios = ['--scenario', 'steady', '--scenario', 'server-outage'];
-    const worst = (await json(['estimate', ...SMALL, ...scenarios, '--model', 'default'])).models.default.worst.echoRequestsPerSecond as number;
-    const run = await runCli(['estimate', ...SMALL, ...scenarios, '--model', 'default', '--recommend', '--budget-pps', String(Math.round(worst * 0.8))]);
+    const worst = (await json(['estimate', ...SMALL, ...scenarios, '--model', 'default'])).models.default.worst
+      .echoRequestsPerSecond as number;
+    const run = await runCli([
+      'estimate',
+      ...SMALL,
+      ...scenarios,
+      '--model',
+      'default',
+      '--recommend',
+      '--budget-pps',
+      String(Math.round(worst * 0.8)),
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/budget [\d.,]+: met/);
     expect(run.stdout).toMatch(/intervalSeconds +\d+ .*_BESClient_RelaySelect_IntervalSeconds/);
@@ -117,9 +181,17 @@ describe('relay-select estimate', () => {
     expect(run.stdout).toMatch(/maximumTtlToPing +\d+ .*_BESClient_RelaySelect_MaximumTTLToPing/);
   });
 
-  it('--from takes one endpoint\'s probe --json as the distance profile', async () => {
+  it("--from takes one endpoint's probe --json as the distance profile", async () => {
     const measured = join(directory, 'probe.json');
-    writeFileSync(measured, JSON.stringify({ results: [{ host: '198.18.0.1', address: '198.18.0.1', distance: 2, rttMs: 1, method: 'echo-ttl' }, { host: '198.18.0.2', address: '198.18.0.2', distance: 6, rttMs: 3, method: 'echo-ttl' }] }));
+    writeFileSync(
+      measured,
+      JSON.stringify({
+        results: [
+          { host: '198.18.0.1', address: '198.18.0.1', distance: 2, rttMs: 1, method: 'echo-ttl' },
+          { host: '198.18.0.2', address: '198.18.0.2', distance: 6, rttMs: 3, method: 'echo-ttl' },
+        ],
+      }),
+    );
     const result = await json(['estimate', '--from', measured, '--clients', '10000', '--scenario', 'steady']);
     // 2 echoes at the maximum TTL, then TTL 3 and TTL 2 to the one relay within the margin: 4 per selection.
     expect(result.models.default.perSelection.echoRequests).toBe(4);

@@ -37,10 +37,21 @@ describe('estimateFootprint (the closed-form cost of one probe)', () => {
       const { fleet, paths, profiles } = fleets.find((entry) => entry.relays === relays)!;
       const probe = { ...base.probe, verify };
       for (const subnet of [0, 7, 13]) {
-        const estimate = estimateFootprint(profiles[subnet]!, { strategy, maximumTtlToPing: base.maximumTtlToPing, probe, timeExceededLimit: LINUX }, { down: new Set(down), linkDown: !linkUp });
+        const estimate = estimateFootprint(
+          profiles[subnet]!,
+          { strategy, maximumTtlToPing: base.maximumTtlToPing, probe, timeExceededLimit: LINUX },
+          { down: new Set(down), linkDown: !linkUp },
+        );
         const measured = await measureProbeFootprint({
           relays: fleet.relays.map((relay, index) => ({
-            target: { key: relay.key, host: relay.relay.host, address: relay.address, family: 4, port: relay.relay.port, priority: relay.relay.priority },
+            target: {
+              key: relay.key,
+              host: relay.relay.host,
+              address: relay.address,
+              family: 4,
+              port: relay.relay.port,
+              priority: relay.relay.priority,
+            },
             path: paths.paths[subnet]![index]!,
             answersIcmp: !down.includes(index),
             acceptsTcp: !down.includes(index),
@@ -49,7 +60,11 @@ describe('estimateFootprint (the closed-form cost of one probe)', () => {
           options: { ...probe, strategy, maximumTtlToPing: base.maximumTtlToPing },
           routerAddresses: fleet.routers.map((router) => router.address),
         });
-        expect({ echo: estimate.echoRequests, expired: estimate.ttlExpired, timeExceeded: estimate.timeExceeded }).toEqual({ echo: measured.echoRequests, expired: measured.ttlExpired, timeExceeded: measured.timeExceeded });
+        expect({
+          echo: estimate.echoRequests,
+          expired: estimate.ttlExpired,
+          timeExceeded: estimate.timeExceeded,
+        }).toEqual({ echo: measured.echoRequests, expired: measured.ttlExpired, timeExceeded: measured.timeExceeded });
       }
     },
   );
@@ -59,8 +74,18 @@ describe('estimateFleet', () => {
   const base = settings();
 
   it('steady state: every endpoint selects once per interval, cron wait included', () => {
-    const profile = profileFromNearestHops(3, 12_000, Array.from({ length: 50 }, () => ({ priority: 0, weight: 100 })), base.probe.verifyMargin);
-    const estimate = estimateFleet({ settings: base, profiles: [profile], scenarios: ['steady'], scenarioOptions: { days: 1 } });
+    const profile = profileFromNearestHops(
+      3,
+      12_000,
+      Array.from({ length: 50 }, () => ({ priority: 0, weight: 100 })),
+      base.probe.verifyMargin,
+    );
+    const estimate = estimateFleet({
+      settings: base,
+      profiles: [profile],
+      scenarios: ['steady'],
+      scenarioOptions: { days: 1 },
+    });
     const model = estimate.models.default!;
     // 50 echoes at the maximum TTL, then TTL 4 and TTL 3 to the one relay within the margin.
     expect(model.perSelection.echoRequests).toBe(52);
@@ -76,13 +101,25 @@ describe('estimateFleet', () => {
     const { profiles, withNewRelay } = profilesOfFleet(fleet, []);
     const estimate = estimateFleet({ settings: base, profiles, profilesWithNewRelay: withNewRelay });
     expect(estimate.models.bigfix!.worst.scenario).toBe('server-outage');
-    expect(estimate.models.bigfix!.worst.echoRequestsPerSecond).toBeGreaterThan(10 * estimate.models.default!.scenarios['server-outage']!.echoRequestsPerSecond.peak);
+    expect(estimate.models.bigfix!.worst.echoRequestsPerSecond).toBeGreaterThan(
+      10 * estimate.models.default!.scenarios['server-outage']!.echoRequestsPerSecond.peak,
+    );
   });
 
   it('reads a distance profile from the JSON of probe --json', () => {
-    const json = JSON.stringify({ results: [{ host: 'a', distance: 2, method: 'echo-ttl' }, { host: 'b', distance: 5, method: 'echo-ttl' }, { host: 'c', distance: null, method: 'tcp' }] });
+    const json = JSON.stringify({
+      results: [
+        { host: 'a', distance: 2, method: 'echo-ttl' },
+        { host: 'b', distance: 5, method: 'echo-ttl' },
+        { host: 'c', distance: null, method: 'tcp' },
+      ],
+    });
     const profile = profileFromProbeJson(json, 'here.json', 100);
-    expect(profile.relays.map((relay) => [relay.hops, relay.answersIcmp])).toEqual([[2, true], [5, true], [7, false]]);
+    expect(profile.relays.map((relay) => [relay.hops, relay.answersIcmp])).toEqual([
+      [2, true],
+      [5, true],
+      [7, false],
+    ]);
     expect(() => profileFromProbeJson('{"results": []}', 'here.json', 100)).toThrow(/here.json: no measured relays/);
     expect(() => profileFromProbeJson('nope', 'here.json', 100)).toThrow(/here.json: not JSON/);
   });
@@ -90,19 +127,48 @@ describe('estimateFleet', () => {
   it('recommends gentler settings that bring the worst minute under the budget', () => {
     const fleet = generateFleet({ clients: 5000, subnets: 100, relays: 50, seed: 2 });
     const { profiles, withNewRelay } = profilesOfFleet(fleet, []);
-    const before = estimateFleet({ settings: base, profiles, profilesWithNewRelay: withNewRelay, scenarioOptions: { days: 1 }, models: ['default'] }).models.default!.worst.echoRequestsPerSecond;
+    const before = estimateFleet({
+      settings: base,
+      profiles,
+      profilesWithNewRelay: withNewRelay,
+      scenarioOptions: { days: 1 },
+      models: ['default'],
+    }).models.default!.worst.echoRequestsPerSecond;
     const budget = before * 0.7;
-    const recommendation = recommendSettings({ settings: base, profiles, profilesWithNewRelay: withNewRelay, scenarioOptions: { days: 1 }, budgetPps: budget, model: 'default' });
+    const recommendation = recommendSettings({
+      settings: base,
+      profiles,
+      profilesWithNewRelay: withNewRelay,
+      scenarioOptions: { days: 1 },
+      budgetPps: budget,
+      model: 'default',
+    });
     expect(recommendation.met).toBe(true);
     expect(recommendation.after.echoRequestsPerSecond).toBeLessThanOrEqual(budget);
     expect(recommendation.settings.some((entry) => entry.value !== entry.was)).toBe(true);
-    expect(recommendation.settings.find((entry) => entry.setting === 'intervalSeconds')?.clientSetting).toBe('_BESClient_RelaySelect_IntervalSeconds');
+    expect(recommendation.settings.find((entry) => entry.setting === 'intervalSeconds')?.clientSetting).toBe(
+      '_BESClient_RelaySelect_IntervalSeconds',
+    );
     // A relay's endpoints re-select together when resist-failure runs out: no timing setting spreads
     // that, so a tiny budget is said to be out of reach, with the reason.
-    const tooLow = recommendSettings({ settings: base, profiles, profilesWithNewRelay: withNewRelay, scenarios: ['relay-loss'], budgetPps: before / 10, model: 'default' });
+    const tooLow = recommendSettings({
+      settings: base,
+      profiles,
+      profilesWithNewRelay: withNewRelay,
+      scenarios: ['relay-loss'],
+      budgetPps: before / 10,
+      model: 'default',
+    });
     expect(tooLow.met).toBe(false);
     expect(tooLow.note).toMatch(/echo requests/);
-    const impossible = recommendSettings({ settings: base, profiles, profilesWithNewRelay: withNewRelay, scenarios: ['server-outage'], budgetPps: 1, model: 'bigfix' });
+    const impossible = recommendSettings({
+      settings: base,
+      profiles,
+      profilesWithNewRelay: withNewRelay,
+      scenarios: ['server-outage'],
+      budgetPps: 1,
+      model: 'bigfix',
+    });
     expect(impossible.met).toBe(false);
     expect(impossible.note).toMatch(/in step/);
   });

@@ -23,7 +23,8 @@ function source(limit?: TimeExceededLimit | null) {
     clock: time,
     timers: time,
     // Both relays' paths share their first router; the second routers differ.
-    routerOf: (destination, hop) => (hop === 1 ? ROUTERS[0]! : destination === '198.18.0.1' ? ROUTERS[1]! : ROUTERS[2]!),
+    routerOf: (destination, hop) =>
+      hop === 1 ? ROUTERS[0]! : destination === '198.18.0.1' ? ROUTERS[1]! : ROUTERS[2]!,
     ...(limit === undefined ? {} : { timeExceededLimit: limit }),
   });
   transport.onPacket((packet) => heard.push(packet));
@@ -71,7 +72,13 @@ describe('routers rate-limit Time Exceeded like Linux', () => {
     const base = settings();
     const footprint = await measureProbeFootprint({
       relays: Array.from({ length: 10 }, (_, index) => ({
-        target: { key: `r${index}`, host: `198.18.1.${index + 1}`, address: `198.18.1.${index + 1}`, family: 4 as const, port: 52311 },
+        target: {
+          key: `r${index}`,
+          host: `198.18.1.${index + 1}`,
+          address: `198.18.1.${index + 1}`,
+          family: 4 as const,
+          port: 52311,
+        },
         path,
         answersIcmp: true,
         acceptsTcp: true,

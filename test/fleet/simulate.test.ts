@@ -30,14 +30,27 @@ describe('simulateFleet', () => {
     // 2). 4 echo requests, 3 expiries, 3 Time Exceeded. 3 selections: 12, 9, 9.
     const fleet = fleetFrom(HAND_COUNTED_TOPOLOGY);
     const tuned = settings({ intervalSeconds: 86_400 });
-    const result = await simulateFleet({ fleet, settings: tuned, scenario: planScenario('steady', tuned, { durationSeconds: 86_400 + 600 }) });
-    expect(result.models.default).toMatchObject({ selections: 3, totals: { echoRequests: 15, ttlExpired: 6, timeExceeded: 6 } });
-    expect(result.models.bigfix).toMatchObject({ selections: 3, totals: { echoRequests: 12, ttlExpired: 9, timeExceeded: 9 } });
+    const result = await simulateFleet({
+      fleet,
+      settings: tuned,
+      scenario: planScenario('steady', tuned, { durationSeconds: 86_400 + 600 }),
+    });
+    expect(result.models.default).toMatchObject({
+      selections: 3,
+      totals: { echoRequests: 15, ttlExpired: 6, timeExceeded: 6 },
+    });
+    expect(result.models.bigfix).toMatchObject({
+      selections: 3,
+      totals: { echoRequests: 12, ttlExpired: 9, timeExceeded: 9 },
+    });
     // All three endpoints share the one subnet's relays: the nearer one wins, no competition.
     expect(result.models.default!.clientsPerRelay.relays.map((relay) => relay.clients)).toEqual([3, 0]);
     expect(result.models.default!.busiestRouter?.name).toBe('gw');
     // Each endpoint's own count: 5 echo requests in the measured ~day.
-    expect(result.models.default!.echoRequestsPerEndpointPerDay.max * (result.durationSeconds / 86_400)).toBeCloseTo(5, 9);
+    expect(result.models.default!.echoRequestsPerEndpointPerDay.max * (result.durationSeconds / 86_400)).toBeCloseTo(
+      5,
+      9,
+    );
   });
 
   it('repeats itself exactly for a seed, and not for another seed', async () => {
@@ -51,33 +64,51 @@ describe('simulateFleet', () => {
     expect(await run(8)).not.toEqual(first);
   });
 
-  it.each(SCENARIOS)('%s: skipping runs that cannot decide otherwise and reusing selections change nothing', async (name) => {
-    // The shortcuts against the plain computation: every cron tick decided, every selection made in full.
-    // A seek list with two groups, priorities, and a relay that is full after 20 registrations make the
-    // ranking and the registration fall-through matter.
-    const fleet = fleetFrom({
-      routers: [{ name: 'core' }, { name: 'west', parent: 'core' }, { name: 'east', parent: 'core' }, { name: 'w1', parent: 'west' }, { name: 'w2', parent: 'west' }, { name: 'e1', parent: 'east' }],
-      subnets: [
-        { name: 'w1-a', router: 'w1', clients: 40 },
-        { name: 'w2-a', router: 'w2', clients: 30 },
-        { name: 'e1-a', router: 'e1', clients: 30 },
-      ],
-      relays: [
-        { host: 'relay-w1.example', router: 'w1', groups: ['west'], capacity: 20 },
-        { host: 'relay-w2.example', router: 'w2', groups: ['west'], weight: 50 },
-        { host: 'relay-west.example', router: 'west', groups: ['west'], priority: 1 },
-        { host: 'relay-core.example', router: 'core' },
-        { host: 'relay-e1.example', router: 'e1', groups: ['east'] },
-      ],
-    });
-    const tuned = settings({ seekList: ['west', '*'], intervalSeconds: 7200 });
-    const scenario = planScenario(name, tuned, { days: 0.5, outageSeconds: 7200 });
-    const fast = await simulateFleet({ fleet, settings: tuned, scenario });
-    const plain = await simulateFleet({ fleet, settings: tuned, scenario, everyTick: true, memoizeSelections: false });
-    expect(comparable(fast, ['probeEngineRuns', 'endpointRuns'])).toEqual(comparable(plain, ['probeEngineRuns', 'endpointRuns']));
-    expect(plain.models.default!.endpointRuns).toBeGreaterThan(fast.models.default!.endpointRuns);
-    expect(fast.models.default!.selections).toBeGreaterThan(0);
-  });
+  it.each(SCENARIOS)(
+    '%s: skipping runs that cannot decide otherwise and reusing selections change nothing',
+    async (name) => {
+      // The shortcuts against the plain computation: every cron tick decided, every selection made in full.
+      // A seek list with two groups, priorities, and a relay that is full after 20 registrations make the
+      // ranking and the registration fall-through matter.
+      const fleet = fleetFrom({
+        routers: [
+          { name: 'core' },
+          { name: 'west', parent: 'core' },
+          { name: 'east', parent: 'core' },
+          { name: 'w1', parent: 'west' },
+          { name: 'w2', parent: 'west' },
+          { name: 'e1', parent: 'east' },
+        ],
+        subnets: [
+          { name: 'w1-a', router: 'w1', clients: 40 },
+          { name: 'w2-a', router: 'w2', clients: 30 },
+          { name: 'e1-a', router: 'e1', clients: 30 },
+        ],
+        relays: [
+          { host: 'relay-w1.example', router: 'w1', groups: ['west'], capacity: 20 },
+          { host: 'relay-w2.example', router: 'w2', groups: ['west'], weight: 50 },
+          { host: 'relay-west.example', router: 'west', groups: ['west'], priority: 1 },
+          { host: 'relay-core.example', router: 'core' },
+          { host: 'relay-e1.example', router: 'e1', groups: ['east'] },
+        ],
+      });
+      const tuned = settings({ seekList: ['west', '*'], intervalSeconds: 7200 });
+      const scenario = planScenario(name, tuned, { days: 0.5, outageSeconds: 7200 });
+      const fast = await simulateFleet({ fleet, settings: tuned, scenario });
+      const plain = await simulateFleet({
+        fleet,
+        settings: tuned,
+        scenario,
+        everyTick: true,
+        memoizeSelections: false,
+      });
+      expect(comparable(fast, ['probeEngineRuns', 'endpointRuns'])).toEqual(
+        comparable(plain, ['probeEngineRuns', 'endpointRuns']),
+      );
+      expect(plain.models.default!.endpointRuns).toBeGreaterThan(fast.models.default!.endpointRuns);
+      expect(fast.models.default!.selections).toBeGreaterThan(0);
+    },
+  );
 
   it('measures a probe once per gateway and network state, and replays it for every endpoint', async () => {
     const fleet = generateFleet({ clients: 400, subnets: 8, relays: 6, seed: 3 });
@@ -105,13 +136,19 @@ describe('simulateFleet', () => {
   it('server-outage: default keeps its relays and sends at least 10× fewer echo requests at its worst minute than bigfix', async () => {
     const fleet = generateFleet({ clients: 2000, subnets: 40, relays: 20, seed: 1 });
     const base = settings();
-    const result = await simulateFleet({ fleet, settings: base, scenario: planScenario('server-outage', base, { outageSeconds: 6 * 3600 }) });
+    const result = await simulateFleet({
+      fleet,
+      settings: base,
+      scenario: planScenario('server-outage', base, { outageSeconds: 6 * 3600 }),
+    });
     const fleetDefault = result.models.default!;
     const classic = result.models.bigfix!;
     expect(classic.echoRequestsPerSecond.peak).toBeGreaterThanOrEqual(10 * fleetDefault.echoRequestsPerSecond.peak);
     // default's worst minute is not during the outage: relays answering 503 are kept, no probe is sent.
     const outage = result.spans[0]!;
-    expect(fleetDefault.peakAtSeconds < outage.fromSeconds || fleetDefault.peakAtSeconds >= outage.toSeconds).toBe(true);
+    expect(fleetDefault.peakAtSeconds < outage.fromSeconds || fleetDefault.peakAtSeconds >= outage.toSeconds).toBe(
+      true,
+    );
     expect(classic.peakAtSeconds).toBeGreaterThanOrEqual(outage.fromSeconds);
     expect(classic.peakAtSeconds).toBeLessThan(outage.toSeconds);
     expect(fleetDefault.secondsToRecover).not.toBeNull();
@@ -121,7 +158,12 @@ describe('simulateFleet', () => {
   it('agent: the same selections as default, with one prober per subnet and one confirming echo for the others', async () => {
     const fleet = generateFleet({ clients: 1000, subnets: 10, relays: 30, seed: 4 });
     const base = settings();
-    const result = await simulateFleet({ fleet, settings: base, scenario: planScenario('steady', base, { days: 2 }), models: ['default', 'agent'] });
+    const result = await simulateFleet({
+      fleet,
+      settings: base,
+      scenario: planScenario('steady', base, { days: 2 }),
+      models: ['default', 'agent'],
+    });
     const alone = result.models.default!;
     const cooperating = result.models.agent!;
     expect(cooperating.selections).toBe(alone.selections);

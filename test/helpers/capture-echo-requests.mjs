@@ -13,7 +13,14 @@ const seen = [];
 
 function record(family, destination, ttl, icmp) {
   if (icmp.length < 8 || icmp[0] !== (family === 4 ? ICMP_ECHO_REQUEST : ICMPV6_ECHO_REQUEST)) return;
-  seen.push({ family, destination, ttl, checksum: icmp.readUInt16BE(2), identifier: icmp.readUInt16BE(4), sequence: icmp.readUInt16BE(6) });
+  seen.push({
+    family,
+    destination,
+    ttl,
+    checksum: icmp.readUInt16BE(2),
+    identifier: icmp.readUInt16BE(4),
+    sequence: icmp.readUInt16BE(6),
+  });
 }
 
 const ipv4 = new addon.IcmpSocket(4, 'raw', (bytes) => {

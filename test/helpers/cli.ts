@@ -44,7 +44,11 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
   const [command, ...rest] = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...args];
   return new Promise((resolve, reject) => {
     const startedMs = performance.now();
-    const child = spawn(command!, rest, { cwd: options.cwd ?? REPO_ROOT, env: cliEnvironment(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command!, rest, {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: cliEnvironment(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
@@ -75,8 +79,12 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
  * namespaces).
  */
 export function privateNetworkPrefix(): string[] | undefined {
-  for (const unshare of [['unshare', '-n'], ['unshare', '-rn']]) {
-    if (spawnSync(unshare[0]!, [...unshare.slice(1), 'true']).status === 0) return [...unshare, 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'sh'];
+  for (const unshare of [
+    ['unshare', '-n'],
+    ['unshare', '-rn'],
+  ]) {
+    if (spawnSync(unshare[0]!, [...unshare.slice(1), 'true']).status === 0)
+      return [...unshare, 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'sh'];
   }
   return undefined;
 }

@@ -45,7 +45,13 @@ export interface E2eStub {
 }
 
 /** Waits for a line of a child's output that matches, or fails with what it printed. */
-function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+function waitForOutput(
+  child: ChildProcess,
+  stream: 'stdout' | 'stderr',
+  pattern: RegExp,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<RegExpMatchArray> {
   return new Promise((resolvePromise, reject) => {
     let seen = '';
     const source = child[stream]!;
@@ -83,7 +89,16 @@ function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern
 export async function startE2eStub(
   lab: LabNetwork,
   node: string,
-  options: { directory: string; port: number; mode?: StubMode; tls?: StubTlsFiles; family?: 4 | 6; capacity?: number; retryAfterSeconds?: number; allAddresses?: boolean },
+  options: {
+    directory: string;
+    port: number;
+    mode?: StubMode;
+    tls?: StubTlsFiles;
+    family?: 4 | 6;
+    capacity?: number;
+    retryAfterSeconds?: number;
+    allAddresses?: boolean;
+  },
 ): Promise<E2eStub> {
   const family = options.family ?? 4;
   const address = lab.addressOf(node, family);
@@ -93,7 +108,21 @@ export async function startE2eStub(
   writeFileSync(logFile, '');
   writeFileSync(modeFile, options.mode ?? 'ok');
   const listen = options.allAddresses === true ? [] : ['--host', address];
-  const argv = [process.execPath, STUB_MAIN, '--port', String(options.port), ...listen, '--name', node, '--mode', options.mode ?? 'ok', '--mode-file', modeFile, '--log', logFile];
+  const argv = [
+    process.execPath,
+    STUB_MAIN,
+    '--port',
+    String(options.port),
+    ...listen,
+    '--name',
+    node,
+    '--mode',
+    options.mode ?? 'ok',
+    '--mode-file',
+    modeFile,
+    '--log',
+    logFile,
+  ];
   if (options.capacity !== undefined) argv.push('--capacity', String(options.capacity));
   if (options.retryAfterSeconds !== undefined) argv.push('--retry-after', String(options.retryAfterSeconds));
   if (options.tls) {
@@ -128,7 +157,9 @@ export async function startE2eStub(
         .split('\n')
         .filter((line) => line.trim() !== '')
         .map((line) => JSON.parse(line) as RegistrationLogEntry);
-      return clientId === undefined ? entries : entries.filter((entry) => (entry.body as { clientId?: string } | null)?.clientId === clientId);
+      return clientId === undefined
+        ? entries
+        : entries.filter((entry) => (entry.body as { clientId?: string } | null)?.clientId === clientId);
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -149,7 +180,12 @@ export interface E2eScenario {
 }
 
 /** Writes a scenario's relay list (one line per entry) and JSON config into a new directory under `root`. */
-export function writeE2eScenario(root: string, name: string, relayLines: string[], config: Record<string, unknown>): E2eScenario {
+export function writeE2eScenario(
+  root: string,
+  name: string,
+  relayLines: string[],
+  config: Record<string, unknown>,
+): E2eScenario {
   const directory = join(root, name);
   mkdirSync(directory, { recursive: true });
   const relaysFile = join(directory, 'Relay.dat');
@@ -157,7 +193,13 @@ export function writeE2eScenario(root: string, name: string, relayLines: string[
   const stateDir = join(directory, 'state');
   writeFileSync(relaysFile, `${relayLines.join('\n')}\n`);
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
-  return { directory, relaysFile, configFile, stateDir, fileArgs: ['--relays', relaysFile, '--config', configFile, '--state-dir', stateDir] };
+  return {
+    directory,
+    relaysFile,
+    configFile,
+    stateDir,
+    fileArgs: ['--relays', relaysFile, '--config', configFile, '--state-dir', stateDir],
+  };
 }
 
 /** Reads the scenario's state.json (null when there is none). */

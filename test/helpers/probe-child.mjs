@@ -24,7 +24,11 @@ for (const job of jobs) {
         engine.openIcmpTransport({ kind: job.transport ?? 'raw', families: [4] }).close();
         results.push({ kind: 'open-socket', code: null, message: null });
       } catch (error) {
-        results.push({ kind: 'open-socket', code: error.code ?? null, message: `${error.message} — ${error.hint ?? ''}` });
+        results.push({
+          kind: 'open-socket',
+          code: error.code ?? null,
+          message: `${error.message} — ${error.hint ?? ''}`,
+        });
       }
     }
   } catch (error) {
@@ -67,7 +71,11 @@ async function echoOnce({ address, family, ttl, transport: kind }) {
     return await new Promise((resolve) => {
       const timer = setTimeout(() => resolve({ replyTtl: null, source: null }), 2000);
       transport.onPacket((packet) => {
-        if (packet.message.kind === 'echo-reply' && packet.message.identifier === identifier && packet.message.sequence === 1) {
+        if (
+          packet.message.kind === 'echo-reply' &&
+          packet.message.identifier === identifier &&
+          packet.message.sequence === 1
+        ) {
           clearTimeout(timer);
           resolve({ replyTtl: packet.message.replyTtl, source: packet.source });
         }
@@ -87,7 +95,12 @@ async function keepTimestampsOn(job) {
     const heard = new Promise((resolve) => {
       const timer = setTimeout(() => resolve(null), 1000);
       const stop = keeper.onPacket((packet) => {
-        if (packet.message.kind !== 'echo-reply' || packet.message.sequence !== sequence || packet.message.identifier !== identifier) return;
+        if (
+          packet.message.kind !== 'echo-reply' ||
+          packet.message.sequence !== sequence ||
+          packet.message.identifier !== identifier
+        )
+          return;
         clearTimeout(timer);
         stop();
         resolve(packet);
@@ -98,7 +111,8 @@ async function keepTimestampsOn(job) {
     const endMs = performance.now() + 5;
     while (performance.now() < endMs);
     const packet = await heard;
-    if (packet !== null && packet.receivedAtNs !== undefined && Number(packet.receivedAtNs - sentAtNs) / 1e6 < 4) return keeper;
+    if (packet !== null && packet.receivedAtNs !== undefined && Number(packet.receivedAtNs - sentAtNs) / 1e6 < 4)
+      return keeper;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error('the kernel never stamped a reply on arrival (SO_TIMESTAMPNS)');

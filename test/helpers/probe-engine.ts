@@ -72,9 +72,19 @@ export interface RunProbeJobsOptions {
 }
 
 /** Runs jobs one after another in a child inside `node`'s namespace. */
-export async function runProbeJobs(lab: LabNetwork, node: string, jobs: ProbeJob[], options: RunProbeJobsOptions = {}): Promise<ProbeJobResult[]> {
+export async function runProbeJobs(
+  lab: LabNetwork,
+  node: string,
+  jobs: ProbeJob[],
+  options: RunProbeJobsOptions = {},
+): Promise<ProbeJobResult[]> {
   const root = options.root ?? REPO_ROOT;
-  const argv = [...(options.user === 'nobody' ? AS_NOBODY : []), process.execPath, join(root, PROBE_CHILD_SCRIPT), root];
+  const argv = [
+    ...(options.user === 'nobody' ? AS_NOBODY : []),
+    process.execPath,
+    join(root, PROBE_CHILD_SCRIPT),
+    root,
+  ];
   const result = await lab.exec(node, argv, { input: JSON.stringify(jobs), timeoutMs: 120_000 });
   if (result.code !== 0) throw new Error(`probe child failed (${result.code}): ${result.stderr}`);
   return JSON.parse(result.stdout) as ProbeJobResult[];

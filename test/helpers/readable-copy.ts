@@ -37,7 +37,10 @@ function productionPackages(): string[] {
   const queue = [REPO_ROOT];
   while (queue.length > 0) {
     const directory = queue.shift()!;
-    const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
     for (const name of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) {
       const dependency = packageDirectory(name, directory);
       if (dependency === undefined || found.has(dependency)) continue;
@@ -46,7 +49,9 @@ function productionPackages(): string[] {
     }
   }
   // Nested packages travel with their parent.
-  return [...found].filter((directory) => ![...found].some((other) => other !== directory && directory.startsWith(`${other}/`)));
+  return [...found].filter(
+    (directory) => ![...found].some((other) => other !== directory && directory.startsWith(`${other}/`)),
+  );
 }
 
 /** chmod a+rX below `path`: a checkout made with umask 077 has files only root can read. */
@@ -63,18 +68,27 @@ function openToEveryone(path: string): void {
  */
 export function createReadableCopy(extraFiles: readonly string[] = []): ReadableCopy | { reason: string } {
   if (!isRoot) return { reason: 'needs root to drop to uid 65534 with setpriv' };
-  if (spawnSync('setpriv', ['--version']).status !== 0) return { reason: 'needs setpriv (util-linux) to drop to uid 65534' };
-  if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) return { reason: 'dist/ is missing: run `npm run build` first' };
+  if (spawnSync('setpriv', ['--version']).status !== 0)
+    return { reason: 'needs setpriv (util-linux) to drop to uid 65534' };
+  if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js')))
+    return { reason: 'dist/ is missing: run `npm run build` first' };
   const root = mkdtempSync(join(tmpdir(), 'relay-select-readable-'));
   const remove = (): void => rmSync(root, { recursive: true, force: true });
   const shipped = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
-  for (const entry of ['package.json', ...shipped, ...extraFiles]) cpSync(join(REPO_ROOT, entry), join(root, entry), { recursive: true });
-  for (const directory of productionPackages()) cpSync(directory, join(root, relative(REPO_ROOT, directory)), { recursive: true, filter: (source) => !source.endsWith('/.bin') });
+  for (const entry of ['package.json', ...shipped, ...extraFiles])
+    cpSync(join(REPO_ROOT, entry), join(root, entry), { recursive: true });
+  for (const directory of productionPackages())
+    cpSync(directory, join(root, relative(REPO_ROOT, directory)), {
+      recursive: true,
+      filter: (source) => !source.endsWith('/.bin'),
+    });
   openToEveryone(root);
   const probe = spawnSync(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), 'test', '-r', join(root, 'package.json')]);
   if (probe.status !== 0) {
     remove();
-    return { reason: `uid 65534 cannot read ${root} (is ${tmpdir()} or a directory above it closed to other users? set TMPDIR)` };
+    return {
+      reason: `uid 65534 cannot read ${root} (is ${tmpdir()} or a directory above it closed to other users? set TMPDIR)`,
+    };
   }
   return { root, cli: join(root, 'bin', 'relay-select.js'), remove };
 }

@@ -40,7 +40,8 @@ function listFiles(root: string, directory: string): string[] {
     if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
     const path = join(directory, entry.name);
     if (entry.isDirectory()) files.push(...listFiles(root, path));
-    else if (SOURCE_EXTENSIONS.some((extension) => entry.name.endsWith(extension)) && !entry.name.endsWith('.d.ts')) files.push(path);
+    else if (SOURCE_EXTENSIONS.some((extension) => entry.name.endsWith(extension)) && !entry.name.endsWith('.d.ts'))
+      files.push(path);
   }
   return files;
 }
@@ -53,23 +54,35 @@ function resolveSpecifier(root: string, fromPath: string, specifier: string): st
   if (!specifier.startsWith('.')) return undefined;
   let target = relative(root, resolve(root, dirname(fromPath), specifier));
   if (target.startsWith(`dist/`)) target = `src/${target.slice('dist/'.length)}`;
-  const candidates = [target, target.replace(/\.js$/, '.ts'), target.replace(/\.mjs$/, '.mts'), `${target}.ts`, join(target, 'index.ts')];
+  const candidates = [
+    target,
+    target.replace(/\.js$/, '.ts'),
+    target.replace(/\.mjs$/, '.mts'),
+    `${target}.ts`,
+    join(target, 'index.ts'),
+  ];
   return candidates.find((candidate) => existsSync(join(root, candidate)) && !candidate.endsWith('/'));
 }
 
 function hasExportModifier(node: ts.Node): boolean {
-  return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword);
+  return (
+    ts.canHaveModifiers(node) &&
+    (ts.getModifiers(node) ?? []).some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword)
+  );
 }
 
 function declaredNames(node: ts.Statement): string[] {
   if (ts.isVariableStatement(node)) {
-    return node.declarationList.declarations.flatMap((declaration) => (ts.isIdentifier(declaration.name) ? [declaration.name.text] : []));
+    return node.declarationList.declarations.flatMap((declaration) =>
+      ts.isIdentifier(declaration.name) ? [declaration.name.text] : [],
+    );
   }
   if ((ts.isFunctionDeclaration(node) || ts.isClassDeclaration(node)) && node.name) {
     const isDefault = (ts.getModifiers(node) ?? []).some((modifier) => modifier.kind === ts.SyntaxKind.DefaultKeyword);
     return [isDefault ? 'default' : node.name.text];
   }
-  if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node) || ts.isEnumDeclaration(node)) return [node.name.text];
+  if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node) || ts.isEnumDeclaration(node))
+    return [node.name.text];
   return [];
 }
 
@@ -93,17 +106,43 @@ function readModule(root: string, path: string): SourceModule {
       if (clause?.namedBindings && ts.isNamedImports(clause.namedBindings)) {
         for (const element of clause.namedBindings.elements) names.push((element.propertyName ?? element.name).text);
       }
-      edge(statement.moduleSpecifier.text, { names: all ? '*' : names, reexports: null, reexportsAll: false, typeOnly: clause?.isTypeOnly ?? false, dynamic: false });
+      edge(statement.moduleSpecifier.text, {
+        names: all ? '*' : names,
+        reexports: null,
+        reexportsAll: false,
+        typeOnly: clause?.isTypeOnly ?? false,
+        dynamic: false,
+      });
     } else if (ts.isExportDeclaration(statement)) {
       const clause = statement.exportClause;
       if (statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
         if (clause === undefined) {
-          edge(statement.moduleSpecifier.text, { names: [], reexports: null, reexportsAll: true, typeOnly: statement.isTypeOnly, dynamic: false });
+          edge(statement.moduleSpecifier.text, {
+            names: [],
+            reexports: null,
+            reexportsAll: true,
+            typeOnly: statement.isTypeOnly,
+            dynamic: false,
+          });
         } else if (ts.isNamedExports(clause)) {
-          const reexports = new Map(clause.elements.map((element) => [element.name.text, (element.propertyName ?? element.name).text]));
-          edge(statement.moduleSpecifier.text, { names: [], reexports, reexportsAll: false, typeOnly: statement.isTypeOnly, dynamic: false });
+          const reexports = new Map(
+            clause.elements.map((element) => [element.name.text, (element.propertyName ?? element.name).text]),
+          );
+          edge(statement.moduleSpecifier.text, {
+            names: [],
+            reexports,
+            reexportsAll: false,
+            typeOnly: statement.isTypeOnly,
+            dynamic: false,
+          });
         } else {
-          edge(statement.moduleSpecifier.text, { names: [], reexports: new Map([[clause.name.text, '*']]), reexportsAll: false, typeOnly: statement.isTypeOnly, dynamic: false });
+          edge(statement.moduleSpecifier.text, {
+            names: [],
+            reexports: new Map([[clause.name.text, '*']]),
+            reexportsAll: false,
+            typeOnly: statement.isTypeOnly,
+            dynamic: false,
+          });
         }
       } else if (clause && ts.isNamedExports(clause)) {
         for (const element of clause.elements) module.ownExports.add(element.name.text);
@@ -118,7 +157,8 @@ function readModule(root: string, path: string): SourceModule {
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [argument] = node.arguments;
-      if (argument && ts.isStringLiteralLike(argument)) edge(argument.text, { names: '*', reexports: null, reexportsAll: false, typeOnly: false, dynamic: true });
+      if (argument && ts.isStringLiteralLike(argument))
+        edge(argument.text, { names: '*', reexports: null, reexportsAll: false, typeOnly: false, dynamic: true });
     }
     ts.forEachChild(node, visit);
   };
@@ -129,7 +169,8 @@ function readModule(root: string, path: string): SourceModule {
 /** Every module under the given top-level directories, keyed by repository path. */
 export function readSourceGraph(root: string, directories: readonly string[]): Map<string, SourceModule> {
   const modules = new Map<string, SourceModule>();
-  for (const directory of directories) for (const path of listFiles(root, directory)) modules.set(path, readModule(root, path));
+  for (const directory of directories)
+    for (const path of listFiles(root, directory)) modules.set(path, readModule(root, path));
   return modules;
 }
 
@@ -163,7 +204,11 @@ export function findImportCycles(modules: ReadonlyMap<string, SourceModule>, pre
 }
 
 /** `module#name` of every export of a module under `prefix` that no module imports (or re-exports from a used name). */
-export function findUnusedExports(modules: ReadonlyMap<string, SourceModule>, prefix: string, publicEntry: string): string[] {
+export function findUnusedExports(
+  modules: ReadonlyMap<string, SourceModule>,
+  prefix: string,
+  publicEntry: string,
+): string[] {
   const used = new Set<string>();
   const allUsed = new Set<string>();
   const exportsOf = (path: string, visited = new Set<string>()): Set<string> => {
@@ -204,14 +249,16 @@ export function findUnusedExports(modules: ReadonlyMap<string, SourceModule>, pr
     for (const edge of modules.get(path)?.imports ?? []) {
       const forwarded = edge.reexports?.get(name);
       if (forwarded !== undefined) markUsed(edge.to, forwarded);
-      if (edge.reexportsAll && !(modules.get(path)?.ownExports.has(name) ?? false) && exportsOf(edge.to).has(name)) markUsed(edge.to, name);
+      if (edge.reexportsAll && !(modules.get(path)?.ownExports.has(name) ?? false) && exportsOf(edge.to).has(name))
+        markUsed(edge.to, name);
     }
   }
 
   const unused: string[] = [];
   for (const module of modules.values()) {
     if (!module.path.startsWith(prefix)) continue;
-    for (const name of exportsOf(module.path)) if (!used.has(`${module.path}#${name}`)) unused.push(`${module.path}#${name}`);
+    for (const name of exportsOf(module.path))
+      if (!used.has(`${module.path}#${name}`)) unused.push(`${module.path}#${name}`);
   }
   return unused.sort();
 }

@@ -27,7 +27,10 @@ function withPem(files: CertificateFiles): TestCertificate {
  * A CA with a server certificate for `serverNames` and a client certificate, plus a client certificate
  * of an unrelated CA; common names `${namePrefix}client` and so on.
  */
-export function generateTestPki(serverNames: readonly string[] = ['localhost', '127.0.0.1', '::1'], namePrefix = ''): TestPki {
+export function generateTestPki(
+  serverNames: readonly string[] = ['localhost', '127.0.0.1', '::1'],
+  namePrefix = '',
+): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'relay-select-tls-'));
   const pki = createPki(dir, { serverNames, namePrefix });
   return {

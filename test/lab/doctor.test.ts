@@ -44,10 +44,15 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
   const explain = (result: CliRun): string => `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
   const checksOf = (result: CliRun): Record<string, { ok: boolean; summary: string; fix?: string }> =>
     Object.fromEntries((result.json as DoctorJson).checks.map((check) => [check.name, check]));
-  const failed = (result: CliRun): string[] => (result.json as DoctorJson).checks.filter((check) => !check.ok).map((check) => check.name);
+  const failed = (result: CliRun): string[] =>
+    (result.json as DoctorJson).checks.filter((check) => !check.ok).map((check) => check.name);
 
   /** A setup every user can read: a trusted config, a relay list, a state directory, and a state whose relay listens. */
-  function endpoint(name: string, state: Record<string, unknown> | null = healthyState(), base = root): { directory: string; config: string; relays: string; stateDir: string; args: string[] } {
+  function endpoint(
+    name: string,
+    state: Record<string, unknown> | null = healthyState(),
+    base = root,
+  ): { directory: string; config: string; relays: string; stateDir: string; args: string[] } {
     const directory = join(base, name);
     mkdirSync(directory, { mode: 0o755 });
     chmodSync(directory, 0o755);
@@ -58,7 +63,13 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
     writeFileSync(relays, `127.0.0.1:${listeningPort} affiliation=Lab\n198.18.0.9\n`, { mode: 0o644 });
     mkdirSync(stateDir, { mode: 0o700 });
     if (state !== null) writeFileSync(join(stateDir, 'state.json'), JSON.stringify(state), { mode: 0o600 });
-    return { directory, config, relays, stateDir, args: ['doctor', '--json', '--config', config, '--relays', relays, '--state-dir', stateDir] };
+    return {
+      directory,
+      config,
+      relays,
+      stateDir,
+      args: ['doctor', '--json', '--config', config, '--relays', relays, '--state-dir', stateDir],
+    };
   }
 
   function healthyState(overrides: Record<string, unknown> = {}, port = listeningPort): Record<string, unknown> {
@@ -66,7 +77,16 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
     return {
       version: 1,
       clientId: 'doctor-test',
-      current: { host: '127.0.0.1', port, address: '127.0.0.1', distance: 0, rttMs: 0.1, pool: 'lab', method: 'echo-ttl', registeredAt: now },
+      current: {
+        host: '127.0.0.1',
+        port,
+        address: '127.0.0.1',
+        distance: 0,
+        rttMs: 0.1,
+        pool: 'lab',
+        method: 'echo-ttl',
+        registeredAt: now,
+      },
       lastSelectionAt: now,
       lastAttemptAt: now,
       failingSince: null,
@@ -89,7 +109,13 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
     closedPort = (closed.address() as { port: number }).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     // Two endpoints of this test's own: ping sockets open to every group in `open`, closed in `shut`.
-    lab = await buildNetwork({ routers: ['r'], hosts: [{ name: 'open', attach: 'r' }, { name: 'shut', attach: 'r' }] });
+    lab = await buildNetwork({
+      routers: ['r'],
+      hosts: [
+        { name: 'open', attach: 'r' },
+        { name: 'shut', attach: 'r' },
+      ],
+    });
     await lab.exec('open', ['sysctl', '-q', '-w', 'net.ipv4.ping_group_range=0 2147483647']);
     await lab.exec('shut', ['sysctl', '-q', '-w', 'net.ipv4.ping_group_range=1 0']);
     const made = createReadableCopy([ADDON_FILE]);
@@ -116,7 +142,16 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       expect(result.code, explain(result)).toBe(0);
       expect((result.json as DoctorJson).ok).toBe(true);
       const checks = checksOf(result);
-      expect(Object.keys(checks)).toEqual(['node', 'addon', 'icmp', 'settings', 'state-dir', 'relay-list', 'current-relay', 'clock']);
+      expect(Object.keys(checks)).toEqual([
+        'node',
+        'addon',
+        'icmp',
+        'settings',
+        'state-dir',
+        'relay-list',
+        'current-relay',
+        'clock',
+      ]);
       expect(checks.icmp!.summary).toMatch(/^(raw|ping) sockets \(probe\.transport auto\)/);
       expect(checks.settings!.summary).toContain(`${setup.config}, command line; the file is trusted`);
       expect(checks['relay-list']!.summary).toMatch(/: 2 relays; modified \d+ s ago$/);
@@ -132,7 +167,9 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       const lines = result.stdout.trim().split('\n');
       expect(lines).toHaveLength(8);
       expect(lines.filter((line) => line.startsWith('âœ” '))).toHaveLength(7);
-      expect(lines).toContain(`âœ˜ relay-list: ${setup.relays}: relay list not found â€” fix: create it (see relay-select.dat(5) for the format) or pass --relays FILE`);
+      expect(lines).toContain(
+        `âœ˜ relay-list: ${setup.relays}: relay list not found â€” fix: create it (see relay-select.dat(5) for the format) or pass --relays FILE`,
+      );
     });
 
     it('fails settings for a config file others can write, naming the chmod', async () => {
@@ -141,7 +178,10 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       const result = await runCli(setup.args);
       expect(result.code, explain(result)).toBe(1);
       expect(failed(result)).toEqual(['settings']);
-      expect(checksOf(result).settings).toMatchObject({ summary: expect.stringContaining(`${setup.config} is not trusted: owned by uid 0, mode 0666`), fix: expect.stringMatching(/^chmod go-w \S+config\.json\b/) });
+      expect(checksOf(result).settings).toMatchObject({
+        summary: expect.stringContaining(`${setup.config} is not trusted: owned by uid 0, mode 0666`),
+        fix: expect.stringMatching(/^chmod go-w \S+config\.json\b/),
+      });
     });
 
     it('fails state-dir for a state directory owned by another user', async () => {
@@ -149,17 +189,31 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       chownSync(setup.stateDir, NOBODY_UID, NOBODY_UID);
       const result = await runCli(setup.args);
       expect(failed(result), explain(result)).toEqual(['state-dir']);
-      expect(checksOf(result)['state-dir']).toMatchObject({ summary: `${setup.stateDir} is not trusted: owned by uid ${NOBODY_UID}, mode 0700`, fix: `chown root ${setup.stateDir}` });
+      expect(checksOf(result)['state-dir']).toMatchObject({
+        summary: `${setup.stateDir} is not trusted: owned by uid ${NOBODY_UID}, mode 0700`,
+        fix: `chown root ${setup.stateDir}`,
+      });
     });
 
     it('fails state-dir for a full file system (a 1 MiB tmpfs, filled)', async () => {
       const setup = endpoint('full-disk', null);
-      const cli = ['node', join(process.cwd(), 'bin', 'relay-select.js'), ...setup.args].map((arg) => `'${arg}'`).join(' ');
+      const cli = ['node', join(process.cwd(), 'bin', 'relay-select.js'), ...setup.args]
+        .map((arg) => `'${arg}'`)
+        .join(' ');
       const script = `mount -t tmpfs -o size=1m,mode=0700 tmpfs '${setup.stateDir}' && (head -c 2097152 /dev/zero > '${setup.stateDir}/fill' 2>/dev/null || true) && NO_COLOR=1 exec ${cli}`;
-      const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', cwd: process.cwd() });
+      const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+        encoding: 'utf8',
+        cwd: process.cwd(),
+      });
       const json = JSON.parse(result.stdout) as DoctorJson;
-      expect(json.checks.filter((check) => !check.ok).map((check) => check.name), result.stderr).toEqual(['state-dir']);
-      expect(json.checks.find((check) => check.name === 'state-dir')).toMatchObject({ summary: expect.stringMatching(/: only \d+ bytes free; a state write would fail$/), fix: expect.stringContaining('free space') });
+      expect(
+        json.checks.filter((check) => !check.ok).map((check) => check.name),
+        result.stderr,
+      ).toEqual(['state-dir']);
+      expect(json.checks.find((check) => check.name === 'state-dir')).toMatchObject({
+        summary: expect.stringMatching(/: only \d+ bytes free; a state write would fail$/),
+        fix: expect.stringContaining('free space'),
+      });
       expect(result.status).toBe(1);
     });
 
@@ -168,7 +222,9 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       writeFileSync(setup.relays, 'this is = not a relay\n');
       const result = await runCli(setup.args);
       expect(failed(result), explain(result)).toEqual(['relay-list']);
-      expect(checksOf(result)['relay-list']!.summary).toMatch(/Relay\.dat:1:6: error: unexpected "is"; expected key=value/);
+      expect(checksOf(result)['relay-list']!.summary).toMatch(
+        /Relay\.dat:1:6: error: unexpected "is"; expected key=value/,
+      );
     });
 
     it('fails relay-list for a list others can write', async () => {
@@ -176,14 +232,19 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       chmodSync(setup.relays, 0o646);
       const result = await runCli(setup.args);
       expect(failed(result), explain(result)).toEqual(['relay-list']);
-      expect(checksOf(result)['relay-list']).toMatchObject({ summary: expect.stringContaining(`${setup.relays} is not trusted: owned by uid 0, mode 0646`), fix: expect.stringMatching(/^chmod go-w \S+Relay\.dat\b/) });
+      expect(checksOf(result)['relay-list']).toMatchObject({
+        summary: expect.stringContaining(`${setup.relays} is not trusted: owned by uid 0, mode 0646`),
+        fix: expect.stringMatching(/^chmod go-w \S+Relay\.dat\b/),
+      });
     });
 
     it('fails current-relay when nothing listens on the relay port', async () => {
       const setup = endpoint('dead-relay', healthyState({}, closedPort));
       const result = await runCli(setup.args);
       expect(failed(result), explain(result)).toEqual(['current-relay']);
-      expect(checksOf(result)['current-relay']!.summary).toBe(`127.0.0.1:${closedPort} does not accept a TCP connection within 500 ms`);
+      expect(checksOf(result)['current-relay']!.summary).toBe(
+        `127.0.0.1:${closedPort} does not accept a TCP connection within 500 ms`,
+      );
     });
 
     it('fails clock when the state was written a day ahead of this clock', async () => {
@@ -191,20 +252,32 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       const setup = endpoint('clock', healthyState({ lastSelectionAt: ahead }));
       const result = await runCli(setup.args);
       expect(failed(result), explain(result)).toEqual(['clock']);
-      expect(checksOf(result).clock).toMatchObject({ summary: expect.stringContaining(`the state's lastSelectionAt (${ahead}) is 864`), fix: expect.stringContaining('timedatectl set-ntp true') });
+      expect(checksOf(result).clock).toMatchObject({
+        summary: expect.stringContaining(`the state's lastSelectionAt (${ahead}) is 864`),
+        fix: expect.stringContaining('timedatectl set-ntp true'),
+      });
     });
 
     it('fails icmp when probe.transport is ping and ping_group_range leaves root out', async () => {
       const setup = endpoint('ping-only', null);
-      const result = await runCli([...setup.args, '--set', 'probe.transport=ping'], { prefix: ['ip', 'netns', 'exec', lab.namespaceOf('shut')] });
+      const result = await runCli([...setup.args, '--set', 'probe.transport=ping'], {
+        prefix: ['ip', 'netns', 'exec', lab.namespaceOf('shut')],
+      });
       expect(failed(result), explain(result)).toEqual(['icmp']);
-      expect(checksOf(result).icmp).toMatchObject({ summary: expect.stringContaining('net.ipv4.ping_group_range is "1 0"'), fix: expect.stringContaining('sysctl -w net.ipv4.ping_group_range') });
+      expect(checksOf(result).icmp).toMatchObject({
+        summary: expect.stringContaining('net.ipv4.ping_group_range is "1 0"'),
+        fix: expect.stringContaining('sysctl -w net.ipv4.ping_group_range'),
+      });
     });
   });
 
   describe('as uid 65534', () => {
     const asNobody = (namespace: string | null, args: string[], cli: () => string): Promise<CliRun> =>
-      runCli(args, { cli: cli(), cwd: nobodyRoot, prefix: [...(namespace === null ? [] : ['ip', 'netns', 'exec', namespace]), ...AS_NOBODY] });
+      runCli(args, {
+        cli: cli(),
+        cwd: nobodyRoot,
+        prefix: [...(namespace === null ? [] : ['ip', 'netns', 'exec', namespace]), ...AS_NOBODY],
+      });
 
     it('passes with ping sockets where ping_group_range admits every group, and a state directory of its own', async () => {
       const setup = endpoint('nobody-sound', healthyState(), nobodyRoot);
@@ -213,7 +286,9 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       const result = await asNobody(lab.namespaceOf('open'), setup.args, () => copy.cli);
       // The namespace has no route to 127.0.0.1's listener of the root namespace: the relay check fails there.
       expect(failed(result), explain(result)).toEqual(['current-relay']);
-      expect(checksOf(result).icmp!.summary).toBe(`ping sockets (probe.transport auto): net.ipv4.ping_group_range "0 2147483647" admits group ${NOBODY_UID}; no privilege needed`);
+      expect(checksOf(result).icmp!.summary).toBe(
+        `ping sockets (probe.transport auto): net.ipv4.ping_group_range "0 2147483647" admits group ${NOBODY_UID}; no privilege needed`,
+      );
       expect(checksOf(result)['state-dir']!.summary).toContain(`owned by uid ${NOBODY_UID}, mode 0700`);
     });
 
@@ -223,7 +298,10 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       chownSync(join(setup.stateDir, 'state.json'), NOBODY_UID, NOBODY_UID);
       const result = await asNobody(lab.namespaceOf('shut'), setup.args, () => copy.cli);
       expect(failed(result), explain(result)).toEqual(['icmp', 'current-relay']);
-      expect(checksOf(result).icmp).toMatchObject({ summary: expect.stringContaining('raw sockets need CAP_NET_RAW'), fix: expect.stringContaining('ping_group_range') });
+      expect(checksOf(result).icmp).toMatchObject({
+        summary: expect.stringContaining('raw sockets need CAP_NET_RAW'),
+        fix: expect.stringContaining('ping_group_range'),
+      });
     });
 
     it('fails state-dir for a root-owned state directory it cannot write', async () => {
@@ -232,7 +310,10 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       chmodSync(join(setup.stateDir, 'state.json'), 0o644);
       const result = await asNobody(null, setup.args, () => copy.cli);
       expect(failed(result), explain(result)).toContain('state-dir');
-      expect(checksOf(result)['state-dir']).toMatchObject({ summary: `${setup.stateDir} is not writable by uid ${NOBODY_UID} (owned by uid 0, mode 0755)`, fix: expect.stringContaining('--state-dir') });
+      expect(checksOf(result)['state-dir']).toMatchObject({
+        summary: `${setup.stateDir} is not writable by uid ${NOBODY_UID} (owned by uid 0, mode 0755)`,
+        fix: expect.stringContaining('--state-dir'),
+      });
     });
 
     it('fails addon (and so icmp) in a copy of the package without its addon', async () => {
@@ -241,8 +322,15 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       chownSync(join(setup.stateDir, 'state.json'), NOBODY_UID, NOBODY_UID);
       const result = await asNobody(null, setup.args, () => copyWithoutAddon.cli);
       expect(result.code, explain(result)).toBe(1);
-      expect(checksOf(result).addon).toMatchObject({ ok: false, summary: expect.stringContaining('the ICMP addon is not built'), fix: expect.stringContaining('npm rebuild relay-select') });
-      expect(checksOf(result).icmp).toMatchObject({ ok: false, summary: 'cannot tell which ICMP sockets would open: the addon does not load' });
+      expect(checksOf(result).addon).toMatchObject({
+        ok: false,
+        summary: expect.stringContaining('the ICMP addon is not built'),
+        fix: expect.stringContaining('npm rebuild relay-select'),
+      });
+      expect(checksOf(result).icmp).toMatchObject({
+        ok: false,
+        summary: 'cannot tell which ICMP sockets would open: the addon does not load',
+      });
     });
   });
 });

@@ -13,7 +13,13 @@ import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 const root = REPO_ROOT;
 const hasIp = spawnSync('ip', ['-V']).status === 0;
 const built = existsSync(join(root, 'dist', 'cli', 'main.js')) && existsSync(join(root, STUB_RELAY_PROGRAM));
-const skipReason = !isRoot ? NOT_ROOT_REASON : !hasIp ? 'needs iproute2 (ip netns)' : !built ? 'dist/ is missing: run `npm run build` first' : undefined;
+const skipReason = !isRoot
+  ? NOT_ROOT_REASON
+  : !hasIp
+    ? 'needs iproute2 (ip netns)'
+    : !built
+      ? 'dist/ is missing: run `npm run build` first'
+      : undefined;
 const skipped = skipReason === undefined ? '' : ` — skipped: ${skipReason}`;
 const env = { ...process.env, NO_COLOR: '1' };
 
@@ -54,37 +60,80 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab: invalid topologies$
     relays: [{ name: 'relay-a', attach: 'r2' }],
   };
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ['unknown router in a link', { ...valid, links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r9' }] }, /: links\[1\]\.to: unknown router "r9"/],
-    ['duplicate names', { ...valid, relays: [{ name: 'relay-a', attach: 'r2' }, { name: 'relay-a', attach: 'r1' }] }, /: relays\[1\]\.name: duplicate name "relay-a"/],
+    [
+      'unknown router in a link',
+      {
+        ...valid,
+        links: [
+          { from: 'r1', to: 'r2' },
+          { from: 'r2', to: 'r9' },
+        ],
+      },
+      /: links\[1\]\.to: unknown router "r9"/,
+    ],
+    [
+      'duplicate names',
+      {
+        ...valid,
+        relays: [
+          { name: 'relay-a', attach: 'r2' },
+          { name: 'relay-a', attach: 'r1' },
+        ],
+      },
+      /: relays\[1\]\.name: duplicate name "relay-a"/,
+    ],
     [
       'a cycle with no route',
-      { ...valid, routers: ['r1', 'r2', 'c1', 'c2', 'c3'], links: [{ from: 'r1', to: 'r2' }, { from: 'c1', to: 'c2' }, { from: 'c2', to: 'c3' }, { from: 'c3', to: 'c1' }] },
+      {
+        ...valid,
+        routers: ['r1', 'r2', 'c1', 'c2', 'c3'],
+        links: [
+          { from: 'r1', to: 'r2' },
+          { from: 'c1', to: 'c2' },
+          { from: 'c2', to: 'c3' },
+          { from: 'c3', to: 'c1' },
+        ],
+      },
       /: routers\[2\]: router "c1" is not reachable from the endpoint .*cycle/,
     ],
-    ['bad delay', { ...valid, links: [{ from: 'r1', to: 'r2', delayMs: -5 }] }, /: links\[0\]\.delayMs: -5 is out of range/],
-    ['delay not a number', { ...valid, links: [{ from: 'r1', to: 'r2', delayMs: 'slow' }] }, /: links\[0\]\.delayMs: expected a number/],
+    [
+      'bad delay',
+      { ...valid, links: [{ from: 'r1', to: 'r2', delayMs: -5 }] },
+      /: links\[0\]\.delayMs: -5 is out of range/,
+    ],
+    [
+      'delay not a number',
+      { ...valid, links: [{ from: 'r1', to: 'r2', delayMs: 'slow' }] },
+      /: links\[0\]\.delayMs: expected a number/,
+    ],
     ['unknown key', { ...valid, colour: 'blue' }, /: colour: unknown key/],
   ];
 
-  it.each(cases)('%s: exit 65, one line naming file and field, no namespace created', async (name, topology, message) => {
-    const file = join(directory, `${name.replaceAll(' ', '-')}.json`);
-    writeFileSync(file, JSON.stringify(topology));
-    const prefix = ownPrefix();
-    const result = await runCli(['lab', file, '--prefix', prefix]);
-    expect(result.code).toBe(65);
-    const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(file);
-    expect(lines[0]).toMatch(message);
-    expect(listNamespaces(prefix)).toEqual([]);
-  });
+  it.each(cases)(
+    '%s: exit 65, one line naming file and field, no namespace created',
+    async (name, topology, message) => {
+      const file = join(directory, `${name.replaceAll(' ', '-')}.json`);
+      writeFileSync(file, JSON.stringify(topology));
+      const prefix = ownPrefix();
+      const result = await runCli(['lab', file, '--prefix', prefix]);
+      expect(result.code).toBe(65);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(file);
+      expect(lines[0]).toMatch(message);
+      expect(listNamespaces(prefix)).toEqual([]);
+    },
+  );
 
-  it.each(['lab_x', 'rslab_', 'rslab_UPPER', 'rslab_a-b', 'rslab_12345678901'])('--prefix %s: exit 64, one line saying what a prefix looks like', async (prefix) => {
-    const result = await runCli(['lab', 'branch-office', '--prefix', prefix]);
-    expect(result.code).toBe(64);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/expected rslab_ and 1 to 10 lowercase letters or digits/);
-  });
+  it.each(['lab_x', 'rslab_', 'rslab_UPPER', 'rslab_a-b', 'rslab_12345678901'])(
+    '--prefix %s: exit 64, one line saying what a prefix looks like',
+    async (prefix) => {
+      const result = await runCli(['lab', 'branch-office', '--prefix', prefix]);
+      expect(result.code).toBe(64);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/expected rslab_ and 1 to 10 lowercase letters or digits/);
+    },
+  );
 });
 
 describe('relay-select lab as non-root', () => {
@@ -105,41 +154,58 @@ describe('relay-select lab as non-root', () => {
 });
 
 describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topologies${skipped}`, () => {
-  it.each(['branch-office', 'internet-dmz', 'server-outage', 'relay-full'])('%s: chooses the expected relay and leaves no namespace behind', async (sample) => {
-    const topology = JSON.parse(readFileSync(join(root, 'relay-samples', 'labs', `${sample}.json`), 'utf8')) as { expect: string };
-    const result = await runCli(['lab', sample, '--json']);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout) as {
-      prefix: string;
-      chosen: string;
-      expected: string;
-      relays: { name: string; distance: number | null; expectedDistance: number; method: string }[];
-      registration: { relay: string; status: number } | null;
-      registrations: { relay: string; status: number }[];
-      packets: { icmpEchoRequests: number };
-      nextRun: { action: string; packets: { icmpEchoRequests: number } };
-    };
-    expect(report.chosen).toBe(topology.expect);
-    expect(report.registration?.relay).toBe(topology.expect);
-    expect(report.packets.icmpEchoRequests).toBeGreaterThan(0);
-    // The next cron run keeps the relay without probing: no ICMP storm, also while the server is down.
-    expect(report.nextRun).toMatchObject({ action: 'kept', packets: { icmpEchoRequests: 0 } });
-    if (sample === 'server-outage') expect(report.registration?.status).toBe(503);
-    // The nearest relay is full: asked once, 429, and the next one registered in the same run.
-    if (sample === 'relay-full') expect(report.registrations.map((entry) => [entry.relay, entry.status])).toEqual([['relay-site', 429], ['relay-dc', 200]]);
-    expect(report.expected).toBe(topology.expect);
-    const chosen = report.relays.find((relay) => relay.name === report.chosen)!;
-    if (chosen.method !== 'tcp') expect(chosen.distance).toBe(chosen.expectedDistance);
-    expect(report.prefix).toMatch(/^rslab_/);
-    expect(listNamespaces(report.prefix)).toEqual([]);
-    expect(stubProcessesOf(report.prefix)).toEqual([]);
-  });
+  it.each(['branch-office', 'internet-dmz', 'server-outage', 'relay-full'])(
+    '%s: chooses the expected relay and leaves no namespace behind',
+    async (sample) => {
+      const topology = JSON.parse(readFileSync(join(root, 'relay-samples', 'labs', `${sample}.json`), 'utf8')) as {
+        expect: string;
+      };
+      const result = await runCli(['lab', sample, '--json']);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout) as {
+        prefix: string;
+        chosen: string;
+        expected: string;
+        relays: { name: string; distance: number | null; expectedDistance: number; method: string }[];
+        registration: { relay: string; status: number } | null;
+        registrations: { relay: string; status: number }[];
+        packets: { icmpEchoRequests: number };
+        nextRun: { action: string; packets: { icmpEchoRequests: number } };
+      };
+      expect(report.chosen).toBe(topology.expect);
+      expect(report.registration?.relay).toBe(topology.expect);
+      expect(report.packets.icmpEchoRequests).toBeGreaterThan(0);
+      // The next cron run keeps the relay without probing: no ICMP storm, also while the server is down.
+      expect(report.nextRun).toMatchObject({ action: 'kept', packets: { icmpEchoRequests: 0 } });
+      if (sample === 'server-outage') expect(report.registration?.status).toBe(503);
+      // The nearest relay is full: asked once, 429, and the next one registered in the same run.
+      if (sample === 'relay-full')
+        expect(report.registrations.map((entry) => [entry.relay, entry.status])).toEqual([
+          ['relay-site', 429],
+          ['relay-dc', 200],
+        ]);
+      expect(report.expected).toBe(topology.expect);
+      const chosen = report.relays.find((relay) => relay.name === report.chosen)!;
+      if (chosen.method !== 'tcp') expect(chosen.distance).toBe(chosen.expectedDistance);
+      expect(report.prefix).toMatch(/^rslab_/);
+      expect(listNamespaces(report.prefix)).toEqual([]);
+      expect(stubProcessesOf(report.prefix)).toEqual([]);
+    },
+  );
 
   it('--compare runs every strategy on the same lab and reports packets, wall time and the choice of each', async () => {
     const result = await runCli(['lab', 'server-outage', '--compare', '--json']);
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout) as { prefix: string; compare: { strategy: string; chosen: string; wallMs: number; packets: { icmpEchoRequests: number; source: string } }[] };
+    const report = JSON.parse(result.stdout) as {
+      prefix: string;
+      compare: {
+        strategy: string;
+        chosen: string;
+        wallMs: number;
+        packets: { icmpEchoRequests: number; source: string };
+      }[];
+    };
     expect(report.compare.map((run) => run.strategy)).toEqual(['inference', 'rounds']);
     for (const run of report.compare) {
       expect(run.chosen).toBe('relay-site');
@@ -154,7 +220,13 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
     const prefix = ownPrefix();
     const kept = await runCli(['lab', 'branch-office', '--keep', '--prefix', prefix, '--json']);
     expect(kept.code, kept.stderr).toBe(0);
-    const report = JSON.parse(kept.stdout) as { prefix: string; namespaces: number; kept: { enter: string; down: string }; linkShapingDropped: boolean; warnings: string[] };
+    const report = JSON.parse(kept.stdout) as {
+      prefix: string;
+      namespaces: number;
+      kept: { enter: string; down: string };
+      linkShapingDropped: boolean;
+      warnings: string[];
+    };
     try {
       expect(report.prefix).toBe(prefix);
       expect(report.kept.enter).toMatch(new RegExp(`^ip netns exec ${prefix}-endpoint bash$`));
@@ -162,7 +234,11 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
       // A second lab with the same prefix is refused while the first is up.
       const twice = await runCli(['lab', 'branch-office', '--prefix', prefix]);
       expect(twice.code).toBe(64);
-      expect(twice.stderr).toMatch(new RegExp(`--prefix ${prefix}: a lab with this prefix is up — remove it first: relay-select lab down --prefix ${prefix}`));
+      expect(twice.stderr).toMatch(
+        new RegExp(
+          `--prefix ${prefix}: a lab with this prefix is up — remove it first: relay-select lab down --prefix ${prefix}`,
+        ),
+      );
       expect(listNamespaces(report.prefix)).toHaveLength(report.namespaces);
       expect(stubProcessesOf(report.prefix)).toHaveLength(3);
       // Never a silent drop: without netem the kept lab has no delay, and says so.
@@ -170,7 +246,9 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
     } finally {
       const down = await runCli(['lab', 'down', '--prefix', prefix, '--json']);
       expect(down.code).toBe(0);
-      const { removed } = JSON.parse(down.stdout) as { removed: { prefix: string; namespaces: string[]; killed: number[] }[] };
+      const { removed } = JSON.parse(down.stdout) as {
+        removed: { prefix: string; namespaces: string[]; killed: number[] }[];
+      };
       expect(removed.map((lab) => lab.prefix)).toEqual([prefix]);
       expect(removed[0]?.namespaces).toHaveLength(report.namespaces);
       expect(removed[0]?.killed).toHaveLength(3);
@@ -190,7 +268,10 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
         JSON.stringify({
           routers: ['r1', 'r2', 'r3'],
           endpoint: { attach: 'r1' },
-          links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r3' }],
+          links: [
+            { from: 'r1', to: 'r2' },
+            { from: 'r2', to: 'r3' },
+          ],
           relays: [
             { name: 'relay-mtls', attach: 'r1', registration: 'client-cert-required' },
             { name: 'relay-open', attach: 'r3' },
@@ -201,8 +282,16 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
       );
       const result = await runCli(['lab', file, '--json']);
       expect(result.code).toBe(0);
-      const report = JSON.parse(result.stdout) as { prefix: string; chosen: string; registration: { relay: string; status: number } | null; relays: { name: string; distance: number | null }[] };
-      expect(report.relays.map((relay) => [relay.name, relay.distance])).toEqual([['relay-mtls', 1], ['relay-open', 3]]);
+      const report = JSON.parse(result.stdout) as {
+        prefix: string;
+        chosen: string;
+        registration: { relay: string; status: number } | null;
+        relays: { name: string; distance: number | null }[];
+      };
+      expect(report.relays.map((relay) => [relay.name, relay.distance])).toEqual([
+        ['relay-mtls', 1],
+        ['relay-open', 3],
+      ]);
       expect(report.chosen).toBe('relay-open');
       expect(report.registration).toMatchObject({ relay: 'relay-open', status: 200 });
       expect(listNamespaces(report.prefix)).toEqual([]);
@@ -212,11 +301,17 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
   });
 
   it('SIGINT midway removes every namespace of the run and every stub relay', async () => {
-    const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], {
+      env,
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let prefix: string | undefined;
     let namespacesSeen = 0;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`never reached probing; stderr: ${stderr}`)), 30_000);
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -244,32 +339,41 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
     ['SIGINT', 250, 130],
     ['SIGTERM', 500, 143],
     ['SIGINT', 800, 130],
-  ] as const)('%s %i ms into building the lab: %i within a second, nothing left behind', async (signalName, delayMs, status) => {
-    const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    // The lab's first words ("building 9 namespaces (prefix …)") start its first second.
-    const prefix = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the lab never started building; stderr: ${stderr}`)), 30_000);
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        const found = /prefix (rslab_[a-z0-9]+)/.exec(stderr)?.[1];
-        if (found !== undefined) {
-          clearTimeout(timer);
-          resolve(found);
-        }
+  ] as const)(
+    '%s %i ms into building the lab: %i within a second, nothing left behind',
+    async (signalName, delayMs, status) => {
+      const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], {
+        env,
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-    });
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-    const signalledAt = performance.now();
-    child.kill(signalName);
-    const { code, signal } = await exited;
-    const afterSignalMs = performance.now() - signalledAt;
-    expect({ code, signal }, stderr).toEqual({ code: status, signal: null });
-    expect(afterSignalMs).toBeLessThan(1000);
-    expect(stderr).toMatch(new RegExp(`relay-select: error: interrupted by ${signalName}`));
-    expect(stderr).not.toMatch(/\n\s+at |internal error/);
-    expect(listNamespaces(prefix)).toEqual([]);
-    expect(stubProcessesOf(prefix)).toEqual([]);
-  });
+      let stderr = '';
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
+      // The lab's first words ("building 9 namespaces (prefix …)") start its first second.
+      const prefix = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the lab never started building; stderr: ${stderr}`)), 30_000);
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk;
+          const found = /prefix (rslab_[a-z0-9]+)/.exec(stderr)?.[1];
+          if (found !== undefined) {
+            clearTimeout(timer);
+            resolve(found);
+          }
+        });
+      });
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const signalledAt = performance.now();
+      child.kill(signalName);
+      const { code, signal } = await exited;
+      const afterSignalMs = performance.now() - signalledAt;
+      expect({ code, signal }, stderr).toEqual({ code: status, signal: null });
+      expect(afterSignalMs).toBeLessThan(1000);
+      expect(stderr).toMatch(new RegExp(`relay-select: error: interrupted by ${signalName}`));
+      expect(stderr).not.toMatch(/\n\s+at |internal error/);
+      expect(listNamespaces(prefix)).toEqual([]);
+      expect(stubProcessesOf(prefix)).toEqual([]);
+    },
+  );
 });

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { drawTopology } from '../../src/lab/draw.js';
 import { relayNamesByAddress, renderLabRelayList, renderLabSettings } from '../../src/lab/lab-files.js';
-import { buildRelayViews, chosenRelayName, parseRunJson, parseStubLog, toRegistration } from '../../src/lab/lab-report.js';
+import {
+  buildRelayViews,
+  chosenRelayName,
+  parseRunJson,
+  parseStubLog,
+  toRegistration,
+} from '../../src/lab/lab-report.js';
 import { parseSnmpCounters } from '../../src/lab/lab-counters.js';
 import { parseTopologyText, type Topology } from '../../src/lab/topology.js';
 import { parseRelayList } from '../../src/relays/parse.js';
@@ -46,14 +52,17 @@ describe('lab files', () => {
     expect(topology.settings.probe).toEqual({ timeoutMs: 500 });
   });
 
-  it.each(['branch-office', 'internet-dmz', 'server-outage', 'relay-full'])('%s: the settings written for the CLI are valid settings', (name) => {
-    const topology = sample(name);
-    const relayAddresses = new Map(topology.relays.map((relay, index) => [relay.name, `198.18.1.${index + 1}`]));
-    for (const strategy of [undefined, 'inference', 'rounds'] as const) {
-      const result = settingsInputSchema.safeParse(renderLabSettings(topology, relayAddresses, { strategy }));
-      expect(result.success ? [] : result.error.issues).toEqual([]);
-    }
-  });
+  it.each(['branch-office', 'internet-dmz', 'server-outage', 'relay-full'])(
+    '%s: the settings written for the CLI are valid settings',
+    (name) => {
+      const topology = sample(name);
+      const relayAddresses = new Map(topology.relays.map((relay, index) => [relay.name, `198.18.1.${index + 1}`]));
+      for (const strategy of [undefined, 'inference', 'rounds'] as const) {
+        const result = settingsInputSchema.safeParse(renderLabSettings(topology, relayAddresses, { strategy }));
+        expect(result.success ? [] : result.error.issues).toEqual([]);
+      }
+    },
+  );
 
   it('maps addresses back to relay names', () => {
     const names = relayNamesByAddress(sample('branch-office'), addresses);
@@ -66,11 +75,33 @@ describe('lab report', () => {
   const runJson: RunJson = {
     action: 'selected',
     reason: 'nearest in pool corp',
-    relay: { host: '198.18.0.10', port: 52311, address: '198.18.0.10', distance: 2, pool: 'corp', method: 'echo-ttl', rttMs: 41.2 },
+    relay: {
+      host: '198.18.0.10',
+      port: 52311,
+      address: '198.18.0.10',
+      distance: 2,
+      pool: 'corp',
+      method: 'echo-ttl',
+      rttMs: 41.2,
+    },
     nextDueAt: '2024-03-01T18:00:00.000Z',
     probes: [
-      { key: '198.18.0.10:52311', host: '198.18.0.10', address: '198.18.0.10', distance: 2, rttMs: 41.2, method: 'echo-ttl' },
-      { key: '198.18.0.20:52311', host: '198.18.0.20', address: '198.18.0.20', distance: 3, rttMs: 0.4, method: 'echo-ttl' },
+      {
+        key: '198.18.0.10:52311',
+        host: '198.18.0.10',
+        address: '198.18.0.10',
+        distance: 2,
+        rttMs: 41.2,
+        method: 'echo-ttl',
+      },
+      {
+        key: '198.18.0.20:52311',
+        host: '198.18.0.20',
+        address: '198.18.0.20',
+        distance: 3,
+        rttMs: 0.4,
+        method: 'echo-ttl',
+      },
     ],
     rule: 'forced',
     registration: { status: 'registered', detail: 'HTTP 200' },
@@ -105,9 +136,17 @@ describe('lab report', () => {
   });
 
   it('reads stub logs, skipping a cut-off last line', () => {
-    const entries = parseStubLog('{"at":"t1","status":503,"body":{"accepted":false},"remoteAddress":"198.18.0.2"}\n{"at":"t2","sta');
+    const entries = parseStubLog(
+      '{"at":"t1","status":503,"body":{"accepted":false},"remoteAddress":"198.18.0.2"}\n{"at":"t2","sta',
+    );
     expect(entries).toHaveLength(1);
-    expect(toRegistration('relay-site', entries[0]!)).toEqual({ relay: 'relay-site', status: 503, accepted: false, from: '198.18.0.2', at: 't1' });
+    expect(toRegistration('relay-site', entries[0]!)).toEqual({
+      relay: 'relay-site',
+      status: 503,
+      accepted: false,
+      from: '198.18.0.2',
+      at: 't1',
+    });
   });
 
   it('counts echo requests and TCP opens from /proc/net/snmp and snmp6', () => {
@@ -127,7 +166,10 @@ describe('lab report', () => {
 describe('drawTopology', () => {
   it('draws every router and relay once, the chosen relay marked, ICMP droppers flagged', () => {
     const topology = sample('internet-dmz');
-    const lines = drawTopology(topology, { chosen: 'relay-dmz-1', measurements: new Map([['relay-dmz-1', { distance: null, rttMs: 1.5, method: 'tcp' }]]) });
+    const lines = drawTopology(topology, {
+      chosen: 'relay-dmz-1',
+      measurements: new Map([['relay-dmz-1', { distance: null, rttMs: 1.5, method: 'tcp' }]]),
+    });
     const text = lines.join('\n');
     for (const name of [...topology.routers, ...topology.relays.map((relay) => relay.name)]) {
       expect(lines.filter((line) => new RegExp(`[─ ★]${name}\\b`).test(line))).toHaveLength(1);

@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectedDistances, formatTopologyProblem, parseTopology, parseTopologyText, type TopologyProblem } from '../../src/lab/topology.js';
+import {
+  expectedDistances,
+  formatTopologyProblem,
+  parseTopology,
+  parseTopologyText,
+  type TopologyProblem,
+} from '../../src/lab/topology.js';
 import { displayPath, resolveTopologyPath } from '../../src/lab/topology-load.js';
 
 const labsDirectory = join(import.meta.dirname, '..', '..', 'relay-samples', 'labs');
@@ -34,29 +40,63 @@ describe('parseTopology', () => {
     const { topology: parsed, problems } = parseTopology(topology(), 'test');
     expect(problems).toEqual([]);
     expect(parsed?.endpoint).toEqual({ name: 'endpoint', attach: 'r1', delayMs: 0, lossPercent: 0 });
-    expect(parsed?.relays[0]).toMatchObject({ port: 52311, weight: 100, priority: 0, registration: 'ok', dropsIcmp: false, groups: [] });
+    expect(parsed?.relays[0]).toMatchObject({
+      port: 52311,
+      weight: 100,
+      priority: 0,
+      registration: 'ok',
+      dropsIcmp: false,
+      groups: [],
+    });
     expect(parsed?.links[0]?.delayMs).toBe(5);
   });
 
   it('computes the distance as the routers on the shortest path', () => {
     const parsed = parseTopology(
-      topology({ links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r3' }, { from: 'r1', to: 'r3' }] }),
+      topology({
+        links: [
+          { from: 'r1', to: 'r2' },
+          { from: 'r2', to: 'r3' },
+          { from: 'r1', to: 'r3' },
+        ],
+      }),
       'test',
     ).topology!;
     expect(Object.fromEntries(expectedDistances(parsed))).toEqual({ near: 2, far: 2 });
   });
 
   it('names an unknown router in a link by its field path', () => {
-    const problems = problemsOf(topology({ links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r9' }] }));
+    const problems = problemsOf(
+      topology({
+        links: [
+          { from: 'r1', to: 'r2' },
+          { from: 'r2', to: 'r9' },
+        ],
+      }),
+    );
     expect(problems[0]?.path).toBe('links[1].to');
-    expect(formatTopologyProblem('labs/x.json', problems[0]!)).toMatch(/^labs\/x\.json: links\[1\]\.to: unknown router "r9"/);
+    expect(formatTopologyProblem('labs/x.json', problems[0]!)).toMatch(
+      /^labs\/x\.json: links\[1\]\.to: unknown router "r9"/,
+    );
   });
 
   it('refuses duplicate names across routers, relays and the endpoint', () => {
-    expect(problemsOf(topology({ routers: ['r1', 'r2', 'r3', 'r2'] }))[0]).toMatchObject({ path: 'routers[3]', message: expect.stringMatching(/duplicate name "r2"/) });
-    const relayClash = problemsOf(topology({ relays: [{ name: 'near', attach: 'r2' }, { name: 'near', attach: 'r3' }] }));
+    expect(problemsOf(topology({ routers: ['r1', 'r2', 'r3', 'r2'] }))[0]).toMatchObject({
+      path: 'routers[3]',
+      message: expect.stringMatching(/duplicate name "r2"/),
+    });
+    const relayClash = problemsOf(
+      topology({
+        relays: [
+          { name: 'near', attach: 'r2' },
+          { name: 'near', attach: 'r3' },
+        ],
+      }),
+    );
     expect(relayClash[0]?.path).toBe('relays[1].name');
-    expect(problemsOf(topology({ relays: [{ name: 'r3', attach: 'r2' }] }))[0]?.message).toMatch(/duplicate name "r3" \(first used at routers\[2\]\)/);
+    expect(problemsOf(topology({ relays: [{ name: 'r3', attach: 'r2' }] }))[0]?.message).toMatch(
+      /duplicate name "r3" \(first used at routers\[2\]\)/,
+    );
   });
 
   it('refuses a cycle of routers with no route to the endpoint', () => {
@@ -78,7 +118,9 @@ describe('parseTopology', () => {
   });
 
   it('refuses a relay behind an unreachable router', () => {
-    const problems = problemsOf(topology({ routers: ['r1', 'r2', 'r3', 'lone'], relays: [{ name: 'near', attach: 'lone' }], expect: null }));
+    const problems = problemsOf(
+      topology({ routers: ['r1', 'r2', 'r3', 'lone'], relays: [{ name: 'near', attach: 'lone' }], expect: null }),
+    );
     expect(problems.map((problem) => problem.path)).toEqual(['routers[3]', 'relays[0].attach']);
   });
 
@@ -88,26 +130,61 @@ describe('parseTopology', () => {
     [10_001, /out of range \(0 to 10000\)/],
     [null, /expected a number/],
   ])('refuses delayMs %j', (delayMs, message) => {
-    const problems = problemsOf(topology({ links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r3', delayMs }] }));
+    const problems = problemsOf(
+      topology({
+        links: [
+          { from: 'r1', to: 'r2' },
+          { from: 'r2', to: 'r3', delayMs },
+        ],
+      }),
+    );
     expect(problems[0]).toMatchObject({ path: 'links[1].delayMs', message: expect.stringMatching(message) });
   });
 
   it('refuses unknown keys at every level', () => {
     expect(problemsOf(topology({ colour: 'red' }))[0]?.path).toBe('colour');
-    expect(problemsOf(topology({ relays: [{ name: 'near', attach: 'r2', wieght: 5 }] }))[0]?.path).toBe('relays[0].wieght');
-    expect(problemsOf(topology({ links: [{ from: 'r1', to: 'r2', delay: 5 }, { from: 'r2', to: 'r3' }] }))[0]?.path).toBe('links[0].delay');
+    expect(problemsOf(topology({ relays: [{ name: 'near', attach: 'r2', wieght: 5 }] }))[0]?.path).toBe(
+      'relays[0].wieght',
+    );
+    expect(
+      problemsOf(
+        topology({
+          links: [
+            { from: 'r1', to: 'r2', delay: 5 },
+            { from: 'r2', to: 'r3' },
+          ],
+        }),
+      )[0]?.path,
+    ).toBe('links[0].delay');
   });
 
   it('checks settings that name relays and settings the lab sets itself', () => {
-    expect(problemsOf(topology({ settings: { failoverRelays: ['nowhere'] } }))[0]?.path).toBe('settings.failoverRelays[0]');
+    expect(problemsOf(topology({ settings: { failoverRelays: ['nowhere'] } }))[0]?.path).toBe(
+      'settings.failoverRelays[0]',
+    );
     expect(problemsOf(topology({ settings: { stateDir: '/tmp/x' } }))[0]?.path).toBe('settings.stateDir');
-    expect(problemsOf(topology({ expect: 'ghost' }))[0]).toMatchObject({ path: 'expect', message: expect.stringMatching(/unknown relay "ghost"/) });
+    expect(problemsOf(topology({ expect: 'ghost' }))[0]).toMatchObject({
+      path: 'expect',
+      message: expect.stringMatching(/unknown relay "ghost"/),
+    });
   });
 
   it('refuses a bad registration behaviour, a self link and a duplicate link', () => {
-    expect(problemsOf(topology({ relays: [{ name: 'near', attach: 'r2', registration: 'maybe' }] }))[0]?.path).toBe('relays[0].registration');
+    expect(problemsOf(topology({ relays: [{ name: 'near', attach: 'r2', registration: 'maybe' }] }))[0]?.path).toBe(
+      'relays[0].registration',
+    );
     expect(problemsOf(topology({ links: [{ from: 'r1', to: 'r1' }] }))[0]?.path).toBe('links[0].to');
-    expect(problemsOf(topology({ links: [{ from: 'r1', to: 'r2' }, { from: 'r2', to: 'r1' }, { from: 'r2', to: 'r3' }] }))[0]?.path).toBe('links[1]');
+    expect(
+      problemsOf(
+        topology({
+          links: [
+            { from: 'r1', to: 'r2' },
+            { from: 'r2', to: 'r1' },
+            { from: 'r2', to: 'r3' },
+          ],
+        }),
+      )[0]?.path,
+    ).toBe('links[1]');
   });
 
   it('reports JSON syntax errors as one problem', () => {
@@ -121,7 +198,9 @@ describe('bundled lab topologies', () => {
   const files = readdirSync(labsDirectory).filter((file) => file.endsWith('.json'));
 
   it('include the three the issue names', () => {
-    expect(files).toEqual(expect.arrayContaining(['branch-office.json', 'internet-dmz.json', 'server-outage.json', 'relay-full.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['branch-office.json', 'internet-dmz.json', 'server-outage.json', 'relay-full.json']),
+    );
   });
 
   it.each(files)('%s parses and names the relay a correct run chooses', (file) => {
@@ -131,7 +210,10 @@ describe('bundled lab topologies', () => {
   });
 
   it('branch-office puts the data-centre relay farther by hops than the branch relay, but with less delay', () => {
-    const parsed = parseTopologyText(readFileSync(join(labsDirectory, 'branch-office.json'), 'utf8'), 'branch-office').topology!;
+    const parsed = parseTopologyText(
+      readFileSync(join(labsDirectory, 'branch-office.json'), 'utf8'),
+      'branch-office',
+    ).topology!;
     const distances = expectedDistances(parsed);
     expect(distances.get('relay-branch')).toBe(2);
     expect(distances.get('relay-dc')!).toBeGreaterThan(distances.get('relay-branch')!);

@@ -24,25 +24,34 @@ function environment(): NodeJS.ProcessEnv {
 describe('the ICMP addon missing', () => {
   const skipReason = missingBuildReason();
 
-  it.skipIf(skipReason !== undefined)(`probe exits 72 with the fix; commands that do not probe still work ${skipReason ?? ''}`, () => {
-    // The package as `npm ci --ignore-scripts` leaves it: everything but build/.
-    const copy = join(scratch, 'package');
-    for (const part of ['bin', 'dist', 'package.json', 'relay-samples']) cpSync(join(REPO_ROOT, part), join(copy, part), { recursive: true });
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'));
-    const cli = (args: string[]) => spawnSync(process.execPath, [join(copy, 'bin/relay-select.js'), ...args], { cwd: copy, env: environment(), encoding: 'utf8' });
+  it.skipIf(skipReason !== undefined)(
+    `probe exits 72 with the fix; commands that do not probe still work ${skipReason ?? ''}`,
+    () => {
+      // The package as `npm ci --ignore-scripts` leaves it: everything but build/.
+      const copy = join(scratch, 'package');
+      for (const part of ['bin', 'dist', 'package.json', 'relay-samples'])
+        cpSync(join(REPO_ROOT, part), join(copy, part), { recursive: true });
+      symlinkSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'));
+      const cli = (args: string[]) =>
+        spawnSync(process.execPath, [join(copy, 'bin/relay-select.js'), ...args], {
+          cwd: copy,
+          env: environment(),
+          encoding: 'utf8',
+        });
 
-    // Nothing is sent: loading the addon fails before any socket exists.
-    const probe = cli(['probe', '127.0.0.1', '--state-dir', join(scratch, 'state')]);
-    expect(probe.status).toBe(72);
-    const lines = probe.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/the ICMP addon is not built \(no .*build\/Release\/relay_select_icmp\.node\)/);
-    expect(lines[0]).toMatch(FIX);
-    expect(probe.stderr).not.toMatch(/internal error|\n\s+at /);
+      // Nothing is sent: loading the addon fails before any socket exists.
+      const probe = cli(['probe', '127.0.0.1', '--state-dir', join(scratch, 'state')]);
+      expect(probe.status).toBe(72);
+      const lines = probe.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/the ICMP addon is not built \(no .*build\/Release\/relay_select_icmp\.node\)/);
+      expect(lines[0]).toMatch(FIX);
+      expect(probe.stderr).not.toMatch(/internal error|\n\s+at /);
 
-    const plan = cli(['plan', '--relays', 'relay-samples/branch-office.dat', '--json']);
-    expect(plan.status, plan.stderr).toBe(0);
-  });
+      const plan = cli(['plan', '--relays', 'relay-samples/branch-office.dat', '--json']);
+      expect(plan.status, plan.stderr).toBe(0);
+    },
+  );
 });
 
 describe('the install script', () => {
@@ -50,7 +59,9 @@ describe('the install script', () => {
     const copy = join(scratch, 'build');
     cpSync(join(REPO_ROOT, 'binding.gyp'), join(copy, 'binding.gyp'));
     cpSync(join(REPO_ROOT, 'src/native'), join(copy, 'src/native'), { recursive: true });
-    cpSync(join(REPO_ROOT, 'node_modules/node-addon-api'), join(copy, 'node_modules/node-addon-api'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'node_modules/node-addon-api'), join(copy, 'node_modules/node-addon-api'), {
+      recursive: true,
+    });
     writeFileSync(join(copy, 'package.json'), '{"name":"relay-select","version":"0.0.0","type":"module"}\n');
     const missingCompiler = join(copy, 'no-such-c++');
     const result = spawnSync(process.execPath, [join(copy, 'src/native/build-addon.mjs')], {
@@ -60,7 +71,9 @@ describe('the install script', () => {
       timeout: 120_000,
     });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/relay-select: building the ICMP addon failed \(node-gyp exited with \d+\)\. Without it nothing can probe/);
+    expect(result.stderr).toMatch(
+      /relay-select: building the ICMP addon failed \(node-gyp exited with \d+\)\. Without it nothing can probe/,
+    );
     expect(result.stderr).toMatch(FIX);
   });
 });

@@ -34,6 +34,9 @@ describe('estimateProbeBudget', () => {
     expect(budget.rounds.worstCasePackets).toBe(1000 * 11);
   });
   it('costs nothing for no relay', () => {
-    expect(estimateProbeBudget(0, 'rounds', 255, 2)).toMatchObject({ inference: { packets: 0 }, rounds: { worstCasePackets: 0 } });
+    expect(estimateProbeBudget(0, 'rounds', 255, 2)).toMatchObject({
+      inference: { packets: 0 },
+      rounds: { worstCasePackets: 0 },
+    });
   });
 });

@@ -1,9 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalAddress, computeInternetChecksum, decodeIcmpPacket, encodeEchoRequest, flowChecksumOf, formatIpv6 } from '../../src/probe/icmp-codec.js';
+import {
+  canonicalAddress,
+  computeInternetChecksum,
+  decodeIcmpPacket,
+  encodeEchoRequest,
+  flowChecksumOf,
+  formatIpv6,
+} from '../../src/probe/icmp-codec.js';
 
 /** An IPv4 header (20 bytes, no options) around `payload`. */
-function ipv4(payload: Buffer, options: { ttl: number; protocol?: number; source?: string; destination: string }): Buffer {
+function ipv4(
+  payload: Buffer,
+  options: { ttl: number; protocol?: number; source?: string; destination: string },
+): Buffer {
   const header = Buffer.alloc(20);
   header[0] = 0x45;
   header.writeUInt16BE(20 + payload.length, 2);
@@ -30,13 +40,20 @@ describe('computeInternetChecksum', () => {
     expect(computeInternetChecksum(Buffer.from([8, 0, 0, 0, 0, 1, 0, 1]))).toBe(0xf7fd);
   });
   it('pads an odd length with a zero byte', () => {
-    expect(computeInternetChecksum(Buffer.from([0x12, 0x34, 0x56]))).toBe(computeInternetChecksum(Buffer.from([0x12, 0x34, 0x56, 0x00])));
+    expect(computeInternetChecksum(Buffer.from([0x12, 0x34, 0x56]))).toBe(
+      computeInternetChecksum(Buffer.from([0x12, 0x34, 0x56, 0x00])),
+    );
   });
   it('sums to zero over a packet that carries its checksum', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (identifier, sequence, timestampNs) => {
-        expect(computeInternetChecksum(encodeEchoRequest({ family: 4, identifier, sequence, timestampNs }))).toBe(0);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        (identifier, sequence, timestampNs) => {
+          expect(computeInternetChecksum(encodeEchoRequest({ family: 4, identifier, sequence, timestampNs }))).toBe(0);
+        },
+      ),
     );
   });
 });
@@ -63,40 +80,71 @@ describe('encodeEchoRequest — one flow identity per session (Paris traceroute)
 
   it('holds the IPv4 checksum at the flow value whatever the sequence and timestamp', () => {
     fc.assert(
-      fc.property(uint16, uint16, timestamp, uint16, timestamp, (identifier, sequence, timestampNs, otherSequence, otherTimestampNs) => {
-        const first = encodeEchoRequest({ family: 4, identifier, sequence, timestampNs });
-        const second = encodeEchoRequest({ family: 4, identifier, sequence: otherSequence, timestampNs: otherTimestampNs });
-        expect(first.readUInt16BE(2)).toBe(flowChecksumOf(identifier));
-        expect(second.readUInt16BE(2)).toBe(first.readUInt16BE(2));
-        // Identifier and sequence still stand where receivers and routers read them.
-        expect(second.readUInt16BE(4)).toBe(identifier);
-        expect(second.readUInt16BE(6)).toBe(otherSequence);
-      }),
+      fc.property(
+        uint16,
+        uint16,
+        timestamp,
+        uint16,
+        timestamp,
+        (identifier, sequence, timestampNs, otherSequence, otherTimestampNs) => {
+          const first = encodeEchoRequest({ family: 4, identifier, sequence, timestampNs });
+          const second = encodeEchoRequest({
+            family: 4,
+            identifier,
+            sequence: otherSequence,
+            timestampNs: otherTimestampNs,
+          });
+          expect(first.readUInt16BE(2)).toBe(flowChecksumOf(identifier));
+          expect(second.readUInt16BE(2)).toBe(first.readUInt16BE(2));
+          // Identifier and sequence still stand where receivers and routers read them.
+          expect(second.readUInt16BE(4)).toBe(identifier);
+          expect(second.readUInt16BE(6)).toBe(otherSequence);
+        },
+      ),
     );
   });
 
   it('takes any flow checksum, 0 and 0xfffe included, and the packet still checks', () => {
     fc.assert(
-      fc.property(fc.oneof(uint16, fc.constantFrom(0, 1, 0xfffe, 0xffff)), uint16, uint16, timestamp, (flowChecksum, identifier, sequence, timestampNs) => {
-        const packet = encodeEchoRequest({ family: 4, identifier, sequence, timestampNs, flowChecksum });
-        expect(packet.readUInt16BE(2)).toBe(flowChecksum === 0xffff ? 0 : flowChecksum);
-        expect(computeInternetChecksum(packet)).toBe(0);
-      }),
+      fc.property(
+        fc.oneof(uint16, fc.constantFrom(0, 1, 0xfffe, 0xffff)),
+        uint16,
+        uint16,
+        timestamp,
+        (flowChecksum, identifier, sequence, timestampNs) => {
+          const packet = encodeEchoRequest({ family: 4, identifier, sequence, timestampNs, flowChecksum });
+          expect(packet.readUInt16BE(2)).toBe(flowChecksum === 0xffff ? 0 : flowChecksum);
+          expect(computeInternetChecksum(packet)).toBe(0);
+        },
+      ),
     );
   });
 
   it('holds the ICMPv6 message sum constant, so the kernel-computed checksum is constant per relay', () => {
     fc.assert(
-      fc.property(uint16, uint16, timestamp, uint16, timestamp, (identifier, sequence, timestampNs, otherSequence, otherTimestampNs) => {
-        const first = encodeEchoRequest({ family: 6, identifier, sequence, timestampNs });
-        const second = encodeEchoRequest({ family: 6, identifier, sequence: otherSequence, timestampNs: otherTimestampNs });
-        expect(computeInternetChecksum(second)).toBe(computeInternetChecksum(first));
-      }),
+      fc.property(
+        uint16,
+        uint16,
+        timestamp,
+        uint16,
+        timestamp,
+        (identifier, sequence, timestampNs, otherSequence, otherTimestampNs) => {
+          const first = encodeEchoRequest({ family: 6, identifier, sequence, timestampNs });
+          const second = encodeEchoRequest({
+            family: 6,
+            identifier,
+            sequence: otherSequence,
+            timestampNs: otherTimestampNs,
+          });
+          expect(computeInternetChecksum(second)).toBe(computeInternetChecksum(first));
+        },
+      ),
     );
   });
 
   it('gives two sessions different checksums', () => {
-    const checksumOf = (identifier: number) => encodeEchoRequest({ family: 4, identifier, sequence: 1, timestampNs: 1n }).readUInt16BE(2);
+    const checksumOf = (identifier: number) =>
+      encodeEchoRequest({ family: 4, identifier, sequence: 1, timestampNs: 1n }).readUInt16BE(2);
     expect(checksumOf(0x1234)).not.toBe(checksumOf(0x1235));
   });
 
@@ -107,7 +155,13 @@ describe('encodeEchoRequest — one flow identity per session (Paris traceroute)
     reply.writeUInt16BE(0, 2);
     reply.writeUInt16BE(computeInternetChecksum(reply), 2);
     const decoded = decodeIcmpPacket(ipv4(reply, { ttl: 60, destination: '198.18.0.2' }), 4);
-    expect(decoded).toMatchObject({ kind: 'echo-reply', identifier: 9, sequence: 10, replyTtl: 60, timestampNs: 987654321n });
+    expect(decoded).toMatchObject({
+      kind: 'echo-reply',
+      identifier: 9,
+      sequence: 10,
+      replyTtl: 60,
+      timestampNs: 987654321n,
+    });
   });
 });
 
@@ -125,18 +179,33 @@ describe('decodeIcmpPacket', () => {
     const plain = ipv4(reply, { ttl: 50, destination: '198.18.0.2' });
     const withOptions = Buffer.concat([plain.subarray(0, 20), Buffer.alloc(4, 1), plain.subarray(20)]);
     withOptions[0] = 0x46;
-    expect(decodeIcmpPacket(withOptions, 4)).toMatchObject({ kind: 'echo-reply', identifier: 1, sequence: 2, replyTtl: 50 });
+    expect(decodeIcmpPacket(withOptions, 4)).toMatchObject({
+      kind: 'echo-reply',
+      identifier: 1,
+      sequence: 2,
+      replyTtl: 50,
+    });
   });
 
   it('reads the quoted identifier, sequence and destination of a Time Exceeded', () => {
     const request = encodeEchoRequest({ family: 4, identifier: 1000, sequence: 65535, timestampNs: 1n });
     const quoted = ipv4(request, { ttl: 1, destination: '198.19.4.5' }).subarray(0, 28);
     const decoded = decodeIcmpPacket(ipv4(icmpError(11, 0, quoted), { ttl: 63, destination: '198.18.0.1' }), 4);
-    expect(decoded).toEqual({ kind: 'time-exceeded', code: 0, identifier: 1000, sequence: 65535, originalDestination: '198.19.4.5', replyTtl: 63 });
+    expect(decoded).toEqual({
+      kind: 'time-exceeded',
+      code: 0,
+      identifier: 1000,
+      sequence: 65535,
+      originalDestination: '198.19.4.5',
+      replyTtl: 63,
+    });
   });
 
   it('reads a Destination Unreachable the same way', () => {
-    const quoted = ipv4(encodeEchoRequest({ family: 4, identifier: 5, sequence: 6, timestampNs: 1n }), { ttl: 3, destination: '198.18.9.9' });
+    const quoted = ipv4(encodeEchoRequest({ family: 4, identifier: 5, sequence: 6, timestampNs: 1n }), {
+      ttl: 3,
+      destination: '198.18.9.9',
+    });
     expect(decodeIcmpPacket(ipv4(icmpError(3, 1, quoted), { ttl: 64, destination: '198.18.0.1' }), 4)).toMatchObject({
       kind: 'unreachable',
       code: 1,
@@ -155,11 +224,20 @@ describe('decodeIcmpPacket', () => {
   });
 
   it('returns null for every truncation of valid packets', () => {
-    const quoted = ipv4(encodeEchoRequest({ family: 4, identifier: 5, sequence: 6, timestampNs: 1n }), { ttl: 1, destination: '198.18.9.9' }).subarray(0, 28);
+    const quoted = ipv4(encodeEchoRequest({ family: 4, identifier: 5, sequence: 6, timestampNs: 1n }), {
+      ttl: 1,
+      destination: '198.18.9.9',
+    }).subarray(0, 28);
     const timeExceeded = ipv4(icmpError(11, 0, quoted), { ttl: 64, destination: '198.18.0.1' });
-    for (let length = 0; length < timeExceeded.length; length += 1) expect(decodeIcmpPacket(timeExceeded.subarray(0, length), 4)).toBeNull();
-    const v6Error = Buffer.concat([Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]), ipv6Header('2001:db8::9'), encodeEchoRequest({ family: 6, identifier: 1, sequence: 1, timestampNs: 0n }).subarray(0, 8)]);
-    for (let length = 0; length < v6Error.length; length += 1) expect(decodeIcmpPacket(v6Error.subarray(0, length), 6)).toBeNull();
+    for (let length = 0; length < timeExceeded.length; length += 1)
+      expect(decodeIcmpPacket(timeExceeded.subarray(0, length), 4)).toBeNull();
+    const v6Error = Buffer.concat([
+      Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]),
+      ipv6Header('2001:db8::9'),
+      encodeEchoRequest({ family: 6, identifier: 1, sequence: 1, timestampNs: 0n }).subarray(0, 8),
+    ]);
+    for (let length = 0; length < v6Error.length; length += 1)
+      expect(decodeIcmpPacket(v6Error.subarray(0, length), 6)).toBeNull();
   });
 
   it('never throws on garbage', () => {
@@ -174,10 +252,23 @@ describe('decodeIcmpPacket', () => {
   it('decodes ICMPv6 echo replies (no header, so no hop limit) and time exceeded', () => {
     const reply = encodeEchoRequest({ family: 6, identifier: 77, sequence: 3, timestampNs: 9n });
     reply[0] = 129;
-    expect(decodeIcmpPacket(reply, 6)).toEqual({ kind: 'echo-reply', identifier: 77, sequence: 3, replyTtl: null, timestampNs: 9n });
+    expect(decodeIcmpPacket(reply, 6)).toEqual({
+      kind: 'echo-reply',
+      identifier: 77,
+      sequence: 3,
+      replyTtl: null,
+      timestampNs: 9n,
+    });
     const request = encodeEchoRequest({ family: 6, identifier: 77, sequence: 4, timestampNs: 9n });
     const error = Buffer.concat([Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]), ipv6Header('2001:db8:0:7::2'), request]);
-    expect(decodeIcmpPacket(error, 6)).toEqual({ kind: 'time-exceeded', code: 0, identifier: 77, sequence: 4, originalDestination: '2001:db8:0:7::2', replyTtl: null });
+    expect(decodeIcmpPacket(error, 6)).toEqual({
+      kind: 'time-exceeded',
+      code: 0,
+      identifier: 77,
+      sequence: 4,
+      originalDestination: '2001:db8:0:7::2',
+      replyTtl: null,
+    });
   });
 });
 

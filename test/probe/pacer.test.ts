@@ -67,7 +67,9 @@ describe('createPacer under load', () => {
     expect(addListener).toHaveBeenCalledTimes(1);
     controller.abort();
     const outcomes = await Promise.all(waiting);
-    expect(outcomes.filter((outcome) => (outcome as { code?: string } | undefined)?.code === 'ABORTED')).toHaveLength(999);
+    expect(outcomes.filter((outcome) => (outcome as { code?: string } | undefined)?.code === 'ABORTED')).toHaveLength(
+      999,
+    );
     expect(vi.getTimerCount()).toBe(0);
   });
 });

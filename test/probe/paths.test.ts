@@ -21,9 +21,13 @@ describe('pathPrefixOf', () => {
 describe('addressOrderKey', () => {
   it('sorts addresses in numeric order', () => {
     const ipv4 = ['198.19.0.10', '198.19.0.9', '198.19.1.1', '198.18.255.255'];
-    expect([...ipv4].sort((left, right) => addressOrderKey(left, 4)!.localeCompare(addressOrderKey(right, 4)!))).toEqual(['198.18.255.255', '198.19.0.9', '198.19.0.10', '198.19.1.1']);
+    expect(
+      [...ipv4].sort((left, right) => addressOrderKey(left, 4)!.localeCompare(addressOrderKey(right, 4)!)),
+    ).toEqual(['198.18.255.255', '198.19.0.9', '198.19.0.10', '198.19.1.1']);
     const ipv6 = ['2001:db8::10', '2001:db8::9', '2001:db8::1:0', '2001:db8::a'];
-    expect([...ipv6].sort((left, right) => addressOrderKey(left, 6)!.localeCompare(addressOrderKey(right, 6)!))).toEqual(['2001:db8::9', '2001:db8::a', '2001:db8::10', '2001:db8::1:0']);
+    expect(
+      [...ipv6].sort((left, right) => addressOrderKey(left, 6)!.localeCompare(addressOrderKey(right, 6)!)),
+    ).toEqual(['2001:db8::9', '2001:db8::a', '2001:db8::10', '2001:db8::1:0']);
     expect(addressOrderKey('2001:db8::1.2.3.4', 6)).toBe(addressOrderKey('2001:db8::102:304', 6));
   });
 

@@ -10,7 +10,18 @@ import { probeTargets } from '../../src/probe/strategies.js';
 import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
 
 function options(overrides: Partial<ProbeOptions> = {}): ProbeOptions {
-  return { strategy: 'inference', maximumTtlToPing: 255, timeoutMs: 300, retries: 1, ratePps: 100_000, burst: 1000, verifyMargin: 2, tcpFallback: false, tcpTimeoutMs: 100, ...overrides };
+  return {
+    strategy: 'inference',
+    maximumTtlToPing: 255,
+    timeoutMs: 300,
+    retries: 1,
+    ratePps: 100_000,
+    burst: 1000,
+    verifyMargin: 2,
+    tcpFallback: false,
+    tcpTimeoutMs: 100,
+    ...overrides,
+  };
 }
 
 function target(address: string, overrides: Partial<ProbeTarget> = {}): ProbeTarget {
@@ -19,12 +30,24 @@ function target(address: string, overrides: Partial<ProbeTarget> = {}): ProbeTar
 
 /** Routers of a path `hops` long: a shared core of two, then routers of the branch (198.18.<branch>.<hop>). */
 function routersOf(hops: number, branch: number): string[] {
-  return Array.from({ length: hops }, (_, index) => (index < 2 ? `198.18.255.${index + 1}` : `198.18.${branch}.${index + 1}`));
+  return Array.from({ length: hops }, (_, index) =>
+    index < 2 ? `198.18.255.${index + 1}` : `198.18.${branch}.${index + 1}`,
+  );
 }
 
 /** `count` relays 198.19.<third>.1.. behind one last router, `forwardHops` away (return `returnHops`). */
-function subnet(third: number, count: number, forwardHops: number, extra: Partial<SimulatedHost> = {}): SimulatedHost[] {
-  return Array.from({ length: count }, (_, index) => ({ address: `198.19.${third}.${index + 1}`, forwardHops, routers: routersOf(forwardHops, third), ...extra }));
+function subnet(
+  third: number,
+  count: number,
+  forwardHops: number,
+  extra: Partial<SimulatedHost> = {},
+): SimulatedHost[] {
+  return Array.from({ length: count }, (_, index) => ({
+    address: `198.19.${third}.${index + 1}`,
+    forwardHops,
+    routers: routersOf(forwardHops, third),
+    ...extra,
+  }));
 }
 
 /** Where a host truly is: the forward hops of the path its echoes take. */
@@ -50,7 +73,11 @@ describe('verify: paths — one relay per distinct path', () => {
 
   it('gets the nearest relays and every distance right with a few TTL-limited echoes, not one per relay', async () => {
     const transport = createMemoryTransport({ hosts: dataCentre });
-    const report = await probeTargets(dataCentre.map((host) => target(host.address)), options(), { transport });
+    const report = await probeTargets(
+      dataCentre.map((host) => target(host.address)),
+      options(),
+      { transport },
+    );
     expect(report.results.filter((result) => result.distance !== truth.get(result.address!))).toEqual([]);
     expect(nearestReported(report.results).sort()).toEqual([...nearest].sort());
     const limited = transport.sent.filter((echo) => echo.ttl < 254);
@@ -61,14 +88,19 @@ describe('verify: paths — one relay per distinct path', () => {
     const perRouter = new Map<string, number>();
     for (const echo of limited) {
       const host = dataCentre.find((entry) => entry.address === echo.address)!;
-      if (echo.ttl <= host.forwardHops) perRouter.set(host.routers![echo.ttl - 1]!, (perRouter.get(host.routers![echo.ttl - 1]!) ?? 0) + 1);
+      if (echo.ttl <= host.forwardHops)
+        perRouter.set(host.routers![echo.ttl - 1]!, (perRouter.get(host.routers![echo.ttl - 1]!) ?? 0) + 1);
     }
     expect(Math.max(...perRouter.values())).toBeLessThanOrEqual(6);
   });
 
   it('verify: all still checks every relay near the best (and agrees)', async () => {
     const transport = createMemoryTransport({ hosts: dataCentre, timeExceededLimit: null });
-    const report = await probeTargets(dataCentre.map((host) => target(host.address)), options({ verify: 'all', timeoutMs: 100 }), { transport });
+    const report = await probeTargets(
+      dataCentre.map((host) => target(host.address)),
+      options({ verify: 'all', timeoutMs: 100 }),
+      { transport },
+    );
     expect(report.results.filter((result) => result.distance !== truth.get(result.address!))).toEqual([]);
     // 250 relays inferred within 2 of the best at TTL 4, the 100 that answered there again at TTL 3.
     expect(transport.sent.filter((echo) => echo.ttl < 254)).toHaveLength(250 + 100);
@@ -77,13 +109,22 @@ describe('verify: paths — one relay per distinct path', () => {
   it('verifies the relay the tie-break prefers, with its own echo at distance + 1', async () => {
     const transport = createMemoryTransport({ hosts: dataCentre });
     // Any per-relay score (rendezvous, lowest RTT) behaves like this: the largest address wins.
-    const preferAmong = (candidates: ReadonlyArray<{ key: string }>) => candidates.map((candidate) => candidate.key).sort((left, right) => right.localeCompare(left, 'en', { numeric: true }))[0];
-    const report = await probeTargets(dataCentre.map((host) => target(host.address)), options({ preferAmong }), { transport });
+    const preferAmong = (candidates: ReadonlyArray<{ key: string }>) =>
+      candidates
+        .map((candidate) => candidate.key)
+        .sort((left, right) => right.localeCompare(left, 'en', { numeric: true }))[0];
+    const report = await probeTargets(
+      dataCentre.map((host) => target(host.address)),
+      options({ preferAmong }),
+      { transport },
+    );
     const winner = preferAmong(nearest.map((key) => ({ key })))!;
     expect(winner).toBe('198.19.2.50');
     expect(transport.sent.some((echo) => echo.address === winner && echo.ttl === 4)).toBe(true);
     expect(report.results.find((result) => result.key === winner)).toMatchObject({ distance: 3 });
-    expect(report.results.find((result) => result.key === '198.19.2.7')!.note).toBe('path verified through 198.19.2.50');
+    expect(report.results.find((result) => result.key === '198.19.2.7')!.note).toBe(
+      'path verified through 198.19.2.50',
+    );
   });
 
   it('finds a subnet behind a longer return route, and is not fooled by one behind a shorter one', async () => {
@@ -92,7 +133,11 @@ describe('verify: paths — one relay per distinct path', () => {
       ...subnet(2, 30, 3),
       ...subnet(3, 30, 4, { returnHops: 2 }), // looks nearest, truly 4 away
     ];
-    const report = await probeTargets(hosts.map((host) => target(host.address)), options(), { transport: createMemoryTransport({ hosts }) });
+    const report = await probeTargets(
+      hosts.map((host) => target(host.address)),
+      options(),
+      { transport: createMemoryTransport({ hosts }) },
+    );
     const byAddress = new Map(report.results.map((result) => [result.address, result]));
     for (const host of hosts.slice(0, 60)) expect(byAddress.get(host.address)!.distance).toBe(host.forwardHops);
     for (const host of hosts.slice(60)) expect(byAddress.get(host.address)!.distance).toBeGreaterThan(2);
@@ -103,10 +148,19 @@ describe('verify: paths — one relay per distinct path', () => {
   it('splits a /24 whose halves sit behind different routers at the same reply-TTL distance', async () => {
     const near = subnet(7, 20, 3);
     // The second half of 198.19.7.0/24 is one router further on the way there, and one shorter back.
-    const far = Array.from({ length: 20 }, (_, index): SimulatedHost => ({ address: `198.19.7.${index + 101}`, forwardHops: 4, returnHops: 3, routers: routersOf(4, 8) }));
+    const far = Array.from({ length: 20 }, (_, index): SimulatedHost => ({
+      address: `198.19.7.${index + 101}`,
+      forwardHops: 4,
+      returnHops: 3,
+      routers: routersOf(4, 8),
+    }));
     const hosts = [...far, ...near];
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(hosts.map((host) => target(host.address)), options(), { transport });
+    const report = await probeTargets(
+      hosts.map((host) => target(host.address)),
+      options(),
+      { transport },
+    );
     const byAddress = new Map(report.results.map((result) => [result.address, result]));
     for (const host of hosts) expect(byAddress.get(host.address)!.distance).toBe(host.forwardHops);
     expect(nearestReported(report.results).sort()).toEqual(near.map((host) => host.address).sort());
@@ -121,22 +175,32 @@ describe('verify: paths — one relay per distinct path', () => {
     first[4] = { ...first[4]!, forwardHops: 3, returnHops: 2, routers: routersOf(3, 1) };
     const hosts = [...first, ...subnet(2, 5, 2)];
     // The median by list order: not a per-relay score, so the winner of the union need not be a representative.
-    const median = (candidates: ReadonlyArray<{ key: string }>) => candidates[Math.floor((candidates.length - 1) / 2)]!.key;
+    const median = (candidates: ReadonlyArray<{ key: string }>) =>
+      candidates[Math.floor((candidates.length - 1) / 2)]!.key;
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(hosts.map((host) => target(host.address)), options({ preferAmong: median }), { transport });
+    const report = await probeTargets(
+      hosts.map((host) => target(host.address)),
+      options({ preferAmong: median }),
+      { transport },
+    );
     const byAddress = new Map(report.results.map((result) => [result.address, result]));
     for (const host of hosts) expect(byAddress.get(host.address)!.distance).toBe(host.forwardHops);
     const tied = hosts.filter((host) => host.forwardHops === 2).map((host) => host.address);
     const winner = median(tied.map((key) => ({ key })));
     expect(transport.sent.some((echo) => echo.address === winner && echo.ttl === 3)).toBe(true);
     // The first subnet, once dissolved, was verified host by host.
-    for (const host of first) expect(transport.sent.some((echo) => echo.address === host.address && echo.ttl === 3)).toBe(true);
+    for (const host of first)
+      expect(transport.sent.some((echo) => echo.address === host.address && echo.ttl === 3)).toBe(true);
   });
 
   it('takes distance 0 (same subnet) without a TTL-0 echo', async () => {
     const hosts = [...subnet(1, 10, 0), ...subnet(2, 10, 1)];
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(hosts.map((host) => target(host.address)), options(), { transport });
+    const report = await probeTargets(
+      hosts.map((host) => target(host.address)),
+      options(),
+      { transport },
+    );
     expect(report.results.map((result) => result.distance)).toEqual(hosts.map((host) => host.forwardHops));
     expect(transport.sent.every((echo) => echo.ttl >= 1)).toBe(true);
   });
@@ -147,7 +211,9 @@ describe('verify: paths — one relay per distinct path', () => {
     const transport = createMemoryTransport({ hosts });
     const report = await probeTargets(targets, options(), { transport });
     expect(report.results.map((result) => result.distance)).toEqual(hosts.map((host) => host.forwardHops));
-    expect(transport.sent.filter((echo) => echo.ttl < 254).every((echo) => echo.address.startsWith('198.19.1.'))).toBe(true);
+    expect(transport.sent.filter((echo) => echo.ttl < 254).every((echo) => echo.address.startsWith('198.19.1.'))).toBe(
+      true,
+    );
   });
 });
 
@@ -155,7 +221,11 @@ describe('verify: paths — retries where an answer could matter', () => {
   it('does not retry a relay that stays silent while its /24 answers (it drops ICMP itself)', async () => {
     const hosts = subnet(1, 10, 3).map((host, index) => ({ ...host, dropIcmp: index % 5 === 0 }));
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(hosts.map((host) => target(host.address)), options(), { transport });
+    const report = await probeTargets(
+      hosts.map((host) => target(host.address)),
+      options(),
+      { transport },
+    );
     for (const host of hosts.filter((entry) => entry.dropIcmp)) {
       expect(transport.sent.filter((echo) => echo.address === host.address)).toHaveLength(1);
       expect(report.results.find((result) => result.address === host.address)).toMatchObject({ method: 'unreachable' });
@@ -167,11 +237,18 @@ describe('verify: paths — retries where an answer could matter', () => {
     const lossy = subnet(2, 6, 4, { loseFirst: 1 });
     const hosts = [...dark, ...lossy, ...subnet(3, 6, 5)];
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(hosts.map((host) => target(host.address)), options(), { transport });
-    const echoesAtLargestTtl = (address: string) => transport.sent.filter((echo) => echo.address === address && echo.ttl === 254).length;
+    const report = await probeTargets(
+      hosts.map((host) => target(host.address)),
+      options(),
+      { transport },
+    );
+    const echoesAtLargestTtl = (address: string) =>
+      transport.sent.filter((echo) => echo.address === address && echo.ttl === 254).length;
     expect(dark.map((host) => echoesAtLargestTtl(host.address))).toEqual([2, 1, 1, 1, 1, 1]);
     expect(lossy.map((host) => echoesAtLargestTtl(host.address))).toEqual([2, 2, 2, 2, 2, 2]);
-    expect(report.results.filter((result) => result.address!.startsWith('198.19.2.')).map((result) => result.distance)).toEqual([4, 4, 4, 4, 4, 4]);
+    expect(
+      report.results.filter((result) => result.address!.startsWith('198.19.2.')).map((result) => result.distance),
+    ).toEqual([4, 4, 4, 4, 4, 4]);
   });
 
   it('retries a silent relay whose /24 answered only through relays of a worse priority', async () => {
@@ -184,8 +261,13 @@ describe('verify: paths — retries where an answer could matter', () => {
   it('verify: all retries every silent relay', async () => {
     const hosts = subnet(1, 10, 3).map((host, index) => ({ ...host, dropIcmp: index % 5 === 0 }));
     const transport = createMemoryTransport({ hosts });
-    await probeTargets(hosts.map((host) => target(host.address)), options({ verify: 'all' }), { transport });
-    for (const host of hosts.filter((entry) => entry.dropIcmp)) expect(transport.sent.filter((echo) => echo.address === host.address)).toHaveLength(2);
+    await probeTargets(
+      hosts.map((host) => target(host.address)),
+      options({ verify: 'all' }),
+      { transport },
+    );
+    for (const host of hosts.filter((entry) => entry.dropIcmp))
+      expect(transport.sent.filter((echo) => echo.address === host.address)).toHaveLength(2);
   });
 
   it('waits for relays not heard from yet max(250 ms, timeoutMs / 4, 3 × the slowest answer + 20 ms), not the whole timeoutMs', async () => {
@@ -194,7 +276,11 @@ describe('verify: paths — retries where an answer could matter', () => {
     const hosts = subnet(1, 20, 3, { rttMs: 2 }).map((host, index) => ({ ...host, dropIcmp: index >= 16 }));
     const transport = createMemoryTransport({ hosts, clock });
     let finished = false;
-    const running = probeTargets(hosts.map((host) => target(host.address)), options({ timeoutMs: 4000 }), { transport, clock }).then((report) => {
+    const running = probeTargets(
+      hosts.map((host) => target(host.address)),
+      options({ timeoutMs: 4000 }),
+      { transport, clock },
+    ).then((report) => {
       finished = true;
       return report;
     });
@@ -211,10 +297,18 @@ describe('verify: paths — retries where an answer could matter', () => {
     vi.useFakeTimers();
     const clock: Clock = { now: () => new Date(), nowMs: () => Date.now() };
     // One relay answers after 600 ms: the silent ones then wait 3 × 600 + 20 ms (at most timeoutMs).
-    const hosts = [...subnet(1, 4, 3, { rttMs: 2 }), { ...subnet(2, 1, 9)[0]!, rttMs: 600 }, ...subnet(3, 2, 3, { dropIcmp: true })];
+    const hosts = [
+      ...subnet(1, 4, 3, { rttMs: 2 }),
+      { ...subnet(2, 1, 9)[0]!, rttMs: 600 },
+      ...subnet(3, 2, 3, { dropIcmp: true }),
+    ];
     const transport = createMemoryTransport({ hosts, clock });
     let finished = false;
-    const running = probeTargets(hosts.map((host) => target(host.address)), options({ timeoutMs: 4000, retries: 0 }), { transport, clock }).then(() => (finished = true));
+    const running = probeTargets(
+      hosts.map((host) => target(host.address)),
+      options({ timeoutMs: 4000, retries: 0 }),
+      { transport, clock },
+    ).then(() => (finished = true));
     await vi.advanceTimersByTimeAsync(1500);
     expect(finished).toBe(false);
     await vi.advanceTimersByTimeAsync(400);
@@ -235,7 +329,11 @@ describe('ECMP: one flow identity per run', () => {
       };
       const hosts = [host, ...subnet(11, 3, 4)];
       const transport = createMemoryTransport({ hosts });
-      const report = await probeTargets(hosts.map((entry) => target(entry.address)), options(), { transport, identifier });
+      const report = await probeTargets(
+        hosts.map((entry) => target(entry.address)),
+        options(),
+        { transport, identifier },
+      );
       const taken = new Set(transport.sent.filter((echo) => echo.address === host.address).map((echo) => echo.path));
       expect(taken.size).toBe(1);
       const path = [...taken][0]!;
@@ -252,7 +350,11 @@ describe('verify: paths — limits', () => {
   it('never sends a TTL above maximumTtlToPing − 1, even for a return path longer than that', async () => {
     const hosts = subnet(1, 6, 8, { returnHops: 30 });
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(hosts.map((host) => target(host.address)), options({ maximumTtlToPing: 20 }), { transport });
+    const report = await probeTargets(
+      hosts.map((host) => target(host.address)),
+      options({ maximumTtlToPing: 20 }),
+      { transport },
+    );
     expect(Math.max(...transport.sent.map((echo) => echo.ttl))).toBe(19);
     expect(report.results.map((result) => result.distance)).toEqual([8, 8, 8, 8, 8, 8]);
   });
@@ -260,16 +362,27 @@ describe('verify: paths — limits', () => {
 
 describe('verify: paths — TCP fallback', () => {
   it('connects to a relay whose silence is final while the echoes to the others still go out', async () => {
-    const hosts = [subnet(1, 1, 3, { dropIcmp: true })[0]!, ...Array.from({ length: 60 }, (_, index): SimulatedHost => ({ address: `198.19.1.${index + 10}`, forwardHops: 3, routers: routersOf(3, 1) }))];
+    const hosts = [
+      subnet(1, 1, 3, { dropIcmp: true })[0]!,
+      ...Array.from({ length: 60 }, (_, index): SimulatedHost => ({
+        address: `198.19.1.${index + 10}`,
+        forwardHops: 3,
+        routers: routersOf(3, 1),
+      })),
+    ];
     const events: string[] = [];
     const tcpConnect = async ({ address }: { address: string }) => {
       events.push(`tcp ${address}`);
       return true;
     };
-    const report = await probeTargets(hosts.map((host) => target(host.address)), options({ ratePps: 100, burst: 1, tcpFallback: true, onProbeSent: (event) => events.push(`echo ${event.ttl}`) }), {
-      transport: createMemoryTransport({ hosts }),
-      tcpConnect,
-    });
+    const report = await probeTargets(
+      hosts.map((host) => target(host.address)),
+      options({ ratePps: 100, burst: 1, tcpFallback: true, onProbeSent: (event) => events.push(`echo ${event.ttl}`) }),
+      {
+        transport: createMemoryTransport({ hosts }),
+        tcpConnect,
+      },
+    );
     expect(report.results[0]).toMatchObject({ method: 'tcp', distance: null });
     expect(report.tcpAttempts).toBe(1);
     const tcpAt = events.indexOf('tcp 198.19.1.1');

@@ -33,10 +33,16 @@ function run(command: string, timeoutMs = 5000, env: NodeJS.ProcessEnv = process
 describe('registerCommand', () => {
   it('passes the relay and the endpoint facts in RELAY_SELECT_* variables', async () => {
     const out = join(dir, 'env.txt');
-    const outcome = await run('env | grep ^RELAY_SELECT_ | sort > "$OUT_FILE"', 5000, { ...process.env, OUT_FILE: out });
+    const outcome = await run('env | grep ^RELAY_SELECT_ | sort > "$OUT_FILE"', 5000, {
+      ...process.env,
+      OUT_FILE: out,
+    });
     expect(outcome).toEqual({ status: 'registered', detail: 'register.command exited 0' });
     const variables = Object.fromEntries(
-      readFileSync(out, 'utf8').trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
     );
     expect(variables).toEqual({
       RELAY_SELECT_HOST: '2001:db8::20',
@@ -52,8 +58,16 @@ describe('registerCommand', () => {
   });
 
   it('gives empty strings for an unknown distance and address', () => {
-    const env = buildCommandEnvironment(candidate({ host: '[2001:db8::1]', address: null, distance: null, rttMs: null }), facts);
-    expect(env).toMatchObject({ RELAY_SELECT_HOST: '2001:db8::1', RELAY_SELECT_ADDRESS: '', RELAY_SELECT_DISTANCE: '', RELAY_SELECT_RTT_MS: '' });
+    const env = buildCommandEnvironment(
+      candidate({ host: '[2001:db8::1]', address: null, distance: null, rttMs: null }),
+      facts,
+    );
+    expect(env).toMatchObject({
+      RELAY_SELECT_HOST: '2001:db8::1',
+      RELAY_SELECT_ADDRESS: '',
+      RELAY_SELECT_DISTANCE: '',
+      RELAY_SELECT_RTT_MS: '',
+    });
   });
 
   it('maps exit 75 (EX_TEMPFAIL) to upstream-down', async () => {
@@ -103,8 +117,9 @@ describe('registerCommand', () => {
   });
 
   it('throws CONFIG_INVALID without register.command', async () => {
-    await expect(
-      registerCommand(candidate(), facts, registerSettings({ mode: 'command' })),
-    ).rejects.toSatisfy((error: unknown) => isRelaySelectError(error) && error.code === 'CONFIG_INVALID' && error.message.startsWith('register.command:'));
+    await expect(registerCommand(candidate(), facts, registerSettings({ mode: 'command' }))).rejects.toSatisfy(
+      (error: unknown) =>
+        isRelaySelectError(error) && error.code === 'CONFIG_INVALID' && error.message.startsWith('register.command:'),
+    );
   });
 });

@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRelaySelectError } from '../../src/errors.js';
 import { startStubServer, type StubMode, type StubServer } from '../../src/lab/stub-relay/stub-server.js';
-import { checkRelayHealth, checkRelayHealthDetailed, createRegistrar, prepareRegistrar } from '../../src/register/index.js';
+import {
+  checkRelayHealth,
+  checkRelayHealthDetailed,
+  createRegistrar,
+  prepareRegistrar,
+} from '../../src/register/index.js';
 import { settings } from '../helpers/settings.js';
 import { candidate } from './builders.js';
 
@@ -26,7 +31,14 @@ describe('createRegistrar', () => {
     const register = createRegistrar(settings(), facts);
     const outcome = await register(candidate({ port: relay.port, distance: 5, rttMs: 12.5, pool: '*' }));
     expect(outcome.status).toBe('registered');
-    expect(relay.registrations[0]!.body).toEqual({ clientId: 'client-9', hostname: 'pc-9', distance: 5, rttMs: 12.5, pool: '*', version: '1.2.3' });
+    expect(relay.registrations[0]!.body).toEqual({
+      clientId: 'client-9',
+      hostname: 'pc-9',
+      distance: 5,
+      rttMs: 12.5,
+      pool: '*',
+      version: '1.2.3',
+    });
   });
 
   it('mode none records only and sends nothing', async () => {
@@ -37,7 +49,15 @@ describe('createRegistrar', () => {
   });
 
   it('mode command runs the hook with the candidate', async () => {
-    const register = createRegistrar(settings({ register: { mode: 'command', command: 'test "$RELAY_SELECT_POOL" = dmz && test "$RELAY_SELECT_CLIENT_ID" = client-9' } }), facts);
+    const register = createRegistrar(
+      settings({
+        register: {
+          mode: 'command',
+          command: 'test "$RELAY_SELECT_POOL" = dmz && test "$RELAY_SELECT_CLIENT_ID" = client-9',
+        },
+      }),
+      facts,
+    );
     expect((await register(candidate({ pool: 'dmz' }))).status).toBe('registered');
     expect((await register(candidate({ pool: 'other' }))).status).toBe('failed');
   });
@@ -59,13 +79,21 @@ describe('checkRelayHealth', () => {
     ['down', 'failing', 'connection refused'],
   ] as const)('http: stub in mode %s is %s', async (mode, health, detail) => {
     const relay = await stub(mode);
-    expect(await checkRelayHealthDetailed({ host: '127.0.0.1', port: relay.port }, settings())).toEqual({ health, detail });
+    expect(await checkRelayHealthDetailed({ host: '127.0.0.1', port: relay.port }, settings())).toEqual({
+      health,
+      detail,
+    });
     expect(relay.registrations).toHaveLength(0);
   });
 
   it('http: a relay that never answers is failing after register.timeoutMs', async () => {
     const relay = await stub('slow');
-    expect(await checkRelayHealthDetailed({ host: '127.0.0.1', port: relay.port }, settings({ register: { timeoutMs: 200 } }))).toEqual({
+    expect(
+      await checkRelayHealthDetailed(
+        { host: '127.0.0.1', port: relay.port },
+        settings({ register: { timeoutMs: 200 } }),
+      ),
+    ).toEqual({
       health: 'failing',
       detail: 'timed out after 200 ms',
     });
@@ -86,12 +114,19 @@ describe('checkRelayHealth', () => {
 
   it('other modes: a TCP connect to the port', async () => {
     const relay = await stub('500');
-    expect(await checkRelayHealthDetailed({ host: '127.0.0.1', port: relay.port }, settings({ register: { mode: 'none' } }))).toEqual({
+    expect(
+      await checkRelayHealthDetailed({ host: '127.0.0.1', port: relay.port }, settings({ register: { mode: 'none' } })),
+    ).toEqual({
       health: 'healthy',
       detail: 'TCP connect ok',
     });
     await relay.setMode('down');
-    expect(await checkRelayHealthDetailed({ host: 'relay.invalid', address: '127.0.0.1', port: relay.port }, settings({ register: { mode: 'command', command: 'true' } }))).toEqual({
+    expect(
+      await checkRelayHealthDetailed(
+        { host: 'relay.invalid', address: '127.0.0.1', port: relay.port },
+        settings({ register: { mode: 'command', command: 'true' } }),
+      ),
+    ).toEqual({
       health: 'failing',
       detail: 'connection refused',
     });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TlsSettings } from '../../src/config/settings.js';
-import { isRelaySelectError, RelaySelectError } from '../../src/errors.js';
+import { isRelaySelectError, type RelaySelectError } from '../../src/errors.js';
 import { startStubServer, type StubServer } from '../../src/lab/stub-relay/stub-server.js';
 import { createRegistrar, prepareRegistrar } from '../../src/register/index.js';
 import { registerHttp } from '../../src/register/http.js';
@@ -69,7 +69,10 @@ async function configError(promise: Promise<unknown>): Promise<RelaySelectError>
 describe('registerHttp over https', () => {
   it('registers with a relay signed by register.tls.ca, checking the relay name, not the address', async () => {
     const relay = await httpsStub(false);
-    expect(await register(relay, { ca: pki.ca.certFile })).toEqual({ status: 'registered', detail: 'HTTP 200, accepted by tls-relay' });
+    expect(await register(relay, { ca: pki.ca.certFile })).toEqual({
+      status: 'registered',
+      detail: 'HTTP 200, accepted by tls-relay',
+    });
     expect(relay.registrations[0]!.servername).toBe('localhost');
     expect(relay.registrations[0]!.hostHeader).toBe(`localhost:${relay.port}`);
   });
@@ -83,7 +86,9 @@ describe('registerHttp over https', () => {
     const relay = await httpsStub(false);
     const outcome = await register(relay, {});
     expect(outcome.status).toBe('failed');
-    expect(outcome.detail).toMatch(/^TLS: relay certificate not trusted \(SELF_SIGNED_CERT_IN_CHAIN\); set register\.tls\.ca/);
+    expect(outcome.detail).toMatch(
+      /^TLS: relay certificate not trusted \(SELF_SIGNED_CERT_IN_CHAIN\); set register\.tls\.ca/,
+    );
   });
 
   it('fails clearly when the certificate does not name the relay', async () => {
@@ -95,7 +100,10 @@ describe('registerHttp over https', () => {
   it('fails clearly when an https relay is spoken to in plain http', async () => {
     const relay = await httpsStub(false);
     const outcome = await registerHttp({ host: '127.0.0.1', port: relay.port }, registrationBody(), registerSettings());
-    expect(outcome).toEqual({ status: 'failed', detail: 'connection reset by relay (an https-only relay does this to plain http)' });
+    expect(outcome).toEqual({
+      status: 'failed',
+      detail: 'connection reset by relay (an https-only relay does this to plain http)',
+    });
     expect(relay.registrations).toHaveLength(0);
   });
 
@@ -118,13 +126,20 @@ describe('mutual TLS', () => {
   it('fails with a clear detail when no client certificate is configured', async () => {
     const relay = await httpsStub(true);
     const outcome = await register(relay, { ca: pki.ca.certFile });
-    expect(outcome).toEqual({ status: 'failed', detail: 'TLS: certificate required by relay (no client certificate configured)' });
+    expect(outcome).toEqual({
+      status: 'failed',
+      detail: 'TLS: certificate required by relay (no client certificate configured)',
+    });
     expect(relay.registrations).toHaveLength(0);
   });
 
   it('fails when the client certificate comes from another CA', async () => {
     const relay = await httpsStub(true);
-    const outcome = await register(relay, { ca: pki.ca.certFile, cert: pki.otherClient.certFile, key: pki.otherClient.keyFile });
+    const outcome = await register(relay, {
+      ca: pki.ca.certFile,
+      cert: pki.otherClient.certFile,
+      key: pki.otherClient.keyFile,
+    });
     expect(outcome.status).toBe('failed');
     expect(outcome.detail).toMatch(/^TLS: .*client certificate/);
     expect(relay.registrations).toHaveLength(0);
@@ -135,7 +150,11 @@ describe('TLS files', () => {
   it('a missing key file is CONFIG_INVALID naming the setting and the path', async () => {
     const missing = join(pki.dir, 'absent.key');
     const error = await configError(
-      registerHttp({ host: 'localhost', port: 1 }, registrationBody(), registerSettings({ scheme: 'https', tls: { cert: pki.client.certFile, key: missing } })),
+      registerHttp(
+        { host: 'localhost', port: 1 },
+        registrationBody(),
+        registerSettings({ scheme: 'https', tls: { cert: pki.client.certFile, key: missing } }),
+      ),
     );
     expect(error.message).toBe(`register.tls.key: cannot read ${missing}: no such file`);
   });
@@ -146,8 +165,12 @@ describe('TLS files', () => {
   });
 
   it('a certificate without a key (or the reverse) is CONFIG_INVALID', async () => {
-    expect((await configError(loadTlsMaterial({ cert: pki.client.certFile }))).message).toMatch(/^register\.tls\.key: required/);
-    expect((await configError(loadTlsMaterial({ key: pki.client.keyFile }))).message).toMatch(/^register\.tls\.cert: required/);
+    expect((await configError(loadTlsMaterial({ cert: pki.client.certFile }))).message).toMatch(
+      /^register\.tls\.key: required/,
+    );
+    expect((await configError(loadTlsMaterial({ key: pki.client.keyFile }))).message).toMatch(
+      /^register\.tls\.cert: required/,
+    );
   });
 
   it('a key that does not match the certificate is CONFIG_INVALID', async () => {
@@ -158,7 +181,9 @@ describe('TLS files', () => {
   it('a damaged key file is CONFIG_INVALID without quoting it', async () => {
     const lines = pki.client.keyPem.trim().split('\n');
     const damaged = join(pki.dir, 'damaged.key');
-    writeFileSync(damaged, [lines[0], 'SECRET-MATERIAL-THAT-MUST-NOT-LEAK', ...lines.slice(2)].join('\n'), { mode: 0o600 });
+    writeFileSync(damaged, [lines[0], 'SECRET-MATERIAL-THAT-MUST-NOT-LEAK', ...lines.slice(2)].join('\n'), {
+      mode: 0o600,
+    });
     const error = await configError(loadTlsMaterial({ cert: pki.client.certFile, key: damaged }));
     expect(error.message).toBe(`register.tls.key: ${damaged} is not a usable private key`);
     expect(seen.join('\n')).not.toContain('SECRET-MATERIAL-THAT-MUST-NOT-LEAK');
@@ -176,7 +201,9 @@ describe('TLS files', () => {
     const reads: string[] = [];
     const { readFile } = await import('node:fs/promises');
     const registrar = createRegistrar(
-      settings({ register: { scheme: 'https', tls: { ca: pki.ca.certFile, cert: pki.client.certFile, key: pki.client.keyFile } } }),
+      settings({
+        register: { scheme: 'https', tls: { ca: pki.ca.certFile, cert: pki.client.certFile, key: pki.client.keyFile } },
+      }),
       { clientId: 'c1', hostname: 'h1', version: '0.1.0' },
       { readFile: (path) => (reads.push(path), readFile(path)) },
     );
@@ -192,7 +219,11 @@ describe('TLS files', () => {
   it('prepareRegistrar reports a bad TLS file before any registration', async () => {
     const missing = join(pki.dir, 'nope.pem');
     const error = await configError(
-      prepareRegistrar(settings({ register: { scheme: 'https', tls: { ca: missing } } }), { clientId: 'c1', hostname: 'h1', version: '0.1.0' }),
+      prepareRegistrar(settings({ register: { scheme: 'https', tls: { ca: missing } } }), {
+        clientId: 'c1',
+        hostname: 'h1',
+        version: '0.1.0',
+      }),
     );
     expect(error.message).toBe(`register.tls.ca: cannot read ${missing}: no such file`);
   });

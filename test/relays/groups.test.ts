@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalGroups, isUnaffiliated, mergeGroups, parseAffiliation, parseGroupName } from '../../src/relays/groups.js';
+import {
+  canonicalGroups,
+  isUnaffiliated,
+  mergeGroups,
+  parseAffiliation,
+  parseGroupName,
+} from '../../src/relays/groups.js';
 
 describe('parseGroupName', () => {
   it('trims, lower-cases and keeps *', () => {
@@ -30,7 +36,8 @@ describe('parseAffiliation', () => {
 
   it('gives the offset of the bad group', () => {
     expect(parseAffiliation('HQ; a.b')).toEqual({
-      error: 'affiliation group "a.b" is not valid; expected letters, digits, "_" and "-" (at most 64 characters), or *',
+      error:
+        'affiliation group "a.b" is not valid; expected letters, digits, "_" and "-" (at most 64 characters), or *',
       offset: 4,
     });
     expect(parseAffiliation(';;')).toEqual({

@@ -36,12 +36,24 @@ describe('parseHostPort', () => {
     ['relay:http', 'port "http" is not a number; expected an integer 1..65535'],
     ['[2001:db8::1]x', 'unexpected "x" after "]"; expected :port'],
     ['[relay]:80', '"relay" is not an IPv6 address; expected [IPv6-address]:port inside brackets'],
-    ['2001:db8::1::2', '"2001:db8::1::2" is not an IPv6 address; expected host:port, [IPv6-address]:port or a bare IPv6 address'],
+    [
+      '2001:db8::1::2',
+      '"2001:db8::1::2" is not an IPv6 address; expected host:port, [IPv6-address]:port or a bare IPv6 address',
+    ],
     ['http://user@relay:52311/', '"http://user@relay:52311/" contains user information; expected scheme://host:port/'],
     ['http:///x', '"http:///x" has no host; expected scheme://host:port/'],
-    ['relay one', 'host "relay one" contains " "; expected a DNS name (letters, digits, "-", "_", ".") or an IP address'],
-    ['-relay.corp.example', 'host "-relay.corp.example" has a label starting or ending with "-"; expected a DNS name or an IP address'],
-    ['relay..corp', 'host "relay..corp" has an empty label; expected a DNS name like relay.corp.example or an IP address'],
+    [
+      'relay one',
+      'host "relay one" contains " "; expected a DNS name (letters, digits, "-", "_", ".") or an IP address',
+    ],
+    [
+      '-relay.corp.example',
+      'host "-relay.corp.example" has a label starting or ending with "-"; expected a DNS name or an IP address',
+    ],
+    [
+      'relay..corp',
+      'host "relay..corp" has an empty label; expected a DNS name like relay.corp.example or an IP address',
+    ],
     ['198.18.0.256', 'host "198.18.0.256" is not a valid IPv4 address; expected four numbers 0..255 separated by "."'],
   ])('refuses %j', (text, error) => {
     expect(parseHostPort(text)).toEqual({ error });
@@ -62,7 +74,10 @@ describe('parseHostPort', () => {
 
 describe('scanHostSpec', () => {
   it('reports the offset of the bad part within the text', () => {
-    expect(scanHostSpec('xx relay:99999 yy', 3, 14)).toEqual({ error: 'port 99999 is out of range; expected 1..65535', offset: 9 });
+    expect(scanHostSpec('xx relay:99999 yy', 3, 14)).toEqual({
+      error: 'port 99999 is out of range; expected 1..65535',
+      offset: 9,
+    });
     expect(scanHostSpec('relay:80', 0, 8)).toEqual({ host: 'relay', port: 80, portOffset: 6, ipv6: false });
     expect(scanHostSpec('[::1]:80', 0, 8)).toEqual({ host: '::1', port: 80, portOffset: 6, ipv6: true });
     expect(scanHostSpec('relay', 0, 5)).toEqual({ host: 'relay', port: undefined, portOffset: -1, ipv6: false });
@@ -72,12 +87,39 @@ describe('scanHostSpec', () => {
 describe('isIPv4 / readIPv6 / describeHostNameProblem', () => {
   it('accepts dotted quads without leading zeros only', () => {
     expect(['198.18.0.1', '0.0.0.0', '255.255.255.255'].map(isIPv4)).toEqual([true, true, true]);
-    expect(['198.18.0', '198.18.0.01', '1.2.3.4.5', '256.1.1.1', '1..2.3', ''].map(isIPv4)).toEqual([false, false, false, false, false, false]);
+    expect(['198.18.0', '198.18.0.01', '1.2.3.4.5', '256.1.1.1', '1..2.3', ''].map(isIPv4)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('agrees with the usual IPv6 forms', () => {
-    const valid = ['::', '::1', '1::', '2001:db8::20', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::ffff:198.18.0.1', 'fe80::1%eth0'];
-    const invalid = ['1:2:3:4:5:6:7:8:9', '1::2::3', ':1', '1:', '12345::', 'g::1', '1:2:3:4:5:6:7', 'fe80::1%', '::1.2.3.04', '1:::2'];
+    const valid = [
+      '::',
+      '::1',
+      '1::',
+      '2001:db8::20',
+      '1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7::',
+      '::ffff:198.18.0.1',
+      'fe80::1%eth0',
+    ];
+    const invalid = [
+      '1:2:3:4:5:6:7:8:9',
+      '1::2::3',
+      ':1',
+      '1:',
+      '12345::',
+      'g::1',
+      '1:2:3:4:5:6:7',
+      'fe80::1%',
+      '::1.2.3.04',
+      '1:::2',
+    ];
     expect(valid.filter((text) => !isIPv6(text))).toEqual([]);
     expect(invalid.filter((text) => isIPv6(text))).toEqual([]);
   });

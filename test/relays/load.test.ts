@@ -61,7 +61,9 @@ describe('loadRelayList', () => {
     await writeFile(file, '# only a comment\n');
     const error = await loadError(file);
     expect(error.code).toBe('RELAY_LIST_INVALID');
-    expect(error.message).toBe(`${file}:1:1: error: no relay in the file; expected at least one line host[:port] [key=value ...]`);
+    expect(error.message).toBe(
+      `${file}:1:1: error: no relay in the file; expected at least one line host[:port] [key=value ...]`,
+    );
     expect(error.message).not.toMatch(/\n/);
   });
 
@@ -90,11 +92,14 @@ describe('loadRelayList', () => {
     expect(error.message).toBe(`${sub}: not a regular file (a directory); expected a relay list file`);
   });
 
-  it.skipIf(isRoot)(`reports an unreadable file as RELAY_LIST_INVALID${isRoot ? ' — skipped as root: root reads anything' : ''}`, async () => {
-    const file = join(directory, 'secret.dat');
-    await writeFile(file, 'relay\n', { mode: 0o000 });
-    const error = await loadError(file);
-    expect(error.code).toBe('RELAY_LIST_INVALID');
-    expect(error.hint).toMatch(/readable/);
-  });
+  it.skipIf(isRoot)(
+    `reports an unreadable file as RELAY_LIST_INVALID${isRoot ? ' — skipped as root: root reads anything' : ''}`,
+    async () => {
+      const file = join(directory, 'secret.dat');
+      await writeFile(file, 'relay\n', { mode: 0o000 });
+      const error = await loadError(file);
+      expect(error.code).toBe('RELAY_LIST_INVALID');
+      expect(error.hint).toMatch(/readable/);
+    },
+  );
 });

@@ -14,12 +14,17 @@ const VALID_LINES = [
 function expectWellFormed(result: ReturnType<typeof parseRelayList>, lineCount: number): void {
   for (const diagnostic of result.diagnostics) {
     expect(diagnostic.file).toBe('fuzz.dat');
-    expect(Number.isInteger(diagnostic.line) && diagnostic.line >= 1 && diagnostic.line <= Math.max(1, lineCount)).toBe(true);
+    expect(Number.isInteger(diagnostic.line) && diagnostic.line >= 1 && diagnostic.line <= Math.max(1, lineCount)).toBe(
+      true,
+    );
     expect(Number.isInteger(diagnostic.column) && diagnostic.column >= 1).toBe(true);
     expect(diagnostic.message).toMatch(/expected|ignored|merged|not shown|used/);
     expect(diagnostic.message).not.toMatch(/internal error/);
   }
-  expect(result.rejected).toBe(result.relays.length === 0 || result.diagnostics.some((d) => d.severity === 'error' && d.message.startsWith('more than')));
+  expect(result.rejected).toBe(
+    result.relays.length === 0 ||
+      result.diagnostics.some((d) => d.severity === 'error' && d.message.startsWith('more than')),
+  );
   for (const relay of result.relays) {
     expect(relay.port >= 1 && relay.port <= 65535).toBe(true);
     expect(relay.weight >= 0 && relay.priority >= 0).toBe(true);
@@ -61,10 +66,13 @@ describe('parseRelayList properties', () => {
     );
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.constantFrom(...VALID_LINES), fc.option(fc.tuple(fc.nat(), mutation), { nil: undefined })), {
-          minLength: 1,
-          maxLength: 12,
-        }),
+        fc.array(
+          fc.tuple(fc.constantFrom(...VALID_LINES), fc.option(fc.tuple(fc.nat(), mutation), { nil: undefined })),
+          {
+            minLength: 1,
+            maxLength: 12,
+          },
+        ),
         (spec) => {
           const lines = spec.map(([line, change]) => {
             if (change === undefined) return line;
@@ -77,7 +85,9 @@ describe('parseRelayList properties', () => {
           expectWellFormed(result, lines.length);
           if (/^\s*\[\s*[{\]]/.test(text)) {
             // A mutation turned the list into the JSON form: one diagnostic for the whole file.
-            expect(result.diagnostics.some((d) => d.severity === 'error' && d.message.startsWith('not valid JSON'))).toBe(true);
+            expect(
+              result.diagnostics.some((d) => d.severity === 'error' && d.message.startsWith('not valid JSON')),
+            ).toBe(true);
             return;
           }
           const errorLines = new Set(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
@@ -110,20 +120,27 @@ describe('parseRelayList properties', () => {
       weight: fc.nat(1000),
     });
     fc.assert(
-      fc.property(fc.uniqueArray(relayArbitrary, { minLength: 1, maxLength: 10, selector: (relay) => `${relay.host}:${relay.port}` }), (relays) => {
-        const text = relays
-          .map((relay) => {
-            const host = relay.host.includes(':') ? `[${relay.host}]:${relay.port}` : `${relay.host}:${relay.port}`;
-            const affiliation = relay.groups.length > 0 ? ` affiliation=${relay.groups.join(';')}` : '';
-            return `${host}${affiliation} priority=${relay.priority} weight=${relay.weight}`;
-          })
-          .join('\n');
-        const result = parseRelayList(text, { file: 'fuzz.dat' });
-        expect(result.diagnostics).toEqual([]);
-        expect(result.relays.map(({ source: _source, ...rest }) => rest)).toEqual(
-          relays.map((relay) => ({ ...relay, groups: relay.groups.map((name) => name.toLowerCase()) })),
-        );
-      }),
+      fc.property(
+        fc.uniqueArray(relayArbitrary, {
+          minLength: 1,
+          maxLength: 10,
+          selector: (relay) => `${relay.host}:${relay.port}`,
+        }),
+        (relays) => {
+          const text = relays
+            .map((relay) => {
+              const host = relay.host.includes(':') ? `[${relay.host}]:${relay.port}` : `${relay.host}:${relay.port}`;
+              const affiliation = relay.groups.length > 0 ? ` affiliation=${relay.groups.join(';')}` : '';
+              return `${host}${affiliation} priority=${relay.priority} weight=${relay.weight}`;
+            })
+            .join('\n');
+          const result = parseRelayList(text, { file: 'fuzz.dat' });
+          expect(result.diagnostics).toEqual([]);
+          expect(result.relays.map(({ source: _source, ...rest }) => rest)).toEqual(
+            relays.map((relay) => ({ ...relay, groups: relay.groups.map((name) => name.toLowerCase()) })),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });

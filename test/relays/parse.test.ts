@@ -6,7 +6,8 @@ import { formatDiagnostic } from '../../src/relays/relay.js';
 const parse = (text: string, file = 'relays.dat'): RelayListResult => parseRelayList(text, { file });
 const messages = (result: RelayListResult): string[] => result.diagnostics.map(formatDiagnostic);
 const errors = (result: RelayListResult) => result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
-const warnings = (result: RelayListResult) => result.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
+const warnings = (result: RelayListResult) =>
+  result.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
 
 describe('parseRelayList, text form', () => {
   it('reads the DESIGN §3 example with defaults, groups, priority, weight and name', () => {
@@ -22,15 +23,46 @@ describe('parseRelayList, text form', () => {
     expect(result.diagnostics).toEqual([]);
     expect(result.rejected).toBe(false);
     expect(result.relays).toEqual([
-      { host: 'relay-hq.corp.example', port: 52311, groups: ['hq', 'dmz'], priority: 0, weight: 100, source: { file: 'relays.dat', line: 2 } },
-      { host: '198.18.100.20', port: 52311, groups: ['branch-lyon'], priority: 0, weight: 50, source: { file: 'relays.dat', line: 3 } },
-      { host: '2001:db8::20', port: 52311, groups: ['dmz'], priority: 1, weight: 100, name: 'dmz-v6', source: { file: 'relays.dat', line: 4 } },
-      { host: 'relay-legacy.corp.example', port: 52311, groups: [], priority: 0, weight: 100, source: { file: 'relays.dat', line: 5 } },
+      {
+        host: 'relay-hq.corp.example',
+        port: 52311,
+        groups: ['hq', 'dmz'],
+        priority: 0,
+        weight: 100,
+        source: { file: 'relays.dat', line: 2 },
+      },
+      {
+        host: '198.18.100.20',
+        port: 52311,
+        groups: ['branch-lyon'],
+        priority: 0,
+        weight: 50,
+        source: { file: 'relays.dat', line: 3 },
+      },
+      {
+        host: '2001:db8::20',
+        port: 52311,
+        groups: ['dmz'],
+        priority: 1,
+        weight: 100,
+        name: 'dmz-v6',
+        source: { file: 'relays.dat', line: 4 },
+      },
+      {
+        host: 'relay-legacy.corp.example',
+        port: 52311,
+        groups: [],
+        priority: 0,
+        weight: 100,
+        source: { file: 'relays.dat', line: 5 },
+      },
     ]);
   });
 
   it('accepts host, host:port, [v6], [v6]:port, bare v6 and port=', () => {
-    const result = parse('a.corp.example\nb.corp.example:8080\n[2001:db8::1]\n[2001:db8::2]:443\n2001:db8::3\nc.corp.example port=1\n');
+    const result = parse(
+      'a.corp.example\nb.corp.example:8080\n[2001:db8::1]\n[2001:db8::2]:443\n2001:db8::3\nc.corp.example port=1\n',
+    );
     expect(result.diagnostics).toEqual([]);
     expect(result.relays.map((relay) => [relay.host, relay.port])).toEqual([
       ['a.corp.example', 52311],
@@ -43,7 +75,9 @@ describe('parseRelayList, text form', () => {
   });
 
   it('ignores comments, trailing comments, blank lines, CRLF, a BOM and tabs', () => {
-    const result = parse('\uFEFF# header\r\n\r\n   \t\r\n\trelay-a.corp.example\tweight=7 # trailing\r\nrelay-b.corp.example#x\r\n');
+    const result = parse(
+      '\uFEFF# header\r\n\r\n   \t\r\n\trelay-a.corp.example\tweight=7 # trailing\r\nrelay-b.corp.example#x\r\n',
+    );
     expect(result.diagnostics).toEqual([]);
     expect(result.relays.map((relay) => [relay.host, relay.weight, relay.source?.line])).toEqual([
       ['relay-a.corp.example', 7, 4],
@@ -52,9 +86,16 @@ describe('parseRelayList, text form', () => {
   });
 
   it('splits affiliation on ; and , and stores groups trimmed, lower-case, once', () => {
-    const result = parse('r1 affiliation=HQ,Branch-Lyon;hq;DMZ_2;\nr2 affiliation=*\nr3 affiliation=HQ;*\nr4 affiliation="  HQ ; DMZ "');
+    const result = parse(
+      'r1 affiliation=HQ,Branch-Lyon;hq;DMZ_2;\nr2 affiliation=*\nr3 affiliation=HQ;*\nr4 affiliation="  HQ ; DMZ "',
+    );
     expect(result.diagnostics).toEqual([]);
-    expect(result.relays.map((relay) => relay.groups)).toEqual([['hq', 'branch-lyon', 'dmz_2'], [], ['hq', '*'], ['hq', 'dmz']]);
+    expect(result.relays.map((relay) => relay.groups)).toEqual([
+      ['hq', 'branch-lyon', 'dmz_2'],
+      [],
+      ['hq', '*'],
+      ['hq', 'dmz'],
+    ]);
   });
 
   it('accepts a group of exactly 64 characters and refuses 65', () => {
@@ -83,40 +124,96 @@ describe('parseRelayList, text form', () => {
 
   describe('bad lines: skipped with an error at file:line:column saying what was expected', () => {
     const cases: Array<[string, string, string]> = [
-      ['host:70000', 'r0\nrelay.corp.example:70000', 'relays.dat:2:20: error: port 70000 is out of range; expected 1..65535'],
-      ['port=70000', 'r0\n\n\n198.18.0.1 port=70000', 'relays.dat:4:17: error: port 70000 is out of range; expected 1..65535'],
+      [
+        'host:70000',
+        'r0\nrelay.corp.example:70000',
+        'relays.dat:2:20: error: port 70000 is out of range; expected 1..65535',
+      ],
+      [
+        'port=70000',
+        'r0\n\n\n198.18.0.1 port=70000',
+        'relays.dat:4:17: error: port 70000 is out of range; expected 1..65535',
+      ],
       ['port=0', 'r0\nr1 port=0', 'relays.dat:2:9: error: port 0 is out of range; expected 1..65535'],
       ['port=abc', 'r0\nr1:abc', 'relays.dat:2:4: error: port "abc" is not a number; expected an integer 1..65535'],
       ['weight=-1', 'r0\nr1 weight=-1', 'relays.dat:2:11: error: weight "-1" is not valid; expected an integer >= 0'],
-      ['priority=x', 'r0\nr1  priority=x', 'relays.dat:2:14: error: priority "x" is not valid; expected an integer >= 0'],
+      [
+        'priority=x',
+        'r0\nr1  priority=x',
+        'relays.dat:2:14: error: priority "x" is not valid; expected an integer >= 0',
+      ],
       ['weight=', 'r0\nr1 weight=', 'relays.dat:2:11: error: weight is empty; expected an integer >= 0'],
-      ['weight too large', 'r0\nr1 weight=99999999999', 'relays.dat:2:11: error: weight 99999999999 is too large; expected an integer 0..1000000000'],
+      [
+        'weight too large',
+        'r0\nr1 weight=99999999999',
+        'relays.dat:2:11: error: weight 99999999999 is too large; expected an integer 0..1000000000',
+      ],
       [
         'affiliation=a.b',
         'r0\nr1 affiliation=HQ;a.b',
         'relays.dat:2:19: error: affiliation group "a.b" is not valid; expected letters, digits, "_" and "-" (at most 64 characters), or *',
       ],
-      ['affiliation=', 'r0\nr1 affiliation=', 'relays.dat:2:16: error: affiliation is empty; expected group names separated by ";" or ",", or *'],
+      [
+        'affiliation=',
+        'r0\nr1 affiliation=',
+        'relays.dat:2:16: error: affiliation is empty; expected group names separated by ";" or ",", or *',
+      ],
       ['name=', 'r0\nr1 name=', 'relays.dat:2:9: error: name is empty; expected a display label'],
-      ['two hosts', 'r0\nr1 r2', 'relays.dat:2:4: error: unexpected "r2"; expected key=value (port, affiliation, priority, weight, name, autoselect); one relay per line'],
-      ['key without host', 'r0\nweight=5', 'relays.dat:2:1: error: line starts with "weight=5"; expected host[:port] [key=value ...]'],
-      ['= without key', 'r0\nr1 =5', 'relays.dat:2:4: error: "=" without a key; expected key=value (port, affiliation, priority, weight, name, autoselect)'],
-      ['unterminated quote', 'r0\nr1 name="abc', 'relays.dat:2:9: error: quoted value has no closing "; expected "value"'],
+      [
+        'two hosts',
+        'r0\nr1 r2',
+        'relays.dat:2:4: error: unexpected "r2"; expected key=value (port, affiliation, priority, weight, name, autoselect); one relay per line',
+      ],
+      [
+        'key without host',
+        'r0\nweight=5',
+        'relays.dat:2:1: error: line starts with "weight=5"; expected host[:port] [key=value ...]',
+      ],
+      [
+        '= without key',
+        'r0\nr1 =5',
+        'relays.dat:2:4: error: "=" without a key; expected key=value (port, affiliation, priority, weight, name, autoselect)',
+      ],
+      [
+        'unterminated quote',
+        'r0\nr1 name="abc',
+        'relays.dat:2:9: error: quoted value has no closing "; expected "value"',
+      ],
       [
         'two ports',
         'r0\nr1:80 port=81',
         'relays.dat:2:12: error: port=81 contradicts port 80 written after the host; expected one port',
       ],
-      ['bad host character', 'r0\nrelay!.corp.example', 'relays.dat:2:1: error: host "relay!.corp.example" contains "!"; expected a DNS name (letters, digits, "-", "_", ".") or an IP address'],
-      ['bad IPv4', 'r0\n198.18.0.300', 'relays.dat:2:1: error: host "198.18.0.300" is not a valid IPv4 address; expected four numbers 0..255 separated by "."'],
-      ['bad bracket', 'r0\n[2001:db8::1', 'relays.dat:2:1: error: "[2001:db8::1" has no closing "]"; expected [IPv6-address]:port'],
-      ['not v6 in brackets', 'r0\n[relay]:80', 'relays.dat:2:2: error: "relay" is not an IPv6 address; expected [IPv6-address]:port inside brackets'],
+      [
+        'bad host character',
+        'r0\nrelay!.corp.example',
+        'relays.dat:2:1: error: host "relay!.corp.example" contains "!"; expected a DNS name (letters, digits, "-", "_", ".") or an IP address',
+      ],
+      [
+        'bad IPv4',
+        'r0\n198.18.0.300',
+        'relays.dat:2:1: error: host "198.18.0.300" is not a valid IPv4 address; expected four numbers 0..255 separated by "."',
+      ],
+      [
+        'bad bracket',
+        'r0\n[2001:db8::1',
+        'relays.dat:2:1: error: "[2001:db8::1" has no closing "]"; expected [IPv6-address]:port',
+      ],
+      [
+        'not v6 in brackets',
+        'r0\n[relay]:80',
+        'relays.dat:2:2: error: "relay" is not an IPv6 address; expected [IPv6-address]:port inside brackets',
+      ],
       [
         'bad bare v6',
         'r0\n2001:db8:::1',
         'relays.dat:2:1: error: "2001:db8:::1" is not an IPv6 address; expected host:port, [IPv6-address]:port or a bare IPv6 address',
       ],
-      ['non-ASCII column counts characters', 'r0\nr1 name=é weight=x', 'relays.dat:2:18: error: weight "x" is not valid; expected an integer >= 0'],
+      [
+        'non-ASCII column counts characters',
+        'r0\nr1 name=é weight=x',
+        'relays.dat:2:18: error: weight "x" is not valid; expected an integer >= 0',
+      ],
     ];
     it.each(cases)('%s', (_label, text, expected) => {
       const result = parse(text);
@@ -138,7 +235,9 @@ describe('parseRelayList, text form', () => {
 
   it('warns about a key given twice and uses the last value', () => {
     const result = parse('r1 weight=5 weight=6');
-    expect(messages(result)).toEqual(['relays.dat:1:13: warning: key "weight" given twice on this line; the last value is used']);
+    expect(messages(result)).toEqual([
+      'relays.dat:1:13: warning: key "weight" given twice on this line; the last value is used',
+    ]);
     expect(result.relays[0]?.weight).toBe(6);
   });
 
@@ -152,7 +251,13 @@ describe('parseRelayList, text form', () => {
       'relays.dat:3:1: warning: relay RELAY-A.corp.example.:52311 (line 3) is already defined at line 1; its affiliation groups were merged into the first definition, whose priority, weight and name are kept',
     ]);
     expect(result.relays).toHaveLength(2);
-    expect(result.relays[0]).toMatchObject({ host: 'relay-a.corp.example', groups: ['hq', 'dmz'], weight: 10, priority: 0, name: 'first' });
+    expect(result.relays[0]).toMatchObject({
+      host: 'relay-a.corp.example',
+      groups: ['hq', 'dmz'],
+      weight: 10,
+      priority: 0,
+      name: 'first',
+    });
   });
 
   it('treats two spellings of one IPv6 address as a duplicate, but not another port', () => {
@@ -168,7 +273,9 @@ describe('parseRelayList, text form', () => {
       'relays.dat:1:1: error: "[" has no closing "]"; expected [IPv6-address]:port',
       'relays.dat:1:1: error: no relay in the file; expected at least one line host[:port] [key=value ...]',
     ]);
-    expect(parse(' [\n\n ]').diagnostics[0]?.message).toBe('no relay in the file; expected at least one line host[:port] [key=value ...]');
+    expect(parse(' [\n\n ]').diagnostics[0]?.message).toBe(
+      'no relay in the file; expected at least one line host[:port] [key=value ...]',
+    );
     expect(result.diagnostics).toEqual([]);
     expect(result.relays.map((relay) => relay.host)).toEqual(['2001:db8::1', '::1']);
   });
@@ -207,7 +314,9 @@ describe('parseRelayList, text form', () => {
 
   it('rejects a binary string (NUL byte) with its position', () => {
     const result = parse('abc\0def');
-    expect(messages(result)).toEqual(['relays.dat:1:4: error: file is not text (NUL byte); expected a UTF-8 text relay list']);
+    expect(messages(result)).toEqual([
+      'relays.dat:1:4: error: file is not text (NUL byte); expected a UTF-8 text relay list',
+    ]);
     expect(result.rejected).toBe(true);
   });
 
@@ -236,7 +345,9 @@ describe('parseRelayList, text form', () => {
 
   it('rejects more relays than the limit, saying the limit', () => {
     const result = parseRelayList('r1\nr2\nr3\nr4', { file: 'relays.dat', limits: { maxRelays: 3 } });
-    expect(messages(result)).toEqual(['relays.dat:4:1: error: more than 3 relays; expected at most 3 (split the list)']);
+    expect(messages(result)).toEqual([
+      'relays.dat:4:1: error: more than 3 relays; expected at most 3 (split the list)',
+    ]);
     expect(result.rejected).toBe(true);
   });
 
@@ -269,8 +380,12 @@ describe('parseRelayListBuffer', () => {
   });
 
   it('rejects a binary file (NUL byte) with line and column', () => {
-    const result = parseRelayListBuffer(Buffer.from([0x72, 0x31, 0x0a, 0x50, 0x4b, 0x03, 0x04, 0x00, 0x01]), { file: 'relays.dat' });
-    expect(messages(result)).toEqual(['relays.dat:2:5: error: file is not text (NUL byte); expected a UTF-8 text relay list']);
+    const result = parseRelayListBuffer(Buffer.from([0x72, 0x31, 0x0a, 0x50, 0x4b, 0x03, 0x04, 0x00, 0x01]), {
+      file: 'relays.dat',
+    });
+    expect(messages(result)).toEqual([
+      'relays.dat:2:5: error: file is not text (NUL byte); expected a UTF-8 text relay list',
+    ]);
     expect(result.rejected).toBe(true);
   });
 
@@ -284,7 +399,12 @@ describe('parseRelayListBuffer', () => {
   });
 
   it('rejects overlong encodings and UTF-16 surrogates encoded as UTF-8', () => {
-    for (const bad of [[0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]]) {
+    for (const bad of [
+      [0xc0, 0xaf],
+      [0xe0, 0x80, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+    ]) {
       const result = parseRelayListBuffer(Buffer.from([0x72, 0x20, ...bad]), { file: 'f' });
       expect(result.diagnostics[0]?.message).toMatch(/^file is not UTF-8 text \(invalid byte 0x/);
       expect(result.diagnostics[0]?.column).toBe(3);
@@ -314,15 +434,47 @@ describe('parseRelayList, JSON form', () => {
     );
     expect(result.diagnostics).toEqual([]);
     expect(result.relays).toEqual([
-      { host: 'relay-a.corp.example', port: 52311, groups: ['hq', 'dmz'], priority: 1, weight: 50, name: 'A', source: { file: 'relays.json', line: 2 } },
-      { host: '2001:db8::5', port: 8080, groups: ['branch-lyon', '*'], priority: 0, weight: 100, source: { file: 'relays.json', line: 9 } },
-      { host: '2001:db8::6', port: 443, groups: [], priority: 0, weight: 100, source: { file: 'relays.json', line: 17 } },
-      { host: 'relay-b.corp.example', port: 52311, groups: [], priority: 0, weight: 100, source: { file: 'relays.json', line: 20 } },
+      {
+        host: 'relay-a.corp.example',
+        port: 52311,
+        groups: ['hq', 'dmz'],
+        priority: 1,
+        weight: 50,
+        name: 'A',
+        source: { file: 'relays.json', line: 2 },
+      },
+      {
+        host: '2001:db8::5',
+        port: 8080,
+        groups: ['branch-lyon', '*'],
+        priority: 0,
+        weight: 100,
+        source: { file: 'relays.json', line: 9 },
+      },
+      {
+        host: '2001:db8::6',
+        port: 443,
+        groups: [],
+        priority: 0,
+        weight: 100,
+        source: { file: 'relays.json', line: 17 },
+      },
+      {
+        host: 'relay-b.corp.example',
+        port: 52311,
+        groups: [],
+        priority: 0,
+        weight: 100,
+        source: { file: 'relays.json', line: 20 },
+      },
     ]);
   });
 
   it('names the index and field of a wrong type, at the line and column of the element', () => {
-    const result = parse('[\n  {"host": "a"},\n  {"host": "b", "weight": "x"},\n    {"host": 5}, 7, {"host":"c","affiliation":[1]}\n]', 'relays.json');
+    const result = parse(
+      '[\n  {"host": "a"},\n  {"host": "b", "weight": "x"},\n    {"host": 5}, 7, {"host":"c","affiliation":[1]}\n]',
+      'relays.json',
+    );
     expect(messages(result)).toEqual([
       'relays.json:3:3: error: relay [1]: field "weight" is string "x"; expected an integer 0..1000000000',
       'relays.json:4:5: error: relay [2]: field "host" is number 5; expected a string like "relay.corp.example"',
@@ -373,7 +525,10 @@ describe('parseRelayList, JSON form', () => {
   });
 
   it('treats two spellings of one IPv6 address as a duplicate, as the text form does', () => {
-    const result = parse('[{"host":"2001:db8::1"},{"host":"[2001:DB8:0:0::1]:52311"},{"host":"2001:db8::2"}]', 'r.json');
+    const result = parse(
+      '[{"host":"2001:db8::1"},{"host":"[2001:DB8:0:0::1]:52311"},{"host":"2001:db8::2"}]',
+      'r.json',
+    );
     expect(warnings(result).map((diagnostic) => diagnostic.message)).toEqual([
       'relay [2001:DB8:0:0::1]:52311 (index 1) is already defined at line 1; its affiliation groups were merged into the first definition, whose priority, weight and name are kept',
     ]);
@@ -390,7 +545,9 @@ describe('parseRelayList, JSON form', () => {
     expect(messages(parse('[{"host":"a"} {"host":"b"}]', 'r.json'))).toEqual([
       "r.json:1:15: error: not valid JSON (Expected ',' or ']' after array element); expected a JSON array of relay objects",
     ]);
-    expect(messages(parse('[{"host":"a"}', 'r.json'))[0]).toMatch(/^r\.json:1:14: error: not valid JSON \(.+\); expected a JSON array/);
+    expect(messages(parse('[{"host":"a"}', 'r.json'))[0]).toMatch(
+      /^r\.json:1:14: error: not valid JSON \(.+\); expected a JSON array/,
+    );
   });
 
   it('rejects an empty array and a JSON array over the relay limit', () => {
@@ -405,19 +562,25 @@ describe('parseRelayList, JSON form', () => {
 
 describe('parseRelayList, autoselect', () => {
   it('reads autoselect=false in the text form and leaves it out when true', () => {
-    const result = parse('a.corp.example autoselect=false\nb.corp.example autoselect=TRUE\nc.corp.example autoselect=no\n');
+    const result = parse(
+      'a.corp.example autoselect=false\nb.corp.example autoselect=TRUE\nc.corp.example autoselect=no\n',
+    );
     expect(messages(result)).toEqual([]);
     expect(result.relays.map((relay) => relay.autoselect)).toEqual([false, undefined, false]);
   });
 
   it('reads "autoselect": false in the JSON form', () => {
-    const result = parse('[{"host": "a.corp.example", "autoselect": false}, {"host": "b.corp.example", "autoselect": true}]');
+    const result = parse(
+      '[{"host": "a.corp.example", "autoselect": false}, {"host": "b.corp.example", "autoselect": true}]',
+    );
     expect(messages(result)).toEqual([]);
     expect(result.relays.map((relay) => relay.autoselect)).toEqual([false, undefined]);
   });
 
   it('refuses a value that is not a switch, at its column', () => {
-    expect(messages(parse('a.corp.example autoselect=maybe\nb.corp.example\n'))).toEqual(['relays.dat:1:27: error: autoselect "maybe" is not valid; expected true or false']);
+    expect(messages(parse('a.corp.example autoselect=maybe\nb.corp.example\n'))).toEqual([
+      'relays.dat:1:27: error: autoselect "maybe" is not valid; expected true or false',
+    ]);
     expect(messages(parse('[{"host": "a.corp.example", "autoselect": "no"}, {"host": "b.corp.example"}]'))).toEqual([
       'relays.dat:1:2: error: relay [0]: field "autoselect" is string "no"; expected true or false',
     ]);

@@ -11,7 +11,8 @@ const lyon = relay({ host: 'lyon', groups: ['branch-lyon'] });
 const legacy = relay({ host: 'legacy' });
 const both = relay({ host: 'both', groups: ['branch-lyon', '*'] });
 const relays = [hq, lyon, legacy, both];
-const summary = (pools: ReturnType<typeof buildPools>) => pools.map((pool) => [pool.name, pool.relays.map((r) => r.host)]);
+const summary = (pools: ReturnType<typeof buildPools>) =>
+  pools.map((pool) => [pool.name, pool.relays.map((r) => r.host)]);
 
 describe('buildPools', () => {
   it('gives one pool per seek-list entry, in seek-list order, relays in list order', () => {

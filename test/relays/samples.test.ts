@@ -30,16 +30,21 @@ describe('relay-samples', () => {
     expect(names).toEqual(expect.arrayContaining(['branch-office.dat', 'internet-dmz.dat', 'large-1000.dat']));
   });
 
-  it.each(relayLists.map((file) => [relative(samplesDirectory, file), file]))('%s parses without errors', (_name, file) => {
-    const result = parseRelayListBuffer(readFileSync(file), { file });
-    const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').map(formatDiagnostic);
-    expect(errors).toEqual([]);
-    expect(result.rejected).toBe(false);
-    expect(result.relays.length).toBeGreaterThan(0);
-  });
+  it.each(relayLists.map((file) => [relative(samplesDirectory, file), file]))(
+    '%s parses without errors',
+    (_name, file) => {
+      const result = parseRelayListBuffer(readFileSync(file), { file });
+      const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').map(formatDiagnostic);
+      expect(errors).toEqual([]);
+      expect(result.rejected).toBe(false);
+      expect(result.relays.length).toBeGreaterThan(0);
+    },
+  );
 
   it('branch-office.dat has 12 to 20 relays in at least three groups, priorities and weights', () => {
-    const { relays, diagnostics } = parseRelayListBuffer(readFileSync(join(samplesDirectory, 'branch-office.dat')), { file: 'branch-office.dat' });
+    const { relays, diagnostics } = parseRelayListBuffer(readFileSync(join(samplesDirectory, 'branch-office.dat')), {
+      file: 'branch-office.dat',
+    });
     expect(diagnostics).toEqual([]);
     expect(relays.length).toBeGreaterThanOrEqual(12);
     expect(relays.length).toBeLessThanOrEqual(20);
@@ -51,7 +56,9 @@ describe('relay-samples', () => {
   });
 
   it('internet-dmz.dat gives a Corp pool and a DMZ pool for the seek list Corp;DMZ', () => {
-    const { relays } = parseRelayListBuffer(readFileSync(join(samplesDirectory, 'internet-dmz.dat')), { file: 'internet-dmz.dat' });
+    const { relays } = parseRelayListBuffer(readFileSync(join(samplesDirectory, 'internet-dmz.dat')), {
+      file: 'internet-dmz.dat',
+    });
     const [corp, dmz] = buildPools(relays, ['Corp', 'DMZ']);
     expect(corp?.relays.length).toBeGreaterThan(0);
     expect(dmz?.relays.length).toBeGreaterThan(2);
@@ -59,9 +66,7 @@ describe('relay-samples', () => {
 
   it('large-1000.dat has exactly 1000 relays and is what the generator makes', async () => {
     const text = readFileSync(join(samplesDirectory, 'large-1000.dat'), 'utf8');
-    const { generateRelayList } = (await import('../../bench/generate-relays.mjs' as string)) as {
-      generateRelayList: (count: number, options?: { seed?: number }) => string;
-    };
+    const { generateRelayList } = await import('../../bench/generate-relays.mjs');
     expect(text).toBe(generateRelayList(1000, { seed: 1 }));
     const { relays, diagnostics } = parseRelayListBuffer(Buffer.from(text), { file: 'large-1000.dat' });
     expect(diagnostics).toEqual([]);

@@ -27,9 +27,15 @@ describe('parseRelayList, vendor dump form (ParseRelaysDotDat output)', () => {
     expect(withoutSource(dump.relays)).toEqual(withoutSource(text.relays));
     // And the pools a seek list builds from them are the same.
     const seekList = ['HQ', 'DMZ', 'Branch-Lyon', '*'];
-    const names = (relays: Relay[]) => buildPools(relays, seekList).map((pool) => pool.relays.map((relay) => relay.host));
+    const names = (relays: Relay[]) =>
+      buildPools(relays, seekList).map((pool) => pool.relays.map((relay) => relay.host));
     expect(names(dump.relays)).toEqual(names(text.relays));
-    expect(names(dump.relays)).toEqual([['relay-hq-edge.corp.example'], ['relay-hq-edge.corp.example'], ['relay-lyon-1.corp.example'], ['relay-legacy.corp.example']]);
+    expect(names(dump.relays)).toEqual([
+      ['relay-hq-edge.corp.example'],
+      ['relay-hq-edge.corp.example'],
+      ['relay-lyon-1.corp.example'],
+      ['relay-legacy.corp.example'],
+    ]);
   });
 
   it('records where each relay starts, for messages', () => {
@@ -39,7 +45,9 @@ describe('parseRelayList, vendor dump form (ParseRelaysDotDat output)', () => {
   });
 
   it('starts a new block at Affiliation: or a second Name:, without blank lines', () => {
-    const result = parse('Affiliation: A\nName: r1.corp.example.\nName: r2.corp.example.\nPort: 1\nAffiliation: B\nName: r1.corp.example.\n');
+    const result = parse(
+      'Affiliation: A\nName: r1.corp.example.\nName: r2.corp.example.\nPort: 1\nAffiliation: B\nName: r1.corp.example.\n',
+    );
     expect(messages(result)).toEqual([]);
     expect(result.relays.map((relay) => [relay.host, relay.port, relay.groups])).toEqual([
       ['r1.corp.example', 52311, ['a', 'b']],
@@ -57,7 +65,9 @@ describe('parseRelayList, vendor dump form (ParseRelaysDotDat output)', () => {
   });
 
   it('skips a bad block with an error at line:column and keeps the others', () => {
-    const result = parse('Name: good.corp.example.\n\nAffiliation: HQ\nName: bad.corp.example.\nPort: 99999\n\nName: also-good.corp.example.\nWeight: x\n\nName: last.corp.example.\n');
+    const result = parse(
+      'Name: good.corp.example.\n\nAffiliation: HQ\nName: bad.corp.example.\nPort: 99999\n\nName: also-good.corp.example.\nWeight: x\n\nName: last.corp.example.\n',
+    );
     expect(result.relays.map((relay) => relay.host)).toEqual(['good.corp.example', 'last.corp.example']);
     expect(messages(result)).toEqual([
       'dump.txt:5:7: error: Port "99999" is not valid; expected an integer 1..65535; this block is skipped',
@@ -66,7 +76,9 @@ describe('parseRelayList, vendor dump form (ParseRelaysDotDat output)', () => {
   });
 
   it('says what is wrong with a line that is not Key: value, a block without Name and an unknown key', () => {
-    const result = parse('Name: a.corp.example.\nthis is not a key\n\nAffiliation: HQ\nPort: 52311\n\nName: b.corp.example.\nColour: blue\n');
+    const result = parse(
+      'Name: a.corp.example.\nthis is not a key\n\nAffiliation: HQ\nPort: 52311\n\nName: b.corp.example.\nColour: blue\n',
+    );
     expect(result.relays.map((relay) => relay.host)).toEqual(['b.corp.example']);
     expect(messages(result)).toEqual([
       'dump.txt:2:1: error: "this is not a key" is not a "Key: value" line; expected one of Affiliation:, Name:, Port:, Priority:, Weight:, AutoSelect:',
@@ -76,13 +88,19 @@ describe('parseRelayList, vendor dump form (ParseRelaysDotDat output)', () => {
   });
 
   it('warns when the blocks of one relay disagree on priority or weight, and keeps the first', () => {
-    const result = parse('Affiliation: A\nName: r.corp.example.\nPriority: 1\n\nAffiliation: B\nName: r.corp.example.\nPriority: 2\n');
+    const result = parse(
+      'Affiliation: A\nName: r.corp.example.\nPriority: 1\n\nAffiliation: B\nName: r.corp.example.\nPriority: 2\n',
+    );
     expect(result.relays).toHaveLength(1);
     expect(result.relays[0]).toMatchObject({ groups: ['a', 'b'], priority: 1 });
-    expect(messages(result)).toEqual(['dump.txt:5:1: warning: relay r.corp.example:52311 has another priority than its block at line 1; the values of line 1 are kept']);
+    expect(messages(result)).toEqual([
+      'dump.txt:5:1: warning: relay r.corp.example:52311 has another priority than its block at line 1; the values of line 1 are kept',
+    ]);
   });
 
   it('is not mistaken for the text form, whose first line is a host', () => {
-    expect(parse('name.corp.example:52311 affiliation=A\n').relays).toEqual([expect.objectContaining({ host: 'name.corp.example', groups: ['a'] })]);
+    expect(parse('name.corp.example:52311 affiliation=A\n').relays).toEqual([
+      expect.objectContaining({ host: 'name.corp.example', groups: ['a'] }),
+    ]);
   });
 });

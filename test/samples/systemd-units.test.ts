@@ -29,13 +29,19 @@ function settings(text: string): Array<[string, string]> {
 }
 
 const offlineAnalysis = spawnSync('systemd-analyze', ['security', '--offline=true', '--help'], { encoding: 'utf8' });
-const analyzeReason = offlineAnalysis.status === 0 ? undefined : 'skipped: systemd-analyze with --offline (systemd ≥ 250) is not installed';
+const analyzeReason =
+  offlineAnalysis.status === 0 ? undefined : 'skipped: systemd-analyze with --offline (systemd ≥ 250) is not installed';
 
 function exposure(unitText: string, name = 'relay-select.service'): number {
   const directory = mkdtempSync(join(scratch, 'unit-'));
   writeFileSync(join(directory, name), unitText);
-  const result = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', name], { cwd: directory, encoding: 'utf8' });
-  const match = new RegExp(`Overall exposure level for ${name.replace(/\./g, '\\.')}: ([\\d.]+)`).exec(result.stdout + result.stderr);
+  const result = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', name], {
+    cwd: directory,
+    encoding: 'utf8',
+  });
+  const match = new RegExp(`Overall exposure level for ${name.replace(/\./g, '\\.')}: ([\\d.]+)`).exec(
+    result.stdout + result.stderr,
+  );
   if (match === null) throw new Error(`systemd-analyze security said: ${result.stdout}${result.stderr}`);
   return Number(match[1]);
 }
@@ -57,21 +63,34 @@ describe('relay-samples/cron/relay-select.service', () => {
     expect(value('Environment')).toContain('PATH=/usr/local/bin:/usr/bin:/bin');
   });
 
-  it.skipIf(analyzeReason !== undefined)(`is rated 2.0 or lower by systemd-analyze security, and stays OK with the raw-socket drop-in ${analyzeReason ?? ''}`, () => {
-    const score = exposure(service);
-    expect(score).toBeLessThanOrEqual(2);
-    const withDropIn = `${service}\n${rawDropIn}`;
-    expect(exposure(withDropIn)).toBeLessThanOrEqual(2);
-    console.info(`systemd-analyze security --offline=true: ${score} (ping sockets, no capability), ${exposure(withDropIn)} (raw-sockets.conf drop-in)`);
-  });
+  it.skipIf(analyzeReason !== undefined)(
+    `is rated 2.0 or lower by systemd-analyze security, and stays OK with the raw-socket drop-in ${analyzeReason ?? ''}`,
+    () => {
+      const score = exposure(service);
+      expect(score).toBeLessThanOrEqual(2);
+      const withDropIn = `${service}\n${rawDropIn}`;
+      expect(exposure(withDropIn)).toBeLessThanOrEqual(2);
+      console.info(
+        `systemd-analyze security --offline=true: ${score} (ping sockets, no capability), ${exposure(withDropIn)} (raw-sockets.conf drop-in)`,
+      );
+    },
+  );
 
-  it.skipIf(analyzeReason !== undefined)(`passes systemd-analyze verify together with its timer ${analyzeReason ?? ''}`, () => {
-    const directory = mkdtempSync(join(scratch, 'verify-'));
-    for (const name of ['relay-select.service', 'relay-select.timer']) copyFileSync(join(samples, 'cron', name), join(directory, name));
-    const result = spawnSync('systemd-analyze', ['verify', '--man=no', 'relay-select.service', 'relay-select.timer'], { cwd: directory, encoding: 'utf8' });
-    expect(result.stdout + result.stderr).toBe('');
-    expect(result.status).toBe(0);
-  });
+  it.skipIf(analyzeReason !== undefined)(
+    `passes systemd-analyze verify together with its timer ${analyzeReason ?? ''}`,
+    () => {
+      const directory = mkdtempSync(join(scratch, 'verify-'));
+      for (const name of ['relay-select.service', 'relay-select.timer'])
+        copyFileSync(join(samples, 'cron', name), join(directory, name));
+      const result = spawnSync(
+        'systemd-analyze',
+        ['verify', '--man=no', 'relay-select.service', 'relay-select.timer'],
+        { cwd: directory, encoding: 'utf8' },
+      );
+      expect(result.stdout + result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    },
+  );
 });
 
 describe('relay-samples/cron/relay-select-agent.service', () => {
@@ -93,27 +112,37 @@ describe('relay-samples/cron/relay-select-agent.service', () => {
     expect(value('Conflicts')).toEqual(['relay-select.timer']);
     expect(value('RestartPreventExitStatus')).toEqual(['77 78']);
     // Everything the cron service hardens, the agent hardens the same way.
-    const hardening = settings(service).filter(([key]) => /^(Protect|Private|Restrict|SystemCall|Lock|Keyring|NoNew|Device|UMask)/.test(key));
+    const hardening = settings(service).filter(([key]) =>
+      /^(Protect|Private|Restrict|SystemCall|Lock|Keyring|NoNew|Device|UMask)/.test(key),
+    );
     for (const [key, text] of hardening) expect(value(key), key).toContain(text);
   });
 
-  it.skipIf(analyzeReason !== undefined)(`is rated 2.0 or lower by systemd-analyze security and passes verify ${analyzeReason ?? ''}`, () => {
-    const score = exposure(agentService, 'relay-select-agent.service');
-    expect(score).toBeLessThanOrEqual(2);
-    console.info(`systemd-analyze security --offline=true: relay-select-agent.service ${score}`);
-    const directory = mkdtempSync(join(scratch, 'verify-agent-'));
-    for (const name of ['relay-select-agent.service', 'relay-select.service', 'relay-select.timer']) copyFileSync(join(samples, 'cron', name), join(directory, name));
-    const result = spawnSync('systemd-analyze', ['verify', '--man=no', 'relay-select-agent.service'], { cwd: directory, encoding: 'utf8' });
-    expect(result.stdout + result.stderr).toBe('');
-    expect(result.status).toBe(0);
-  });
+  it.skipIf(analyzeReason !== undefined)(
+    `is rated 2.0 or lower by systemd-analyze security and passes verify ${analyzeReason ?? ''}`,
+    () => {
+      const score = exposure(agentService, 'relay-select-agent.service');
+      expect(score).toBeLessThanOrEqual(2);
+      console.info(`systemd-analyze security --offline=true: relay-select-agent.service ${score}`);
+      const directory = mkdtempSync(join(scratch, 'verify-agent-'));
+      for (const name of ['relay-select-agent.service', 'relay-select.service', 'relay-select.timer'])
+        copyFileSync(join(samples, 'cron', name), join(directory, name));
+      const result = spawnSync('systemd-analyze', ['verify', '--man=no', 'relay-select-agent.service'], {
+        cwd: directory,
+        encoding: 'utf8',
+      });
+      expect(result.stdout + result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    },
+  );
 });
 
 describe('relay-samples/cron/relay-select.timer', () => {
   it('uses Persistent= only with an OnCalendar= schedule', () => {
     const keys = settings(timer).map(([key]) => key);
     expect(keys).toContain('OnCalendar');
-    if (keys.includes('Persistent')) expect(keys.filter((key) => /^On(Boot|Startup|Active|UnitActive|UnitInactive)Sec$/.test(key))).toEqual([]);
+    if (keys.includes('Persistent'))
+      expect(keys.filter((key) => /^On(Boot|Startup|Active|UnitActive|UnitInactive)Sec$/.test(key))).toEqual([]);
   });
 });
 

@@ -19,14 +19,22 @@ describe('rankPool ordering', () => {
   it('prefers lower priority over shorter distance', () => {
     const near = relay({ host: 'near', priority: 1 });
     const far = relay({ host: 'far', priority: 0 });
-    const ranked = rankPool(pool(near, far), resultsOf(result(near, { distance: 1 }), result(far, { distance: 9 })), HASH);
+    const ranked = rankPool(
+      pool(near, far),
+      resultsOf(result(near, { distance: 1 }), result(far, { distance: 9 })),
+      HASH,
+    );
     expect(hosts(ranked)).toEqual(['far', 'near']);
   });
 
   it('prefers shorter distance over higher weight', () => {
     const light = relay({ host: 'light', weight: 1 });
     const heavy = relay({ host: 'heavy', weight: 1000 });
-    const ranked = rankPool(pool(heavy, light), resultsOf(result(light, { distance: 2 }), result(heavy, { distance: 3 })), HASH);
+    const ranked = rankPool(
+      pool(heavy, light),
+      resultsOf(result(light, { distance: 2 }), result(heavy, { distance: 3 })),
+      HASH,
+    );
     expect(hosts(ranked)).toEqual(['light', 'heavy']);
     expect(ranked.map((entry) => entry.competitionSize)).toEqual([1, 1]);
     expect(ranked[0]!.reason).toBe('priority 0, 2 hops, no competition');
@@ -60,7 +68,11 @@ describe('rankPool ordering', () => {
   it('treats distance 0 (same subnet) as the nearest', () => {
     const local = relay({ host: 'local' });
     const remote = relay({ host: 'remote' });
-    const ranked = rankPool(pool(remote, local), resultsOf(result(local, { distance: 0 }), result(remote, { distance: 1 })), HASH);
+    const ranked = rankPool(
+      pool(remote, local),
+      resultsOf(result(local, { distance: 0 }), result(remote, { distance: 1 })),
+      HASH,
+    );
     expect(hosts(ranked)).toEqual(['local', 'remote']);
     expect(ranked[0]!.reason).toContain('0 hops (same subnet)');
   });
@@ -75,7 +87,10 @@ describe('rankPool competition, tieBreak hash', () => {
   it('orders the competition in weighted rendezvous order and explains it', () => {
     for (const clientId of clientIds(100)) {
       const ranked = rankPool(pool(a, b, c), results, { clientId, tieBreak: 'hash' });
-      const expected = orderByRendezvous(clientId, [a, b, c].map((entry) => ({ key: relayKey(entry), weight: entry.weight, host: entry.host })));
+      const expected = orderByRendezvous(
+        clientId,
+        [a, b, c].map((entry) => ({ key: relayKey(entry), weight: entry.weight, host: entry.host })),
+      );
       expect(hosts(ranked)).toEqual(expected.map((entry) => entry.host));
       expect(ranked[0]!.reason).toBe('priority 0, 2 hops, won weighted rendezvous among 3');
       expect(ranked[2]!.reason).toBe('priority 0, 2 hops, weighted rendezvous place 3 of 3');
@@ -88,7 +103,9 @@ describe('rankPool competition, tieBreak hash', () => {
     fc.assert(
       fc.property(fc.string(), fc.shuffledSubarray([a, b, c], { minLength: 3, maxLength: 3 }), (clientId, shuffled) => {
         const options = { clientId, tieBreak: 'hash' } as const;
-        expect(hosts(rankPool(pool(...shuffled), results, options))).toEqual(hosts(rankPool(pool(a, b, c), results, options)));
+        expect(hosts(rankPool(pool(...shuffled), results, options))).toEqual(
+          hosts(rankPool(pool(a, b, c), results, options)),
+        );
       }),
     );
   });
@@ -179,7 +196,10 @@ describe('rankPool competition, tieBreak random', () => {
     let heavyWins = 0;
     const draws = 20_000;
     for (let index = 0; index < draws; index++) {
-      if (rankPool(pool(light, heavy), results, { clientId: 'c', tieBreak: 'random', random })[0]!.relay.host === 'heavy') heavyWins++;
+      if (
+        rankPool(pool(light, heavy), results, { clientId: 'c', tieBreak: 'random', random })[0]!.relay.host === 'heavy'
+      )
+        heavyWins++;
     }
     expect(Math.abs(heavyWins / draws - 0.75)).toBeLessThan(0.015);
   });
@@ -189,35 +209,54 @@ describe('rankPool competition, tieBreak random', () => {
     const random = seededRandom(11);
     const withZero = new Map(results).set(relayKey(zero), result(zero));
     for (let index = 0; index < 500; index++) {
-      expect(rankPool(pool(zero, light, heavy), withZero, { clientId: 'c', tieBreak: 'random', random }).at(-1)!.relay.host).toBe('zero');
+      expect(
+        rankPool(pool(zero, light, heavy), withZero, { clientId: 'c', tieBreak: 'random', random }).at(-1)!.relay.host,
+      ).toBe('zero');
     }
   });
 });
 
 describe('createTiePreference (the probe verifies the relay the ranking will pick)', () => {
-  const relays = Array.from({ length: 12 }, (_, index) => relay({ host: `198.19.0.${index + 1}`, weight: [100, 50, 0, 200][index % 4]! }));
-  const candidatesOf = (chosen: Relay[], rttOf: (index: number) => number | null = () => 1) => chosen.map((entry, index) => ({ key: relayKey(entry), rttMs: rttOf(index) }));
+  const relays = Array.from({ length: 12 }, (_, index) =>
+    relay({ host: `198.19.0.${index + 1}`, weight: [100, 50, 0, 200][index % 4]! }),
+  );
+  const candidatesOf = (chosen: Relay[], rttOf: (index: number) => number | null = () => 1) =>
+    chosen.map((entry, index) => ({ key: relayKey(entry), rttMs: rttOf(index) }));
 
   it('names the relay rankPool puts first in the same competition (hash and rtt)', () => {
     for (const tieBreak of ['hash', 'rtt'] as const) {
       for (const clientId of clientIds(30)) {
         const options: RankPoolOptions = { clientId, tieBreak };
         const rtts = relays.map((_, index) => (index * 7919) % 5);
-        const ranked = rankPool(pool(...relays), resultsOf(...relays.map((entry, index) => result(entry, { distance: 3, rttMs: rtts[index]! }))), options);
-        expect(createTiePreference(relays, options)!(candidatesOf(relays, (index) => rtts[index]!))).toBe(relayKey(ranked[0]!.relay));
+        const ranked = rankPool(
+          pool(...relays),
+          resultsOf(...relays.map((entry, index) => result(entry, { distance: 3, rttMs: rtts[index]! }))),
+          options,
+        );
+        expect(createTiePreference(relays, options)!(candidatesOf(relays, (index) => rtts[index]!))).toBe(
+          relayKey(ranked[0]!.relay),
+        );
       }
     }
   });
 
   it('picks the winner of a union among the winners of its parts, so one representative per path suffices', () => {
     fc.assert(
-      fc.property(fc.string(), fc.constantFrom('hash' as const, 'rtt' as const), fc.shuffledSubarray(relays, { minLength: 2 }), fc.integer({ min: 1, max: 11 }), (clientId, tieBreak, chosen, cut) => {
-        const prefer = createTiePreference(relays, { clientId, tieBreak })!;
-        const parts = [chosen.slice(0, cut % chosen.length || 1), chosen.slice(cut % chosen.length || 1)].filter((part) => part.length > 0);
-        const byKey = new Map(relays.map((entry) => [relayKey(entry), entry]));
-        const partWinners = parts.map((part) => byKey.get(prefer(candidatesOf(part))!)!);
-        expect(prefer(candidatesOf(partWinners))).toBe(prefer(candidatesOf(chosen)));
-      }),
+      fc.property(
+        fc.string(),
+        fc.constantFrom('hash' as const, 'rtt' as const),
+        fc.shuffledSubarray(relays, { minLength: 2 }),
+        fc.integer({ min: 1, max: 11 }),
+        (clientId, tieBreak, chosen, cut) => {
+          const prefer = createTiePreference(relays, { clientId, tieBreak })!;
+          const parts = [chosen.slice(0, cut % chosen.length || 1), chosen.slice(cut % chosen.length || 1)].filter(
+            (part) => part.length > 0,
+          );
+          const byKey = new Map(relays.map((entry) => [relayKey(entry), entry]));
+          const partWinners = parts.map((part) => byKey.get(prefer(candidatesOf(part))!)!);
+          expect(prefer(candidatesOf(partWinners))).toBe(prefer(candidatesOf(chosen)));
+        },
+      ),
     );
   });
 

@@ -66,11 +66,15 @@ describe('pickByRendezvous', () => {
 
   it('gives the same client the same relay on every call and in any list order', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }), fc.shuffledSubarray(weighted, { minLength: 3, maxLength: 3 }), (clientId, shuffled) => {
-        const first = pickByRendezvous(clientId, weighted)!.key;
-        expect(pickByRendezvous(clientId, weighted)!.key).toBe(first);
-        expect(pickByRendezvous(clientId, shuffled)!.key).toBe(first);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.shuffledSubarray(weighted, { minLength: 3, maxLength: 3 }),
+        (clientId, shuffled) => {
+          const first = pickByRendezvous(clientId, weighted)!.key;
+          expect(pickByRendezvous(clientId, weighted)!.key).toBe(first);
+          expect(pickByRendezvous(clientId, shuffled)!.key).toBe(first);
+        },
+      ),
     );
   });
 

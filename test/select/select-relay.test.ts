@@ -38,7 +38,14 @@ function world(spec: WorldSpec) {
         results: targets.map((target): ProbeResult => {
           const answer = spec.answers?.[target.host];
           if (answer === undefined) {
-            return { key: target.key, host: target.host, address: target.address, distance: null, rttMs: null, method: 'unreachable' };
+            return {
+              key: target.key,
+              host: target.host,
+              address: target.address,
+              distance: null,
+              rttMs: null,
+              method: 'unreachable',
+            };
           }
           return {
             key: target.key,
@@ -100,10 +107,19 @@ describe('selectRelay, automatic mode', () => {
   const seekList = ['lyon', 'dmz', '*'];
 
   it('registers with the nearest relay of the first pool and does not probe later pools', async () => {
-    const { fake, outcome } = run(relays, { seekList }, {
-      answers: { 'lyon-near': { distance: 1 }, 'lyon-far': { distance: 4 }, dmz: { distance: 0 }, plain: { distance: 0 } },
-      registrations: { 'lyon-near': OK, 'lyon-far': OK, dmz: OK, plain: OK },
-    });
+    const { fake, outcome } = run(
+      relays,
+      { seekList },
+      {
+        answers: {
+          'lyon-near': { distance: 1 },
+          'lyon-far': { distance: 4 },
+          dmz: { distance: 0 },
+          plain: { distance: 0 },
+        },
+        registrations: { 'lyon-near': OK, 'lyon-far': OK, dmz: OK, plain: OK },
+      },
+    );
     const result = await outcome;
     expect(result.status).toBe('selected');
     if (result.status !== 'selected') return;
@@ -130,7 +146,10 @@ describe('selectRelay, automatic mode', () => {
       const { fake, outcome } = run(
         tied,
         {},
-        { answers: Object.fromEntries(tied.map((entry) => [entry.host, { distance: 2 }])), registrations: Object.fromEntries(tied.map((entry) => [entry.host, OK])) },
+        {
+          answers: Object.fromEntries(tied.map((entry) => [entry.host, { distance: 2 }])),
+          registrations: Object.fromEntries(tied.map((entry) => [entry.host, OK])),
+        },
         clientId,
       );
       const result = await outcome;
@@ -144,10 +163,14 @@ describe('selectRelay, automatic mode', () => {
   });
 
   it('falls through to the next pool when no relay of a pool is reachable', async () => {
-    const { fake, outcome } = run(relays, { seekList }, {
-      answers: { dmz: { distance: 3 }, plain: { distance: 0 } },
-      registrations: { dmz: OK, plain: OK },
-    });
+    const { fake, outcome } = run(
+      relays,
+      { seekList },
+      {
+        answers: { dmz: { distance: 3 }, plain: { distance: 0 } },
+        registrations: { dmz: OK, plain: OK },
+      },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe('dmz');
     expect(fake.probeCalls.map((call) => call.pool.name)).toEqual(['lyon', 'dmz']);
@@ -159,33 +182,54 @@ describe('selectRelay, automatic mode', () => {
   });
 
   it('tries the next-ranked relay of the same pool when registration fails, then the next pool', async () => {
-    const sameFirst = run(relays, { seekList }, {
-      answers: { 'lyon-near': { distance: 1 }, 'lyon-far': { distance: 4 }, dmz: { distance: 0 } },
-      registrations: { 'lyon-near': { status: 'failed', detail: 'HTTP 500' }, 'lyon-far': OK, dmz: OK },
-    });
+    const sameFirst = run(
+      relays,
+      { seekList },
+      {
+        answers: { 'lyon-near': { distance: 1 }, 'lyon-far': { distance: 4 }, dmz: { distance: 0 } },
+        registrations: { 'lyon-near': { status: 'failed', detail: 'HTTP 500' }, 'lyon-far': OK, dmz: OK },
+      },
+    );
     const first = await sameFirst.outcome;
     expect(chosenHost(first)).toBe('lyon-far');
     expect(sameFirst.fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual(['lyon-near', 'lyon-far']);
     expect(sameFirst.fake.probeCalls).toHaveLength(1);
     expect(first.attempts.map((attempt) => attempt.outcome.status)).toEqual(['failed', 'registered']);
 
-    const nextPool = run(relays, { seekList }, {
-      answers: { 'lyon-near': { distance: 1 }, 'lyon-far': { distance: 4 }, dmz: { distance: 0 }, plain: { distance: 0 } },
-      registrations: { 'lyon-near': 'throw', dmz: OK, plain: OK },
-    });
+    const nextPool = run(
+      relays,
+      { seekList },
+      {
+        answers: {
+          'lyon-near': { distance: 1 },
+          'lyon-far': { distance: 4 },
+          dmz: { distance: 0 },
+          plain: { distance: 0 },
+        },
+        registrations: { 'lyon-near': 'throw', dmz: OK, plain: OK },
+      },
+    );
     const second = await nextPool.outcome;
     expect(chosenHost(second)).toBe('dmz');
-    expect(nextPool.fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual(['lyon-near', 'lyon-far', 'dmz']);
+    expect(nextPool.fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual([
+      'lyon-near',
+      'lyon-far',
+      'dmz',
+    ]);
     expect(second.attempts[0]!.outcome).toEqual({ status: 'failed', detail: 'connect ECONNREFUSED' });
     expect(nextPool.fake.probeCalls.map((call) => call.pool.name)).toEqual(['lyon', 'dmz']);
   });
 
   it('asks a relay that sits in two pools to register only once', async () => {
     const both = relay({ host: 'both', groups: ['lyon', 'dmz'] });
-    const { fake, outcome } = run([both, dmz], { seekList: ['lyon', 'dmz'] }, {
-      answers: { both: { distance: 0 }, dmz: { distance: 5 } },
-      registrations: { dmz: OK },
-    });
+    const { fake, outcome } = run(
+      [both, dmz],
+      { seekList: ['lyon', 'dmz'] },
+      {
+        answers: { both: { distance: 0 }, dmz: { distance: 5 } },
+        registrations: { dmz: OK },
+      },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe('dmz');
     expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual(['both', 'dmz']);
@@ -195,11 +239,15 @@ describe('selectRelay, automatic mode', () => {
   });
 
   it('keeps a relay whose upstream server is down and tries no other', async () => {
-    const { fake, outcome } = run(relays, { seekList }, {
-      answers: { 'lyon-near': { distance: 1 }, 'lyon-far': { distance: 4 } },
-      registrations: { 'lyon-near': { status: 'upstream-down', detail: 'HTTP 503' }, 'lyon-far': OK },
-      alive: {},
-    });
+    const { fake, outcome } = run(
+      relays,
+      { seekList },
+      {
+        answers: { 'lyon-near': { distance: 1 }, 'lyon-far': { distance: 4 } },
+        registrations: { 'lyon-near': { status: 'upstream-down', detail: 'HTTP 503' }, 'lyon-far': OK },
+        alive: {},
+      },
+    );
     const result = await outcome;
     expect(result.status).toBe('selected');
     if (result.status !== 'selected') return;
@@ -211,10 +259,14 @@ describe('selectRelay, automatic mode', () => {
   it('ranks a TCP-only relay after measured ones and records the method', async () => {
     const icmpBlocked = relay({ host: 'icmp-blocked' });
     const measured = relay({ host: 'measured', priority: 2 });
-    const { outcome } = run([icmpBlocked, measured], {}, {
-      answers: { 'icmp-blocked': { distance: null }, measured: { distance: 9 } },
-      registrations: { 'icmp-blocked': OK, measured: { status: 'failed', detail: 'HTTP 403' } },
-    });
+    const { outcome } = run(
+      [icmpBlocked, measured],
+      {},
+      {
+        answers: { 'icmp-blocked': { distance: null }, measured: { distance: 9 } },
+        registrations: { 'icmp-blocked': OK, measured: { status: 'failed', detail: 'HTTP 403' } },
+      },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe('icmp-blocked');
     if (result.status !== 'selected') return;
@@ -224,11 +276,15 @@ describe('selectRelay, automatic mode', () => {
   });
 
   it('reports relays that do not resolve as unreachable without probing them', async () => {
-    const { fake, outcome } = run([relay({ host: 'ghost.test' }), relay({ host: 'real.test' })], {}, {
-      unresolved: ['ghost.test'],
-      answers: { 'real.test': { distance: 2 } },
-      registrations: { 'real.test': OK },
-    });
+    const { fake, outcome } = run(
+      [relay({ host: 'ghost.test' }), relay({ host: 'real.test' })],
+      {},
+      {
+        unresolved: ['ghost.test'],
+        answers: { 'real.test': { distance: 2 } },
+        registrations: { 'real.test': OK },
+      },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe('real.test');
     expect(fake.probeCalls[0]!.targets.map((target) => target.host)).toEqual(['real.test']);
@@ -242,16 +298,23 @@ describe('selectRelay, automatic mode', () => {
   it('uses the tie-break from the settings inside the competition', async () => {
     const slow = relay({ host: 'slow' });
     const fast = relay({ host: 'fast' });
-    const { outcome } = run([slow, fast], { tieBreak: 'rtt' }, {
-      answers: { slow: { distance: 2, rttMs: 20 }, fast: { distance: 2, rttMs: 2 } },
-      registrations: { slow: OK, fast: OK },
-    });
+    const { outcome } = run(
+      [slow, fast],
+      { tieBreak: 'rtt' },
+      {
+        answers: { slow: { distance: 2, rttMs: 20 }, fast: { distance: 2, rttMs: 2 } },
+        registrations: { slow: OK, fast: OK },
+      },
+    );
     expect(chosenHost(await outcome)).toBe('fast');
   });
 
   it('spreads equally near relays over clients and keeps each client on its relay', async () => {
     const equal = [relay({ host: 'e1' }), relay({ host: 'e2' })];
-    const spec: WorldSpec = { answers: { e1: { distance: 1 }, e2: { distance: 1 } }, registrations: { e1: OK, e2: OK } };
+    const spec: WorldSpec = {
+      answers: { e1: { distance: 1 }, e2: { distance: 1 } },
+      registrations: { e1: OK, e2: OK },
+    };
     const picks = new Set<string | undefined>();
     for (let index = 0; index < 40; index++) {
       const clientId = `fleet-${index}`;
@@ -263,12 +326,22 @@ describe('selectRelay, automatic mode', () => {
   });
 
   it('emits progress events in order', async () => {
-    const { fake, outcome } = run(relays, { seekList }, {
-      answers: { 'lyon-near': { distance: 1 } },
-      registrations: { 'lyon-near': OK },
-    });
+    const { fake, outcome } = run(
+      relays,
+      { seekList },
+      {
+        answers: { 'lyon-near': { distance: 1 } },
+        registrations: { 'lyon-near': OK },
+      },
+    );
     await outcome;
-    expect(fake.events.map((event) => event.type)).toEqual(['stage', 'pool-start', 'pool-probed', 'register-start', 'register-done']);
+    expect(fake.events.map((event) => event.type)).toEqual([
+      'stage',
+      'pool-start',
+      'pool-probed',
+      'register-start',
+      'register-done',
+    ]);
   });
 
   it('lets a probe error (e.g. no raw-socket permission) propagate', async () => {
@@ -276,7 +349,9 @@ describe('selectRelay, automatic mode', () => {
     fake.deps.probe = async () => {
       throw new Error('EPERM');
     };
-    await expect(selectRelay({ relays, settings: settings({ seekList }), clientId: 'c' }, fake.deps)).rejects.toThrow('EPERM');
+    await expect(selectRelay({ relays, settings: settings({ seekList }), clientId: 'c' }, fake.deps)).rejects.toThrow(
+      'EPERM',
+    );
   });
 });
 
@@ -284,25 +359,41 @@ describe('selectRelay, failover and root', () => {
   const unreachable = [relay({ host: 'silent-1' }), relay({ host: 'silent-2' })];
 
   it('registers with failover relays in order without probing them', async () => {
-    const { fake, outcome } = run(unreachable, { failoverRelays: ['fo-1.test', 'http://fo-2.test:8080/bfmirror/', 'fo-3.test'] }, {
-      registrations: { 'fo-1.test': { status: 'failed', detail: 'timeout' }, 'fo-2.test': OK, 'fo-3.test': OK },
-    });
+    const { fake, outcome } = run(
+      unreachable,
+      { failoverRelays: ['fo-1.test', 'http://fo-2.test:8080/bfmirror/', 'fo-3.test'] },
+      {
+        registrations: { 'fo-1.test': { status: 'failed', detail: 'timeout' }, 'fo-2.test': OK, 'fo-3.test': OK },
+      },
+    );
     const result = await outcome;
     expect(result.status).toBe('selected');
     if (result.status !== 'selected') return;
-    expect(result.chosen).toMatchObject({ relay: { host: 'fo-2.test', port: 8080 }, pool: 'failover', method: 'failover', distance: null });
+    expect(result.chosen).toMatchObject({
+      relay: { host: 'fo-2.test', port: 8080 },
+      pool: 'failover',
+      method: 'failover',
+      distance: null,
+    });
     expect(result.chosen.address).not.toBeNull();
     expect(fake.probeCalls).toHaveLength(1);
     expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual(['fo-1.test', 'fo-2.test']);
-    expect(result.attempts.map((attempt) => attempt.reason)).toEqual(['failover relay 1 of 3', 'failover relay 2 of 3']);
+    expect(result.attempts.map((attempt) => attempt.reason)).toEqual([
+      'failover relay 1 of 3',
+      'failover relay 2 of 3',
+    ]);
   });
 
   it('skips a failover relay that fails the liveness check or does not resolve', async () => {
-    const { fake, outcome } = run(unreachable, { failoverRelays: ['dead.test', 'ghost.test', 'alive.test:52311'] }, {
-      unresolved: ['ghost.test'],
-      alive: { 'dead.test': false, 'alive.test': true },
-      registrations: { 'dead.test': OK, 'ghost.test': OK, 'alive.test': OK },
-    });
+    const { fake, outcome } = run(
+      unreachable,
+      { failoverRelays: ['dead.test', 'ghost.test', 'alive.test:52311'] },
+      {
+        unresolved: ['ghost.test'],
+        alive: { 'dead.test': false, 'alive.test': true },
+        registrations: { 'dead.test': OK, 'ghost.test': OK, 'alive.test': OK },
+      },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe('alive.test');
     expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual(['alive.test']);
@@ -319,9 +410,13 @@ describe('selectRelay, failover and root', () => {
   });
 
   it('falls back to the root server after the failover relays', async () => {
-    const { fake, outcome } = run(unreachable, { failoverRelays: ['fo.test'], rootServer: 'root.test:52311' }, {
-      registrations: { 'root.test': OK },
-    });
+    const { fake, outcome } = run(
+      unreachable,
+      { failoverRelays: ['fo.test'], rootServer: 'root.test:52311' },
+      {
+        registrations: { 'root.test': OK },
+      },
+    );
     const result = await outcome;
     expect(result.status).toBe('selected');
     if (result.status !== 'selected') return;
@@ -330,9 +425,13 @@ describe('selectRelay, failover and root', () => {
   });
 
   it('fails with every step explained when nothing registers', async () => {
-    const { fake, outcome } = run(unreachable, { seekList: ['*'], failoverRelays: ['fo.test', 'not a host'], rootServer: 'root.test' }, {
-      answers: { 'silent-2': { distance: 1 } },
-    });
+    const { fake, outcome } = run(
+      unreachable,
+      { seekList: ['*'], failoverRelays: ['fo.test', 'not a host'], rootServer: 'root.test' },
+      {
+        answers: { 'silent-2': { distance: 1 } },
+      },
+    );
     const result = await outcome;
     expect(result.status).toBe('failed');
     expect(result.attempts.map((attempt) => [attempt.candidate.pool, attempt.outcome.status])).toEqual([
@@ -360,15 +459,27 @@ describe('selectRelay, manual mode', () => {
   const listed = [relay({ host: 'listed', groups: [] })];
 
   it('checks manual relays in order with one probe each and registers with the first that answers', async () => {
-    const { fake, outcome } = run(listed, { automatic: false, manualRelays: ['m1.test', 'm2.test:1234', 'm3.test'] }, {
-      answers: { 'm2.test': { distance: 3 }, 'm3.test': { distance: 0 }, listed: { distance: 0 } },
-      registrations: { 'm2.test': OK, 'm3.test': OK, listed: OK },
-    });
+    const { fake, outcome } = run(
+      listed,
+      { automatic: false, manualRelays: ['m1.test', 'm2.test:1234', 'm3.test'] },
+      {
+        answers: { 'm2.test': { distance: 3 }, 'm3.test': { distance: 0 }, listed: { distance: 0 } },
+        registrations: { 'm2.test': OK, 'm3.test': OK, listed: OK },
+      },
+    );
     const result = await outcome;
     expect(result.status).toBe('selected');
     if (result.status !== 'selected') return;
-    expect(result.chosen).toMatchObject({ relay: { host: 'm2.test', port: 1234 }, pool: 'manual', method: 'manual', distance: 3 });
-    expect(fake.probeCalls.map((call) => call.targets.map((target) => target.host))).toEqual([['m1.test'], ['m2.test']]);
+    expect(result.chosen).toMatchObject({
+      relay: { host: 'm2.test', port: 1234 },
+      pool: 'manual',
+      method: 'manual',
+      distance: 3,
+    });
+    expect(fake.probeCalls.map((call) => call.targets.map((target) => target.host))).toEqual([
+      ['m1.test'],
+      ['m2.test'],
+    ]);
     expect(fake.probeCalls.every((call) => call.context.purpose === 'manual')).toBe(true);
     expect(result.attempts.map((attempt) => attempt.outcome.status)).toEqual(['skipped', 'registered']);
     expect(result.attempts[0]!.outcome).toEqual({ status: 'skipped', detail: 'no answer to an echo at TTL 254' });
@@ -377,14 +488,21 @@ describe('selectRelay, manual mode', () => {
 
   it('names the TTL the probe really used (never below 1) when a manual relay is silent', async () => {
     const { outcome } = run(listed, { automatic: false, manualRelays: ['m1.test'], maximumTtlToPing: 1 }, {});
-    expect((await outcome).attempts[0]!.outcome).toEqual({ status: 'skipped', detail: 'no answer to an echo at TTL 1' });
+    expect((await outcome).attempts[0]!.outcome).toEqual({
+      status: 'skipped',
+      detail: 'no answer to an echo at TTL 1',
+    });
   });
 
   it('moves to the next manual relay when registration fails, then to failover and root', async () => {
-    const { fake, outcome } = run(listed, { automatic: false, manualRelays: ['m1.test'], failoverRelays: ['fo.test'], rootServer: 'root.test' }, {
-      answers: { 'm1.test': { distance: 1 } },
-      registrations: { 'm1.test': { status: 'failed', detail: 'HTTP 500' }, 'root.test': OK },
-    });
+    const { fake, outcome } = run(
+      listed,
+      { automatic: false, manualRelays: ['m1.test'], failoverRelays: ['fo.test'], rootServer: 'root.test' },
+      {
+        answers: { 'm1.test': { distance: 1 } },
+        registrations: { 'm1.test': { status: 'failed', detail: 'HTTP 500' }, 'root.test': OK },
+      },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe('root.test');
     expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual(['m1.test', 'fo.test', 'root.test']);
@@ -397,7 +515,14 @@ describe('selectRelay, relays that must not be auto-selected (autoselect=false)'
   const far = relay({ host: '198.18.50.2' });
 
   it('neither probes nor chooses the relay, even when it would be nearest', async () => {
-    const { fake, outcome } = run([hidden, far], {}, { answers: { [hidden.host]: { distance: 0 }, [far.host]: { distance: 3 } }, registrations: { [hidden.host]: OK, [far.host]: OK } });
+    const { fake, outcome } = run(
+      [hidden, far],
+      {},
+      {
+        answers: { [hidden.host]: { distance: 0 }, [far.host]: { distance: 3 } },
+        registrations: { [hidden.host]: OK, [far.host]: OK },
+      },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe(far.host);
     expect(fake.probeCalls[0]!.targets.map((target) => target.host)).toEqual([far.host]);
@@ -405,10 +530,14 @@ describe('selectRelay, relays that must not be auto-selected (autoselect=false)'
   });
 
   it('still uses it as a failover relay the settings name', async () => {
-    const { outcome } = run([hidden, far], { failoverRelays: [`${hidden.host}:52311`] }, {
-      answers: { [hidden.host]: { distance: 0 }, [far.host]: { distance: 3 } },
-      registrations: { [hidden.host]: OK, [far.host]: { status: 'failed', detail: 'HTTP 500' } },
-    });
+    const { outcome } = run(
+      [hidden, far],
+      { failoverRelays: [`${hidden.host}:52311`] },
+      {
+        answers: { [hidden.host]: { distance: 0 }, [far.host]: { distance: 3 } },
+        registrations: { [hidden.host]: OK, [far.host]: { status: 'failed', detail: 'HTTP 500' } },
+      },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe(hidden.host);
     expect(result.status === 'selected' && result.chosen.pool).toBe('failover');
@@ -420,8 +549,19 @@ describe('selectRelay, full relays (HTTP 429)', () => {
   const next = relay({ host: '198.18.51.2' });
 
   it('registers with the next-ranked relay in the same run, asking the full one once', async () => {
-    const full: RegisterOutcome = { status: 'full', detail: 'HTTP 429: relay alive but full; Retry-After 600 s', retryAfterSeconds: 600 };
-    const { fake, outcome } = run([near, next], {}, { answers: { [near.host]: { distance: 1 }, [next.host]: { distance: 2 } }, registrations: { [near.host]: full, [next.host]: OK } });
+    const full: RegisterOutcome = {
+      status: 'full',
+      detail: 'HTTP 429: relay alive but full; Retry-After 600 s',
+      retryAfterSeconds: 600,
+    };
+    const { fake, outcome } = run(
+      [near, next],
+      {},
+      {
+        answers: { [near.host]: { distance: 1 }, [next.host]: { distance: 2 } },
+        registrations: { [near.host]: full, [next.host]: OK },
+      },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe(next.host);
     expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual([near.host, next.host]);
@@ -429,11 +569,25 @@ describe('selectRelay, full relays (HTTP 429)', () => {
   });
 
   it('passes over a relay it is told to avoid, saying why, without asking it', async () => {
-    const fake = world({ answers: { [near.host]: { distance: 1 }, [next.host]: { distance: 2 } }, registrations: { [near.host]: OK, [next.host]: OK } });
-    const result = await selectRelay({ relays: [near, next], settings: settings(), clientId: 'c', avoid: new Map([[`${near.host}:52311`, 'full (HTTP 429); avoided until 2024-03-01T13:00:00.000Z']]) }, fake.deps);
+    const fake = world({
+      answers: { [near.host]: { distance: 1 }, [next.host]: { distance: 2 } },
+      registrations: { [near.host]: OK, [next.host]: OK },
+    });
+    const result = await selectRelay(
+      {
+        relays: [near, next],
+        settings: settings(),
+        clientId: 'c',
+        avoid: new Map([[`${near.host}:52311`, 'full (HTTP 429); avoided until 2024-03-01T13:00:00.000Z']]),
+      },
+      fake.deps,
+    );
     expect(chosenHost(result)).toBe(next.host);
     expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual([next.host]);
-    expect(result.attempts[0]!.outcome).toEqual({ status: 'skipped', detail: 'full (HTTP 429); avoided until 2024-03-01T13:00:00.000Z' });
+    expect(result.attempts[0]!.outcome).toEqual({
+      status: 'skipped',
+      detail: 'full (HTTP 429); avoided until 2024-03-01T13:00:00.000Z',
+    });
   });
 });
 
@@ -441,25 +595,59 @@ describe('selectRelay, switch margin of the periodic re-selection (stickTo)', ()
   const current = relay({ host: '198.18.52.3' });
   const oneNearer = relay({ host: '198.18.52.2' });
   const twoNearer = relay({ host: '198.18.52.1' });
-  const select = (relays: Relay[], answers: Record<string, Answer>, registrations: Record<string, RegisterOutcome> = {}) => {
-    const fake = world({ answers, registrations: { [current.host]: OK, [oneNearer.host]: OK, [twoNearer.host]: OK, ...registrations } });
-    return { fake, outcome: selectRelay({ relays, settings: settings({ switchMarginHops: 1 }), clientId: 'c', stickTo: { host: current.host, port: 52311 } }, fake.deps) };
+  const select = (
+    relays: Relay[],
+    answers: Record<string, Answer>,
+    registrations: Record<string, RegisterOutcome> = {},
+  ) => {
+    const fake = world({
+      answers,
+      registrations: { [current.host]: OK, [oneNearer.host]: OK, [twoNearer.host]: OK, ...registrations },
+    });
+    return {
+      fake,
+      outcome: selectRelay(
+        {
+          relays,
+          settings: settings({ switchMarginHops: 1 }),
+          clientId: 'c',
+          stickTo: { host: current.host, port: 52311 },
+        },
+        fake.deps,
+      ),
+    };
   };
 
   it('keeps the current relay when the best is only 1 hop nearer, and says so', async () => {
-    const result = await select([current, oneNearer], { [current.host]: { distance: 3 }, [oneNearer.host]: { distance: 2 } }).outcome;
+    const result = await select([current, oneNearer], {
+      [current.host]: { distance: 3 },
+      [oneNearer.host]: { distance: 2 },
+    }).outcome;
     expect(chosenHost(result)).toBe(current.host);
-    expect(result.status === 'selected' && result.switchMargin).toEqual({ kept: true, reason: `kept ${current.host}:52311: ${oneNearer.host}:52311 is only 1 hop nearer (switchMarginHops 1)` });
+    expect(result.status === 'selected' && result.switchMargin).toEqual({
+      kept: true,
+      reason: `kept ${current.host}:52311: ${oneNearer.host}:52311 is only 1 hop nearer (switchMarginHops 1)`,
+    });
   });
 
   it('switches when the best is 2 hops nearer', async () => {
-    const result = await select([current, twoNearer], { [current.host]: { distance: 3 }, [twoNearer.host]: { distance: 1 } }).outcome;
+    const result = await select([current, twoNearer], {
+      [current.host]: { distance: 3 },
+      [twoNearer.host]: { distance: 1 },
+    }).outcome;
     expect(chosenHost(result)).toBe(twoNearer.host);
-    expect(result.status === 'selected' && result.switchMargin).toEqual({ kept: false, reason: `switched from ${current.host}:52311: ${twoNearer.host}:52311 is 2 hops nearer (switchMarginHops 1)` });
+    expect(result.status === 'selected' && result.switchMargin).toEqual({
+      kept: false,
+      reason: `switched from ${current.host}:52311: ${twoNearer.host}:52311 is 2 hops nearer (switchMarginHops 1)`,
+    });
   });
 
   it('tries the best when the kept relay answers full, and says it was not kept', async () => {
-    const { fake, outcome } = select([current, oneNearer], { [current.host]: { distance: 3 }, [oneNearer.host]: { distance: 2 } }, { [current.host]: { status: 'full', detail: 'HTTP 429' } });
+    const { fake, outcome } = select(
+      [current, oneNearer],
+      { [current.host]: { distance: 3 }, [oneNearer.host]: { distance: 2 } },
+      { [current.host]: { status: 'full', detail: 'HTTP 429' } },
+    );
     const result = await outcome;
     expect(chosenHost(result)).toBe(oneNearer.host);
     expect(fake.registerCalls.map((candidate) => candidate.relay.host)).toEqual([current.host, oneNearer.host]);

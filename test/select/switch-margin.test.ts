@@ -5,7 +5,8 @@ import { relay, result, resultsOf, tcpResult } from './builders.js';
 
 const current = relay({ host: '198.18.60.1' });
 const other = relay({ host: '198.18.60.2' });
-const rank = (...results: Parameters<typeof resultsOf>) => rankPool({ name: '*', relays: [current, other] }, resultsOf(...results), { clientId: 'c', tieBreak: 'hash' });
+const rank = (...results: Parameters<typeof resultsOf>) =>
+  rankPool({ name: '*', relays: [current, other] }, resultsOf(...results), { clientId: 'c', tieBreak: 'hash' });
 const held = { host: current.host, port: 52311 };
 
 describe('applySwitchMargin', () => {
@@ -28,20 +29,31 @@ describe('applySwitchMargin', () => {
     const ranked = rank(result(current, { distance: 2 }), result(other, { distance: 2 }));
     const decision = applySwitchMargin(ranked, held, 1);
     expect(decision.ranked[0]!.relay.host).toBe(current.host);
-    if (ranked[0]!.relay.host !== current.host) expect(decision.reason).toBe(`kept ${current.host}:52311: ${other.host}:52311 is no nearer (switchMarginHops 1)`);
+    if (ranked[0]!.relay.host !== current.host)
+      expect(decision.reason).toBe(`kept ${current.host}:52311: ${other.host}:52311 is no nearer (switchMarginHops 1)`);
   });
 
   it('switches to a relay of better priority whatever the hops', () => {
     const betterPriority = relay({ host: '198.18.60.3', priority: 0 });
     const worse = { ...current, priority: 1 };
-    const ranked = rankPool({ name: '*', relays: [worse, betterPriority] }, resultsOf(result(worse, { distance: 1 }), result(betterPriority, { distance: 5 })), { clientId: 'c', tieBreak: 'hash' });
+    const ranked = rankPool(
+      { name: '*', relays: [worse, betterPriority] },
+      resultsOf(result(worse, { distance: 1 }), result(betterPriority, { distance: 5 })),
+      { clientId: 'c', tieBreak: 'hash' },
+    );
     const decision = applySwitchMargin(ranked, held, 10);
-    expect(decision).toMatchObject({ kept: false, reason: `switched from ${current.host}:52311: 198.18.60.3:52311 has a better priority (0 against 1)` });
+    expect(decision).toMatchObject({
+      kept: false,
+      reason: `switched from ${current.host}:52311: 198.18.60.3:52311 has a better priority (0 against 1)`,
+    });
   });
 
   it('switches from a relay reachable only over TCP to a measured one', () => {
     const ranked = rank(tcpResult(current), result(other, { distance: 9 }));
-    expect(applySwitchMargin(ranked, held, 5)).toMatchObject({ kept: false, reason: expect.stringContaining('only over TCP') });
+    expect(applySwitchMargin(ranked, held, 5)).toMatchObject({
+      kept: false,
+      reason: expect.stringContaining('only over TCP'),
+    });
   });
 
   it('leaves the ranking alone when the current relay is best or absent', () => {

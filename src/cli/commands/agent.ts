@@ -16,8 +16,15 @@ const MAX_CHECK_INTERVAL_SECONDS = 86_400;
 
 export async function run(options: AgentOptions, context: CliContext): Promise<number> {
   const checkIntervalSeconds = options.checkInterval ?? 300;
-  if (!Number.isInteger(checkIntervalSeconds) || checkIntervalSeconds < 1 || checkIntervalSeconds > MAX_CHECK_INTERVAL_SECONDS) {
-    throw new RelaySelectError('USAGE', `--check-interval ${checkIntervalSeconds}: expected whole seconds, 1..${MAX_CHECK_INTERVAL_SECONDS}`);
+  if (
+    !Number.isInteger(checkIntervalSeconds) ||
+    checkIntervalSeconds < 1 ||
+    checkIntervalSeconds > MAX_CHECK_INTERVAL_SECONDS
+  ) {
+    throw new RelaySelectError(
+      'USAGE',
+      `--check-interval ${checkIntervalSeconds}: expected whole seconds, 1..${MAX_CHECK_INTERVAL_SECONDS}`,
+    );
   }
   const { output } = context;
   // SIGTERM is how a service manager stops the agent: once it has stopped cleanly, its status is 0 (the spec's stopSignal).
@@ -37,9 +44,22 @@ export async function run(options: AgentOptions, context: CliContext): Promise<n
 function renderAgentEventJson(event: AgentEvent): Record<string, unknown> {
   switch (event.type) {
     case 'started':
-      return { event: 'started', pid: process.pid, stateDir: event.stateDir, checkIntervalSeconds: event.checkIntervalSeconds };
+      return {
+        event: 'started',
+        pid: process.pid,
+        stateDir: event.stateDir,
+        checkIntervalSeconds: event.checkIntervalSeconds,
+      };
     case 'peer-started':
-      return { event: 'peer-started', endpoint: event.endpoint, interface: event.link.interfaceName, family: event.link.family, address: event.link.address, memberId: event.memberId, leaseSeconds: event.leaseSeconds };
+      return {
+        event: 'peer-started',
+        endpoint: event.endpoint,
+        interface: event.link.interfaceName,
+        family: event.link.family,
+        address: event.link.address,
+        memberId: event.memberId,
+        leaseSeconds: event.leaseSeconds,
+      };
     case 'peer-unavailable':
       return { event: 'peer-unavailable', reason: event.reason };
     case 'peer':
@@ -75,17 +95,22 @@ function renderPeerEventJson(event: Extract<AgentEvent, { type: 'peer' }>['event
 }
 
 function describeError(error: unknown): { code: string; message: string; hint: string | null } {
-  if (isRelaySelectError(error)) return { code: error.code, message: error.message, hint: error.hint ?? DEFAULT_HINT_BY_ERROR[error.code] ?? null };
+  if (isRelaySelectError(error))
+    return { code: error.code, message: error.message, hint: error.hint ?? DEFAULT_HINT_BY_ERROR[error.code] ?? null };
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), hint: null };
 }
 
 function printAgentEvent(event: AgentEvent, output: Output): void {
   switch (event.type) {
     case 'started':
-      output.line(`agent started (pid ${process.pid}): state in ${event.stateDir}; a cycle at least every ${event.checkIntervalSeconds} s`);
+      output.line(
+        `agent started (pid ${process.pid}): state in ${event.stateDir}; a cycle at least every ${event.checkIntervalSeconds} s`,
+      );
       return;
     case 'peer-started':
-      output.line(`peers: group ${event.endpoint} on ${event.link.interfaceName} (${event.link.address}), lease ${event.leaseSeconds} s`);
+      output.line(
+        `peers: group ${event.endpoint} on ${event.link.interfaceName} (${event.link.address}), lease ${event.leaseSeconds} s`,
+      );
       return;
     case 'peer-unavailable':
       output.warn(`peers: cooperation unavailable for now: ${event.reason}`);
@@ -99,7 +124,9 @@ function printAgentEvent(event: AgentEvent, output: Output): void {
     case 'cycle-failed':
     case 'reload-failed': {
       const { message, hint } = describeError(event.error);
-      output.error(`${event.type === 'reload-failed' ? 'reload refused, keeping the previous settings: ' : ''}${message}${hint ? ` — ${hint}` : ''}`);
+      output.error(
+        `${event.type === 'reload-failed' ? 'reload refused, keeping the previous settings: ' : ''}${message}${hint ? ` — ${hint}` : ''}`,
+      );
       return;
     }
     case 'reloaded':
@@ -118,7 +145,8 @@ function printPeerEvent(event: Extract<AgentEvent, { type: 'peer' }>['event'], o
   switch (event.type) {
     case 'view': {
       const { role, leader, members } = event.view;
-      const who = role === 'leader' ? 'leader' : role === 'alone' ? 'alone' : `follower of ${leader ?? 'a leader not yet known'}`;
+      const who =
+        role === 'leader' ? 'leader' : role === 'alone' ? 'alone' : `follower of ${leader ?? 'a leader not yet known'}`;
       output.line(`peers: ${who}, ${members} member${members === 1 ? '' : 's'}`);
       return;
     }
@@ -129,7 +157,9 @@ function printPeerEvent(event: Extract<AgentEvent, { type: 'peer' }>['event'], o
       output.debug(`peers: shared the measurements of pool ${event.pools.join(', ')} (${event.bytes} bytes)`);
       return;
     case 'table-too-large':
-      output.warn(`peers: the measurements of pool ${event.pools.join(', ')} are too large for one datagram; followers probe for themselves`);
+      output.warn(
+        `peers: the measurements of pool ${event.pools.join(', ')} are too large for one datagram; followers probe for themselves`,
+      );
       return;
     case 'socket-error':
       output.warn(`peers: ${event.message}`);
@@ -141,7 +171,10 @@ function printCycle(report: RunReport, output: Output): void {
   for (const warning of report.warnings) output.warn(warning);
   for (const note of report.peerNotes) output.info(`peers: ${note}`);
   const table = report.peerTable;
-  const peer = table === null ? '' : ` [measurements of the leader ${table.from}, confirmed with ${table.confirmEchoes} echo${table.confirmEchoes === 1 ? '' : 'es'}]`;
+  const peer =
+    table === null
+      ? ''
+      : ` [measurements of the leader ${table.from}, confirmed with ${table.confirmEchoes} echo${table.confirmEchoes === 1 ? '' : 'es'}]`;
   const line = `${renderRunLine(report)}${peer}`;
   if (report.action === 'failed') output.important(line);
   else output.line(line);

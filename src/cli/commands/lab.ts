@@ -16,9 +16,16 @@ export type LabOptions = CommandOptions<'lab'>;
 
 function requireRoot(context: CliContext, what: string): void {
   if (context.uid !== 0) {
-    throw new RelaySelectError('NOT_ROOT', `relay-select lab${what} needs root: it creates and removes network namespaces (you are uid ${context.uid})`);
+    throw new RelaySelectError(
+      'NOT_ROOT',
+      `relay-select lab${what} needs root: it creates and removes network namespaces (you are uid ${context.uid})`,
+    );
   }
-  if (process.platform !== 'linux') throw new RelaySelectError('LAB_FAILED', `relay-select lab needs Linux network namespaces (this is ${process.platform})`);
+  if (process.platform !== 'linux')
+    throw new RelaySelectError(
+      'LAB_FAILED',
+      `relay-select lab needs Linux network namespaces (this is ${process.platform})`,
+    );
 }
 
 /** `lab down`: removes the namespaces and stub relays of the recorded lab with `prefix`, or of every recorded lab. */
@@ -37,16 +44,23 @@ async function runDown(context: CliContext, prefix: string | undefined): Promise
     context.output.data({ removed });
     return exitCode('ok');
   }
-  if (removed.length === 0) context.output.line(prefix === undefined ? 'no lab is up' : `no lab with prefix ${prefix} is up`);
+  if (removed.length === 0)
+    context.output.line(prefix === undefined ? 'no lab is up' : `no lab with prefix ${prefix} is up`);
   for (const lab of removed) {
-    context.output.line(`removed lab ${lab.topology} (${lab.prefix}): ${lab.namespaces.length} namespaces, ${lab.killed.length} stub relays`);
+    context.output.line(
+      `removed lab ${lab.topology} (${lab.prefix}): ${lab.namespaces.length} namespaces, ${lab.killed.length} stub relays`,
+    );
   }
   return exitCode('ok');
 }
 
 /** --prefix as `ip netns` and the lab's node names allow it. */
 function checkLabPrefix(prefix: string): string {
-  if (!/^rslab_[a-z0-9]{1,10}$/.test(prefix)) throw new RelaySelectError('USAGE', `--prefix ${prefix}: expected rslab_ and 1 to 10 lowercase letters or digits, e.g. rslab_mine1`);
+  if (!/^rslab_[a-z0-9]{1,10}$/.test(prefix))
+    throw new RelaySelectError(
+      'USAGE',
+      `--prefix ${prefix}: expected rslab_ and 1 to 10 lowercase letters or digits, e.g. rslab_mine1`,
+    );
   return prefix;
 }
 
@@ -85,7 +99,10 @@ export async function run(options: LabOptions, context: CliContext): Promise<num
     for (const line of renderLabReport(report, built, output.color)) output.line(line);
   }
   if (report.action === null) {
-    throw new RelaySelectError('LAB_FAILED', `relay-select run gave no result in the lab (exit ${report.exitCode})${report.messages.length > 0 ? `: ${report.messages.slice(-2).join(' / ')}` : ''}`);
+    throw new RelaySelectError(
+      'LAB_FAILED',
+      `relay-select run gave no result in the lab (exit ${report.exitCode})${report.messages.length > 0 ? `: ${report.messages.slice(-2).join(' / ')}` : ''}`,
+    );
   }
   return exitCode('ok');
 }

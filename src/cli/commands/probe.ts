@@ -14,9 +14,20 @@ import { loadCliSettings } from '../load-cli-settings.js';
 export type ProbeCommandOptions = CommandOptions<'probe'>;
 
 /** The `probe --json` object (DESIGN §9), with the kind of ICMP socket used and the privilege it relied on. */
-export function renderProbeJson(results: ProbeResult[], report: Pick<ProbeReport, 'packetsSent' | 'tcpAttempts' | 'wallMs' | 'transport'>, strategy: string) {
+export function renderProbeJson(
+  results: ProbeResult[],
+  report: Pick<ProbeReport, 'packetsSent' | 'tcpAttempts' | 'wallMs' | 'transport'>,
+  strategy: string,
+) {
   return {
-    results: results.map(({ host, address, distance, rttMs, method, note }) => ({ host, address, distance, rttMs, method, ...(note ? { note } : {}) })),
+    results: results.map(({ host, address, distance, rttMs, method, note }) => ({
+      host,
+      address,
+      distance,
+      rttMs,
+      method,
+      ...(note ? { note } : {}),
+    })),
     strategy,
     transport: report.transport?.kind ?? null,
     privilege: report.transport?.privilege ?? null,
@@ -26,7 +37,10 @@ export function renderProbeJson(results: ProbeResult[], report: Pick<ProbeReport
   };
 }
 
-async function collectHosts(options: ProbeCommandOptions, relayList: string): Promise<{ hosts: TargetHost[]; warnings: string[] }> {
+async function collectHosts(
+  options: ProbeCommandOptions,
+  relayList: string,
+): Promise<{ hosts: TargetHost[]; warnings: string[] }> {
   const defaultPort = options.port ?? DEFAULT_RELAY_PORT;
   if (!Number.isInteger(defaultPort) || defaultPort < 1 || defaultPort > 65535) {
     throw new RelaySelectError('USAGE', `--port ${defaultPort}: expected a TCP port, a whole number 1..65535`);
@@ -40,11 +54,18 @@ async function collectHosts(options: ProbeCommandOptions, relayList: string): Pr
     return { hosts, warnings: [] };
   }
   if (options.relays === undefined) {
-    throw new RelaySelectError('USAGE', 'probe needs HOST arguments or --relays FILE', { hint: 'e.g. relay-select probe 198.18.1.2 or relay-select probe --relays Relay.dat' });
+    throw new RelaySelectError('USAGE', 'probe needs HOST arguments or --relays FILE', {
+      hint: 'e.g. relay-select probe 198.18.1.2 or relay-select probe --relays Relay.dat',
+    });
   }
   const list = await loadRelayList(relayList);
   return {
-    hosts: list.relays.map((relay) => ({ key: relayKey(relay), host: relay.host, port: relay.port, priority: relay.priority })),
+    hosts: list.relays.map((relay) => ({
+      key: relayKey(relay),
+      host: relay.host,
+      port: relay.port,
+      priority: relay.priority,
+    })),
     warnings: list.diagnostics.map(formatDiagnostic),
   };
 }
@@ -61,7 +82,10 @@ export async function run(options: ProbeCommandOptions, context: CliContext): Pr
       ...settings.probe,
       maximumTtlToPing: settings.maximumTtlToPing,
       signal: context.signal,
-      ...createProbeProgress((text) => output.progress(text), `probing ${targets.length} hosts (${settings.probe.strategy})`),
+      ...createProbeProgress(
+        (text) => output.progress(text),
+        `probing ${targets.length} hosts (${settings.probe.strategy})`,
+      ),
     });
   } finally {
     output.endProgress();
@@ -75,8 +99,13 @@ export async function run(options: ProbeCommandOptions, context: CliContext): Pr
     output.data(renderProbeJson(results, report, settings.probe.strategy));
   } else {
     for (const line of renderTable(PROBE_HEADERS, probeRows(results))) output.line(line);
-    const sockets = report.transport === undefined ? '' : `, ${report.transport.kind} sockets (${report.transport.privilege})`;
-    output.line(output.color.dim(`${report.packetsSent} echo requests, ${report.tcpAttempts} TCP connects, ${(report.wallMs / 1000).toFixed(2)} s, strategy ${settings.probe.strategy}${sockets}`));
+    const sockets =
+      report.transport === undefined ? '' : `, ${report.transport.kind} sockets (${report.transport.privilege})`;
+    output.line(
+      output.color.dim(
+        `${report.packetsSent} echo requests, ${report.tcpAttempts} TCP connects, ${(report.wallMs / 1000).toFixed(2)} s, strategy ${settings.probe.strategy}${sockets}`,
+      ),
+    );
   }
   return exitCode(results.some((result) => result.method !== 'unreachable') ? 'ok' : 'unavailable');
 }

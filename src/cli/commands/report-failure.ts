@@ -22,6 +22,8 @@ export async function run(options: ReportFailureOptions, context: CliContext): P
     return exitCode('unavailable');
   }
   const reselectAt = computeNextDueAt(state, settings, new Date());
-  context.output.line(`failure clock of ${relayKey(current)} running since ${formatLocalTime(state.failingSince ?? reselectAt)}; a new selection at ${formatLocalTime(reselectAt)} if it keeps failing`);
+  context.output.line(
+    `failure clock of ${relayKey(current)} running since ${formatLocalTime(state.failingSince ?? reselectAt)}; a new selection at ${formatLocalTime(reselectAt)} if it keeps failing`,
+  );
   return exitCode('ok');
 }

@@ -11,11 +11,14 @@ export type RunOptions = CommandOptions<'run'>;
 
 /** The one line that says what was decided and why. */
 export function renderRunLine(report: RunReport): string {
-  const nextIsCheck = report.rule === 'failing' || report.rule === 'upstream-down' || report.rule === 'upstream-backoff';
+  const nextIsCheck =
+    report.rule === 'failing' || report.rule === 'upstream-down' || report.rule === 'upstream-backoff';
   const next = `${nextIsCheck ? 'next check' : 'next reselection'} ${formatLocalTime(report.nextDueAt)}`;
   const prefix = report.dryRun ? 'dry run: ' : '';
   const relay = report.relay;
-  const name = relay ? `${relayKey(relay)} (${formatHops(relay.distance)}${relay.pool ? `, pool ${relay.pool}` : ''})` : '';
+  const name = relay
+    ? `${relayKey(relay)} (${formatHops(relay.distance)}${relay.pool ? `, pool ${relay.pool}` : ''})`
+    : '';
   switch (report.action) {
     case 'selected':
       return `${prefix}selected ${name}: ${report.reason}; ${next}`;
@@ -42,8 +45,12 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
       ...createProbeProgress((text) => output.progress(text), 'probing'),
       onSelectionEvent: (event) => {
         if (event.type === 'pool-start') output.debug(`pool ${event.pool}: probing ${event.relayCount} relays`);
-        if (event.type === 'register-start') output.debug(`registering with ${relayKey(event.candidate.relay)}: ${event.reason}`);
-        if (event.type === 'register-done') output.debug(`  -> ${event.outcome.status}${'detail' in event.outcome && event.outcome.detail ? `: ${event.outcome.detail}` : ''}`);
+        if (event.type === 'register-start')
+          output.debug(`registering with ${relayKey(event.candidate.relay)}: ${event.reason}`);
+        if (event.type === 'register-done')
+          output.debug(
+            `  -> ${event.outcome.status}${'detail' in event.outcome && event.outcome.detail ? `: ${event.outcome.detail}` : ''}`,
+          );
       },
     });
   } finally {
@@ -57,7 +64,8 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
     if (output.verbose && report.probes.length > 0) {
       // The selection's wording is loaded only with a selection to explain: a no-op run has none.
       const { describeAttempt } = await import('../../select/explain.js');
-      if (output.logFormat === 'json') for (const attempt of report.selection?.attempts ?? []) output.debug(describeAttempt(attempt));
+      if (output.logFormat === 'json')
+        for (const attempt of report.selection?.attempts ?? []) output.debug(describeAttempt(attempt));
       else {
         for (const line of renderTable(PROBE_HEADERS, probeRows(report.probes))) output.line(line);
         for (const attempt of report.selection?.attempts ?? []) output.line(`  ${describeAttempt(attempt)}`);

@@ -5,6 +5,7 @@ import { RelaySelectError } from '../../errors.js';
 import { renderSimulationSvg } from '../../fleet/chart-svg.js';
 import { buildFleet } from '../../fleet/fleet-input.js';
 import { simulateScenarios } from '../../fleet/parallel.js';
+import type { SimulationResult } from '../../fleet/simulate.js';
 import { planScenario } from '../../fleet/scenarios.js';
 import { renderSimulationJson, renderSimulationSummary } from '../../fleet/views.js';
 import type { CommandOptions } from '../command-specs.js';
@@ -26,10 +27,13 @@ export async function run(options: SimulateCommandOptions, context: CliContext):
   const models = readModels(options);
   const timeExceededLimit = readTimeExceededLimit(options);
   // Checked before the run, which may take a minute: a typo in the path should not cost it.
-  if (options.svg !== undefined) await access(dirname(resolve(context.cwd, options.svg)), constants.W_OK).catch((error: NodeJS.ErrnoException) => failSvg(options.svg!, error));
+  if (options.svg !== undefined)
+    await access(dirname(resolve(context.cwd, options.svg)), constants.W_OK).catch((error: NodeJS.ErrnoException) =>
+      failSvg(options.svg!, error),
+    );
   const reached = new Map<string, number>();
   let drawnAtMs = 0;
-  let result;
+  let result: SimulationResult | undefined;
   try {
     [result] = await simulateScenarios({
       fleet,
@@ -43,13 +47,18 @@ export async function run(options: SimulateCommandOptions, context: CliContext):
         const nowMs = performance.now();
         if (nowMs - drawnAtMs < PROGRESS_REDRAW_MS) return;
         drawnAtMs = nowMs;
-        output.progress(`simulating ${fleet.clientIds.length.toLocaleString('en-US')} endpoints, ${scenario.name}: ${[...reached].map(([model, share]) => `${model} ${Math.round(share * 100)} %`).join(', ')}`);
+        output.progress(
+          `simulating ${fleet.clientIds.length.toLocaleString('en-US')} endpoints, ${scenario.name}: ${[...reached].map(([model, share]) => `${model} ${Math.round(share * 100)} %`).join(', ')}`,
+        );
       },
     });
   } finally {
     output.endProgress();
   }
-  if (options.svg !== undefined) await writeFile(resolve(context.cwd, options.svg), renderSimulationSvg(result!)).catch((error: NodeJS.ErrnoException) => failSvg(options.svg!, error));
+  if (options.svg !== undefined)
+    await writeFile(resolve(context.cwd, options.svg), renderSimulationSvg(result!)).catch(
+      (error: NodeJS.ErrnoException) => failSvg(options.svg!, error),
+    );
   if (output.json) output.data(renderSimulationJson(result!));
   else {
     for (const line of renderSimulationSummary(result!)) output.line(line);
@@ -59,5 +68,9 @@ export async function run(options: SimulateCommandOptions, context: CliContext):
 }
 
 function failSvg(file: string, error: NodeJS.ErrnoException): never {
-  throw new RelaySelectError('USAGE', `--svg ${file}: cannot write the picture there (${error.code ?? error.message})`, { cause: error, hint: 'name a file in a directory you can write' });
+  throw new RelaySelectError(
+    'USAGE',
+    `--svg ${file}: cannot write the picture there (${error.code ?? error.message})`,
+    { cause: error, hint: 'name a file in a directory you can write' },
+  );
 }

@@ -13,7 +13,13 @@ import { loadCliSettings } from '../load-cli-settings.js';
 export type StatusOptions = CommandOptions<'status'>;
 
 /** The `status --json` object (DESIGN §9); `peer` is null unless an agent with peer.enabled runs. */
-export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile: string, now: Date = new Date(), peer: PeerStatus | null = null) {
+export function renderStatusJson(
+  state: State | null,
+  nextDueAt: Date,
+  stateFile: string,
+  now: Date = new Date(),
+  peer: PeerStatus | null = null,
+) {
   return {
     relay: state?.current ?? null,
     lastSelectionAt: state?.lastSelectionAt ?? null,
@@ -36,7 +42,8 @@ export function renderStatusJson(state: State | null, nextDueAt: Date, stateFile
 /** `2024-03-01 13:05 UTC+01:00 (in 2 h 12 min)`: when, and how far from now. */
 function formatWhen(iso: string, now: Date): string {
   const seconds = (Date.parse(iso) - now.getTime()) / 1000;
-  const relative = Math.abs(seconds) < 1 ? 'now' : seconds > 0 ? `in ${formatDuration(seconds)}` : `${formatDuration(-seconds)} ago`;
+  const relative =
+    Math.abs(seconds) < 1 ? 'now' : seconds > 0 ? `in ${formatDuration(seconds)}` : `${formatDuration(-seconds)} ago`;
   return `${formatLocalTime(iso)} (${relative})`;
 }
 
@@ -50,12 +57,25 @@ export function renderStatusText(view: ReturnType<typeof renderStatusJson>, now:
   );
   lines.push(`last selection: ${view.lastSelectionAt ? formatWhen(view.lastSelectionAt, now) : 'never'}`);
   lines.push(`next due:       ${formatWhen(view.nextDueAt, now)}`);
-  lines.push(`failure clock:  ${view.failingSince ? `running since ${formatWhen(view.failingSince, now)}` : 'stopped'}`);
-  lines.push(view.retry ? `retry:          attempt ${view.retry.attempt} at ${formatWhen(view.retry.nextAt, now)}: ${view.retry.reason}` : 'retry:          none pending');
+  lines.push(
+    `failure clock:  ${view.failingSince ? `running since ${formatWhen(view.failingSince, now)}` : 'stopped'}`,
+  );
+  lines.push(
+    view.retry
+      ? `retry:          attempt ${view.retry.attempt} at ${formatWhen(view.retry.nextAt, now)}: ${view.retry.reason}`
+      : 'retry:          none pending',
+  );
   if (view.upstreamBackoff) lines.push(`upstream down:  next check ${formatWhen(view.upstreamBackoff.nextAt, now)}`);
-  for (const avoided of view.avoidedRelays) lines.push(`avoided:        ${relayKey(avoided)} ${avoided.reason}, until ${formatWhen(avoided.until, now)}`);
-  if (view.network?.ipv4) lines.push(`network:        IPv4 default route ${view.network.ipv4.gateway === null ? 'straight onto' : `via ${view.network.ipv4.gateway} on`} ${view.network.ipv4.interface}${view.network.source?.address ? `; source ${view.network.source.address}` : ''}`);
-  if (view.lastDistanceJump) lines.push(`distance jump:  ${view.lastDistanceJump.fromHops} → ${view.lastDistanceJump.toHops} hops at ${formatWhen(view.lastDistanceJump.at, now)}`);
+  for (const avoided of view.avoidedRelays)
+    lines.push(`avoided:        ${relayKey(avoided)} ${avoided.reason}, until ${formatWhen(avoided.until, now)}`);
+  if (view.network?.ipv4)
+    lines.push(
+      `network:        IPv4 default route ${view.network.ipv4.gateway === null ? 'straight onto' : `via ${view.network.ipv4.gateway} on`} ${view.network.ipv4.interface}${view.network.source?.address ? `; source ${view.network.source.address}` : ''}`,
+    );
+  if (view.lastDistanceJump)
+    lines.push(
+      `distance jump:  ${view.lastDistanceJump.fromHops} → ${view.lastDistanceJump.toHops} hops at ${formatWhen(view.lastDistanceJump.at, now)}`,
+    );
   lines.push(`peers:          ${describePeerStatus(view.peer)}`);
   lines.push(`state file:     ${view.stateFile}`);
   return lines;
@@ -71,16 +91,25 @@ export async function run(options: StatusOptions, context: CliContext): Promise<
   const store = createStateStore(settings.stateDir, { readOnly: true });
   const read = await store.read();
   if (read.recovered) {
-    context.output.warn(`the state file ${store.path} is unusable (${read.recovered.reason}); left in place: the next run moves it aside and starts from a clean state`);
+    context.output.warn(
+      `the state file ${store.path} is unusable (${read.recovered.reason}); left in place: the next run moves it aside and starts from a clean state`,
+    );
   }
   const now = new Date();
   let state = read.state;
   if (state !== null) {
     const clamp = clampFutureTimes(state, settings, now);
-    for (const time of clamp.clamped) context.output.warn(`${describeClampedTime(time)}; shown clamped, saved so by the next run`);
+    for (const time of clamp.clamped)
+      context.output.warn(`${describeClampedTime(time)}; shown clamped, saved so by the next run`);
     state = clamp.state;
   }
-  const view = renderStatusJson(state, state === null ? now : computeNextDueAt(state, settings, now), store.path, now, await readRunningAgentPeers(settings.stateDir));
+  const view = renderStatusJson(
+    state,
+    state === null ? now : computeNextDueAt(state, settings, now),
+    store.path,
+    now,
+    await readRunningAgentPeers(settings.stateDir),
+  );
   if (context.output.json) context.output.data(view);
   else for (const line of renderStatusText(view, now)) context.output.line(line);
   return exitCode('ok');

@@ -27,7 +27,9 @@ const FORWARDER = fileURLToPath(new URL('./link-delay-forwarder.py', import.meta
  * that line and kills the PID to remove the forwarder.
  */
 export function startLinkDelayForwarder(links: DelayedLink[]): ChildProcess {
-  const args = links.map((link) => [link.namespaceA, link.deviceA, link.namespaceB, link.deviceB, link.delayMs, link.lossPercent].join(':'));
+  const args = links.map((link) =>
+    [link.namespaceA, link.deviceA, link.namespaceB, link.deviceB, link.delayMs, link.lossPercent].join(':'),
+  );
   // -I: isolated, so nothing next to the script or in the environment can shadow the standard library.
   return spawn('python3', ['-I', FORWARDER, ...args], { stdio: 'pipe' });
 }

@@ -148,19 +148,33 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
   for (const host of spec.hosts) addNode(kinds, host.name, 'host');
   const linkSpecs: NetworkLinkSpec[] = [...(spec.links ?? [])];
   for (const host of spec.hosts) {
-    if (host.attach !== undefined) linkSpecs.push({ from: host.name, to: host.attach, delayMs: host.delayMs, lossPercent: host.lossPercent });
+    if (host.attach !== undefined)
+      linkSpecs.push({ from: host.name, to: host.attach, delayMs: host.delayMs, lossPercent: host.lossPercent });
   }
   const segmentSpecs = spec.segments ?? [];
   if (segmentSpecs.length > MAX_SEGMENTS) invalid(`${segmentSpecs.length} segments: at most ${MAX_SEGMENTS}`);
   // Segment i takes 198.18.(255 - i).0/24, from the top of the range the /30s of the links fill from the bottom.
   const maxLinks = Math.min(MAX_LINKS, (256 - segmentSpecs.length) * 64);
-  if (linkSpecs.length > maxLinks) invalid(`${linkSpecs.length} links: at most ${maxLinks}${segmentSpecs.length > 0 ? ` with ${segmentSpecs.length} segments` : ''}`);
+  if (linkSpecs.length > maxLinks)
+    invalid(
+      `${linkSpecs.length} links: at most ${maxLinks}${segmentSpecs.length > 0 ? ` with ${segmentSpecs.length} segments` : ''}`,
+    );
   const ipv6 = spec.ipv6 ?? false;
   const hostSpecs = new Map(spec.hosts.map((host) => [host.name, host]));
   const nodes = new Map<string, PlannedNode>();
   for (const [name, kind] of kinds) {
     const host = hostSpecs.get(name);
-    nodes.set(name, { name, kind, interfaces: [], segmentInterfaces: [], routes: [], extraAddresses: [], extraIpv6Addresses: [], dropsIcmp: host?.dropsIcmp ?? false, tcpListen: host?.tcpListen ?? [] });
+    nodes.set(name, {
+      name,
+      kind,
+      interfaces: [],
+      segmentInterfaces: [],
+      routes: [],
+      extraAddresses: [],
+      extraIpv6Addresses: [],
+      dropsIcmp: host?.dropsIcmp ?? false,
+      tcpListen: host?.tcpListen ?? [],
+    });
   }
   const links = linkSpecs.map((link, index): PlannedLink => {
     const { from: a, to: b } = link;
@@ -169,7 +183,8 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
     const delayMs = link.delayMs ?? 0;
     const lossPercent = link.lossPercent ?? 0;
     if (!(delayMs >= 0 && delayMs <= 10_000)) invalid(`link ${a}–${b}: delayMs ${delayMs} is not within 0..10000`);
-    if (!(lossPercent >= 0 && lossPercent <= 100)) invalid(`link ${a}–${b}: lossPercent ${lossPercent} is not within 0..100`);
+    if (!(lossPercent >= 0 && lossPercent <= 100))
+      invalid(`link ${a}–${b}: lossPercent ${lossPercent} is not within 0..100`);
     const base = 4 * index;
     const octets = `198.18.${base >> 8}`;
     const low = base & 0xff;
@@ -186,7 +201,10 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
     };
     const endA = { node: a, ipv4: `${octets}.${low + 1}`, ipv6: ipv6 ? `2001:db8:0:${hex}::1` : null };
     const endB = { node: b, ipv4: `${octets}.${low + 2}`, ipv6: ipv6 ? `2001:db8:0:${hex}::2` : null };
-    for (const [self, other] of [[endA, endB], [endB, endA]]) {
+    for (const [self, other] of [
+      [endA, endB],
+      [endB, endA],
+    ] as const) {
       nodes.get(self.node)!.interfaces.push({
         device: planned.device,
         linkIndex: index,
@@ -206,7 +224,8 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
   for (const host of spec.hosts) {
     const count = host.extraAddresses ?? 0;
     if (count === 0) continue;
-    if (!Number.isInteger(count) || count < 0 || count > MAX_EXTRA_ADDRESSES) invalid(`host ${host.name}: extraAddresses ${count} is not within 0..${MAX_EXTRA_ADDRESSES}`);
+    if (!Number.isInteger(count) || count < 0 || count > MAX_EXTRA_ADDRESSES)
+      invalid(`host ${host.name}: extraAddresses ${count} is not within 0..${MAX_EXTRA_ADDRESSES}`);
     const block = extraBlocks.size;
     if (block >= MAX_EXTRA_BLOCKS) invalid(`more than ${MAX_EXTRA_BLOCKS} hosts with extra addresses`);
     extraBlocks.set(host.name, `198.19.${block * 4}.0/22`);
@@ -222,16 +241,20 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
     const count = host.extraIpv6Addresses ?? 0;
     if (count === 0) continue;
     if (!ipv6) invalid(`host ${host.name}: extraIpv6Addresses needs ipv6: true`);
-    if (!Number.isInteger(count) || count < 0 || count > MAX_EXTRA_ADDRESSES) invalid(`host ${host.name}: extraIpv6Addresses ${count} is not within 0..${MAX_EXTRA_ADDRESSES}`);
-    if (extraIpv6Blocks.size >= MAX_EXTRA_BLOCKS) invalid(`more than ${MAX_EXTRA_BLOCKS} hosts with extra IPv6 addresses`);
+    if (!Number.isInteger(count) || count < 0 || count > MAX_EXTRA_ADDRESSES)
+      invalid(`host ${host.name}: extraIpv6Addresses ${count} is not within 0..${MAX_EXTRA_ADDRESSES}`);
+    if (extraIpv6Blocks.size >= MAX_EXTRA_BLOCKS)
+      invalid(`more than ${MAX_EXTRA_BLOCKS} hosts with extra IPv6 addresses`);
     // Blocks from 1, so that every address is already in its canonical (RFC 5952) spelling.
     const block = (extraIpv6Blocks.size + 1).toString(16);
     extraIpv6Blocks.set(host.name, `2001:db8:1:${block}::/64`);
     const node = nodes.get(host.name)!;
-    for (let offset = 1; offset <= count; offset += 1) node.extraIpv6Addresses.push(`2001:db8:1:${block}::${offset.toString(16)}`);
+    for (let offset = 1; offset <= count; offset += 1)
+      node.extraIpv6Addresses.push(`2001:db8:1:${block}::${offset.toString(16)}`);
   }
 
-  for (const node of nodes.values()) if (node.interfaces.length === 0 && node.segmentInterfaces.length === 0) invalid(`node ${node.name} has no link`);
+  for (const node of nodes.values())
+    if (node.interfaces.length === 0 && node.segmentInterfaces.length === 0) invalid(`node ${node.name} has no link`);
   const adjacency = new Map([...nodes.keys()].map((name) => [name, neighboursOf(nodes.get(name)!, segments)]));
 
   // Destinations: every link subnet (owned by both ends) and every extra block (owned by its host).
@@ -251,9 +274,11 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
   const overrides = new Map<string, string>();
   for (const route of spec.routes ?? []) {
     const path = [route.from, ...route.via];
-    for (const name of [...path, route.to]) if (!kinds.has(name)) invalid(`route ${route.from}→${route.to}: unknown node ${name}`);
+    for (const name of [...path, route.to])
+      if (!kinds.has(name)) invalid(`route ${route.from}→${route.to}: unknown node ${name}`);
     for (let step = 0; step + 1 < path.length; step += 1) {
-      if (!adjacency.get(path[step]!)!.some((entry) => entry.peer === path[step + 1])) invalid(`route ${route.from}→${route.to}: ${path[step]} has no link to ${path[step + 1]}`);
+      if (!adjacency.get(path[step]!)!.some((entry) => entry.peer === path[step + 1]))
+        invalid(`route ${route.from}→${route.to}: ${path[step]} has no link to ${path[step + 1]}`);
       overrides.set(`${path[step]}→${route.to}`, path[step + 1]!);
     }
   }
@@ -267,7 +292,9 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
       if (nextHop === undefined) {
         const reachable = destination.owners.filter((candidate) => firstHops.has(candidate));
         if (reachable.length === 0) continue;
-        const nearest = reachable.reduce((best, candidate) => (firstHops.get(candidate)!.hops < firstHops.get(best)!.hops ? candidate : best));
+        const nearest = reachable.reduce((best, candidate) =>
+          firstHops.get(candidate)!.hops < firstHops.get(best)!.hops ? candidate : best,
+        );
         nextHop = firstHops.get(nearest)!.via;
       }
       const through = adjacency.get(node.name)!.find((candidate) => candidate.peer === nextHop)!;
@@ -278,10 +305,18 @@ export function planNetwork(spec: NetworkSpec): NetworkPlan {
   return { nodes: [...nodes.values()], links, segments, ipv6 };
 }
 
-function planSegment(spec: NetworkSegmentSpec, index: number, kinds: Map<string, 'router' | 'host'>, nodes: Map<string, PlannedNode>, ipv6: boolean): PlannedSegment {
-  if (!NODE_NAME.test(spec.name)) invalid(`segment name "${spec.name}": expected 1–24 letters, digits, "_" or "-", starting with a letter or digit`);
+function planSegment(
+  spec: NetworkSegmentSpec,
+  index: number,
+  kinds: Map<string, 'router' | 'host'>,
+  nodes: Map<string, PlannedNode>,
+  ipv6: boolean,
+): PlannedSegment {
+  if (!NODE_NAME.test(spec.name))
+    invalid(`segment name "${spec.name}": expected 1–24 letters, digits, "_" or "-", starting with a letter or digit`);
   if (kinds.has(spec.name)) invalid(`segment name "${spec.name}" is also the name of a node`);
-  if (spec.members.length < 2 || spec.members.length > MAX_SEGMENT_MEMBERS) invalid(`segment ${spec.name}: ${spec.members.length} members, expected 2..${MAX_SEGMENT_MEMBERS}`);
+  if (spec.members.length < 2 || spec.members.length > MAX_SEGMENT_MEMBERS)
+    invalid(`segment ${spec.name}: ${spec.members.length} members, expected 2..${MAX_SEGMENT_MEMBERS}`);
   const octets = `198.18.${255 - index}`;
   // Blocks from 1, so that every address is already in its canonical (RFC 5952) spelling.
   const hex = (index + 1).toString(16);
@@ -300,7 +335,13 @@ function planSegment(spec: NetworkSegmentSpec, index: number, kinds: Map<string,
     node.segmentInterfaces.push({ device: port.device, segmentIndex: index, ipv4: port.ipv4, ipv6: port.ipv6 });
     return port;
   });
-  return { index, name: spec.name, ipv4Subnet: `${octets}.0/24`, ipv6Subnet: ipv6 ? `2001:db8:2:${hex}::/64` : null, members };
+  return {
+    index,
+    name: spec.name,
+    ipv4Subnet: `${octets}.0/24`,
+    ipv6Subnet: ipv6 ? `2001:db8:2:${hex}::/64` : null,
+    members,
+  };
 }
 
 /** Who a node reaches in one hop, and at which address: the far end of each link, every other member of each segment. */
@@ -311,7 +352,11 @@ interface Neighbour {
 }
 
 function neighboursOf(node: PlannedNode, segments: readonly PlannedSegment[]): Neighbour[] {
-  const neighbours: Neighbour[] = node.interfaces.map((entry) => ({ peer: entry.peer, viaIpv4: entry.peerIpv4, viaIpv6: entry.peerIpv6 }));
+  const neighbours: Neighbour[] = node.interfaces.map((entry) => ({
+    peer: entry.peer,
+    viaIpv4: entry.peerIpv4,
+    viaIpv6: entry.peerIpv6,
+  }));
   for (const joined of node.segmentInterfaces) {
     for (const member of segments[joined.segmentIndex]!.members) {
       if (member.node !== node.name) neighbours.push({ peer: member.node, viaIpv4: member.ipv4, viaIpv6: member.ipv6 });
@@ -321,7 +366,11 @@ function neighboursOf(node: PlannedNode, segments: readonly PlannedSegment[]): N
 }
 
 /** BFS from `source`: for every reachable node, the neighbour to send to and the hop count. Hosts do not forward. */
-function computeFirstHops(source: string, nodes: Map<string, PlannedNode>, adjacency: Map<string, Neighbour[]>): Map<string, { via: string; hops: number }> {
+function computeFirstHops(
+  source: string,
+  nodes: Map<string, PlannedNode>,
+  adjacency: Map<string, Neighbour[]>,
+): Map<string, { via: string; hops: number }> {
   const found = new Map<string, { via: string; hops: number }>();
   const queue: string[] = [];
   for (const entry of adjacency.get(source)!) {
@@ -343,7 +392,8 @@ function computeFirstHops(source: string, nodes: Map<string, PlannedNode>, adjac
 }
 
 function addNode(kinds: Map<string, 'router' | 'host'>, name: string, kind: 'router' | 'host'): void {
-  if (!NODE_NAME.test(name)) invalid(`node name "${name}": expected 1–24 letters, digits, "_" or "-", starting with a letter or digit`);
+  if (!NODE_NAME.test(name))
+    invalid(`node name "${name}": expected 1–24 letters, digits, "_" or "-", starting with a letter or digit`);
   if (kinds.has(name)) invalid(`node name "${name}" is used twice`);
   kinds.set(name, kind);
 }

@@ -11,8 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { RelaySelectError } from '../../errors.js';
 import { onTeardown } from '../../teardown.js';
 import { startLinkDelayForwarder, type DelayedLink } from './link-delay.js';
-import { planNetwork, type NetworkPlan, type NetworkSpec, type PlannedNode, type PlannedSegment } from './network-plan.js';
-
+import {
+  planNetwork,
+  type NetworkPlan,
+  type NetworkSpec,
+  type PlannedNode,
+  type PlannedSegment,
+} from './network-plan.js';
 
 export interface ExecResult {
   code: number | null;
@@ -72,14 +77,23 @@ interface LiveLab {
 export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptions = {}): Promise<LabNetwork> {
   const plan = planNetwork(spec);
   const prefix = options.prefix ?? `rs${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
-  if (!PREFIX_PATTERN.test(prefix)) throw new RelaySelectError('LAB_FAILED', `namespace prefix "${prefix}": expected 3–24 letters, digits or _`);
-  if (process.getuid?.() !== 0) throw new RelaySelectError('NOT_ROOT', 'building namespaces needs root', { hint: 'run as root (sudo)' });
+  if (!PREFIX_PATTERN.test(prefix))
+    throw new RelaySelectError('LAB_FAILED', `namespace prefix "${prefix}": expected 3–24 letters, digits or _`);
+  if (process.getuid?.() !== 0)
+    throw new RelaySelectError('NOT_ROOT', 'building namespaces needs root', { hint: 'run as root (sudo)' });
   const namespaceName = (node: string): string => `${prefix}-${node}`;
   const namespaceOf = (node: string): string => {
-    if (!plan.nodes.some((candidate) => candidate.name === node)) throw new RelaySelectError('LAB_FAILED', `no node "${node}" in this lab`);
+    if (!plan.nodes.some((candidate) => candidate.name === node))
+      throw new RelaySelectError('LAB_FAILED', `no node "${node}" in this lab`);
     return namespaceName(node);
   };
-  const live: LiveLab = { namespaces: [...plan.nodes.map((node) => namespaceName(node.name)), ...plan.segments.map((segment) => namespaceName(segment.name))], children: new Set() };
+  const live: LiveLab = {
+    namespaces: [
+      ...plan.nodes.map((node) => namespaceName(node.name)),
+      ...plan.segments.map((segment) => namespaceName(segment.name)),
+    ],
+    children: new Set(),
+  };
   const forget = onTeardown(() => teardownNow(live));
   let destroyed: Promise<void> | undefined;
   const destroy = (): Promise<void> => {
@@ -99,22 +113,41 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
   let delayMode: LabNetwork['delayMode'] = 'none';
   try {
     await runIp(['-batch', '-'], live.namespaces.map((namespace) => `netns add ${namespace}\n`).join(''));
-    await Promise.all(plan.nodes.map((node) => runChecked('ip', ['netns', 'exec', namespaceName(node.name), 'sysctl', '-q', '-w', ...sysctlsFor(node, plan.ipv6)])));
+    await Promise.all(
+      plan.nodes.map((node) =>
+        runChecked('ip', [
+          'netns',
+          'exec',
+          namespaceName(node.name),
+          'sysctl',
+          '-q',
+          '-w',
+          ...sysctlsFor(node, plan.ipv6),
+        ]),
+      ),
+    );
 
     const shaped = plan.links.filter((link) => link.delayMs > 0 || link.lossPercent > 0);
     if (shaped.length > 0) delayMode = (await detectNetem(live.namespaces[0]!)) ? 'netem' : 'userspace';
     const tapLinks = delayMode === 'userspace' ? shaped : [];
     const vethLines = plan.links
       .filter((link) => !tapLinks.includes(link))
-      .map((link) => `link add ${link.device} netns ${namespaceName(link.a)} type veth peer name ${link.device} netns ${namespaceName(link.b)}\n`);
+      .map(
+        (link) =>
+          `link add ${link.device} netns ${namespaceName(link.a)} type veth peer name ${link.device} netns ${namespaceName(link.b)}\n`,
+      );
     for (const segment of plan.segments) {
-      for (const member of segment.members) vethLines.push(`link add ${member.device} netns ${namespaceName(member.node)} type veth peer name ${member.bridgePort} netns ${namespaceName(segment.name)}\n`);
+      for (const member of segment.members)
+        vethLines.push(
+          `link add ${member.device} netns ${namespaceName(member.node)} type veth peer name ${member.bridgePort} netns ${namespaceName(segment.name)}\n`,
+        );
     }
     if (vethLines.length > 0) await runIp(['-batch', '-'], vethLines.join(''));
     if (tapLinks.length > 0) {
       const tapLines = new Map<string, string>();
       for (const link of tapLinks) {
-        for (const node of [link.a, link.b]) tapLines.set(node, `${tapLines.get(node) ?? ''}tuntap add dev ${link.device} mode tap\n`);
+        for (const node of [link.a, link.b])
+          tapLines.set(node, `${tapLines.get(node) ?? ''}tuntap add dev ${link.device} mode tap\n`);
       }
       await Promise.all([...tapLines].map(([node, lines]) => runIp(['-n', namespaceName(node), '-batch', '-'], lines)));
       const delayed: DelayedLink[] = tapLinks.map((link) => ({
@@ -130,13 +163,30 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
 
     await Promise.all([
       ...plan.nodes.map((node) => runIp(['-n', namespaceName(node.name), '-batch', '-'], configurationFor(node))),
-      ...plan.segments.map((segment) => runIp(['-n', namespaceName(segment.name), '-batch', '-'], bridgeConfigurationFor(segment))),
+      ...plan.segments.map((segment) =>
+        runIp(['-n', namespaceName(segment.name), '-batch', '-'], bridgeConfigurationFor(segment)),
+      ),
     ]);
     if (delayMode === 'netem') {
       await Promise.all(
         shaped.flatMap((link) =>
           [link.a, link.b].map((node) =>
-            runChecked('ip', ['netns', 'exec', namespaceName(node), 'tc', 'qdisc', 'add', 'dev', link.device, 'root', 'netem', 'delay', `${link.delayMs}ms`, 'loss', `${link.lossPercent}%`]),
+            runChecked('ip', [
+              'netns',
+              'exec',
+              namespaceName(node),
+              'tc',
+              'qdisc',
+              'add',
+              'dev',
+              link.device,
+              'root',
+              'netem',
+              'delay',
+              `${link.delayMs}ms`,
+              'loss',
+              `${link.lossPercent}%`,
+            ]),
           ),
         ),
       );
@@ -144,12 +194,19 @@ export async function buildNetwork(spec: NetworkSpec, options: BuildNetworkOptio
     await Promise.all(
       plan.nodes
         .filter((node) => node.tcpListen.length > 0)
-        .map((node) => awaitReady(startInNamespace(node.name, [process.execPath, TCP_LISTENER, ...node.tcpListen.map(String)]), `TCP listener in ${node.name}`)),
+        .map((node) =>
+          awaitReady(
+            startInNamespace(node.name, [process.execPath, TCP_LISTENER, ...node.tcpListen.map(String)]),
+            `TCP listener in ${node.name}`,
+          ),
+        ),
     );
   } catch (error) {
     await destroy();
     if (error instanceof RelaySelectError) throw error;
-    throw new RelaySelectError('LAB_FAILED', `building the namespace lab failed: ${(error as Error).message}`, { cause: error });
+    throw new RelaySelectError('LAB_FAILED', `building the namespace lab failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 
   return {
@@ -192,7 +249,8 @@ function listAllNamespaces(): string[] {
 
 /** Kills every process inside and deletes every namespace named `${prefix}-…` (leftovers of a crash). */
 export async function destroyNamespacesWithPrefix(prefix: string): Promise<string[]> {
-  if (!PREFIX_PATTERN.test(prefix)) throw new RelaySelectError('USAGE', `namespace prefix "${prefix}": expected 3–24 letters, digits or _`);
+  if (!PREFIX_PATTERN.test(prefix))
+    throw new RelaySelectError('USAGE', `namespace prefix "${prefix}": expected 3–24 letters, digits or _`);
   const namespaces = listNamespaces(prefix);
   removeNamespacesNow(namespaces);
   return namespaces;
@@ -226,17 +284,30 @@ function configurationFor(node: PlannedNode): string {
 /** The segment's bridge: multicast snooping off, so multicast reaches every member as on a plain switch. */
 function bridgeConfigurationFor(segment: PlannedSegment): string {
   const lines = ['link set lo up', 'link add br0 type bridge mcast_snooping 0', 'link set br0 up'];
-  for (const member of segment.members) lines.push(`link set ${member.bridgePort} master br0`, `link set ${member.bridgePort} up`);
+  for (const member of segment.members)
+    lines.push(`link set ${member.bridgePort} master br0`, `link set ${member.bridgePort} up`);
   return lines.map((line) => `${line}\n`).join('');
 }
 
 async function detectNetem(namespace: string): Promise<boolean> {
-  const tried = await run('ip', ['netns', 'exec', namespace, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);
+  const tried = await run('ip', [
+    'netns',
+    'exec',
+    namespace,
+    'tc',
+    'qdisc',
+    'add',
+    'dev',
+    'lo',
+    'root',
+    'netem',
+    'delay',
+    '1ms',
+  ]);
   if (tried.code !== 0) return false;
   await run('ip', ['netns', 'exec', namespace, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
   return true;
 }
-
 
 /** Resolves once `child` prints "ready"; kills it and rejects with LAB_FAILED when it exits, fails to start or is late. */
 function awaitReady(child: ChildProcess, what: string, timeoutMs = 10_000): Promise<void> {
@@ -290,7 +361,11 @@ function run(command: string, args: string[], input?: string): Promise<ExecResul
 
 async function runChecked(command: string, args: string[], input?: string): Promise<void> {
   const result = await run(command, args, input);
-  if (result.code !== 0) throw new RelaySelectError('LAB_FAILED', `${command} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim()}`);
+  if (result.code !== 0)
+    throw new RelaySelectError(
+      'LAB_FAILED',
+      `${command} ${args.join(' ')} failed (${result.code}): ${result.stderr.trim()}`,
+    );
 }
 
 function runIp(args: string[], input: string): Promise<void> {
@@ -298,7 +373,12 @@ function runIp(args: string[], input: string): Promise<void> {
 }
 
 async function destroyLab(live: LiveLab): Promise<void> {
-  const exits = [...live.children].map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))));
+  const exits = [...live.children].map(
+    (child) =>
+      new Promise<void>((resolve) =>
+        child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+      ),
+  );
   for (const child of live.children) if (child.pid !== undefined) child.kill('SIGKILL');
   await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   removeNamespacesNow(live.namespaces);
@@ -312,7 +392,10 @@ function removeNamespacesNow(namespaces: string[]): void {
   // Processes inside a namespace of ours were started by us (directly or by a test through exec/spawn).
   for (const namespace of present) {
     const pids = spawnSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' }).stdout ?? '';
-    for (const pid of pids.split('\n').map(Number).filter((value) => Number.isInteger(value) && value > 1)) {
+    for (const pid of pids
+      .split('\n')
+      .map(Number)
+      .filter((value) => Number.isInteger(value) && value > 1)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -320,7 +403,10 @@ function removeNamespacesNow(namespaces: string[]): void {
       }
     }
   }
-  if (present.length > 0) spawnSync('ip', ['-force', '-batch', '-'], { input: present.map((namespace) => `netns del ${namespace}\n`).join('') });
+  if (present.length > 0)
+    spawnSync('ip', ['-force', '-batch', '-'], {
+      input: present.map((namespace) => `netns del ${namespace}\n`).join(''),
+    });
 }
 
 /** Synchronous, for the process teardown: kill what the lab started, delete its namespaces. */

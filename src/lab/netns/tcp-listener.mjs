@@ -7,8 +7,10 @@ import net from 'node:net';
 const ports = process.argv.slice(2).map(Number);
 let listening = 0;
 for (const port of ports) {
-  net.createServer((socket) => socket.end()).listen({ port, host: '::', ipv6Only: false }, () => {
-    listening += 1;
-    if (listening === ports.length) process.stdout.write('ready\n');
-  });
+  net
+    .createServer((socket) => socket.end())
+    .listen({ port, host: '::', ipv6Only: false }, () => {
+      listening += 1;
+      if (listening === ports.length) process.stdout.write('ready\n');
+    });
 }

@@ -33,7 +33,8 @@ function parseMode(text: string, where: string): StubMode {
 
 function parseCount(text: string, option: string): number {
   const value = Number(text);
-  if (!/^\d{1,9}$/.test(text) || !Number.isSafeInteger(value)) throw new Error(`${option}: "${text}" is not a whole number >= 0`);
+  if (!/^\d{1,9}$/.test(text) || !Number.isSafeInteger(value))
+    throw new Error(`${option}: "${text}" is not a whole number >= 0`);
   return value;
 }
 
@@ -60,13 +61,15 @@ export function parseStubArgs(argv: string[]): StubMainOptions {
   });
   if (values.port === undefined) throw new Error('--port is required (0 = any free port)');
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${values.port}" is not a port (0..65535)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port: "${values.port}" is not a port (0..65535)`);
   const server: StubServerOptions = { port, mode: parseMode(values.mode, '--mode') };
   if (values.host !== undefined) server.host = values.host;
   if (values.name !== undefined) server.name = values.name;
   if (values.log !== undefined) server.logFile = values.log;
   if (values.capacity !== undefined) server.capacity = parseCount(values.capacity, '--capacity');
-  if (values['retry-after'] !== undefined) server.retryAfterSeconds = parseCount(values['retry-after'], '--retry-after');
+  if (values['retry-after'] !== undefined)
+    server.retryAfterSeconds = parseCount(values['retry-after'], '--retry-after');
   if (values.https) {
     if (values.cert === undefined || values.key === undefined) throw new Error('--https needs --cert and --key');
     if (values['require-client-cert'] && values.ca === undefined) throw new Error('--require-client-cert needs --ca');
@@ -100,7 +103,9 @@ async function runStubServerMain(argv: string[]): Promise<void> {
       try {
         const next =
           options.modeFile === undefined
-            ? stub.mode === 'ok' ? '503' : 'ok'
+            ? stub.mode === 'ok'
+              ? '503'
+              : 'ok'
             : parseMode(readFileSync(options.modeFile, 'utf8'), options.modeFile);
         await stub.setMode(next);
         process.stderr.write(`stub mode ${next}\n`);

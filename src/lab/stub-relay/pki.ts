@@ -43,20 +43,66 @@ export function createPki(directory: string, options: PkiOptions): Pki {
     try {
       execFileSync('openssl', args, { cwd: directory, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (error) {
-      const said = String((error as { stderr?: unknown }).stderr ?? (error as Error).message).trim().split('\n')[0];
+      const said = String((error as { stderr?: unknown }).stderr ?? (error as Error).message)
+        .trim()
+        .split('\n')[0];
       throw new RelaySelectError('LAB_FAILED', `cannot create certificates with openssl: ${said}`, { cause: error });
     }
   };
-  const files = (role: string): CertificateFiles => ({ certFile: join(directory, `${role}.pem`), keyFile: join(directory, `${role}.key`) });
+  const files = (role: string): CertificateFiles => ({
+    certFile: join(directory, `${role}.pem`),
+    keyFile: join(directory, `${role}.key`),
+  });
   const authority = (role: string): CertificateFiles => {
-    openssl(['req', '-x509', ...EC_KEY, '-keyout', `${role}.key`, '-out', `${role}.pem`, '-days', DAYS, '-subj', `/CN=${prefix}${role}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl([
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      `${role}.key`,
+      '-out',
+      `${role}.pem`,
+      '-days',
+      DAYS,
+      '-subj',
+      `/CN=${prefix}${role}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     return files(role);
   };
   const leaf = (role: string, signer: string, extensions: string): CertificateFiles => {
     writeFileSync(join(directory, `${role}.ext`), `${extensions}keyUsage=critical,digitalSignature\n`);
-    openssl(['req', '-new', ...EC_KEY, '-keyout', `${role}.key`, '-out', `${role}.csr`, '-subj', `/CN=${prefix}${role}`]);
-    openssl(['x509', '-req', '-in', `${role}.csr`, '-CA', `${signer}.pem`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-out', `${role}.pem`, '-days', DAYS, '-extfile', `${role}.ext`]);
+    openssl([
+      'req',
+      '-new',
+      ...EC_KEY,
+      '-keyout',
+      `${role}.key`,
+      '-out',
+      `${role}.csr`,
+      '-subj',
+      `/CN=${prefix}${role}`,
+    ]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${role}.csr`,
+      '-CA',
+      `${signer}.pem`,
+      '-CAkey',
+      `${signer}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${role}.pem`,
+      '-days',
+      DAYS,
+      '-extfile',
+      `${role}.ext`,
+    ]);
     return files(role);
   };
 

@@ -177,8 +177,13 @@ export async function startStubServer(options: StubServerOptions): Promise<StubS
       // `slow`: hold the request open; close() or a mode change drops it.
       if (answer === null) return;
       const text = request.method === 'GET' ? JSON.stringify({ relay: name, mode }) : JSON.stringify(answer.body);
-      const retryAfter = answer.status === 429 && options.retryAfterSeconds !== undefined ? { 'retry-after': String(options.retryAfterSeconds) } : {};
-      response.writeHead(answer.status, { 'content-type': 'application/json', connection: 'close', ...retryAfter }).end(text);
+      const retryAfter =
+        answer.status === 429 && options.retryAfterSeconds !== undefined
+          ? { 'retry-after': String(options.retryAfterSeconds) }
+          : {};
+      response
+        .writeHead(answer.status, { 'content-type': 'application/json', connection: 'close', ...retryAfter })
+        .end(text);
     });
   };
 

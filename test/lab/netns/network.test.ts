@@ -2,7 +2,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildNetwork, destroyNamespacesWithPrefix, listNamespaces, type LabNetwork } from '../../../src/lab/netns/network.js';
+import {
+  buildNetwork,
+  destroyNamespacesWithPrefix,
+  listNamespaces,
+  type LabNetwork,
+} from '../../../src/lab/netns/network.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
 import { isRoot, NOT_ROOT_REASON } from '../../helpers/root.js';
 
@@ -41,14 +46,21 @@ describe.skipIf(!isRoot)(`buildNetwork (real namespaces)${isRoot ? '' : ` â€” sk
 
   it('creates one namespace per node under a run-unique prefix', () => {
     expect(lab.prefix).toMatch(/^rs[0-9a-z]+$/);
-    expect(listNamespaces(lab.prefix).sort()).toEqual(['lossy', 'near', 'p', 'quiet', 'r1', 'r2', 'slow'].map((node) => `${lab.prefix}-${node}`));
+    expect(listNamespaces(lab.prefix).sort()).toEqual(
+      ['lossy', 'near', 'p', 'quiet', 'r1', 'r2', 'slow'].map((node) => `${lab.prefix}-${node}`),
+    );
     expect(lab.namespaceOf('r1')).toBe(`${lab.prefix}-r1`);
   });
 
   it('addresses links from 198.18.0.0/15 and 2001:db8::/32 and routes across routers', async () => {
     expect(lab.addressOf('slow')).toMatch(/^198\.18\./);
     expect(lab.addressOf('slow', 6)).toMatch(/^2001:db8:/);
-    for (const address of [lab.addressOf('near'), lab.addressOf('slow'), lab.addressOf('slow', 6), lab.extraAddressesOf('slow')[2]!]) {
+    for (const address of [
+      lab.addressOf('near'),
+      lab.addressOf('slow'),
+      lab.addressOf('slow', 6),
+      lab.extraAddressesOf('slow')[2]!,
+    ]) {
       const result = await lab.exec('p', [process.execPath, '-e', CONNECT_JS, address, '52311']);
       expect(result.stdout, `${address}: ${result.stderr}`).toMatch(/^connected/);
     }
@@ -121,10 +133,14 @@ describe.skipIf(!isRoot)(`lab teardown when the process ends${isRoot ? '' : ` â€
       else setInterval(() => undefined, 1000);
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'pipe' });
-    const prefix = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+    const prefix = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
+    );
     expect(listNamespaces(prefix)).toHaveLength(2);
     if (how !== 'exit') child.kill(how);
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+    );
     expect(signal).toBe(expectedSignal);
     if (how === 'exit') expect(code).toBe(3);
     expect(listNamespaces(prefix)).toEqual([]);

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HEALTH_PATH, REGISTER_PATH, STUB_RELAY_PROGRAM, startStubServer, type StubServer } from '../../../src/lab/stub-relay/stub-server.js';
+import {
+  HEALTH_PATH,
+  REGISTER_PATH,
+  STUB_RELAY_PROGRAM,
+  startStubServer,
+  type StubServer,
+} from '../../../src/lab/stub-relay/stub-server.js';
 import { parseStubArgs } from '../../../src/lab/stub-relay/main.js';
 import { registerHttp } from '../../../src/register/http.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
@@ -38,7 +44,10 @@ describe('startStubServer', () => {
   it('answers register and health per mode, 404 elsewhere', async () => {
     const relay = await startStubServer({ host: '127.0.0.1', port: 0, mode: 'ok', name: 'r1' });
     open.push(relay);
-    expect(await request(relay.port, 'POST', REGISTER_PATH, '{"clientId":"x"}')).toEqual({ status: 200, body: '{"accepted":true,"relay":"r1"}' });
+    expect(await request(relay.port, 'POST', REGISTER_PATH, '{"clientId":"x"}')).toEqual({
+      status: 200,
+      body: '{"accepted":true,"relay":"r1"}',
+    });
     expect((await request(relay.port, 'GET', HEALTH_PATH)).status).toBe(200);
     expect((await request(relay.port, 'GET', REGISTER_PATH)).status).toBe(404);
     await relay.setMode('503');
@@ -68,7 +77,10 @@ describe('startStubServer', () => {
     open.push(relay);
     const pending = request(relay.port, 'POST', REGISTER_PATH, '{}');
     let settled = false;
-    void pending.then(() => (settled = true), () => (settled = true));
+    void pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(settled).toBe(false);
     expect(relay.registrations[0]!.status).toBeNull();
@@ -80,16 +92,32 @@ describe('startStubServer', () => {
     const logFile = join(dir, 'in-process.log');
     const relay = await startStubServer({ host: '127.0.0.1', port: 0, mode: 'ok', name: 'logged', logFile });
     open.push(relay);
-    await registerHttp({ host: '127.0.0.1', port: relay.port }, registrationBody({ clientId: 'a' }), registerSettings());
-    await registerHttp({ host: '127.0.0.1', port: relay.port }, registrationBody({ clientId: 'b' }), registerSettings());
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { relay: string; body: { clientId: string } });
-    expect(lines.map((line) => [line.relay, line.body.clientId])).toEqual([['logged', 'a'], ['logged', 'b']]);
+    await registerHttp(
+      { host: '127.0.0.1', port: relay.port },
+      registrationBody({ clientId: 'a' }),
+      registerSettings(),
+    );
+    await registerHttp(
+      { host: '127.0.0.1', port: relay.port },
+      registrationBody({ clientId: 'b' }),
+      registerSettings(),
+    );
+    const lines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { relay: string; body: { clientId: string } });
+    expect(lines.map((line) => [line.relay, line.body.clientId])).toEqual([
+      ['logged', 'a'],
+      ['logged', 'b'],
+    ]);
   });
 });
 
 describe('parseStubArgs', () => {
   it('parses the documented flags', () => {
-    expect(parseStubArgs(['--port', '0', '--mode', '503', '--name', 'n', '--log', '/tmp/x.log', '--host', '198.18.0.2'])).toEqual({
+    expect(
+      parseStubArgs(['--port', '0', '--mode', '503', '--name', 'n', '--log', '/tmp/x.log', '--host', '198.18.0.2']),
+    ).toEqual({
       server: { port: 0, mode: '503', name: 'n', logFile: '/tmp/x.log', host: '198.18.0.2' },
       modeFile: undefined,
     });
@@ -127,8 +155,8 @@ describe('the stub relay program (stub-relay/main.ts) as a process', () => {
     const child = spawn(process.execPath, [compiledMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const lines = createInterface({ input: child.stdout! });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const lines = createInterface({ input: child.stdout });
     const first = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);
       child.once('exit', (code) => reject(new Error(`stub exited ${code}: ${stderr}`)));
@@ -147,8 +175,21 @@ describe('the stub relay program (stub-relay/main.ts) as a process', () => {
 
   it('prints the ready line, writes the log file, toggles on SIGUSR1 and exits 0 on SIGTERM', async () => {
     const logFile = join(dir, 'child.log');
-    const { child, port, stderr } = await startMain(['--port', '0', '--host', '127.0.0.1', '--name', 'child-relay', '--log', logFile]);
-    const first = await registerHttp({ host: '127.0.0.1', port }, registrationBody({ clientId: 'from-test' }), registerSettings());
+    const { child, port, stderr } = await startMain([
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--name',
+      'child-relay',
+      '--log',
+      logFile,
+    ]);
+    const first = await registerHttp(
+      { host: '127.0.0.1', port },
+      registrationBody({ clientId: 'from-test' }),
+      registerSettings(),
+    );
     expect(first).toEqual({ status: 'registered', detail: 'HTTP 200, accepted by child-relay' });
     const entry = JSON.parse(readFileSync(logFile, 'utf8').trim()) as { relay: string; body: unknown };
     expect(entry.relay).toBe('child-relay');
@@ -156,7 +197,9 @@ describe('the stub relay program (stub-relay/main.ts) as a process', () => {
 
     child.kill('SIGUSR1');
     await expect.poll(stderr).toContain('stub mode 503');
-    expect((await registerHttp({ host: '127.0.0.1', port }, registrationBody(), registerSettings())).status).toBe('upstream-down');
+    expect((await registerHttp({ host: '127.0.0.1', port }, registrationBody(), registerSettings())).status).toBe(
+      'upstream-down',
+    );
 
     child.kill('SIGTERM');
     expect(await exitOf(child)).toBe(0);
@@ -166,11 +209,28 @@ describe('the stub relay program (stub-relay/main.ts) as a process', () => {
     const modeFile = join(dir, 'mode');
     writeFileSync(modeFile, 'down\n');
     const { child, port, stderr } = await startMain([
-      '--port', '0', '--host', '127.0.0.1', '--https', '--cert', pki.server.certFile, '--key', pki.server.keyFile,
-      '--ca', pki.ca.certFile, '--require-client-cert', '--mode-file', modeFile,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--https',
+      '--cert',
+      pki.server.certFile,
+      '--key',
+      pki.server.keyFile,
+      '--ca',
+      pki.ca.certFile,
+      '--require-client-cert',
+      '--mode-file',
+      modeFile,
     ]);
-    const tls = registerSettings({ scheme: 'https', tls: { ca: pki.ca.certFile, cert: pki.client.certFile, key: pki.client.keyFile } });
-    expect((await registerHttp({ host: 'localhost', port, address: '127.0.0.1' }, registrationBody(), tls)).status).toBe('registered');
+    const tls = registerSettings({
+      scheme: 'https',
+      tls: { ca: pki.ca.certFile, cert: pki.client.certFile, key: pki.client.keyFile },
+    });
+    expect(
+      (await registerHttp({ host: 'localhost', port, address: '127.0.0.1' }, registrationBody(), tls)).status,
+    ).toBe('registered');
 
     child.kill('SIGUSR1');
     await expect.poll(stderr).toContain('stub mode down');
@@ -187,7 +247,7 @@ describe('the stub relay program (stub-relay/main.ts) as a process', () => {
     const child = spawn(process.execPath, [compiledMain, '--mode', 'ok'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     expect(await exitOf(child)).toBe(64);
     expect(stderr).toContain('--port is required');
   });

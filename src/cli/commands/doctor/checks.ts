@@ -37,7 +37,11 @@ export function satisfiesEngines(version: string, range: string): boolean {
 export function checkNodeVersion(version: string, range: string): DoctorCheck {
   return satisfiesEngines(version, range)
     ? pass('node', `Node ${version} (supported: ${range})`)
-    : fail('node', `Node ${version} is not supported (supported: ${range})`, 'install a supported Node (20.19 or later 20.x, 22.12 or later 22.x, or 24.x) and run relay-select with it');
+    : fail(
+        'node',
+        `Node ${version} is not supported (supported: ${range})`,
+        'install a supported Node (20.19 or later 20.x, 22.12 or later 22.x, or 24.x) and run relay-select with it',
+      );
 }
 
 /** A state file written later than the clock says it is now is tolerated by this much (clock drift, NTP steps). */
@@ -47,7 +51,11 @@ const CLOCK_TOLERANCE_SECONDS = 60;
  * Whether this clock agrees with the times the state recorded: none of them may lie ahead of now, and a
  * pending retry may not be due later than the settings allow from now (a clock that ran fast wrote it).
  */
-export function checkClock(state: State | null, now: Date, settings: Pick<Settings, 'maxRetryIntervalSeconds' | 'jitter' | 'intervalSeconds'>): DoctorCheck {
+export function checkClock(
+  state: State | null,
+  now: Date,
+  settings: Pick<Settings, 'maxRetryIntervalSeconds' | 'jitter' | 'intervalSeconds'>,
+): DoctorCheck {
   if (state === null) return pass('clock', `${now.toISOString()}; no state yet to compare with`);
   const recorded: Array<[string, string | null | undefined]> = [
     ['lastSelectionAt', state.lastSelectionAt],
@@ -57,12 +65,17 @@ export function checkClock(state: State | null, now: Date, settings: Pick<Settin
     ['failingSince', state.failingSince],
     ['failureReportedAt', state.failureReportedAt],
   ];
-  const fix = 'set the clock right (timedatectl set-ntp true, or chronyc makestep), then run relay-select run --force to record fresh times';
+  const fix =
+    'set the clock right (timedatectl set-ntp true, or chronyc makestep), then run relay-select run --force to record fresh times';
   for (const [field, value] of recorded) {
     if (value == null) continue;
     const aheadSeconds = (Date.parse(value) - now.getTime()) / 1000;
     if (aheadSeconds > CLOCK_TOLERANCE_SECONDS) {
-      return fail('clock', `the state's ${field} (${value}) is ${Math.round(aheadSeconds)} s ahead of this clock (${now.toISOString()}): the clock went back, or ran fast when the state was written`, fix);
+      return fail(
+        'clock',
+        `the state's ${field} (${value}) is ${Math.round(aheadSeconds)} s ahead of this clock (${now.toISOString()}): the clock went back, or ran fast when the state was written`,
+        fix,
+      );
     }
   }
   const retryAt = state.retry?.nextAt;
@@ -70,7 +83,11 @@ export function checkClock(state: State | null, now: Date, settings: Pick<Settin
     const allowedSeconds = settings.maxRetryIntervalSeconds * (1 + settings.jitter) + CLOCK_TOLERANCE_SECONDS;
     const aheadSeconds = (Date.parse(retryAt) - now.getTime()) / 1000;
     if (aheadSeconds > allowedSeconds) {
-      return fail('clock', `the pending retry is due at ${retryAt}, ${Math.round(aheadSeconds)} s from now, more than maxRetryIntervalSeconds ${settings.maxRetryIntervalSeconds} allows`, fix);
+      return fail(
+        'clock',
+        `the pending retry is due at ${retryAt}, ${Math.round(aheadSeconds)} s from now, more than maxRetryIntervalSeconds ${settings.maxRetryIntervalSeconds} allows`,
+        fix,
+      );
     }
   }
   return pass('clock', `${now.toISOString()}; agrees with the state's times`);

@@ -11,7 +11,15 @@ import type { CliContext } from '../../context.js';
 import { exitCode } from '../../exit-codes.js';
 import { loadCliSettingsWithSources, settingsFromFlagsOnly } from '../../load-cli-settings.js';
 import { checkClock, checkNodeVersion, fail, type DoctorCheck } from './checks.js';
-import { inspectAddon, inspectCurrentRelay, inspectIcmp, inspectRelayList, inspectSettings, inspectStateDir, readStateQuietly } from './inspect.js';
+import {
+  inspectAddon,
+  inspectCurrentRelay,
+  inspectIcmp,
+  inspectRelayList,
+  inspectSettings,
+  inspectStateDir,
+  readStateQuietly,
+} from './inspect.js';
 import { renderDoctorJson, renderDoctorLine } from './render.js';
 
 export type DoctorOptions = CommandOptions<'doctor'>;
@@ -42,7 +50,13 @@ export async function run(options: DoctorOptions, context: CliContext): Promise<
     addon,
     inspectIcmp(settings, addon.ok),
     inspectSettings(loaded?.sources ?? [], loadError, context.cwd, context.uid),
-    stateProblem !== undefined && stateDir.ok ? fail('state-dir', `${settings.stateDir}: ${stateProblem}`, 'nothing to do by hand: relay-select run moves it aside and starts afresh; look at it first if it keeps happening') : stateDir,
+    stateProblem !== undefined && stateDir.ok
+      ? fail(
+          'state-dir',
+          `${settings.stateDir}: ${stateProblem}`,
+          'nothing to do by hand: relay-select run moves it aside and starts afresh; look at it first if it keeps happening',
+        )
+      : stateDir,
     await inspectRelayList(settings.relayList, now, context.uid),
     await inspectCurrentRelay(state, settings),
     checkClock(state, now, settings),

@@ -40,16 +40,26 @@ export function inspectAddon(): DoctorCheck {
 
 /** Which kind of ICMP socket a probe would open now, and why; closes it at once. */
 export function inspectIcmp(settings: Settings, addonLoads: boolean): DoctorCheck {
-  if (!addonLoads) return fail('icmp', 'cannot tell which ICMP sockets would open: the addon does not load', NATIVE_ADDON_HINT);
+  if (!addonLoads)
+    return fail('icmp', 'cannot tell which ICMP sockets would open: the addon does not load', NATIVE_ADDON_HINT);
   const range = readPingGroupRange();
-  const groups = [...new Set([process.getegid?.(), ...(process.getgroups?.() ?? [])].filter((gid) => gid !== undefined))].join(', ');
+  const groups = [
+    ...new Set([process.getegid?.(), ...(process.getgroups?.() ?? [])].filter((gid) => gid !== undefined)),
+  ].join(', ');
   const setting = `probe.transport ${settings.probe.transport}`;
   try {
     const transport = openIcmpTransport({ kind: settings.probe.transport, families: [4] });
     const kind = transport.description?.kind ?? settings.probe.transport;
     transport.close();
-    if (kind === 'ping') return pass('icmp', `ping sockets (${setting}): net.ipv4.ping_group_range "${range ?? '?'}" admits group ${groups}; no privilege needed`);
-    const why = settings.probe.transport === 'raw' ? 'chosen by the setting' : `ping sockets refused (net.ipv4.ping_group_range "${range ?? '?'}" leaves out group ${groups})`;
+    if (kind === 'ping')
+      return pass(
+        'icmp',
+        `ping sockets (${setting}): net.ipv4.ping_group_range "${range ?? '?'}" admits group ${groups}; no privilege needed`,
+      );
+    const why =
+      settings.probe.transport === 'raw'
+        ? 'chosen by the setting'
+        : `ping sockets refused (net.ipv4.ping_group_range "${range ?? '?'}" leaves out group ${groups})`;
     return pass('icmp', `raw sockets (${setting}): ${why}; this process has CAP_NET_RAW`);
   } catch (error) {
     const { message, hint } = errorText(error);
@@ -61,21 +71,39 @@ export function inspectIcmp(settings: Settings, addonLoads: boolean): DoctorChec
 export function inspectSettings(sources: readonly string[], loadError: unknown, cwd: string, uid: number): DoctorCheck {
   if (loadError !== undefined) {
     const { message, hint } = errorText(loadError);
-    return fail('settings', `${message} (the other checks use the defaults and the command line)`, hint ?? 'fix the settings file named');
+    return fail(
+      'settings',
+      `${message} (the other checks use the defaults and the command line)`,
+      hint ?? 'fix the settings file named',
+    );
   }
-  const files = sources.filter((source) => source !== 'environment' && source !== 'command line' && !source.startsWith('profile '));
+  const files = sources.filter(
+    (source) => source !== 'environment' && source !== 'command line' && !source.startsWith('profile '),
+  );
   for (const file of files) {
     const path = resolve(cwd, file);
     let problem;
     try {
       problem = findTrustProblem(path, { uid });
     } catch (error) {
-      return fail('settings', `${path}: cannot be examined (${(error as NodeJS.ErrnoException).code ?? String(error)})`, `make ${path} readable by uid ${uid}`);
+      return fail(
+        'settings',
+        `${path}: cannot be examined (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        `make ${path} readable by uid ${uid}`,
+      );
     }
-    if (problem !== null) return fail('settings', `${describeTrustProblem(problem)} (another user could change where this endpoint registers)`, problem.fix);
+    if (problem !== null)
+      return fail(
+        'settings',
+        `${describeTrustProblem(problem)} (another user could change where this endpoint registers)`,
+        problem.fix,
+      );
   }
   const described = sources.length === 0 ? 'defaults only' : sources.join(', ');
-  return pass('settings', `${described}${files.length > 0 ? `; ${files.length === 1 ? 'the file is' : 'every file is'} trusted (owner root or uid ${uid}, not writable by others)` : ''}`);
+  return pass(
+    'settings',
+    `${described}${files.length > 0 ? `; ${files.length === 1 ? 'the file is' : 'every file is'} trusted (owner root or uid ${uid}, not writable by others)` : ''}`,
+  );
 }
 
 /** The state directory: trusted, writable by us, and room on its file system. */
@@ -84,7 +112,12 @@ export async function inspectStateDir(stateDir: string, uid: number): Promise<Do
   try {
     info = await stat(stateDir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return fail('state-dir', `${stateDir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, `make ${stateDir} reachable by uid ${uid}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      return fail(
+        'state-dir',
+        `${stateDir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        `make ${stateDir} reachable by uid ${uid}`,
+      );
     return pass('state-dir', `${stateDir} does not exist yet; the first run creates it (mode 0700)`);
   }
   const problem = findTrustProblem(stateDir, { uid, expect: 'directory' });
@@ -92,14 +125,22 @@ export async function inspectStateDir(stateDir: string, uid: number): Promise<Do
   try {
     await access(stateDir, fsConstants.W_OK | fsConstants.X_OK);
   } catch {
-    return fail('state-dir', `${stateDir} is not writable by uid ${uid} (owned by uid ${info.uid}, mode ${formatMode(info.mode)})`, `chown ${uid === 0 ? 'root' : uid} ${stateDir}, or point stateDir (--state-dir) at a directory this user owns`);
+    return fail(
+      'state-dir',
+      `${stateDir} is not writable by uid ${uid} (owned by uid ${info.uid}, mode ${formatMode(info.mode)})`,
+      `chown ${uid === 0 ? 'root' : uid} ${stateDir}, or point stateDir (--state-dir) at a directory this user owns`,
+    );
   }
   const space = await statfs(stateDir);
   const freeBytes = space.bavail * space.bsize;
   const where = `${stateDir} (owned by uid ${info.uid}, mode ${formatMode(info.mode)})`;
   if (freeBytes < MIN_FREE_BYTES || (space.files > 0 && space.ffree < MIN_FREE_INODES)) {
     const left = space.files > 0 && space.ffree < MIN_FREE_INODES ? `${space.ffree} inodes` : formatBytes(freeBytes);
-    return fail('state-dir', `${where}: only ${left} free; a state write would fail`, `free space on the file system of ${stateDir}, or point stateDir at another one`);
+    return fail(
+      'state-dir',
+      `${where}: only ${left} free; a state write would fail`,
+      `free space on the file system of ${stateDir}, or point stateDir at another one`,
+    );
   }
   return pass('state-dir', `${where}: ${formatBytes(freeBytes)} free`);
 }
@@ -110,11 +151,22 @@ export async function inspectRelayList(relayList: string, now: Date, uid: number
     const info = await stat(relayList);
     // Whoever can write the relay list decides where this endpoint registers.
     const problem = findTrustProblem(relayList, { uid });
-    if (problem !== null) return fail('relay-list', `${describeTrustProblem(problem)} (another user could change where this endpoint registers)`, problem.fix);
+    if (problem !== null)
+      return fail(
+        'relay-list',
+        `${describeTrustProblem(problem)} (another user could change where this endpoint registers)`,
+        problem.fix,
+      );
     const errors = list.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length;
     const warnings = list.diagnostics.length - errors;
-    const problems = errors + warnings === 0 ? '' : `; ${errors} line${errors === 1 ? '' : 's'} skipped, ${warnings} warning${warnings === 1 ? '' : 's'} (relay-select plan shows them)`;
-    return pass('relay-list', `${relayList}: ${list.relays.length} relay${list.relays.length === 1 ? '' : 's'}${problems}; modified ${describeAge(info.mtime, now)}`);
+    const problems =
+      errors + warnings === 0
+        ? ''
+        : `; ${errors} line${errors === 1 ? '' : 's'} skipped, ${warnings} warning${warnings === 1 ? '' : 's'} (relay-select plan shows them)`;
+    return pass(
+      'relay-list',
+      `${relayList}: ${list.relays.length} relay${list.relays.length === 1 ? '' : 's'}${problems}; modified ${describeAge(info.mtime, now)}`,
+    );
   } catch (error) {
     const { message, hint } = errorText(error);
     return fail('relay-list', message, hint ?? 'see relay-select.dat(5)');
@@ -128,7 +180,9 @@ export async function inspectRelayList(relayList: string, now: Date, uid: number
 export async function readStateQuietly(stateDir: string): Promise<{ state: State | null; problem?: string }> {
   try {
     const read = await createStateStore(stateDir, { readOnly: true }).read();
-    return read.recovered === undefined ? { state: read.state } : { state: null, problem: `the state file is unusable (${read.recovered.reason}); the next run moves it aside` };
+    return read.recovered === undefined
+      ? { state: read.state }
+      : { state: null, problem: `the state file is unusable (${read.recovered.reason}); the next run moves it aside` };
   } catch (error) {
     return { state: null, problem: errorText(error).message };
   }
@@ -139,8 +193,16 @@ export async function inspectCurrentRelay(state: State | null, settings: Setting
   if (current === null) return pass('current-relay', 'no relay selected yet: nothing to connect to');
   const address = current.address ?? current.host;
   const target = `${relayKey(current)}${current.address !== null && current.address !== current.host ? ` (${current.address})` : ''}`;
-  const connected = await connectTcp({ address: address.replace(/^\[|\]$/g, ''), port: current.port, timeoutMs: settings.probe.tcpTimeoutMs });
+  const connected = await connectTcp({
+    address: address.replace(/^\[|\]$/g, ''),
+    port: current.port,
+    timeoutMs: settings.probe.tcpTimeoutMs,
+  });
   return connected
     ? pass('current-relay', `${target} accepts TCP connections`)
-    : fail('current-relay', `${target} does not accept a TCP connection within ${settings.probe.tcpTimeoutMs} ms`, 'check the relay and the network to it; relay-select run --force selects another relay now');
+    : fail(
+        'current-relay',
+        `${target} does not accept a TCP connection within ${settings.probe.tcpTimeoutMs} ms`,
+        'check the relay and the network to it; relay-select run --force selects another relay now',
+      );
 }

@@ -8,7 +8,20 @@ import { createProbeProgress } from '../../probe-output.js';
 import { renderPlanText, type Plan } from './render.js';
 
 export interface PlanRanking {
-  pools: { name: string; reachable: number; ranked: { host: string; port: number; priority: number; weight: number; distance: number | null; rttMs: number | null; method: string; reason: string }[] }[];
+  pools: {
+    name: string;
+    reachable: number;
+    ranked: {
+      host: string;
+      port: number;
+      priority: number;
+      weight: number;
+      distance: number | null;
+      rttMs: number | null;
+      method: string;
+      reason: string;
+    }[];
+  }[];
   chosen: { host: string; port: number; pool: string; distance: number | null; method: string } | null;
   reason: string;
   packetsSent: number;
@@ -33,7 +46,15 @@ export async function probePlan(settings: Settings, plan: Plan, context: CliCont
     });
     const ranking: PlanRanking = {
       pools,
-      chosen: report.relay ? { host: report.relay.host, port: report.relay.port, pool: report.relay.pool, distance: report.relay.distance, method: report.relay.method } : null,
+      chosen: report.relay
+        ? {
+            host: report.relay.host,
+            port: report.relay.port,
+            pool: report.relay.pool,
+            distance: report.relay.distance,
+            method: report.relay.method,
+          }
+        : null,
       reason: report.reason,
       packetsSent: report.packetsSent,
     };
@@ -42,11 +63,23 @@ export async function probePlan(settings: Settings, plan: Plan, context: CliCont
       for (const pool of pools) {
         output.line('');
         output.line(output.color.bold(`Measured ranking, pool ${pool.name} (${pool.reachable} reachable)`));
-        const rows = pool.ranked.map((entry, index) => [String(index + 1), `${entry.host}:${entry.port}`, formatHops(entry.distance), formatRtt(entry.rttMs), entry.method, entry.reason]);
-        for (const line of renderTable(['#', 'relay', 'distance', 'rtt', 'method', 'why'], rows, { indent: 3 })) output.line(line);
+        const rows = pool.ranked.map((entry, index) => [
+          String(index + 1),
+          `${entry.host}:${entry.port}`,
+          formatHops(entry.distance),
+          formatRtt(entry.rttMs),
+          entry.method,
+          entry.reason,
+        ]);
+        for (const line of renderTable(['#', 'relay', 'distance', 'rtt', 'method', 'why'], rows, { indent: 3 }))
+          output.line(line);
       }
       output.line('');
-      output.line(ranking.chosen ? `would choose ${output.color.green(relayKey(ranking.chosen))} (${formatHops(ranking.chosen.distance)}, pool ${ranking.chosen.pool}); ${ranking.packetsSent} echo requests sent` : `no relay would be chosen: ${ranking.reason}`);
+      output.line(
+        ranking.chosen
+          ? `would choose ${output.color.green(relayKey(ranking.chosen))} (${formatHops(ranking.chosen.distance)}, pool ${ranking.chosen.pool}); ${ranking.packetsSent} echo requests sent`
+          : `no relay would be chosen: ${ranking.reason}`,
+      );
     }
     return ranking;
   } finally {

@@ -82,13 +82,19 @@ function countRelaysInPools(pools: readonly Pool[]): number {
 /** Pure: the plan of a selection from the settings and the parsed relay list. */
 export function buildPlan(settings: Settings, relays: readonly Relay[], warnings: string[]): Plan {
   const pools: Pool[] = buildPools(relays, settings.seekList);
-  const budgetOf = (count: number) => estimateProbeBudget(count, settings.probe.strategy, settings.maximumTtlToPing, settings.probe.verifyMargin);
+  const budgetOf = (count: number) =>
+    estimateProbeBudget(count, settings.probe.strategy, settings.maximumTtlToPing, settings.probe.verifyMargin);
   // Relays marked autoselect=false are listed but not probed: the budget counts the others.
   const probed = pools.map((pool) => countAutoSelectable(pool.relays));
-  const planPools = pools.map((pool, index) => ({ name: pool.name, relays: pool.relays, budget: budgetOf(probed[index]!) }));
+  const planPools = pools.map((pool, index) => ({
+    name: pool.name,
+    relays: pool.relays,
+    budget: budgetOf(probed[index]!),
+  }));
   const firstIndex = probed.findIndex((count) => count > 0);
   const first = firstIndex === -1 ? undefined : planPools[firstIndex];
-  const sum = (pick: (budget: PoolBudget) => number): number => planPools.reduce((total, pool) => total + pick(pool.budget), 0);
+  const sum = (pick: (budget: PoolBudget) => number): number =>
+    planPools.reduce((total, pool) => total + pick(pool.budget), 0);
   return {
     relayList: settings.relayList,
     seekList: settings.seekList,
@@ -101,7 +107,10 @@ export function buildPlan(settings: Settings, relays: readonly Relay[], warnings
     budget: {
       firstPoolRelays: firstIndex === -1 ? 0 : probed[firstIndex]!,
       allPoolsRelays: countRelaysInPools(pools),
-      inference: { firstPoolPackets: first?.budget.inference.packets ?? 0, worstCasePackets: sum((budget) => budget.inference.packets) },
+      inference: {
+        firstPoolPackets: first?.budget.inference.packets ?? 0,
+        worstCasePackets: sum((budget) => budget.inference.packets),
+      },
       rounds: {
         firstPoolWorstCasePackets: first?.budget.rounds.worstCasePackets ?? 0,
         worstCasePackets: sum((budget) => budget.rounds.worstCasePackets),
@@ -116,8 +125,18 @@ export function buildPlan(settings: Settings, relays: readonly Relay[], warnings
  * The object `plan --json` prints (DESIGN §9). `relaysOf` gives each pool's `relays`: by default every
  * relay's view, which holds them all in memory; `renderPlanJson` puts a placeholder there instead.
  */
-export function toPlanView(plan: Plan, relaysOf: (relays: readonly Relay[], poolIndex: number) => unknown = (relays) => relays.map(relayView)) {
-  return { ...plan, pools: plan.pools.map((pool, index) => ({ name: pool.name, relays: relaysOf(pool.relays, index), budget: pool.budget })) };
+export function toPlanView(
+  plan: Plan,
+  relaysOf: (relays: readonly Relay[], poolIndex: number) => unknown = (relays) => relays.map(relayView),
+) {
+  return {
+    ...plan,
+    pools: plan.pools.map((pool, index) => ({
+      name: pool.name,
+      relays: relaysOf(pool.relays, index),
+      budget: pool.budget,
+    })),
+  };
 }
 
 /** Relay views turned into JSON per chunk: small enough to stay out of the big-object heap, big enough to be fast. */
@@ -201,7 +220,10 @@ function* relayRows(relays: readonly Relay[], color: Style, addressKinds: Uint8A
 /** `plan` for people, line by line. */
 export function* renderPlanText(plan: Plan, color: Style): Generator<string> {
   yield `${color.bold('Relay list')} ${plan.relayList}; seek list ${plan.seekList.length > 0 ? plan.seekList.join(';') : '(empty: one pool of all relays)'}; strategy ${plan.strategy}; TTLs up to ${plan.maximumTtlToPing - 1}`;
-  if (!plan.manual.automatic) yield color.yellow(`Manual mode: relays ${plan.manual.relays.join(', ') || '(none)'} in order; pools below are not used.`);
+  if (!plan.manual.automatic)
+    yield color.yellow(
+      `Manual mode: relays ${plan.manual.relays.join(', ') || '(none)'} in order; pools below are not used.`,
+    );
   for (const [index, pool] of plan.pools.entries()) {
     yield '';
     yield `${color.bold(`${index + 1}. pool ${pool.name}`)}  ${pool.relays.length} relay${pool.relays.length === 1 ? '' : 's'}; probe budget: inference ≈ ${pool.budget.inference.packets} packets, rounds ≤ ${pool.budget.rounds.worstCasePackets}`;
@@ -210,7 +232,11 @@ export function* renderPlanText(plan: Plan, color: Style): Generator<string> {
       continue;
     }
     const addressKinds = new Uint8Array(pool.relays.length);
-    yield* streamTable(['relay', 'port', 'address', 'priority', 'weight', 'groups'], () => relayRows(pool.relays, color, addressKinds), { indent: 3 });
+    yield* streamTable(
+      ['relay', 'port', 'address', 'priority', 'weight', 'groups'],
+      () => relayRows(pool.relays, color, addressKinds),
+      { indent: 3 },
+    );
   }
   yield '';
   yield `${color.bold('Then failover')}: ${plan.failover.length > 0 ? plan.failover.join(', ') : '(none)'}`;

@@ -13,8 +13,19 @@ const plain = (text: string): string => text;
 const PLAIN: Style = { bold: plain, dim: plain, green: plain, yellow: plain, red: plain, cyan: plain };
 
 function relay(index: number, overrides: Partial<Relay> = {}): Relay {
-  const kinds = [`198.18.${index >> 8}.${index & 255}`, `2001:db8::${index.toString(16)}`, `relay-${index}.corp.example`];
-  return { host: kinds[index % 3]!, port: 52311, groups: index % 4 === 0 ? [] : index % 4 === 1 ? ['hq', 'dmz'] : [`branch-${index % 7}`], priority: index % 3, weight: 100, ...overrides };
+  const kinds = [
+    `198.18.${index >> 8}.${index & 255}`,
+    `2001:db8::${index.toString(16)}`,
+    `relay-${index}.corp.example`,
+  ];
+  return {
+    host: kinds[index % 3]!,
+    port: 52311,
+    groups: index % 4 === 0 ? [] : index % 4 === 1 ? ['hq', 'dmz'] : [`branch-${index % 7}`],
+    priority: index % 3,
+    weight: 100,
+    ...overrides,
+  };
 }
 
 const relays = (count: number): Relay[] => Array.from({ length: count }, (_, index) => relay(index));
@@ -30,16 +41,32 @@ describe('renderPlanJson', () => {
   });
 
   it('keeps names of every kind as JSON.stringify writes them, and values that look like its markers', () => {
-    const names = ['quote " and backslash \\', 'tab\tnewline\n', 'escape \u001b[31mred', 'emoji 😀 and a lone \ud800', 'nul \u0000relays-0'];
+    const names = [
+      'quote " and backslash \\',
+      'tab\tnewline\n',
+      'escape \u001b[31mred',
+      'emoji 😀 and a lone \ud800',
+      'nul \u0000relays-0',
+    ];
     const list = names.map((name, index) => relay(index, { name }));
-    const plan = buildPlan(settings({ failoverRelays: ['relay.example:52311'] }), list, ['"\u0000relays-0"', '\\u0000relays-1']);
+    const plan = buildPlan(settings({ failoverRelays: ['relay.example:52311'] }), list, [
+      '"\u0000relays-0"',
+      '\\u0000relays-1',
+    ]);
     expect([...renderPlanJson(plan)].join('')).toBe(`${JSON.stringify(toPlanView(plan), null, 2)}\n`);
   });
 
   it('adds fields after the view, as `plan --probe --json` adds the ranking', () => {
     const plan = buildPlan(settings({ seekList: ['hq', 'branch-1'] }), relays(40), []);
-    const ranking = { pools: [{ name: 'hq', reachable: 1, ranked: [] }], chosen: null, reason: 'none', packetsSent: 12 };
-    expect([...renderPlanJson(plan, { ranking })].join('')).toBe(`${JSON.stringify({ ...toPlanView(plan), ranking }, null, 2)}\n`);
+    const ranking = {
+      pools: [{ name: 'hq', reachable: 1, ranked: [] }],
+      chosen: null,
+      reason: 'none',
+      packetsSent: 12,
+    };
+    expect([...renderPlanJson(plan, { ranking })].join('')).toBe(
+      `${JSON.stringify({ ...toPlanView(plan), ranking }, null, 2)}\n`,
+    );
   });
 
   it('renders 150,000 relays in pieces, none of them the whole text', () => {
