@@ -11,6 +11,10 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: globals.node },
+    rules: {
+      // The TypeScript's convention here too: a leading _ marks a name left unused on purpose.
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
   },
   {
     files: ['**/*.cjs'],
