@@ -32,7 +32,6 @@ const TARGETS = {
   speedupFromDistance: 3,
   ipv6PacketsPerRelayWithin: 0.1,
 };
-const RELAY_PORT = 52311;
 
 /** Deterministic shuffle (mulberry32), so the nearest relays are not first in the list. */
 function shuffle(values, seed) {

@@ -39,12 +39,14 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(hours / 24)} d${restHours === 0 ? '' : ` ${restHours} h`}`;
 }
 
+/* eslint-disable no-control-regex -- these patterns exist to find control characters */
 // ESC followed by a CSI (`[`…final byte), an OSC/DCS/APC/PM/SOS string (up to BEL or ST), or one more byte.
 const ESCAPE_SEQUENCE =
   /\x1b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][\s\S]*?(?:\x07|\x1b\\|$)|[\s\S]?)|\x9b[0-?]*[ -/]*[@-~]?|[\x90\x9d\x98\x9e\x9f][\s\S]*?(?:\x07|\x9c|$)/g;
 // C0 controls but tab and newline, DEL, C1 controls.
 const CONTROL_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 const COLOR_SEQUENCE = /\x1b\[[0-9;]*m/g;
+/* eslint-enable no-control-regex */
 
 /**
  * Text from outside (relay names and hosts, a relay's or a hook's words, a state file) made safe for a

@@ -167,16 +167,7 @@ export function rejectIfNeverSettled<T>(promise: Promise<T>, whenStuck: () => Er
   return new Promise<T>((resolve, reject) => {
     const onIdle = (): void => reject(whenStuck());
     process.once('beforeExit', onIdle);
-    promise.then(
-      (value) => {
-        process.off('beforeExit', onIdle);
-        resolve(value);
-      },
-      (error: unknown) => {
-        process.off('beforeExit', onIdle);
-        reject(error);
-      },
-    );
+    promise.finally(() => process.off('beforeExit', onIdle)).then(resolve, reject);
   });
 }
 

@@ -607,14 +607,16 @@ class ModelSimulation {
   ): SelectRelayDeps {
     return {
       probe,
-      resolve: async (hosts) => hosts.map((host): HostResolution => this.resolve(host)),
-      register: async (candidate) => {
+      resolve: (hosts) => Promise.resolve(hosts.map((host): HostResolution => this.resolve(host))),
+      register: (candidate) => {
         const index = this.relayIndexByKey.get(relayKey(candidate.relay));
-        return this.readRegistration(index === undefined ? RELAY_DOWN_ANSWER : this.registrationAnswer(index, subnet));
+        return Promise.resolve(
+          this.readRegistration(index === undefined ? RELAY_DOWN_ANSWER : this.registrationAnswer(index, subnet)),
+        );
       },
-      checkAlive: async ({ host, port }) => {
+      checkAlive: ({ host, port }) => {
         const index = this.relayIndexByKey.get(relayKey({ host, port }));
-        return index !== undefined && this.subnetLinkDown[subnet] === 0 && this.relayUp[index] === 1;
+        return Promise.resolve(index !== undefined && this.subnetLinkDown[subnet] === 0 && this.relayUp[index] === 1);
       },
       random: this.randomFor(DRAW.tieBreak, endpoint, atSeconds),
     };
@@ -653,7 +655,7 @@ class ModelSimulation {
     if (leaders === null) return undefined;
     const outcome = await selectRelay(
       { relays: leaders.relays, settings: this.settings, clientId: this.fleet.clientIds[endpoint]! },
-      this.selectionDeps(endpoint, subnet, atSeconds, async () => leaders.report),
+      this.selectionDeps(endpoint, subnet, atSeconds, () => Promise.resolve(leaders.report)),
     );
     if (!(outcome.status === 'selected' && outcome.chosen.pool === leaders.pool)) return undefined;
     return this.memoOf(key, outcome, leaders.footprints);

@@ -68,7 +68,11 @@ export function parseFleetTopology(text: string, seed: number, relays?: readonly
     if (routerIndex.has(name)) return fail(`${path}.name`, `router "${name}" is defined twice`);
     routerIndex.set(name, routers.length);
     routers.push({ name, address: simulatedRouterAddress(routers.length), parent: -1 });
-    parents.push({ name: entry.parent === undefined ? undefined : String(entry.parent), path: `${path}.parent` });
+    const parent = entry.parent;
+    parents.push({
+      name: parent === undefined ? undefined : typeof parent === 'string' ? parent : JSON.stringify(parent),
+      path: `${path}.parent`,
+    });
   });
   parents.forEach(({ name, path }, index) => {
     if (name === undefined) return;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { throwIfAborted } from '../abort.js';
 import { RelaySelectError } from '../errors.js';
 import type { ProbeStrategy } from '../config/settings.js';
@@ -128,7 +129,7 @@ function newRegistrations(lab: LiveLab): LabRegistration[] {
 function stderrMessages(stderr: string): string[] {
   return stderr
     .split('\n')
-    .map((line) => line.replace(/\x1b\[[0-9;]*m/g, '').trim())
+    .map((line) => stripVTControlCharacters(line).trim())
     .filter((line) => line !== '');
 }
 
@@ -246,9 +247,10 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
 
     progress('probing…');
     const stateDir = join(directory, 'state');
+    const configuredStrategy = (topology.settings.probe as { strategy?: unknown } | undefined)?.strategy;
     const main = await runRelaySelect(
       lab,
-      String((topology.settings.probe as { strategy?: unknown } | undefined)?.strategy ?? 'inference'),
+      typeof configuredStrategy === 'string' ? configuredStrategy : 'inference',
       undefined,
       stateDir,
       true,

@@ -126,53 +126,58 @@ export function createMemoryTransport(options: MemoryTransportOptions): MemoryTr
     return true;
   };
 
+  const simulateEcho = (address: string, family: 4 | 6, ttl: number, identifier: number, sequence: number): void => {
+    const destination = canonicalAddress(address);
+    const host = hosts.get(destination);
+    const pathIndex =
+      host?.alternatePath !== undefined && hashFlow(destination, family, identifier, sequence) % 2 === 1 ? 1 : 0;
+    sent.push({ address: destination, family, ttl, identifier, sequence, path: pathIndex });
+    if (host === undefined) return;
+    const path: SimulatedPath = pathIndex === 1 ? host.alternatePath! : host;
+    const rttMs = host.rttMs ?? 1;
+    if (ttl <= path.forwardHops) {
+      const routerAddress = path.routers?.[ttl - 1] ?? routerOf(destination, ttl, family);
+      const timeExceededSent = takeRouterToken(routerAddress);
+      options.onTtlExpired?.({ router: routerAddress, timeExceededSent });
+      if (!timeExceededSent) return;
+      const message: IcmpMessage = {
+        kind: 'time-exceeded',
+        code: 0,
+        identifier,
+        sequence,
+        originalDestination: destination,
+        replyTtl: 64 - (ttl - 1),
+      };
+      deliver((rttMs * ttl) / (path.forwardHops + 1), { family, source: routerAddress, message });
+      return;
+    }
+    if (host.dropIcmp) return;
+    if (host.lost < (host.loseFirst ?? 0)) {
+      host.lost += 1;
+      return;
+    }
+    const initialTtl = host.initialTtl ?? 64;
+    const returnHops = path.returnHops ?? path.forwardHops;
+    const message: IcmpMessage = {
+      kind: 'echo-reply',
+      identifier,
+      sequence,
+      replyTtl: initialTtl - returnHops,
+      timestampNs: null,
+    };
+    deliver(rttMs, { family, source: destination, message });
+  };
+
   const transport: MemoryTransport = {
     description: { kind: 'memory', privilege: 'none' },
     sent,
     get closed() {
       return closed;
     },
-    async send(address, family, ttl, identifier, sequence) {
-      if (closed) throw new Error('memory transport closed');
-      const destination = canonicalAddress(address);
-      const host = hosts.get(destination);
-      const pathIndex =
-        host?.alternatePath !== undefined && hashFlow(destination, family, identifier, sequence) % 2 === 1 ? 1 : 0;
-      sent.push({ address: destination, family, ttl, identifier, sequence, path: pathIndex });
-      if (host === undefined) return;
-      const path: SimulatedPath = pathIndex === 1 ? host.alternatePath! : host;
-      const rttMs = host.rttMs ?? 1;
-      if (ttl <= path.forwardHops) {
-        const routerAddress = path.routers?.[ttl - 1] ?? routerOf(destination, ttl, family);
-        const timeExceededSent = takeRouterToken(routerAddress);
-        options.onTtlExpired?.({ router: routerAddress, timeExceededSent });
-        if (!timeExceededSent) return;
-        const message: IcmpMessage = {
-          kind: 'time-exceeded',
-          code: 0,
-          identifier,
-          sequence,
-          originalDestination: destination,
-          replyTtl: 64 - (ttl - 1),
-        };
-        deliver((rttMs * ttl) / (path.forwardHops + 1), { family, source: routerAddress, message });
-        return;
-      }
-      if (host.dropIcmp) return;
-      if (host.lost < (host.loseFirst ?? 0)) {
-        host.lost += 1;
-        return;
-      }
-      const initialTtl = host.initialTtl ?? 64;
-      const returnHops = path.returnHops ?? path.forwardHops;
-      const message: IcmpMessage = {
-        kind: 'echo-reply',
-        identifier,
-        sequence,
-        replyTtl: initialTtl - returnHops,
-        timestampNs: null,
-      };
-      deliver(rttMs, { family, source: destination, message });
+    send(address, family, ttl, identifier, sequence) {
+      if (closed) return Promise.reject(new Error('memory transport closed'));
+      simulateEcho(address, family, ttl, identifier, sequence);
+      return Promise.resolve();
     },
     onPacket(listener) {
       listeners.add(listener);

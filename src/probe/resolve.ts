@@ -38,7 +38,7 @@ export async function resolveTargets(
   lookup: LookupAddress = dnsLookup,
 ): Promise<{ targets: ProbeTarget[]; unresolved: UnresolvedHost[] }> {
   const family = ipMode === 'ipv4' ? 4 : ipMode === 'ipv6' ? 6 : 0;
-  const outcomes: Array<ProbeTarget | UnresolvedHost> = new Array(hosts.length);
+  const outcomes: Array<ProbeTarget | UnresolvedHost> = new Array<ProbeTarget | UnresolvedHost>(hosts.length);
   await runWithConcurrency(hosts, RESOLVE_CONCURRENCY, async (host, index) => {
     outcomes[index] = await resolveOne(host, family, lookup);
   });

@@ -254,7 +254,6 @@ export function readIPv6(text: string, start: number, end: number, words: Uint16
       const parts = ipv4.split('.').map(Number) as [number, number, number, number];
       words[count++] = parts[0] * 256 + parts[1];
       words[count++] = parts[2] * 256 + parts[3];
-      index = addressEnd;
       break;
     }
     if (digits === 0 || digits > 4 || count === 8) return -1;

@@ -16,7 +16,10 @@ describe('watchNetwork', () => {
     vi.useFakeTimers();
     let fingerprint = network('198.18.0.1');
     const changes: string[] = [];
-    const stop = watchNetwork({ readFingerprint: async () => fingerprint, onChange: (change) => changes.push(change) });
+    const stop = watchNetwork({
+      readFingerprint: () => Promise.resolve(fingerprint),
+      onChange: (change) => changes.push(change),
+    });
     await vi.advanceTimersByTimeAsync(NETWORK_POLL_DEFAULT_MS * 2);
     expect(changes).toEqual([]);
     fingerprint = network('198.18.0.5', 'wlan0');
@@ -38,10 +41,9 @@ describe('watchNetwork', () => {
     const changes: string[] = [];
     const errors: unknown[] = [];
     const stop = watchNetwork({
-      readFingerprint: async () => {
+      readFingerprint: () => {
         const next = readings.length > 0 ? readings.shift()! : network('198.18.0.9');
-        if (next instanceof Error) throw next;
-        return next;
+        return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
       },
       intervalMs: 100,
       onChange: (change) => changes.push(change),
@@ -63,7 +65,7 @@ describe('watchNetwork', () => {
     const changes: string[] = [];
     let reading = 0;
     const stop = watchNetwork({
-      readFingerprint: async () => readings[Math.min(reading++, readings.length - 1)]!,
+      readFingerprint: () => Promise.resolve(readings[Math.min(reading++, readings.length - 1)]!),
       intervalMs: 100,
       onChange: (change) => changes.push(change),
     });

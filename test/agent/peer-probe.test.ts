@@ -37,7 +37,7 @@ function scriptedPeer(answer: LeaderTableAnswer, ownTable: PeerTable | null = nu
       rejectedBy: {},
     }),
     setGroup: (group) => groups.push(group),
-    awaitLeaderTable: async () => answer,
+    awaitLeaderTable: () => Promise.resolve(answer),
     publishPool: (entry) => published.push(entry),
     hasFreshPool: () => false,
     ownTableWith: () => ownTable,
@@ -50,9 +50,9 @@ function scriptedPeer(answer: LeaderTableAnswer, ownTable: PeerTable | null = nu
 /** The cycle's own probe, over the `truth` network: records each call's purpose and target count. */
 function ownProbe(network: Record<string, number> = truth) {
   const calls: Array<{ purpose: ProbeContext['purpose']; targets: number }> = [];
-  const probe = async (probed: ProbeTarget[], _pool: Pool, context: ProbeContext): Promise<ProbeReport> => {
+  const probe = (probed: ProbeTarget[], _pool: Pool, context: ProbeContext): Promise<ProbeReport> => {
     calls.push({ purpose: context.purpose, targets: probed.length });
-    return {
+    return Promise.resolve({
       results: probed.map((target) =>
         result(
           target.host,
@@ -63,7 +63,7 @@ function ownProbe(network: Record<string, number> = truth) {
       packetsSent: probed.length,
       tcpAttempts: 0,
       wallMs: 1,
-    };
+    });
   };
   return { probe, calls };
 }

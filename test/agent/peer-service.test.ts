@@ -28,9 +28,9 @@ function createMemoryLink() {
   return {
     sent,
     deliver,
-    async openSocket(options: OpenPeerSocketOptions): Promise<PeerSocket> {
+    openSocket(options: OpenPeerSocketOptions): Promise<PeerSocket> {
       open.add(options);
-      return {
+      return Promise.resolve({
         endpoint: 'memory',
         send(datagram) {
           if (!open.has(options)) return;
@@ -40,7 +40,7 @@ function createMemoryLink() {
         close() {
           open.delete(options);
         },
-      };
+      });
     },
   };
 }

@@ -8,6 +8,14 @@ import { missingBuildReason } from '../helpers/e2e-lab.js';
 
 const skipReason = missingBuildReason();
 
+/** One `--log-format json` line: time, level and msg, then the record's own fields. */
+interface LogLine {
+  time: string;
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
 describe.skipIf(skipReason !== undefined)(`--log-format json${skipReason ? ` — skipped: ${skipReason}` : ''}`, () => {
   let root: string;
   let args: string[];
@@ -40,7 +48,7 @@ describe.skipIf(skipReason !== undefined)(`--log-format json${skipReason ? ` —
     expect(result.code, result.stderr).toBe(0);
     const stdoutLines = result.stdout.trim().split('\n');
     expect(stdoutLines).toHaveLength(1);
-    const record = JSON.parse(stdoutLines[0]!);
+    const record = JSON.parse(stdoutLines[0]!) as LogLine;
     expect(record).toMatchObject({
       level: 'info',
       event: 'run',
@@ -58,7 +66,7 @@ describe.skipIf(skipReason !== undefined)(`--log-format json${skipReason ? ` —
     expect(stderrLines.length).toBeGreaterThanOrEqual(1);
     for (const line of stderrLines)
       expect(JSON.parse(line)).toMatchObject({ level: 'warning', msg: expect.any(String), time: expect.any(String) });
-    expect(stderrLines.map((line) => JSON.parse(line).msg)).toContainEqual(
+    expect(stderrLines.map((line) => (JSON.parse(line) as LogLine).msg)).toContainEqual(
       expect.stringMatching(/Relay\.dat:2:5: error: unexpected "a"/),
     );
   });

@@ -158,7 +158,8 @@ describe.skipIf(skipReason !== undefined)(
       );
       const run = await runAsRoot(['plan', '--relays', trustedList, '--config', trustedConfig, '--json'], { cwd });
       expect(run.code).toBe(0);
-      expect(run.json.maximumTtlToPing ?? run.json.budget).toBeDefined();
+      const plan = run.json as { maximumTtlToPing?: unknown; budget?: unknown };
+      expect(plan.maximumTtlToPing ?? plan.budget).toBeDefined();
     });
 
     it('$import of a planted JavaScript file is refused, naming it, its owner and the fix', async () => {

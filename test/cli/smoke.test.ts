@@ -72,7 +72,7 @@ describe('bin/relay-select', () => {
     const poolLines = result.stdout.split('\n').filter((line) => /^\d+\. pool /.test(line));
     expect(poolLines.length).toBeGreaterThan(1);
     expect(result.stdout).toMatch(/Probe budget/);
-    expect(result.stdout).not.toMatch(/\x1b\[/); // NO_COLOR, not a TTY
+    expect(result.stdout).not.toContain('\x1b['); // NO_COLOR, not a TTY
   });
 
   it('status on an empty state directory says no relay yet', async () => {

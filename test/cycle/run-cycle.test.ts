@@ -72,11 +72,12 @@ function writeRelays(file: string, lines: string[]): void {
 
 /** A network seen from the endpoint: the default gateway, and the source address toward any relay. */
 function fingerprint(gateway: string, source: string): (toward: string | null) => Promise<NetworkFingerprint> {
-  return async (toward) => ({
-    ipv4: { gateway, interface: 'e0' },
-    ipv6: null,
-    source: toward === null ? null : { toward, address: source },
-  });
+  return (toward) =>
+    Promise.resolve({
+      ipv4: { gateway, interface: 'e0' },
+      ipv6: null,
+      source: toward === null ? null : { toward, address: source },
+    });
 }
 
 interface RunOptions {

@@ -3,6 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { FleetEstimate } from '../../src/fleet/estimate.js';
+import type { ModelName } from '../../src/fleet/models.js';
+import type { SimulationJson } from '../../src/fleet/views.js';
 import { runCli } from '../helpers/cli.js';
 import { HAND_COUNTED_TOPOLOGY } from './builders.js';
 
@@ -11,18 +14,31 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 const SMALL = ['--clients', '300', '--relay-count', '8'];
 
-async function json(args: string[]): Promise<Record<string, any>> {
+const MODELS: ModelName[] = ['default', 'bigfix'];
+
+/** What `estimate --json` prints: the estimate (numbers rounded) and the fleet it was made for. */
+type EstimateJson = FleetEstimate & { relays: number; subnets: number };
+
+/** The command's `--json` object, as `Json` says it is shaped. */
+async function json<Json>(args: string[]): Promise<Json> {
   const run = await runCli([...args, '--json']);
   expect(run.code, run.stderr).toBe(0);
-  return JSON.parse(run.stdout) as Record<string, any>;
+  return JSON.parse(run.stdout) as Json;
 }
 
 describe('relay-select simulate', () => {
   it('--json gives the contract: clients, relays, scenario, and per model rates, selections, clients per relay, recovery', async () => {
-    const result = await json(['simulate', ...SMALL, '--scenario', 'server-outage', '--outage-hours', '3']);
+    const result = await json<SimulationJson>([
+      'simulate',
+      ...SMALL,
+      '--scenario',
+      'server-outage',
+      '--outage-hours',
+      '3',
+    ]);
     expect(result).toMatchObject({ clients: 300, relays: 8, scenario: 'server-outage' });
-    for (const model of ['default', 'bigfix']) {
-      const run = result.models[model];
+    for (const model of MODELS) {
+      const run = result.models[model]!;
       expect(run).toMatchObject({
         echoRequestsPerSecond: { mean: expect.any(Number), peak: expect.any(Number) },
         timeExceededPerSecond: { mean: expect.any(Number), peak: expect.any(Number) },
@@ -64,15 +80,18 @@ describe('relay-select simulate', () => {
   it('runs a topology file and the relay list it places', async () => {
     const topology = join(directory, 'fleet.json');
     writeFileSync(topology, JSON.stringify(HAND_COUNTED_TOPOLOGY));
-    const result = await json(['simulate', '--topology', topology, '--days', '1', '--model', 'default']);
+    const result = await json<SimulationJson>([
+      'simulate',
+      '--topology',
+      topology,
+      '--days',
+      '1',
+      '--model',
+      'default',
+    ]);
     expect(result).toMatchObject({ clients: 3, relays: 2, subnets: 1 });
     expect(Object.keys(result.models)).toEqual(['default']);
-    expect(
-      result.models.default.clientsPerRelay.relays.map((relay: { name: string; clients: number }) => [
-        relay.name,
-        relay.clients,
-      ]),
-    ).toEqual([
+    expect(result.models.default!.clientsPerRelay.relays.map((relay) => [relay.name, relay.clients])).toEqual([
       ['near', 3],
       ['far', 0],
     ]);
@@ -138,8 +157,8 @@ describe('relay-select simulate', () => {
 
 describe('relay-select estimate', () => {
   it('--json gives the contract: per model steady and worst echo requests and Time Exceeded per second', async () => {
-    const result = await json(['estimate', ...SMALL]);
-    for (const model of ['default', 'bigfix']) {
+    const result = await json<EstimateJson>(['estimate', ...SMALL]);
+    for (const model of MODELS) {
       expect(result.models[model]).toMatchObject({
         steady: { echoRequestsPerSecond: expect.any(Number), timeExceededPerSecond: expect.any(Number) },
         worst: {
@@ -148,7 +167,7 @@ describe('relay-select estimate', () => {
           scenario: expect.any(String),
         },
       });
-      expect(Object.keys(result.models[model].scenarios)).toEqual([
+      expect(Object.keys(result.models[model]!.scenarios)).toEqual([
         'steady',
         'server-outage',
         'relay-loss',
@@ -156,14 +175,14 @@ describe('relay-select estimate', () => {
         'new-relay',
       ]);
     }
-    expect(result.models.bigfix.worst.scenario).toBe('server-outage');
+    expect(result.models.bigfix!.worst.scenario).toBe('server-outage');
   });
 
   it('--recommend --budget-pps prints the settings in relay-select and clientsettings.cfg names', async () => {
     // Steady state and the outage: a relay's endpoints that re-select together when it dies are beyond any timing setting.
     const scenarios = ['--scenario', 'steady', '--scenario', 'server-outage'];
-    const worst = (await json(['estimate', ...SMALL, ...scenarios, '--model', 'default'])).models.default.worst
-      .echoRequestsPerSecond as number;
+    const worst = (await json<EstimateJson>(['estimate', ...SMALL, ...scenarios, '--model', 'default'])).models.default!
+      .worst.echoRequestsPerSecond;
     const run = await runCli([
       'estimate',
       ...SMALL,
@@ -192,9 +211,17 @@ describe('relay-select estimate', () => {
         ],
       }),
     );
-    const result = await json(['estimate', '--from', measured, '--clients', '10000', '--scenario', 'steady']);
+    const result = await json<EstimateJson>([
+      'estimate',
+      '--from',
+      measured,
+      '--clients',
+      '10000',
+      '--scenario',
+      'steady',
+    ]);
     // 2 echoes at the maximum TTL, then TTL 3 and TTL 2 to the one relay within the margin: 4 per selection.
-    expect(result.models.default.perSelection.echoRequests).toBe(4);
+    expect(result.models.default!.perSelection.echoRequests).toBe(4);
     expect(result).toMatchObject({ clients: 10_000, relays: 2 });
   });
 

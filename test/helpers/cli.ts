@@ -1,16 +1,21 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { renderStatusJson } from '../../src/cli/commands/status.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../bin/relay-select.js', import.meta.url));
 
-export interface CliRun {
+/** What `status --json` prints. */
+export type StatusJson = ReturnType<typeof renderStatusJson>;
+
+/** `Json`: what the caller expects the command to print with `--json` (not checked here). */
+export interface CliRun<Json = unknown> {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** stdout parsed as JSON; undefined when it is not JSON. */
-  json: any;
+  /** stdout parsed as JSON; undefined when it is not JSON (a test checks `code` before reading it). */
+  json: Json;
   /** The signal that ended the process, when one did. */
   signal: NodeJS.Signals | null;
   /** From spawn to exit, in milliseconds. */
@@ -40,7 +45,7 @@ function cliEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs the real CLI (bin/relay-select.js over dist/, built by `npm test`) and collects what it printed. */
-export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliRun> {
+export function runCli<Json = unknown>(args: readonly string[], options: RunCliOptions = {}): Promise<CliRun<Json>> {
   const [command, ...rest] = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...args];
   return new Promise((resolve, reject) => {
     const startedMs = performance.now();
@@ -68,7 +73,7 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
       } catch {
         json = undefined;
       }
-      resolve({ code, stdout, stderr, json, signal, wallMs });
+      resolve({ code, stdout, stderr, json: json as Json, signal, wallMs });
     });
   });
 }

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSnmpCounters } from '../../src/lab/lab-counters.js';
+import type { State } from '../../src/cycle/state.js';
 import type { LabNetwork } from '../../src/lab/netns/network.js';
 import { STUB_RELAY_PROGRAM, type RegistrationLogEntry, type StubMode } from '../../src/lab/stub-relay/stub-server.js';
 import { REPO_ROOT } from './cli.js';
@@ -203,9 +204,9 @@ export function writeE2eScenario(
 }
 
 /** Reads the scenario's state.json (null when there is none). */
-export function readE2eState(scenario: E2eScenario): any {
+export function readE2eState(scenario: E2eScenario): State | null {
   const file = join(scenario.stateDir, 'state.json');
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as State) : null;
 }
 
 /** ICMP echo requests the node's namespace has sent (OutEchos of /proc/net/snmp). */

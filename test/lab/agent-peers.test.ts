@@ -30,7 +30,7 @@ import { readCounters } from '../../src/lab/lab-counters.js';
 import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
 import { ALL_RELAYS_POOL } from '../../src/relays/pools.js';
 import { relayKey } from '../../src/relays/relay.js';
-import { CLI, runCli } from '../helpers/cli.js';
+import { CLI, runCli, type StatusJson } from '../helpers/cli.js';
 import {
   missingBuildReason,
   startE2eStub,
@@ -137,8 +137,8 @@ describe.skipIf(skipReason !== undefined)(
           .filter((entry) => entry.status === 200)
           .sort((a, b) => a.at.localeCompare(b.at))
           .at(-1)?.hostHeader ?? undefined;
-      const cli = (node: string, args: string[]) =>
-        runCli([...args, ...scenarios.get(node)!.fileArgs], {
+      const cli = <Json = unknown>(node: string, args: string[]) =>
+        runCli<Json>([...args, ...scenarios.get(node)!.fileArgs], {
           prefix: ['ip', 'netns', 'exec', lab.namespaceOf(node)],
           timeoutMs: 30_000,
         });
@@ -204,7 +204,7 @@ describe.skipIf(skipReason !== undefined)(
 
       it('status shows the peer view while a cron run exits 75 (the agent holds the lock)', async () => {
         const follower = ENDPOINTS.find((node) => node !== prober)!;
-        const status = await cli(follower, ['status', '--json']);
+        const status = await cli<StatusJson>(follower, ['status', '--json']);
         expect(status.code).toBe(0);
         expect(status.json.peer).toMatchObject({
           role: 'follower',
@@ -212,7 +212,7 @@ describe.skipIf(skipReason !== undefined)(
           members: 12,
           interface: 's0',
         });
-        expect(status.json.relay.host).toBe(
+        expect(status.json.relay!.host).toBe(
           expectedAgentLabRelay(relays, `agent-${follower}`).replace(/^\[?([^\]]+?)\]?:\d+$/, '$1'),
         );
         const text = await cli(follower, ['status']);
@@ -248,10 +248,10 @@ describe.skipIf(skipReason !== undefined)(
         expect(intruder.events.some((event) => event.event === 'peer-rejected' && event.reason === 'bad-mac')).toBe(
           true,
         );
-        const status = await cli(prober, ['status', '--json']);
-        expect(status.json.peer.rejected).toBeGreaterThan(0);
+        const status = await cli<StatusJson>(prober, ['status', '--json']);
+        expect(status.json.peer!.rejected).toBeGreaterThan(0);
         figures.push(
-          `${tag}: agent with the wrong key: rejected by all 12 (status of the leader counts ${status.json.peer.rejected} messages), it stays alone and probes for itself`,
+          `${tag}: agent with the wrong key: rejected by all 12 (status of the leader counts ${status.json.peer!.rejected} messages), it stays alone and probes for itself`,
         );
       });
 
@@ -387,7 +387,7 @@ describe.skipIf(skipReason !== undefined)(
           expect(agent.last('stopped')).toBeDefined();
           running.delete(agent);
         }
-        const status = await cli(
+        const status = await cli<StatusJson>(
           ENDPOINTS.find((node) => node !== prober)!,
           ['status', '--json'],
         );

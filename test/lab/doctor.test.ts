@@ -195,7 +195,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       });
     });
 
-    it('fails state-dir for a full file system (a 1 MiB tmpfs, filled)', async () => {
+    it('fails state-dir for a full file system (a 1 MiB tmpfs, filled)', () => {
       const setup = endpoint('full-disk', null);
       const cli = ['node', join(process.cwd(), 'bin', 'relay-select.js'), ...setup.args]
         .map((arg) => `'${arg}'`)

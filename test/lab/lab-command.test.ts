@@ -308,7 +308,6 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
     });
     let stderr = '';
     let prefix: string | undefined;
-    let namespacesSeen = 0;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
@@ -324,7 +323,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
       });
     });
     expect(prefix).toBeDefined();
-    namespacesSeen = listNamespaces(prefix!).length;
+    const namespacesSeen = listNamespaces(prefix!).length;
     expect(stubProcessesOf(prefix!).length).toBeGreaterThan(0);
     child.kill('SIGINT');
     const { code, signal } = await exited;

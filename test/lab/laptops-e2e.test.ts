@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
+import type { RunJson } from '../../src/cycle/run-json.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import {
   missingBuildReason,
@@ -83,8 +84,8 @@ describe.skipIf(skipReason !== undefined)(
         probe: { timeoutMs: 500, tcpTimeoutMs: 500 },
         register: { scheme: 'http', timeoutMs: 2000 },
       });
-    const run = (files: E2eScenario, ...extra: string[]): Promise<CliRun> =>
-      runCli(['run', '--json', ...files.fileArgs, ...extra], {
+    const run = (files: E2eScenario, ...extra: string[]): Promise<CliRun<RunJson>> =>
+      runCli<RunJson>(['run', '--json', ...files.fileArgs, ...extra], {
         prefix: ['ip', 'netns', 'exec', lab.namespaceOf('ep')],
         timeoutMs: 60_000,
       });
@@ -151,7 +152,7 @@ describe.skipIf(skipReason !== undefined)(
       expect(office.code, explain(office)).toBe(0);
       expect(office.json).toMatchObject({ action: 'selected', rule: 'first-run' });
       expect(office.json.relay).toMatchObject({ host: address('relayA'), distance: 1 });
-      expect(readE2eState(files).network.ipv4).toEqual({
+      expect(readE2eState(files)!.network!.ipv4).toEqual({
         gateway: link('ep', 'gwA').peerAddress,
         interface: link('ep', 'gwA').device,
       });
@@ -171,9 +172,7 @@ describe.skipIf(skipReason !== undefined)(
         `the source address toward ${address('relayA')} changed from ${link('ep', 'gwA').address} to ${link('ep', 'gwB').address}`,
       );
       expect(home.json.relay).toMatchObject({ host: address('relayB'), distance: 1 });
-      const distances = Object.fromEntries(
-        home.json.probes.map((probe: { address: string; distance: number }) => [probe.address, probe.distance]),
-      );
+      const distances = Object.fromEntries(home.json.probes.map((probe) => [String(probe.address), probe.distance]));
       expect(distances).toEqual({ [address('relayA')]: 3, [address('relayB')]: 1, [address('relayW')]: 2 });
       expect(stub('relayB').registrations('laptop-move')).toHaveLength(1);
       // Back at the office: the human line says why it selected.
@@ -217,7 +216,7 @@ describe.skipIf(skipReason !== undefined)(
         `switched from ${address('relayB')}:${PORT}: ${address('relayA')}:${PORT} is 2 hops nearer (switchMarginHops 1)`,
       );
       expect(switched.json.relay).toMatchObject({ host: address('relayA'), distance: 1 });
-      expect(readE2eState(files).counters.selections).toEqual({ selected: 2, kept: 1, failed: 0 });
+      expect(readE2eState(files)!.counters!.selections).toEqual({ selected: 2, kept: 1, failed: 0 });
     });
 
     it('never auto-selects a relay marked autoselect=false, even the nearest, but uses it as the failover relay', async () => {
@@ -229,7 +228,7 @@ describe.skipIf(skipReason !== undefined)(
       const first = await run(files, '--force');
       expect(first.code, explain(first)).toBe(0);
       expect(first.json.relay).toMatchObject({ host: address('relayW'), distance: 2, pool: '*all*' });
-      expect(first.json.probes.map((probe: { address: string }) => probe.address)).toEqual([address('relayW')]);
+      expect(first.json.probes.map((probe) => probe.address)).toEqual([address('relayW')]);
       expect(stub('relayA').registrations('laptop-optout')).toEqual([]);
 
       const plan = await runCli(['plan', ...files.fileArgs]);
@@ -269,7 +268,7 @@ describe.skipIf(skipReason !== undefined)(
         [address('relayF'), 'full', 'HTTP 429: relay alive but full; Retry-After 600 s'],
         [address('relayW'), 'registered', expect.any(String)],
       ]);
-      const state = readE2eState(files);
+      const state = readE2eState(files)!;
       expect(state.retry).toBeNull();
       expect(state.failingSince).toBeNull();
       expect(state.avoidedRelays).toEqual([
@@ -280,7 +279,7 @@ describe.skipIf(skipReason !== undefined)(
           reason: 'full (HTTP 429, Retry-After 600 s)',
         },
       ]);
-      expect(Date.parse(state.avoidedRelays[0].until) - Date.parse(state.lastSelectionAt)).toBe(600_000);
+      expect(Date.parse(state.avoidedRelays![0]!.until) - Date.parse(state.lastSelectionAt!)).toBe(600_000);
       expect(
         stub('relayF')
           .registrations('laptop-full')

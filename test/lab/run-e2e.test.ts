@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
+import type { RunJson } from '../../src/cycle/run-json.js';
 import type { StubMode } from '../../src/lab/stub-relay/stub-server.js';
 import {
   missingBuildReason,
@@ -29,7 +30,7 @@ import {
   type E2eScenario,
   type E2eStub,
 } from '../helpers/e2e-lab.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { runCli, type CliRun, type StatusJson } from '../helpers/cli.js';
 import { generateTestPki, type TestPki } from '../helpers/tls.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
@@ -40,6 +41,12 @@ const QUIET_PORT = 52312;
 const UNROUTED = '198.19.254.1';
 const HTTP_STUBS = ['paris0', 'lyon1', 'paris2', 'lyon3', 'far4', 'fo'] as const;
 type StubName = (typeof HTTP_STUBS)[number];
+/** What `report-failure --json` prints. */
+interface ReportFailureJson {
+  relay: StatusJson['relay'];
+  failingSince: string | null;
+  reason: string | null;
+}
 
 const skipReason = !isRoot ? NOT_ROOT_REASON : missingBuildReason();
 
@@ -75,10 +82,10 @@ describe.skipIf(skipReason !== undefined)(
       });
 
     /** The real CLI in the endpoint's namespace. */
-    const cli = (args: string[]): Promise<CliRun> =>
-      runCli(args, { prefix: ['ip', 'netns', 'exec', lab.namespaceOf('ep')], timeoutMs: 60_000 });
-    const run = (files: E2eScenario, ...extra: string[]): Promise<CliRun> =>
-      cli(['run', '--json', ...files.fileArgs, ...extra]);
+    const cli = <Json = unknown>(args: string[]): Promise<CliRun<Json>> =>
+      runCli<Json>(args, { prefix: ['ip', 'netns', 'exec', lab.namespaceOf('ep')], timeoutMs: 60_000 });
+    const run = (files: E2eScenario, ...extra: string[]): Promise<CliRun<RunJson>> =>
+      cli<RunJson>(['run', '--json', ...files.fileArgs, ...extra]);
 
     /** Registrations of this scenario's client, per stub that got any, with the status it answered. */
     const registrationsOf = (clientId: string): Array<{ relay: string; status: number | null }> =>
@@ -153,12 +160,7 @@ describe.skipIf(skipReason !== undefined)(
       expect(result.json.action).toBe('selected');
       expect(result.json.relay).toMatchObject({ host: address('lyon1'), distance: 1, pool: 'lyon' });
       // The whole lyon pool was measured, at its true distances; paris (with a nearer relay) was not probed.
-      const distances = Object.fromEntries(
-        result.json.probes.map((probe: { address: string; distance: number | null }) => [
-          probe.address,
-          probe.distance,
-        ]),
-      );
+      const distances = Object.fromEntries(result.json.probes.map((probe) => [String(probe.address), probe.distance]));
       expect(distances).toEqual({ [address('lyon1')]: 1, [address('lyon3')]: 3 });
       expect(result.json.pools).toEqual([
         expect.objectContaining({ name: 'lyon', probed: true, reachable: 2 }),
@@ -177,7 +179,7 @@ describe.skipIf(skipReason !== undefined)(
       const next = await run(files);
       expect(next.code, explain(next)).toBe(0);
       expect(next.json).toMatchObject({ action: 'kept', rule: 'healthy', packetsSent: 0, probes: [] });
-      expect(next.json.relay.host).toBe(address('lyon1'));
+      expect(next.json.relay!.host).toBe(address('lyon1'));
       expect(registrationsOf('e2e-nearest')).toHaveLength(1);
     });
 
@@ -271,16 +273,16 @@ describe.skipIf(skipReason !== undefined)(
       });
       const first = await run(files, '--force');
       expect(first.code, explain(first)).toBe(0);
-      expect(first.json.relay.host).toBe(address('lyon1'));
+      expect(first.json.relay!.host).toBe(address('lyon1'));
 
       await stub('lyon1').setMode('down');
       const kept = await run(files);
       expect(kept.code, explain(kept)).toBe(0);
       expect(kept.json).toMatchObject({ action: 'kept', rule: 'failing', probes: [], packetsSent: 0 });
-      expect(kept.json.relay.host).toBe(address('lyon1'));
+      expect(kept.json.relay!.host).toBe(address('lyon1'));
       expect(kept.json.warnings.join('\n')).toMatch(/failing/);
       expect(kept.stderr).toMatch(/failing/);
-      const failingSince = readE2eState(files).failingSince as string;
+      const failingSince = readE2eState(files)!.failingSince as string;
       expect(failingSince).not.toBeNull();
       expect(Date.parse(kept.json.nextDueAt)).toBe(Date.parse(failingSince) + 2000);
 
@@ -323,10 +325,10 @@ describe.skipIf(skipReason !== undefined)(
           rule: attempt === 1 ? 'forced' : 'retry-due',
         });
         expect(result.json.reason).toMatch(/no relay could be registered/);
-        const retry = readE2eState(files).retry;
+        const retry = readE2eState(files)!.retry!;
         expect(retry.attempt).toBe(attempt);
         expect(result.json.nextDueAt).toBe(retry.nextAt);
-        const status = await cli(['status', '--json', ...files.fileArgs]);
+        const status = await cli<StatusJson>(['status', '--json', ...files.fileArgs]);
         expect(status.json).toMatchObject({
           relay: null,
           retry: { attempt, delaySeconds: retry.delaySeconds },
@@ -354,7 +356,7 @@ describe.skipIf(skipReason !== undefined)(
       });
       const first = await run(files, '--force');
       expect(first.code, explain(first)).toBe(0);
-      expect(first.json.relay.host).toBe(address('lyon1'));
+      expect(first.json.relay!.host).toBe(address('lyon1'));
 
       await stub('lyon1').setMode('503');
       const echoesBefore = await readOutEchos(lab, 'ep');
@@ -368,10 +370,10 @@ describe.skipIf(skipReason !== undefined)(
         packetsSent: 0,
         attempts: [],
       });
-      expect(kept.json.relay.host).toBe(address('lyon1'));
+      expect(kept.json.relay!.host).toBe(address('lyon1'));
       expect(kept.json.warnings.join('\n')).toMatch(/503/);
       expect(echoesAfter - echoesBefore).toBe(0);
-      expect(readE2eState(files).current.upstreamDown).toBe(true);
+      expect(readE2eState(files)!.current!.upstreamDown).toBe(true);
 
       // The next call inside the back-off does not even check the relay.
       const again = await run(files);
@@ -379,12 +381,12 @@ describe.skipIf(skipReason !== undefined)(
 
       // The upstream comes back: after the back-off the check finds the relay healthy and clears the flag.
       await stub('lyon1').setMode('ok');
-      await sleep(Math.max(0, Date.parse(readE2eState(files).upstreamBackoff.nextAt) + 50 - Date.now()));
+      await sleep(Math.max(0, Date.parse(readE2eState(files)!.upstreamBackoff!.nextAt) + 50 - Date.now()));
       const healthy = await run(files);
       expect(healthy.code, explain(healthy)).toBe(0);
       expect(healthy.json).toMatchObject({ action: 'kept', rule: 'healthy', packetsSent: 0 });
       expect(readE2eState(files)).toMatchObject({ upstreamBackoff: null, failingSince: null });
-      expect(readE2eState(files).current.upstreamDown).toBeUndefined();
+      expect(readE2eState(files)!.current!.upstreamDown).toBeUndefined();
       expect(registrationsOf('e2e-upstream')).toEqual([{ relay: 'lyon1', status: 200 }]);
     });
 
@@ -395,8 +397,8 @@ describe.skipIf(skipReason !== undefined)(
       expect(result.code, explain(result)).toBe(0);
       expect(result.json.action).toBe('selected');
       expect(result.json.relay).toMatchObject({ host: address('lyon1'), distance: 1 });
-      expect(result.json.registration.status).toBe('upstream-down');
-      expect(readE2eState(files).current.upstreamDown).toBe(true);
+      expect(result.json.registration!.status).toBe('upstream-down');
+      expect(readE2eState(files)!.current!.upstreamDown).toBe(true);
       expect(registrationsOf('e2e-upstream503')).toEqual([{ relay: 'lyon1', status: 503 }]);
     });
 
@@ -433,7 +435,7 @@ describe.skipIf(skipReason !== undefined)(
       const files = scenario('listchange', [line('lyon1', 'lyon'), line('lyon3', 'lyon')], { seekList: ['lyon'] });
       const first = await run(files, '--force');
       expect(first.code, explain(first)).toBe(0);
-      expect(first.json.relay.host).toBe(address('lyon1'));
+      expect(first.json.relay!.host).toBe(address('lyon1'));
 
       writeFileSync(files.relaysFile, Buffer.from([0, 1, 2, 0, 0xff]));
       const broken = await run(files);
@@ -515,7 +517,7 @@ describe.skipIf(skipReason !== undefined)(
       );
       const rejected = await run(stranger, '--force');
       expect(rejected.code, explain(rejected)).toBe(69);
-      expect(rejected.json.attempts[0].detail).toMatch(/certificate/i);
+      expect(rejected.json.attempts[0]!.detail).toMatch(/certificate/i);
       expect(tlsStub.registrations('e2e-othercert')).toEqual([]);
     });
 
@@ -534,34 +536,40 @@ describe.skipIf(skipReason !== undefined)(
 
       const selected = await run(files, '--force');
       expect(selected.code, explain(selected)).toBe(0);
-      const status = await cli(['status', '--json', ...files.fileArgs]);
+      const status = await cli<StatusJson>(['status', '--json', ...files.fileArgs]);
       expect(status.code, explain(status)).toBe(0);
       expect(status.json.relay).toMatchObject({ host: address('paris2'), distance: 2, pool: 'paris' });
       expect(status.json).toMatchObject({ failingSince: null, retry: null });
       expect(status.json.clientId).toMatch(/\S/);
-      expect(stub('paris2').registrations(status.json.clientId)).toHaveLength(1);
-      expect(Date.parse(status.json.nextDueAt)).toBe(Date.parse(status.json.lastSelectionAt) + 3600_000);
+      expect(stub('paris2').registrations(status.json.clientId!)).toHaveLength(1);
+      expect(Date.parse(status.json.nextDueAt)).toBe(Date.parse(status.json.lastSelectionAt!) + 3600_000);
       expect(status.json.nextDueAt).toBe(selected.json.nextDueAt);
 
-      const reported = await cli(['report-failure', '--json', '--reason', 'e2e says so', ...files.fileArgs]);
+      const reported = await cli<ReportFailureJson>([
+        'report-failure',
+        '--json',
+        '--reason',
+        'e2e says so',
+        ...files.fileArgs,
+      ]);
       expect(reported.code, explain(reported)).toBe(0);
       expect(reported.json.failingSince).not.toBeNull();
-      const after = await cli(['status', '--json', ...files.fileArgs]);
+      const after = await cli<StatusJson>(['status', '--json', ...files.fileArgs]);
       expect(after.json.failingSince).toBe(reported.json.failingSince);
       expect(after.json.lastHealthCheck).toMatchObject({
         result: 'failing',
         detail: expect.stringContaining('e2e says so'),
       });
       // The failure clock brings the next due time forward to failingSince + resistFailureIntervalSeconds (600 s).
-      expect(Date.parse(after.json.nextDueAt)).toBe(Date.parse(reported.json.failingSince) + 600_000);
+      expect(Date.parse(after.json.nextDueAt)).toBe(Date.parse(reported.json.failingSince!) + 600_000);
 
       // The relay still accepts connections, but the agent's report keeps the failure clock running.
-      const nextRun = await cli(['run', '--json', ...files.fileArgs]);
+      const nextRun = await cli<RunJson>(['run', '--json', ...files.fileArgs]);
       expect(nextRun.code, explain(nextRun)).toBe(0);
       expect(nextRun.json.action).toBe('kept');
       expect(nextRun.json.rule).toBe('failing');
       expect(nextRun.json.reason).toMatch(/failure reported by the endpoint's agent/);
-      const still = await cli(['status', '--json', ...files.fileArgs]);
+      const still = await cli<StatusJson>(['status', '--json', ...files.fileArgs]);
       expect(still.json.failingSince).toBe(reported.json.failingSince);
     });
 

@@ -289,7 +289,7 @@ function ipv6Header(destination: string): Buffer {
   const [head, tail] = groups.split('::') as [string, string | undefined];
   const headParts = head ? head.split(':') : [];
   const tailParts = tail ? tail.split(':') : [];
-  const parts = [...headParts, ...Array(8 - headParts.length - tailParts.length).fill('0'), ...tailParts];
+  const parts = [...headParts, ...Array<string>(8 - headParts.length - tailParts.length).fill('0'), ...tailParts];
   parts.forEach((part, index) => header.writeUInt16BE(parseInt(part, 16), 24 + index * 2));
   return header;
 }

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { describeUnresolved, resolveTargets, type LookupAddress } from '../../src/probe/resolve.js';
 
-const lookup: LookupAddress = async (hostname, { family }) => {
+const lookup: LookupAddress = (hostname, { family }) => {
   const table: Record<string, { 4?: string; 6?: string }> = {
     'dual.example': { 4: '198.18.0.10', 6: '2001:db8::10' },
     'v4only.example': { 4: '198.18.0.11' },
   };
   const entry = table[hostname];
   const chosen = family === 6 ? entry?.[6] : family === 4 ? entry?.[4] : (entry?.[4] ?? entry?.[6]);
-  if (chosen === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
-  return { address: chosen, family: chosen.includes(':') ? 6 : 4 };
+  if (chosen === undefined)
+    return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+  return Promise.resolve({ address: chosen, family: chosen.includes(':') ? 6 : 4 });
 };
 
 const host = (name: string, priority?: number) => ({

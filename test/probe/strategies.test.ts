@@ -227,7 +227,7 @@ describe('probeTargets — TCP fallback', () => {
     { address: '198.18.10.3', forwardHops: 2, dropIcmp: true },
   ];
   const targets = hosts.map((host) => target(host.address));
-  const tcpConnect = async ({ address }: { address: string }): Promise<boolean> => address === '198.18.10.2';
+  const tcpConnect = ({ address }: { address: string }): Promise<boolean> => Promise.resolve(address === '198.18.10.2');
 
   it('counts a relay that accepts TCP as reachable with unknown distance', async () => {
     const report = await probeTargets(targets, options({ tcpFallback: true, timeoutMs: 50 }), {

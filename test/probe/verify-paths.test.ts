@@ -371,9 +371,9 @@ describe('verify: paths — TCP fallback', () => {
       })),
     ];
     const events: string[] = [];
-    const tcpConnect = async ({ address }: { address: string }) => {
+    const tcpConnect = ({ address }: { address: string }) => {
       events.push(`tcp ${address}`);
-      return true;
+      return Promise.resolve(true);
     };
     const report = await probeTargets(
       hosts.map((host) => target(host.address)),

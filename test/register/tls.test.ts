@@ -26,9 +26,12 @@ afterEach(async () => {
 
 /** Everything a registration produced that a person or a log could see. */
 const seen: string[] = [];
-function record(value: RegisterOutcome | unknown): void {
+function record(value: unknown): void {
   seen.push(JSON.stringify(value), inspect(value, { depth: 5 }));
-  if (value instanceof Error) seen.push(value.message, value.stack ?? '', String(value.cause ?? ''));
+  if (value instanceof Error) {
+    const cause = value.cause instanceof Error ? String(value.cause) : inspect(value.cause ?? '', { depth: 5 });
+    seen.push(value.message, value.stack ?? '', cause);
+  }
 }
 
 async function httpsStub(requireClientCert: boolean): Promise<StubServer> {

@@ -32,9 +32,9 @@ function world(spec: WorldSpec) {
   const aliveCalls: { host: string; port: number; address: string }[] = [];
   const events: SelectionEvent[] = [];
   const deps: SelectRelayDeps = {
-    async probe(targets, pool, context) {
+    probe(targets, pool, context) {
       probeCalls.push({ targets, pool, context });
-      return {
+      return Promise.resolve({
         results: targets.map((target): ProbeResult => {
           const answer = spec.answers?.[target.host];
           if (answer === undefined) {
@@ -59,29 +59,31 @@ function world(spec: WorldSpec) {
         packetsSent: targets.length,
         tcpAttempts: 0,
         wallMs: 1,
-      };
+      });
     },
-    async resolve(hosts) {
+    resolve(hosts) {
       resolveCalls.push(hosts);
-      return hosts.map((host): HostResolution =>
-        spec.unresolved?.includes(host)
-          ? { host, address: null, error: 'ENOTFOUND' }
-          : { host, address: host.startsWith('198.') ? host : `198.19.0.${hosts.indexOf(host) + 1}`, family: 4 },
+      return Promise.resolve(
+        hosts.map((host): HostResolution =>
+          spec.unresolved?.includes(host)
+            ? { host, address: null, error: 'ENOTFOUND' }
+            : { host, address: host.startsWith('198.') ? host : `198.19.0.${hosts.indexOf(host) + 1}`, family: 4 },
+        ),
       );
     },
-    async register(candidate) {
+    register(candidate) {
       registerCalls.push(candidate);
       const outcome = spec.registrations?.[candidate.relay.host];
-      if (outcome === 'throw') throw new Error('connect ECONNREFUSED');
-      return outcome ?? { status: 'failed', detail: 'HTTP 500' };
+      if (outcome === 'throw') return Promise.reject(new Error('connect ECONNREFUSED'));
+      return Promise.resolve(outcome ?? { status: 'failed', detail: 'HTTP 500' });
     },
     onEvent: (event) => events.push(event),
   };
   if (spec.alive !== undefined) {
     const alive = spec.alive;
-    deps.checkAlive = async (target) => {
+    deps.checkAlive = (target) => {
       aliveCalls.push(target);
-      return alive[target.host] ?? false;
+      return Promise.resolve(alive[target.host] ?? false);
     };
   }
   return { deps, probeCalls, registerCalls, resolveCalls, aliveCalls, events };
@@ -346,9 +348,7 @@ describe('selectRelay, automatic mode', () => {
 
   it('lets a probe error (e.g. no raw-socket permission) propagate', async () => {
     const fake = world({});
-    fake.deps.probe = async () => {
-      throw new Error('EPERM');
-    };
+    fake.deps.probe = () => Promise.reject(new Error('EPERM'));
     await expect(selectRelay({ relays, settings: settings({ seekList }), clientId: 'c' }, fake.deps)).rejects.toThrow(
       'EPERM',
     );

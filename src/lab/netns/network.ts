@@ -248,12 +248,14 @@ function listAllNamespaces(): string[] {
 }
 
 /** Kills every process inside and deletes every namespace named `${prefix}-…` (leftovers of a crash). */
-export async function destroyNamespacesWithPrefix(prefix: string): Promise<string[]> {
+export function destroyNamespacesWithPrefix(prefix: string): Promise<string[]> {
   if (!PREFIX_PATTERN.test(prefix))
-    throw new RelaySelectError('USAGE', `namespace prefix "${prefix}": expected 3–24 letters, digits or _`);
+    return Promise.reject(
+      new RelaySelectError('USAGE', `namespace prefix "${prefix}": expected 3–24 letters, digits or _`),
+    );
   const namespaces = listNamespaces(prefix);
   removeNamespacesNow(namespaces);
-  return namespaces;
+  return Promise.resolve(namespaces);
 }
 
 function sysctlsFor(node: PlannedNode, ipv6: boolean): string[] {

@@ -43,7 +43,7 @@ export function createPki(directory: string, options: PkiOptions): Pki {
     try {
       execFileSync('openssl', args, { cwd: directory, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (error) {
-      const said = String((error as { stderr?: unknown }).stderr ?? (error as Error).message)
+      const said = ((error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message)
         .trim()
         .split('\n')[0];
       throw new RelaySelectError('LAB_FAILED', `cannot create certificates with openssl: ${said}`, { cause: error });
