@@ -251,7 +251,10 @@ async function runCommand<Name extends CommandName>(
     env: io.env,
     cwd: io.cwd,
     uid: process.geteuid?.() ?? -1,
-    version: packageVersion(),
+    // Read when a command asks (registration, the agent): status and a run that decides nothing never do.
+    get version() {
+      return packageVersion();
+    },
     signal,
   };
   const module = await loaders[name]();

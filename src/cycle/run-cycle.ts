@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import type { Settings } from '../config/settings.js';
@@ -167,7 +166,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const clientId =
       settings.clientId ??
       (dryRun
-        ? ((await readClientId(settings.stateDir)) ?? randomUUID())
+        ? ((await readClientId(settings.stateDir)) ?? (await import('node:crypto')).randomUUID())
         : await loadOrCreateClientId(settings.stateDir));
     // state.js holds the zod schema: only a first run (or one after a corrupt state) needs it here.
     let state: State = read.state ?? (await import('./state.js')).emptyState(clientId);
