@@ -610,7 +610,7 @@ async function runSelection(
   const registration = { clientId, hostname: osHostname(), version: options.version };
   // Checked before probing: a bad TLS file is a configuration error (exit 78), not a failed relay.
   const register: Registrar = options.dryRun
-    ? async () => ({ status: 'registered', detail: 'dry run: not registered' })
+    ? () => Promise.resolve({ status: 'registered', detail: 'dry run: not registered' })
     : await prepareRegistrar(settings, registration, { signal: options.signal });
   let packetsSent = 0;
   let tcpChecks = 0;
