@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors.js';
-import { NATIVE_ADDON_HINT, RAW_SOCKET_PERMISSION_HINT } from '../probe/icmp-addon.js';
+import { NATIVE_ADDON_HINT, RAW_SOCKET_PERMISSION_HINT } from '../probe/remedies.js';
 
 interface ExitStatus {
   name: string;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { Argv, Options } from 'yargs';
+import { inspect } from 'node:util';
+import type { Argv, Options, default as Yargs } from 'yargs';
 import { RelaySelectError, isRelaySelectError } from '../errors.js';
 import {
   COMMANDS,
@@ -46,8 +47,8 @@ const loaders: { [Name in CommandName]: () => Promise<CommandModule<Name>> } = {
  * yargs, loaded only for a command line the quick parser leaves to it. Its ESM build wraps help text in
  * the middle of words (its cliui lacks wrap-ansi); the CommonJS build does not.
  */
-function loadYargs(): typeof import('yargs').default {
-  return createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
+function loadYargs(): typeof Yargs {
+  return createRequire(import.meta.url)('yargs') as typeof Yargs;
 }
 
 function packageVersion(): string {
@@ -162,7 +163,7 @@ function reportInterruption(signal: NodeJS.Signals, error: unknown, output: Outp
       : '';
   output.error(`interrupted by ${signal}${stopped}`);
   if (output.verbose && error !== undefined && !(isRelaySelectError(error) && error.code === 'ABORTED'))
-    output.debug(`while stopping: ${error instanceof Error ? error.message : String(error)}`);
+    output.debug(`while stopping: ${error instanceof Error ? error.message : inspect(error)}`);
   return exitCode(signal === 'SIGTERM' ? 'terminated' : 'interrupted');
 }
 
@@ -251,7 +252,10 @@ async function runCommand<Name extends CommandName>(
     env: io.env,
     cwd: io.cwd,
     uid: process.geteuid?.() ?? -1,
-    version: packageVersion(),
+    // Read when a command asks (registration, the agent): status and a run that decides nothing never do.
+    get version() {
+      return packageVersion();
+    },
     signal,
   };
   const module = await loaders[name]();
@@ -264,7 +268,10 @@ export function reportError(error: unknown, output: Output): number {
   if (isRelaySelectError(error)) {
     const hint = error.hint ?? DEFAULT_HINT_BY_ERROR[error.code];
     output.error(hint ? `${error.message} — ${hint}` : error.message);
-    if (output.verbose && error.cause) output.debug(`cause: ${String((error.cause as Error).stack ?? error.cause)}`);
+    if (output.verbose && error.cause)
+      output.debug(
+        `cause: ${error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : inspect(error.cause)}`,
+      );
     return exitCodeOfError(error.code);
   }
   const message = error instanceof Error ? error.message : String(error);

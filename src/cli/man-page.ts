@@ -12,7 +12,7 @@ function roffEscape(text: string): string {
     .replace(/-/g, '\\-')
     .replace(/^([.'])/gm, '\\&$1')
     .replace(
-      /[^\x00-\x7f]/gu,
+      /[\u{80}-\u{10ffff}]/gu,
       (character) => `\\[u${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`,
     );
 }

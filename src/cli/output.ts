@@ -1,3 +1,4 @@
+import type * as ChalkModule from 'chalk';
 import { redactUrlCredentials, stripTerminalControls, stripTerminalControlsButColor } from '../format.js';
 
 interface OutputOptions {
@@ -10,7 +11,7 @@ interface OutputOptions {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   /** chalk, when colour may be shown ({@link openOutput} loads it then); without it, everything is plain text. */
-  chalk?: typeof import('chalk');
+  chalk?: typeof ChalkModule;
 }
 
 /** The styles the CLI's text uses: a chalk instance fits, and so does plain text. */
@@ -159,6 +160,7 @@ export function createOutput(options: OutputOptions): Output {
   const errColor = styleOf(options.chalk, stderrLevel);
   const showProgress = !json && !quiet && !jsonLogs && stderr.isTTY === true;
   /** Strips the colour a text line may carry: a JSON log field is plain text. */
+  // eslint-disable-next-line no-control-regex -- the escape character is what this removes
   const withoutColor = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
   const logToStderr = (level: LogLevel, text: string): void => toStderr(renderLogRecord(level, withoutColor(text)));
   let progressShown = false;

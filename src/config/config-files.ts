@@ -115,12 +115,13 @@ function parseJson(content: string): unknown {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const offset = /position (\d+)/.exec(message);
-    if (offset === null) throw new Error(`invalid JSON: ${message}`);
+    if (offset === null) throw new Error(`invalid JSON: ${message}`, { cause: error });
     const before = content.slice(0, Number(offset[1]));
     const line = before.split('\n').length;
     const column = before.length - before.lastIndexOf('\n');
     throw new Error(
       `invalid JSON at line ${line} column ${column}: ${message.replace(/\s*in JSON at position \d+.*$/s, '')}`,
+      { cause: error },
     );
   }
 }

@@ -110,11 +110,18 @@ function defineOwn(node: Record<string, unknown>, key: string, value: unknown): 
   Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** A setting's value in its documentation: a number, a word or a flag as written, anything else as JSON. */
+function scalarText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : JSON.stringify(value);
+}
+
 function defaultText(path: string): string {
   const value = valueAtPath(DEFAULT_SETTINGS, path);
   if (value === undefined) return 'none';
   if (Array.isArray(value)) return value.length === 0 ? '[] (empty)' : value.join(';');
-  return String(value);
+  return scalarText(value);
 }
 
 function integer(
@@ -154,7 +161,7 @@ function entry(
     range,
     clientSettings,
     environment: environmentVariableOf(path),
-    ...(large === undefined ? {} : { largeProfile: String(large) }),
+    ...(large === undefined ? {} : { largeProfile: scalarText(large) }),
     description,
     ...extra,
   };

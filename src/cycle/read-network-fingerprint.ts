@@ -7,7 +7,6 @@
  * every cron run (two small file reads and one socket) and for the agent to poll.
  */
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { endianness } from 'node:os';
 import { parseIpv4DefaultRoute, parseIpv6DefaultRoute, type NetworkFingerprint } from './network-fingerprint.js';
 
@@ -35,7 +34,12 @@ export async function readNetworkFingerprint(
   ]);
   if (ipv4Text === null) return null;
   const toward = options.toward ?? null;
-  const source = toward !== null && isIP(toward) !== 0 ? { toward, address: await lookUpSourceAddress(toward) } : null;
+  // node:net only with a relay to aim at: a run waiting for its first relay or a retry has none.
+  const family = toward === null ? 0 : (await import('node:net')).isIP(toward);
+  const source =
+    toward !== null && family !== 0
+      ? { toward, address: await lookUpSourceAddress(toward, family === 6 ? 6 : 4) }
+      : null;
   return {
     ipv4: parseIpv4DefaultRoute(ipv4Text, endianness() === 'LE'),
     ipv6: parseIpv6DefaultRoute(ipv6Text ?? ''),
@@ -44,11 +48,11 @@ export async function readNetworkFingerprint(
 }
 
 /** The source address the kernel would use toward `address`, or null when it has no route there. */
-async function lookUpSourceAddress(address: string): Promise<string | null> {
+async function lookUpSourceAddress(address: string, family: 4 | 6): Promise<string | null> {
   // Loaded here: a run with no relay to aim at (the first, or one waiting for a retry) needs no socket.
   const { createSocket } = await import('node:dgram');
   return new Promise((resolve) => {
-    const socket = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
+    const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
     const finish = (result: string | null): void => {
       socket.close();
       resolve(result);

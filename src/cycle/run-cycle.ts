@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import type { Settings } from '../config/settings.js';
@@ -167,7 +166,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const clientId =
       settings.clientId ??
       (dryRun
-        ? ((await readClientId(settings.stateDir)) ?? randomUUID())
+        ? ((await readClientId(settings.stateDir)) ?? (await import('node:crypto')).randomUUID())
         : await loadOrCreateClientId(settings.stateDir));
     // state.js holds the zod schema: only a first run (or one after a corrupt state) needs it here.
     let state: State = read.state ?? (await import('./state.js')).emptyState(clientId);
@@ -611,7 +610,7 @@ async function runSelection(
   const registration = { clientId, hostname: osHostname(), version: options.version };
   // Checked before probing: a bad TLS file is a configuration error (exit 78), not a failed relay.
   const register: Registrar = options.dryRun
-    ? async () => ({ status: 'registered', detail: 'dry run: not registered' })
+    ? () => Promise.resolve({ status: 'registered', detail: 'dry run: not registered' })
     : await prepareRegistrar(settings, registration, { signal: options.signal });
   let packetsSent = 0;
   let tcpChecks = 0;

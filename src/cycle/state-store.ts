@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import type * as Crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { link, lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import {
 } from '../trust.js';
 import { acceptState } from './state-check.js';
 import type { State } from './state.js';
+import type * as AtomicFile from '../atomic-file.js';
 
 /**
  * The files of `stateDir` (DESIGN §7, §12): `state.json`, `client-id` and the cached relay list.
@@ -38,11 +40,11 @@ const MAX_CACHED_RELAY_LIST_BYTES = 64 * 1024 * 1024;
 const MAX_CLIENT_ID_FILE_BYTES = 4096;
 
 /** How files are replaced (src/atomic-file.ts), loaded with the first write: `status` only reads. */
-const atomicFile = (): Promise<typeof import('../atomic-file.js')> => import('../atomic-file.js');
+const atomicFile = (): Promise<typeof AtomicFile> => import('../atomic-file.js');
 
 /** node:crypto, loaded on first use: `status` only reads the state, and loading it costs that command a tenth of its time. */
-function crypto(): typeof import('node:crypto') {
-  return createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+function crypto(): typeof Crypto {
+  return createRequire(import.meta.url)('node:crypto') as typeof Crypto;
 }
 
 export interface StateReadResult {

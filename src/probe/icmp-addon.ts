@@ -6,17 +6,12 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { RelaySelectError } from '../errors.js';
+import { NATIVE_ADDON_HINT } from './remedies.js';
+
+export { NATIVE_ADDON_HINT, PING_SYSCTL_FIX, RAW_SOCKET_PERMISSION_HINT } from './remedies.js';
 
 /** The same path from src/probe (tests), dist/probe (the package) and a test's compiled copy. */
 const ADDON_URL = new URL('../../build/Release/relay_select_icmp.node', import.meta.url);
-
-export const NATIVE_ADDON_HINT =
-  'rebuild with `npm rebuild relay-select` (`npm rebuild -g relay-select` for a global install); needs a C++ compiler and python3';
-
-export const PING_SYSCTL_FIX =
-  'allow ping sockets (no privilege needed): sysctl -w net.ipv4.ping_group_range="0 2147483647", kept across boots in /etc/sysctl.d/60-relay-select-ping.conf';
-const RAW_CAPABILITY_FIX = 'or grant raw sockets: run as root or setcap cap_net_raw+ep "$(command -v node)"';
-export const RAW_SOCKET_PERMISSION_HINT = `${PING_SYSCTL_FIX}; ${RAW_CAPABILITY_FIX}`;
 
 /** What the addon passes for a message from the error queue of a ping socket (struct sock_extended_err). */
 export interface NativeQueuedError {

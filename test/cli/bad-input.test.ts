@@ -13,8 +13,10 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { privateNetworkPrefix, runCli, type CliRun } from '../helpers/cli.js';
+import { parseCommandLineQuickly } from '../../src/cli/quick-parse.js';
 import { BAD_INPUT_CASES, type BadInputCase, type CaseFile } from './bad-input-cases.js';
 
 // The bad-input corpus (bad-input-cases.ts) through the real CLI: the exit status and words each case
@@ -160,7 +162,13 @@ function exists(file: string): boolean {
   }
 }
 
-async function runCase(testCase: BadInputCase): Promise<{ problems: string[]; wallMs: number; run: CliRun }> {
+/** Runs the CLI with its quick parser leaving every command line to yargs (test/helpers/force-yargs.mjs). */
+const FORCE_YARGS = ['--import', fileURLToPath(new URL('../helpers/force-yargs.mjs', import.meta.url))];
+
+async function runCase(
+  testCase: BadInputCase,
+  options: { nodeArgs?: readonly string[] } = {},
+): Promise<{ problems: string[]; wallMs: number; run: CliRun; dir: string }> {
   const world = await prepare(testCase);
   try {
     const before = snapshot(world, testCase);
@@ -174,6 +182,7 @@ async function runCase(testCase: BadInputCase): Promise<{ problems: string[]; wa
         ),
         prefix: testCase.network === 'loopback' ? [] : PRIVATE_NETWORK,
         timeoutMs: 10_000,
+        ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
         onSpawn: (child) => {
           if (testCase.closeStdoutEarly) child.stdout.once('data', () => child.stdout.destroy());
           if (testCase.signal !== undefined) {
@@ -187,7 +196,7 @@ async function runCase(testCase: BadInputCase): Promise<{ problems: string[]; wa
       },
     );
     const signalToExitMs = signalledAt === undefined ? undefined : performance.now() - signalledAt;
-    return { problems: judge(testCase, run, world, before, signalToExitMs), wallMs: run.wallMs, run };
+    return { problems: judge(testCase, run, world, before, signalToExitMs), wallMs: run.wallMs, run, dir: world.dir };
   } finally {
     await release(world);
   }
@@ -226,3 +235,43 @@ describe.skipIf(PRIVATE_NETWORK === undefined)(
     }, 300_000);
   },
 );
+
+describe.skipIf(PRIVATE_NETWORK === undefined)('command lines the quick parser reads', () => {
+  // The quick parser (src/cli/quick-parse.ts) answers cron's and monitoring's command lines without
+  // yargs; every check yargs and the commands make must hold the same on its path.
+  const quickCases = BAD_INPUT_CASES.filter(
+    (testCase) => testCase.signal === undefined && parseCommandLineQuickly(testCase.args) !== undefined,
+  );
+
+  it('include the security checks of arguments, settings and state', () => {
+    expect(quickCases.length).toBeGreaterThanOrEqual(10);
+    // The argument checks added for security (prototype paths in --set) and the read-only status among them.
+    const kinds = new Set(quickCases.map((testCase) => testCase.kind));
+    for (const kind of ['prototype path', 'read-only', 'earlier', 'output'] as const) expect(kinds).toContain(kind);
+  });
+
+  it('end with the same exit status and the same words whichever parser reads them', async () => {
+    const differences: string[] = [];
+    for (const testCase of quickCases) {
+      const quick = await runCase(testCase);
+      const viaYargs = await runCase(testCase, { nodeArgs: FORCE_YARGS });
+      const words = (result: { run: CliRun; dir: string }): string =>
+        // The two runs differ in their directory and in the moment they ran, nothing else.
+        result.run.stderr
+          .replaceAll(result.dir, '{dir}')
+          .replace(/\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?Z?/g, '{time}')
+          .trim();
+      const problems = [
+        ...viaYargs.problems.map((problem) => `through yargs: ${problem}`),
+        ...(quick.run.code === viaYargs.run.code
+          ? []
+          : [`exit ${quick.run.code} through the quick parser, ${viaYargs.run.code} through yargs`]),
+        ...(words(quick) === words(viaYargs)
+          ? []
+          : [`stderr differs:\n      quick: ${words(quick)}\n      yargs: ${words(viaYargs)}`]),
+      ];
+      if (problems.length > 0) differences.push(`[${testCase.kind}] ${testCase.name}: ${problems.join('; ')}`);
+    }
+    expect(differences).toEqual([]);
+  }, 300_000);
+});

@@ -2,9 +2,11 @@
  * The streaming writes of the CLI's output: a long result goes out in batches, in order, waits while
  * the reader is behind (so memory stays flat), and ends quietly instead of hanging when the reader is gone.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createOutput } from '../../src/cli/output.js';
+import { createOutput, endQuietlyOnClosedPipe } from '../../src/cli/output.js';
 
 function outputTo(stdout: NodeJS.WritableStream, options: { json?: boolean; quiet?: boolean } = {}) {
   return createOutput({
@@ -86,4 +88,46 @@ describe('Output.lines and Output.dataText', () => {
     expect(writes).toBe(1);
     expect(made).toBeLessThan(100_000);
   });
+
+  it('remove terminal control sequences and hide URL credentials, as line() does', async () => {
+    const hostile = 'relay\u001b]0;pwned\u0007\u001b[2J.example https://admin:s3cret@relay.example/x \u009b31m';
+    const viaLine = new PassThrough();
+    outputTo(viaLine).line(hostile);
+    const viaLines = new PassThrough();
+    await outputTo(viaLines).lines([hostile, hostile]);
+    const written = String(viaLines.read());
+    expect(written).toBe(`${String(viaLine.read())}`.repeat(2));
+    for (const control of ['\u001b', '\u0007', '\u009b']) expect(written).not.toContain(control);
+    expect(written).not.toContain('s3cret');
+    expect(written).toContain('relay.example');
+
+    const viaDataText = new PassThrough();
+    await outputTo(viaDataText, { json: true }).dataText([
+      JSON.stringify({ url: 'https://admin:s3cret@relay.example/x' }),
+    ]);
+    expect(String(viaDataText.read())).not.toContain('s3cret');
+  });
+
+  it.each(['lines', 'dataText'] as const)(
+    '%s ends quietly when the reader of a real pipe goes away (`| head -c 1`)',
+    async (method) => {
+      // head reads one byte and exits: the pipe's read end closes under the writer, as with `relay-select plan | head -1`.
+      const head = spawn('head', ['-c', '1'], { stdio: ['pipe', 'ignore', 'inherit'] });
+      const pipe = head.stdin;
+      endQuietlyOnClosedPipe(pipe);
+      const errors: unknown[] = [];
+      pipe.on('error', (error) => errors.push(error));
+      let made = 0;
+      function* counted(): Generator<string> {
+        // About 50 MB if nobody stopped it: far more than a pipe holds.
+        for (; made < 2_000_000; made++) yield `line ${made} ${'x'.repeat(16)}\n`;
+      }
+      const output = outputTo(pipe);
+      await expect(method === 'lines' ? output.lines(counted()) : output.dataText(counted())).resolves.toBeUndefined();
+      const [code] = (await once(head, 'exit')) as [number | null];
+      expect(code).toBe(0);
+      expect(made).toBeLessThan(2_000_000);
+      expect(errors.every((error) => (error as NodeJS.ErrnoException).code === 'EPIPE')).toBe(true);
+    },
+  );
 });

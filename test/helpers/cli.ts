@@ -31,6 +31,8 @@ export interface RunCliOptions {
   prefix?: readonly string[];
   /** @default bin/relay-select.js of this checkout */
   cli?: string;
+  /** Options for node itself, before the CLI's path (e.g. `--import` of a test hook). */
+  nodeArgs?: readonly string[];
   /** Killed (SIGKILL) after this long. @default 120000 */
   timeoutMs?: number;
   /** Called once the process is started, e.g. to signal it on an event or close its stdout. */
@@ -46,7 +48,13 @@ function cliEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Runs the real CLI (bin/relay-select.js over dist/, built by `npm test`) and collects what it printed. */
 export function runCli<Json = unknown>(args: readonly string[], options: RunCliOptions = {}): Promise<CliRun<Json>> {
-  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...args];
+  const [command, ...rest] = [
+    ...(options.prefix ?? []),
+    process.execPath,
+    ...(options.nodeArgs ?? []),
+    options.cli ?? CLI,
+    ...args,
+  ];
   return new Promise((resolve, reject) => {
     const startedMs = performance.now();
     const child = spawn(command!, rest, {

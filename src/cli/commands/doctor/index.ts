@@ -62,6 +62,10 @@ export async function run(options: DoctorOptions, context: CliContext): Promise<
     checkClock(state, now, settings),
   ];
   if (context.output.json) context.output.data(renderDoctorJson(checks));
-  else for (const check of checks) (check.ok ? context.output.line : context.output.important)(renderDoctorLine(check));
+  else
+    for (const check of checks) {
+      if (check.ok) context.output.line(renderDoctorLine(check));
+      else context.output.important(renderDoctorLine(check));
+    }
   return checks.every((check) => check.ok) ? exitCode('ok') : DOCTOR_CHECK_FAILED;
 }
