@@ -262,7 +262,7 @@ export const COMMANDS = [
     name: 'report-failure',
     summary: "start the failure clock for the current relay (for the endpoint's own agent)",
     description:
-      'Tells relay-select that the current relay failed. The next run keeps the relay until it has failed for resistFailureIntervalSeconds, then selects another.',
+      "Tells relay-select that the current relay failed. The next run keeps the relay until it has failed for resistFailureIntervalSeconds, then selects another. Exits 69 when there is no current relay to report, and 75 while a run or `relay-select agent` holds the run lock (try again after it, or let the agent's own health check notice).",
     options: [{ name: 'reason', type: 'string', argument: 'TEXT', description: 'Why, recorded in the state.' }],
     examples: [
       { command: 'relay-select report-failure --reason "upload failed"', explanation: 'Start the failure clock.' },
