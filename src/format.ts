@@ -4,6 +4,27 @@
  */
 import { stripVTControlCharacters } from 'node:util';
 
+/** The styles text for people uses: a chalk instance fits, and so does {@link PLAIN_STYLE} for plain text. */
+export interface Style {
+  bold: (text: string) => string;
+  dim: (text: string) => string;
+  green: (text: string) => string;
+  yellow: (text: string) => string;
+  red: (text: string) => string;
+  cyan: (text: string) => string;
+}
+
+const unstyled = (text: string): string => text;
+/** No colour, no emphasis: what is printed when colour may not be shown. */
+export const PLAIN_STYLE: Style = {
+  bold: unstyled,
+  dim: unstyled,
+  green: unstyled,
+  yellow: unstyled,
+  red: unstyled,
+  cyan: unstyled,
+};
+
 /**
  * A time as an operator reads it: local `YYYY-MM-DD HH:MM` with its zone as an offset from UTC
  * (`2024-03-01 13:05 UTC+01:00`, `… UTC` at offset 0), so a log read in another zone is not misread.

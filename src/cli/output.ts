@@ -1,5 +1,11 @@
 import type * as ChalkModule from 'chalk';
-import { redactUrlCredentials, stripTerminalControls, stripTerminalControlsButColor } from '../format.js';
+import {
+  PLAIN_STYLE,
+  redactUrlCredentials,
+  stripTerminalControls,
+  stripTerminalControlsButColor,
+  type Style,
+} from '../format.js';
 
 interface OutputOptions {
   json: boolean;
@@ -13,26 +19,6 @@ interface OutputOptions {
   /** chalk, when colour may be shown ({@link openOutput} loads it then); without it, everything is plain text. */
   chalk?: typeof ChalkModule;
 }
-
-/** The styles the CLI's text uses: a chalk instance fits, and so does plain text. */
-export interface Style {
-  bold: (text: string) => string;
-  dim: (text: string) => string;
-  green: (text: string) => string;
-  yellow: (text: string) => string;
-  red: (text: string) => string;
-  cyan: (text: string) => string;
-}
-
-const unstyled = (text: string): string => text;
-const PLAIN_STYLE: Style = {
-  bold: unstyled,
-  dim: unstyled,
-  green: unstyled,
-  yellow: unstyled,
-  red: unstyled,
-  cyan: unstyled,
-};
 
 /**
  * Everything the CLI writes goes through here: data to stdout, diagnostics to stderr, colour only on a

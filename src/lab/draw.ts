@@ -2,7 +2,7 @@
  * The terminal drawing of a lab: a tree from the endpoint through its routers to the relays, each relay
  * with its measured hop distance and RTT. Pure: returns lines; the caller prints them.
  */
-import { formatHops, formatRtt } from '../format.js';
+import { PLAIN_STYLE, formatHops, formatRtt, type Style } from '../format.js';
 import { adjacencyOf, expectedDistances, type Topology, type TopologyLink, type TopologyRelay } from './topology.js';
 
 /** What was measured for one relay; all fields optional so the topology can be drawn before a run. */
@@ -13,31 +13,11 @@ interface RelayMeasurement {
   method?: string | null;
 }
 
-/** The few styles the drawing uses; a chalk instance fits, and so does an identity for plain text. */
-export interface DrawStyle {
-  bold: (text: string) => string;
-  dim: (text: string) => string;
-  green: (text: string) => string;
-  yellow: (text: string) => string;
-  red: (text: string) => string;
-  cyan: (text: string) => string;
-}
-
-const identity = (text: string): string => text;
-const PLAIN_STYLE: DrawStyle = {
-  bold: identity,
-  dim: identity,
-  green: identity,
-  yellow: identity,
-  red: identity,
-  cyan: identity,
-};
-
 interface DrawOptions {
   measurements?: ReadonlyMap<string, RelayMeasurement>;
   chosen?: string | null;
   endpointAddress?: string | null;
-  style?: DrawStyle;
+  style?: Style;
 }
 
 interface TreeNode {
@@ -49,7 +29,7 @@ function linkBetween(links: readonly TopologyLink[], a: string, b: string): Topo
   return links.find((link) => (link.from === a && link.to === b) || (link.from === b && link.to === a));
 }
 
-function describeLink(properties: { delayMs: number; lossPercent: number }, style: DrawStyle): string {
+function describeLink(properties: { delayMs: number; lossPercent: number }, style: Style): string {
   const parts: string[] = [];
   if (properties.delayMs > 0) parts.push(`+${properties.delayMs} ms each way`);
   if (properties.lossPercent > 0) parts.push(`${properties.lossPercent}% loss`);
@@ -58,7 +38,7 @@ function describeLink(properties: { delayMs: number; lossPercent: number }, styl
 
 function relayLabel(
   relay: TopologyRelay,
-  options: DrawOptions & { style: DrawStyle },
+  options: DrawOptions & { style: Style },
   expected: number | undefined,
 ): string {
   const { name } = relay;

@@ -3,9 +3,9 @@
  * namespace's packet counters, and rendered as text. Pure.
  */
 import type { RunJson } from '../cycle/run-json.js';
-import { formatRtt, renderTable } from '../format.js';
+import { formatRtt, renderTable, type Style } from '../format.js';
 import { expectedDistances, type RegistrationBehaviour, type Topology } from './topology.js';
-import { drawTopology, type DrawStyle } from './draw.js';
+import { drawTopology } from './draw.js';
 
 /** One line of a stub's registration log (see stub-server.ts RegistrationLogEntry). */
 interface StubLogEntry {
@@ -208,7 +208,7 @@ function formatPackets(packets: LabPackets): string {
 }
 
 /** The human report: the drawing, probe results, the choice and why, the registration. */
-export function renderLabReport(report: LabReport, topology: Topology, style: DrawStyle): string[] {
+export function renderLabReport(report: LabReport, topology: Topology, style: Style): string[] {
   const lines: string[] = [];
   lines.push(
     `${style.bold(`lab ${report.topology}`)} ${style.dim(`(${report.file}, ${report.namespaces} namespaces)`)}`,

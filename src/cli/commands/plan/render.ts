@@ -9,7 +9,7 @@ import { buildPools } from '../../../relays/pools.js';
 import { isAutoSelectable, type Pool, type Relay } from '../../../relays/relay.js';
 import { estimateProbeBudget } from '../../../probe/budget.js';
 import type { Settings } from '../../../config/settings.js';
-import type { Style } from '../../output.js';
+import type { Style } from '../../../format.js';
 import { streamTable } from '../../../format.js';
 
 /** One relay as `plan --json` shows it. */

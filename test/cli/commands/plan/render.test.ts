@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildPlan, renderPlanJson, renderPlanText, toPlanView } from '../../../../src/cli/commands/plan/render.js';
-import type { Style } from '../../../../src/cli/output.js';
+import type { Style } from '../../../../src/format.js';
 import type { Relay } from '../../../../src/relays/relay.js';
 import { settings } from '../../../helpers/settings.js';
 
