@@ -46,9 +46,9 @@ import {
 } from './state-store.js';
 
 /** What `relay-select run` did (DESIGN §9 `run --json`). */
-export type RunAction = 'selected' | 'kept' | 'waiting' | 'failed';
+type RunAction = 'selected' | 'kept' | 'waiting' | 'failed';
 
-export interface RunRelayView {
+interface RunRelayView {
   host: string;
   port: number;
   address: string | null;

@@ -3,9 +3,8 @@
  * and tests read. One type for the writer (the `run` command) and the readers; fields may be added,
  * never removed.
  */
-import type { ProbeResult } from '../probe/types.js';
 import type { Attempt, PoolSummary } from '../select/types.js';
-import type { PeerTableUse, RunAction, RunRelayView, RunReport } from './run-cycle.js';
+import type { RunReport } from './run-cycle.js';
 
 /** One registration attempt of the selection. */
 interface RunJsonAttempt {
@@ -17,33 +16,28 @@ interface RunJsonAttempt {
   detail: string | undefined;
 }
 
-export interface RunJson {
-  action: RunAction;
-  reason: string;
-  relay: RunRelayView | null;
-  /** ISO-8601. */
-  nextDueAt: string;
-  probes: ProbeResult[];
-  rule: RunReport['rule'];
-  registration: RunReport['registration'];
+/** The fields of a run's report that `run --json` prints as they are (their meaning is documented on {@link RunReport}). */
+type RunReportFields =
+  | 'action'
+  | 'reason'
+  | 'relay'
+  | 'nextDueAt'
+  | 'probes'
+  | 'rule'
+  | 'registration'
+  | 'packetsSent'
+  | 'tcpChecks'
+  | 'peerTable'
+  | 'peerNotes'
+  | 'warnings'
+  | 'dryRun'
+  | 'networkChange'
+  | 'switchMargin'
+  | 'distanceJump';
+
+export interface RunJson extends Pick<RunReport, RunReportFields> {
   attempts: RunJsonAttempt[];
   pools: PoolSummary[];
-  /** ICMP echo requests sent by this run. */
-  packetsSent: number;
-  /** TCP connects and HTTP health checks made by this run. */
-  tcpChecks: number;
-  /** The leader's table the selection adopted instead of probing (`relay-select agent` with peer.enabled); null otherwise. */
-  peerTable: PeerTableUse | null;
-  /** Why a cooperating agent's selection probed itself after all. */
-  peerNotes: string[];
-  warnings: string[];
-  dryRun: boolean;
-  /** How the network changed (rule `network-changed`), else null. */
-  networkChange: string | null;
-  /** The periodic re-selection weighed the current relay against the best: kept or not, and why. */
-  switchMargin: RunReport['switchMargin'];
-  /** The new relay is more than 2 hops further than the previous one. */
-  distanceJump: RunReport['distanceJump'];
   /** Full relays (HTTP 429) passed over until the time given. */
   avoidedRelays: Array<{ host: string; port: number; until: string; reason: string }>;
 }
