@@ -156,7 +156,7 @@ const FLEET_OPTIONS = [
     argument: 'NAME',
     choices: ['default', 'bigfix', 'agent'],
     description:
-      'Endpoint behaviours to compare (default: default and bigfix): default is relay-select; bigfix the classic client as the vendor documents it (TTL ladder, a 503 counts as a failure, retries double without jitter); agent is relay-select with subnet cooperation (one endpoint per subnet probes and shares its table, the others confirm with one echo; simulate only).',
+      'Endpoint behaviours to compare (default: default and bigfix): default is relay-select; bigfix the classic client as the vendor documents it (TTL ladder, a 503 counts as a failure, retries double without jitter); agent is relay-select agents with subnet cooperation (one endpoint per subnet measures, at most once per table validity of 5 × peer.leaseSeconds, and shares its table; the others confirm with one echo).',
   },
   {
     name: 'days',

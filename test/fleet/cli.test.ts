@@ -159,6 +159,24 @@ describe('relay-select estimate', () => {
     expect(result.models.bigfix.worst.scenario).toBe('server-outage');
   });
 
+  it('--model agent: a closed form, offered by --help, costing less than default on the same fleet', async () => {
+    const help = await runCli(['estimate', '--help']);
+    expect(help.code).toBe(0);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    expect(text).toMatch(/agent is relay-select agents with subnet cooperation/);
+    expect(text).not.toMatch(/simulate only/);
+    const result = await json(['estimate', ...SMALL, '--model', 'default', '--model', 'agent']);
+    expect(Object.keys(result.models)).toEqual(['default', 'agent']);
+    const agent = result.models.agent as {
+      steady: { echoRequestsPerSecond: number };
+      perSelection: { echoRequests: number };
+    };
+    const fleetDefault = result.models.default as typeof agent;
+    expect(agent.steady.echoRequestsPerSecond).toBeGreaterThan(0);
+    expect(agent.steady.echoRequestsPerSecond).toBeLessThan(fleetDefault.steady.echoRequestsPerSecond);
+    expect(agent.perSelection.echoRequests).toBeLessThan(fleetDefault.perSelection.echoRequests);
+  });
+
   it('--recommend --budget-pps prints the settings in relay-select and clientsettings.cfg names', async () => {
     // Steady state and the outage: a relay's endpoints that re-select together when it dies are beyond any timing setting.
     const scenarios = ['--scenario', 'steady', '--scenario', 'server-outage'];

@@ -226,7 +226,7 @@ describe('simulateFleet', () => {
       },
       {
         clock: systemClock,
-        openSocket: async () => ({ endpoint: 'nowhere', send: () => undefined, close: () => undefined }),
+        openSocket: () => Promise.resolve({ endpoint: 'nowhere', send: () => undefined, close: () => undefined }),
       },
     );
     service.close();
