@@ -165,13 +165,16 @@ describe('relay-select estimate', () => {
     const text = help.stdout.replace(/\s+/g, ' ');
     expect(text).toMatch(/agent is relay-select agents with subnet cooperation/);
     expect(text).not.toMatch(/simulate only/);
-    const result = await json(['estimate', ...SMALL, '--model', 'default', '--model', 'agent']);
-    expect(Object.keys(result.models)).toEqual(['default', 'agent']);
-    const agent = result.models.agent as {
+    const run = await runCli(['estimate', ...SMALL, '--model', 'default', '--model', 'agent', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    interface ModelFigures {
       steady: { echoRequestsPerSecond: number };
       perSelection: { echoRequests: number };
-    };
-    const fleetDefault = result.models.default as typeof agent;
+    }
+    const result = JSON.parse(run.stdout) as { models: Record<string, ModelFigures> };
+    expect(Object.keys(result.models)).toEqual(['default', 'agent']);
+    const agent = result.models.agent!;
+    const fleetDefault = result.models.default!;
     expect(agent.steady.echoRequestsPerSecond).toBeGreaterThan(0);
     expect(agent.steady.echoRequestsPerSecond).toBeLessThan(fleetDefault.steady.echoRequestsPerSecond);
     expect(agent.perSelection.echoRequests).toBeLessThan(fleetDefault.perSelection.echoRequests);
