@@ -9,6 +9,10 @@
 //    mean and worst minute of echo requests per second, both models, full-length scenarios.
 // 3. The outage: default's and bigfix's worst minute, the ratio, and why; the SVG of the run goes to
 //    bench/results/fleet-server-outage.svg (the README shows it).
+// 4. What cooperation saves (issue 11): the same fleet, steady 7 days and server-outage, with default,
+//    bigfix and agent in one job of its own (so the two-model job of 1. stays comparable), the ratios
+//    agent/default and agent/bigfix of that run, and estimate against simulate for agent (required
+//    within 10 % like the others).
 //
 // Usage: node bench/fleet-bench.mjs (after npm run build). Writes bench/results/fleet.{json,md}.
 import { spawn } from 'node:child_process';
@@ -27,6 +31,7 @@ const SHAPES = [
   { clients: 50_000, subnets: 500, relayCount: 500, seed: 1 },
 ];
 const TOLERANCE = 0.1;
+const COOPERATION_MODELS = ['default', 'bigfix', 'agent'];
 
 function runChild(spec) {
   return new Promise((resolve, reject) => {
@@ -49,6 +54,63 @@ function runChild(spec) {
 const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const shapeName = (shape) =>
   `${shape.clients.toLocaleString('en-US')} endpoints / ${shape.subnets} subnets / ${shape.relayCount} relays`;
+
+/** Echo requests per second, estimate against simulate, for each scenario and model of a job. */
+function agreementRows(shape, run, models) {
+  const rows = [];
+  for (const scenario of run.scenarios) {
+    for (const [model, figures] of Object.entries(scenario.models)) {
+      if (models !== undefined && !models.includes(model)) continue;
+      for (const statistic of ['mean', 'peak']) {
+        const simulated = figures.simulated.echoRequestsPerSecond[statistic];
+        const estimated = figures.estimated.echoRequestsPerSecond[statistic];
+        rows.push({
+          shape: shapeName(shape),
+          scenario: scenario.scenario,
+          model,
+          statistic,
+          simulated: round(simulated, 2),
+          estimated: round(estimated, 2),
+          error: round(estimated / simulated - 1, 4),
+          required: scenario.scenario === 'steady' || scenario.scenario === 'server-outage',
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * What cooperation saves, per scenario: each model's mean and worst minute of echo requests and Time
+ * Exceeded per second, and agent's ratios to default and bigfix in the same run.
+ */
+function cooperationFigures(job) {
+  const ratio = (numerator, denominator) => (denominator > 0 ? round(numerator / denominator, 3) : null);
+  return job.scenarios.map((scenario) => {
+    const models = Object.fromEntries(
+      Object.entries(scenario.models).map(([model, { simulated }]) => [
+        model,
+        {
+          echoRequestsPerSecond: simulated.echoRequestsPerSecond,
+          timeExceededPerSecond: simulated.timeExceededPerSecond,
+          selections: simulated.selections,
+          echoRequestsPerEndpointPerDay: simulated.echoRequestsPerEndpointPerDay,
+        },
+      ]),
+    );
+    const ratios = {};
+    for (const baseline of ['default', 'bigfix']) {
+      ratios[`agent/${baseline}`] = {};
+      for (const rate of ['echoRequestsPerSecond', 'timeExceededPerSecond'])
+        for (const statistic of ['mean', 'peak'])
+          ratios[`agent/${baseline}`][`${rate}.${statistic}`] = ratio(
+            models.agent[rate][statistic],
+            models[baseline][rate][statistic],
+          );
+    }
+    return { scenario: scenario.scenario, models, ratios };
+  });
+}
 
 /** @param {{ log?: (line: string) => void, write?: boolean }} [options] */
 export async function benchFleet(options = {}) {
@@ -81,6 +143,16 @@ export async function benchFleet(options = {}) {
   });
   const outageAlone = await runChild({ fleet: BIG, scenarios: ['server-outage'], workers: true });
 
+  log('fleet: what cooperation saves (default, bigfix, agent)');
+  const cooperation = await runChild({
+    fleet: BIG,
+    scenarios: ['steady', 'server-outage'],
+    scenarioOptions: { days: 7 },
+    models: COOPERATION_MODELS,
+    workers: true,
+    estimate: true,
+  });
+
   const agreement = [];
   for (const shape of SHAPES) {
     const scenarios =
@@ -90,24 +162,9 @@ export async function benchFleet(options = {}) {
       shape === BIG
         ? await runChild({ fleet: BIG, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true })
         : await runChild({ fleet: shape, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true });
-    for (const scenario of run.scenarios) {
-      for (const [model, figures] of Object.entries(scenario.models)) {
-        for (const statistic of ['mean', 'peak']) {
-          const simulated = figures.simulated.echoRequestsPerSecond[statistic];
-          const estimated = figures.estimated.echoRequestsPerSecond[statistic];
-          agreement.push({
-            shape: shapeName(shape),
-            scenario: scenario.scenario,
-            model,
-            statistic,
-            simulated: round(simulated, 2),
-            estimated: round(estimated, 2),
-            error: round(estimated / simulated - 1, 4),
-            required: scenario.scenario === 'steady' || scenario.scenario === 'server-outage',
-          });
-        }
-      }
-    }
+    agreement.push(...agreementRows(shape, run));
+    // The agent model's rows come from the cooperation job (the same fleet, steady 7 days and the outage).
+    if (shape === BIG) agreement.push(...agreementRows(shape, cooperation, ['agent']));
     agreement.push({
       shape: shapeName(shape),
       wallSeconds: round(run.wallMs / 1000),
@@ -152,6 +209,20 @@ export async function benchFleet(options = {}) {
         'default keeps a relay that answers 503 and only re-checks it with a jittered back-off (DESIGN §7, decide.ts upstream-backoff), so the outage itself sends no ICMP and its worst minute is the deferred periodic re-selection after the server is back; bigfix counts the 503 as a failure, so every endpoint re-selects with the TTL ladder when resist-failure runs out, and retries in step (no jitter) until the server is back.',
       svg: 'bench/results/fleet-server-outage.svg',
     },
+  };
+  const { DEFAULT_SETTINGS } = await import('../dist/config/defaults.js');
+  const savings = cooperationFigures(cooperation);
+  const steadySavings = savings.find((entry) => entry.scenario === 'steady');
+  const outageSavings = savings.find((entry) => entry.scenario === 'server-outage');
+  const subnetSize = BIG.clients / BIG.subnets;
+  const validitySeconds = 5 * DEFAULT_SETTINGS.peer.leaseSeconds;
+  const intervalHours = DEFAULT_SETTINGS.intervalSeconds / 3600;
+  result.cooperation = {
+    fleet: shapeName(BIG),
+    models: COOPERATION_MODELS,
+    wallSeconds: round(cooperation.wallMs / 1000),
+    scenarios: savings,
+    reason: `one agent per subnet measures, and only when no measurement of the last 5 leases (${validitySeconds} s with peer.leaseSeconds ${DEFAULT_SETTINGS.peer.leaseSeconds}) is at hand; the other ${subnetSize - 1} endpoints of the subnet adopt its table and send one echo at the maximum TTL, which expires at no router. In steady state a subnet's selections are spread over the ${intervalHours}-hour interval (${round((subnetSize * validitySeconds) / DEFAULT_SETTINGS.intervalSeconds, 2)} per ${validitySeconds} s), so the leader still measures for most of them and echo requests fall to ${steadySavings.ratios['agent/default']['echoRequestsPerSecond.mean']}× of default; when selections bunch — the deferred re-selections once the server is back — one measurement serves the whole subnet, and the worst minute falls to ${outageSavings.ratios['agent/default']['echoRequestsPerSecond.peak']}× of default's. Time Exceeded come only from the leaders' measurements (a confirmation expires at no router), so against default they fall in step with echo requests.`,
   };
   if (options.write ?? true) {
     writeFileSync(join(resultsDirectory, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -206,6 +277,73 @@ export function renderAgreementTable(result) {
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
+export function renderCooperation(cooperation) {
+  const number = (value) => round(value).toLocaleString('en-US');
+  const figures = [
+    [
+      'scenario',
+      'model',
+      'echo req/s mean',
+      'echo req/s worst minute',
+      'Time Exceeded/s mean',
+      'Time Exceeded/s worst minute',
+      'selections',
+      'echo requests per endpoint per day, mean / busiest',
+    ],
+  ];
+  const ratios = [
+    [
+      'scenario',
+      'ratio',
+      'echo req/s mean',
+      'echo req/s worst minute',
+      'Time Exceeded/s mean',
+      'Time Exceeded/s worst minute',
+    ],
+  ];
+  for (const { scenario, models, ratios: ratiosOf } of cooperation.scenarios) {
+    for (const [model, run] of Object.entries(models)) {
+      figures.push([
+        scenario,
+        model,
+        number(run.echoRequestsPerSecond.mean),
+        number(run.echoRequestsPerSecond.peak),
+        number(run.timeExceededPerSecond.mean),
+        number(run.timeExceededPerSecond.peak),
+        run.selections.toLocaleString('en-US'),
+        `${number(run.echoRequestsPerEndpointPerDay.mean)} / ${number(run.echoRequestsPerEndpointPerDay.max)}`,
+      ]);
+    }
+    for (const [name, values] of Object.entries(ratiosOf)) {
+      ratios.push([
+        scenario,
+        name,
+        ...[
+          'echoRequestsPerSecond.mean',
+          'echoRequestsPerSecond.peak',
+          'timeExceededPerSecond.mean',
+          'timeExceededPerSecond.peak',
+        ].map((key) => (values[key] === null ? '-' : `${values[key]}×`)),
+      ]);
+    }
+  }
+  const table = (rows) =>
+    [rows[0], rows[0].map(() => '---'), ...rows.slice(1)].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+  return `${cooperation.fleet}, steady 7 days and the 24-hour server outage, models ${cooperation.models.join(', ')} in one job
+of their own (${cooperation.wallSeconds} s wall; the speed and memory row above stays the two-model job). \`agent\` is
+relay-select's decision with subnet cooperation as \`relay-select agent\` does it with peer.enabled (DESIGN §13;
+what the simulator assumes of it is in src/fleet/models.ts). Ratios are agent's figure over the other model's, same run.
+
+${table(figures)}
+
+${table(ratios)}
+
+Why: ${cooperation.reason}
+The busiest endpoint of the agent runs is a subnet's leader, which measures for its peers.
+Measured at the endpoints of a real link, the first selection of 12 agents costs 0.097× the echo requests of 12 alone
+(\`bench/results/agent.md\`): there every selection falls within one table validity.`;
+}
+
 function renderMarkdown(result) {
   const p = result.performance;
   const o = result.outage;
@@ -248,6 +386,10 @@ At its worst minute bigfix sends **${o.ratio}×** the echo requests per second o
 Why: ${o.reason}
 
 ![server outage](fleet-server-outage.svg)
+
+## What cooperation saves
+
+${renderCooperation(result.cooperation)}
 
 ${result.date}, Node ${result.node}, ${result.platform}, ${result.cpus} CPUs, load average ${result.loadAverage1m} at the end
 (other work on the machine stretches wall time; CPU time shows the simulator's own cost).

@@ -4,7 +4,8 @@
 // optionally estimates the same timelines and draws one run as SVG, then prints one JSON line with the
 // figures and the wall time, CPU time (all threads) and peak RSS of this process.
 //
-// Usage: node bench/fleet-child.mjs '{"fleet":{...},"scenarios":[...],"scenarioOptions":{...},"workers":true,"estimate":true,"svg":{"scenario":"server-outage","file":"..."}}'
+// Usage: node bench/fleet-child.mjs '{"fleet":{...},"scenarios":[...],"scenarioOptions":{...},"models":["default","bigfix"],"workers":true,"estimate":true,"svg":{"scenario":"server-outage","file":"..."}}'
+// ("models" is optional: default and bigfix, as `simulate` and `estimate` take them without --model.)
 import { writeFileSync } from 'node:fs';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
@@ -24,6 +25,7 @@ const results = await simulateScenarios({
   fleet,
   settings: DEFAULT_SETTINGS,
   scenarios: plans,
+  ...(spec.models === undefined ? {} : { models: spec.models }),
   workers: spec.workers !== false,
 });
 const wallMs = performance.now() - startMs;
@@ -34,7 +36,13 @@ let estimate = null;
 if (spec.estimate) {
   const estimateStart = performance.now();
   const { profiles, withNewRelay } = profilesOfFleet(fleet, DEFAULT_SETTINGS.seekList);
-  estimate = estimateFleet({ settings: DEFAULT_SETTINGS, profiles, profilesWithNewRelay: withNewRelay, plans });
+  estimate = estimateFleet({
+    settings: DEFAULT_SETTINGS,
+    profiles,
+    profilesWithNewRelay: withNewRelay,
+    plans,
+    ...(spec.models === undefined ? {} : { models: spec.models }),
+  });
   estimateMs = performance.now() - estimateStart;
 }
 if (spec.svg)
@@ -53,6 +61,7 @@ const scenarios = results.map((result) => ({
           echoRequestsPerSecond: pair(run.echoRequestsPerSecond),
           timeExceededPerSecond: pair(run.timeExceededPerSecond),
           selections: run.selections,
+          echoRequestsPerEndpointPerDay: run.echoRequestsPerEndpointPerDay,
           secondsToRecover: run.secondsToRecover,
           peakAtSeconds: run.peakAtSeconds,
           clientsPerRelay: { max: run.clientsPerRelay.max, mean: run.clientsPerRelay.mean },

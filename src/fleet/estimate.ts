@@ -13,16 +13,20 @@
  * - Scenarios move the fleet as cohorts: a distribution over time of when each cohort's next run is
  *   due, pushed through the rules of DESIGN §7 (failure clock, resist-failure, back-off with or
  *   without jitter, periodic re-selection) by shifting, spreading by jitter, and the next-tick step.
+ * - Subnet cooperation (`agent`): the same selections as `default`; in each subnet a selection that finds
+ *   no measurement younger than the table's validity V makes the leader measure (a counter with dead
+ *   time V fed by the subnet's share of the selections, as Poisson arrivals: per second, a measurement
+ *   with probability (1 − e^(−λ)) × (1 − the measurements of the last V seconds)), and every selection
+ *   by a follower adds one echo (the confirmation). Each profile stands for `subnets` subnets alike.
  * - Rates are per second averaged over each minute, as `simulate` reports them. The worst minute is the
  *   expected maximum over the run of minutes whose packet counts are sums over a Poisson number of
  *   selections (mean and variance from the cohorts and the footprints), the minutes of steady state
  *   counted as independent only as far as phases drift from one period to the next.
  */
 import type { Settings } from '../config/settings.js';
-import { RelaySelectError } from '../errors.js';
 import type { TimeExceededLimit } from '../probe/memory-transport.js';
 import { estimateFootprint, type FootprintConditions } from './footprint-estimate.js';
-import { FLEET_MODELS, type FleetModel, type ModelName } from './models.js';
+import { FLEET_MODELS, peerTableValiditySeconds, type FleetModel, type ModelName } from './models.js';
 import { busiestRelayIndex, expectedClientsPerRelay, type DistanceProfile } from './profile.js';
 import {
   planScenario,
@@ -130,11 +134,6 @@ export type FootprintKind = 'normal' | 'relay-lost' | 'relay-lost-cohort' | 'net
 
 /** One model's estimate (see `estimateFleet`). */
 export function estimateModel(options: EstimateOptions, model: FleetModel): ModelEstimate {
-  if (model.sharesSubnetProbe)
-    throw new RelaySelectError(
-      'USAGE',
-      `--model ${model.name}: estimate has no closed form for subnet cooperation yet; use relay-select simulate --model ${model.name}`,
-    );
   const settings = model.settingsFor(options.settings);
   const cron = options.cron ?? CRON_DEFAULT;
   const bucketSeconds = options.bucketSeconds ?? 60;
@@ -177,25 +176,42 @@ export function estimateModel(options: EstimateOptions, model: FleetModel): Mode
   const ticks = new TickModel(cron);
   const periodSeconds = ticks.expectedElapsed(settings.intervalSeconds + footprints.normal.durationSeconds);
   const scenarios: Partial<Record<ScenarioName, ScenarioEstimate>> = {};
+  const cooperation = model.sharesSubnetProbe ? cooperationOf(options.profiles, settings, footprints.normal) : null;
+  const estimatePlan = (plan: ScenarioPlan): ScenarioEstimate =>
+    new ScenarioFlows(
+      plan,
+      settings,
+      model,
+      ticks,
+      clients,
+      footprints,
+      periodSeconds,
+      lostClients,
+      cooperation,
+    ).estimate(bucketSeconds);
   // Planned from the operator's settings, as `simulate` plans them: both models live the same timeline.
   const plans =
     options.plans ??
     (options.scenarios ?? SCENARIOS).map((name) => planScenario(name, options.settings, options.scenarioOptions));
-  for (const plan of plans) {
-    const name = plan.name;
-    const flows = new ScenarioFlows(plan, settings, model, ticks, clients, footprints, periodSeconds, lostClients);
-    scenarios[name] = flows.estimate(bucketSeconds);
-  }
+  for (const plan of plans) scenarios[plan.name] = estimatePlan(plan);
   const steadyPlan = scenarios.steady;
   const normal = footprints.normal;
+  // Cooperation's steady cost depends on how selections bunch in time: it is read off a steady run.
+  const cooperativeSteady =
+    cooperation === null ? null : (steadyPlan ?? estimatePlan(planScenario('steady', options.settings, { days: 1 })));
+  const steadyRate = (perSelection: number, cooperative?: RateEstimate): number =>
+    cooperative?.mean ?? (clients * perSelection) / periodSeconds;
+  const steady = {
+    echoRequestsPerSecond: steadyRate(normal.echo, cooperativeSteady?.echoRequestsPerSecond),
+    timeExceededPerSecond: steadyRate(normal.timeExceeded, cooperativeSteady?.timeExceededPerSecond),
+    ttlExpiredPerSecond: steadyRate(normal.ttlExpired, cooperativeSteady?.ttlExpiredPerSecond),
+  };
   const worstName = (Object.keys(scenarios) as ScenarioName[]).reduce((best, name) =>
     scenarios[name]!.echoRequestsPerSecond.peak > scenarios[best]!.echoRequestsPerSecond.peak ? name : best,
   );
   return {
     steady: {
-      echoRequestsPerSecond: (clients * normal.echo) / periodSeconds,
-      timeExceededPerSecond: (clients * normal.timeExceeded) / periodSeconds,
-      ttlExpiredPerSecond: (clients * normal.ttlExpired) / periodSeconds,
+      ...steady,
       worstMinuteEchoRequestsPerSecond: steadyPlan?.echoRequestsPerSecond.peak ?? Number.NaN,
     },
     worst: {
@@ -204,15 +220,55 @@ export function estimateModel(options: EstimateOptions, model: FleetModel): Mode
       timeExceededPerSecond: scenarios[worstName]!.timeExceededPerSecond.peak,
     },
     scenarios,
+    // With cooperation, what a selection costs on average: its share of the leader's measurements and its confirmation.
     perSelection: {
-      echoRequests: normal.echo,
-      ttlExpired: normal.ttlExpired,
-      timeExceeded: normal.timeExceeded,
+      echoRequests: cooperation === null ? normal.echo : (steady.echoRequestsPerSecond * periodSeconds) / clients,
+      ttlExpired: cooperation === null ? normal.ttlExpired : (steady.ttlExpiredPerSecond * periodSeconds) / clients,
+      timeExceeded:
+        cooperation === null ? normal.timeExceeded : (steady.timeExceededPerSecond * periodSeconds) / clients,
       durationSeconds: normal.durationSeconds,
     },
     periodSeconds,
   };
 }
+
+/** What the closed form needs of subnet cooperation: the table's validity and the subnets by size. */
+interface Cooperation {
+  /** Seconds from a measurement's start until a selection no longer adopts it. */
+  validitySeconds: number;
+  /** Subnets of each size (endpoints). */
+  subnets: Array<{ count: number; clients: number }>;
+  /** Subnets in all: the leaders, whose selections send no confirmation. */
+  subnetCount: number;
+}
+
+function cooperationOf(profiles: DistanceProfile[], settings: Settings, normal: MeanFootprint): Cooperation {
+  const bySize = new Map<number, number>();
+  let subnetCount = 0;
+  for (const profile of profiles) {
+    const count = Math.max(1, profile.subnets ?? 1);
+    const size = profile.clients / count;
+    bySize.set(size, (bySize.get(size) ?? 0) + count);
+    subnetCount += count;
+  }
+  return {
+    validitySeconds: peerTableValiditySeconds(settings) + Math.round(normal.durationSeconds),
+    subnets: [...bySize].map(([clients, count]) => ({ clients, count })),
+    subnetCount,
+  };
+}
+
+/** A follower's confirmation: one echo at the maximum TTL, answered by the relay (no TTL expires). */
+const CONFIRMATION: MeanFootprint = {
+  echoBySecond: [1],
+  timeExceededBySecond: [0],
+  echo: 1,
+  echoSquared: 1,
+  timeExceeded: 0,
+  timeExceededSquared: 0,
+  ttlExpired: 0,
+  durationSeconds: 0,
+};
 
 function averageFootprints(
   profiles: DistanceProfile[],
@@ -252,6 +308,9 @@ function averageFootprints(
   result.timeExceededBySecond = Array.from(result.timeExceededBySecond, (value) => value ?? 0);
   return result;
 }
+
+/** What a relay answers while the central server is down (the server-outage scenario). */
+const UPSTREAM_DOWN = { kind: 'http', statusCode: 503, body: '' } as const;
 
 /** Cron's ticks: block starts every `periodSeconds`, each run after a whole random sleep in [0, splay). */
 class TickModel {
@@ -338,6 +397,7 @@ class ScenarioFlows {
     private readonly footprints: Record<FootprintKind, MeanFootprint>,
     private readonly periodSeconds: number,
     private readonly lostClients: number,
+    private readonly cooperation: Cooperation | null,
   ) {
     this.durationSeconds = plan.durationSeconds;
   }
@@ -506,7 +566,7 @@ class ScenarioFlows {
         const firstBlockEnd = (Math.floor(down / this.ticks.cron.periodSeconds) + 1) * this.ticks.cron.periodSeconds;
         this.addSteady(clients, 0, firstBlockEnd);
         const dueShare = this.ticks.cron.periodSeconds / this.periodSeconds;
-        if (this.model.name === 'default') {
+        if (this.model.readHealth(UPSTREAM_DOWN).health === 'upstream-down') {
           // Every endpoint hears 503 at its next run and backs off (with jitter) until a check after the
           // server is back finds it healthy; the deferred periodic re-selection then runs.
           let checks = woken;
@@ -612,6 +672,40 @@ class ScenarioFlows {
     }
   }
 
+  /**
+   * What sends packets when, as (footprint, starts per second): every selection's probe; with
+   * cooperation, the leaders' measurements (of the network of their time) and the followers' confirmations.
+   */
+  private packetSources(): Array<[MeanFootprint, Float64Array]> {
+    const cooperation = this.cooperation;
+    if (cooperation === null) return [...this.starts].map(([kind, starts]) => [this.footprints[kind], starts]);
+    const end = this.durationSeconds;
+    const all = new Float64Array(end);
+    for (const starts of this.starts.values()) for (let at = 0; at < end; at += 1) all[at]! += starts[at]!;
+    const measurements = new Float64Array(end);
+    const validity = cooperation.validitySeconds;
+    for (const { count, clients } of cooperation.subnets) {
+      const share = clients / this.clients;
+      // One subnet: the chance of a measurement in each second, and their sum over the last `validity` seconds.
+      const measured = new Float64Array(end);
+      let recent = 0;
+      for (let at = 0; at < end; at += 1) {
+        if (at - validity - 1 >= 0) recent -= measured[at - validity - 1]!;
+        measured[at] = (1 - Math.exp(-all[at]! * share)) * Math.max(0, 1 - recent);
+        recent += measured[at]!;
+        measurements[at]! += count * measured[at]!;
+      }
+    }
+    const sources: Array<[MeanFootprint, Float64Array]> = [];
+    for (const [kind, starts] of this.starts) {
+      const measuredOfKind = starts.map((mass, at) => (mass === 0 ? 0 : (measurements[at]! * mass) / all[at]!));
+      sources.push([this.footprints[kind], measuredOfKind]);
+    }
+    const followerShare = Math.max(0, 1 - cooperation.subnetCount / this.clients);
+    sources.push([CONFIRMATION, all.map((mass) => mass * followerShare)]);
+    return sources;
+  }
+
   /** Mean and expected worst minute of each rate, from the selection starts. */
   private measure(bucketSeconds: number): ScenarioEstimate {
     const end = this.durationSeconds;
@@ -624,8 +718,8 @@ class ScenarioFlows {
     let teTotal = 0;
     let expiredTotal = 0;
     let selections = 0;
-    for (const [kind, starts] of this.starts) {
-      const footprint = this.footprints[kind];
+    for (const starts of this.starts.values()) for (const mass of starts) selections += mass;
+    for (const [footprint, starts] of this.packetSources()) {
       const spread = (
         at: number,
         mass: number,
@@ -648,7 +742,6 @@ class ScenarioFlows {
       for (let at = 0; at < end; at += 1) {
         const mass = starts[at]!;
         if (mass === 0) continue;
-        selections += mass;
         echoTotal += mass * footprint.echo;
         teTotal += mass * footprint.timeExceeded;
         expiredTotal += mass * footprint.ttlExpired;

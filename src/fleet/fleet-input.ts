@@ -85,6 +85,11 @@ export function buildFleet(input: FleetInput): Fleet {
   return generateFleet({ clients, subnets, relays, seed });
 }
 
+/** A profile measured at one endpoint stands for the fleet's subnets, of the size a generated fleet has. */
+function subnetsOfDefaultSize(clients: number): number {
+  return Math.max(1, Math.round(clients / FLEET_DEFAULTS.endpointsPerSubnet));
+}
+
 /** The fleet's profiles, as listed and once the `new-relay` scenario's relay is listed too. */
 export function profilesOfFleet(
   fleet: Fleet,
@@ -130,8 +135,10 @@ export function profileFromProbeJson(
   const byName = new Map((relays ?? []).map((relay) => [relay.host, relay]));
   const known = entries.filter((entry) => entry.distance !== null).map((entry) => entry.distance!);
   const beyond = known.reduce((farthest, distance) => Math.max(farthest, distance), 0) + 2;
+  const endpoints = wholeNumber(clients, '--clients', 1, FLEET_LIMITS.maxClients);
   return {
-    clients: wholeNumber(clients, '--clients', 1, FLEET_LIMITS.maxClients),
+    clients: endpoints,
+    subnets: subnetsOfDefaultSize(endpoints),
     relays: entries.map((entry): ProfiledRelay => {
       const relay = byHost.get(relayKey({ host: entry.host, port: entry.port })) ?? byName.get(entry.host);
       return {
@@ -198,8 +205,10 @@ export function profileFromNearestHops(
   verifyMargin: number,
 ): DistanceProfile {
   const hops = wholeNumber(nearestHops, '--nearest-hops', 0, 253);
+  const endpoints = wholeNumber(clients, '--clients', 1, FLEET_LIMITS.maxClients);
   return {
-    clients: wholeNumber(clients, '--clients', 1, FLEET_LIMITS.maxClients),
+    clients: endpoints,
+    subnets: subnetsOfDefaultSize(endpoints),
     relays: relays.map((relay, index) => ({
       index: -1,
       hops: index === 0 ? hops : Math.min(254, hops + verifyMargin + 1),

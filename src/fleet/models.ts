@@ -80,17 +80,35 @@ const BIGFIX_MODEL: FleetModel = {
 };
 
 /**
- * relay-select's agent with subnet cooperation (DESIGN §13), at the packet level: the subnet's first
- * endpoint leads; each of its selections probes and publishes the table, valid for one re-selection
- * interval. Another endpoint that selects while the table is valid and was measured on the network it
- * sees ranks from it and sends one echo at the maximum TTL to its pick; otherwise it probes itself.
- * Run from cron, a follower does not wait for a table: when there is none it probes.
+ * How long a leader's measurement of a pool may be adopted, in leases (peer.leaseSeconds): as
+ * src/agent/peer-service.ts publishes it (a test checks the two agree).
+ */
+export const PEER_TABLE_VALIDITY_LEASES = 5;
+
+/** Seconds a leader's measurement stays adoptable with these settings. */
+export function peerTableValiditySeconds(settings: Pick<Settings, 'peer'>): number {
+  return PEER_TABLE_VALIDITY_LEASES * settings.peer.leaseSeconds;
+}
+
+/**
+ * relay-select's agent with subnet cooperation (DESIGN §13), at the packet level. What the simulator
+ * assumes of it:
+ * - Every endpoint runs the agent with peer.enabled, and the subnet's first endpoint leads for the
+ *   whole run (it never dies; the election and its heartbeats send no ICMP).
+ * - A selection needs the pools it probes measured: a measurement younger than the table's validity
+ *   (PEER_TABLE_VALIDITY_LEASES leases) is adopted; otherwise the leader measures the pool then — for
+ *   itself, or at a follower's request — and its packets count for the leader.
+ * - A follower then sends one echo at the maximum TTL to the relay it picked (or, when its selection
+ *   found none, to the nearest the table names) and probes the pool itself when that echo does not
+ *   confirm the table (checkConfirmation). The leader sends nothing for a table it already has.
+ * - Endpoints decide at cron's times, as `default` does: an agent decides when its state falls due,
+ *   which only moves each selection by less than one cron period.
  */
 const AGENT_MODEL: FleetModel = {
   ...DEFAULT_MODEL,
   name: 'agent',
   summary:
-    'relay-select agents: one endpoint per subnet probes and shares its table; the others confirm their pick with one echo',
+    'relay-select agents: one endpoint per subnet measures (at most once per table validity) and shares its table; the others confirm their pick with one echo',
   sharesSubnetProbe: true,
 };
 

@@ -36,6 +36,8 @@ export function addressFields(address: string): Pick<ProfiledRelay, 'address' | 
 export interface DistanceProfile {
   /** Endpoints that see the network this way. */
   clients: number;
+  /** Subnets they are spread over, alike (what subnet cooperation measures once each). @default 1 */
+  subnets?: number;
   relays: ProfiledRelay[];
 }
 

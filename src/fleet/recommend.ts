@@ -68,7 +68,7 @@ function movesFor(model: ModelName, neededTtl: number): Move[] {
     { setting: 'maximumTtlToPing', next: (settings) => (settings.maximumTtlToPing > neededTtl ? neededTtl : null) },
   ];
   // bigfix has no jitter to give (its retries double in step by definition).
-  if (model === 'default')
+  if (model !== 'bigfix')
     moves.push({
       setting: 'jitter',
       next: (settings) => (settings.jitter < 0.5 ? Math.min(0.5, Math.round((settings.jitter + 0.1) * 10) / 10) : null),

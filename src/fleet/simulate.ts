@@ -22,6 +22,7 @@
  *   false` recomputes every time. Not with `tieBreak: random`, whose outcome is a fresh draw.
  * - Counters are sums per time bucket, never per-packet records.
  */
+import { checkConfirmation } from '../agent/peer-table.js';
 import type { Settings } from '../config/settings.js';
 import {
   applySelectionResult,
@@ -41,7 +42,7 @@ import { selectRelay } from '../select/select-relay.js';
 import type { HostResolution, SelectionOutcome, SelectRelayDeps } from '../select/types.js';
 import { EndpointAgenda } from './event-queue.js';
 import { computeFleetPaths, type Fleet, type FleetPaths } from './fleet.js';
-import { FLEET_MODELS, type FleetModel, type ModelName, type RelayAnswer } from './models.js';
+import { FLEET_MODELS, peerTableValiditySeconds, type FleetModel, type ModelName, type RelayAnswer } from './models.js';
 import { measureProbeFootprint, type ProbeFootprint } from './probe-footprint.js';
 import { busiestRelayIndex, profileFleet } from './profile.js';
 import { DRAW, hashUnit } from './random.js';
@@ -304,8 +305,9 @@ class ModelSimulation {
   private readonly footprints: Map<string, ProbeFootprint>;
   private readonly sharedFailures: Map<string, SelectionMemo>;
   private readonly leaders: Map<string, Leaders | null>;
-  /** The table each subnet's leader last published (AGENT_MODEL). */
-  private readonly tables: Array<{ key: string; validUntilSeconds: number } | undefined> = [];
+  /** Per subnet, until when its leader's measurement of each pool may be adopted (AGENT_MODEL). */
+  private readonly tables: Array<Map<ProbeFootprint, number> | undefined> = [];
+  private readonly tableValiditySeconds: number;
   private readonly registrationReadings = new Map<RelayAnswer, RegisterOutcome>();
   private readonly healthReadings = new Map<RelayAnswer, ReturnType<FleetModel['readHealth']>>();
 
@@ -340,6 +342,7 @@ class ModelSimulation {
     this.leaders = cache.leaders;
     this.fleet = options.fleet;
     this.settings = model.settingsFor(options.settings);
+    this.tableValiditySeconds = peerTableValiditySeconds(this.settings);
     this.scenario = options.scenario;
     this.cron = options.cron ?? CRON_DEFAULT;
     this.allRelays = [...this.fleet.relays, this.fleet.spareRelay];
@@ -454,13 +457,14 @@ class ModelSimulation {
     let nextDueAt = decision.nextDueAt;
     if (decision.action === 'select') {
       const selection = await this.select(endpoint, subnet, atSeconds);
-      const probes = this.model.sharesSubnetProbe
-        ? await this.cooperativeProbes(endpoint, subnet, atSeconds, selection)
-        : selection.footprints;
       let durationSeconds = 0;
-      for (const footprint of probes) {
-        this.replay(endpoint, footprint, atSeconds + durationSeconds);
-        durationSeconds += footprint.durationSeconds;
+      if (this.model.sharesSubnetProbe && this.settings.automatic && selection.footprints.length > 0) {
+        durationSeconds = await this.cooperate(endpoint, subnet, atSeconds, selection);
+      } else {
+        for (const footprint of selection.footprints) {
+          this.replay(endpoint, footprint, atSeconds + durationSeconds);
+          durationSeconds += footprint.durationSeconds;
+        }
       }
       const doneAt = this.dateAt(atSeconds + durationSeconds);
       state = applySelectionResult(state, selection.result, doneAt, this.settings, random);
@@ -528,27 +532,66 @@ class ModelSimulation {
   }
 
   /**
-   * What a cooperating endpoint sends for a selection (AGENT_MODEL): the leader probes and publishes
-   * its table; a follower with a valid table for the network it sees confirms its pick with one echo at
-   * the maximum TTL, and probes itself when there is no such table or the pick does not answer.
+   * The packets of a cooperating endpoint's selection (AGENT_MODEL), counted as they go: each pool the
+   * selection probes is measured by the subnet's leader unless it holds a measurement still valid; a
+   * follower then confirms its pick with one echo and probes itself when the echo does not confirm it.
+   * Returns how long the selection took.
    */
-  private async cooperativeProbes(
+  private async cooperate(
     endpoint: number,
     subnet: number,
     atSeconds: number,
     selection: SelectionMemo,
-  ): Promise<ProbeFootprint[]> {
-    const seen = `${this.networkKey}|${this.subnetLinkDown[subnet]}`;
-    if (endpoint === this.fleet.subnets[subnet]!.firstEndpoint) {
-      if (selection.footprints.length > 0)
-        this.tables[subnet] = { key: seen, validUntilSeconds: atSeconds + this.settings.intervalSeconds };
-      return selection.footprints;
+  ): Promise<number> {
+    const leader = this.fleet.subnets[subnet]!.firstEndpoint;
+    // A footprint stands for one pool in one network state (footprintFor's key), as a table entry does.
+    const table = (this.tables[subnet] ??= new Map<ProbeFootprint, number>());
+    let seconds = 0;
+    for (const footprint of selection.footprints) {
+      const validUntilSeconds = table.get(footprint);
+      if (validUntilSeconds !== undefined && atSeconds <= validUntilSeconds) continue;
+      this.replay(leader, footprint, atSeconds + seconds);
+      seconds += footprint.durationSeconds;
+      table.set(footprint, atSeconds + seconds + this.tableValiditySeconds);
     }
-    const table = this.tables[subnet];
-    if (table === undefined || table.key !== seen || atSeconds > table.validUntilSeconds || selection.relayIndex < 0)
-      return selection.footprints;
-    const confirm = await this.confirmFootprint(subnet, selection.relayIndex);
-    return confirm.report.results[0]?.method === 'echo-ttl' ? [confirm] : [confirm, ...selection.footprints];
+    if (endpoint === leader) return seconds;
+    const pick = await this.confirmationTarget(subnet, selection);
+    if (pick === null) return seconds;
+    const confirm = await this.confirmFootprint(subnet, pick.relayIndex);
+    this.replay(endpoint, confirm, atSeconds + seconds);
+    seconds += confirm.durationSeconds;
+    if (checkConfirmation(pick.expected, confirm.report.results[0]).ok) return seconds;
+    for (const footprint of selection.footprints) {
+      this.replay(endpoint, footprint, atSeconds + seconds);
+      seconds += footprint.durationSeconds;
+    }
+    return seconds;
+  }
+
+  /**
+   * The relay a follower confirms and what the leader measured of it: the relay it registered with, or
+   * when no registration succeeded, the nearest relay of the table (what rankPool would put first).
+   * Null when the table names no reachable relay (the follower then moves on without an echo).
+   */
+  private async confirmationTarget(
+    subnet: number,
+    selection: SelectionMemo,
+  ): Promise<{ relayIndex: number; expected: ProbeResult } | null> {
+    const measured = (key: string): ProbeResult | undefined => {
+      for (const footprint of selection.footprints) {
+        const result = footprint.report.results.find((entry) => entry.key === key);
+        if (result !== undefined) return result;
+      }
+      return undefined;
+    };
+    if (selection.relayIndex >= 0) {
+      const expected = measured(this.allRelays[selection.relayIndex]!.key);
+      if (expected !== undefined) return { relayIndex: selection.relayIndex, expected };
+    }
+    const leaders = await this.leadersOf(subnet);
+    const nearest = leaders?.report.results[0];
+    if (nearest === undefined) return null;
+    return { relayIndex: this.relayIndexByKey.get(nearest.key)!, expected: nearest };
   }
 
   /** One echo at the maximum TTL to a relay, by the engine (as for a manual relay: no verification, no retry). */

@@ -178,6 +178,27 @@ describe('relay-select estimate', () => {
     expect(result.models.bigfix!.worst.scenario).toBe('server-outage');
   });
 
+  it('--model agent: a closed form, offered by --help, costing less than default on the same fleet', async () => {
+    const help = await runCli(['estimate', '--help']);
+    expect(help.code).toBe(0);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    expect(text).toMatch(/agent is relay-select agents with subnet cooperation/);
+    expect(text).not.toMatch(/simulate only/);
+    const run = await runCli(['estimate', ...SMALL, '--model', 'default', '--model', 'agent', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    interface ModelFigures {
+      steady: { echoRequestsPerSecond: number };
+      perSelection: { echoRequests: number };
+    }
+    const result = JSON.parse(run.stdout) as { models: Record<string, ModelFigures> };
+    expect(Object.keys(result.models)).toEqual(['default', 'agent']);
+    const agent = result.models.agent!;
+    const fleetDefault = result.models.default!;
+    expect(agent.steady.echoRequestsPerSecond).toBeGreaterThan(0);
+    expect(agent.steady.echoRequestsPerSecond).toBeLessThan(fleetDefault.steady.echoRequestsPerSecond);
+    expect(agent.perSelection.echoRequests).toBeLessThan(fleetDefault.perSelection.echoRequests);
+  });
+
   it('--recommend --budget-pps prints the settings in relay-select and clientsettings.cfg names', async () => {
     // Steady state and the outage: a relay's endpoints that re-select together when it dies are beyond any timing setting.
     const scenarios = ['--scenario', 'steady', '--scenario', 'server-outage'];

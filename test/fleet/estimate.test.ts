@@ -96,6 +96,41 @@ describe('estimateFleet', () => {
     expect(model.scenarios.steady!.echoRequestsPerSecond.peak).toBeGreaterThan(5 * model.steady.echoRequestsPerSecond);
   });
 
+  it('agent: the leader of each subnet measures at most once per table validity, each follower adds one echo', () => {
+    const relays = Array.from({ length: 50 }, () => ({ priority: 0, weight: 100 }));
+    // 12,000 endpoints measured at one endpoint stand for 240 subnets of 50 (a generated fleet's size).
+    const profile = profileFromNearestHops(3, 12_000, relays, base.probe.verifyMargin);
+    expect(profile.subnets).toBe(240);
+    const estimateWith = (leaseSeconds: number) => {
+      const tuned = settings({ peer: { ...base.peer, leaseSeconds } });
+      return estimateFleet({
+        settings: tuned,
+        profiles: [profile],
+        scenarios: ['steady'],
+        scenarioOptions: { days: 1 },
+        models: ['default', 'agent'],
+      }).models;
+    };
+    const followerShare = 1 - 240 / 12_000;
+    // Valid longer than the day: one measurement per subnet (52 echo requests), then confirmations only.
+    const once = estimateWith(86_400);
+    const selections = once.agent!.scenarios.steady!.selections;
+    expect(once.agent!.scenarios.steady!.echoRequestsPerSecond.mean * 86_400).toBeCloseTo(
+      240 * 52 + selections * followerShare,
+      0,
+    );
+    // Valid 5 s: a subnet's 50 endpoints select about once in 7 minutes, so nearly every selection measures.
+    const always = estimateWith(1).agent!;
+    expect(always.perSelection.echoRequests).toBeGreaterThan(0.95 * 52);
+    expect(always.perSelection.echoRequests).toBeLessThan(52 + followerShare);
+    // The default lease (60 s, tables valid 5 minutes): in between, and the same selections as default.
+    const usual = estimateWith(base.peer.leaseSeconds);
+    expect(usual.agent!.perSelection.echoRequests).toBeGreaterThan(once.agent!.perSelection.echoRequests);
+    expect(usual.agent!.perSelection.echoRequests).toBeLessThan(always.perSelection.echoRequests);
+    expect(usual.agent!.scenarios.steady!.selections).toBeCloseTo(usual.default!.scenarios.steady!.selections, 6);
+    expect(usual.agent!.steady.timeExceededPerSecond).toBeLessThan(usual.default!.steady.timeExceededPerSecond);
+  });
+
   it('server-outage is the worst moment of bigfix, and far from it for default', () => {
     const fleet = generateFleet({ clients: 5000, subnets: 100, relays: 50, seed: 2 });
     const { profiles, withNewRelay } = profilesOfFleet(fleet, []);

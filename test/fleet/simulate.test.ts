@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { startPeerService } from '../../src/agent/peer-service.js';
+import { systemClock } from '../../src/clock.js';
 import { generateFleet } from '../../src/fleet/fleet.js';
+import { PEER_TABLE_VALIDITY_LEASES, peerTableValiditySeconds } from '../../src/fleet/models.js';
 import { planScenario, SCENARIOS } from '../../src/fleet/scenarios.js';
 import { createSimulationCache, simulateFleet, type SimulationResult } from '../../src/fleet/simulate.js';
 import { fleetFrom, HAND_COUNTED_TOPOLOGY, settings } from './builders.js';
@@ -155,7 +158,7 @@ describe('simulateFleet', () => {
     expect(classic.secondsToRecover).not.toBeNull();
   });
 
-  it('agent: the same selections as default, with one prober per subnet and one confirming echo for the others', async () => {
+  it('agent: the same selections as default; the leader measures at most once per table validity, the others confirm with one echo', async () => {
     const fleet = generateFleet({ clients: 1000, subnets: 10, relays: 30, seed: 4 });
     const base = settings();
     const result = await simulateFleet({
@@ -168,11 +171,68 @@ describe('simulateFleet', () => {
     const cooperating = result.models.agent!;
     expect(cooperating.selections).toBe(alone.selections);
     expect(cooperating.clientsPerRelay.relays).toEqual(alone.clientsPerRelay.relays);
-    // 100 endpoints a subnet: a leader probing (about 33 echo requests) and 99 endpoints sending one
-    // echo each, except in the short gaps after a table expires and before the leader probes again.
+    // 100 endpoints a subnet select about 1.4 times per 5-minute table validity: the leader measures
+    // for about every other selection (not once per re-selection interval), and each follower adds one echo.
     const perSelection = alone.totals.echoRequests / alone.selections;
     expect(perSelection).toBeGreaterThan(30);
-    expect(cooperating.totals.echoRequests / cooperating.selections).toBeLessThan(2);
-    expect(cooperating.totals.echoRequests).toBeGreaterThan(cooperating.selections);
+    const cooperatingPerSelection = cooperating.totals.echoRequests / cooperating.selections;
+    expect(cooperatingPerSelection).toBeGreaterThan(0.3 * perSelection);
+    expect(cooperatingPerSelection).toBeLessThan(0.8 * perSelection);
+    // The leaders send the measurements: the busiest endpoint sends far more than the average.
+    expect(cooperating.echoRequestsPerEndpointPerDay.max).toBeGreaterThan(
+      20 * cooperating.echoRequestsPerEndpointPerDay.mean,
+    );
+  });
+
+  it('agent: a table valid longer than the run is measured once per subnet; one valid 5 s is measured for nearly every selection', async () => {
+    const fleet = generateFleet({ clients: 600, subnets: 6, relays: 30, seed: 4 });
+    const run = async (leaseSeconds: number) => {
+      const tuned = settings({ peer: { ...settings().peer, leaseSeconds } });
+      const result = await simulateFleet({
+        fleet,
+        settings: tuned,
+        scenario: planScenario('steady', tuned, { days: 1 }),
+        models: ['default', 'agent'],
+      });
+      return { alone: result.models.default!, cooperating: result.models.agent! };
+    };
+    // 5 days of validity: the leaders measured during the warm-up; in the measured day only the
+    // followers' confirmations remain, one echo each (a leader selects 4 or 5 times a day).
+    const long = await run(86_400);
+    const leaderSelections = 6 * (86_400 / settings().intervalSeconds + 1);
+    expect(long.cooperating.totals.echoRequests).toBeLessThanOrEqual(long.cooperating.selections);
+    expect(long.cooperating.totals.echoRequests).toBeGreaterThanOrEqual(long.cooperating.selections - leaderSelections);
+    expect(long.cooperating.totals.timeExceeded).toBe(0);
+    // 5 s of validity: two selections of one subnet rarely fall within 5 s, so nearly each one is
+    // measured, and the followers' confirmations come on top.
+    const short = await run(1);
+    expect(short.cooperating.totals.echoRequests).toBeGreaterThan(0.9 * short.alone.totals.echoRequests);
+    expect(short.cooperating.totals.echoRequests).toBeLessThanOrEqual(
+      short.alone.totals.echoRequests + short.alone.selections,
+    );
+  });
+
+  it("the agent model's table validity is the peer service's", async () => {
+    const leaseSeconds = 42;
+    const service = await startPeerService(
+      {
+        key: Buffer.alloc(32, 1),
+        link: { family: 4, interfaceName: 's0', address: '198.18.255.2' },
+        port: 52312,
+        leaseMs: leaseSeconds * 1000,
+        group: 'g',
+        onTableNeeded: () => undefined,
+        onEvent: () => undefined,
+      },
+      {
+        clock: systemClock,
+        openSocket: () => Promise.resolve({ endpoint: 'nowhere', send: () => undefined, close: () => undefined }),
+      },
+    );
+    service.close();
+    expect(peerTableValiditySeconds(settings({ peer: { ...settings().peer, leaseSeconds } })) * 1000).toBe(
+      service.tableValidityMs,
+    );
+    expect(PEER_TABLE_VALIDITY_LEASES * leaseSeconds * 1000).toBe(service.tableValidityMs);
   });
 });
