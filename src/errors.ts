@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'NO_RELAY' // selection found no relay that could be registered
   | 'RESOLVE_FAILED' // a host name did not resolve
   | 'TOPOLOGY_INVALID' // a lab topology file is wrong
+  | 'INPUT_INVALID' // an input file of a command other than the relay list (estimate --from) is unreadable or not what it should be
+  | 'OUTPUT_UNWRITABLE' // an output file a command was asked to write (simulate --svg) cannot be created
   | 'LAB_FAILED' // a lab could not be built or run
   | 'NOT_ROOT' // a command needs root (lab)
   | 'ABORTED' // stopped by a signal

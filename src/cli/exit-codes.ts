@@ -20,8 +20,8 @@ export const EXIT_STATUSES = [
   {
     name: 'dataError',
     code: 65,
-    meaning: 'bad or missing relay list (and no cached copy), or bad lab topology',
-    errors: ['RELAY_LIST_INVALID', 'RELAY_LIST_MISSING', 'TOPOLOGY_INVALID'],
+    meaning: 'bad or missing relay list (none cached), bad lab topology or --from file',
+    errors: ['RELAY_LIST_INVALID', 'RELAY_LIST_MISSING', 'TOPOLOGY_INVALID', 'INPUT_INVALID'],
   },
   {
     name: 'unavailable',
@@ -45,8 +45,8 @@ export const EXIT_STATUSES = [
   {
     name: 'cantCreate',
     code: 73,
-    meaning: 'the state directory cannot be written, or another user could change it',
-    errors: ['STATE_UNWRITABLE', 'STATE_UNTRUSTED'],
+    meaning: 'state directory or output file not writable, or another user could change the state',
+    errors: ['STATE_UNWRITABLE', 'STATE_UNTRUSTED', 'OUTPUT_UNWRITABLE'],
   },
   { name: 'tempFail', code: 75, meaning: 'another run holds the lock', errors: ['LOCKED'] },
   {

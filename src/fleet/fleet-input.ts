@@ -120,14 +120,14 @@ export function profileFromProbeJson(
     document = JSON.parse(text);
   } catch (error) {
     throw new RelaySelectError(
-      'USAGE',
+      'INPUT_INVALID',
       `${file}: not JSON (${(error as Error).message}); expected the output of "relay-select probe --json" or "plan --probe --json"`,
     );
   }
   const entries = measuredEntries(document);
   if (entries === null || entries.length === 0) {
     throw new RelaySelectError(
-      'USAGE',
+      'INPUT_INVALID',
       `${file}: no measured relays; expected the output of "relay-select probe --json" (results) or "plan --probe --json" (ranking)`,
     );
   }

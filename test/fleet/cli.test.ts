@@ -110,7 +110,7 @@ describe('relay-select simulate', () => {
     [['--topology', '/nonexistent/fleet.json'], 65, /\/nonexistent\/fleet.json: cannot read the topology: ENOENT/],
     [
       ['--svg', '/nonexistent/picture.svg'],
-      64,
+      73,
       /--svg \/nonexistent\/picture.svg: cannot write the picture there \(ENOENT\)/,
     ],
     [['--time-exceeded-burst', '0'], 64, /--time-exceeded-burst 0: expected a whole number from 1/],
@@ -247,9 +247,25 @@ describe('relay-select estimate', () => {
   });
 
   it.each([
+    ['missing', null, /--from \S+missing\.json: cannot read it \(ENOENT\)/],
+    [
+      'not-json',
+      'results: none',
+      /not-json\.json: not JSON \(.+\); expected the output of "relay-select probe --json"/,
+    ],
+    ['empty', '{"results": []}', /empty\.json: no measured relays; expected the output of "relay-select probe --json"/],
+  ])('--from a %s file: exit 65 (bad input data), one line naming the file', async (name, text, message) => {
+    const file = join(directory, `${name}.json`);
+    if (text !== null) writeFileSync(file, text);
+    const run = await runCli(['estimate', '--from', file]);
+    expect(run.code).toBe(65);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
     [['--recommend'], /--recommend needs --budget-pps X/],
     [['--budget-pps', '100'], /--budget-pps only means something with --recommend/],
-    [['--from', '/nonexistent/probe.json'], /--from \/nonexistent\/probe.json: cannot read it \(ENOENT\)/],
     [['--nearest-hops', '300'], /--nearest-hops 300: expected a whole number from 0 to 253/],
     [['--nearest-hops', '2', '--from', 'x.json'], /--from and --nearest-hops are two ways/],
   ])('%j: exit 64, one line naming the problem', async (args, message) => {

@@ -53,7 +53,7 @@ export async function run(options: EstimateCommandOptions, context: CliContext):
     if (options.from !== undefined) {
       const file = options.from;
       const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new RelaySelectError('USAGE', `--from ${file}: cannot read it (${error.code ?? error.message})`, {
+        throw new RelaySelectError('INPUT_INVALID', `--from ${file}: cannot read it (${error.code ?? error.message})`, {
           cause: error,
         });
       });

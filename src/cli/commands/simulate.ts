@@ -69,7 +69,7 @@ export async function run(options: SimulateCommandOptions, context: CliContext):
 
 function failSvg(file: string, error: NodeJS.ErrnoException): never {
   throw new RelaySelectError(
-    'USAGE',
+    'OUTPUT_UNWRITABLE',
     `--svg ${file}: cannot write the picture there (${error.code ?? error.message})`,
     { cause: error, hint: 'name a file in a directory you can write' },
   );
