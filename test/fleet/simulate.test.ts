@@ -23,8 +23,9 @@ describe('simulateFleet', () => {
     // intervalSeconds one day: each endpoint selects once in the warm-up day and exactly once more in
     // the measured day (+10 minutes for cron's wait), so the window holds 3 selections per model.
     //
-    // default (inference, verifyMargin 2): one echo at the maximum TTL to each relay (2); both are
-    // within the margin of the best inferred distance g = 1, so TTL g+1 = 2 to both (2: near answers,
+    // default (inference, probe.verify paths, verifyMargin 2): one echo at the maximum TTL to each relay
+    // (2); both are within the margin of the best inferred distance g = 1 and each is the only relay on
+    // its path (so path verification verifies both, as `all` would): TTL g+1 = 2 to both (2: near answers,
     // far expires at r2); then TTL g = 1 to near (1: expires at gw). 5 echo requests, 2 expiries, and
     // 2 Time Exceeded (each router's burst of 6 is untouched). 3 selections: 15, 6, 6.
     //
