@@ -1,17 +1,6 @@
-/** Small fleets and settings for the fleet tests. */
-import { DEFAULT_SETTINGS } from '../../src/config/defaults.js';
-import type { Settings } from '../../src/config/settings.js';
+/** Small fleets for the fleet tests (their settings come from the one builder, test/helpers/settings.ts). */
 import type { Fleet } from '../../src/fleet/fleet.js';
 import { parseFleetTopology } from '../../src/fleet/topology-file.js';
-
-export function settings(overrides: Partial<Settings> = {}): Settings {
-  return {
-    ...DEFAULT_SETTINGS,
-    probe: { ...DEFAULT_SETTINGS.probe },
-    register: { ...DEFAULT_SETTINGS.register },
-    ...overrides,
-  };
-}
 
 /** A fleet from a topology description; fails the test on a problem. */
 export function fleetFrom(topology: object, seed = 1): Fleet {

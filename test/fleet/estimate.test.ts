@@ -6,7 +6,7 @@ import { profileFromNearestHops, profileFromProbeJson, profilesOfFleet } from '.
 import { measureProbeFootprint } from '../../src/fleet/probe-footprint.js';
 import { profileFleet } from '../../src/fleet/profile.js';
 import { recommendSettings } from '../../src/fleet/recommend.js';
-import { settings } from './builders.js';
+import { settings } from '../helpers/settings.js';
 
 const LINUX = { burst: 6, perSecond: 1 };
 

@@ -7,7 +7,7 @@ import { createMemoryTransport, type TimeExceededLimit } from '../../src/probe/m
 import type { ReceivedIcmp } from '../../src/probe/transport.js';
 import { measureProbeFootprint } from '../../src/fleet/probe-footprint.js';
 import { createVirtualTime, runOnVirtualTime } from '../../src/fleet/virtual-time.js';
-import { settings } from './builders.js';
+import { settings } from '../helpers/settings.js';
 
 const ROUTERS = ['198.19.0.1', '198.19.0.2', '198.19.0.3'];
 

@@ -5,7 +5,8 @@ import { generateFleet } from '../../src/fleet/fleet.js';
 import { PEER_TABLE_VALIDITY_LEASES, peerTableValiditySeconds } from '../../src/fleet/models.js';
 import { planScenario, SCENARIOS } from '../../src/fleet/scenarios.js';
 import { createSimulationCache, simulateFleet, type SimulationResult } from '../../src/fleet/simulate.js';
-import { fleetFrom, HAND_COUNTED_TOPOLOGY, settings } from './builders.js';
+import { settings } from '../helpers/settings.js';
+import { fleetFrom, HAND_COUNTED_TOPOLOGY } from './builders.js';
 
 /** Everything a run reports, with the typed arrays as plain arrays, for comparing runs. */
 function comparable(result: SimulationResult, ignore: Array<'probeEngineRuns' | 'endpointRuns'> = []): unknown {
