@@ -40,7 +40,10 @@ export async function run(options: RunOptions, context: CliContext): Promise<num
       settings,
       force: options.force,
       dryRun: options.dryRun,
-      version: context.version,
+      // A getter: the package version is read only if this run registers (a run that decides nothing never does).
+      get version() {
+        return context.version;
+      },
       signal: context.signal,
       ...createProbeProgress((text) => output.progress(text), 'probing'),
       onSelectionEvent: (event) => {
