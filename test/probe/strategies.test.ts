@@ -1,26 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryTransport, type SimulatedHost } from '../../src/probe/memory-transport.js';
 import { probeTargets } from '../../src/probe/strategies.js';
-import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
-
-function options(overrides: Partial<ProbeOptions> = {}): ProbeOptions {
-  return {
-    strategy: 'inference',
-    maximumTtlToPing: 255,
-    timeoutMs: 300,
-    retries: 1,
-    ratePps: 100_000,
-    burst: 1000,
-    verifyMargin: 2,
-    tcpFallback: false,
-    tcpTimeoutMs: 100,
-    ...overrides,
-  };
-}
-
-function target(address: string, overrides: Partial<ProbeTarget> = {}): ProbeTarget {
-  return { key: address, host: address, address, family: address.includes(':') ? 6 : 4, port: 52311, ...overrides };
-}
+import type { ProbeResult } from '../../src/probe/types.js';
+import { options, target } from './builders.js';
 
 function byKey(results: ProbeResult[]): Record<string, ProbeResult> {
   return Object.fromEntries(results.map((result) => [result.key, result]));
