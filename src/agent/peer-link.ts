@@ -1,11 +1,11 @@
 /**
  * Which link the peers meet on: the interface (and its address) that this endpoint's traffic toward its
  * relays leaves by — the link whose other endpoints measure the same network. Found by asking the kernel
- * for the source address of a UDP socket connected to a relay (connect(2) of UDP sends nothing).
+ * for its source address toward a relay (probe/source-address.ts) and the interface that holds it.
  */
-import { createSocket } from 'node:dgram';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { lookUpSourceAddress } from '../probe/source-address.js';
 
 export interface PeerLink {
   family: 4 | 6;
@@ -15,9 +15,6 @@ export interface PeerLink {
   address: string;
 }
 
-/** Any port: connecting a UDP socket only selects the route and source address. */
-const ROUTE_LOOKUP_PORT = 9;
-
 /**
  * The link toward the relays: IPv4 when some relay has an IPv4 address (so every peer of a dual-stack
  * link picks the same family), else IPv6. Null when no relay address is routed from here.
@@ -26,30 +23,12 @@ export async function findPeerLink(relayAddresses: readonly string[]): Promise<P
   for (const family of [4, 6] as const) {
     const toward = relayAddresses.find((address) => (family === 4 ? isIPv4(address) : isIPv6(address)));
     if (toward === undefined) continue;
-    const source = await sourceAddressToward(toward, family);
+    const source = await lookUpSourceAddress(toward, family);
     if (source === null) continue;
     const interfaceName = interfaceHolding(source, family);
     if (interfaceName !== null) return { family, interfaceName, address: source };
   }
   return null;
-}
-
-function sourceAddressToward(destination: string, family: 4 | 6): Promise<string | null> {
-  return new Promise((resolve) => {
-    const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
-    const finish = (address: string | null): void => {
-      socket.close();
-      resolve(address);
-    };
-    socket.once('error', () => finish(null));
-    socket.connect(ROUTE_LOOKUP_PORT, destination, () => {
-      try {
-        finish(socket.address().address);
-      } catch {
-        finish(null);
-      }
-    });
-  });
 }
 
 function interfaceHolding(address: string, family: 4 | 6): string | null {
