@@ -55,7 +55,7 @@ interface QuotedEchoMessage {
   /** From the quoted original echo request. */
   identifier: number;
   sequence: number;
-  /** Destination address of the quoted original packet. */
+  /** Destination address of the quoted original packet, in canonical form ({@link canonicalAddress}). */
   originalDestination: string;
   replyTtl: number | null;
 }
@@ -130,7 +130,7 @@ export function decodeIcmpPacket(
 ): IcmpMessage | null {
   const bytes = asBuffer(packet);
   if (family === 4) {
-    const header = readIpv4Header(bytes, 0);
+    const header = readIpv4Header(bytes);
     if (header === null || header.protocol !== IP_PROTOCOL_ICMP) return null;
     return decodeIcmpv4(bytes.subarray(header.headerBytes), header.ttl);
   }
@@ -177,21 +177,18 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function readIpv4Header(
-  bytes: Buffer,
-  offset: number,
-): { headerBytes: number; ttl: number; protocol: number; destination: string } | null {
-  if (bytes.length < offset + 20) return null;
-  const versionAndIhl = bytes[offset]!;
+function readIpv4Header(bytes: Buffer): { headerBytes: number; ttl: number; protocol: number } | null {
+  if (bytes.length < 20) return null;
+  const versionAndIhl = bytes[0]!;
   if (versionAndIhl >> 4 !== 4) return null;
   const headerBytes = (versionAndIhl & 0x0f) * 4;
-  if (headerBytes < 20 || bytes.length < offset + headerBytes) return null;
-  return {
-    headerBytes,
-    ttl: bytes[offset + 8]!,
-    protocol: bytes[offset + 9]!,
-    destination: Array.from(bytes.subarray(offset + 16, offset + 20)).join('.'),
-  };
+  if (headerBytes < 20 || bytes.length < headerBytes) return null;
+  return { headerBytes, ttl: bytes[8]!, protocol: bytes[9]! };
+}
+
+/** The destination of an IPv4 header read by {@link readIpv4Header}, dotted: only quoted headers need it. */
+function ipv4DestinationOf(header: Buffer): string {
+  return `${header[16]}.${header[17]}.${header[18]}.${header[19]}`;
 }
 
 function decodeIcmpv4(icmp: Buffer, replyTtl: number | null): IcmpMessage | null {
@@ -200,7 +197,7 @@ function decodeIcmpv4(icmp: Buffer, replyTtl: number | null): IcmpMessage | null
   if (type === ICMP_ECHO_REPLY) return decodeEchoReply(icmp, replyTtl);
   if (type !== ICMP_TIME_EXCEEDED && type !== ICMP_DEST_UNREACHABLE) return null;
   const quoted = icmp.subarray(ICMP_HEADER_BYTES);
-  const inner = readIpv4Header(quoted, 0);
+  const inner = readIpv4Header(quoted);
   if (inner === null || inner.protocol !== IP_PROTOCOL_ICMP) return null;
   const innerIcmp = quoted.subarray(inner.headerBytes);
   if (innerIcmp.length < ICMP_HEADER_BYTES || innerIcmp[0] !== ICMP_ECHO_REQUEST) return null;
@@ -209,7 +206,7 @@ function decodeIcmpv4(icmp: Buffer, replyTtl: number | null): IcmpMessage | null
     code: icmp[1]!,
     identifier: innerIcmp.readUInt16BE(4),
     sequence: innerIcmp.readUInt16BE(6),
-    originalDestination: inner.destination,
+    originalDestination: ipv4DestinationOf(quoted),
     replyTtl,
   };
 }

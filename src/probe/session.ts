@@ -187,7 +187,8 @@ export class ProbeSession {
     if (message.identifier !== this.identifierFor(packet.family)) return;
     const entry = this.inFlight.get(message.sequence);
     if (entry === undefined) return;
-    const from = message.kind === 'echo-reply' ? packet.source : canonicalAddress(message.originalDestination);
+    // Both canonical already: the transport's source, the decoder's quoted destination.
+    const from = message.kind === 'echo-reply' ? packet.source : message.originalDestination;
     if (from !== entry.address) return;
     const rttMs = measureRoundTripMs(entry, packet, this.options.clock.nowMs());
     this.options.progress.onReply?.({
