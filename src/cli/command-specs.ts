@@ -478,7 +478,9 @@ export type CommandOptions<Name extends CommandName> = GlobalOptions &
   OptionsOf<SpecOf<Name>['options']> &
   PositionalOf<SpecOf<Name>>;
 
-const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+/** `dry-run` → `dryRun`: an option's key in what yargs (and quick-parse.ts) hand over. */
+export const camelCase = (name: string): string =>
+  name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 
 function readOptionValue(option: OptionSpec, value: unknown): unknown {
   // yargs turns `--port abc` into NaN, and a repeated option into a list.
