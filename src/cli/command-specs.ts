@@ -364,7 +364,7 @@ export const COMMANDS = [
     name: 'estimate',
     summary: 'closed-form fleet-wide ICMP load per model, in steady state and at the worst minute of each scenario',
     description:
-      'Computes, without simulating endpoints, the echo requests and Time Exceeded per second a fleet sends: in steady state and at the worst minute of each scenario, for each model, from the settings, the relay list and a distance profile: the generated network of --clients/--subnets (as simulate builds it), a --topology, one endpoint\'s measurements (--from, the JSON of "probe --json" or "plan --probe --json"), or just --nearest-hops. It agrees with simulate within 10 %. With --recommend --budget-pps X it searches for the settings (re-selection interval, resist-failure, retry bounds, TTL cap, rate) that keep the worst minute under X, and prints them with their clientsettings.cfg names.',
+      'Computes, without simulating endpoints, the echo requests and Time Exceeded per second a fleet sends: in steady state and at the worst minute of each scenario, for each model, from the settings, the relay list and a distance profile: the generated network of --clients/--subnets (as simulate builds it), a --topology, one endpoint\'s measurements (--from, the JSON of "probe --json" or "plan --probe --json"), or just --nearest-hops. It agrees with simulate within 10 %. With --recommend --budget-pps X it searches for the settings (re-selection interval, resist-failure, retry bounds, TTL cap, retry jitter) that keep the worst minute under X, and prints them, with probe.ratePps as it stands, and their clientsettings.cfg names.',
     options: [
       {
         name: 'scenario',
@@ -478,7 +478,9 @@ export type CommandOptions<Name extends CommandName> = GlobalOptions &
   OptionsOf<SpecOf<Name>['options']> &
   PositionalOf<SpecOf<Name>>;
 
-const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+/** `dry-run` → `dryRun`: an option's key in what yargs (and quick-parse.ts) hand over. */
+export const camelCase = (name: string): string =>
+  name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 
 function readOptionValue(option: OptionSpec, value: unknown): unknown {
   // yargs turns `--port abc` into NaN, and a repeated option into a list.

@@ -74,19 +74,18 @@ export async function main(
   endQuietlyOnClosedPipe(io.stdout);
   endQuietlyOnClosedPipe(io.stderr);
   const outcome: CommandOutcome = { output: undefined, status: exitCode('ok') };
-  const wantsJson = argv.includes('--json');
-  const logFormat = argv.some(
-    (arg, index) => arg === '--log-format=json' || (arg === '--log-format' && argv[index + 1] === 'json'),
-  )
-    ? 'json'
-    : 'text';
+  // For an error before the command opened its output (a usage error, say): read from argv as it stands.
   const fallbackOutput = async (): Promise<Output> =>
     outcome.output ??
     (await openOutput({
-      json: wantsJson,
+      json: argv.includes('--json'),
       quiet: false,
       verbose: false,
-      logFormat,
+      logFormat: argv.some(
+        (arg, index) => arg === '--log-format=json' || (arg === '--log-format' && argv[index + 1] === 'json'),
+      )
+        ? 'json'
+        : 'text',
       stdout: io.stdout,
       stderr: io.stderr,
       env: io.env,

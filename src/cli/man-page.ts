@@ -135,7 +135,7 @@ export function renderManPage(version: string): string {
     '.TP',
     '.I /var/lib/relay\\-select/',
     roffEscape(
-      'State directory as root ($XDG_STATE_HOME/relay-select otherwise): state.json (current relay, schedule, failure clock, retry), client-id, the lock, the last good relay list, and while an agent with peer.enabled runs, peer.json (its view of the peers, read by status).',
+      'State directory as root ($XDG_STATE_HOME/relay-select otherwise, or ~/.local/state/relay-select when XDG_STATE_HOME is unset or not absolute): state.json (current relay, schedule, failure clock, retry), client-id, the lock, the last good relay list, and while an agent with peer.enabled runs, peer.json (its view of the peers, read by status).',
     ),
     '.SH FLEET TOPOLOGY',
     roffEscape(
@@ -147,7 +147,7 @@ export function renderManPage(version: string): string {
     ),
     '.SH SECURITY',
     roffEscape(
-      "As root, relay-select uses only files that no other user can change: every settings file (and what it $imports), clientsettings.cfg, the relay list, the TLS files and the state directory with everything in it must be owned by root and not writable by group or others, and so must every directory above them, up to /; a sticky world-writable directory such as /tmp is allowed above an entry of root's. The TLS key must be mode 0600. Anything else is refused with one line naming the path, the owner and mode found, and the chown or chmod that fixes it: exit status 78 for settings and inputs, 73 for the state directory. Code configs (.js, .mjs, .cjs, .ts) run only from such trusted files, whoever runs relay-select. State files are never read or written through a symbolic link, temporary files are created exclusively under random names, and nothing is ever handed to another owner. SIGINT and SIGTERM stop a run at any point within a second (exit status 130 or 143), the lock released and nothing recorded that did not happen.",
+      "As root, relay-select uses only files that no other user can change: every settings file (and what it $imports), clientsettings.cfg, the relay list, the TLS files and the state directory with everything in it must be owned by root and not writable by group or others, and so must every directory above them, up to /; a sticky world-writable directory such as /tmp is allowed above an entry of root's. The TLS key and peer.keyFile must be mode 0600. Anything else is refused with one line naming the path, the owner and mode found, and the chown or chmod that fixes it: exit status 78 for settings and inputs, 73 for the state directory. Code configs (.js, .mjs, .cjs, .ts) run only from such trusted files, whoever runs relay-select. State files are never read or written through a symbolic link, temporary files are created exclusively under random names, and nothing is ever handed to another owner. SIGINT and SIGTERM stop a run at any point within a second (exit status 130 or 143), the lock released and nothing recorded that did not happen.",
     ),
     '.SH EXAMPLES',
   );

@@ -7,15 +7,13 @@
  * (undefined) on anything else, so yargs parses it and reports any problem in its own words.
  * test/cli/quick-parse.test.ts checks that wherever this answers, yargs gives the same options.
  */
-import { COMMANDS, GLOBAL_OPTIONS, type CommandName, type OptionSpec } from './command-specs.js';
+import { COMMANDS, GLOBAL_OPTIONS, camelCase, type CommandName, type OptionSpec } from './command-specs.js';
 
 /** What the command line asks for: a command and its options as yargs would hand them over (camelCase keys). */
 export interface ParsedCommandLine {
   name: CommandName;
   parsed: Record<string, unknown>;
 }
-
-const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 
 function findOption(
   options: readonly OptionSpec[],

@@ -105,6 +105,17 @@ async function runAsRoot(args: readonly string[], options: { cwd?: string; state
   return run;
 }
 
+/** A cron `run` on the trusted relay list with `stateDir`, registering nowhere. */
+const cronRun = (stateDir: string): string[] => [
+  'run',
+  '--relays',
+  trustedList,
+  '--state-dir',
+  stateDir,
+  '--set',
+  'register.mode=none',
+];
+
 /** Code that, run as root, would leave the marker behind. */
 const plantedCode = (): string =>
   `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'planted code ran as root');\nmodule.exports = {};\n`;
@@ -290,7 +301,7 @@ describe.skipIf(skipReason !== undefined)(
         `${names.map((name) => `ln -s ${victim} ${state}/${name}`).join('; ')}; ln -s ${elsewhere} ${state}/run.lock`,
       );
       for (const args of [
-        ['run', '--relays', trustedList, '--state-dir', state, '--set', 'register.mode=none'],
+        cronRun(state),
         ['run', '--dry-run', '--relays', trustedList, '--state-dir', state],
         ['status', '--state-dir', state],
         ['report-failure', '--state-dir', state],
@@ -304,45 +315,21 @@ describe.skipIf(skipReason !== undefined)(
       }
       // Root closes the directory but leaves what was planted: each link is still refused, by name.
       chmodSync(state, 0o700);
-      const stateLink = await runAsRoot([
-        'run',
-        '--relays',
-        trustedList,
-        '--state-dir',
-        state,
-        '--set',
-        'register.mode=none',
-      ]);
+      const stateLink = await runAsRoot(cronRun(state));
       expect(stateLink.code).toBe(73);
       // The lock is taken first: run.lock is refused as a link before anything is read.
       expect(stateLink.stderr).toContain(
         `the run lock ${state}/run.lock is a symbolic link, not a regular file — rm ${state}/run.lock`,
       );
       rmSync(path.join(state, 'run.lock'));
-      const afterLock = await runAsRoot([
-        'run',
-        '--relays',
-        trustedList,
-        '--state-dir',
-        state,
-        '--set',
-        'register.mode=none',
-      ]);
+      const afterLock = await runAsRoot(cronRun(state));
       expect(afterLock.code).toBe(73);
       expect(afterLock.stderr).toContain(
         `the state file ${state}/state.json is a symbolic link, not a regular file — rm ${state}/state.json (relay-select writes its own)`,
       );
       expect(existsSync(path.join(state, 'run.lock')), 'the lock is released').toBe(false);
       rmSync(path.join(state, 'state.json'));
-      const cache = await runAsRoot([
-        'run',
-        '--relays',
-        trustedList,
-        '--state-dir',
-        state,
-        '--set',
-        'register.mode=none',
-      ]);
+      const cache = await runAsRoot(cronRun(state));
       expect(cache.code).toBe(73);
       expect(cache.stderr).toMatch(
         new RegExp(
@@ -356,15 +343,7 @@ describe.skipIf(skipReason !== undefined)(
 
     it('a state directory owned by another user, or below one, is refused with the chown that fixes it', async () => {
       const theirs = directory('owned-state', NOBODY_UID, 0o755);
-      const run = await runAsRoot([
-        'run',
-        '--relays',
-        trustedList,
-        '--state-dir',
-        theirs,
-        '--set',
-        'register.mode=none',
-      ]);
+      const run = await runAsRoot(cronRun(theirs));
       expect(run.code).toBe(73);
       expect(run.stderr).toContain(
         `state directory ${theirs} is not trusted: owned by uid 65534, mode 0755 — chown root ${theirs}`,
