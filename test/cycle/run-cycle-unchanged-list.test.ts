@@ -150,6 +150,17 @@ describe('runCycle with an unchanged relay list', () => {
     expect(await refusedLines()).toBe('1');
   });
 
+  it('falls back to the cached copy when the list goes missing, and keeps the relay it finds there', async () => {
+    const { cycleSettings, relayList, stateDir } = await setUp({ state: 'kept' });
+    await rm(relayList);
+    const report = await runCycle({ settings: cycleSettings, version: 'test' });
+    expect(report).toMatchObject({ action: 'kept', rule: 'healthy' });
+    expect(report.warnings).toContainEqual(
+      expect.stringMatching(new RegExp(`; using the last good relay list cached in ${stateDir}$`)),
+    );
+    expect(await readCachedRelayList(stateDir)).toBe(listText());
+  });
+
   it('still refuses a missing list that has no cached copy', async () => {
     const stateDir = join(root, 'fresh');
     const report = runCycle({
