@@ -451,16 +451,16 @@ async function isInRelayList(
   // Chosen from a list with the very same text: it is in it, and the list need not be parsed to say so.
   if (!outsideTheList && state.relayListDigest === list.digest) return true;
   const key = relayKey(current);
-  if ((await list.relays()).some((relay) => relayKey(relay) === key)) return true;
+  // Looked up before the list, which it may spare a parse: a cron run on a failover relay is a no-op too.
   if (outsideTheList) {
     const named = [
       ...settings.failoverRelays,
       ...settings.manualRelays,
       ...(settings.rootServer ? [settings.rootServer] : []),
     ];
-    return named.some((entry) => entry === key || entry === `${current.host}:${current.port}`);
+    if (named.some((entry) => entry === key || entry === `${current.host}:${current.port}`)) return true;
   }
-  return false;
+  return (await list.relays()).some((relay) => relayKey(relay) === key);
 }
 
 interface LoadedRelayList {
