@@ -16,7 +16,7 @@ export interface RunMetricFacts {
   rule: string;
   /** When the next run has something to do. */
   nextDueAt: Date;
-  /** Lines of the relay list skipped as bad in this run. */
+  /** Lines of the relay list in use skipped as bad: counted when it was last parsed, which a run that takes it unchanged does not (State.relayListRefusedLines). */
   relayListRefusedLines: number;
   /** The relay list was refused as a whole and the cached copy used. */
   relayListRefused: boolean;
