@@ -141,8 +141,12 @@ function checkChain(path: string, entry: Stats, options: TrustOptions): TrustPro
  */
 export function findTrustProblem(path: string, options: TrustOptions): TrustProblem | null {
   const absolute = resolve(path);
+  return findTrustProblemOf(absolute, lstatSync(absolute), options);
+}
+
+/** {@link findTrustProblem} of an absolute path already lstat'ed (`linkStats`). */
+function findTrustProblemOf(absolute: string, linkStats: Stats, options: TrustOptions): TrustProblem | null {
   const expect = options.expect ?? 'file';
-  const linkStats = lstatSync(absolute);
   const stats = linkStats.isSymbolicLink() ? statSync(absolute) : linkStats;
   const wrongKind = kindProblem(absolute, stats, expect);
   if (wrongKind !== null) return wrongKind;
@@ -190,11 +194,13 @@ type OpenForReadingResult = { ok: true; handle: FileHandle; stats: Stats } | { o
  */
 export async function openForReading(path: string, options: OpenForReadingOptions = {}): Promise<OpenForReadingResult> {
   const absolute = resolve(path);
+  // One lstat for both checks below.
+  const linkStats = options.followLinks === false || options.trust !== undefined ? lstatSync(absolute) : undefined;
   // A link where a file of our own belongs is refused as a link, whatever it points to.
-  if (options.followLinks === false && lstatSync(absolute).isSymbolicLink())
+  if (options.followLinks === false && linkStats?.isSymbolicLink() === true)
     return { ok: false, problem: symbolicLinkProblem(absolute) };
-  if (options.trust !== undefined) {
-    const problem = findTrustProblem(absolute, { ...options.trust, expect: 'file' });
+  if (options.trust !== undefined && linkStats !== undefined) {
+    const problem = findTrustProblemOf(absolute, linkStats, { ...options.trust, expect: 'file' });
     if (problem !== null) return { ok: false, problem };
   }
   const noFollow = options.followLinks === false ? fsConstants.O_NOFOLLOW : 0;

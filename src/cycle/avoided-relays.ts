@@ -17,12 +17,16 @@ export function longestAvoidSeconds(settings: Pick<Settings, 'intervalSeconds'>)
   return settings.intervalSeconds > 0 ? settings.intervalSeconds : FULL_RELAY_FALLBACK_SECONDS;
 }
 
+/** Whether `entry` is still in force at `now` (its `until` not yet reached). */
+export function isAvoidedAt(entry: AvoidedRelay, now: Date): boolean {
+  return Date.parse(entry.until) > now.getTime();
+}
+
 /** The avoided relays still in force at `now`, by relayKey, with why (what the selection says when it skips one). */
 export function activeAvoidedRelays(avoided: readonly AvoidedRelay[] | undefined, now: Date): Map<string, string> {
   const active = new Map<string, string>();
   for (const entry of avoided ?? []) {
-    if (Date.parse(entry.until) > now.getTime())
-      active.set(relayKey(entry), `${entry.reason}; avoided until ${entry.until}`);
+    if (isAvoidedAt(entry, now)) active.set(relayKey(entry), `${entry.reason}; avoided until ${entry.until}`);
   }
   return active;
 }
@@ -39,7 +43,7 @@ export function recordFullRelays(
   settings: Pick<Settings, 'intervalSeconds'>,
 ): AvoidedRelay[] {
   const byKey = new Map<string, AvoidedRelay>();
-  for (const entry of avoided ?? []) if (Date.parse(entry.until) > now.getTime()) byKey.set(relayKey(entry), entry);
+  for (const entry of avoided ?? []) if (isAvoidedAt(entry, now)) byKey.set(relayKey(entry), entry);
   const longestSeconds = longestAvoidSeconds(settings);
   for (const attempt of attempts) {
     const { outcome, candidate } = attempt;

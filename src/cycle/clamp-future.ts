@@ -82,30 +82,12 @@ function timesOf(state: State, settings: ClampSettings): StateTime[] {
         upstreamBackoff: next.upstreamBackoff && { ...next.upstreamBackoff, nextAt: value },
       }),
     },
-    {
-      field: 'lastSelectionAt',
-      value: state.lastSelectionAt,
+    ...(['lastSelectionAt', 'lastAttemptAt', 'failingSince', 'failureReportedAt'] as const).map((field): StateTime => ({
+      field,
+      value: state[field],
       ...past,
-      set: (next, value) => ({ ...next, lastSelectionAt: value }),
-    },
-    {
-      field: 'lastAttemptAt',
-      value: state.lastAttemptAt,
-      ...past,
-      set: (next, value) => ({ ...next, lastAttemptAt: value }),
-    },
-    {
-      field: 'failingSince',
-      value: state.failingSince,
-      ...past,
-      set: (next, value) => ({ ...next, failingSince: value }),
-    },
-    {
-      field: 'failureReportedAt',
-      value: state.failureReportedAt,
-      ...past,
-      set: (next, value) => ({ ...next, failureReportedAt: value }),
-    },
+      set: (next, value) => ({ ...next, [field]: value }),
+    })),
     {
       field: 'current.registeredAt',
       value: state.current?.registeredAt,

@@ -17,6 +17,15 @@ const RTF_UP = 0x0001;
 const RTF_GATEWAY = 0x0002;
 const RTF_REJECT = 0x0200;
 
+/** A tuple of `N` strings, so the columns destructure as strings, not `string | undefined`. */
+type Columns<N extends number, T extends string[] = []> = T['length'] extends N ? T : Columns<N, [...T, string]>;
+
+/** The first `count` whitespace-separated columns of a line of a /proc route table, or null when it has fewer. */
+function routeColumns<N extends number>(line: string, count: N): Columns<N> | null {
+  const fields = line.trim().split(/\s+/);
+  return fields.length < count ? null : (fields.slice(0, count) as Columns<N>);
+}
+
 /**
  * The IPv4 default route of /proc/net/route (the one of lowest metric among those up), or null.
  * The kernel prints addresses as the 32-bit value in host byte order: reversed on little-endian machines.
@@ -24,18 +33,9 @@ const RTF_REJECT = 0x0200;
 export function parseIpv4DefaultRoute(text: string, littleEndian: boolean): DefaultRoute {
   let best: { route: NonNullable<DefaultRoute>; metric: number } | null = null;
   for (const line of text.split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 8) continue;
-    const [iface, destination, gateway, flagsHex, , , metricText, mask] = fields as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const fields = routeColumns(line, 8);
+    if (fields === null) continue;
+    const [iface, destination, gateway, flagsHex, , , metricText, mask] = fields;
     const flags = Number.parseInt(flagsHex, 16);
     if (destination !== '00000000' || mask !== '00000000' || (flags & RTF_UP) === 0 || (flags & RTF_REJECT) !== 0)
       continue;
@@ -50,20 +50,9 @@ export function parseIpv4DefaultRoute(text: string, littleEndian: boolean): Defa
 export function parseIpv6DefaultRoute(text: string): DefaultRoute {
   let best: { route: NonNullable<DefaultRoute>; metric: number } | null = null;
   for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10) continue;
-    const [destination, prefixLength, , , nextHop, metricHex, , , flagsHex, iface] = fields as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const fields = routeColumns(line, 10);
+    if (fields === null) continue;
+    const [destination, prefixLength, , , nextHop, metricHex, , , flagsHex, iface] = fields;
     const flags = Number.parseInt(flagsHex, 16);
     if (
       !/^0{32}$/.test(destination) ||

@@ -451,16 +451,16 @@ async function isInRelayList(
   // Chosen from a list with the very same text: it is in it, and the list need not be parsed to say so.
   if (!outsideTheList && state.relayListDigest === list.digest) return true;
   const key = relayKey(current);
-  if ((await list.relays()).some((relay) => relayKey(relay) === key)) return true;
+  // Looked up before the list, which it may spare a parse: a cron run on a failover relay is a no-op too.
   if (outsideTheList) {
     const named = [
       ...settings.failoverRelays,
       ...settings.manualRelays,
       ...(settings.rootServer ? [settings.rootServer] : []),
     ];
-    return named.some((entry) => entry === key || entry === `${current.host}:${current.port}`);
+    if (named.some((entry) => entry === key || entry === `${current.host}:${current.port}`)) return true;
   }
-  return false;
+  return (await list.relays()).some((relay) => relayKey(relay) === key);
 }
 
 interface LoadedRelayList {
@@ -505,18 +505,18 @@ export async function loadRelayListWithCache(
   dryRun: boolean,
   warnings: string[],
 ): Promise<LoadedRelayList> {
-  const unchanged = await readUnchangedRelayList(settings);
-  if (unchanged !== undefined) {
+  const { cached, unchanged } = await readUnchangedRelayList(settings);
+  if (unchanged) {
     let loading: Promise<ParsedRelayList> | undefined;
-    const load = (): Promise<ParsedRelayList> => (loading ??= loadRelayListNow(settings, dryRun, warnings));
+    const load = (): Promise<ParsedRelayList> => (loading ??= loadRelayListNow(settings, cached, dryRun, warnings));
     return {
-      digest: digestRelayList(unchanged),
+      digest: digestRelayList(cached),
       fromCache: false,
       relays: async () => (await load()).relays,
       refusedLines: async (parse) => (loading === undefined && !parse ? undefined : (await load()).refusedLines),
     };
   }
-  const list = await loadRelayListNow(settings, dryRun, warnings);
+  const list = await loadRelayListNow(settings, cached, dryRun, warnings);
   return {
     digest: list.digest,
     fromCache: list.fromCache,
@@ -526,22 +526,28 @@ export async function loadRelayListWithCache(
 }
 
 /**
- * The text of the relay list when its file holds exactly the last good list cached in the state
- * directory; undefined when anything differs or fails (the full load then says what, as always).
+ * The last good relay list cached in the state directory (null: none; undefined: it could not be read,
+ * and the full load reads it again to say why), and whether the relay list file holds exactly that text.
+ * Anything that fails here only means "not unchanged": the full load then says what, as always.
  */
-async function readUnchangedRelayList(settings: Settings): Promise<string | undefined> {
+async function readUnchangedRelayList(
+  settings: Settings,
+): Promise<{ cached: string; unchanged: true } | { cached: string | null | undefined; unchanged: false }> {
+  let cached: string | null | undefined;
   try {
-    const cached = await readCachedRelayList(settings.stateDir);
-    if (cached === null) return undefined;
+    cached = await readCachedRelayList(settings.stateDir);
+    if (cached === null) return { cached, unchanged: false };
     const cachedBytes = Buffer.from(cached, 'utf8');
     // Read as the full load reads it (trust.ts): a regular file, as root a trusted one, and never more bytes than the cache holds.
     const read = await readFileBounded(settings.relayList, {
       trust: processTrustPolicy(),
       maxBytes: cachedBytes.length,
     });
-    return read.ok && !read.tooLarge && read.bytes.equals(cachedBytes) ? cached : undefined;
+    return read.ok && !read.tooLarge && read.bytes.equals(cachedBytes)
+      ? { cached, unchanged: true }
+      : { cached, unchanged: false };
   } catch {
-    return undefined;
+    return { cached, unchanged: false };
   }
 }
 
@@ -552,20 +558,27 @@ interface ParsedRelayList {
   fromCache: boolean;
 }
 
-/** Reads, parses and caches the relay list, or falls back to the cached copy. */
-async function loadRelayListNow(settings: Settings, dryRun: boolean, warnings: string[]): Promise<ParsedRelayList> {
+/**
+ * Reads, parses and caches the relay list, or falls back to the cached copy. `cachedAlready` is the
+ * cached copy as readUnchangedRelayList read it (undefined: read it here, which throws what failed).
+ */
+async function loadRelayListNow(
+  settings: Settings,
+  cachedAlready: string | null | undefined,
+  dryRun: boolean,
+  warnings: string[],
+): Promise<ParsedRelayList> {
   const [{ loadRelayListFile }, { parseRelayList }] = await Promise.all([
     import('../relays/load.js'),
     import('../relays/parse.js'),
   ]);
+  const readCached = async (): Promise<string | null> =>
+    cachedAlready === undefined ? readCachedRelayList(settings.stateDir) : cachedAlready;
   try {
     const list = await loadRelayListFile(settings.relayList);
     for (const diagnostic of list.diagnostics) warnings.push(formatDiagnostic(diagnostic));
     const digest = digestRelayList(list.text);
-    if (!dryRun) {
-      const cached = await readCachedRelayList(settings.stateDir);
-      if (cached === null || digestRelayList(cached) !== digest) await cacheRelayList(settings.stateDir, list.text);
-    }
+    if (!dryRun && (await readCached()) !== list.text) await cacheRelayList(settings.stateDir, list.text);
     return {
       relays: list.relays,
       digest,
@@ -578,7 +591,7 @@ async function loadRelayListNow(settings: Settings, dryRun: boolean, warnings: s
       (error.code !== 'RELAY_LIST_INVALID' && error.code !== 'RELAY_LIST_MISSING')
     )
       throw error;
-    const cached = await readCachedRelayList(settings.stateDir);
+    const cached = await readCached();
     if (cached === null) throw error;
     const parsed = parseRelayList(cached, { file: path.join(settings.stateDir, RELAY_LIST_CACHE_FILE_NAME) });
     if (parsed.relays.length === 0) throw error;

@@ -2,6 +2,7 @@
  * The metrics of an endpoint (issue 12, "fleet visibility"): what a node_exporter textfile collector
  * shows for each endpoint, built from the state after a run and the facts of that run. Pure.
  */
+import { isAvoidedAt } from '../cycle/avoided-relays.js';
 import type { State } from '../cycle/state.js';
 import { zeroCounters } from '../cycle/state-check.js';
 import type { MetricFamily } from './prometheus-text.js';
@@ -15,7 +16,7 @@ export interface RunMetricFacts {
   rule: string;
   /** When the next run has something to do. */
   nextDueAt: Date;
-  /** Lines of the relay list skipped as bad in this run. */
+  /** Lines of the relay list in use skipped as bad: counted when it was last parsed, which a run that takes it unchanged does not (State.relayListRefusedLines). */
   relayListRefusedLines: number;
   /** The relay list was refused as a whole and the cached copy used. */
   relayListRefused: boolean;
@@ -42,7 +43,7 @@ export function buildRunMetrics(state: State, facts: RunMetricFacts): MetricFami
   const current = state.current;
   const healthy = state.lastHealthCheck?.result === 'healthy' ? seconds(state.lastHealthCheck.at) : 0;
   const lastSuccess = Math.max(seconds(state.lastSelectionAt), healthy);
-  const avoided = (state.avoidedRelays ?? []).filter((entry) => Date.parse(entry.until) > facts.now.getTime()).length;
+  const avoided = (state.avoidedRelays ?? []).filter((entry) => isAvoidedAt(entry, facts.now)).length;
   const jump = state.lastDistanceJump;
   return [
     gauge(

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { getDefaultSearchPlaces } from 'cosmiconfig';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadSettingsError as loadError } from '../helpers/settings.js';
 import { loadSettings, type LoadSettingsOptions } from '../../src/config/load.js';
-import { isRelaySelectError, type RelaySelectError } from '../../src/errors.js';
 import { isRoot } from '../helpers/root.js';
 
 let root: string;
@@ -27,16 +27,6 @@ const options = (overrides: Partial<LoadSettingsOptions> = {}): LoadSettingsOpti
   systemConfigFile: join(root, 'etc', 'config.json'),
   ...overrides,
 });
-
-async function loadError(loadOptions: LoadSettingsOptions): Promise<RelaySelectError> {
-  try {
-    await loadSettings(loadOptions);
-  } catch (error) {
-    if (isRelaySelectError(error)) return error;
-    throw error;
-  }
-  throw new Error('loadSettings did not throw');
-}
 
 describe('$import', () => {
   it('reads the imported files first, in order, then the file itself on top; paths relative to the importing file', async () => {

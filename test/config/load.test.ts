@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, PROFILES } from '../../src/config/defaults.js';
+import { loadSettingsError as loadError } from '../helpers/settings.js';
 import { loadSettings, resolveSettings, type LoadSettingsOptions } from '../../src/config/load.js';
-import { isRelaySelectError, type RelaySelectError } from '../../src/errors.js';
 
 const samplesDirectory = fileURLToPath(new URL('../../relay-samples/', import.meta.url));
 let root: string;
@@ -33,16 +33,6 @@ function options(overrides: Partial<LoadSettingsOptions> = {}): LoadSettingsOpti
     systemConfigFile: join(root, 'etc', 'config.json'),
     ...overrides,
   };
-}
-
-async function loadError(loadOptions: LoadSettingsOptions): Promise<RelaySelectError> {
-  try {
-    await loadSettings(loadOptions);
-  } catch (error) {
-    if (isRelaySelectError(error)) return error;
-    throw error;
-  }
-  throw new Error('loadSettings did not throw');
 }
 
 const writeJson = (path: string, value: unknown) => writeFile(path, JSON.stringify(value, null, 2));

@@ -87,6 +87,19 @@ describe('runCycle with an unchanged relay list', () => {
     expect(listWarnings(report.warnings)).toEqual([]);
   });
 
+  it('keeps a failover relay the settings still name without parsing the list', async () => {
+    const { cycleSettings, stateDir } = await setUp({ state: 'kept' });
+    const store = createStateStore(stateDir);
+    const { state } = await store.read();
+    await store.write({ ...state!, current: { ...state!.current!, pool: 'failover', method: 'failover' } });
+    const report = await runCycle({
+      settings: { ...cycleSettings, failoverRelays: [`127.0.0.1:${port}`] },
+      version: 'test',
+    });
+    expect(report).toMatchObject({ action: 'kept', rule: 'healthy' });
+    expect(listWarnings(report.warnings)).toEqual([]);
+  });
+
   it('parses it (and warns) when the relay was chosen from another list, and still keeps the relay it finds there', async () => {
     const { cycleSettings } = await setUp({ state: 'kept', selectedFrom: '198.18.0.9\n' });
     const report = await runCycle({ settings: cycleSettings, version: 'test' });
@@ -148,6 +161,17 @@ describe('runCycle with an unchanged relay list', () => {
     const second = await runCycle({ settings: { ...cycleSettings, metricsFile }, version: 'test' });
     expect(listWarnings(second.warnings)).toEqual([]);
     expect(await refusedLines()).toBe('1');
+  });
+
+  it('falls back to the cached copy when the list goes missing, and keeps the relay it finds there', async () => {
+    const { cycleSettings, relayList, stateDir } = await setUp({ state: 'kept' });
+    await rm(relayList);
+    const report = await runCycle({ settings: cycleSettings, version: 'test' });
+    expect(report).toMatchObject({ action: 'kept', rule: 'healthy' });
+    expect(report.warnings).toContainEqual(
+      expect.stringMatching(new RegExp(`; using the last good relay list cached in ${stateDir}$`)),
+    );
+    expect(await readCachedRelayList(stateDir)).toBe(listText());
   });
 
   it('still refuses a missing list that has no cached copy', async () => {

@@ -86,6 +86,20 @@ describe('buildRunMetrics', () => {
     });
   });
 
+  it('counts only the avoided relays whose avoidance has not ended yet', () => {
+    const avoiding = state({
+      avoidedRelays: [
+        { host: 'full-a.corp.example', port: 52311, until: '2024-03-01T12:30:00.000Z', reason: 'full (HTTP 429)' },
+        { host: 'full-b.corp.example', port: 52311, until: facts.now.toISOString(), reason: 'full (HTTP 429)' },
+        { host: 'full-c.corp.example', port: 52311, until: '2024-03-01T11:00:00.000Z', reason: 'full (HTTP 429)' },
+      ],
+    });
+    const avoided = parsePrometheusTextFormat(renderPrometheusText(buildRunMetrics(avoiding, facts))).find(
+      (family) => family.name === 'relay_select_avoided_relays',
+    );
+    expect(avoided?.metrics).toEqual([{ value: '1' }]);
+  });
+
   it('gives the failure clock and an unknown distance as they are', () => {
     const failing = state({
       current: currentRelay({ distance: null, rttMs: null, method: 'tcp' }),
