@@ -35,7 +35,7 @@ const HEAVY_MODULES = [
   { name: 'cosmiconfig', pattern: /\/node_modules\/cosmiconfig\// },
   { name: 'zod', pattern: /\/node_modules\/zod\// },
   { name: 'chalk', pattern: /\/node_modules\/chalk\// },
-  { name: 'probe engine', pattern: /\/dist\/probe\/(?!types\.js|icmp-addon\.js|remedies\.js)/ },
+  { name: 'probe engine', pattern: /\/dist\/probe\/(?!types\.js|icmp-addon\.js|remedies\.js|source-address\.js)/ },
   { name: 'ICMP addon', pattern: /\.node$/ },
   // The health check of a kept relay lives in register/health.ts and url.ts; the rest is registration.
   { name: 'registration', pattern: /\/dist\/register\/(?!health\.js|url\.js)/ },

@@ -16,7 +16,6 @@ export type ErrorCode =
   | 'STATE_UNWRITABLE' // the state directory or file cannot be written
   | 'STATE_UNTRUSTED' // the state directory or a file in it is not what relay-select made: another owner, writable by others, a symbolic link, not a regular file
   | 'NO_RELAY' // selection found no relay that could be registered
-  | 'RESOLVE_FAILED' // a host name did not resolve
   | 'TOPOLOGY_INVALID' // a lab topology file is wrong
   | 'INPUT_INVALID' // an input file of a command other than the relay list (estimate --from) is unreadable or not what it should be
   | 'OUTPUT_UNWRITABLE' // an output file a command was asked to write (simulate --svg) cannot be created

@@ -27,7 +27,7 @@ export const EXIT_STATUSES = [
     name: 'unavailable',
     code: 69,
     meaning: 'no relay could be registered (a retry is scheduled), or report-failure found no current relay',
-    errors: ['NO_RELAY', 'RESOLVE_FAILED'],
+    errors: ['NO_RELAY'],
   },
   {
     name: 'software',

@@ -21,7 +21,7 @@ const HEAVY: Record<string, RegExp> = {
   cosmiconfig: /\/node_modules\/cosmiconfig\//,
   zod: /\/node_modules\/zod\//,
   chalk: /\/node_modules\/chalk\//,
-  'probe engine': /\/dist\/probe\/(?!icmp-addon\.js|remedies\.js|types\.js)|\.node$/,
+  'probe engine': /\/dist\/probe\/(?!icmp-addon\.js|remedies\.js|types\.js|source-address\.js)|\.node$/,
   registration: /\/dist\/register\/(?!health\.js|url\.js)/,
   selection: /\/dist\/select\//,
   'node:http': /^node:https?$/,
