@@ -19,6 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { shuffle } from '../dist/fleet/random.js';
 import { PROBE_SHAPES, specOf } from './probe-shapes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -32,24 +33,6 @@ const TARGETS = {
   speedupFromDistance: 3,
   ipv6PacketsPerRelayWithin: 0.1,
 };
-
-/** Deterministic shuffle (mulberry32), so the nearest relays are not first in the list. */
-function shuffle(values, seed) {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const result = [...values];
-  for (let index = result.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(random() * (index + 1));
-    [result[index], result[other]] = [result[other], result[index]];
-  }
-  return result;
-}
 
 function runCommand(command, args, options = {}) {
   return spawnSync(command, args, { encoding: 'utf8', ...options });
