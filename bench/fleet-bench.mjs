@@ -15,14 +15,12 @@
 //    within 10 % like the others).
 //
 // Usage: node bench/fleet-bench.mjs (after npm run build). Writes bench/results/fleet.{json,md}.
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { resultsDirectory, root, round, runNodeChild, writeResults } from './bench-common.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const resultsDirectory = join(root, 'bench', 'results');
 const BUDGET = { wallSeconds: 60, rssMiB: 1024 };
 const BIG = { clients: 20_000, subnets: 400, relayCount: 200, seed: 1 };
 const SHAPES = [
@@ -34,24 +32,11 @@ const TOLERANCE = 0.1;
 const COOPERATION_MODELS = ['default', 'bigfix', 'agent'];
 
 function runChild(spec) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'fleet-child.mjs'), JSON.stringify(spec)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(JSON.parse(stdout.trim()))
-        : reject(new Error(`fleet benchmark child exited with ${code}: ${stderr.trim()}`)),
-    );
-  });
+  return runNodeChild([join(root, 'bench', 'fleet-child.mjs'), JSON.stringify(spec)], 'fleet benchmark child').then(
+    ({ stdout }) => JSON.parse(stdout.trim()),
+  );
 }
 
-const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const shapeName = (shape) =>
   `${shape.clients.toLocaleString('en-US')} endpoints / ${shape.subnets} subnets / ${shape.relayCount} relays`;
 
@@ -225,8 +210,7 @@ export async function benchFleet(options = {}) {
     reason: `one agent per subnet measures, and only when no measurement of the last 5 leases (${validitySeconds} s with peer.leaseSeconds ${DEFAULT_SETTINGS.peer.leaseSeconds}) is at hand; the other ${subnetSize - 1} endpoints of the subnet adopt its table and send one echo at the maximum TTL, which expires at no router. In steady state a subnet's selections are spread over the ${intervalHours}-hour interval (${round((subnetSize * validitySeconds) / DEFAULT_SETTINGS.intervalSeconds, 2)} per ${validitySeconds} s), so the leader still measures for most of them and echo requests fall to ${steadySavings.ratios['agent/default']['echoRequestsPerSecond.mean']}× of default; when selections bunch — the deferred re-selections once the server is back — one measurement serves the whole subnet, and the worst minute falls to ${outageSavings.ratios['agent/default']['echoRequestsPerSecond.peak']}× of default's. Time Exceeded come only from the leaders' measurements (a confirmation expires at no router), so against default they fall in step with echo requests.`,
   };
   if (options.write ?? true) {
-    writeFileSync(join(resultsDirectory, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(resultsDirectory, 'fleet.md'), renderMarkdown(result));
+    writeResults('fleet', result, renderMarkdown(result));
   }
   return result;
 }

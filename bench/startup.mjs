@@ -22,10 +22,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { median, root, round, writeResults } from './bench-common.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const resultsDirectory = join(root, 'bench', 'results');
 const RECORDER = join(root, 'bench', 'module-recorder.mjs');
 const BUDGET_RATIO = 1.5;
 
@@ -202,20 +201,9 @@ function timeOnce(argv, cwd) {
   return wallMs;
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-function round(value, digits = 1) {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
 
 /** The modules `argv` loads (one untimed run with the recorder), grouped into the heavy ones and a count. */
@@ -335,9 +323,7 @@ export async function benchStartup(options = {}) {
       pieces,
     };
     if (options.write ?? true) {
-      mkdirSync(resultsDirectory, { recursive: true });
-      writeFileSync(join(resultsDirectory, 'startup.json'), `${JSON.stringify(result, null, 2)}\n`);
-      writeFileSync(join(resultsDirectory, 'startup.md'), renderMarkdown(result));
+      writeResults('startup', result, renderMarkdown(result));
     }
     return result;
   } finally {
