@@ -201,6 +201,21 @@ function timeOnce(argv, cwd) {
   return wallMs;
 }
 
+/**
+ * Each contender's wall times, `rounds` runs each, interleaved (each round starts one contender later)
+ * so that drift in the machine's load falls on all of them alike.
+ */
+function timeInterleaved(contenders, rounds, cwd) {
+  const samples = contenders.map(() => []);
+  for (let pass = 0; pass < rounds; pass++) {
+    for (let offset = 0; offset < contenders.length; offset++) {
+      const index = (offset + pass) % contenders.length;
+      samples[index].push(timeOnce(contenders[index].argv, cwd));
+    }
+  }
+  return samples;
+}
+
 function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -241,13 +256,7 @@ function measureImportCosts(rounds, cwd) {
     ...contender,
     argv: ['--input-type=module', '-e', contender.code],
   }));
-  const samples = contenders.map(() => []);
-  for (let round = 0; round < rounds; round++) {
-    for (let offset = 0; offset < contenders.length; offset++) {
-      const index = (offset + round) % contenders.length;
-      samples[index].push(timeOnce(contenders[index].argv, cwd));
-    }
-  }
+  const samples = timeInterleaved(contenders, rounds, cwd);
   const emptyMs = median(samples[0]);
   return contenders.slice(1).map((contender, index) => ({
     module: contender.name,
@@ -276,13 +285,7 @@ export async function benchStartup(options = {}) {
     ];
     // Warm-up: the page cache, the relay-list cache of the state directories, and a first failing run shows here.
     for (const contender of contenders) timeOnce(contender.argv, directory);
-    const samples = contenders.map(() => []);
-    for (let round = 0; round < rounds; round++) {
-      for (let offset = 0; offset < contenders.length; offset++) {
-        const index = (offset + round) % contenders.length;
-        samples[index].push(timeOnce(contenders[index].argv, directory));
-      }
-    }
+    const samples = timeInterleaved(contenders, rounds, directory);
     const baseMs = median(samples[0]);
     const rows = contenders.map((contender, index) => {
       const medianMs = median(samples[index]);
