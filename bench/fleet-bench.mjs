@@ -28,6 +28,8 @@ const SHAPES = [
   BIG,
   { clients: 50_000, subnets: 500, relayCount: 500, seed: 1 },
 ];
+/** The headline job: the big fleet, `steady` for 7 days and `server-outage`. */
+const WEEK_AND_OUTAGE = { fleet: BIG, scenarios: ['steady', 'server-outage'], scenarioOptions: { days: 7 } };
 const TOLERANCE = 0.1;
 const COOPERATION_MODELS = ['default', 'bigfix', 'agent'];
 
@@ -105,20 +107,13 @@ export async function benchFleet(options = {}) {
 
   log('fleet: 20,000 endpoints, steady 7 days + server-outage, workers');
   const headline = await runChild({
-    fleet: BIG,
-    scenarios: ['steady', 'server-outage'],
-    scenarioOptions: { days: 7 },
+    ...WEEK_AND_OUTAGE,
     workers: true,
     estimate: true,
     svg: { scenario: 'server-outage', file: svgFile },
   });
   log('fleet: the same in one thread (baseline)');
-  const oneThread = await runChild({
-    fleet: BIG,
-    scenarios: ['steady', 'server-outage'],
-    scenarioOptions: { days: 7 },
-    workers: false,
-  });
+  const oneThread = await runChild({ ...WEEK_AND_OUTAGE, workers: false });
   log('fleet: each scenario alone');
   const steadyAlone = await runChild({
     fleet: BIG,
@@ -130,9 +125,7 @@ export async function benchFleet(options = {}) {
 
   log('fleet: what cooperation saves (default, bigfix, agent)');
   const cooperation = await runChild({
-    fleet: BIG,
-    scenarios: ['steady', 'server-outage'],
-    scenarioOptions: { days: 7 },
+    ...WEEK_AND_OUTAGE,
     models: COOPERATION_MODELS,
     workers: true,
     estimate: true,
@@ -143,10 +136,13 @@ export async function benchFleet(options = {}) {
     const scenarios =
       shape === BIG ? ['steady', 'server-outage', 'relay-loss', 'flap', 'new-relay'] : ['steady', 'server-outage'];
     log(`fleet: estimate against simulate, ${shapeName(shape)}`);
-    const run =
-      shape === BIG
-        ? await runChild({ fleet: BIG, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true })
-        : await runChild({ fleet: shape, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true });
+    const run = await runChild({
+      fleet: shape,
+      scenarios,
+      scenarioOptions: { days: 7 },
+      workers: true,
+      estimate: true,
+    });
     agreement.push(...agreementRows(shape, run));
     // The agent model's rows come from the cooperation job (the same fleet, steady 7 days and the outage).
     if (shape === BIG) agreement.push(...agreementRows(shape, cooperation, ['agent']));
