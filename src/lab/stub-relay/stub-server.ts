@@ -22,7 +22,7 @@ export type StubMode = (typeof STUB_MODES)[number];
 export const STUB_RELAY_PROGRAM = 'dist/lab/stub-relay/main.js';
 
 /** How the stub relay program (STUB_RELAY_PROGRAM) is to run: its command line, as main.ts reads it. Absent: null or undefined. */
-export interface StubRelayCommand {
+interface StubRelayCommand {
   port: number;
   /** Listen on this address only. @default every address */
   host?: string | undefined;
