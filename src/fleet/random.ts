@@ -27,8 +27,11 @@ export function createRandom(seed: number): () => number {
   return mulberry32(mix32(seed) || 1);
 }
 
-/** mulberry32 from `state` as given (unmixed). */
-function mulberry32(initialState: number): () => number {
+/**
+ * mulberry32 from `state` as given (unmixed): the generator of the lab's orders and of
+ * bench/generate-relays.mjs, whose committed outputs depend on these exact numbers.
+ */
+export function mulberry32(initialState: number): () => number {
   let state = initialState >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
