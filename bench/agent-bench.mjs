@@ -11,7 +11,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import {
   createAgentLabSpec,
   listAgentLabRelays,
@@ -20,9 +20,8 @@ import {
 } from '../dist/lab/agent-lab.js';
 import { readCounters } from '../dist/lab/lab-counters.js';
 import { buildNetwork, listNamespaces } from '../dist/lab/netns/network.js';
+import { median, root, writeResults } from './bench-common.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const resultsDirectory = join(root, 'bench', 'results');
 const ENDPOINTS = Array.from({ length: 12 }, (_, index) => `ep${String(index + 1).padStart(2, '0')}`);
 const LEASE_SECONDS = 3;
 const RELAYS = 60;
@@ -30,11 +29,6 @@ const RELAYS = 60;
 const BUDGET = 1.2 * RELAYS + 2 * ENDPOINTS.length;
 const MODES = ['alone', 'cooperating'];
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const spread = (values) => ({ median: median(values), min: Math.min(...values), max: Math.max(...values) });
 const ratio = (part, whole) => (whole === 0 ? null : Math.round((part / whole) * 1000) / 1000);
 
@@ -214,8 +208,6 @@ export function renderAgentTable(result) {
 }
 
 export function writeAgentResults(result) {
-  mkdirSync(resultsDirectory, { recursive: true });
-  writeFileSync(join(resultsDirectory, 'agent.json'), `${JSON.stringify(result, null, 2)}\n`);
   const markdown = `# agent
 
 The first selection of 12 \`relay-select agent\` processes on one link (a Linux bridge in a namespace), with their
@@ -238,7 +230,7 @@ ${result.summary.map((entry) => `- IPv${entry.family}: cooperating ${entry.coope
 
 Machine: ${result.cpus} CPUs, load ${result.loadAverage1m}, Node ${result.node}, kernel ${result.kernel}; ${result.date}.
 `;
-  writeFileSync(join(resultsDirectory, 'agent.md'), markdown);
+  writeResults('agent', result, markdown);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -15,14 +15,12 @@
 //    within 10 % like the others).
 //
 // Usage: node bench/fleet-bench.mjs (after npm run build). Writes bench/results/fleet.{json,md}.
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { resultsDirectory, root, round, runNodeChild, writeResults } from './bench-common.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const resultsDirectory = join(root, 'bench', 'results');
 const BUDGET = { wallSeconds: 60, rssMiB: 1024 };
 const BIG = { clients: 20_000, subnets: 400, relayCount: 200, seed: 1 };
 const SHAPES = [
@@ -30,28 +28,17 @@ const SHAPES = [
   BIG,
   { clients: 50_000, subnets: 500, relayCount: 500, seed: 1 },
 ];
+/** The headline job: the big fleet, `steady` for 7 days and `server-outage`. */
+const WEEK_AND_OUTAGE = { fleet: BIG, scenarios: ['steady', 'server-outage'], scenarioOptions: { days: 7 } };
 const TOLERANCE = 0.1;
 const COOPERATION_MODELS = ['default', 'bigfix', 'agent'];
 
 function runChild(spec) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'fleet-child.mjs'), JSON.stringify(spec)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(JSON.parse(stdout.trim()))
-        : reject(new Error(`fleet benchmark child exited with ${code}: ${stderr.trim()}`)),
-    );
-  });
+  return runNodeChild([join(root, 'bench', 'fleet-child.mjs'), JSON.stringify(spec)], 'fleet benchmark child').then(
+    ({ stdout }) => JSON.parse(stdout.trim()),
+  );
 }
 
-const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const shapeName = (shape) =>
   `${shape.clients.toLocaleString('en-US')} endpoints / ${shape.subnets} subnets / ${shape.relayCount} relays`;
 
@@ -120,20 +107,13 @@ export async function benchFleet(options = {}) {
 
   log('fleet: 20,000 endpoints, steady 7 days + server-outage, workers');
   const headline = await runChild({
-    fleet: BIG,
-    scenarios: ['steady', 'server-outage'],
-    scenarioOptions: { days: 7 },
+    ...WEEK_AND_OUTAGE,
     workers: true,
     estimate: true,
     svg: { scenario: 'server-outage', file: svgFile },
   });
   log('fleet: the same in one thread (baseline)');
-  const oneThread = await runChild({
-    fleet: BIG,
-    scenarios: ['steady', 'server-outage'],
-    scenarioOptions: { days: 7 },
-    workers: false,
-  });
+  const oneThread = await runChild({ ...WEEK_AND_OUTAGE, workers: false });
   log('fleet: each scenario alone');
   const steadyAlone = await runChild({
     fleet: BIG,
@@ -145,9 +125,7 @@ export async function benchFleet(options = {}) {
 
   log('fleet: what cooperation saves (default, bigfix, agent)');
   const cooperation = await runChild({
-    fleet: BIG,
-    scenarios: ['steady', 'server-outage'],
-    scenarioOptions: { days: 7 },
+    ...WEEK_AND_OUTAGE,
     models: COOPERATION_MODELS,
     workers: true,
     estimate: true,
@@ -158,10 +136,13 @@ export async function benchFleet(options = {}) {
     const scenarios =
       shape === BIG ? ['steady', 'server-outage', 'relay-loss', 'flap', 'new-relay'] : ['steady', 'server-outage'];
     log(`fleet: estimate against simulate, ${shapeName(shape)}`);
-    const run =
-      shape === BIG
-        ? await runChild({ fleet: BIG, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true })
-        : await runChild({ fleet: shape, scenarios, scenarioOptions: { days: 7 }, workers: true, estimate: true });
+    const run = await runChild({
+      fleet: shape,
+      scenarios,
+      scenarioOptions: { days: 7 },
+      workers: true,
+      estimate: true,
+    });
     agreement.push(...agreementRows(shape, run));
     // The agent model's rows come from the cooperation job (the same fleet, steady 7 days and the outage).
     if (shape === BIG) agreement.push(...agreementRows(shape, cooperation, ['agent']));
@@ -225,8 +206,7 @@ export async function benchFleet(options = {}) {
     reason: `one agent per subnet measures, and only when no measurement of the last 5 leases (${validitySeconds} s with peer.leaseSeconds ${DEFAULT_SETTINGS.peer.leaseSeconds}) is at hand; the other ${subnetSize - 1} endpoints of the subnet adopt its table and send one echo at the maximum TTL, which expires at no router. In steady state a subnet's selections are spread over the ${intervalHours}-hour interval (${round((subnetSize * validitySeconds) / DEFAULT_SETTINGS.intervalSeconds, 2)} per ${validitySeconds} s), so the leader still measures for most of them and echo requests fall to ${steadySavings.ratios['agent/default']['echoRequestsPerSecond.mean']}× of default; when selections bunch — the deferred re-selections once the server is back — one measurement serves the whole subnet, and the worst minute falls to ${outageSavings.ratios['agent/default']['echoRequestsPerSecond.peak']}× of default's. Time Exceeded come only from the leaders' measurements (a confirmation expires at no router), so against default they fall in step with echo requests.`,
   };
   if (options.write ?? true) {
-    writeFileSync(join(resultsDirectory, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(resultsDirectory, 'fleet.md'), renderMarkdown(result));
+    writeResults('fleet', result, renderMarkdown(result));
   }
   return result;
 }

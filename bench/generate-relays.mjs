@@ -1,23 +1,12 @@
 #!/usr/bin/env node
 // Generates a synthetic relay list (DESIGN §3 text form) for samples and benchmarks.
 // Deterministic: the same count and seed give the same file, so committed output can be regenerated.
-// Usage: node bench/generate-relays.mjs COUNT [SEED] > relays.dat
+// Usage (after npm run build): node bench/generate-relays.mjs COUNT [SEED] > relays.dat
 import { pathToFileURL } from 'node:url';
+import { mulberry32 } from '../dist/fleet/random.js';
 
 const IPV4_BASE = (198 << 24) | (18 << 16); // 198.18.0.0/15: 131072 addresses
 const IPV4_ADDRESSES = 131072;
-
-/** Small seeded PRNG (mulberry32): reproducible without a dependency. */
-function createRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function formatIPv4(index) {
   // Skip .0 and .255 host parts so no address looks like a network or broadcast address.
@@ -31,7 +20,7 @@ function formatIPv4(index) {
  * @returns {string} the relay list text
  */
 export function generateRelayList(count, options = {}) {
-  const random = createRandom(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const branchCount = options.branches ?? Math.max(3, Math.min(500, Math.ceil(count / 20)));
   const branches = Array.from({ length: branchCount }, (_, index) => `Branch-${String(index + 1).padStart(3, '0')}`);
   const lines = [

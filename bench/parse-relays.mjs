@@ -13,7 +13,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
   mkdtempSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
@@ -24,11 +23,10 @@ import {
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { median, root, round, runNodeChild, writeResults } from './bench-common.mjs';
 import { generateRelayList } from './generate-relays.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const resultsDirectory = join(root, 'bench', 'results');
 const BUDGET_MS = 2000;
 const BUDGET_RSS_MIB = 512;
 const PLAN_RELAYS = 1_000_000;
@@ -68,23 +66,9 @@ function ensureBuilt(force) {
 
 function runChild(file) {
   const loadUrl = pathToFileURL(join(root, 'dist', 'relays', 'load.js')).href;
-  return new Promise((resolve, reject) => {
-    const startMs = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SOURCE, loadUrl, file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const processMs = performance.now() - startMs;
-      if (code !== 0) return reject(new Error(`benchmark child exited with ${code}: ${stderr.trim()}`));
-      const figures = JSON.parse(stdout.trim());
-      resolve({ ...figures, processMs });
-    });
-  });
+  return runNodeChild(['--input-type=module', '-e', CHILD_SOURCE, loadUrl, file], 'benchmark child').then(
+    ({ stdout, wallMs }) => ({ ...JSON.parse(stdout.trim()), processMs: wallMs }),
+  );
 }
 
 /** One `relay-select plan` as a whole process, stdout to a file; wall time from spawn to exit. */
@@ -151,12 +135,6 @@ async function benchPlan(file, runs, directory) {
   });
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 /**
  * Runs the benchmark and returns its figures (also written to bench/results/).
  * @param {{ sizes?: number[], runs?: number, build?: boolean, write?: boolean, plan?: boolean }} [options] `plan: false` skips the plan runs
@@ -215,15 +193,9 @@ export async function benchParseRelays(options = {}) {
     planRows,
   };
   if (options.write ?? true) {
-    mkdirSync(resultsDirectory, { recursive: true });
-    writeFileSync(join(resultsDirectory, 'parse-relays.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(resultsDirectory, 'parse-relays.md'), renderMarkdown(result));
+    writeResults('parse-relays', result, renderMarkdown(result));
   }
   return result;
-}
-
-function round(value) {
-  return Math.round(value * 10) / 10;
 }
 
 function renderTable(result) {

@@ -15,14 +15,13 @@
 // built dist/.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { shuffle } from '../dist/fleet/random.js';
+import { median, root, writeResults } from './bench-common.mjs';
 import { PROBE_SHAPES, specOf } from './probe-shapes.mjs';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const resultsDirectory = join(root, 'bench', 'results');
 
 /** Time Exceeded tokens of a Linux router refill at 1/s up to a burst of 6: every run starts on full buckets. */
 const RATE_LIMIT_REFILL_MS = 6500;
@@ -32,24 +31,6 @@ const TARGETS = {
   speedupFromDistance: 3,
   ipv6PacketsPerRelayWithin: 0.1,
 };
-
-/** Deterministic shuffle (mulberry32), so the nearest relays are not first in the list. */
-function shuffle(values, seed) {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const result = [...values];
-  for (let index = result.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(random() * (index + 1));
-    [result[index], result[other]] = [result[other], result[index]];
-  }
-  return result;
-}
 
 function runCommand(command, args, options = {}) {
   return spawnSync(command, args, { encoding: 'utf8', ...options });
@@ -137,12 +118,6 @@ async function readCounters(lab, routers) {
     timeExceededGeneratedIpv4: sum((counts) => counts.icmp.OutTimeExcds),
     timeExceededGeneratedIpv6: sum((counts) => counts.icmp6.Icmp6OutTimeExcds),
   };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function spread(values) {
@@ -850,9 +825,7 @@ function observe(shape) {
 }
 
 export function writeProbeResults(result) {
-  mkdirSync(resultsDirectory, { recursive: true });
-  writeFileSync(join(resultsDirectory, 'probe.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(resultsDirectory, 'probe.md'), renderProbeMarkdown(result));
+  writeResults('probe', result, renderProbeMarkdown(result));
 }
 
 /** Every shape's targets met? */

@@ -22,10 +22,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { median, root, round, writeResults } from './bench-common.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const resultsDirectory = join(root, 'bench', 'results');
 const RECORDER = join(root, 'bench', 'module-recorder.mjs');
 const BUDGET_RATIO = 1.5;
 
@@ -202,20 +201,24 @@ function timeOnce(argv, cwd) {
   return wallMs;
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+/**
+ * Each contender's wall times, `rounds` runs each, interleaved (each round starts one contender later)
+ * so that drift in the machine's load falls on all of them alike.
+ */
+function timeInterleaved(contenders, rounds, cwd) {
+  const samples = contenders.map(() => []);
+  for (let pass = 0; pass < rounds; pass++) {
+    for (let offset = 0; offset < contenders.length; offset++) {
+      const index = (offset + pass) % contenders.length;
+      samples[index].push(timeOnce(contenders[index].argv, cwd));
+    }
+  }
+  return samples;
 }
 
 function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-function round(value, digits = 1) {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
 
 /** The modules `argv` loads (one untimed run with the recorder), grouped into the heavy ones and a count. */
@@ -253,13 +256,7 @@ function measureImportCosts(rounds, cwd) {
     ...contender,
     argv: ['--input-type=module', '-e', contender.code],
   }));
-  const samples = contenders.map(() => []);
-  for (let round = 0; round < rounds; round++) {
-    for (let offset = 0; offset < contenders.length; offset++) {
-      const index = (offset + round) % contenders.length;
-      samples[index].push(timeOnce(contenders[index].argv, cwd));
-    }
-  }
+  const samples = timeInterleaved(contenders, rounds, cwd);
   const emptyMs = median(samples[0]);
   return contenders.slice(1).map((contender, index) => ({
     module: contender.name,
@@ -288,13 +285,7 @@ export async function benchStartup(options = {}) {
     ];
     // Warm-up: the page cache, the relay-list cache of the state directories, and a first failing run shows here.
     for (const contender of contenders) timeOnce(contender.argv, directory);
-    const samples = contenders.map(() => []);
-    for (let round = 0; round < rounds; round++) {
-      for (let offset = 0; offset < contenders.length; offset++) {
-        const index = (offset + round) % contenders.length;
-        samples[index].push(timeOnce(contenders[index].argv, directory));
-      }
-    }
+    const samples = timeInterleaved(contenders, rounds, directory);
     const baseMs = median(samples[0]);
     const rows = contenders.map((contender, index) => {
       const medianMs = median(samples[index]);
@@ -335,9 +326,7 @@ export async function benchStartup(options = {}) {
       pieces,
     };
     if (options.write ?? true) {
-      mkdirSync(resultsDirectory, { recursive: true });
-      writeFileSync(join(resultsDirectory, 'startup.json'), `${JSON.stringify(result, null, 2)}\n`);
-      writeFileSync(join(resultsDirectory, 'startup.md'), renderMarkdown(result));
+      writeResults('startup', result, renderMarkdown(result));
     }
     return result;
   } finally {

@@ -437,14 +437,21 @@ class ScenarioFlows {
 
   /** Adds `mass` endpoints selecting in steady state, evenly over [from, to), in cron's pattern. */
   private addSteady(mass: number, from: number, to: number): void {
+    this.add(this.steadyRuns(mass, from, to));
+  }
+
+  /** The runs of `mass` endpoints selecting in steady state, evenly over [from, to), in cron's pattern. */
+  private steadyRuns(mass: number, from: number, to: number): Float64Array {
+    const runs = new Float64Array(this.durationSeconds);
     const { periodSeconds, splaySeconds } = this.ticks.cron;
     const perTick = (mass * periodSeconds) / this.periodSeconds / splaySeconds;
     for (let block = Math.floor(from / periodSeconds); block * periodSeconds < to; block += 1) {
       for (let splay = 0; splay < splaySeconds; splay += 1) {
         const at = block * periodSeconds + splay;
-        if (at >= from && at < to && at < this.durationSeconds) this.startsOf(this.kindAt(at))[at]! += perTick;
+        if (at >= from && at < to && at < this.durationSeconds) runs[at] = perTick;
       }
     }
+    return runs;
   }
 
   /** The ticks at which `mass` endpoints first run at or after `atSeconds` (a wake-up by an event). */
@@ -590,20 +597,9 @@ class ScenarioFlows {
           const deferred = recovered.map(
             (mass, at) => mass * Math.min(1, Math.max(0, (at - firstDue) / this.periodSeconds)),
           );
-          const onTime = new Float64Array(end);
-          const { periodSeconds, splaySeconds } = this.ticks.cron;
-          const perTick = (clients * periodSeconds) / this.periodSeconds / splaySeconds;
-          for (
-            let block = Math.floor(firstDue / periodSeconds);
-            block * periodSeconds < firstDue + this.periodSeconds;
-            block += 1
-          ) {
-            for (let splay = 0; splay < splaySeconds; splay += 1) {
-              const at = block * periodSeconds + splay;
-              if (at >= firstDue && at < firstDue + this.periodSeconds && at < end)
-                onTime[at] = perTick * recoveredSoFar[at]!;
-            }
-          }
+          const onTime = this.steadyRuns(clients, firstDue, firstDue + this.periodSeconds).map(
+            (mass, at) => mass * recoveredSoFar[at]!,
+          );
           for (const runs of [deferred, onTime]) {
             this.add(runs);
             this.addPeriodic(runs);
@@ -644,15 +640,7 @@ class ScenarioFlows {
         const up = this.eventAt('network-up')!;
         this.addSteady(clients, 0, down);
         // The periodic selections due while the network is down fail, and retry until it is back.
-        const failed = new Float64Array(end);
-        const { periodSeconds, splaySeconds } = this.ticks.cron;
-        const perTick = (clients * periodSeconds) / this.periodSeconds / splaySeconds;
-        for (let block = Math.floor(down / periodSeconds); block * periodSeconds < up; block += 1) {
-          for (let splay = 0; splay < splaySeconds; splay += 1) {
-            const at = block * periodSeconds + splay;
-            if (at >= down && at < up && at < end) failed[at]! += perTick;
-          }
-        }
+        const failed = this.steadyRuns(clients, down, up);
         this.add(failed);
         // A failure clock that outlasts the flap's end never makes anyone select: the wake-up at the
         // end finds the relay healthy.
@@ -758,11 +746,9 @@ class ScenarioFlows {
       }
     }
     const independence = this.steadyIndependence();
+    const echoPeak = expectedMaximum(echoMean, echoVariance, independence);
     return {
-      echoRequestsPerSecond: {
-        mean: echoTotal / end,
-        peak: expectedMaximum(echoMean, echoVariance, independence) / bucketSeconds,
-      },
+      echoRequestsPerSecond: { mean: echoTotal / end, peak: echoPeak / bucketSeconds },
       timeExceededPerSecond: {
         mean: teTotal / end,
         peak: expectedMaximum(teMean, teVariance, independence) / bucketSeconds,
@@ -770,8 +756,7 @@ class ScenarioFlows {
       ttlExpiredPerSecond: {
         mean: expiredTotal / end,
         peak:
-          (expectedMaximum(echoMean, echoVariance, independence) *
-            (this.footprints.normal.ttlExpired / Math.max(1e-9, this.footprints.normal.echo))) /
+          (echoPeak * (this.footprints.normal.ttlExpired / Math.max(1e-9, this.footprints.normal.echo))) /
           bucketSeconds,
       },
       selections,

@@ -24,7 +24,15 @@ export function hashUnit(seed: number, a: number, b = 0, c = 0): number {
 
 /** A stream of uniform numbers in [0, 1) (mulberry32), for building the topology in one pass. */
 export function createRandom(seed: number): () => number {
-  let state = mix32(seed) || 1;
+  return mulberry32(mix32(seed) || 1);
+}
+
+/**
+ * mulberry32 from `state` as given (unmixed): the generator of the lab's orders and of
+ * bench/generate-relays.mjs, whose committed outputs depend on these exact numbers.
+ */
+export function mulberry32(initialState: number): () => number {
+  let state = initialState >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
@@ -32,6 +40,20 @@ export function createRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
   };
+}
+
+/**
+ * A copy of `values` in a fixed order for `seed` (Fisher–Yates on mulberry32 seeded with `seed` itself,
+ * unmixed, so the lab's and the probe benchmark's orders stay what they were).
+ */
+export function shuffle<T>(values: readonly T[], seed: number): T[] {
+  const random = mulberry32(seed);
+  const result = [...values];
+  for (let index = result.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(random() * (index + 1));
+    [result[index], result[other]] = [result[other]!, result[index]!];
+  }
+  return result;
 }
 
 /** A client id shaped like the UUIDs real endpoints generate, derived from the seed and the endpoint number. */

@@ -83,56 +83,51 @@ export function planScenario(
   const at = options.eventAtSeconds ?? EVENT_AT_DEFAULT_SECONDS;
   const after = (end: number): number =>
     options.durationSeconds ?? Math.ceil((end + recoveryAllowanceSeconds(settings)) / 300) * 300;
+  /** Trouble from `at` (event `down`) to `end` (event `up`), shown as a span; recovery counts from `end`. */
+  const trouble = (
+    end: number,
+    [down, downLabel]: [FleetEventKind, string],
+    [up, upLabel]: [FleetEventKind, string],
+  ): ScenarioPlan => ({
+    name,
+    warmupSeconds,
+    durationSeconds: after(end),
+    events: [
+      { atSeconds: at, kind: down, label: downLabel },
+      { atSeconds: end, kind: up, label: upLabel },
+    ],
+    recoveryFromSeconds: end,
+    spans: [{ fromSeconds: at, toSeconds: end, label: downLabel }],
+  });
+  /** One change at `at` that stays; recovery counts from it. */
+  const lasting = (kind: FleetEventKind, label: string): ScenarioPlan => ({
+    name,
+    warmupSeconds,
+    durationSeconds: after(at),
+    events: [{ atSeconds: at, kind, label }],
+    recoveryFromSeconds: at,
+    spans: [],
+  });
   switch (name) {
     case 'steady': {
       const durationSeconds = options.durationSeconds ?? Math.round((options.days ?? STEADY_DAYS_DEFAULT) * 86_400);
       return { name, warmupSeconds, durationSeconds, events: [], recoveryFromSeconds: null, spans: [] };
     }
-    case 'server-outage': {
-      const end = at + (options.outageSeconds ?? OUTAGE_DEFAULT_SECONDS);
-      return {
-        name,
-        warmupSeconds,
-        durationSeconds: after(end),
-        events: [
-          { atSeconds: at, kind: 'server-down', label: 'server down' },
-          { atSeconds: end, kind: 'server-up', label: 'server back' },
-        ],
-        recoveryFromSeconds: end,
-        spans: [{ fromSeconds: at, toSeconds: end, label: 'server down' }],
-      };
-    }
+    case 'server-outage':
+      return trouble(
+        at + (options.outageSeconds ?? OUTAGE_DEFAULT_SECONDS),
+        ['server-down', 'server down'],
+        ['server-up', 'server back'],
+      );
     case 'relay-loss':
-      return {
-        name,
-        warmupSeconds,
-        durationSeconds: after(at),
-        events: [{ atSeconds: at, kind: 'relay-down', label: 'busiest relay dies' }],
-        recoveryFromSeconds: at,
-        spans: [],
-      };
-    case 'flap': {
-      const end = at + (options.flapSeconds ?? FLAP_DEFAULT_SECONDS);
-      return {
-        name,
-        warmupSeconds,
-        durationSeconds: after(end),
-        events: [
-          { atSeconds: at, kind: 'network-down', label: 'network down' },
-          { atSeconds: end, kind: 'network-up', label: 'network back' },
-        ],
-        recoveryFromSeconds: end,
-        spans: [{ fromSeconds: at, toSeconds: end, label: 'network down' }],
-      };
-    }
+      return lasting('relay-down', 'busiest relay dies');
+    case 'flap':
+      return trouble(
+        at + (options.flapSeconds ?? FLAP_DEFAULT_SECONDS),
+        ['network-down', 'network down'],
+        ['network-up', 'network back'],
+      );
     case 'new-relay':
-      return {
-        name,
-        warmupSeconds,
-        durationSeconds: after(at),
-        events: [{ atSeconds: at, kind: 'relay-added', label: 'relay added' }],
-        recoveryFromSeconds: at,
-        spans: [],
-      };
+      return lasting('relay-added', 'relay added');
   }
 }

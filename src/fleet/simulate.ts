@@ -263,6 +263,8 @@ interface SelectionMemo {
   relayIndex: number;
 }
 
+type FootprintOptions = Parameters<typeof measureProbeFootprint>[0]['options'];
+
 const UP_ANSWER: RelayAnswer = { kind: 'http', statusCode: 200, body: '{"accepted":true}' };
 const UPSTREAM_DOWN_ANSWER: RelayAnswer = {
   kind: 'http',
@@ -283,6 +285,7 @@ class ModelSimulation {
   private readonly allRelays: Fleet['relays'];
   private readonly relayIndexByKey: Map<string, number>;
   private readonly addressByHost: Map<string, string>;
+  private readonly routerAddresses: readonly string[];
   private relayList: Relay[];
   private readonly relayInList: Uint8Array;
   private readonly relayUp: Uint8Array;
@@ -348,6 +351,7 @@ class ModelSimulation {
     this.allRelays = [...this.fleet.relays, this.fleet.spareRelay];
     this.relayIndexByKey = new Map(this.allRelays.map((entry, index) => [entry.key, index]));
     this.addressByHost = new Map(this.allRelays.map((entry) => [entry.relay.host, entry.address]));
+    this.routerAddresses = this.fleet.routers.map((router) => router.address);
     this.relayList = this.fleet.relays.map((entry) => entry.relay);
     this.relayInList = new Uint8Array(this.allRelays.length).fill(1, 0, this.fleet.relays.length);
     this.relayUp = new Uint8Array(this.allRelays.length).fill(1);
@@ -595,39 +599,13 @@ class ModelSimulation {
   }
 
   /** One echo at the maximum TTL to a relay, by the engine (as for a manual relay: no verification, no retry). */
-  private async confirmFootprint(subnet: number, relayIndex: number): Promise<ProbeFootprint> {
-    const entry = this.allRelays[relayIndex]!;
-    const target: ProbeTarget = {
-      key: entry.key,
-      host: entry.relay.host,
-      address: entry.address,
-      family: 4,
-      port: entry.relay.port,
-      priority: entry.relay.priority,
-    };
-    const key = `${this.fleet.subnets[subnet]!.router}|${this.networkKey}|${this.subnetLinkDown[subnet]}|confirm:${relayIndex}`;
-    let footprint = this.footprints.get(key);
-    if (footprint === undefined) {
-      const up = this.relayUp[relayIndex] === 1;
-      footprint = await measureProbeFootprint({
-        relays: [
-          { target, path: this.paths.paths[subnet]![relayIndex]!, answersIcmp: up && !entry.dropsIcmp, acceptsTcp: up },
-        ],
-        linkUp: this.subnetLinkDown[subnet] === 0,
-        options: {
-          ...this.settings.probe,
-          strategy: 'inference',
-          retries: 0,
-          verify: 'none',
-          maximumTtlToPing: this.settings.maximumTtlToPing,
-        },
-        routerAddresses: this.fleet.routers.map((router) => router.address),
-        ...(this.options.timeExceededLimit === undefined ? {} : { timeExceededLimit: this.options.timeExceededLimit }),
-      });
-      this.probeEngineRuns += 1;
-      this.footprints.set(key, footprint);
-    }
-    return footprint;
+  private confirmFootprint(subnet: number, relayIndex: number): Promise<ProbeFootprint> {
+    return this.measure(subnet, `confirm:${relayIndex}`, [this.targetOf(relayIndex)], {
+      ...this.settings.probe,
+      strategy: 'inference',
+      retries: 0,
+      verify: 'none',
+    });
   }
 
   /** Whether no relay of the list would accept a registration from this subnet now. */
@@ -717,7 +695,7 @@ class ModelSimulation {
    * smallest distance (src/select/rank.ts). Null in manual mode or when no pool has a reachable relay.
    */
   private async leadersOf(subnet: number): Promise<Leaders | null> {
-    const cacheKey = `${this.fleet.subnets[subnet]!.router}|${this.networkKey}|${this.subnetLinkDown[subnet]}`;
+    const cacheKey = this.gatewayKey(subnet);
     const known = this.leaders.get(cacheKey);
     if (known !== undefined) return known;
     let found: Leaders | null = null;
@@ -725,14 +703,7 @@ class ModelSimulation {
       const footprints: ProbeFootprint[] = [];
       for (const pool of buildPools(this.relayList, this.settings.seekList)) {
         // The targets probeRelays (src/select/select-relay.ts) builds for the pool.
-        const targets: ProbeTarget[] = pool.relays.map((relay) => ({
-          key: relayKey(relay),
-          host: relay.host,
-          address: this.addressByHost.get(relay.host)!,
-          family: 4,
-          port: relay.port,
-          priority: relay.priority,
-        }));
+        const targets = pool.relays.map((relay) => this.targetOf(this.relayIndexByKey.get(relayKey(relay))!));
         if (targets.length === 0) continue;
         const footprint = await this.footprintFor(subnet, targets, `${pool.name}|pool`, false);
         footprints.push(footprint);
@@ -766,31 +737,60 @@ class ModelSimulation {
       : { host, address, family: 4 };
   }
 
-  private async footprintFor(
+  /** Subnets behind the same gateway have the same paths to every relay: they probe alike. */
+  private gatewayKey(subnet: number): string {
+    return `${this.fleet.subnets[subnet]!.router}|${this.networkKey}|${this.subnetLinkDown[subnet]}`;
+  }
+
+  /** The target of a relay as probeRelays (src/select/select-relay.ts) builds it. */
+  private targetOf(relayIndex: number): ProbeTarget {
+    const entry = this.allRelays[relayIndex]!;
+    return {
+      key: entry.key,
+      host: entry.relay.host,
+      address: entry.address,
+      family: 4,
+      port: entry.relay.port,
+      priority: entry.relay.priority,
+    };
+  }
+
+  private footprintFor(
     subnet: number,
     targets: ProbeTarget[],
     poolKey: string,
     manual: boolean,
   ): Promise<ProbeFootprint> {
-    // Subnets behind the same gateway have the same paths to every relay: they probe alike.
-    const key = `${this.fleet.subnets[subnet]!.router}|${this.networkKey}|${this.subnetLinkDown[subnet]}|${poolKey}`;
+    return this.measure(subnet, poolKey, targets, {
+      ...this.settings.probe,
+      verify: manual ? 'none' : this.settings.probe.verify,
+    });
+  }
+
+  /** The probe of `targets` from the subnet in the current network state, by the engine, once per gateway and `what`. */
+  private async measure(
+    subnet: number,
+    what: string,
+    targets: ProbeTarget[],
+    options: Omit<FootprintOptions, 'maximumTtlToPing'>,
+  ): Promise<ProbeFootprint> {
+    const key = `${this.gatewayKey(subnet)}|${what}`;
     const known = this.footprints.get(key);
     if (known !== undefined) return known;
-    const linkUp = this.subnetLinkDown[subnet] === 0;
     const footprint = await measureProbeFootprint({
       relays: targets.map((target) => {
         const index = this.relayIndexByKey.get(target.key)!;
-        const entry = this.allRelays[index]!;
         const up = this.relayUp[index] === 1;
-        return { target, path: this.paths.paths[subnet]![index]!, answersIcmp: up && !entry.dropsIcmp, acceptsTcp: up };
+        return {
+          target,
+          path: this.paths.paths[subnet]![index]!,
+          answersIcmp: up && !this.allRelays[index]!.dropsIcmp,
+          acceptsTcp: up,
+        };
       }),
-      linkUp,
-      options: {
-        ...this.settings.probe,
-        maximumTtlToPing: this.settings.maximumTtlToPing,
-        verify: manual ? 'none' : this.settings.probe.verify,
-      },
-      routerAddresses: this.fleet.routers.map((router) => router.address),
+      linkUp: this.subnetLinkDown[subnet] === 0,
+      options: { ...options, maximumTtlToPing: this.settings.maximumTtlToPing },
+      routerAddresses: this.routerAddresses,
       ...(this.options.timeExceededLimit === undefined ? {} : { timeExceededLimit: this.options.timeExceededLimit }),
     });
     this.probeEngineRuns += 1;

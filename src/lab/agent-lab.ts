@@ -11,6 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { LabNetwork } from './netns/network.js';
 import type { NetworkSpec } from './netns/network-plan.js';
+import { shuffle } from '../fleet/random.js';
 import type { ProbeResult } from '../probe/types.js';
 import { relayKey, type Relay } from '../relays/relay.js';
 import { rankPool } from '../select/rank.js';
@@ -65,7 +66,7 @@ export function listAgentLabRelays(lab: LabNetwork, family: 4 | 6): AgentLabRela
       node: host.node,
     })),
   );
-  return shuffle(relays);
+  return shuffle(relays, 11);
 }
 
 /** The relay list file's lines. */
@@ -214,22 +215,4 @@ export function watchAgentProcess(child: ChildProcess, node: string): LabAgent {
       });
     },
   };
-}
-
-/** Deterministic shuffle (mulberry32). */
-function shuffle<T>(values: readonly T[], seed = 11): T[] {
-  let state = seed >>> 0;
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const result = [...values];
-  for (let index = result.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(random() * (index + 1));
-    [result[index], result[other]] = [result[other]!, result[index]!];
-  }
-  return result;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { abortedError, throwIfAborted } from '../abort.js';
 import { RelaySelectError } from '../errors.js';
 import type { Pki } from './stub-relay/pki.js';
-import { STUB_RELAY_PROGRAM } from './stub-relay/stub-server.js';
+import { STUB_RELAY_PROGRAM, stubRelayArgs } from './stub-relay/stub-server.js';
 import type { TopologyRelay } from './topology.js';
 
 /** Why a lab stopped on Ctrl-C; by then the teardown has removed what it started. */
@@ -113,25 +113,23 @@ export async function startStub(
   const logFile = join(directory, `stub-${relay.name}.log`);
   const outputFile = join(directory, `stub-${relay.name}.out`);
   const stubMain = join(options.packageRoot, STUB_RELAY_PROGRAM);
-  const mode = relay.registration === 'client-cert-required' ? 'ok' : relay.registration;
   const args = [
     process.execPath,
     stubMain,
-    '--port',
-    String(relay.port),
-    '--mode',
-    mode,
-    '--name',
-    relay.name,
-    '--log',
-    logFile,
+    ...stubRelayArgs({
+      port: relay.port,
+      mode: relay.registration === 'client-cert-required' ? 'ok' : relay.registration,
+      name: relay.name,
+      logFile,
+      capacity: relay.capacity,
+      retryAfterSeconds: relay.retryAfterSeconds,
+      tls: tls && {
+        certFile: tls.server.certFile,
+        keyFile: tls.server.keyFile,
+        clientCaFile: relay.registration === 'client-cert-required' ? tls.ca.certFile : undefined,
+      },
+    }),
   ];
-  if (relay.capacity !== null) args.push('--capacity', String(relay.capacity));
-  if (relay.retryAfterSeconds !== null) args.push('--retry-after', String(relay.retryAfterSeconds));
-  if (tls !== undefined) {
-    args.push('--https', '--cert', tls.server.certFile, '--key', tls.server.keyFile);
-    if (relay.registration === 'client-cert-required') args.push('--ca', tls.ca.certFile, '--require-client-cert');
-  }
   const outputFd = openSync(outputFile, 'a');
   const child = spawn('ip', ['netns', 'exec', namespace, ...args], {
     detached: true,

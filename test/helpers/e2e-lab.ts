@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { parseSnmpCounters } from '../../src/lab/lab-counters.js';
 import type { State } from '../../src/cycle/state.js';
 import type { LabNetwork } from '../../src/lab/netns/network.js';
-import { STUB_RELAY_PROGRAM, type RegistrationLogEntry, type StubMode } from '../../src/lab/stub-relay/stub-server.js';
+import {
+  STUB_RELAY_PROGRAM,
+  stubRelayArgs,
+  type RegistrationLogEntry,
+  type StubMode,
+} from '../../src/lab/stub-relay/stub-server.js';
 import { REPO_ROOT } from './cli.js';
 
 const STUB_MAIN = join(REPO_ROOT, STUB_RELAY_PROGRAM);
@@ -108,28 +113,21 @@ export async function startE2eStub(
   const modeFile = `${base}.mode`;
   writeFileSync(logFile, '');
   writeFileSync(modeFile, options.mode ?? 'ok');
-  const listen = options.allAddresses === true ? [] : ['--host', address];
   const argv = [
     process.execPath,
     STUB_MAIN,
-    '--port',
-    String(options.port),
-    ...listen,
-    '--name',
-    node,
-    '--mode',
-    options.mode ?? 'ok',
-    '--mode-file',
-    modeFile,
-    '--log',
-    logFile,
+    ...stubRelayArgs({
+      port: options.port,
+      host: options.allAddresses === true ? undefined : address,
+      mode: options.mode ?? 'ok',
+      name: node,
+      logFile,
+      modeFile,
+      capacity: options.capacity,
+      retryAfterSeconds: options.retryAfterSeconds,
+      tls: options.tls && { certFile: options.tls.cert, keyFile: options.tls.key, clientCaFile: options.tls.clientCa },
+    }),
   ];
-  if (options.capacity !== undefined) argv.push('--capacity', String(options.capacity));
-  if (options.retryAfterSeconds !== undefined) argv.push('--retry-after', String(options.retryAfterSeconds));
-  if (options.tls) {
-    argv.push('--https', '--cert', options.tls.cert, '--key', options.tls.key);
-    if (options.tls.clientCa !== undefined) argv.push('--ca', options.tls.clientCa, '--require-client-cert');
-  }
   const child = lab.spawn(node, argv);
   child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');

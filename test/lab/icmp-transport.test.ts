@@ -17,6 +17,7 @@ import {
   type ProbeUser,
 } from '../helpers/probe-engine.js';
 import { AS_NOBODY, type ReadableCopy } from '../helpers/readable-copy.js';
+import { LAB_PROBE_OPTIONS } from '../helpers/lab-probe-options.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const DISTANCES = Array.from({ length: 13 }, (_, hops) => hops);
@@ -25,17 +26,6 @@ const FAMILIES = [4, 6] as const;
 const OPEN_PING_GROUP_RANGE = 'net.ipv4.ping_group_range=0 2147483647';
 const CLOSED_PING_GROUP_RANGE = 'net.ipv4.ping_group_range=1 0';
 const BUSY_MS = 100;
-
-const baseOptions: Omit<ProbeOptions, 'strategy'> = {
-  maximumTtlToPing: 255,
-  timeoutMs: 500,
-  retries: 1,
-  ratePps: 1000,
-  burst: 50,
-  verifyMargin: 2,
-  tcpFallback: false,
-  tcpTimeoutMs: 500,
-};
 
 interface Runner {
   name: string;
@@ -141,7 +131,7 @@ describe.skipIf(!isRoot)(
       const options = (
         overrides: Partial<ProbeOptions> = {},
       ): Omit<ProbeOptions, 'signal' | 'onProbeSent' | 'onReply' | 'onRoundDone'> => ({
-        ...baseOptions,
+        ...LAB_PROBE_OPTIONS,
         strategy: 'inference',
         transport: runner.transport,
         ...overrides,
@@ -252,7 +242,7 @@ describe.skipIf(!isRoot)(
             (['rounds', 'inference'] as const).map((strategy) => ({
               kind: 'probe',
               targets: FAMILIES.flatMap((family) => group.hosts.map((host) => target(host, family))),
-              options: { ...baseOptions, strategy, timeoutMs: 300, transport: group.transport },
+              options: { ...LAB_PROBE_OPTIONS, strategy, timeoutMs: 300, transport: group.transport },
               // The same identifier for every raw prober: only sequence numbers and addresses tell them apart.
               identifier: 0x1234,
             })),

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
-import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
+import type { ProbeResult, ProbeTarget } from '../../src/probe/types.js';
 import {
   createReadableEngine,
   missingEngineReason,
@@ -15,23 +15,13 @@ import {
   type ProbeJobResult,
 } from '../helpers/probe-engine.js';
 import { NOBODY_UID } from '../helpers/readable-copy.js';
+import { LAB_PROBE_OPTIONS } from '../helpers/lab-probe-options.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const DISTANCES = [0, 1, 2, 3, 5, 8, 12];
 const MANY_PER_HOST = 200;
 const MANY_DISTANCES = [1, 2, 3, 5, 8];
 const routers = Array.from({ length: 12 }, (_, index) => `r${index + 1}`);
-
-const baseOptions: Omit<ProbeOptions, 'strategy'> = {
-  maximumTtlToPing: 255,
-  timeoutMs: 500,
-  retries: 1,
-  ratePps: 1000,
-  burst: 50,
-  verifyMargin: 2,
-  tcpFallback: false,
-  tcpTimeoutMs: 500,
-};
 
 function probeResults(outcome: ProbeJobResult | undefined): {
   results: ProbeResult[];
@@ -97,18 +87,18 @@ describe.skipIf(skipReason !== undefined)(
         {
           kind: 'probe',
           targets: hosts.map((host) => target(host)),
-          options: { ...baseOptions, strategy: 'inference' },
+          options: { ...LAB_PROBE_OPTIONS, strategy: 'inference' },
         },
         {
           kind: 'probe',
           targets: hosts.map((host) => target(host, 6)),
-          options: { ...baseOptions, strategy: 'inference' },
+          options: { ...LAB_PROBE_OPTIONS, strategy: 'inference' },
         },
         ...hosts.flatMap((host) =>
           [4, 6].map((family) => ({
             kind: 'probe' as const,
             targets: [target(host, family as 4 | 6)],
-            options: { ...baseOptions, strategy: 'rounds' as const, timeoutMs: 300 },
+            options: { ...LAB_PROBE_OPTIONS, strategy: 'rounds' as const, timeoutMs: 300 },
           })),
         ),
       ]);
@@ -136,7 +126,7 @@ describe.skipIf(skipReason !== undefined)(
         {
           kind: 'probe',
           targets: [target('d3', 6), target('d5', 6), target('d2', 4)],
-          options: { ...baseOptions, strategy: 'inference', timeoutMs: 300 },
+          options: { ...LAB_PROBE_OPTIONS, strategy: 'inference', timeoutMs: 300 },
         },
       ]);
       const { results } = probeResults(outcome);
@@ -154,7 +144,7 @@ describe.skipIf(skipReason !== undefined)(
         (['inference', 'rounds'] as const).map((strategy) => ({
           kind: 'probe' as const,
           targets: [target('slow'), target('d3')],
-          options: { ...baseOptions, strategy },
+          options: { ...LAB_PROBE_OPTIONS, strategy },
         })),
       );
       const [inferred, rounds] = outcomes.map((outcome) => probeResults(outcome).results);
@@ -168,8 +158,12 @@ describe.skipIf(skipReason !== undefined)(
     it('finds the nearest by forward hops when the return path is longer', async () => {
       const [echo, inference, rounds] = await runProbeJobs(lab, 'p', [
         { kind: 'echo', address: lab.addressOf('x'), family: 4, ttl: 64 },
-        { kind: 'probe', targets: [target('x'), target('d2')], options: { ...baseOptions, strategy: 'inference' } },
-        { kind: 'probe', targets: [target('x'), target('d2')], options: { ...baseOptions, strategy: 'rounds' } },
+        {
+          kind: 'probe',
+          targets: [target('x'), target('d2')],
+          options: { ...LAB_PROBE_OPTIONS, strategy: 'inference' },
+        },
+        { kind: 'probe', targets: [target('x'), target('d2')], options: { ...LAB_PROBE_OPTIONS, strategy: 'rounds' } },
       ]);
       // The reply crossed three routers (a1, a2, r1): inference alone would say 3.
       expect(echo).toMatchObject({ kind: 'echo', replyTtl: 61 });
@@ -180,8 +174,8 @@ describe.skipIf(skipReason !== undefined)(
     it('reaches a relay that drops ICMP through the TCP fallback, and only with it', async () => {
       const targets = [target('quiet'), target('d2')];
       const [withFallback, without] = await runProbeJobs(lab, 'p', [
-        { kind: 'probe', targets, options: { ...baseOptions, strategy: 'inference', tcpFallback: true } },
-        { kind: 'probe', targets, options: { ...baseOptions, strategy: 'inference', tcpFallback: false } },
+        { kind: 'probe', targets, options: { ...LAB_PROBE_OPTIONS, strategy: 'inference', tcpFallback: true } },
+        { kind: 'probe', targets, options: { ...LAB_PROBE_OPTIONS, strategy: 'inference', tcpFallback: false } },
       ]);
       const fallback = probeResults(withFallback);
       expect(fallback.results[0]).toMatchObject({ distance: null, method: 'tcp' });
@@ -201,13 +195,13 @@ describe.skipIf(skipReason !== undefined)(
           {
             kind: 'probe',
             targets: hosts.map((host) => target(host)),
-            options: { ...baseOptions, strategy: 'rounds', timeoutMs: 300 },
+            options: { ...LAB_PROBE_OPTIONS, strategy: 'rounds', timeoutMs: 300 },
             identifier: 0x1234,
           },
           {
             kind: 'probe',
             targets: hosts.map((host) => target(host)),
-            options: { ...baseOptions, strategy: 'inference' },
+            options: { ...LAB_PROBE_OPTIONS, strategy: 'inference' },
             identifier: 0x1234,
           },
         ]),
@@ -236,8 +230,8 @@ describe.skipIf(skipReason !== undefined)(
         MANY_DISTANCES.flatMap((hops) => lab.extraAddressesOf(`d${hops}`).map((address) => [address, hops] as const)),
       );
       const [inference, rounds] = await runProbeJobs(lab, 'p', [
-        { kind: 'probe', targets, options: { ...baseOptions, strategy: 'inference', timeoutMs: 1000 } },
-        { kind: 'probe', targets, options: { ...baseOptions, strategy: 'rounds', timeoutMs: 1000 } },
+        { kind: 'probe', targets, options: { ...LAB_PROBE_OPTIONS, strategy: 'inference', timeoutMs: 1000 } },
+        { kind: 'probe', targets, options: { ...LAB_PROBE_OPTIONS, strategy: 'rounds', timeoutMs: 1000 } },
       ]);
       const inferred = probeResults(inference);
       const wrong = inferred.results.filter((result) => result.distance !== expected.get(result.address!));

@@ -13,6 +13,7 @@ import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
 import type { NetworkSpec } from '../../src/lab/netns/network-plan.js';
 import type { ProbeOptions, ProbeResult, ProbeTarget } from '../../src/probe/types.js';
 import { missingEngineReason, runProbeJobs, type ProbeJobResult } from '../helpers/probe-engine.js';
+import { LAB_PROBE_OPTIONS } from '../helpers/lab-probe-options.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
 const CAPTURE_SCRIPT = fileURLToPath(new URL('../helpers/capture-echo-requests.mjs', import.meta.url));
@@ -22,16 +23,10 @@ const DATA_CENTRE = { s3a: 'a3', s3b: 'b3', s4a: 'a4', s4b: 'b4', s5: 'a5', s6: 
 const ROUTERS = ['r1', 'r2', 'a3', 'a4', 'a5', 'a6', 'b3', 'b4', 'x1', 'x2', 'x3', 'x4', 'y1', 'y2'];
 
 const options: Omit<ProbeOptions, 'verify'> = {
+  ...LAB_PROBE_OPTIONS,
   strategy: 'inference',
   transport: 'raw',
-  maximumTtlToPing: 255,
   timeoutMs: 1000,
-  retries: 1,
-  ratePps: 1000,
-  burst: 50,
-  verifyMargin: 2,
-  tcpFallback: false,
-  tcpTimeoutMs: 500,
 };
 
 /**

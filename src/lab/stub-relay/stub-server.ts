@@ -21,6 +21,48 @@ export type StubMode = (typeof STUB_MODES)[number];
 /** The stub relay as a program (main.ts built), relative to the package root: what `lab` starts and `lab down` recognises. */
 export const STUB_RELAY_PROGRAM = 'dist/lab/stub-relay/main.js';
 
+/** How the stub relay program (STUB_RELAY_PROGRAM) is to run: its command line, as main.ts reads it. Absent: null or undefined. */
+interface StubRelayCommand {
+  port: number;
+  /** Listen on this address only. @default every address */
+  host?: string | undefined;
+  mode: StubMode;
+  name: string;
+  logFile: string;
+  /** The mode to switch to on SIGUSR1 is read from this file. @default none: SIGUSR1 toggles ok/503 */
+  modeFile?: string | undefined;
+  capacity?: number | null | undefined;
+  retryAfterSeconds?: number | null | undefined;
+  /** Serve https; with `clientCaFile` require a client certificate it signed. @default plain http */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string | undefined } | undefined;
+}
+
+/** The program's arguments for `command` (after `node STUB_RELAY_PROGRAM`). */
+export function stubRelayArgs(command: StubRelayCommand): string[] {
+  const args = [
+    '--port',
+    String(command.port),
+    '--mode',
+    command.mode,
+    '--name',
+    command.name,
+    '--log',
+    command.logFile,
+  ];
+  const option = (flag: string, value: string | number | null | undefined): void => {
+    if (value !== undefined && value !== null) args.push(flag, String(value));
+  };
+  option('--host', command.host);
+  option('--mode-file', command.modeFile);
+  option('--capacity', command.capacity);
+  option('--retry-after', command.retryAfterSeconds);
+  if (command.tls !== undefined) {
+    args.push('--https', '--cert', command.tls.certFile, '--key', command.tls.keyFile);
+    if (command.tls.clientCaFile !== undefined) args.push('--ca', command.tls.clientCaFile, '--require-client-cert');
+  }
+  return args;
+}
+
 export const REGISTER_PATH = '/relay-select/v1/register';
 export const HEALTH_PATH = '/relay-select/v1/health';
 

@@ -10,6 +10,7 @@ import {
   REGISTER_PATH,
   STUB_RELAY_PROGRAM,
   startStubServer,
+  stubRelayArgs,
   type StubServer,
 } from '../../../src/lab/stub-relay/stub-server.js';
 import { parseStubArgs } from '../../../src/lab/stub-relay/main.js';
@@ -121,6 +122,58 @@ describe('parseStubArgs', () => {
       server: { port: 0, mode: '503', name: 'n', logFile: '/tmp/x.log', host: '198.18.0.2' },
       modeFile: undefined,
     });
+  });
+
+  it('reads back what stubRelayArgs writes (the command line the lab and the e2e tests start)', () => {
+    expect(
+      parseStubArgs(
+        stubRelayArgs({
+          port: 52311,
+          host: '198.18.0.2',
+          mode: 'full',
+          name: 'n',
+          logFile: '/tmp/x.log',
+          modeFile: '/tmp/x.mode',
+          capacity: 3,
+          retryAfterSeconds: 30,
+        }),
+      ),
+    ).toEqual({
+      server: {
+        port: 52311,
+        host: '198.18.0.2',
+        mode: 'full',
+        name: 'n',
+        logFile: '/tmp/x.log',
+        capacity: 3,
+        retryAfterSeconds: 30,
+      },
+      modeFile: '/tmp/x.mode',
+    });
+    const directory = mkdtempSync(join(tmpdir(), 'stub-args-'));
+    try {
+      const [certFile, keyFile, clientCaFile] = ['cert', 'key', 'ca'].map((name) => {
+        writeFileSync(join(directory, name), name);
+        return join(directory, name);
+      });
+      const plain = stubRelayArgs({ port: 1, mode: 'ok', name: 'n', logFile: '/tmp/x.log', capacity: null });
+      expect(parseStubArgs(plain).server).toEqual({ port: 1, mode: 'ok', name: 'n', logFile: '/tmp/x.log' });
+      const tls = stubRelayArgs({
+        port: 1,
+        mode: 'ok',
+        name: 'n',
+        logFile: '/tmp/x.log',
+        tls: { certFile: certFile!, keyFile: keyFile!, clientCaFile },
+      });
+      expect(parseStubArgs(tls).server.https).toEqual({
+        cert: Buffer.from('cert'),
+        key: Buffer.from('key'),
+        ca: Buffer.from('ca'),
+        requireClientCert: true,
+      });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it.each([
