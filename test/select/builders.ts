@@ -38,17 +38,8 @@ export function resultsOf(...results: ProbeResult[]): Map<string, ProbeResult> {
   return new Map(results.map((entry) => [entry.key, entry]));
 }
 
-/** A small seeded PRNG (mulberry32) so "random" tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (the fleet simulator's mulberry32) so "random" tests are reproducible. */
+export { mulberry32 as seededRandom } from '../../src/fleet/random.js';
 
 export function clientIds(count: number, prefix = 'client'): string[] {
   return Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
