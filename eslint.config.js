@@ -17,7 +17,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.cjs'],
+    // bin/package.json makes bin/*.js CommonJS: the command starts without the ES module loader.
+    files: ['**/*.cjs', 'bin/**/*.js'],
     languageOptions: { sourceType: 'commonjs' },
   },
   {

@@ -1,6 +1,9 @@
 // Records every module a Node process loads: `node --import bench/module-recorder.mjs SCRIPT` with
-// MODULE_RECORD_FILE set appends one URL or path per line to that file — ES modules from a load hook
-// (which runs on the hooks thread), CommonJS modules and native addons from require.cache at exit.
+// MODULE_RECORD_FILE set appends one URL per line to that file — ES modules from a load hook (which runs
+// on the hooks thread), CommonJS modules and native addons from require.cache at exit, and built-ins
+// (`node:NAME`) the script loaded after Node's own start from process.moduleLoadList, however they were
+// loaded (import or require). The CLI bundle dist/cli.cjs is compiled from its text, not required: it
+// shows as none of these; the packages it requires or imports do.
 // Used by bench/startup.mjs and test/cli/startup-imports.test.ts to show which code a command pays for.
 // Without MODULE_RECORD_FILE it records nothing.
 import { appendFileSync } from 'node:fs';
@@ -13,8 +16,13 @@ const recordFile = process.env.MODULE_RECORD_FILE;
 if (isMainThread && recordFile) {
   register(import.meta.url);
   const cache = createRequire(import.meta.url).cache;
+  const builtinsBefore = process.moduleLoadList.length;
   process.once('exit', () => {
-    const paths = Object.keys(cache).map((path) => pathToFileURL(path).href);
+    const builtins = process.moduleLoadList
+      .slice(builtinsBefore)
+      .filter((entry) => entry.startsWith('NativeModule ') && !entry.startsWith('NativeModule internal/'))
+      .map((entry) => `node:${entry.slice('NativeModule '.length)}`);
+    const paths = [...Object.keys(cache).map((path) => pathToFileURL(path).href), ...builtins];
     if (paths.length > 0) appendFileSync(recordFile, `${paths.join('\n')}\n`);
   });
 }

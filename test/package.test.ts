@@ -19,6 +19,12 @@ describe('the npm package', () => {
         'dist/lab/netns/tcp-listener.mjs',
         'dist/lab/netns/link-delay-forwarder.py',
         'bin/relay-select.js',
+        // The CLI as bin/relay-select.js loads it (issue 13): the bundle, its loader (bin/package.json makes bin/ CommonJS), and the trainer that
+        // `npm install` runs to write the code cache for the Node it installs on.
+        'bin/load-cli.cjs',
+        'bin/package.json',
+        'dist/cli.cjs',
+        'scripts/train-code-cache.mjs',
       ]),
     );
   });

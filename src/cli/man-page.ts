@@ -137,6 +137,11 @@ export function renderManPage(version: string): string {
     roffEscape(
       'State directory as root ($XDG_STATE_HOME/relay-select otherwise, or ~/.local/state/relay-select when XDG_STATE_HOME is unset or not absolute): state.json (current relay, schedule, failure clock, retry), client-id, the lock, the last good relay list, and while an agent with peer.enabled runs, peer.json (its view of the peers, read by status).',
     ),
+    '.TP',
+    '.I dist/cli.cjs, dist/cli\\-cache/',
+    roffEscape(
+      "In the package: the CLI as one file, and the V8 code cache of each Node the package was built or installed with (npm rebuild writes the running Node's), so that a run with nothing to do starts without compiling. A cache is used only when it is named for this very build and this Node, is a regular file reached without a symbolic link, and is owned by root or by the user running relay-select and writable by nobody else; otherwise relay-select compiles dist/cli.cjs from its source, as correct and only slower to start.",
+    ),
     '.SH FLEET TOPOLOGY',
     roffEscape(
       'simulate and estimate generate a network unless --topology FILE describes one: a JSON object with "routers" (each {"name", "parent"}; one root, a tree), "subnets" (each {"name", "router", "clients"}: that many endpoints behind that gateway) and "relays" (each {"host", "router"}, optionally "capacity": registrations before the relay answers 429, and "dropsIcmp": true). With --relays FILE every relay of the list must be placed, by host or host:port; without, the topology\'s relays are the list and may carry "port", "weight", "priority", "groups" and "name". An optional "newRelay" is the relay the new-relay scenario adds. The distance between a subnet and a relay is the number of routers on the tree path between them, both ends included. A problem is one line naming the field, e.g. subnets[3].router, and exit status 65.',

@@ -186,6 +186,9 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const networkChange =
       state.network !== undefined && network !== null ? describeNetworkChange(state.network, network) : null;
     const currentInRelayList = current === null || (await isInRelayList(current, state, list, settings));
+    // Found in a list of another text (a push that kept it): remembered, so later runs need not parse the list to know.
+    const recordListDigest =
+      current !== null && currentInRelayList && !isOutsideTheList(current) && state.relayListDigest !== list.digest;
     let decision = decideCycle({
       state,
       settings,
@@ -247,11 +250,18 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
       const changed =
         decision.statePatch !== undefined ||
         recordNetwork ||
+        recordListDigest ||
         read.recovered !== undefined ||
         clampToSave ||
         refusedLinesChanged;
       const after: State = changed
-        ? { ...state, ...(recordNetwork ? { network } : {}), counters, ...withRefusedLines }
+        ? {
+            ...state,
+            ...(recordNetwork ? { network } : {}),
+            ...(recordListDigest ? { relayListDigest: list.digest } : {}),
+            counters,
+            ...withRefusedLines,
+          }
         : state;
       if (!dryRun && changed) await store.write(after);
       const done = report({
@@ -437,6 +447,11 @@ function candidateView(candidate: Candidate): RunRelayView {
   };
 }
 
+/** A relay of a stage outside the relay list: failover, root, manual. */
+function isOutsideTheList(relay: NonNullable<State['current']>): boolean {
+  return relay.pool === FAILOVER_POOL || relay.pool === ROOT_POOL || relay.pool === MANUAL_POOL;
+}
+
 /**
  * The current relay counts as "in the list" when the list still has it, or when it came from a stage
  * outside the list (failover, root, manual) that the settings still name.
@@ -447,8 +462,8 @@ async function isInRelayList(
   list: LoadedRelayList,
   settings: Settings,
 ): Promise<boolean> {
-  const outsideTheList = current.pool === FAILOVER_POOL || current.pool === ROOT_POOL || current.pool === MANUAL_POOL;
-  // Chosen from a list with the very same text: it is in it, and the list need not be parsed to say so.
+  const outsideTheList = isOutsideTheList(current);
+  // Chosen from (or found in) a list with the very same text: it is in it, and the list need not be parsed to say so.
   if (!outsideTheList && state.relayListDigest === list.digest) return true;
   const key = relayKey(current);
   // Looked up before the list, which it may spare a parse: a cron run on a failover relay is a no-op too.

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { privateNetworkPrefix, runCli, type CliRun } from '../helpers/cli.js';
+import { privateNetworkPrefix, runCli, UNBUNDLED_CLI, type CliRun } from '../helpers/cli.js';
 import { parseCommandLineQuickly } from '../../src/cli/quick-parse.js';
 import { BAD_INPUT_CASES, type BadInputCase, type CaseFile } from './bad-input-cases.js';
 
@@ -162,12 +162,18 @@ function exists(file: string): boolean {
   }
 }
 
-/** Runs the CLI with its quick parser leaving every command line to yargs (test/helpers/force-yargs.mjs). */
-const FORCE_YARGS = ['--import', fileURLToPath(new URL('../helpers/force-yargs.mjs', import.meta.url))];
+/**
+ * Runs the CLI with its quick parser leaving every command line to yargs (test/helpers/force-yargs.mjs, a
+ * load hook, so on the unbundled modules: test/helpers/unbundled-cli.mjs).
+ */
+const FORCE_YARGS = {
+  nodeArgs: ['--import', fileURLToPath(new URL('../helpers/force-yargs.mjs', import.meta.url))],
+  cli: UNBUNDLED_CLI,
+};
 
 async function runCase(
   testCase: BadInputCase,
-  options: { nodeArgs?: readonly string[] } = {},
+  options: { nodeArgs?: readonly string[]; cli?: string } = {},
 ): Promise<{ problems: string[]; wallMs: number; run: CliRun; dir: string }> {
   const world = await prepare(testCase);
   try {
@@ -183,6 +189,7 @@ async function runCase(
         prefix: testCase.network === 'loopback' ? [] : PRIVATE_NETWORK,
         timeoutMs: 10_000,
         ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
+        ...(options.cli === undefined ? {} : { cli: options.cli }),
         onSpawn: (child) => {
           if (testCase.closeStdoutEarly) child.stdout.once('data', () => child.stdout.destroy());
           if (testCase.signal !== undefined) {
@@ -254,7 +261,7 @@ describe.skipIf(PRIVATE_NETWORK === undefined)('command lines the quick parser r
     const differences: string[] = [];
     for (const testCase of quickCases) {
       const quick = await runCase(testCase);
-      const viaYargs = await runCase(testCase, { nodeArgs: FORCE_YARGS });
+      const viaYargs = await runCase(testCase, FORCE_YARGS);
       const words = (result: { run: CliRun; dir: string }): string =>
         // The two runs differ in their directory and in the moment they ran, nothing else.
         result.run.stderr

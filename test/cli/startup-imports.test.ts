@@ -1,9 +1,10 @@
 /**
  * What the cron no-op and monitoring load (issue 13): `--version`, `status`, and a `run` that is not due
- * or keeps a healthy relay must not load yargs, cosmiconfig, zod, chalk, the probe engine or the
- * registration and selection code. Checked on the real CLI (bin/relay-select.js over dist/) with
- * bench/module-recorder.mjs, which lists every module a process loads; bench/results/startup.md has the
- * times.
+ * or keeps a healthy relay must not load yargs, cosmiconfig, zod, chalk, node:http, the probe engine or
+ * the registration and selection code. Checked with bench/module-recorder.mjs, which lists every module a
+ * process loads, on the real CLI (bin/relay-select.js: the bundle dist/cli.cjs, where the packages and
+ * built-ins it loads show) and on the same CLI unbundled (test/helpers/unbundled-cli.mjs: dist/cli/main.js
+ * and its modules, where our own files show one by one too); bench/results/startup.md has the times.
  */
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { CLI, REPO_ROOT, runCli, UNBUNDLED_CLI } from '../helpers/cli.js';
 
 const RECORDER = pathToFileURL(join(REPO_ROOT, 'bench', 'module-recorder.mjs')).href;
 
@@ -69,7 +70,8 @@ beforeAll(async () => {
     await writeFile(join(root, name, 'client-id'), 'startup-test\n', { mode: 0o600 });
   }
   await mkdir(join(root, 'empty'), { mode: 0o700 });
-  await writeFile(join(root, 'relays.dat'), `127.0.0.1:${port}\n198.18.0.1\n`);
+  // Loopback only: a run that selected after all would send nothing off this host.
+  await writeFile(join(root, 'relays.dat'), `127.0.0.1:${port}\n127.0.0.2\n`);
   await writeFile(
     join(root, 'config.json'),
     JSON.stringify({ relayList: join(root, 'relays.dat'), register: { mode: 'none' } }),
@@ -81,26 +83,55 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Runs the CLI (in the temporary directory, so no settings are found by the search) and lists the heavy code it loaded. */
+/**
+ * Runs the CLI bundled and unbundled (in the temporary directory, so no settings are found by the search)
+ * and lists the heavy code each loaded; the two lists must agree.
+ */
 async function heavyCodeLoadedBy(args: string[], expectedOutput: RegExp): Promise<string[]> {
+  const [bundled, unbundled] = await Promise.all([
+    recordRun(CLI, args, expectedOutput),
+    recordRun(UNBUNDLED_CLI, args, expectedOutput),
+  ]);
+  // The bundle shows only what lives outside it: packages, built-ins, the addon.
+  expect(bundled.files).toContain(pathToFileURL(CLI).href);
+  expect(unbundled.files).toContain(pathToFileURL(join(REPO_ROOT, 'dist', 'cli', 'main.js')).href);
+  expect(bundled.heavy).toEqual(unbundled.heavy.filter((name) => !INSIDE_THE_BUNDLE.has(name)));
+  return unbundled.heavy;
+}
+
+/** Heavy code the bundle holds itself: it loads no file of its own, so only the unbundled run shows it. */
+const INSIDE_THE_BUNDLE = new Set(['probe engine', 'registration', 'selection']);
+
+async function recordRun(
+  cli: string,
+  args: string[],
+  expectedOutput: RegExp,
+): Promise<{ files: string[]; heavy: string[] }> {
   const record = join(root, `modules-${Math.random().toString(36).slice(2)}.txt`);
   const result = await runCli(args, {
+    cli,
     cwd: root,
     env: { NODE_OPTIONS: `--import=${RECORDER}`, MODULE_RECORD_FILE: record },
   });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(expectedOutput);
-  const modules = (await readFile(record, 'utf8')).split('\n').filter((line) => line !== '');
-  expect(modules.length).toBeGreaterThan(0);
-  return Object.entries(HEAVY)
-    .filter(([, pattern]) => modules.some((module) => pattern.test(module)))
+  const files = [...new Set((await readFile(record, 'utf8')).split('\n').filter((line) => line !== ''))];
+  expect(files.length).toBeGreaterThan(0);
+  const heavy = Object.entries(HEAVY)
+    .filter(([, pattern]) => files.some((file) => pattern.test(file)))
     .map(([name]) => name);
+  return { files, heavy };
 }
 
 describe('the cron no-op and monitoring load only what they use', () => {
   it('--version', async () => {
-    expect(await heavyCodeLoadedBy(['--version'], /^\d+\.\d+\.\d+\n$/)).toEqual([]);
+    // Answered by bin/relay-select.js itself, before any of the CLI loads.
+    const { files, heavy } = await recordRun(CLI, ['--version'], /^\d+\.\d+\.\d+\n$/);
+    expect(heavy).toEqual([]);
+    expect(files.filter((file) => file.startsWith('file:')).sort()).toEqual(
+      ['bin/relay-select.js', 'package.json'].map((path) => pathToFileURL(join(REPO_ROOT, path)).href),
+    );
   });
 
   it('status, empty state directory', async () => {

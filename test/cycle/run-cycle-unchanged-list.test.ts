@@ -100,11 +100,16 @@ describe('runCycle with an unchanged relay list', () => {
     expect(listWarnings(report.warnings)).toEqual([]);
   });
 
-  it('parses it (and warns) when the relay was chosen from another list, and still keeps the relay it finds there', async () => {
-    const { cycleSettings } = await setUp({ state: 'kept', selectedFrom: '198.18.0.9\n' });
+  it('parses it (and warns) when the relay was chosen from another list, keeps the relay it finds there, and remembers that this list has it', async () => {
+    const { cycleSettings, stateDir } = await setUp({ state: 'kept', selectedFrom: '198.18.0.9\n' });
     const report = await runCycle({ settings: cycleSettings, version: 'test' });
     expect(report).toMatchObject({ action: 'kept', rule: 'healthy' });
     expect(listWarnings(report.warnings)).toHaveLength(1);
+    expect((await createStateStore(stateDir).read()).state?.relayListDigest).toBe(digestRelayList(listText()));
+    // The next run takes the list unchanged and knows the relay is in it: no parse, no warning.
+    const next = await runCycle({ settings: cycleSettings, version: 'test' });
+    expect(next).toMatchObject({ action: 'kept', rule: 'healthy' });
+    expect(listWarnings(next.warnings)).toEqual([]);
   });
 
   it('parses a changed list, warns, and caches it', async () => {

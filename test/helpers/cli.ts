@@ -5,6 +5,8 @@ import type { renderStatusJson } from '../../src/cli/commands/status.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../bin/relay-select.js', import.meta.url));
+/** The same CLI unbundled (dist/cli/main.js and its modules), for module load hooks and recorders. */
+export const UNBUNDLED_CLI = fileURLToPath(new URL('./unbundled-cli.mjs', import.meta.url));
 
 /** What `status --json` prints. */
 export type StatusJson = ReturnType<typeof renderStatusJson>;

@@ -1,4 +1,4 @@
-// `node --import test/helpers/force-yargs.mjs bin/relay-select.js ARGS`: the CLI with its quick parser
+// `node --import test/helpers/force-yargs.mjs test/helpers/unbundled-cli.mjs ARGS`: the CLI with its quick parser
 // (src/cli/quick-parse.ts) answering "not mine" to every command line, so yargs reads them all. Lets a test
 // run one command line through both parsers and compare what the user sees.
 import { register } from 'node:module';

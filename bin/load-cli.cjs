@@ -1,0 +1,75 @@
+// Loads the CLI bundle (dist/cli.cjs, scripts/bundle-cli.mjs) with the V8 code cache of this Node, when
+// there is one: a cron no-op then neither parses nor compiles what it runs (issue 13,
+// bench/results/startup.md). The cache is code: it is taken only from dist/cli-cache/, only if it is named
+// for this very build and this V8, only as a regular file reached without a symbolic link, and only if
+// root or the user running relay-select owns it and nobody else may write it. Otherwise — and whenever V8
+// refuses it — the bundle is compiled from its source, as it would be without a cache.
+'use strict';
+const { closeSync, constants, fstatSync, openSync, readFileSync } = require('node:fs');
+const Module = require('node:module');
+const { join } = require('node:path');
+const { Script } = require('node:vm');
+
+const DIST = join(__dirname, '..', 'dist');
+const BUNDLE = join(DIST, 'cli.cjs');
+const BUILD_LINE = /^\/\/ relay-select CLI build ([0-9a-f]{16}):/;
+
+/** Where the code cache of `buildId` for the running Node lives (V8 takes a cache only from its own version). */
+function codeCachePath(buildId) {
+  return join(DIST, 'cli-cache', `${buildId}-${process.arch}-v8-${process.versions.v8}.bin`);
+}
+
+function readTrustedCache(path) {
+  let fd;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    const euid = process.geteuid === undefined ? 0 : process.geteuid();
+    if (!stats.isFile() || (stats.mode & 0o022) !== 0 || (stats.uid !== 0 && stats.uid !== euid)) return undefined;
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * What the bundle imports at run time, as its modules imported it from dist/: chalk and cosmiconfig
+ * (resolved from this package like from dist/), and a settings file written as code (by its file URL).
+ */
+function importFromBundle(specifier) {
+  return import(specifier);
+}
+
+/**
+ * The CLI's exports (`main`), with the compiled script (for scripts/train-code-cache.mjs) and whether a
+ * cache was used. `useCache: false` compiles from the source alone.
+ */
+function loadCli({ useCache = true } = {}) {
+  const source = readFileSync(BUNDLE, 'utf8');
+  const buildId = BUILD_LINE.exec(source)?.[1];
+  if (buildId === undefined) throw new Error(`${BUNDLE} is not a relay-select CLI build: run npm run build`);
+  const cachedData = useCache ? readTrustedCache(codeCachePath(buildId)) : undefined;
+  // CommonJS's wrapper, and the import the bundle's code cannot make itself (scripts/bundle-cli.mjs).
+  const script = new Script(
+    `(function (exports, require, module, __filename, __dirname, __relaySelectImport) {${source}\n})`,
+    {
+      filename: BUNDLE,
+      cachedData,
+    },
+  );
+  const module = { exports: {} };
+  const load = script.runInThisContext();
+  load(module.exports, Module.createRequire(BUNDLE), module, BUNDLE, DIST, importFromBundle);
+  return {
+    main: module.exports.main,
+    script,
+    buildId,
+    cache: cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used',
+  };
+}
+
+module.exports = { loadCli, codeCachePath, BUNDLE };
