@@ -8,10 +8,17 @@ if (argv.length === 1 && argv[0] === '--version') {
   // Asked by inventory and monitoring scripts: answered without loading the CLI.
   process.stdout.write(`${require('../package.json').version}\n`);
 } else {
-  require('./load-cli.cjs')
-    .loadCli()
-    .main(argv)
-    .then((status) => {
-      process.exitCode = status;
-    });
+  let cli;
+  try {
+    cli = require('./load-cli.cjs').loadCli();
+  } catch (error) {
+    // A package built with tsc alone, or installed with --ignore-scripts: exit status 72, as for the addon.
+    process.stderr.write(
+      `relay-select: error: the CLI is not built (${error.code === 'ENOENT' ? `${error.path} is missing` : error.message}) — run npm run build in a checkout, npm rebuild relay-select in an install\n`,
+    );
+    process.exitCode = 72;
+  }
+  cli?.main(argv).then((status) => {
+    process.exitCode = status;
+  });
 }

@@ -39,7 +39,7 @@ export const EXIT_STATUSES = [
   {
     name: 'osFile',
     code: 72,
-    meaning: 'the ICMP addon is not built: npm rebuild relay-select',
+    meaning: 'the ICMP addon or the CLI bundle is not built: npm rebuild relay-select',
     errors: ['NATIVE_ADDON_MISSING'],
   },
   {

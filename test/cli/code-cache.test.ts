@@ -143,6 +143,22 @@ describe.skipIf(!built)('the CLI bundle and its code cache', () => {
     expect(cacheOutcome()).toBe('used');
   });
 
+  it('without the bundle, or with a file that is not one, says so in one line and exits 72', () => {
+    rmSync(join(copy, 'dist', 'cli.cjs'));
+    const missing = status();
+    expect(missing.code).toBe(72);
+    expect(missing.stderr).toBe(
+      `relay-select: error: the CLI is not built (${join(copy, 'dist', 'cli.cjs')} is missing) — run npm run build in a checkout, npm rebuild relay-select in an install\n`,
+    );
+    writeFileSync(join(copy, 'dist', 'cli.cjs'), 'module.exports = {};\n');
+    const foreign = status();
+    expect(foreign.code).toBe(72);
+    expect(foreign.stderr).toMatch(
+      /^relay-select: error: the CLI is not built \(.*cli\.cjs is not a relay-select CLI build\) — [^\n]*\n$/,
+    );
+    expect(foreign.stdout).toBe('');
+  });
+
   it('at install time (--if-built), does nothing before the package is built', () => {
     rmSync(join(copy, 'dist'), { recursive: true });
     const result = spawnSync(process.execPath, [join(copy, 'scripts', 'train-code-cache.mjs'), '--if-built'], {
