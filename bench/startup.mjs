@@ -43,6 +43,7 @@ const HEAVY_MODULES = [
   { name: 'registration', pattern: /\/dist\/register\/(?!health\.js|url\.js)/ },
   { name: 'selection', pattern: /\/dist\/select\// },
   { name: 'node:http', pattern: /^node:https?$/ },
+  { name: 'node:crypto', pattern: /^node:crypto$/ },
 ];
 
 /** Loaded alone, each in fresh processes, as the CLI loads it: what it costs over an empty ES module. */

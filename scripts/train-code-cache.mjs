@@ -87,7 +87,9 @@ async function train() {
       [...run, dirs.waiting, '--set', `metricsFile=${metricsFile}`, '--log-format', 'json'],
       [...run, dirs.kept],
     ];
-    for (const argv of commands) {
+    // Twice each: the first run leaves what a selection would (the relay list cached, its digest recorded), so
+    // the second takes the path of the cron runs that follow one.
+    for (const argv of [...commands, ...commands]) {
       const status = await main(argv, io);
       if (status !== 0) throw new Error(`training: relay-select ${argv.join(' ')} exited with ${status}`);
     }

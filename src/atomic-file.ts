@@ -10,6 +10,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { randomHex } from './random-bytes.js';
 
 interface AtomicWriteOptions {
   /** Mode of the new file, exactly (not narrowed by the umask: a metrics file must stay readable by node_exporter). */
@@ -23,13 +24,9 @@ interface AtomicWriteOptions {
 
 const TEMPORARY_NAME = /^\.(.+)\.[0-9a-f]{16}\.tmp$/;
 
-/**
- * `.NAME.<random>.tmp`: unguessable, so nobody can plant anything under the name before it is created.
- * node:crypto is loaded here, on the first write: `status` only reads and need not load it.
- */
-export async function temporaryName(name: string): Promise<string> {
-  const { randomBytes } = await import('node:crypto');
-  return `.${name}.${randomBytes(8).toString('hex')}.tmp`;
+/** `.NAME.<random>.tmp`: unguessable, so nobody can plant anything under the name before it is created. */
+export function temporaryName(name: string): string {
+  return `.${name}.${randomHex(8)}.tmp`;
 }
 
 /** The file a temporary name of {@link temporaryName} was made for, or undefined for any other name. */
@@ -67,7 +64,7 @@ export async function writeFileAtomically(
   data: string | Uint8Array,
   options: AtomicWriteOptions,
 ): Promise<void> {
-  const temporaryPath = path.join(directory, await temporaryName(name));
+  const temporaryPath = path.join(directory, temporaryName(name));
   try {
     await writeNewFile(temporaryPath, data, options);
     await rename(temporaryPath, path.join(directory, name));

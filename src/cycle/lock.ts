@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RelaySelectError } from '../errors.js';
+import { randomUuid } from '../random-bytes.js';
 import {
   processTrustPolicy,
   readFileBounded,
@@ -67,7 +67,7 @@ export async function acquireRunLock(stateDir: string, options: RunLockOptions =
   await refuseLinkedLock(lockPath);
   await removeDeadStagingDirectories(stateDir);
 
-  const token = randomUUID();
+  const token = randomUuid();
   const ownerName = `owner.${token}`;
   const stagingPath = path.join(stateDir, `${STAGING_PREFIX}${process.pid}.${token}`);
   const self: OwnerRecord = {

@@ -2,6 +2,7 @@ import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { RelaySelectError } from '../errors.js';
+import { randomUuid } from '../random-bytes.js';
 import { processTrustPolicy, readFileBounded } from '../trust.js';
 // The probe engine, registration and selection are imported where a cycle needs them: most cron runs
 // decide "not due" or "healthy, keep" and must not pay for loading them.
@@ -41,6 +42,7 @@ import {
   digestRelayList,
   loadOrCreateClientId,
   readCachedRelayList,
+  type CachedRelayList,
   readClientId,
   RELAY_LIST_CACHE_FILE_NAME,
 } from './state-store.js';
@@ -166,7 +168,7 @@ export async function runCycle(options: RunCycleOptions): Promise<RunReport> {
     const clientId =
       settings.clientId ??
       (dryRun
-        ? ((await readClientId(settings.stateDir)) ?? (await import('node:crypto')).randomUUID())
+        ? ((await readClientId(settings.stateDir)) ?? randomUuid())
         : await loadOrCreateClientId(settings.stateDir));
     // state.js holds the zod schema: only a first run (or one after a corrupt state) needs it here.
     let state: State = read.state ?? (await import('./state.js')).emptyState(clientId);
@@ -524,8 +526,11 @@ export async function loadRelayListWithCache(
   if (unchanged) {
     let loading: Promise<ParsedRelayList> | undefined;
     const load = (): Promise<ParsedRelayList> => (loading ??= loadRelayListNow(settings, cached, dryRun, warnings));
+    // A cache written before its first line recorded the digest gets that line now, once.
+    const digest = cached.digest ?? digestRelayList(cached.text);
+    if (cached.digest === null && !dryRun) await cacheRelayList(settings.stateDir, cached.text, { digest });
     return {
-      digest: digestRelayList(cached),
+      digest,
       fromCache: false,
       relays: async () => (await load()).relays,
       refusedLines: async (parse) => (loading === undefined && !parse ? undefined : (await load()).refusedLines),
@@ -547,12 +552,14 @@ export async function loadRelayListWithCache(
  */
 async function readUnchangedRelayList(
   settings: Settings,
-): Promise<{ cached: string; unchanged: true } | { cached: string | null | undefined; unchanged: false }> {
-  let cached: string | null | undefined;
+): Promise<
+  { cached: CachedRelayList; unchanged: true } | { cached: CachedRelayList | null | undefined; unchanged: false }
+> {
+  let cached: CachedRelayList | null | undefined;
   try {
     cached = await readCachedRelayList(settings.stateDir);
     if (cached === null) return { cached, unchanged: false };
-    const cachedBytes = Buffer.from(cached, 'utf8');
+    const cachedBytes = Buffer.from(cached.text, 'utf8');
     // Read as the full load reads it (trust.ts): a regular file, as root a trusted one, and never more bytes than the cache holds.
     const read = await readFileBounded(settings.relayList, {
       trust: processTrustPolicy(),
@@ -579,7 +586,7 @@ interface ParsedRelayList {
  */
 async function loadRelayListNow(
   settings: Settings,
-  cachedAlready: string | null | undefined,
+  cachedAlready: CachedRelayList | null | undefined,
   dryRun: boolean,
   warnings: string[],
 ): Promise<ParsedRelayList> {
@@ -587,13 +594,15 @@ async function loadRelayListNow(
     import('../relays/load.js'),
     import('../relays/parse.js'),
   ]);
-  const readCached = async (): Promise<string | null> =>
+  const readCached = async (): Promise<CachedRelayList | null> =>
     cachedAlready === undefined ? readCachedRelayList(settings.stateDir) : cachedAlready;
   try {
     const list = await loadRelayListFile(settings.relayList);
     for (const diagnostic of list.diagnostics) warnings.push(formatDiagnostic(diagnostic));
     const digest = digestRelayList(list.text);
-    if (!dryRun && (await readCached()) !== list.text) await cacheRelayList(settings.stateDir, list.text);
+    const cached = dryRun ? null : await readCached();
+    if (!dryRun && (cached?.text !== list.text || cached.digest !== digest))
+      await cacheRelayList(settings.stateDir, list.text, { digest });
     return {
       relays: list.relays,
       digest,
@@ -608,10 +617,17 @@ async function loadRelayListNow(
       throw error;
     const cached = await readCached();
     if (cached === null) throw error;
-    const parsed = parseRelayList(cached, { file: path.join(settings.stateDir, RELAY_LIST_CACHE_FILE_NAME) });
+    const parsed = parseRelayList(cached.text, {
+      file: path.join(settings.stateDir, RELAY_LIST_CACHE_FILE_NAME),
+    });
     if (parsed.relays.length === 0) throw error;
     warnings.push(`${error.message}; using the last good relay list cached in ${settings.stateDir}`);
-    return { relays: parsed.relays, digest: digestRelayList(cached), refusedLines: 0, fromCache: true };
+    return {
+      relays: parsed.relays,
+      digest: cached.digest ?? digestRelayList(cached.text),
+      refusedLines: 0,
+      fromCache: true,
+    };
   }
 }
 

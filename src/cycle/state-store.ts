@@ -5,6 +5,7 @@ import { link, lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promi
 import path from 'node:path';
 import { RelaySelectError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
+import { randomUuid } from '../random-bytes.js';
 import {
   findEntryProblem,
   findTrustProblem,
@@ -212,14 +213,14 @@ export async function loadOrCreateClientId(stateDir: string, options: StateAcces
   const existing = await readClientIdFile(idPath, trust);
   if (existing.kind === 'valid') return existing.clientId;
 
-  const clientId = crypto().randomUUID();
+  const clientId = randomUuid();
   if (existing.kind === 'invalid') {
     // An empty or garbled file (e.g. truncated by a full disk) is replaced, not trusted.
     await writeAtomically(stateDir, CLIENT_ID_FILE_NAME, `${clientId}\n`, trust);
     return clientId;
   }
   const { syncDirectory, temporaryName, writeNewFile } = await atomicFile();
-  const temporaryPath = path.join(stateDir, await temporaryName(CLIENT_ID_FILE_NAME));
+  const temporaryPath = path.join(stateDir, temporaryName(CLIENT_ID_FILE_NAME));
   try {
     await writeNewFile(temporaryPath, `${clientId}\n`, { mode: STATE_FILE_MODE });
     try {
@@ -264,17 +265,45 @@ async function readClientIdFile(idPath: string, trust: TrustOptions | undefined)
 }
 
 /** Keeps the last relay list that parsed, so a broken new list never leaves the endpoint stranded. */
-export async function cacheRelayList(stateDir: string, text: string, options: StateAccessOptions = {}): Promise<void> {
-  await writeAtomically(stateDir, RELAY_LIST_CACHE_FILE_NAME, text, trustOf(options));
+export async function cacheRelayList(
+  stateDir: string,
+  text: string,
+  options: StateAccessOptions & { digest?: string } = {},
+): Promise<void> {
+  const digest = options.digest ?? digestRelayList(text);
+  const header = `# relay-select: last good relay list, ${Buffer.byteLength(text, 'utf8')} bytes, sha256 ${digest}\n`;
+  await writeAtomically(stateDir, RELAY_LIST_CACHE_FILE_NAME, `${header}${text}`, trustOf(options));
 }
 
+/** The cached copy of the last good relay list. */
+export interface CachedRelayList {
+  /** The list's text, as its file held it. */
+  text: string;
+  /**
+   * Its digest, as the cache's first line records it (written with the text, in one atomic replacement):
+   * a run that finds the list unchanged need not hash it, nor load node:crypto to. null for a cache
+   * written before that line existed, or one whose text is not the length the line says.
+   */
+  digest: string | null;
+}
+
+/** The first line of the cache file (cacheRelayList): the length and digest of the text that follows. */
+const RELAY_LIST_CACHE_HEADER = /^# relay-select: last good relay list, (\d+) bytes, sha256 ([0-9a-f]{64})\n/;
+
 /** The cached relay list, or null when none was cached yet. */
-export async function readCachedRelayList(stateDir: string, options: StateAccessOptions = {}): Promise<string | null> {
+export async function readCachedRelayList(
+  stateDir: string,
+  options: StateAccessOptions = {},
+): Promise<CachedRelayList | null> {
   const trust = trustOf(options);
   if (!(await checkStateDir(stateDir, trust))) return null;
   const cachePath = path.join(stateDir, RELAY_LIST_CACHE_FILE_NAME);
   const read = await readStateFile(cachePath, trust, MAX_CACHED_RELAY_LIST_BYTES, 'the cached relay list');
-  return read.kind === 'text' ? read.text : null;
+  if (read.kind !== 'text') return null;
+  const header = RELAY_LIST_CACHE_HEADER.exec(read.text);
+  if (header === null) return { text: read.text, digest: null };
+  const text = read.text.slice(header[0].length);
+  return { text, digest: Buffer.byteLength(text, 'utf8') === Number(header[1]) ? header[2]! : null };
 }
 
 /** What a running `relay-select agent` publishes of its peers for `status` (src/agent/peer-view-file.ts). */

@@ -1,7 +1,7 @@
 /**
  * What the cron no-op and monitoring load (issue 13): `--version`, `status`, and a `run` that is not due
- * or keeps a healthy relay must not load yargs, cosmiconfig, zod, chalk, node:http, the probe engine or
- * the registration and selection code. Checked with bench/module-recorder.mjs, which lists every module a
+ * or keeps a healthy relay must not load yargs, cosmiconfig, zod, chalk, node:http, node:crypto, the probe
+ * engine or the registration and selection code. Checked with bench/module-recorder.mjs, which lists every module a
  * process loads, on the real CLI (bin/relay-select.js: the bundle dist/cli.cjs, where the packages and
  * built-ins it loads show) and on the same CLI unbundled (test/helpers/unbundled-cli.mjs: dist/cli/main.js
  * and its modules, where our own files show one by one too); bench/results/startup.md has the times.
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheRelayList, digestRelayList } from '../../src/cycle/state-store.js';
 import { CLI, REPO_ROOT, runCli, UNBUNDLED_CLI } from '../helpers/cli.js';
 
 const RECORDER = pathToFileURL(join(REPO_ROOT, 'bench', 'module-recorder.mjs')).href;
@@ -26,6 +27,8 @@ const HEAVY: Record<string, RegExp> = {
   registration: /\/dist\/register\/(?!health\.js|url\.js)/,
   selection: /\/dist\/select\//,
   'node:http': /^node:https?$/,
+  // Only to digest a relay list that changed: random names come from /dev/urandom (src/random-bytes.ts).
+  'node:crypto': /^node:crypto$/,
 };
 
 let root: string;
@@ -56,8 +59,11 @@ beforeAll(async () => {
     method: 'echo-ttl',
     registeredAt: iso(-60_000),
   };
+  // Loopback only: a run that selected after all would send nothing off this host.
+  const relayList = `127.0.0.1:${port}\n127.0.0.2\n`;
+  // As a selection leaves them: the relay chosen from this list, the list cached (the next runs take it unchanged).
   for (const [name, state] of Object.entries({
-    kept: { ...base, current, retry: null },
+    kept: { ...base, current, retry: null, relayListDigest: digestRelayList(relayList) },
     waiting: {
       ...base,
       current: null,
@@ -68,10 +74,10 @@ beforeAll(async () => {
     await mkdir(join(root, name), { mode: 0o700 });
     await writeFile(join(root, name, 'state.json'), JSON.stringify(state), { mode: 0o600 });
     await writeFile(join(root, name, 'client-id'), 'startup-test\n', { mode: 0o600 });
+    await cacheRelayList(join(root, name), relayList);
   }
   await mkdir(join(root, 'empty'), { mode: 0o700 });
-  // Loopback only: a run that selected after all would send nothing off this host.
-  await writeFile(join(root, 'relays.dat'), `127.0.0.1:${port}\n127.0.0.2\n`);
+  await writeFile(join(root, 'relays.dat'), relayList);
   await writeFile(
     join(root, 'config.json'),
     JSON.stringify({ relayList: join(root, 'relays.dat'), register: { mode: 'none' } }),

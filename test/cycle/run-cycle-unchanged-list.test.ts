@@ -119,7 +119,18 @@ describe('runCycle with an unchanged relay list', () => {
     const report = await runCycle({ settings: cycleSettings, version: 'test' });
     expect(report).toMatchObject({ action: 'kept', rule: 'healthy' });
     expect(listWarnings(report.warnings)).toHaveLength(1);
-    expect(await readCachedRelayList(stateDir)).toBe(changed);
+    expect((await readCachedRelayList(stateDir))?.text).toBe(changed);
+  });
+
+  it('gives a cache written before the digest line that line, once, and then takes the digest from it', async () => {
+    const { cycleSettings, stateDir } = await setUp({ state: 'kept' });
+    await writeFile(join(stateDir, 'relay-list.cache'), listText());
+    const first = await runCycle({ settings: cycleSettings, version: 'test' });
+    expect(first).toMatchObject({ action: 'kept', rule: 'healthy' });
+    expect(listWarnings(first.warnings)).toEqual([]);
+    expect(await readCachedRelayList(stateDir)).toEqual({ text: listText(), digest: digestRelayList(listText()) });
+    const second = await runCycle({ settings: cycleSettings, version: 'test' });
+    expect(second).toMatchObject({ action: 'kept', rule: 'healthy' });
   });
 
   it('waits for a pending retry without parsing it; a changed list is parsed as before', async () => {
@@ -176,7 +187,7 @@ describe('runCycle with an unchanged relay list', () => {
     expect(report.warnings).toContainEqual(
       expect.stringMatching(new RegExp(`; using the last good relay list cached in ${stateDir}$`)),
     );
-    expect(await readCachedRelayList(stateDir)).toBe(listText());
+    expect((await readCachedRelayList(stateDir))?.text).toBe(listText());
   });
 
   it('still refuses a missing list that has no cached copy', async () => {

@@ -188,10 +188,26 @@ describe('relay list cache', () => {
     expect(await readCachedRelayList(directory)).toBeNull();
     await cacheRelayList(directory, 'relay-a\n');
     await cacheRelayList(directory, 'relay-b\n');
-    expect(await readCachedRelayList(directory)).toBe('relay-b\n');
+    expect(await readCachedRelayList(directory)).toEqual({ text: 'relay-b\n', digest: digestRelayList('relay-b\n') });
     expect(mode(await stat(path.join(directory, 'relay-list.cache')))).toBe(0o600);
     expect(digestRelayList('relay-b\n')).toMatch(/^[0-9a-f]{64}$/);
     expect(digestRelayList('relay-b\n')).not.toBe(digestRelayList('relay-a\n'));
+  });
+
+  it('records the digest of the text on its first line, and trusts it only while the text has the length it records', async () => {
+    const text = 'relay-é\n198.18.0.1\n';
+    await cacheRelayList(directory, text);
+    const file = path.join(directory, 'relay-list.cache');
+    const written = await readFile(file, 'utf8');
+    expect(written).toBe(
+      `# relay-select: last good relay list, ${Buffer.byteLength(text)} bytes, sha256 ${digestRelayList(text)}\n${text}`,
+    );
+    // Edited by hand (or cut short): the text is still the cache's, its digest is no longer known.
+    await writeFile(file, `${written}198.18.0.2\n`);
+    expect(await readCachedRelayList(directory)).toEqual({ text: `${text}198.18.0.2\n`, digest: null });
+    // Written before the first line existed: the whole file is the text.
+    await writeFile(file, text);
+    expect(await readCachedRelayList(directory)).toEqual({ text, digest: null });
   });
 });
 
