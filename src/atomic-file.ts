@@ -7,8 +7,7 @@
  * every file is the writer's own. Whether the directory may be written at all (trust as root) is the
  * caller's check, made before.
  */
-import { constants as fsConstants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { rename, syncDirectory, unlink, writeNewFile } from './sync-fs.js';
 import path from 'node:path';
 import { randomHex } from './random-bytes.js';
 
@@ -34,26 +33,6 @@ export function temporaryNameTarget(name: string): string | undefined {
   return TEMPORARY_NAME.exec(name)?.[1];
 }
 
-/** A new file, created exclusively (never an existing file, never through a link), written and, when durable, fsynced. */
-export async function writeNewFile(
-  filePath: string,
-  data: string | Uint8Array,
-  options: AtomicWriteOptions,
-): Promise<void> {
-  const handle = await open(
-    filePath,
-    fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
-    options.mode,
-  );
-  try {
-    await handle.chmod(options.mode);
-    await handle.writeFile(data);
-    if (options.durable !== false) await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Replaces `directory/name` with `data` atomically. The temporary file is removed when anything fails.
  * @throws the file system's error (ENOENT for a missing directory, EACCES, ENOSPC…); callers name the file's role
@@ -73,14 +52,4 @@ export async function writeFileAtomically(
     throw error;
   }
   if (options.durable !== false) await syncDirectory(directory);
-}
-
-/** fsync of a directory: makes a rename or link in it survive a power cut. */
-export async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

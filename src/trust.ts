@@ -9,8 +9,17 @@
  * This module reads metadata only; callers decide when trust applies (every input as root, secrets
  * always) and turn a {@link TrustProblem} into their own error code.
  */
-import { constants as fsConstants, lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { RelaySelectError } from './errors.js';
 
@@ -183,16 +192,24 @@ interface OpenForReadingOptions {
   followLinks?: boolean;
 }
 
-type OpenForReadingResult = { ok: true; handle: FileHandle; stats: Stats } | { ok: false; problem: TrustProblem };
+type OpenForReadingResult = { ok: true; fd: number; stats: Stats } | { ok: false; problem: TrustProblem };
 
 /**
  * Opens a file to read the way a root process must: never blocking on a FIFO or a device (the open does
  * not wait and the opened file must be a regular file), without following a final symbolic link when
  * asked, and with `trust`, only a trusted file — judged by path before, and by what was actually
- * opened after, so nothing swapped in between is read. The caller closes the handle.
+ * opened after, so nothing swapped in between is read. The caller closes the descriptor (closeSync).
+ *
+ * Synchronous system calls behind an asynchronous signature: the files are local and small (settings,
+ * state, relay lists), and a cron run reads a dozen of them, where a round trip through libuv's thread
+ * pool for each open, fstat, read and close cost more than the reading (bench/results/startup.md).
  * @throws the file system's error (ENOENT, EACCES…) when the file cannot be opened at all
  */
 export async function openForReading(path: string, options: OpenForReadingOptions = {}): Promise<OpenForReadingResult> {
+  return Promise.resolve(openForReadingSync(path, options));
+}
+
+function openForReadingSync(path: string, options: OpenForReadingOptions): OpenForReadingResult {
   const absolute = resolve(path);
   // One lstat for both checks below.
   const linkStats = options.followLinks === false || options.trust !== undefined ? lstatSync(absolute) : undefined;
@@ -204,24 +221,24 @@ export async function openForReading(path: string, options: OpenForReadingOption
     if (problem !== null) return { ok: false, problem };
   }
   const noFollow = options.followLinks === false ? fsConstants.O_NOFOLLOW : 0;
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(absolute, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY | noFollow);
+    fd = openSync(absolute, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY | noFollow);
   } catch (error) {
     if (noFollow !== 0 && (error as NodeJS.ErrnoException).code === 'ELOOP')
       return { ok: false, problem: symbolicLinkProblem(absolute) };
     throw error;
   }
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
     const problem =
       kindProblem(absolute, stats, 'file') ??
       (options.trust === undefined ? null : checkEntry(absolute, stats, options.trust));
-    if (problem === null) return { ok: true, handle, stats };
-    await handle.close();
+    if (problem === null) return { ok: true, fd, stats };
+    closeSync(fd);
     return { ok: false, problem };
   } catch (error) {
-    await handle.close();
+    closeSync(fd);
     throw error;
   }
 }
@@ -272,16 +289,24 @@ export async function readFileBounded(
   path: string,
   options: OpenForReadingOptions & { maxBytes: number },
 ): Promise<ReadBoundedResult> {
-  const opened = await openForReading(path, options);
+  return Promise.resolve(readFileBoundedSync(path, options));
+}
+
+function readFileBoundedSync(path: string, options: OpenForReadingOptions & { maxBytes: number }): ReadBoundedResult {
+  const opened = openForReadingSync(path, options);
   if (!opened.ok) return opened;
-  const { handle, stats } = opened;
+  const { fd, stats } = opened;
   try {
     if (stats.size > options.maxBytes) return { ok: true, tooLarge: true, size: stats.size };
+    // One read of the size fstat reports (and one more to see the end) for a regular file; /proc and /sys
+    // files report 0 and are read in chunks.
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, options.maxBytes + 1 - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      const chunk = Buffer.allocUnsafe(
+        Math.min(Math.max(stats.size + 1, 4096), 64 * 1024, options.maxBytes + 1 - total),
+      );
+      const bytesRead = readSync(fd, chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
@@ -289,6 +314,6 @@ export async function readFileBounded(
     }
     return { ok: true, bytes: Buffer.concat(chunks, total), tooLarge: false };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from '../sync-fs.js';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RelaySelectError } from '../errors.js';

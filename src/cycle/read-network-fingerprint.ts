@@ -4,7 +4,7 @@
  * (probe/source-address.ts: a connected UDP socket, which sends nothing). Cheap enough for
  * every cron run (two small file reads and one socket) and for the agent to poll.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../sync-fs.js';
 import { endianness } from 'node:os';
 import { lookUpSourceAddress } from '../probe/source-address.js';
 import { parseIpv4DefaultRoute, parseIpv6DefaultRoute, type NetworkFingerprint } from './network-fingerprint.js';

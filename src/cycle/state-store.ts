@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import type * as Crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { link, lstat, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, rename, stat, syncDirectory, unlink, writeNewFile } from '../sync-fs.js';
 import path from 'node:path';
 import { RelaySelectError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -219,7 +219,7 @@ export async function loadOrCreateClientId(stateDir: string, options: StateAcces
     await writeAtomically(stateDir, CLIENT_ID_FILE_NAME, `${clientId}\n`, trust);
     return clientId;
   }
-  const { syncDirectory, temporaryName, writeNewFile } = await atomicFile();
+  const { temporaryName } = await atomicFile();
   const temporaryPath = path.join(stateDir, temporaryName(CLIENT_ID_FILE_NAME));
   try {
     await writeNewFile(temporaryPath, `${clientId}\n`, { mode: STATE_FILE_MODE });
