@@ -29,29 +29,42 @@ import {
   type WriteFileOptions,
 } from 'node:fs';
 
-export const lstat = async (path: string): Promise<Stats> => lstatSync(path);
-export const stat = async (path: string): Promise<Stats> => statSync(path);
-export const mkdir = async (path: string, options?: MakeDirectoryOptions): Promise<string | undefined> =>
-  mkdirSync(path, options);
-export const readdir = async (path: string): Promise<string[]> => readdirSync(path);
-export const readFile = async (path: string, encoding: 'utf8'): Promise<string> => readFileSync(path, encoding);
-export const rename = async (from: string, to: string): Promise<void> => renameSync(from, to);
-export const rm = async (path: string, options?: RmOptions): Promise<void> => rmSync(path, options);
-export const rmdir = async (path: string): Promise<void> => rmdirSync(path);
-export const unlink = async (path: string): Promise<void> => unlinkSync(path);
-export const link = async (existing: string, created: string): Promise<void> => linkSync(existing, created);
-export const writeFile = async (path: string, data: string, options: WriteFileOptions): Promise<void> =>
-  writeFileSync(path, data, options);
+/** `call` made now; its result, or what it threw, as a settled promise (as node:fs/promises would give it). */
+function now<T>(call: () => T): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+export const lstat = (path: string): Promise<Stats> => now(() => lstatSync(path));
+export const stat = (path: string): Promise<Stats> => now(() => statSync(path));
+export const mkdir = (path: string, options?: MakeDirectoryOptions): Promise<string | undefined> =>
+  now(() => mkdirSync(path, options));
+export const readdir = (path: string): Promise<string[]> => now(() => readdirSync(path));
+export const readFile = (path: string, encoding: 'utf8'): Promise<string> => now(() => readFileSync(path, encoding));
+export const rename = (from: string, to: string): Promise<void> => now(() => renameSync(from, to));
+export const rm = (path: string, options?: RmOptions): Promise<void> => now(() => rmSync(path, options));
+export const rmdir = (path: string): Promise<void> => now(() => rmdirSync(path));
+export const unlink = (path: string): Promise<void> => now(() => unlinkSync(path));
+export const link = (existing: string, created: string): Promise<void> => now(() => linkSync(existing, created));
+export const writeFile = (path: string, data: string, options: WriteFileOptions): Promise<void> =>
+  now(() => writeFileSync(path, data, options));
 
 /**
  * Creates `path` exclusively (O_CREAT|O_EXCL|O_NOFOLLOW: never an existing file, never through a link)
  * with `mode` whatever the umask, writes `data`, and fsyncs it when `durable`.
  */
-export async function writeNewFile(
+export function writeNewFile(
   path: string,
   data: string | Uint8Array,
   options: { mode: number; durable?: boolean },
 ): Promise<void> {
+  return now(() => writeNewFileNow(path, data, options));
+}
+
+function writeNewFileNow(path: string, data: string | Uint8Array, options: { mode: number; durable?: boolean }): void {
   const fd = openSync(
     path,
     fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
@@ -68,7 +81,11 @@ export async function writeNewFile(
 }
 
 /** fsync of a directory: makes a rename or link in it survive a power cut. */
-export async function syncDirectory(directory: string): Promise<void> {
+export function syncDirectory(directory: string): Promise<void> {
+  return now(() => syncDirectoryNow(directory));
+}
+
+function syncDirectoryNow(directory: string): void {
   const fd = openSync(directory, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
   try {
     fsyncSync(fd);
