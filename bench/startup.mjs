@@ -312,7 +312,11 @@ function benchOneNode(node, options, fixtures, directory) {
     ...['noCache', 'unbundled'].flatMap((variant) =>
       contendersOf(VARIANTS[variant].entry(root), fixtures, VARIANTS[variant].label, variant),
     ),
-    ...(options.baseline ? contendersOf(cliOf(resolve(options.baseline)), fixtures, 'baseline', 'baseline') : []),
+    // Its own state directories: another version may keep them in another form (the relay-list cache's
+    // digest line, say), and the two would rewrite each other's on every run.
+    ...(options.baseline
+      ? contendersOf(cliOf(resolve(options.baseline)), fixtures.baseline, 'baseline', 'baseline')
+      : []),
   ];
   // Warm-up: the page cache, the relay-list cache of the state directories, and a first failing run shows here.
   for (const contender of contenders) timeOnce(node, contender.argv, directory);
@@ -352,7 +356,10 @@ export async function benchStartup(options = {}) {
   const directory = mkdtempSync(join(tmpdir(), 'relay-select-startup-'));
   const listener = await startListener();
   try {
-    const fixtures = prepareFixtures(directory, listener.port);
+    const fixtures = {
+      ...prepareFixtures(directory, listener.port),
+      baseline: options.baseline ? prepareFixtures(mkdtempSync(join(directory, 'baseline-')), listener.port) : null,
+    };
     const runs = [process.execPath, ...(options.nodes ?? [])].map((node) =>
       benchOneNode(node, { ...options, rounds }, fixtures, directory),
     );
@@ -464,8 +471,8 @@ export function renderMarkdown(result) {
     .map((cost) => `| ${cost.module} | ${cost.medianMs.toFixed(1)} | +${cost.addedMs.toFixed(1)} |`)
     .join('\n');
   const commands = result.runs[0].rows
-    .filter((row) => row.checkout !== null && !/\(.*\)$/.test(row.name))
-    .map((row) => `- ${row.name}: \`${row.command.replace(/^bin\/relay-select\.cjs/, 'relay-select')}\``)
+    .filter((row) => row.checkout === 'this')
+    .map((row) => `- ${row.name}: \`${row.command.replace(/^bin\/relay-select\.js/, 'relay-select')}\``)
     .join('\n');
   const tables = result.runs
     .map(
@@ -511,11 +518,16 @@ Where the time goes: Node 20's ES module loader resolves, reads (asynchronously,
 and compiles every module file, some 30–50 on these paths; the bundle replaces them with one read. The
 code cache (\`dist/cli-cache/\`, written by \`scripts/train-code-cache.mjs\` at build and install time, from
 the same commands run in process) spares V8 parsing and compiling the functions these commands run.
-What is left is the work itself — settings with the root trust checks, the state directory and state,
-the run lock (a dozen file operations, race-free by design), the relay-list comparison with its sha256
-(node:crypto), the network fingerprint, and for a kept relay a TCP connect and a durable state write —
-none of which is skipped to gain speed. Node 22 and 24 start \`node -e 0\` itself from a snapshot, about
-twice as fast as Node 20, so the same work weighs about twice as much in their ratios.
+The state directory's file system calls are made synchronously (\`src/sync-fs.ts\`, \`trust.ts\`): some
+seventy round trips through libuv's thread pool cost more than the calls. No node:crypto is loaded:
+random names come from /dev/urandom, and the cached relay list records its own digest. What is left is
+the work itself — settings with the root trust checks, the state directory and state, the run lock (a
+dozen file operations, race-free by design), the byte-for-byte comparison of the relay list with its
+cached copy, the network fingerprint (for a kept relay a UDP socket, whose module brings node:cluster
+along), and for a kept relay a TCP connect and a durable state write — none of which is skipped to gain
+speed. Node 22 and 24 start \`node -e 0\` itself from a snapshot, about twice as fast as Node 20, so the
+same work weighs about twice as much in their ratios; deserializing the code cache (some 370 KiB) alone
+takes about 4 ms there.
 
 Issue 12 adds two pieces to every run, measured in one process: reading the network fingerprint
 (${result.pieces.readNetworkFingerprintMs.toFixed(3)} ms: two /proc reads and a UDP socket connected toward the relay, which sends nothing) and,
