@@ -22,10 +22,11 @@
 //                   its code cache with scripts/train-code-cache.mjs as `npm install` on it would.
 // Writes bench/results/startup.json and bench/results/startup.md. Needs a built dist/.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { writeNoOpFixtures } from '../scripts/no-op-fixtures.mjs';
 import { median, root, round, writeResults } from './bench-common.mjs';
 
 const RECORDER = join(root, 'bench', 'module-recorder.mjs');
@@ -84,62 +85,13 @@ function startListener() {
   });
 }
 
-function writeJson(path, value) {
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-}
-
 /**
- * The directories and files the contenders need, under one private temporary directory: state
- * directories (empty; with a kept relay; with a pending retry), a relay list naming the loopback relay,
- * and a config file.
+ * The directories and files the contenders need (scripts/no-op-fixtures.mjs): state directories (empty;
+ * with a kept relay; with a pending retry), a relay list of 999 loopback relays whose first is the
+ * listener, and a config file naming it.
  */
 function prepareFixtures(directory, port) {
-  const now = Date.now();
-  const iso = (offsetMs) => new Date(now + offsetMs).toISOString();
-  const stateDirs = {
-    empty: join(directory, 'state-empty'),
-    kept: join(directory, 'state-kept'),
-    waiting: join(directory, 'state-waiting'),
-  };
-  for (const stateDir of Object.values(stateDirs)) mkdirSync(stateDir, { mode: 0o700 });
-  const relay = {
-    host: '127.0.0.1',
-    port,
-    address: '127.0.0.1',
-    distance: 1,
-    rttMs: 0.1,
-    pool: '*all*',
-    method: 'echo-ttl',
-    registeredAt: iso(-60_000),
-  };
-  const base = {
-    version: 1,
-    clientId: 'bench-client',
-    lastSelectionAt: iso(-60_000),
-    lastAttemptAt: iso(-60_000),
-    failingSince: null,
-  };
-  for (const stateDir of [stateDirs.kept, stateDirs.waiting])
-    writeFileSync(join(stateDir, 'client-id'), 'bench-client\n', { mode: 0o600 });
-  writeJson(join(stateDirs.kept, 'state.json'), { ...base, current: relay, retry: null });
-  // A pending retry far enough ahead that no round of the benchmark reaches it (the default maximum is 7200 s).
-  writeJson(join(stateDirs.waiting, 'state.json'), {
-    ...base,
-    current: null,
-    lastSelectionAt: null,
-    retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'no relay answered' },
-  });
-  const relayList = join(directory, 'relays.dat');
-  writeFileSync(
-    relayList,
-    // Loopback only (127.0.0.0/8): no contender selects, and one that did would send nothing off this host.
-    `# benchmark list: the loopback listener and 998 other loopback addresses (never contacted)\n127.0.0.1:${port}\n${Array.from({ length: 998 }, (_, index) => `127.1.${Math.floor(index / 254)}.${(index % 254) + 1}`).join('\n')}\n`,
-    { mode: 0o600 },
-  );
-  const config = join(directory, 'config.json');
-  // register.mode none: the health check is a TCP connect to the relay's port (DESIGN §7).
-  writeJson(config, { relayList, register: { mode: 'none' } });
-  return { stateDirs, relayList, config, metricsFile: join(directory, 'relay_select.prom') };
+  return writeNoOpFixtures(directory, { port, otherRelays: 998 });
 }
 
 /** The ways of starting the CLI the benchmark compares; `product` is what `relay-select` runs. */

@@ -18,50 +18,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
+import { writeNoOpFixtures } from './no-op-fixtures.mjs';
 
 const { loadCli, codeCachePath, BUNDLE } = createRequire(import.meta.url)('../bin/load-cli.cjs');
-
-function writeJson(path, value) {
-  writeFileSync(path, `${JSON.stringify(value)}\n`, { mode: 0o600 });
-}
-
-/** The files the training commands read: a config, a relay list, state directories (empty, kept, waiting). */
-function prepare(directory, port) {
-  const now = Date.now();
-  const iso = (offsetMs) => new Date(now + offsetMs).toISOString();
-  const dirs = {};
-  for (const name of ['empty', 'kept', 'waiting']) mkdirSync((dirs[name] = join(directory, name)), { mode: 0o700 });
-  const base = {
-    version: 1,
-    clientId: 'train',
-    lastSelectionAt: iso(-60_000),
-    lastAttemptAt: iso(-60_000),
-    failingSince: null,
-  };
-  const relay = {
-    host: '127.0.0.1',
-    port,
-    address: '127.0.0.1',
-    distance: 1,
-    rttMs: 0.1,
-    pool: '*all*',
-    method: 'echo-ttl',
-    registeredAt: iso(-60_000),
-  };
-  for (const name of ['kept', 'waiting']) writeFileSync(join(dirs[name], 'client-id'), 'train\n', { mode: 0o600 });
-  writeJson(join(dirs.kept, 'state.json'), { ...base, current: relay, retry: null });
-  writeJson(join(dirs.waiting, 'state.json'), {
-    ...base,
-    current: null,
-    lastSelectionAt: null,
-    retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'training' },
-  });
-  const relayList = join(directory, 'relays.dat');
-  writeFileSync(relayList, `127.0.0.1:${port}\n198.18.0.1\n`, { mode: 0o600 });
-  const config = join(directory, 'config.json');
-  writeJson(config, { relayList, register: { mode: 'none' } });
-  return { dirs, config, metricsFile: join(directory, 'metrics.prom') };
-}
 
 const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
 
@@ -71,7 +30,7 @@ async function train() {
   const server = createServer((socket) => socket.destroy());
   try {
     await new Promise((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-    const { dirs, config, metricsFile } = prepare(directory, server.address().port);
+    const { stateDirs: dirs, config, metricsFile } = writeNoOpFixtures(directory, { port: server.address().port });
     const { main, script, buildId } = loadCli({ useCache: false });
     const io = {
       stdout: discard(),

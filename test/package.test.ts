@@ -25,6 +25,7 @@ describe('the npm package', () => {
         'bin/package.json',
         'dist/cli.cjs',
         'scripts/train-code-cache.mjs',
+        'scripts/no-op-fixtures.mjs',
       ]),
     );
   });

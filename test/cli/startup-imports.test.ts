@@ -6,12 +6,13 @@
  * built-ins it loads show) and on the same CLI unbundled (test/helpers/unbundled-cli.mjs: dist/cli/main.js
  * and its modules, where our own files show one by one too); bench/results/startup.md has the times.
  */
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeNoOpFixtures } from '../../scripts/no-op-fixtures.mjs';
 import { cacheRelayList, digestRelayList } from '../../src/cycle/state-store.js';
 import { CLI, REPO_ROOT, runCli, UNBUNDLED_CLI } from '../helpers/cli.js';
 
@@ -34,54 +35,19 @@ const HEAVY: Record<string, RegExp> = {
 let root: string;
 let listener: Server;
 let port: number;
+let fixtures: ReturnType<typeof writeNoOpFixtures>;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'relay-select-startup-'));
   listener = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => listener.listen({ host: '127.0.0.1', port: 0 }, resolve));
   port = (listener.address() as { port: number }).port;
-  const now = Date.now();
-  const iso = (offsetMs: number) => new Date(now + offsetMs).toISOString();
-  const base = {
-    version: 1,
-    clientId: 'startup-test',
-    lastSelectionAt: iso(-60_000),
-    lastAttemptAt: iso(-60_000),
-    failingSince: null,
-  };
-  const current = {
-    host: '127.0.0.1',
-    port,
-    address: '127.0.0.1',
-    distance: 1,
-    rttMs: 0.1,
-    pool: '*all*',
-    method: 'echo-ttl',
-    registeredAt: iso(-60_000),
-  };
-  // Loopback only: a run that selected after all would send nothing off this host.
-  const relayList = `127.0.0.1:${port}\n127.0.0.2\n`;
   // As a selection leaves them: the relay chosen from this list, the list cached (the next runs take it unchanged).
-  for (const [name, state] of Object.entries({
-    kept: { ...base, current, retry: null, relayListDigest: digestRelayList(relayList) },
-    waiting: {
-      ...base,
-      current: null,
-      lastSelectionAt: null,
-      retry: { attempt: 1, nextAt: iso(3_600_000), delaySeconds: 3600, reason: 'no relay answered' },
-    },
-  })) {
-    await mkdir(join(root, name), { mode: 0o700 });
-    await writeFile(join(root, name, 'state.json'), JSON.stringify(state), { mode: 0o600 });
-    await writeFile(join(root, name, 'client-id'), 'startup-test\n', { mode: 0o600 });
-    await cacheRelayList(join(root, name), relayList);
-  }
-  await mkdir(join(root, 'empty'), { mode: 0o700 });
-  await writeFile(join(root, 'relays.dat'), relayList);
-  await writeFile(
-    join(root, 'config.json'),
-    JSON.stringify({ relayList: join(root, 'relays.dat'), register: { mode: 'none' } }),
-  );
+  const relayListText = `127.0.0.1:${port}\n127.1.0.1\n`;
+  fixtures = writeNoOpFixtures(root, { port, kept: { relayListDigest: digestRelayList(relayListText) } });
+  expect(fixtures.relayListText).toBe(relayListText);
+  for (const stateDir of [fixtures.stateDirs.kept, fixtures.stateDirs.waiting])
+    await cacheRelayList(stateDir, relayListText);
 });
 
 afterAll(async () => {
@@ -141,17 +107,21 @@ describe('the cron no-op and monitoring load only what they use', () => {
   });
 
   it('status, empty state directory', async () => {
-    expect(await heavyCodeLoadedBy(['status', '--state-dir', join(root, 'empty')], /none selected yet/)).toEqual([]);
+    expect(await heavyCodeLoadedBy(['status', '--state-dir', fixtures.stateDirs.empty], /none selected yet/)).toEqual(
+      [],
+    );
   });
 
   it('status --json, with a state', async () => {
-    expect(await heavyCodeLoadedBy(['status', '--json', '--state-dir', join(root, 'kept')], /"relay": \{/)).toEqual([]);
+    expect(
+      await heavyCodeLoadedBy(['status', '--json', '--state-dir', fixtures.stateDirs.kept], /"relay": \{/),
+    ).toEqual([]);
   });
 
   it('run while a retry is pending', async () => {
     expect(
       await heavyCodeLoadedBy(
-        ['run', '--config', join(root, 'config.json'), '--state-dir', join(root, 'waiting')],
+        ['run', '--config', fixtures.config, '--state-dir', fixtures.stateDirs.waiting],
         /^waiting: retry 1/,
       ),
     ).toEqual([]);
@@ -160,14 +130,14 @@ describe('the cron no-op and monitoring load only what they use', () => {
   it('run that keeps a healthy relay (one TCP connect)', async () => {
     expect(
       await heavyCodeLoadedBy(
-        ['run', '--config', join(root, 'config.json'), '--state-dir', join(root, 'kept')],
+        ['run', '--config', fixtures.config, '--state-dir', fixtures.stateDirs.kept],
         /^kept 127\.0\.0\.1:\d+ .*is healthy/,
       ),
     ).toEqual([]);
   });
 
   it('a command line the quick parser leaves to yargs still works, with yargs', async () => {
-    expect(await heavyCodeLoadedBy(['status', '--stateDir', join(root, 'empty')], /none selected yet/)).toEqual([
+    expect(await heavyCodeLoadedBy(['status', '--stateDir', fixtures.stateDirs.empty], /none selected yet/)).toEqual([
       'yargs',
     ]);
   });
