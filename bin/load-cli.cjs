@@ -51,7 +51,8 @@ function importFromBundle(specifier) {
 function loadCli({ useCache = true } = {}) {
   const source = readFileSync(BUNDLE, 'utf8');
   const buildId = BUILD_LINE.exec(source)?.[1];
-  if (buildId === undefined) throw new Error(`${BUNDLE} is not a relay-select CLI build`);
+  if (buildId === undefined)
+    throw Object.assign(new Error(`${BUNDLE} is not a relay-select CLI build`), { notBuilt: true });
   const cachedData = useCache ? readTrustedCache(codeCachePath(buildId)) : undefined;
   // CommonJS's wrapper, and the import the bundle's code cannot make itself (scripts/bundle-cli.mjs).
   const script = new Script(

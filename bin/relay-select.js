@@ -13,10 +13,13 @@ if (argv.length === 1 && argv[0] === '--version') {
     cli = require('./load-cli.cjs').loadCli();
   } catch (error) {
     // A package built with tsc alone, or installed with --ignore-scripts: exit status 72, as for the addon.
+    const notBuilt = error.code === 'ENOENT' ? `${error.path} is missing` : error.notBuilt ? error.message : undefined;
     process.stderr.write(
-      `relay-select: error: the CLI is not built (${error.code === 'ENOENT' ? `${error.path} is missing` : error.message}) — run npm run build in a checkout, npm rebuild relay-select in an install\n`,
+      notBuilt === undefined
+        ? `relay-select: error: internal error: the CLI did not load: ${error.message} (please report it)\n`
+        : `relay-select: error: the CLI is not built (${notBuilt}) — run npm run build in a checkout, npm rebuild relay-select in an install\n`,
     );
-    process.exitCode = 72;
+    process.exitCode = notBuilt === undefined ? 70 : 72;
   }
   cli?.main(argv).then((status) => {
     process.exitCode = status;
