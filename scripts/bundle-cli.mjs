@@ -23,7 +23,7 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-export const BUNDLE = join(dist, 'cli.cjs');
+const BUNDLE = join(dist, 'cli.cjs');
 
 /** The dist/ modules as the bundle should see them: their own import.meta.url, built-ins required. */
 const distModules = {
