@@ -60,10 +60,9 @@ afterAll(async () => {
  * and lists the heavy code each loaded; the two lists must agree.
  */
 async function heavyCodeLoadedBy(args: string[], expectedOutput: RegExp): Promise<string[]> {
-  const [bundled, unbundled] = await Promise.all([
-    recordRun(CLI, args, expectedOutput),
-    recordRun(UNBUNDLED_CLI, args, expectedOutput),
-  ]);
+  // One after the other: both take the run lock of the same state directory.
+  const bundled = await recordRun(CLI, args, expectedOutput);
+  const unbundled = await recordRun(UNBUNDLED_CLI, args, expectedOutput);
   // The bundle shows only what lives outside it: packages, built-ins, the addon.
   expect(bundled.files).toContain(pathToFileURL(CLI).href);
   expect(unbundled.files).toContain(pathToFileURL(join(REPO_ROOT, 'dist', 'cli', 'main.js')).href);
