@@ -9,7 +9,7 @@
 // Used by bench/run.mjs; `node bench/agent-bench.mjs [--repetitions N]` runs it alone.
 // Writes bench/results/agent.json and bench/results/agent.md. Needs root, iproute2 and a built dist/.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -20,7 +20,7 @@ import {
 } from '../dist/lab/agent-lab.js';
 import { readCounters } from '../dist/lab/lab-counters.js';
 import { buildNetwork, listNamespaces } from '../dist/lab/netns/network.js';
-import { median, root, writeResults } from './bench-common.mjs';
+import { machineFacts, median, root, writeResults } from './bench-common.mjs';
 
 const ENDPOINTS = Array.from({ length: 12 }, (_, index) => `ep${String(index + 1).padStart(2, '0')}`);
 const LEASE_SECONDS = 3;
@@ -148,11 +148,7 @@ export async function benchAgents(options = {}) {
   });
   return {
     name: 'agent',
-    date: new Date().toISOString(),
-    node: process.version,
-    kernel: release(),
-    cpus: cpus().length,
-    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+    ...machineFacts(),
     lab: {
       prefix: lab.prefix,
       endpoints: ENDPOINTS.length,

@@ -1,7 +1,8 @@
-// What the benchmark scripts share: where the results go and how they are written, medians and
-// rounding, and a Node child whose stdout is its answer.
+// What the benchmark scripts share: where the results go and how they are written, the facts of the
+// machine every result records, medians and rounding, and a Node child whose stdout is its answer.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +14,18 @@ export function writeResults(name, result, markdown) {
   mkdirSync(resultsDirectory, { recursive: true });
   writeFileSync(join(resultsDirectory, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(resultsDirectory, `${name}.md`), markdown);
+}
+
+/** What every result records of the run and the machine (the load average as the benchmark ends). */
+export function machineFacts() {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    kernel: release(),
+    cpus: cpus().length,
+    loadAverage1m: round(loadavg()[0] ?? 0),
+  };
 }
 
 export function median(values) {

@@ -16,10 +16,10 @@
 //
 // Usage: node bench/fleet-bench.mjs (after npm run build). Writes bench/results/fleet.{json,md}.
 import { mkdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resultsDirectory, root, round, runNodeChild, writeResults } from './bench-common.mjs';
+import { machineFacts, resultsDirectory, root, round, runNodeChild, writeResults } from './bench-common.mjs';
 
 const BUDGET = { wallSeconds: 60, rssMiB: 1024 };
 const BIG = { clients: 20_000, subnets: 400, relayCount: 200, seed: 1 };
@@ -156,11 +156,7 @@ export async function benchFleet(options = {}) {
   const outage = headline.scenarios.find((scenario) => scenario.scenario === 'server-outage');
   const result = {
     name: 'fleet',
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: cpus().length,
-    loadAverage1m: round(loadavg()[0] ?? 0, 2),
+    ...machineFacts(),
     budget: BUDGET,
     performance: {
       fleet: shapeName(BIG),

@@ -21,10 +21,10 @@ import {
   writeFileSync,
   existsSync,
 } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { median, root, round, runNodeChild, writeResults } from './bench-common.mjs';
+import { machineFacts, median, root, round, runNodeChild, writeResults } from './bench-common.mjs';
 import { generateRelayList } from './generate-relays.mjs';
 
 const BUDGET_MS = 2000;
@@ -181,12 +181,8 @@ export async function benchParseRelays(options = {}) {
   }
   const result = {
     name: 'parse-relays',
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: cpus().length,
     // Other work on the machine stretches wall time; CPU time shows the parser's own cost.
-    loadAverage1m: round(loadavg()[0] ?? 0),
+    ...machineFacts(),
     budget: { relays: 1_000_000, wallMs: BUDGET_MS, peakRssMiB: BUDGET_RSS_MIB },
     rows,
     planBudget: { relays: PLAN_RELAYS, wallMs: PLAN_BUDGET_MS, peakRssMiB: PLAN_BUDGET_RSS_MIB },

@@ -16,11 +16,11 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { shuffle } from '../dist/fleet/random.js';
-import { median, root, writeResults } from './bench-common.mjs';
+import { machineFacts, median, root, writeResults } from './bench-common.mjs';
 import { PROBE_SHAPES, specOf } from './probe-shapes.mjs';
 
 /** Time Exceeded tokens of a Linux router refill at 1/s up to a burst of 6: every run starts on full buckets. */
@@ -275,11 +275,7 @@ export async function benchProbe(options = {}) {
   }
   return {
     name: 'probe',
-    date: new Date().toISOString(),
-    node: process.version,
-    kernel: release(),
-    cpus: cpus().length,
-    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+    ...machineFacts(),
     repetitions,
     pauseBetweenRunsMs: RATE_LIMIT_REFILL_MS,
     targets: TARGETS,

@@ -23,11 +23,11 @@
 // Writes bench/results/startup.json and bench/results/startup.md. Needs a built dist/.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeNoOpFixtures } from '../scripts/no-op-fixtures.mjs';
-import { median, root, round, writeResults } from './bench-common.mjs';
+import { machineFacts, median, root, round, writeResults } from './bench-common.mjs';
 
 const RECORDER = join(root, 'bench', 'module-recorder.mjs');
 const BUDGET_RATIO = 1.5;
@@ -113,47 +113,27 @@ function cliOf(checkout) {
  * the three the budget names for the comparisons (`--version` is answered before any of them differ).
  */
 function contendersOf(entry, fixtures, label, checkout) {
-  const run = (name, args) => ({
+  // `compared`: the contenders the partial builds run too (the budget's three commands but --version,
+  // which the bin answers before any of them differ).
+  const contender = (name, args, compared = false) => ({
     name: label ? `${name} (${label})` : name,
     argv: [entry, ...args],
     checkout,
+    compared,
   });
+  const run = (stateDir, ...more) => ['run', '--quiet', '--config', fixtures.config, '--state-dir', stateDir, ...more];
   const all = [
-    run('--version', ['--version']),
-    run('status, empty state dir', ['status', '--state-dir', fixtures.stateDirs.empty]),
-    run('status, with state', ['status', '--state-dir', fixtures.stateDirs.kept]),
-    run('run, retry pending (not due)', [
-      'run',
-      '--quiet',
-      '--config',
-      fixtures.config,
-      '--state-dir',
-      fixtures.stateDirs.waiting,
-    ]),
-    run('run, not due, metricsFile, --log-format json', [
-      'run',
-      '--quiet',
-      '--config',
-      fixtures.config,
-      '--state-dir',
-      fixtures.stateDirs.waiting,
-      '--set',
-      `metricsFile=${fixtures.metricsFile}`,
-      '--log-format',
-      'json',
-    ]),
-    run('run, healthy relay kept (TCP check)', [
-      'run',
-      '--quiet',
-      '--config',
-      fixtures.config,
-      '--state-dir',
-      fixtures.stateDirs.kept,
-    ]),
+    contender('--version', ['--version']),
+    contender('status, empty state dir', ['status', '--state-dir', fixtures.stateDirs.empty], true),
+    contender('status, with state', ['status', '--state-dir', fixtures.stateDirs.kept]),
+    contender('run, retry pending (not due)', run(fixtures.stateDirs.waiting), true),
+    contender(
+      'run, not due, metricsFile, --log-format json',
+      run(fixtures.stateDirs.waiting, '--set', `metricsFile=${fixtures.metricsFile}`, '--log-format', 'json'),
+    ),
+    contender('run, healthy relay kept (TCP check)', run(fixtures.stateDirs.kept), true),
   ];
-  return checkout === 'this' || checkout === 'baseline'
-    ? all
-    : all.filter((contender) => /^(status, empty|run, retry pending|run, healthy)/.test(contender.name));
+  return checkout === 'this' || checkout === 'baseline' ? all : all.filter((each) => each.compared);
 }
 
 function cleanEnvironment(extra = {}) {
@@ -319,11 +299,7 @@ export async function benchStartup(options = {}) {
     const pieces = await measurePieces(fixtures.metricsFile);
     const result = {
       name: 'startup',
-      date: new Date().toISOString(),
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: cpus().length,
-      loadAverage1m: round(loadavg()[0] ?? 0),
+      ...machineFacts(),
       rounds,
       importRounds: options.importRounds ?? 15,
       budgetRatio: BUDGET_RATIO,
