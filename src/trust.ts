@@ -200,16 +200,12 @@ type OpenForReadingResult = { ok: true; fd: number; stats: Stats } | { ok: false
  * asked, and with `trust`, only a trusted file — judged by path before, and by what was actually
  * opened after, so nothing swapped in between is read. The caller closes the descriptor (closeSync).
  *
- * Synchronous system calls behind an asynchronous signature: the files are local and small (settings,
+ * Synchronous system calls (readFileBounded keeps its promise): the files are local and small (settings,
  * state, relay lists), and a cron run reads a dozen of them, where a round trip through libuv's thread
  * pool for each open, fstat, read and close cost more than the reading (bench/results/startup.md).
  * @throws the file system's error (ENOENT, EACCES…) when the file cannot be opened at all
  */
-export async function openForReading(path: string, options: OpenForReadingOptions = {}): Promise<OpenForReadingResult> {
-  return Promise.resolve(openForReadingSync(path, options));
-}
-
-function openForReadingSync(path: string, options: OpenForReadingOptions): OpenForReadingResult {
+function openForReading(path: string, options: OpenForReadingOptions): OpenForReadingResult {
   const absolute = resolve(path);
   // One lstat for both checks below.
   const linkStats = options.followLinks === false || options.trust !== undefined ? lstatSync(absolute) : undefined;
@@ -293,7 +289,7 @@ export async function readFileBounded(
 }
 
 function readFileBoundedSync(path: string, options: OpenForReadingOptions & { maxBytes: number }): ReadBoundedResult {
-  const opened = openForReadingSync(path, options);
+  const opened = openForReading(path, options);
   if (!opened.ok) return opened;
   const { fd, stats } = opened;
   try {

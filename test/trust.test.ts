@@ -7,7 +7,6 @@ import {
   describeTrustProblem,
   findTrustProblem,
   formatMode,
-  openForReading,
   readFileBounded,
   trustPolicyOf,
   untrustedFileError,
@@ -153,7 +152,7 @@ describe('reading a file the way a root process must', () => {
   it('never waits on a FIFO and refuses a device, a directory or (when asked) a link', async () => {
     execFileSync('mkfifo', [join(base, 'fifo')]);
     const started = performance.now();
-    expect(await openForReading(join(base, 'fifo'))).toMatchObject({
+    expect(await readFileBounded(join(base, 'fifo'), { maxBytes: 10 })).toMatchObject({
       ok: false,
       problem: { found: 'a FIFO, not a regular file', wrongKind: true },
     });
@@ -176,8 +175,8 @@ describe('reading a file the way a root process must', () => {
   });
 
   it('throws what the file system says when there is nothing to open', async () => {
-    await expect(openForReading(join(base, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
-    await expect(openForReading(join(base, 'missing'), { trust: { uid: 0 } })).rejects.toMatchObject({
+    await expect(readFileBounded(join(base, 'missing'), { maxBytes: 10 })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(readFileBounded(join(base, 'missing'), { trust: { uid: 0 }, maxBytes: 10 })).rejects.toMatchObject({
       code: 'ENOENT',
     });
   });
