@@ -10,7 +10,10 @@ import { readFileBounded, untrustedFileError } from '../trust.js';
 const MIN_KEY_BYTES = 16;
 /** A key file is a line of base64 or hex; anything this large is the wrong file. */
 const MAX_KEY_FILE_BYTES = 4096;
-const KEY_RECIPE = 'head -c 32 /dev/urandom | base64 > FILE && chmod 600 FILE';
+/** The command that makes a good key in `keyFile`, for the hints. */
+function keyRecipe(keyFile: string): string {
+  return `head -c 32 /dev/urandom | base64 > ${keyFile} && chmod 600 ${keyFile}`;
+}
 
 /**
  * Reads the key: the file's bytes without surrounding white space (the same bytes on every peer).
@@ -29,7 +32,7 @@ export async function loadPeerKey(keyFile: string, effectiveUid: number): Promis
       {
         cause: error,
         file: keyFile,
-        hint: `create the key once and copy it to every peer: ${KEY_RECIPE.replace(/FILE/g, keyFile)}`,
+        hint: `create the key once and copy it to every peer: ${keyRecipe(keyFile)}`,
       },
     );
   }
@@ -38,7 +41,7 @@ export async function loadPeerKey(keyFile: string, effectiveUid: number): Promis
     throw new RelaySelectError(
       'CONFIG_INVALID',
       `peer.keyFile ${keyFile}: ${read.size} bytes; a key file holds at most ${MAX_KEY_FILE_BYTES}`,
-      { file: keyFile, hint: `is it the right file? ${KEY_RECIPE.replace(/FILE/g, keyFile)}` },
+      { file: keyFile, hint: `is it the right file? ${keyRecipe(keyFile)}` },
     );
   }
   const key = Buffer.from(read.bytes.toString('latin1').trim(), 'latin1');
@@ -48,7 +51,7 @@ export async function loadPeerKey(keyFile: string, effectiveUid: number): Promis
       `peer.keyFile ${keyFile}: the key has ${key.length} bytes; at least ${MIN_KEY_BYTES} are needed`,
       {
         file: keyFile,
-        hint: KEY_RECIPE.replace(/FILE/g, keyFile),
+        hint: keyRecipe(keyFile),
       },
     );
   }

@@ -383,7 +383,7 @@ class Service implements PeerService {
     const message: PeerMessage = {
       from: this.memberId,
       group: this.core.group,
-      sentAtMs: this.deps.clock.now().getTime(),
+      sentAtMs: this.nowMs(),
       nonce: this.randomId(),
       ...body,
     };

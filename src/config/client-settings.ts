@@ -282,7 +282,7 @@ export function parseClientSettings(text: string, options: ParseClientSettingsOp
     }
   }
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { values: values, diagnostics, form, ignored, read: assignments.size };
+  return { values, diagnostics, form, ignored, read: assignments.size };
 }
 
 function convertValue({ entry, raw }: Assignment): { value: unknown } | { error: string } {

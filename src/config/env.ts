@@ -119,5 +119,5 @@ export function settingsFromEnvironment(
     assignAtPath(values, doc.path, coerced.value);
     variables[doc.path] = name;
   }
-  return { values: values, variables, problems };
+  return { values, variables, problems };
 }
