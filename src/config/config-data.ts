@@ -8,6 +8,7 @@
  * where nobody expects it. The walk here is bounded: it counts every value it visits, so an aliased
  * subtree counts each time it appears, and it stops at the first problem with a sentence that says so.
  */
+import { isPlainObject } from '../plain-object.js';
 
 /** Settings nest three levels (`register.tls.ca`); a list adds one. Far deeper is not a settings file. */
 export const MAX_CONFIG_DEPTH = 16;
@@ -26,11 +27,6 @@ function describePath(path: readonly (string | number)[]): string {
 function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split('\n')[0]!.slice(0, 200);
-}
-
-function isPlainObject(value: object): boolean {
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 /**

@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { RelaySelectError } from '../errors.js';
 import { rejectIfNeverSettled } from '../teardown.js';
 import { readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
+import { isObject } from '../plain-object.js';
 
 const MODULE_NAME = 'relay-select';
 
@@ -211,10 +212,6 @@ async function loadOneFile(file: string, context: ReadContext): Promise<unknown>
   if (!data.ok)
     throw unreadable(file, new Error(data.reason), isCode ? 'load the config module' : 'parse the config file');
   return data.value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 } from './setting-checks.js';
 import { ENVIRONMENT_PREFIX, PATH_SETTINGS, SETTING_DOCS, assignAtPath, valueAtPath } from './setting-docs.js';
 import type { ProfileName, Settings } from './settings.js';
+import { isObject } from '../plain-object.js';
 
 export { SETTING_DOCS } from './setting-docs.js';
 
@@ -75,10 +76,6 @@ interface SettingsSourceLayer {
 type ResolveResult =
   { ok: true; settings: Settings; origins: Record<string, string> } | { ok: false; problems: SettingProblem[] };
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** `values` without its undefined properties, so spreading it keeps what lies underneath. */
 function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
@@ -111,7 +108,7 @@ function recordOrigins(
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
     const path = `${prefix}${key}`;
-    if (isPlainObject(value)) recordOrigins(value, origins, labelOf, `${path}.`);
+    if (isObject(value)) recordOrigins(value, origins, labelOf, `${path}.`);
     else origins[path] = labelOf(path);
   }
 }

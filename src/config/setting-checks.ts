@@ -10,6 +10,7 @@ import { parseGroupName } from '../relays/groups.js';
 import { parseHostPort } from '../relays/host-port.js';
 import { DEFAULT_RELAY_PORT, relayKey } from '../relays/relay.js';
 import { MAX_CLIENT_ID_CHARS, SETTING_DOCS, type SettingDoc } from './setting-docs.js';
+import { isPlainObject } from '../plain-object.js';
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
 const URL_PLACEHOLDERS = ['{scheme}', '{host}', '{port}'] as const;
@@ -149,12 +150,6 @@ function buildLevel(prefix: string): SettingsLevel {
 }
 
 const TOP_LEVEL = buildLevel('');
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
 
 /** A level of settings as the schema's strict object gives it (its keys in schema order), or REFUSED. */
 function acceptLevel(level: SettingsLevel, value: unknown): Record<string, unknown> | Refused {

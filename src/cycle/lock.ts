@@ -11,6 +11,7 @@ import {
   type TrustOptions,
 } from '../trust.js';
 import { prepareStateDir } from './state-store.js';
+import { isProcessAlive } from '../process-alive.js';
 
 /**
  * The run lock of `stateDir` (DESIGN §7): two runs never overlap, a lock left by a dead process is
@@ -201,23 +202,13 @@ async function isAlive(record: OwnerRecord): Promise<boolean> {
   if (record.hostname !== hostname()) return true;
   const bootId = await readBootId();
   if (record.bootId !== undefined && bootId !== undefined && record.bootId !== bootId) return false;
-  if (!isPidAlive(record.pid)) return false;
+  if (!isProcessAlive(record.pid)) return false;
   if (record.startTicks !== undefined) {
     const startTicks = await readStartTicks(record.pid);
     if (startTicks === undefined && (await procAvailable())) return false;
     if (startTicks !== undefined && startTicks !== record.startTicks) return false;
   }
   return true;
-}
-
-function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return errnoCode(error) === 'EPERM';
-  }
 }
 
 async function readBootId(): Promise<string | undefined> {
@@ -245,7 +236,7 @@ async function removeDeadStagingDirectories(stateDir: string): Promise<void> {
   const names = await readdir(stateDir).catch(() => [] as string[]);
   for (const name of names) {
     const match = /^\.run\.lock\.(\d+)\./.exec(name);
-    if (match === null || isPidAlive(Number(match[1]))) continue;
+    if (match === null || isProcessAlive(Number(match[1]))) continue;
     await rm(path.join(stateDir, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -7,6 +7,7 @@
  * test/cycle/state-check.test.ts checks that whatever this accepts, the schema accepts with the same
  * result, and that it knows every field of the schema.
  */
+import { isPlainObject } from '../plain-object.js';
 
 /** The version of the state file format (state.ts): bump it on any incompatible change. */
 export const STATE_VERSION = 1;
@@ -61,12 +62,6 @@ interface Field {
   optional?: boolean;
 }
 type Shape = Readonly<Record<string, Field>>;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
 
 /** The object with its fields in the shape's order, as zod builds it; REFUSED on an unknown or invalid field. */
 function acceptObject(shape: Shape, value: unknown): Record<string, unknown> | Refused {

@@ -25,6 +25,7 @@ import {
   type FleetRouter,
   type FleetSubnet,
 } from './fleet.js';
+import { isObject } from '../plain-object.js';
 
 export interface TopologyFileProblem {
   path: string;
@@ -208,10 +209,6 @@ export function parseFleetTopology(text: string, seed: number, relays?: readonly
 
 export function formatTopologyFileProblem(file: string, problem: TopologyFileProblem): string {
   return problem.path === '' ? `${file}: ${problem.message}` : `${file}: ${problem.path}: ${problem.message}`;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function arrayAt(

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_RELAY_PORT, DEFAULT_RELAY_WEIGHT } from '../relays/relay.js';
 import type { LinkShaping, NetworkLinkSpec, NetworkSpec } from './netns/network-plan.js';
+import { isObject } from '../plain-object.js';
 
 /** How a relay's stub answers `POST /relay-select/v1/register`. */
 export type RegistrationBehaviour = 'ok' | '503' | '500' | 'down' | 'client-cert-required' | 'full';
@@ -119,10 +120,6 @@ const SETTINGS_SET_BY_LAB = ['relayList', 'stateDir'];
 const SETTINGS_NAMING_RELAYS = ['failoverRelays', 'manualRelays'];
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null';

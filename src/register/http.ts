@@ -4,6 +4,7 @@ import { MAX_RESPONSE_BYTES, exchangeHttp, toDetailLine } from './http-exchange.
 import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 import type { ReadFile, RegisterOutcome, RegisterTarget, RegistrationBody } from './types.js';
 import { buildRegisterUrl } from './url.js';
+import { isObject } from '../plain-object.js';
 
 interface RegisterHttpDeps {
   /** Turns an HTTP-date Retry-After into seconds from now. @default systemClock */
@@ -14,10 +15,6 @@ interface RegisterHttpDeps {
   tls?: TlsMaterial;
   /** Stops the attempt; the promise then rejects with RelaySelectError ABORTED. */
   signal?: AbortSignal;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A relay-supplied string, made safe for a one-line detail. */

@@ -9,6 +9,7 @@ import type { CliContext } from '../context.js';
 import { exitCode } from '../exit-codes.js';
 import { formatDuration, formatHops, formatLocalTime } from '../../format.js';
 import { loadCliSettings } from '../load-cli-settings.js';
+import { isProcessAlive } from '../../process-alive.js';
 
 export type StatusOptions = CommandOptions<'status'>;
 
@@ -123,14 +124,4 @@ async function readRunningAgentPeers(stateDir: string): Promise<PeerStatus | nul
   const parsed = parsePeerViewFile(text);
   if (parsed === null || !isProcessAlive(parsed.pid)) return null;
   return parsed.status;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user (status run by someone else than the agent's user).
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
