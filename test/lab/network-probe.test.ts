@@ -2,19 +2,15 @@
  * The probe engine against real namespaces: one lab shared by the whole file. The endpoint `p` sits at
  * the end of a chain of 12 routers; relays hang off the chain at known router counts.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
 import type { ProbeResult, ProbeTarget } from '../../src/probe/types.js';
 import {
   createReadableEngine,
   missingEngineReason,
-  PROBE_CHILD_SCRIPT,
   runProbeJobs,
   type ProbeJobResult,
 } from '../helpers/probe-engine.js';
-import { NOBODY_UID } from '../helpers/readable-copy.js';
 import { LAB_PROBE_OPTIONS } from '../helpers/lab-probe-options.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
@@ -252,20 +248,12 @@ describe.skipIf(skipReason !== undefined)(
       const copy = createReadableEngine();
       if ('reason' in copy) return context.skip(copy.reason);
       try {
-        const child = spawn(process.execPath, [join(copy.root, PROBE_CHILD_SCRIPT), copy.root], {
-          uid: NOBODY_UID,
-          gid: NOBODY_UID,
-          cwd: copy.root,
-          stdio: 'pipe',
+        // runProbeJobs fails the test unless the child exits 0.
+        const opened = await runProbeJobs(lab, 'p', [{ kind: 'open-socket', transport: 'raw' }], {
+          root: copy.root,
+          user: 'nobody',
         });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.stdin.end(JSON.stringify([{ kind: 'open-socket', transport: 'raw' }]));
-        const code = await new Promise((resolve) => child.once('close', resolve));
-        expect(code, stderr).toBe(0);
-        expect(JSON.parse(stdout)).toEqual([
+        expect(opened).toEqual([
           {
             kind: 'open-socket',
             code: 'RAW_SOCKET_PERMISSION',

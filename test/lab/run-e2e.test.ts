@@ -581,8 +581,13 @@ describe.skipIf(skipReason !== undefined)(
       });
       const started = Date.now();
       const first = run(files, '--force');
-      // The first run waits out lyon1's 1.5 s registration timeout with the lock held.
-      await sleep(500);
+      // Once lyon1 has the request, the first run holds the lock and waits out lyon1's 1.5 s registration timeout.
+      const deadline = Date.now() + 10_000;
+      while (stub('lyon1').registrations('e2e-slow').length === 0) {
+        if (Date.now() > deadline)
+          throw new Error(`the first run sent lyon1 no registration:\n${explain(await first)}`);
+        await sleep(20);
+      }
       const second = await run(files, '--force');
       const result = await first;
       expect(second.code, explain(second)).toBe(75);

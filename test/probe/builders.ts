@@ -20,3 +20,8 @@ export function options(overrides: Partial<ProbeOptions> = {}): ProbeOptions {
 export function target(address: string, overrides: Partial<ProbeTarget> = {}): ProbeTarget {
   return { key: address, host: address, address, family: address.includes(':') ? 6 : 4, port: 52311, ...overrides };
 }
+
+/** One target per simulated host, in the hosts' order. */
+export function targetsOf(hosts: ReadonlyArray<{ address: string }>): ProbeTarget[] {
+  return hosts.map((host) => target(host.address));
+}

@@ -77,30 +77,26 @@ describe('encodeEchoRequest', () => {
 describe('encodeEchoRequest — one flow identity per session (Paris traceroute)', () => {
   const uint16 = fc.integer({ min: 0, max: 0xffff });
   const timestamp = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+  /** Two echo requests of one session (same identifier), any sequences and timestamps. */
+  const sameSession = (family: 4 | 6) =>
+    fc
+      .tuple(uint16, uint16, timestamp, uint16, timestamp)
+      .map(([identifier, sequence, timestampNs, otherSequence, otherTimestampNs]) => ({
+        identifier,
+        otherSequence,
+        first: encodeEchoRequest({ family, identifier, sequence, timestampNs }),
+        second: encodeEchoRequest({ family, identifier, sequence: otherSequence, timestampNs: otherTimestampNs }),
+      }));
 
   it('holds the IPv4 checksum at the flow value whatever the sequence and timestamp', () => {
     fc.assert(
-      fc.property(
-        uint16,
-        uint16,
-        timestamp,
-        uint16,
-        timestamp,
-        (identifier, sequence, timestampNs, otherSequence, otherTimestampNs) => {
-          const first = encodeEchoRequest({ family: 4, identifier, sequence, timestampNs });
-          const second = encodeEchoRequest({
-            family: 4,
-            identifier,
-            sequence: otherSequence,
-            timestampNs: otherTimestampNs,
-          });
-          expect(first.readUInt16BE(2)).toBe(flowChecksumOf(identifier));
-          expect(second.readUInt16BE(2)).toBe(first.readUInt16BE(2));
-          // Identifier and sequence still stand where receivers and routers read them.
-          expect(second.readUInt16BE(4)).toBe(identifier);
-          expect(second.readUInt16BE(6)).toBe(otherSequence);
-        },
-      ),
+      fc.property(sameSession(4), ({ identifier, otherSequence, first, second }) => {
+        expect(first.readUInt16BE(2)).toBe(flowChecksumOf(identifier));
+        expect(second.readUInt16BE(2)).toBe(first.readUInt16BE(2));
+        // Identifier and sequence still stand where receivers and routers read them.
+        expect(second.readUInt16BE(4)).toBe(identifier);
+        expect(second.readUInt16BE(6)).toBe(otherSequence);
+      }),
     );
   });
 
@@ -122,23 +118,9 @@ describe('encodeEchoRequest — one flow identity per session (Paris traceroute)
 
   it('holds the ICMPv6 message sum constant, so the kernel-computed checksum is constant per relay', () => {
     fc.assert(
-      fc.property(
-        uint16,
-        uint16,
-        timestamp,
-        uint16,
-        timestamp,
-        (identifier, sequence, timestampNs, otherSequence, otherTimestampNs) => {
-          const first = encodeEchoRequest({ family: 6, identifier, sequence, timestampNs });
-          const second = encodeEchoRequest({
-            family: 6,
-            identifier,
-            sequence: otherSequence,
-            timestampNs: otherTimestampNs,
-          });
-          expect(computeInternetChecksum(second)).toBe(computeInternetChecksum(first));
-        },
-      ),
+      fc.property(sameSession(6), ({ first, second }) => {
+        expect(computeInternetChecksum(second)).toBe(computeInternetChecksum(first));
+      }),
     );
   });
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryTransport, type SimulatedHost } from '../../src/probe/memory-transport.js';
 import { probeTargets } from '../../src/probe/strategies.js';
 import type { ProbeResult } from '../../src/probe/types.js';
-import { options, target } from './builders.js';
+import { options, target, targetsOf } from './builders.js';
 
 function byKey(results: ProbeResult[]): Record<string, ProbeResult> {
   return Object.fromEntries(results.map((result) => [result.key, result]));
@@ -22,11 +22,7 @@ afterEach(() => {
 describe('probeTargets — inference', () => {
   it('infers every distance from one echo each and verifies the competition with two more', async () => {
     const transport = createMemoryTransport({ hosts: chain });
-    const report = await probeTargets(
-      chain.map((host) => target(host.address)),
-      options(),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(chain), options(), { transport });
     const results = byKey(report.results);
     for (const hops of DISTANCES)
       expect(results[`198.18.1.${hops}`]).toMatchObject({ distance: hops, method: 'echo-ttl' });
@@ -41,11 +37,7 @@ describe('probeTargets — inference', () => {
       { address: '198.18.2.1', forwardHops: 4, initialTtl: 128 },
       { address: '198.18.2.2', forwardHops: 6, initialTtl: 255 },
     ];
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options(),
-      { transport: createMemoryTransport({ hosts }) },
-    );
+    const report = await probeTargets(targetsOf(hosts), options(), { transport: createMemoryTransport({ hosts }) });
     expect(report.results.map((result) => result.distance)).toEqual([4, 6]);
   });
 
@@ -54,11 +46,7 @@ describe('probeTargets — inference', () => {
       { address: '198.18.3.1', forwardHops: 1, returnHops: 3 },
       { address: '198.18.3.2', forwardHops: 2 },
     ];
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options(),
-      { transport: createMemoryTransport({ hosts }) },
-    );
+    const report = await probeTargets(targetsOf(hosts), options(), { transport: createMemoryTransport({ hosts }) });
     const results = byKey(report.results);
     expect(results['198.18.3.1']!.distance).toBe(1);
     expect(results['198.18.3.2']!.distance).toBe(2);
@@ -69,11 +57,7 @@ describe('probeTargets — inference', () => {
       { address: '198.18.4.1', forwardHops: 4, returnHops: 2 },
       { address: '198.18.4.2', forwardHops: 3 },
     ];
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options(),
-      { transport: createMemoryTransport({ hosts }) },
-    );
+    const report = await probeTargets(targetsOf(hosts), options(), { transport: createMemoryTransport({ hosts }) });
     const results = byKey(report.results);
     expect(results['198.18.4.2']!.distance).toBe(3);
     expect(results['198.18.4.1']!.distance).toBeGreaterThan(3);
@@ -81,13 +65,9 @@ describe('probeTargets — inference', () => {
   });
 
   it('does not need Time Exceeded messages (routers that never send them)', async () => {
-    const report = await probeTargets(
-      chain.map((host) => target(host.address)),
-      options({ timeoutMs: 200 }),
-      {
-        transport: createMemoryTransport({ hosts: chain, timeExceededLimit: null }),
-      },
-    );
+    const report = await probeTargets(targetsOf(chain), options({ timeoutMs: 200 }), {
+      transport: createMemoryTransport({ hosts: chain, timeExceededLimit: null }),
+    });
     expect(report.results.map((result) => result.distance)).toEqual(DISTANCES);
   });
 
@@ -127,11 +107,7 @@ describe('probeTargets — inference', () => {
 describe('probeTargets — rounds', () => {
   it('stops at the first answering rung and leaves farther relays unmeasured', async () => {
     const transport = createMemoryTransport({ hosts: chain });
-    const report = await probeTargets(
-      chain.map((host) => target(host.address)),
-      options({ strategy: 'rounds' }),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(chain), options({ strategy: 'rounds' }), { transport });
     const results = byKey(report.results);
     expect(results['198.18.1.0']).toMatchObject({ distance: 0, method: 'ladder' });
     expect(results['198.18.1.12']).toMatchObject({ distance: null, method: 'ladder' });
@@ -208,7 +184,7 @@ describe('probeTargets — TCP fallback', () => {
     { address: '198.18.10.2', forwardHops: 2, dropIcmp: true },
     { address: '198.18.10.3', forwardHops: 2, dropIcmp: true },
   ];
-  const targets = hosts.map((host) => target(host.address));
+  const targets = targetsOf(hosts);
   const tcpConnect = ({ address }: { address: string }): Promise<boolean> => Promise.resolve(address === '198.18.10.2');
 
   it('counts a relay that accepts TCP as reachable with unknown distance', async () => {
@@ -272,7 +248,7 @@ describe('probeTargets — abort', () => {
     const controller = new AbortController();
     const transport = createMemoryTransport({ hosts });
     const running = probeTargets(
-      hosts.map((host) => target(host.address)),
+      targetsOf(hosts),
       options({ ratePps: 10, burst: 2, timeoutMs: 5000, signal: controller.signal }),
       { transport },
     );

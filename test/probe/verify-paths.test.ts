@@ -8,7 +8,7 @@ import type { Clock } from '../../src/clock.js';
 import { createMemoryTransport, type SimulatedHost } from '../../src/probe/memory-transport.js';
 import { probeTargets } from '../../src/probe/strategies.js';
 import type { ProbeResult } from '../../src/probe/types.js';
-import { options, target } from './builders.js';
+import { options, target, targetsOf } from './builders.js';
 
 /** Routers of a path `hops` long: a shared core of two, then routers of the branch (198.18.<branch>.<hop>). */
 function routersOf(hops: number, branch: number): string[] {
@@ -55,11 +55,7 @@ describe('verify: paths — one relay per distinct path', () => {
 
   it('gets the nearest relays and every distance right with a few TTL-limited echoes, not one per relay', async () => {
     const transport = createMemoryTransport({ hosts: dataCentre });
-    const report = await probeTargets(
-      dataCentre.map((host) => target(host.address)),
-      options(),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(dataCentre), options(), { transport });
     expect(report.results.filter((result) => result.distance !== truth.get(result.address!))).toEqual([]);
     expect(nearestReported(report.results).sort()).toEqual([...nearest].sort());
     const limited = transport.sent.filter((echo) => echo.ttl < 254);
@@ -78,11 +74,7 @@ describe('verify: paths — one relay per distinct path', () => {
 
   it('verify: all still checks every relay near the best (and agrees)', async () => {
     const transport = createMemoryTransport({ hosts: dataCentre, timeExceededLimit: null });
-    const report = await probeTargets(
-      dataCentre.map((host) => target(host.address)),
-      options({ verify: 'all', timeoutMs: 100 }),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(dataCentre), options({ verify: 'all', timeoutMs: 100 }), { transport });
     expect(report.results.filter((result) => result.distance !== truth.get(result.address!))).toEqual([]);
     // 250 relays inferred within 2 of the best at TTL 4, the 100 that answered there again at TTL 3.
     expect(transport.sent.filter((echo) => echo.ttl < 254)).toHaveLength(250 + 100);
@@ -95,11 +87,7 @@ describe('verify: paths — one relay per distinct path', () => {
       candidates
         .map((candidate) => candidate.key)
         .sort((left, right) => right.localeCompare(left, 'en', { numeric: true }))[0];
-    const report = await probeTargets(
-      dataCentre.map((host) => target(host.address)),
-      options({ preferAmong }),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(dataCentre), options({ preferAmong }), { transport });
     const winner = preferAmong(nearest.map((key) => ({ key })))!;
     expect(winner).toBe('198.19.2.50');
     expect(transport.sent.some((echo) => echo.address === winner && echo.ttl === 4)).toBe(true);
@@ -115,11 +103,7 @@ describe('verify: paths — one relay per distinct path', () => {
       ...subnet(2, 30, 3),
       ...subnet(3, 30, 4, { returnHops: 2 }), // looks nearest, truly 4 away
     ];
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options(),
-      { transport: createMemoryTransport({ hosts }) },
-    );
+    const report = await probeTargets(targetsOf(hosts), options(), { transport: createMemoryTransport({ hosts }) });
     const byAddress = new Map(report.results.map((result) => [result.address, result]));
     for (const host of hosts.slice(0, 60)) expect(byAddress.get(host.address)!.distance).toBe(host.forwardHops);
     for (const host of hosts.slice(60)) expect(byAddress.get(host.address)!.distance).toBeGreaterThan(2);
@@ -138,11 +122,7 @@ describe('verify: paths — one relay per distinct path', () => {
     }));
     const hosts = [...far, ...near];
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options(),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(hosts), options(), { transport });
     const byAddress = new Map(report.results.map((result) => [result.address, result]));
     for (const host of hosts) expect(byAddress.get(host.address)!.distance).toBe(host.forwardHops);
     expect(nearestReported(report.results).sort()).toEqual(near.map((host) => host.address).sort());
@@ -160,11 +140,7 @@ describe('verify: paths — one relay per distinct path', () => {
     const median = (candidates: ReadonlyArray<{ key: string }>) =>
       candidates[Math.floor((candidates.length - 1) / 2)]!.key;
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options({ preferAmong: median }),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(hosts), options({ preferAmong: median }), { transport });
     const byAddress = new Map(report.results.map((result) => [result.address, result]));
     for (const host of hosts) expect(byAddress.get(host.address)!.distance).toBe(host.forwardHops);
     const tied = hosts.filter((host) => host.forwardHops === 2).map((host) => host.address);
@@ -178,11 +154,7 @@ describe('verify: paths — one relay per distinct path', () => {
   it('takes distance 0 (same subnet) without a TTL-0 echo', async () => {
     const hosts = [...subnet(1, 10, 0), ...subnet(2, 10, 1)];
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options(),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(hosts), options(), { transport });
     expect(report.results.map((result) => result.distance)).toEqual(hosts.map((host) => host.forwardHops));
     expect(transport.sent.every((echo) => echo.ttl >= 1)).toBe(true);
   });
@@ -203,11 +175,7 @@ describe('verify: paths — retries where an answer could matter', () => {
   it('does not retry a relay that stays silent while its /24 answers (it drops ICMP itself)', async () => {
     const hosts = subnet(1, 10, 3).map((host, index) => ({ ...host, dropIcmp: index % 5 === 0 }));
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options(),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(hosts), options(), { transport });
     for (const host of hosts.filter((entry) => entry.dropIcmp)) {
       expect(transport.sent.filter((echo) => echo.address === host.address)).toHaveLength(1);
       expect(report.results.find((result) => result.address === host.address)).toMatchObject({ method: 'unreachable' });
@@ -219,11 +187,7 @@ describe('verify: paths — retries where an answer could matter', () => {
     const lossy = subnet(2, 6, 4, { loseFirst: 1 });
     const hosts = [...dark, ...lossy, ...subnet(3, 6, 5)];
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options(),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(hosts), options(), { transport });
     const echoesAtLargestTtl = (address: string) =>
       transport.sent.filter((echo) => echo.address === address && echo.ttl === 254).length;
     expect(dark.map((host) => echoesAtLargestTtl(host.address))).toEqual([2, 1, 1, 1, 1, 1]);
@@ -243,11 +207,7 @@ describe('verify: paths — retries where an answer could matter', () => {
   it('verify: all retries every silent relay', async () => {
     const hosts = subnet(1, 10, 3).map((host, index) => ({ ...host, dropIcmp: index % 5 === 0 }));
     const transport = createMemoryTransport({ hosts });
-    await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options({ verify: 'all' }),
-      { transport },
-    );
+    await probeTargets(targetsOf(hosts), options({ verify: 'all' }), { transport });
     for (const host of hosts.filter((entry) => entry.dropIcmp))
       expect(transport.sent.filter((echo) => echo.address === host.address)).toHaveLength(2);
   });
@@ -258,14 +218,12 @@ describe('verify: paths — retries where an answer could matter', () => {
     const hosts = subnet(1, 20, 3, { rttMs: 2 }).map((host, index) => ({ ...host, dropIcmp: index >= 16 }));
     const transport = createMemoryTransport({ hosts, clock });
     let finished = false;
-    const running = probeTargets(
-      hosts.map((host) => target(host.address)),
-      options({ timeoutMs: 4000 }),
-      { transport, clock },
-    ).then((report) => {
-      finished = true;
-      return report;
-    });
+    const running = probeTargets(targetsOf(hosts), options({ timeoutMs: 4000 }), { transport, clock }).then(
+      (report) => {
+        finished = true;
+        return report;
+      },
+    );
     await vi.advanceTimersByTimeAsync(990);
     expect(finished).toBe(false);
     await vi.advanceTimersByTimeAsync(100);
@@ -286,11 +244,9 @@ describe('verify: paths — retries where an answer could matter', () => {
     ];
     const transport = createMemoryTransport({ hosts, clock });
     let finished = false;
-    const running = probeTargets(
-      hosts.map((host) => target(host.address)),
-      options({ timeoutMs: 4000, retries: 0 }),
-      { transport, clock },
-    ).then(() => (finished = true));
+    const running = probeTargets(targetsOf(hosts), options({ timeoutMs: 4000, retries: 0 }), { transport, clock }).then(
+      () => (finished = true),
+    );
     await vi.advanceTimersByTimeAsync(1500);
     expect(finished).toBe(false);
     await vi.advanceTimersByTimeAsync(400);
@@ -311,11 +267,7 @@ describe('ECMP: one flow identity per run', () => {
       };
       const hosts = [host, ...subnet(11, 3, 4)];
       const transport = createMemoryTransport({ hosts });
-      const report = await probeTargets(
-        hosts.map((entry) => target(entry.address)),
-        options(),
-        { transport, identifier },
-      );
+      const report = await probeTargets(targetsOf(hosts), options(), { transport, identifier });
       const taken = new Set(transport.sent.filter((echo) => echo.address === host.address).map((echo) => echo.path));
       expect(taken.size).toBe(1);
       const path = [...taken][0]!;
@@ -332,11 +284,7 @@ describe('verify: paths — limits', () => {
   it('never sends a TTL above maximumTtlToPing − 1, even for a return path longer than that', async () => {
     const hosts = subnet(1, 6, 8, { returnHops: 30 });
     const transport = createMemoryTransport({ hosts });
-    const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
-      options({ maximumTtlToPing: 20 }),
-      { transport },
-    );
+    const report = await probeTargets(targetsOf(hosts), options({ maximumTtlToPing: 20 }), { transport });
     expect(Math.max(...transport.sent.map((echo) => echo.ttl))).toBe(19);
     expect(report.results.map((result) => result.distance)).toEqual([8, 8, 8, 8, 8, 8]);
   });
@@ -358,7 +306,7 @@ describe('verify: paths — TCP fallback', () => {
       return Promise.resolve(true);
     };
     const report = await probeTargets(
-      hosts.map((host) => target(host.address)),
+      targetsOf(hosts),
       options({ ratePps: 100, burst: 1, tcpFallback: true, onProbeSent: (event) => events.push(`echo ${event.ttl}`) }),
       {
         transport: createMemoryTransport({ hosts }),

@@ -37,24 +37,17 @@ function world(spec: WorldSpec) {
       return Promise.resolve({
         results: targets.map((target): ProbeResult => {
           const answer = spec.answers?.[target.host];
-          if (answer === undefined) {
-            return {
-              key: target.key,
-              host: target.host,
-              address: target.address,
-              distance: null,
-              rttMs: null,
-              method: 'unreachable',
-            };
-          }
-          return {
-            key: target.key,
-            host: target.host,
-            address: target.address,
-            distance: answer.distance,
-            rttMs: answer.rttMs ?? 1,
-            method: answer.method ?? (answer.distance === null ? 'tcp' : 'echo-ttl'),
-          };
+          const { key, host, address } = target;
+          return answer === undefined
+            ? { key, host, address, distance: null, rttMs: null, method: 'unreachable' }
+            : {
+                key,
+                host,
+                address,
+                distance: answer.distance,
+                rttMs: answer.rttMs ?? 1,
+                method: answer.method ?? (answer.distance === null ? 'tcp' : 'echo-ttl'),
+              };
         }),
         packetsSent: targets.length,
         tcpAttempts: 0,
@@ -107,18 +100,20 @@ describe('selectRelay, automatic mode', () => {
   const plain = relay({ host: 'plain' });
   const relays = [lyonFar, lyonNear, dmz, plain];
   const seekList = ['lyon', 'dmz', '*'];
+  /** Every relay answers: lyon-near is the nearest of the first pool. */
+  const allAnswer: Record<string, Answer> = {
+    'lyon-near': { distance: 1 },
+    'lyon-far': { distance: 4 },
+    dmz: { distance: 0 },
+    plain: { distance: 0 },
+  };
 
   it('registers with the nearest relay of the first pool and does not probe later pools', async () => {
     const { fake, outcome } = run(
       relays,
       { seekList },
       {
-        answers: {
-          'lyon-near': { distance: 1 },
-          'lyon-far': { distance: 4 },
-          dmz: { distance: 0 },
-          plain: { distance: 0 },
-        },
+        answers: allAnswer,
         registrations: { 'lyon-near': OK, 'lyon-far': OK, dmz: OK, plain: OK },
       },
     );
@@ -202,12 +197,7 @@ describe('selectRelay, automatic mode', () => {
       relays,
       { seekList },
       {
-        answers: {
-          'lyon-near': { distance: 1 },
-          'lyon-far': { distance: 4 },
-          dmz: { distance: 0 },
-          plain: { distance: 0 },
-        },
+        answers: allAnswer,
         registrations: { 'lyon-near': 'throw', dmz: OK, plain: OK },
       },
     );
