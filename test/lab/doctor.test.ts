@@ -22,6 +22,9 @@ import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 const ADDON_FILE = 'build/Release/relay_select_icmp.node';
 const skipReason = !isRoot ? NOT_ROOT_REASON : missingBuildReason();
 
+/** `text` as a regular expression that matches it literally. */
+const literally = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 interface DoctorJson {
   ok: boolean;
   checks: Array<{ name: string; ok: boolean; summary: string; fix?: string }>;
@@ -180,7 +183,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       expect(failed(result)).toEqual(['settings']);
       expect(checksOf(result).settings).toMatchObject({
         summary: expect.stringContaining(`${setup.config} is not trusted: owned by uid 0, mode 0666`),
-        fix: expect.stringMatching(/^chmod go-w \S+config\.json\b/),
+        fix: expect.stringMatching(new RegExp(`^chmod go-w ${literally(setup.config)}\\b`)),
       });
     });
 
@@ -234,7 +237,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` â
       expect(failed(result), explain(result)).toEqual(['relay-list']);
       expect(checksOf(result)['relay-list']).toMatchObject({
         summary: expect.stringContaining(`${setup.relays} is not trusted: owned by uid 0, mode 0646`),
-        fix: expect.stringMatching(/^chmod go-w \S+Relay\.dat\b/),
+        fix: expect.stringMatching(new RegExp(`^chmod go-w ${literally(setup.relays)}\\b`)),
       });
     });
 
