@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSnmpCounters } from '../../src/lab/lab-counters.js';
+import { readCounters } from '../../src/lab/lab-counters.js';
 import type { State } from '../../src/cycle/state.js';
 import type { LabNetwork } from '../../src/lab/netns/network.js';
 import {
@@ -207,11 +207,10 @@ export function readE2eState(scenario: E2eScenario): State | null {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as State) : null;
 }
 
-/** ICMP echo requests the node's namespace has sent (OutEchos of /proc/net/snmp). */
+/** ICMP and ICMPv6 echo requests the node's namespace has sent (the lab's own counters: /proc/net/snmp and snmp6). */
 export async function readOutEchos(lab: LabNetwork, node: string): Promise<number> {
-  const { stdout } = await lab.exec(node, ['cat', '/proc/net/snmp']);
-  const counters = parseSnmpCounters(stdout);
-  if (counters === undefined) throw new Error(`no Icmp OutEchos in /proc/net/snmp of ${node}`);
+  const counters = await readCounters(lab.namespaceOf(node));
+  if (counters === undefined) throw new Error(`no ICMP counters in the namespace of ${node}`);
   return counters.icmpEchoRequests;
 }
 
