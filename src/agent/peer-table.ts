@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config/settings.js';
-import type { ProbeResult, ProbeTarget } from '../probe/types.js';
+import { unreachableResult, type ProbeResult, type ProbeTarget } from '../probe/types.js';
 import { relayKey, type Pool } from '../relays/relay.js';
 import type { PeerTable } from './peer-message.js';
 
@@ -87,15 +87,7 @@ export function adoptPeerTable(input: AdoptPeerTableInput): AdoptionResult {
   for (const target of input.targets) {
     const entry = entries.get(target.key);
     if (entry === undefined) {
-      results.push({
-        key: target.key,
-        host: target.host,
-        address: target.address,
-        distance: null,
-        rttMs: null,
-        method: 'unreachable',
-        note: `unreachable from the leader ${input.from}`,
-      });
+      results.push(unreachableResult(target, `unreachable from the leader ${input.from}`));
       continue;
     }
     if (entry.address !== target.address) {

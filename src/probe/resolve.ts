@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { IpMode } from '../config/settings.js';
 import { runWithConcurrency } from './concurrency.js';
-import type { ProbeResult, ProbeTarget } from './types.js';
+import { unreachableResult, type ProbeResult, type ProbeTarget } from './types.js';
 
 /** A host to resolve into a probe target. */
 export interface TargetHost {
@@ -74,13 +74,5 @@ async function resolveOne(
 
 /** The result to report for a host that did not resolve. */
 export function describeUnresolved(host: UnresolvedHost): ProbeResult {
-  return {
-    key: host.key,
-    host: host.host,
-    address: null,
-    distance: null,
-    rttMs: null,
-    method: 'unreachable',
-    note: host.reason,
-  };
+  return unreachableResult({ ...host, address: null }, host.reason);
 }

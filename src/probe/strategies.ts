@@ -50,7 +50,15 @@ import { connectTcp, type TcpConnect } from './tcp-connect.js';
 import { openIcmpTransport } from './icmp-socket-transport.js';
 import type { IcmpTransport } from './transport.js';
 import { computeLadderTtls, computeLargestTtl, inferDistanceFromReplyTtl } from './ttl-ladder.js';
-import type { ProbeMethod, ProbeOptions, ProbeReport, ProbeResult, ProbeTarget, VerifyMode } from './types.js';
+import {
+  unreachableResult,
+  type ProbeMethod,
+  type ProbeOptions,
+  type ProbeReport,
+  type ProbeResult,
+  type ProbeTarget,
+  type VerifyMode,
+} from './types.js';
 
 export interface ProbeDependencies {
   /** Where echo requests go. @default ICMP sockets of the kind options.transport names, opened here and closed at the end */
@@ -648,7 +656,7 @@ function describeResult(state: TargetState, tcpRttMs: number | null): ProbeResul
     return { ...base, distance: null, rttMs: roundToMicroseconds(tcpRttMs), method: 'tcp', ...noteField(notes) };
   }
   notes.push('no answer');
-  return { ...base, distance: null, rttMs: null, method: 'unreachable', ...noteField(notes) };
+  return unreachableResult(base, notes.join('; '));
 }
 
 function noteField(notes: string[]): { note?: string } {

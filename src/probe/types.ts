@@ -31,6 +31,22 @@ export interface ProbeResult {
   note?: string;
 }
 
+/** The result for a host no probe reached: `address` null when it did not even resolve; `note` says why. */
+export function unreachableResult(
+  target: { key: string; host: string; address: string | null },
+  note?: string,
+): ProbeResult {
+  return {
+    key: target.key,
+    host: target.host,
+    address: target.address,
+    distance: null,
+    rttMs: null,
+    method: 'unreachable',
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
 export interface ProbeProgress {
   /** An echo request left; ttl is the IP TTL / hop limit it was sent with. */
   onProbeSent?: (event: { key: string; address: string; ttl: number; sequence: number }) => void;

@@ -1,6 +1,6 @@
 import { isRelaySelectError } from '../errors.js';
 import { computeLargestTtl } from '../probe/ttl-ladder.js';
-import type { ProbeResult, ProbeTarget } from '../probe/types.js';
+import { unreachableResult, type ProbeResult, type ProbeTarget } from '../probe/types.js';
 import { parseHostPort } from '../relays/host-port.js';
 import { buildPools } from '../relays/pools.js';
 import {
@@ -227,15 +227,10 @@ class Selection {
       const key = relayKey(relay);
       const resolution = byHost.get(relay.host);
       if (resolution === undefined || resolution.address === null) {
-        const result: ProbeResult = {
-          key,
-          host: relay.host,
-          address: null,
-          distance: null,
-          rttMs: null,
-          method: 'unreachable',
-          note: `did not resolve: ${resolution?.address === null ? resolution.error : 'no answer'}`,
-        };
+        const result = unreachableResult(
+          { key, host: relay.host, address: null },
+          `did not resolve: ${resolution?.address === null ? resolution.error : 'no answer'}`,
+        );
         results.set(key, result);
         this.probes.push(result);
         continue;
