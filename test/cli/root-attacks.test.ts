@@ -93,9 +93,12 @@ function snapshot(exceptState?: string): Map<string, EntrySnapshot> {
 }
 
 /** The CLI as root, in a network namespace of its own; asserts the world outside `stateDir` is as it was. */
-async function runAsRoot(args: readonly string[], options: { cwd?: string; stateDir?: string } = {}): Promise<CliRun> {
+async function runAsRoot<Json = unknown>(
+  args: readonly string[],
+  options: { cwd?: string; stateDir?: string } = {},
+): Promise<CliRun<Json>> {
   const before = snapshot(options.stateDir);
-  const run = await runCli(args, { cwd: options.cwd ?? world, prefix: PRIVATE_NETWORK, timeoutMs: 20_000 });
+  const run = await runCli<Json>(args, { cwd: options.cwd ?? world, prefix: PRIVATE_NETWORK, timeoutMs: 20_000 });
   const after = snapshot(options.stateDir);
   expect(after, `files outside ${options.stateDir ?? 'the world'} changed`).toEqual(before);
   expect(readFileSync(victim, 'utf8')).toBe('root only\n');
@@ -177,10 +180,12 @@ describe.skipIf(skipReason !== undefined)(
       asNobody(
         `mkdir ${cwd}/.config && cat > ${cwd}/.config/config.js <<'EOF'\n${plantedCode()}EOF\necho '{"cosmiconfig": {"searchPlaces": [".config/config.js"]}, "relay-select": {"register": {"mode": "command", "command": "touch ${marker}"}}}' > ${cwd}/package.json`,
       );
-      const run = await runAsRoot(trustedPlan('--config', trustedConfig, '--json'), { cwd });
+      const run = await runAsRoot<{ maximumTtlToPing: number }>(trustedPlan('--config', trustedConfig, '--json'), {
+        cwd,
+      });
       expect(run.code).toBe(0);
-      const plan = run.json as { maximumTtlToPing?: unknown; budget?: unknown };
-      expect(plan.maximumTtlToPing ?? plan.budget).toBeDefined();
+      // The setting of the trusted --config (30, not the default 255) is the one in force.
+      expect(run.json.maximumTtlToPing).toBe(30);
     });
 
     it('$import of a planted JavaScript file is refused, naming it, its owner and the fix', async () => {
