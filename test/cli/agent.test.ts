@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchAgentProcess, type AgentJsonEvent, type LabAgent } from '../../src/lab/agent-lab.js';
 import { startStubServer, type StubServer } from '../../src/lab/stub-relay/stub-server.js';
-import { CLI, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { CLI, cliEnvironment, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { missingBuildReason } from '../helpers/e2e-lab.js';
 import { isRoot } from '../helpers/root.js';
 
@@ -73,11 +73,10 @@ describe.skipIf(skipReason !== undefined)(
       first = await startStubServer({ host: '127.0.0.1', port: 0, mode: 'ok', name: 'first' });
       second = await startStubServer({ host: '127.0.0.1', port: 0, mode: 'ok', name: 'second' });
       writeFileSync(relaysFile, `127.0.0.1:${first.port}\n`);
-      const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RELAY_SELECT_')));
       agent = watchAgentProcess(
         spawn(process.execPath, [CLI, 'agent', '--json', ...fileArgs, '--check-interval', '3600'], {
           cwd: REPO_ROOT,
-          env: { ...env, NO_COLOR: '1' },
+          env: cliEnvironment(),
           stdio: ['ignore', 'pipe', 'pipe'],
         }),
         'loopback',

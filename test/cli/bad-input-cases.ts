@@ -111,6 +111,30 @@ const ESCAPE_OR_BELL = /\u001b|\u0007/;
 const PLAN = ['plan', '--relays', 'ok.dat', '--state-dir', 'state'] as const;
 const OK_LIST = { 'ok.dat': 'relay-a.corp.example\n' };
 const slowRun = ['--set', 'register.timeoutMs=20000'] as const;
+/** A list whose one relay the seek list `nomatch` rules out: nothing is probed, only failover relays are left. */
+const UNMATCHED_LIST = { 'ro.dat': '198.18.0.1 affiliation=other\n' };
+
+/** A forced `run` on {@link UNMATCHED_LIST} with the loopback server as its failover relay, `more` before `--state-dir`. */
+function failoverRun(...more: string[]): string[] {
+  return [
+    'run',
+    '--force',
+    '--relays',
+    'ro.dat',
+    '--seek-list',
+    'nomatch',
+    '--set',
+    'failoverRelays=127.0.0.1:{port}',
+    ...more,
+    '--state-dir',
+    'state',
+  ];
+}
+
+/** The args and files of a `plan` on the good list with `--config FILE`, FILE holding `content`. */
+function planWithConfig(file: string, content: CaseFile): Pick<BadInputCase, 'args' | 'files'> {
+  return { args: [...PLAN, '--config', file], files: { ...OK_LIST, [file]: content } };
+}
 
 export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   // The foundation issue's cases.
@@ -203,8 +227,7 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: 'config: a typo in a setting name',
     kind: 'earlier',
-    args: [...PLAN, '--config', 'typo.json'],
-    files: { ...OK_LIST, 'typo.json': '{"maximumTTLToPing": 20}' },
+    ...planWithConfig('typo.json', '{"maximumTTLToPing": 20}'),
     expect: {
       code: 78,
       stderr: /typo\.json: unknown setting "maximumTTLToPing" \(did you mean "maximumTtlToPing"\?\)/,
@@ -224,22 +247,19 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: 'config: maximumTtlToPing 0',
     kind: 'earlier',
-    args: [...PLAN, '--config', 'ttl.json'],
-    files: { ...OK_LIST, 'ttl.json': '{"maximumTtlToPing": 0}' },
+    ...planWithConfig('ttl.json', '{"maximumTtlToPing": 0}'),
     expect: { code: 78, stderr: /ttl\.json: maximumTtlToPing: 0 is out of range; allowed 1\.\.255/ },
   },
   {
     name: 'config: maximumTtlToPing 256',
     kind: 'earlier',
-    args: [...PLAN, '--config', 'ttl.json'],
-    files: { ...OK_LIST, 'ttl.json': '{"maximumTtlToPing": 256}' },
+    ...planWithConfig('ttl.json', '{"maximumTtlToPing": 256}'),
     expect: { code: 78, stderr: /ttl\.json: maximumTtlToPing: 256 is out of range; allowed 1\.\.255/ },
   },
   {
     name: 'config: minRetryIntervalSeconds above maxRetryIntervalSeconds',
     kind: 'earlier',
-    args: [...PLAN, '--config', 'retry.json'],
-    files: { ...OK_LIST, 'retry.json': '{"minRetryIntervalSeconds": 900, "maxRetryIntervalSeconds": 600}' },
+    ...planWithConfig('retry.json', '{"minRetryIntervalSeconds": 900, "maxRetryIntervalSeconds": 600}'),
     expect: { code: 78, stderr: /minRetryIntervalSeconds: 900 is greater than maxRetryIntervalSeconds 600/ },
   },
   {
@@ -372,29 +392,25 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: 'JSON config: __proto__',
     kind: 'prototype path',
-    args: [...PLAN, '--config', 'proto.json'],
-    files: { ...OK_LIST, 'proto.json': '{"__proto__": {"probe": {"timeoutMs": 5}}}' },
+    ...planWithConfig('proto.json', '{"__proto__": {"probe": {"timeoutMs": 5}}}'),
     expect: { code: 78, stderr: /proto\.json: unknown setting "__proto__"/ },
   },
   {
     name: 'JSON config: constructor.prototype below a group',
     kind: 'prototype path',
-    args: [...PLAN, '--config', 'ctor.json'],
-    files: { ...OK_LIST, 'ctor.json': '{"probe": {"constructor": {"prototype": {"x": 1}}}}' },
+    ...planWithConfig('ctor.json', '{"probe": {"constructor": {"prototype": {"x": 1}}}}'),
     expect: { code: 78, stderr: /ctor\.json: unknown setting "probe\.constructor"/ },
   },
   {
     name: 'YAML config: constructor',
     kind: 'prototype path',
-    args: [...PLAN, '--config', 'ctor.yaml'],
-    files: { ...OK_LIST, 'ctor.yaml': 'constructor:\n  prototype:\n    polluted: true\n' },
+    ...planWithConfig('ctor.yaml', 'constructor:\n  prototype:\n    polluted: true\n'),
     expect: { code: 78, stderr: /ctor\.yaml: unknown setting "constructor"/ },
   },
   {
     name: 'YAML config: __proto__ merge key',
     kind: 'prototype path',
-    args: [...PLAN, '--config', 'merge.yaml'],
-    files: { ...OK_LIST, 'merge.yaml': 'base: &b\n  __proto__:\n    polluted: true\nprobe:\n  <<: *b\n' },
+    ...planWithConfig('merge.yaml', 'base: &b\n  __proto__:\n    polluted: true\nprobe:\n  <<: *b\n'),
     expect: { code: 78, stderr: /merge\.yaml: unknown setting/ },
   },
   // Not a relay-selection name nor near one: passed over quietly like the vendor's other settings (issue 12), counted under --verbose.
@@ -414,50 +430,43 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: 'YAML: an alias bomb in a list setting',
     kind: 'yaml',
-    args: [...PLAN, '--config', 'bomb.yaml'],
-    files: { ...OK_LIST, 'bomb.yaml': yamlAliasBomb('seekList', 9) },
+    ...planWithConfig('bomb.yaml', yamlAliasBomb('seekList', 9)),
     expect: { code: 78, stderr: /bomb\.yaml: cannot parse the config file: holds more than 10000 values/ },
   },
   {
     name: 'YAML: an alias bomb under unknown keys',
     kind: 'yaml',
-    args: [...PLAN, '--config', 'bomb2.yaml'],
-    files: { ...OK_LIST, 'bomb2.yaml': yamlAliasBomb('lol', 11) },
+    ...planWithConfig('bomb2.yaml', yamlAliasBomb('lol', 11)),
     expect: { code: 78, stderr: /bomb2\.yaml: cannot parse the config file: holds more than 10000 values/ },
   },
   {
     name: 'YAML: an anchor used inside itself (mapping)',
     kind: 'yaml',
-    args: [...PLAN, '--config', 'self.yaml'],
-    files: { ...OK_LIST, 'self.yaml': 'probe: &a\n  strategy: *a\n' },
+    ...planWithConfig('self.yaml', 'probe: &a\n  strategy: *a\n'),
     expect: { code: 78, stderr: /self\.yaml: cannot parse the config file: "probe\.strategy" contains itself/ },
   },
   {
     name: 'YAML: an anchor used inside itself (list)',
     kind: 'yaml',
-    args: [...PLAN, '--config', 'self2.yaml'],
-    files: { ...OK_LIST, 'self2.yaml': 'seekList: &a\n  - *a\n' },
+    ...planWithConfig('self2.yaml', 'seekList: &a\n  - *a\n'),
     expect: { code: 78, stderr: /self2\.yaml: cannot parse the config file: "seekList\[0\]" contains itself/ },
   },
   {
     name: 'YAML: not YAML at all',
     kind: 'yaml',
-    args: [...PLAN, '--config', 'broken.yaml'],
-    files: { ...OK_LIST, 'broken.yaml': 'probe: [unclosed\n  strategy: : :\n' },
+    ...planWithConfig('broken.yaml', 'probe: [unclosed\n  strategy: : :\n'),
     expect: { code: 78, stderr: /broken\.yaml: cannot parse the config file: .*Fix the syntax/ },
   },
   {
     name: 'JSON: arrays nested 100000 deep',
     kind: 'nesting',
-    args: [...PLAN, '--config', 'deep.json'],
-    files: { ...OK_LIST, 'deep.json': `${'['.repeat(100_000)}${']'.repeat(100_000)}` },
+    ...planWithConfig('deep.json', `${'['.repeat(100_000)}${']'.repeat(100_000)}`),
     expect: { code: 78, stderr: /deep\.json: cannot parse the config file: nests deeper than 16 levels/ },
   },
   {
     name: 'JSON: objects nested 5000 deep',
     kind: 'nesting',
-    args: [...PLAN, '--config', 'deep2.json'],
-    files: { ...OK_LIST, 'deep2.json': `${'{"probe":'.repeat(5000)}1${'}'.repeat(5000)}` },
+    ...planWithConfig('deep2.json', `${'{"probe":'.repeat(5000)}1${'}'.repeat(5000)}`),
     expect: {
       code: 78,
       stderr: /deep2\.json: cannot parse the config file: nests deeper than 16 levels \(at "probe\.probe\.probe"…\)/,
@@ -466,25 +475,22 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: 'YAML: flow lists nested 100000 deep',
     kind: 'nesting',
-    args: [...PLAN, '--config', 'deep.yaml'],
-    files: { ...OK_LIST, 'deep.yaml': `${'['.repeat(100_000)}${']'.repeat(100_000)}` },
+    ...planWithConfig('deep.yaml', `${'['.repeat(100_000)}${']'.repeat(100_000)}`),
     expect: { code: 78, stderr: /deep\.yaml: cannot parse the config file/ },
   },
   {
     name: 'YAML: block mappings nested 60 deep',
     kind: 'nesting',
-    args: [...PLAN, '--config', 'deep2.yaml'],
-    files: {
-      ...OK_LIST,
-      'deep2.yaml': Array.from({ length: 60 }, (_, depth) => `${'  '.repeat(depth)}probe:`).join('\n') + ' 1\n',
-    },
+    ...planWithConfig(
+      'deep2.yaml',
+      Array.from({ length: 60 }, (_, depth) => `${'  '.repeat(depth)}probe:`).join('\n') + ' 1\n',
+    ),
     expect: { code: 78, stderr: /deep2\.yaml: cannot parse the config file: nests deeper than 16 levels/ },
   },
   {
     name: 'JSON config: over 1 MiB',
     kind: 'nesting',
-    args: [...PLAN, '--config', 'huge.json'],
-    files: { ...OK_LIST, 'huge.json': `{"seekList": "${'a;'.repeat(600_000)}"}` },
+    ...planWithConfig('huge.json', `{"seekList": "${'a;'.repeat(600_000)}"}`),
     expect: {
       code: 78,
       stderr: /huge\.json: cannot read the config file: the file is \d+ bytes; a settings file is at most 1048576/,
@@ -495,32 +501,28 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: 'code config: a getter that throws (.mjs)',
     kind: 'code config',
-    args: [...PLAN, '--config', 'getter.mjs'],
-    files: { ...OK_LIST, 'getter.mjs': "export default { get probe() { throw new Error('boom'); } };\n" },
+    ...planWithConfig('getter.mjs', "export default { get probe() { throw new Error('boom'); } };\n"),
     expect: { code: 78, stderr: /getter\.mjs: cannot load the config module: reading "probe" threw: boom/ },
   },
   {
     name: 'code config: a getter that throws (.cjs)',
     kind: 'code config',
-    args: [...PLAN, '--config', 'getter.cjs'],
-    files: {
-      ...OK_LIST,
-      'getter.cjs': "module.exports = { register: { get mode() { throw new TypeError('nope'); } } };\n",
-    },
+    ...planWithConfig(
+      'getter.cjs',
+      "module.exports = { register: { get mode() { throw new TypeError('nope'); } } };\n",
+    ),
     expect: { code: 78, stderr: /getter\.cjs: cannot load the config module: reading "register\.mode" threw: nope/ },
   },
   {
     name: 'code config: a top-level await that never settles',
     kind: 'code config',
-    args: [...PLAN, '--config', 'forever.mjs'],
-    files: { ...OK_LIST, 'forever.mjs': 'await new Promise(() => {});\nexport default {};\n' },
+    ...planWithConfig('forever.mjs', 'await new Promise(() => {});\nexport default {};\n'),
     expect: { code: 78, stderr: /forever\.mjs: cannot load the config module: loading it never finishes/ },
   },
   {
     name: 'code config: a syntax error (.mjs)',
     kind: 'code config',
-    args: [...PLAN, '--config', 'syntax.mjs'],
-    files: { ...OK_LIST, 'syntax.mjs': 'export default { probe: { ;\n' },
+    ...planWithConfig('syntax.mjs', 'export default { probe: { ;\n'),
     expect: {
       code: 78,
       stderr:
@@ -530,39 +532,31 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: 'code config: a syntax error (.cjs)',
     kind: 'code config',
-    args: [...PLAN, '--config', 'syntax.cjs'],
-    files: { ...OK_LIST, 'syntax.cjs': 'module.exports = {{;\n' },
+    ...planWithConfig('syntax.cjs', 'module.exports = {{;\n'),
     expect: { code: 78, stderr: /syntax\.cjs: cannot load the config module: SyntaxError/ },
   },
   {
     name: 'code config: throws while loading',
     kind: 'code config',
-    args: [...PLAN, '--config', 'throws.cjs'],
-    files: { ...OK_LIST, 'throws.cjs': "throw new Error('cannot start');\n" },
+    ...planWithConfig('throws.cjs', "throw new Error('cannot start');\n"),
     expect: { code: 78, stderr: /throws\.cjs: cannot load the config module: cannot start/ },
   },
   {
     name: 'code config: exports a function',
     kind: 'code config',
-    args: [...PLAN, '--config', 'fn.mjs'],
-    files: { ...OK_LIST, 'fn.mjs': 'export default () => ({ probe: {} });\n' },
+    ...planWithConfig('fn.mjs', 'export default () => ({ probe: {} });\n'),
     expect: { code: 78, stderr: /fn\.mjs: cannot load the config module: the top level is a function/ },
   },
   {
     name: 'code config: a Map where settings belong',
     kind: 'code config',
-    args: [...PLAN, '--config', 'map.mjs'],
-    files: { ...OK_LIST, 'map.mjs': "export default { probe: new Map([['strategy', 'rounds']]) };\n" },
+    ...planWithConfig('map.mjs', "export default { probe: new Map([['strategy', 'rounds']]) };\n"),
     expect: { code: 78, stderr: /map\.mjs: cannot load the config module: "probe" is a Map, not plain settings data/ },
   },
   {
     name: 'code config: a proxy whose keys throw',
     kind: 'code config',
-    args: [...PLAN, '--config', 'proxy.mjs'],
-    files: {
-      ...OK_LIST,
-      'proxy.mjs': "export default new Proxy({}, { ownKeys() { throw new RangeError('trap'); } });\n",
-    },
+    ...planWithConfig('proxy.mjs', "export default new Proxy({}, { ownKeys() { throw new RangeError('trap'); } });\n"),
     expect: {
       code: 78,
       stderr: /proxy\.mjs: cannot load the config module: listing the keys of the top level threw: trap/,
@@ -571,8 +565,7 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: 'config: an unknown kind of file',
     kind: 'code config',
-    args: [...PLAN, '--config', 'settings.conf'],
-    files: { ...OK_LIST, 'settings.conf': 'maximumTtlToPing=5\n' },
+    ...planWithConfig('settings.conf', 'maximumTtlToPing=5\n'),
     expect: { code: 78, stderr: /settings\.conf: cannot parse the config file: unknown kind of file "\.conf"/ },
   },
 
@@ -580,15 +573,13 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: '--config a FIFO',
     kind: 'not a regular file',
-    args: [...PLAN, '--config', 'fifo.json'],
-    files: { ...OK_LIST, 'fifo.json': { fifo: true } },
+    ...planWithConfig('fifo.json', { fifo: true }),
     expect: { code: 78, stderr: /settings file .*fifo\.json is a FIFO, not a regular file/ },
   },
   {
     name: '--config a socket',
     kind: 'not a regular file',
-    args: [...PLAN, '--config', 'socket.json'],
-    files: { ...OK_LIST, 'socket.json': { socket: true } },
+    ...planWithConfig('socket.json', { socket: true }),
     expect: { code: 78, stderr: /socket\.json is a socket, not a regular file/ },
   },
   {
@@ -691,8 +682,7 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: '$import: a file that does not exist',
     kind: 'import',
-    args: [...PLAN, '--config', 'main.json'],
-    files: { ...OK_LIST, 'main.json': '{"$import": "missing.json"}' },
+    ...planWithConfig('main.json', '{"$import": "missing.json"}'),
     expect: { code: 78, stderr: /missing\.json: cannot read the config file: ENOENT/ },
   },
   {
@@ -705,8 +695,7 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     name: '$import: not a path',
     kind: 'import',
-    args: [...PLAN, '--config', 'main.json'],
-    files: { ...OK_LIST, 'main.json': '{"$import": {"file": "x"}}' },
+    ...planWithConfig('main.json', '{"$import": {"file": "x"}}'),
     expect: { code: 78, stderr: /main\.json: \$import: expected a file path or a list of file paths/ },
   },
   {
@@ -814,7 +803,7 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
       'register.mode=none',
     ],
     files: {
-      'ro.dat': '198.18.0.1 affiliation=other\n',
+      ...UNMATCHED_LIST,
       'state/state.json': '{"version": 1, "clientId": "trunc',
       'state/relay-list.cache': 'old\n',
     },
@@ -846,20 +835,8 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     kind: 'signal',
     network: 'loopback',
     signal,
-    args: [
-      'run',
-      '--force',
-      '--relays',
-      'ro.dat',
-      '--seek-list',
-      'nomatch',
-      '--set',
-      'failoverRelays=127.0.0.1:{port}',
-      '--state-dir',
-      'state',
-      ...slowRun,
-    ],
-    files: { 'ro.dat': '198.18.0.1 affiliation=other\n' },
+    args: [...failoverRun(), ...slowRun],
+    files: UNMATCHED_LIST,
     expect: {
       code: signal === 'SIGTERM' ? 143 : 130,
       stderr: new RegExp(`interrupted by ${signal}: registration aborted`),
@@ -871,25 +848,15 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     kind: 'signal',
     network: 'loopback',
     signal: 'SIGTERM',
-    args: [
-      'run',
-      '--force',
-      '--relays',
-      'ro.dat',
-      '--seek-list',
-      'nomatch',
-      '--set',
-      'failoverRelays=127.0.0.1:{port}',
+    args: failoverRun(
       '--set',
       'register.mode=command',
       '--set',
       `register.command=exec ${process.execPath} {dir}/hook.cjs`,
-      '--state-dir',
-      'state',
-    ],
+    ),
     // The hook ignores SIGTERM and tells the server it runs: relay-select must still end within a second.
     files: {
-      'ro.dat': '198.18.0.1 affiliation=other\n',
+      ...UNMATCHED_LIST,
       'hook.cjs':
         "process.on('SIGTERM', () => {});\nrequire('node:http').get('http://127.0.0.1:{port}/hook').on('error', () => {});\nsetInterval(() => {}, 1000);\n",
     },
@@ -960,25 +927,17 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     kind: 'output',
     network: 'loopback',
     args: [
-      'run',
-      '--force',
-      '--relays',
-      'ro.dat',
-      '--seek-list',
-      'nomatch',
-      '--set',
-      'failoverRelays=127.0.0.1:{port}',
-      '--set',
-      'register.url=http://{host}:{closed}/r',
-      '--set',
-      'minRetryIntervalSeconds=60',
-      '--set',
-      'jitter=0.001',
-      '--state-dir',
-      'state',
+      ...failoverRun(
+        '--set',
+        'register.url=http://{host}:{closed}/r',
+        '--set',
+        'minRetryIntervalSeconds=60',
+        '--set',
+        'jitter=0.001',
+      ),
       '--quiet',
     ],
-    files: { 'ro.dat': '198.18.0.1 affiliation=other\n' },
+    files: UNMATCHED_LIST,
     expect: {
       code: 69,
       stdout:

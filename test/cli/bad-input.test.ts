@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { privateNetworkPrefix, runCli, UNBUNDLED_CLI, type CliRun } from '../helpers/cli.js';
+import { privateNetworkPrefix, runCli, UNBUNDLED_CLI, type CliRun, type RunCliOptions } from '../helpers/cli.js';
 import { parseCommandLineQuickly } from '../../src/cli/quick-parse.js';
 import { BAD_INPUT_CASES, type BadInputCase, type CaseFile } from './bad-input-cases.js';
 
@@ -24,8 +24,6 @@ import { BAD_INPUT_CASES, type BadInputCase, type CaseFile } from './bad-input-c
 
 // A case runs in a network namespace of its own with only loopback up, so nothing it does can leave the machine.
 const PRIVATE_NETWORK = privateNetworkPrefix();
-// One at a time: a case's time is its own, not its neighbours' (and running two at once saved nothing).
-const CONCURRENT_CASES = 1;
 const CASE_BUDGET_MS = 2000;
 const SIGNAL_BUDGET_MS = 1000;
 
@@ -173,7 +171,7 @@ const FORCE_YARGS = {
 
 async function runCase(
   testCase: BadInputCase,
-  options: { nodeArgs?: readonly string[]; cli?: string } = {},
+  options: Pick<RunCliOptions, 'nodeArgs' | 'cli'> = {},
 ): Promise<{ problems: string[]; wallMs: number; run: CliRun; dir: string }> {
   const world = await prepare(testCase);
   try {
@@ -188,8 +186,7 @@ async function runCase(
         ),
         prefix: testCase.network === 'loopback' ? [] : PRIVATE_NETWORK,
         timeoutMs: 10_000,
-        ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
-        ...(options.cli === undefined ? {} : { cli: options.cli }),
+        ...options,
         onSpawn: (child) => {
           if (testCase.closeStdoutEarly) child.stdout.once('data', () => child.stdout.destroy());
           if (testCase.signal !== undefined) {
@@ -216,19 +213,16 @@ describe.skipIf(PRIVATE_NETWORK === undefined)(
       const failures: string[] = [];
       const times: number[] = [];
       const slowest: Array<[number, string]> = [];
-      const queue = [...BAD_INPUT_CASES];
-      const worker = async (): Promise<void> => {
-        for (let testCase = queue.shift(); testCase !== undefined; testCase = queue.shift()) {
-          const { problems, wallMs, run } = await runCase(testCase);
-          times.push(wallMs);
-          slowest.push([wallMs, testCase.name]);
-          if (problems.length > 0)
-            failures.push(
-              `[${testCase.kind}] ${testCase.name}: ${problems.join('; ')}\n    stderr: ${run.stderr.trim().slice(0, 400)}\n    stdout: ${run.stdout.trim().slice(0, 200)}`,
-            );
-        }
-      };
-      await Promise.all(Array.from({ length: CONCURRENT_CASES }, worker));
+      // One at a time: a case's time is its own, not its neighbours' (and running two at once saved nothing).
+      for (const testCase of BAD_INPUT_CASES) {
+        const { problems, wallMs, run } = await runCase(testCase);
+        times.push(wallMs);
+        slowest.push([wallMs, testCase.name]);
+        if (problems.length > 0)
+          failures.push(
+            `[${testCase.kind}] ${testCase.name}: ${problems.join('; ')}\n    stderr: ${run.stderr.trim().slice(0, 400)}\n    stdout: ${run.stdout.trim().slice(0, 200)}`,
+          );
+      }
       const kinds = new Set(BAD_INPUT_CASES.map((testCase) => testCase.kind));
       const top = slowest
         .sort((a, b) => b[0] - a[0])

@@ -93,9 +93,12 @@ function snapshot(exceptState?: string): Map<string, EntrySnapshot> {
 }
 
 /** The CLI as root, in a network namespace of its own; asserts the world outside `stateDir` is as it was. */
-async function runAsRoot(args: readonly string[], options: { cwd?: string; stateDir?: string } = {}): Promise<CliRun> {
+async function runAsRoot<Json = unknown>(
+  args: readonly string[],
+  options: { cwd?: string; stateDir?: string } = {},
+): Promise<CliRun<Json>> {
   const before = snapshot(options.stateDir);
-  const run = await runCli(args, { cwd: options.cwd ?? world, prefix: PRIVATE_NETWORK, timeoutMs: 20_000 });
+  const run = await runCli<Json>(args, { cwd: options.cwd ?? world, prefix: PRIVATE_NETWORK, timeoutMs: 20_000 });
   const after = snapshot(options.stateDir);
   expect(after, `files outside ${options.stateDir ?? 'the world'} changed`).toEqual(before);
   expect(readFileSync(victim, 'utf8')).toBe('root only\n');
@@ -114,6 +117,22 @@ const cronRun = (stateDir: string): string[] => [
   stateDir,
   '--set',
   'register.mode=none',
+];
+
+/** `plan` on the trusted relay list, then `more`. */
+const trustedPlan = (...more: string[]): string[] => ['plan', '--relays', trustedList, ...more];
+
+/** A forced `run` on the trusted relay list with `stateDir`, registering over HTTPS with these `register.tls.*` settings. */
+const httpsRun = (stateDir: string, ...tlsSettings: string[]): string[] => [
+  'run',
+  '--force',
+  '--relays',
+  trustedList,
+  '--state-dir',
+  stateDir,
+  '--set',
+  'register.scheme=https',
+  ...tlsSettings.flatMap((setting) => ['--set', `register.tls.${setting}`]),
 ];
 
 /** Code that, run as root, would leave the marker behind. */
@@ -143,19 +162,13 @@ describe.skipIf(skipReason !== undefined)(
     it('a code config planted in a parent directory of the working directory is never searched for, let alone run', async () => {
       const parent = directory('parent-code', NOBODY_UID);
       asNobody(`mkdir ${parent}/work && cat > ${parent}/.relay-selectrc.cjs <<'EOF'\n${plantedCode()}EOF`);
-      const run = await runAsRoot(['plan', '--relays', trustedList, '--verbose'], { cwd: path.join(parent, 'work') });
+      const run = await runAsRoot(trustedPlan('--verbose'), { cwd: path.join(parent, 'work') });
       expect(run.code).toBe(0);
       expect(run.stderr).toMatch(
         /running as root: settings come from \/etc\/relay-select\/config\.json or --config only, never from a search of the working directory/,
       );
       // Named with --config, it is refused as untrusted code.
-      const named = await runAsRoot([
-        'plan',
-        '--relays',
-        trustedList,
-        '--config',
-        path.join(parent, '.relay-selectrc.cjs'),
-      ]);
+      const named = await runAsRoot(trustedPlan('--config', path.join(parent, '.relay-selectrc.cjs')));
       expect(named.code).toBe(78);
       expect(named.stderr).toContain(
         `JavaScript config ${parent}/.relay-selectrc.cjs is not trusted: owned by uid 65534, mode 0644 — chown root ${parent}/.relay-selectrc.cjs`,
@@ -167,10 +180,12 @@ describe.skipIf(skipReason !== undefined)(
       asNobody(
         `mkdir ${cwd}/.config && cat > ${cwd}/.config/config.js <<'EOF'\n${plantedCode()}EOF\necho '{"cosmiconfig": {"searchPlaces": [".config/config.js"]}, "relay-select": {"register": {"mode": "command", "command": "touch ${marker}"}}}' > ${cwd}/package.json`,
       );
-      const run = await runAsRoot(['plan', '--relays', trustedList, '--config', trustedConfig, '--json'], { cwd });
+      const run = await runAsRoot<{ maximumTtlToPing: number }>(trustedPlan('--config', trustedConfig, '--json'), {
+        cwd,
+      });
       expect(run.code).toBe(0);
-      const plan = run.json as { maximumTtlToPing?: unknown; budget?: unknown };
-      expect(plan.maximumTtlToPing ?? plan.budget).toBeDefined();
+      // The setting of the trusted --config (30, not the default 255) is the one in force.
+      expect(run.json.maximumTtlToPing).toBe(30);
     });
 
     it('$import of a planted JavaScript file is refused, naming it, its owner and the fix', async () => {
@@ -180,14 +195,14 @@ describe.skipIf(skipReason !== undefined)(
       );
       const config = path.join(directory('import-ours'), 'config.json');
       writeFileSync(config, JSON.stringify({ $import: path.join(theirs, 'evil.cjs') }));
-      const code = await runAsRoot(['plan', '--relays', trustedList, '--config', config]);
+      const code = await runAsRoot(trustedPlan('--config', config));
       expect(code.code).toBe(78);
       expect(code.stderr).toContain(
         `JavaScript config ${theirs}/evil.cjs is not trusted: owned by uid 65534, mode 0644 — chown root ${theirs}/evil.cjs`,
       );
       // As root, settings data from another user is refused too.
       writeFileSync(config, JSON.stringify({ $import: [path.join(theirs, 'data.json')] }));
-      const data = await runAsRoot(['plan', '--relays', trustedList, '--config', config]);
+      const data = await runAsRoot(trustedPlan('--config', config));
       expect(data.code).toBe(78);
       expect(data.stderr).toContain(`settings file ${theirs}/data.json is not trusted: owned by uid 65534`);
     });
@@ -231,52 +246,19 @@ describe.skipIf(skipReason !== undefined)(
       const list = await runAsRoot(['plan', '--relays', path.join(theirs, 'Relay.dat')]);
       expect(list.code).toBe(78);
       expect(list.stderr).toContain(`relay list ${theirs}/Relay.dat is not trusted: owned by uid 65534`);
-      const client = await runAsRoot([
-        'plan',
-        '--relays',
-        trustedList,
-        '--client-settings',
-        path.join(theirs, 'clientsettings.cfg'),
-      ]);
+      const client = await runAsRoot(trustedPlan('--client-settings', path.join(theirs, 'clientsettings.cfg')));
       expect(client.code).toBe(78);
       expect(client.stderr).toContain(
         `clientsettings file ${theirs}/clientsettings.cfg is not trusted: owned by uid 65534`,
       );
-      const ca = await runAsRoot(
-        [
-          'run',
-          '--force',
-          '--relays',
-          trustedList,
-          '--state-dir',
-          state,
-          '--set',
-          'register.scheme=https',
-          '--set',
-          `register.tls.ca=${theirs}/ca.pem`,
-        ],
-        { stateDir: state },
-      );
+      const ca = await runAsRoot(httpsRun(state, `ca=${theirs}/ca.pem`), { stateDir: state });
       expect(ca.code).toBe(78);
       expect(ca.stderr).toContain(`register.tls.ca ${theirs}/ca.pem is not trusted: owned by uid 65534`);
       const keyDirectory = directory('inputs-key');
       writeFileSync(path.join(keyDirectory, 'client.pem'), 'x');
       writeFileSync(path.join(keyDirectory, 'client.key'), 'x', { mode: 0o644 });
       const key = await runAsRoot(
-        [
-          'run',
-          '--force',
-          '--relays',
-          trustedList,
-          '--state-dir',
-          state,
-          '--set',
-          'register.scheme=https',
-          '--set',
-          `register.tls.cert=${keyDirectory}/client.pem`,
-          '--set',
-          `register.tls.key=${keyDirectory}/client.key`,
-        ],
+        httpsRun(state, `cert=${keyDirectory}/client.pem`, `key=${keyDirectory}/client.key`),
         { stateDir: state },
       );
       expect(key.code).toBe(78);

@@ -69,8 +69,9 @@ describe('bin/relay-select', () => {
       'relay-samples/.relay-selectrc.json',
     ]);
     expect(result.code).toBe(0);
-    const poolLines = result.stdout.split('\n').filter((line) => /^\d+\. pool /.test(line));
-    expect(poolLines.length).toBeGreaterThan(1);
+    const pools = result.stdout.split('\n').flatMap((line) => /^\d+\. pool (\S+)/.exec(line)?.[1] ?? []);
+    // The sample's seek list, Branch-Lyon;HQ;*, in that order (group names are shown in lower case).
+    expect(pools).toEqual(['branch-lyon', 'hq', '*']);
     expect(result.stdout).toMatch(/Probe budget/);
     expect(result.stdout).not.toContain('\x1b['); // NO_COLOR, not a TTY
   });

@@ -41,8 +41,11 @@ export interface RunCliOptions {
   onSpawn?: (child: ChildProcessByStdio<null, Readable, Readable>) => void;
 }
 
-/** The CLI's environment: no RELAY_SELECT_* settings of the caller, no colour. */
-function cliEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+/**
+ * The CLI's environment: no RELAY_SELECT_* settings of the caller, no colour; `extra` on top. For a CLI process a
+ * test starts itself rather than through {@link runCli}.
+ */
+export function cliEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('RELAY_SELECT_')) env[name] = value;
   return { ...env, NO_COLOR: '1', ...extra };

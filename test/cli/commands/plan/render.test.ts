@@ -5,12 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildPlan, renderPlanJson, renderPlanText, toPlanView } from '../../../../src/cli/commands/plan/render.js';
-import type { Style } from '../../../../src/format.js';
+import { PLAIN_STYLE } from '../../../../src/format.js';
 import type { Relay } from '../../../../src/relays/relay.js';
 import { settings } from '../../../helpers/settings.js';
-
-const plain = (text: string): string => text;
-const PLAIN: Style = { bold: plain, dim: plain, green: plain, yellow: plain, red: plain, cyan: plain };
 
 function relay(index: number, overrides: Partial<Relay> = {}): Relay {
   const kinds = [
@@ -88,7 +85,7 @@ describe('renderPlanJson', () => {
 describe('renderPlanText', () => {
   it('shows pools, relays in aligned columns, failover and budget', () => {
     const list = [relay(0, { name: 'hq-relay' }), relay(1), relay(2, { port: 8080 })];
-    const lines = [...renderPlanText(buildPlan(settings({ seekList: ['hq', '*'] }), list, []), PLAIN)];
+    const lines = [...renderPlanText(buildPlan(settings({ seekList: ['hq', '*'] }), list, []), PLAIN_STYLE)];
     expect(lines).toEqual([
       'Relay list /etc/relay-select/Relay.dat; seek list hq;*; strategy inference; TTLs up to 254',
       '',
@@ -109,7 +106,7 @@ describe('renderPlanText', () => {
   });
 
   it('lists 150,000 relays, one line each, without overflowing the stack', () => {
-    const lines = [...renderPlanText(buildPlan(settings(), relays(150_000), []), PLAIN)];
+    const lines = [...renderPlanText(buildPlan(settings(), relays(150_000), []), PLAIN_STYLE)];
     expect(lines.filter((line) => /^ {3}\S+ +52311 /.test(line))).toHaveLength(150_000);
     expect(lines.find((line) => line.includes('relay-2.corp.example'))).toMatch(/\(DNS at probe time\)/);
   });
