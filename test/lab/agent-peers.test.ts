@@ -30,7 +30,7 @@ import { readCounters } from '../../src/lab/lab-counters.js';
 import { buildNetwork, type LabNetwork } from '../../src/lab/netns/network.js';
 import { ALL_RELAYS_POOL } from '../../src/relays/pools.js';
 import { relayKey } from '../../src/relays/relay.js';
-import { CLI, runCli, type StatusJson } from '../helpers/cli.js';
+import { CLI, cliEnvironment, runCli, type StatusJson } from '../helpers/cli.js';
 import {
   missingBuildReason,
   startE2eStub,
@@ -62,9 +62,6 @@ describe.skipIf(skipReason !== undefined)(
     let wrongKeyFile: string;
     const stubs = new Map<string, E2eStub>();
     const running = new Set<LabAgent>();
-    const environment = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith('RELAY_SELECT_')),
-    );
 
     beforeAll(async () => {
       root = mkdtempSync(join(tmpdir(), 'relay-select-agent-peers-'));
@@ -117,7 +114,7 @@ describe.skipIf(skipReason !== undefined)(
           lab,
           node,
           [process.execPath, CLI, 'agent', '--json', ...files.fileArgs, '--check-interval', '3600'],
-          { ...environment, NO_COLOR: '1' },
+          cliEnvironment(),
         );
         agents.set(node, agent);
         running.add(agent);

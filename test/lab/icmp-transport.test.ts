@@ -16,6 +16,7 @@ import {
   type ProbeJobResult,
   type ProbeUser,
 } from '../helpers/probe-engine.js';
+import { cliEnvironment } from '../helpers/cli.js';
 import { AS_NOBODY, type ReadableCopy } from '../helpers/readable-copy.js';
 import { LAB_PROBE_OPTIONS } from '../helpers/lab-probe-options.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
@@ -269,13 +270,10 @@ describe.skipIf(!isRoot)(
 
     describe('the CLI', () => {
       const cli = async (node: string, user: ProbeUser, args: string[]) => {
-        const env = Object.fromEntries(
-          Object.entries(process.env).filter(([name]) => !name.startsWith('RELAY_SELECT_')),
-        );
         return lab.exec(
           node,
           [...(user === 'nobody' ? AS_NOBODY : []), process.execPath, engine.cli, ...args, '--state-dir', '/tmp'],
-          { env: { ...env, NO_COLOR: '1' } },
+          { env: cliEnvironment() },
         );
       };
 

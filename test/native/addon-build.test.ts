@@ -8,18 +8,13 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { cliEnvironment, REPO_ROOT } from '../helpers/cli.js';
 import { missingBuildReason } from '../helpers/e2e-lab.js';
 
 const FIX = /rebuild with `npm rebuild relay-select`.*needs a C\+\+ compiler and python3/;
 const scratch = mkdtempSync(join(tmpdir(), 'relay-select-addon-'));
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function environment(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RELAY_SELECT_')));
-  return { ...env, NO_COLOR: '1' };
-}
 
 describe('the ICMP addon missing', () => {
   const skipReason = missingBuildReason();
@@ -35,7 +30,7 @@ describe('the ICMP addon missing', () => {
       const cli = (args: string[]) =>
         spawnSync(process.execPath, [join(copy, 'bin/relay-select.js'), ...args], {
           cwd: copy,
-          env: environment(),
+          env: cliEnvironment(),
           encoding: 'utf8',
         });
 
@@ -66,7 +61,7 @@ describe('the install script', () => {
     const missingCompiler = join(copy, 'no-such-c++');
     const result = spawnSync(process.execPath, [join(copy, 'src/native/build-addon.mjs')], {
       cwd: copy,
-      env: { ...environment(), CXX: missingCompiler, CC: missingCompiler },
+      env: cliEnvironment({ CXX: missingCompiler, CC: missingCompiler }),
       encoding: 'utf8',
       timeout: 120_000,
     });
