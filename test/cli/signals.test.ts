@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStubServer, type StubServer } from '../../src/lab/stub-relay/stub-server.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
+import { isGoneWithin } from '../helpers/process-state.js';
 
 let dir: string;
 let stub: StubServer;
@@ -197,23 +198,3 @@ describe('a signal while a run is stuck where no AbortSignal reaches', () => {
     expect(run.afterSignalMs).toBeLessThan(1000);
   });
 });
-
-/** Whether `pid` is gone (or a zombie) within `timeoutMs`: no event tells of another process's death, so it is looked at every 10 ms. */
-async function isGoneWithin(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (isRunning(pid)) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return true;
-}
-
-/** Alive and not a zombie waiting for init to reap it. */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}

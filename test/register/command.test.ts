@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isRelaySelectError } from '../../src/errors.js';
 import { buildCommandEnvironment, registerCommand } from '../../src/register/command.js';
+import { isGoneWithin } from '../helpers/process-state.js';
 import { registerSettings } from '../helpers/settings.js';
 import { candidate } from './builders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relay-select-command-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Alive and not a zombie waiting for a reaper. */
-function isRunning(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 const facts = { clientId: 'client-7f3a', hostname: 'laptop-42', version: '0.1.0' };
 
@@ -97,8 +89,7 @@ describe('registerCommand', () => {
     expect(performance.now() - started).toBeLessThan(3000);
     const childPid = Number(readFileSync(pidFile, 'utf8'));
     expect(childPid).toBeGreaterThan(1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(isRunning(childPid)).toBe(false);
+    expect(await isGoneWithin(childPid, 3000)).toBe(true);
   });
 
   it('does not wait for a background child that keeps stderr open', async () => {
