@@ -49,7 +49,9 @@ function importFromBundle(specifier) {
  * cache was used. `useCache: false` compiles from the source alone.
  */
 function loadCli({ useCache = true } = {}) {
-  const source = readFileSync(BUNDLE, 'utf8');
+  // ASCII throughout (scripts/bundle-cli.mjs escapes the rest): read as Latin-1, a plain copy into a
+  // one-byte string, where UTF-8 would be validated and decoded byte by byte.
+  const source = readFileSync(BUNDLE, 'latin1');
   const buildId = BUILD_LINE.exec(source)?.[1];
   if (buildId === undefined)
     throw Object.assign(new Error(`${BUNDLE} is not a relay-select CLI build`), { notBuilt: true });

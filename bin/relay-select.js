@@ -21,7 +21,21 @@ if (argv.length === 1 && argv[0] === '--version') {
     );
     process.exitCode = notBuilt === undefined ? 70 : 72;
   }
-  cli?.main(argv).then((status) => {
-    process.exitCode = status;
-  });
+  if (cli !== undefined) {
+    let finished = false;
+    cli.main(argv).then((status) => {
+      finished = true;
+      process.exitCode = status;
+    });
+    // The event loop ran dry while the command still waited on something that can no longer happen: a bug,
+    // which would otherwise end the process with status 0 as if all went well.
+    process.once('exit', () => {
+      if (finished || (process.exitCode ?? 0) !== 0) return;
+      require('node:fs').writeSync(
+        2,
+        'relay-select: error: internal error: the command never finished (please report it)\n',
+      );
+      process.exitCode = 70;
+    });
+  }
 }

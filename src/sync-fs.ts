@@ -1,11 +1,13 @@
 /**
- * The calls of node:fs/promises that a cron run makes on its state directory, made synchronously behind
- * the same promise-returning signatures (the same results; the same errors, as rejections). A run makes
- * some fifty of them on small local files and directories — the lock, the state, the relay-list cache,
- * /proc — and a round trip through libuv's thread pool for each cost more than the system calls
- * themselves (bench/results/startup.md). Nothing here waits on anything but the local file system.
+ * The calls of node:fs/promises that a cron run makes on its settings files and its state directory, made
+ * synchronously behind the same promise-returning signatures (the same results; the same errors, as
+ * rejections). A run makes some fifty of them on small local files and directories — the settings search,
+ * the lock, the state, the relay-list cache, /proc — and a round trip through libuv's thread pool for each
+ * cost more than the system calls themselves; loading node:fs/promises alone costs a cron no-op 0.7 ms on
+ * Node 22 (bench/results/startup.md). Nothing here waits on anything but the local file system.
  */
 import {
+  accessSync,
   closeSync,
   constants as fsConstants,
   fsyncSync,
@@ -38,6 +40,7 @@ function now<T>(call: () => T): Promise<T> {
   }
 }
 
+export const access = (path: string, mode?: number): Promise<void> => now(() => accessSync(path, mode));
 export const lstat = (path: string): Promise<Stats> => now(() => lstatSync(path));
 export const stat = (path: string): Promise<Stats> => now(() => statSync(path));
 export const mkdir = (path: string, options?: MakeDirectoryOptions): Promise<string | undefined> =>

@@ -13,15 +13,22 @@ import {
 } from './command-specs.js';
 import type { CliContext } from './context.js';
 import { DEFAULT_HINT_BY_ERROR, exitCode, exitCodeOfError, renderExitStatusHelp } from './exit-codes.js';
-import { endQuietlyOnClosedPipe, openOutput, type Output } from './output.js';
+import { endQuietlyOnClosedPipe, openOutput, type Output, type OutputStream } from './output.js';
 import { parseCommandLineQuickly, type ParsedCommandLine } from './quick-parse.js';
+import { readableStack } from './stack-trace.js';
+import { StandardStream } from './standard-stream.js';
 import { abortOnSignals } from '../teardown.js';
 
 interface MainIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: OutputStream;
+  stderr: OutputStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
+}
+
+/** The process's own: its streams made only when written to (a quiet cron no-op writes nothing). */
+function processIo(): MainIo {
+  return { stdout: new StandardStream(1), stderr: new StandardStream(2), env: process.env, cwd: process.cwd() };
 }
 
 /** A command module (src/cli/commands/NAME.ts): `run` takes the options its spec declares. */
@@ -67,12 +74,8 @@ function toYargsOption(spec: OptionSpec): Options {
 }
 
 /** Runs the CLI and returns the exit status; never calls process.exit, never throws. */
-export async function main(
-  argv: string[],
-  io: MainIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
-): Promise<number> {
-  endQuietlyOnClosedPipe(io.stdout);
-  endQuietlyOnClosedPipe(io.stderr);
+export async function main(argv: string[], io: MainIo = processIo()): Promise<number> {
+  for (const stream of [io.stdout, io.stderr]) if (!(stream instanceof StandardStream)) endQuietlyOnClosedPipe(stream);
   const outcome: CommandOutcome = { output: undefined, status: exitCode('ok') };
   // For an error before the command opened its output (a usage error, say): read from argv as it stands.
   const fallbackOutput = async (): Promise<Output> =>
@@ -131,7 +134,7 @@ export async function parseWithYargs(
     .strict()
     .recommendCommands()
     .demandCommand(1, 'name a command')
-    .wrap(Math.min(110, (io.stdout as { columns?: number }).columns ?? 110))
+    .wrap(Math.min(110, io.stdout.columns ?? 110))
     .exitProcess(false)
     .env(false)
     .epilogue(
@@ -269,12 +272,12 @@ export function reportError(error: unknown, output: Output): number {
     output.error(hint ? `${error.message} — ${hint}` : error.message);
     if (output.verbose && error.cause)
       output.debug(
-        `cause: ${error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : inspect(error.cause)}`,
+        `cause: ${error.cause instanceof Error ? readableStack(error.cause.stack ?? error.cause.message) : inspect(error.cause)}`,
       );
     return exitCodeOfError(error.code);
   }
   const message = error instanceof Error ? error.message : String(error);
   output.error(`internal error: ${message} (please report it; run with --verbose for details)`);
-  if (output.verbose && error instanceof Error) output.debug(error.stack ?? '');
+  if (output.verbose && error instanceof Error) output.debug(readableStack(error.stack ?? ''));
   return exitCode('software');
 }

@@ -7,14 +7,28 @@ import {
   type Style,
 } from '../format.js';
 
+/**
+ * What the output writes to: a stream (tests pass their own), or a {@link StandardStream} that makes
+ * process.stdout or process.stderr on the first write.
+ */
+export interface OutputStream {
+  write(text: string): boolean;
+  on(event: 'drain' | 'error' | 'close', listener: (...args: unknown[]) => void): this;
+  off(event: 'drain' | 'error' | 'close', listener: (...args: unknown[]) => void): this;
+  listenerCount(event: 'error'): number;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  readonly destroyed?: boolean;
+}
+
 interface OutputOptions {
   json: boolean;
   quiet: boolean;
   verbose: boolean;
   /** `json`: log lines (warnings, errors, info, debug, events) as one JSON object per line. @default 'text' */
   logFormat?: 'text' | 'json';
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: OutputStream;
+  stderr: OutputStream;
   env: NodeJS.ProcessEnv;
   /** chalk, when colour may be shown ({@link openOutput} loads it then); without it, everything is plain text. */
   chalk?: typeof ChalkModule;
@@ -89,7 +103,7 @@ const BATCH_CHARS = 64 * 1024;
  * Resolves true when `stream` can take more, false when it will take nothing more: it failed (EPIPE, the
  * reader went away) or closed. There is nobody left to tell, so a streamed result just stops.
  */
-function drained(stream: NodeJS.WritableStream): Promise<boolean> {
+function drained(stream: OutputStream): Promise<boolean> {
   return new Promise((resolve) => {
     const settle = (writable: boolean): void => {
       stream.off('drain', onDrain);
@@ -104,8 +118,8 @@ function drained(stream: NodeJS.WritableStream): Promise<boolean> {
 }
 
 /** Writes `pieces` in batches of about BATCH_CHARS, waiting for the stream whenever it asks to; stops quietly when it closes. */
-async function writeBatched(stream: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
-  const closed = (): boolean => (stream as { destroyed?: boolean }).destroyed === true;
+async function writeBatched(stream: OutputStream, pieces: Iterable<string>): Promise<void> {
+  const closed = (): boolean => stream.destroyed === true;
   let batch = '';
   for (const piece of pieces) {
     batch += piece;
@@ -234,7 +248,7 @@ export function createOutput(options: OutputOptions): Output {
     },
     progress(text) {
       if (!showProgress) return;
-      const width = Math.max(20, ((stderr as { columns?: number }).columns || 80) - 1);
+      const width = Math.max(20, (stderr.columns || 80) - 1);
       stderr.write(`\r\x1b[2K${forStderr(text).slice(0, width)}`);
       progressShown = true;
     },
@@ -247,7 +261,7 @@ export function createOutput(options: OutputOptions): Output {
  * EPIPE, emitted as an error event that would otherwise end the process with a stack trace. There is
  * nobody left to tell, so the output ends quietly and the command finishes as it would have.
  */
-export function endQuietlyOnClosedPipe(stream: NodeJS.WritableStream): void {
+export function endQuietlyOnClosedPipe(stream: OutputStream): void {
   if (stream.listenerCount('error') > 0) return;
   stream.on('error', () => undefined);
 }

@@ -20,10 +20,10 @@
  * TypeScript file. The search lists each directory once instead of trying every name in it.
  */
 import { constants as fsConstants } from 'node:fs';
-import { access, lstat, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RelaySelectError } from '../errors.js';
+import { access, lstat, readdir, stat } from '../sync-fs.js';
 import { rejectIfNeverSettled } from '../teardown.js';
 import { readFileBounded, untrustedFileError, type TrustOptions } from '../trust.js';
 import { isObject } from '../plain-object.js';

@@ -168,6 +168,18 @@ describe.skipIf(!built)('the CLI bundle and its code cache', () => {
     expect(foreign.stdout).toBe('');
   });
 
+  it('a command that never finishes (the event loop ran dry under it) exits 70 with one line, not 0', () => {
+    const never =
+      '// relay-select CLI build 0123456789abcdef: a main that waits for ever\nmodule.exports.main = () => new Promise(() => {});\n';
+    writeFileSync(join(copy, 'dist', 'cli.cjs'), never);
+    const hung = status();
+    expect(hung.code).toBe(70);
+    expect(hung.stderr).toBe('relay-select: error: internal error: the command never finished (please report it)\n');
+    const stopped = 'process.exitCode = 3; return new Promise(() => {});';
+    writeFileSync(join(copy, 'dist', 'cli.cjs'), never.replace('new Promise(() => {});', `{ ${stopped} };`));
+    expect(status()).toMatchObject({ code: 3, stderr: '' });
+  });
+
   it('at install time (--if-built), does nothing before the package is built', () => {
     rmSync(join(copy, 'dist'), { recursive: true });
     const result = spawnSync(process.execPath, [join(copy, 'scripts', 'train-code-cache.mjs'), '--if-built'], {

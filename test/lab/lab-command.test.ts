@@ -346,56 +346,53 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
     ['SIGINT', 'once its namespaces exist (links still to make)', 130],
     ['SIGTERM', 'while stub relays start', 143],
     ['SIGTERM', 'while probing', 143],
-  ] as const)(
-    '%s %s: %i within a second, nothing left behind',
-    async (signalName, moment, status) => {
-      const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], {
-        env,
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
-      let exitedYet = false;
-      void exited.then(() => (exitedYet = true));
-      let heard = (): void => {};
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
+  ] as const)('%s %s: %i within a second, nothing left behind', async (signalName, moment, status) => {
+    const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], {
+      env,
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    let exitedYet = false;
+    void exited.then(() => (exitedYet = true));
+    let heard = (): void => {};
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      heard();
+    });
+    const waitForStderr = (pattern: RegExp): Promise<RegExpExecArray> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`never printed ${pattern}; stderr: ${stderr}`)), 30_000);
+        heard = (): void => {
+          const found = pattern.exec(stderr);
+          if (found === null) return;
+          clearTimeout(timer);
+          heard = () => {};
+          resolve(found);
+        };
         heard();
       });
-      const waitForStderr = (pattern: RegExp): Promise<RegExpExecArray> =>
-        new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`never printed ${pattern}; stderr: ${stderr}`)), 30_000);
-          heard = (): void => {
-            const found = pattern.exec(stderr);
-            if (found === null) return;
-            clearTimeout(timer);
-            heard = () => {};
-            resolve(found);
-          };
-          heard();
-        });
-      const prefix = (await waitForStderr(/prefix (rslab_[a-z0-9]+)/))[1]!;
-      if (moment === 'once its namespaces exist (links still to make)') {
-        // The lab adds its namespaces in one batch, then links them, and says nothing between; so look.
-        while (namespacesNamed(prefix) === 0 && !exitedYet) await new Promise((resolve) => setTimeout(resolve, 2));
-      } else if (moment === 'while stub relays start') {
-        await waitForStderr(/starting \d+ stub relays/);
-      } else if (moment === 'while probing') {
-        await waitForStderr(/probing…/);
-      }
-      const signalledAt = performance.now();
-      child.kill(signalName);
-      const { code, signal } = await exited;
-      const afterSignalMs = performance.now() - signalledAt;
-      expect({ code, signal }, stderr).toEqual({ code: status, signal: null });
-      expect(afterSignalMs).toBeLessThan(1000);
-      expect(stderr).toMatch(new RegExp(`relay-select: error: interrupted by ${signalName}`));
-      expect(stderr).not.toMatch(/\n\s+at |internal error/);
-      expect(listNamespaces(prefix)).toEqual([]);
-      expect(stubProcessesOf(prefix)).toEqual([]);
-    },
-  );
+    const prefix = (await waitForStderr(/prefix (rslab_[a-z0-9]+)/))[1]!;
+    if (moment === 'once its namespaces exist (links still to make)') {
+      // The lab adds its namespaces in one batch, then links them, and says nothing between; so look.
+      while (namespacesNamed(prefix) === 0 && !exitedYet) await new Promise((resolve) => setTimeout(resolve, 2));
+    } else if (moment === 'while stub relays start') {
+      await waitForStderr(/starting \d+ stub relays/);
+    } else if (moment === 'while probing') {
+      await waitForStderr(/probing…/);
+    }
+    const signalledAt = performance.now();
+    child.kill(signalName);
+    const { code, signal } = await exited;
+    const afterSignalMs = performance.now() - signalledAt;
+    expect({ code, signal }, stderr).toEqual({ code: status, signal: null });
+    expect(afterSignalMs).toBeLessThan(1000);
+    expect(stderr).toMatch(new RegExp(`relay-select: error: interrupted by ${signalName}`));
+    expect(stderr).not.toMatch(/\n\s+at |internal error/);
+    expect(listNamespaces(prefix)).toEqual([]);
+    expect(stubProcessesOf(prefix)).toEqual([]);
+  });
 });
