@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
  */
 export function readableStack(stack: string): string {
   if (!stack.includes('cli.cjs:')) return stack;
-  const bundle = fileURLToPath(new URL('../cli.cjs', import.meta.url));
+  const bundleUrl = new URL('../cli.cjs', import.meta.url);
+  const bundle = fileURLToPath(bundleUrl);
   let map: SourceMap;
   try {
     map = new SourceMap(
@@ -24,7 +25,7 @@ export function readableStack(stack: string): string {
     const origin = map.findOrigin(Number(line), Number(column)) as
       { fileName?: string; lineNumber?: number; columnNumber?: number } | undefined;
     if (origin?.fileName === undefined || origin.lineNumber === undefined) return whole;
-    return `${fileURLToPath(new URL(origin.fileName, new URL('../cli.cjs', import.meta.url)))}:${origin.lineNumber}:${origin.columnNumber}`;
+    return `${fileURLToPath(new URL(origin.fileName, bundleUrl))}:${origin.lineNumber}:${origin.columnNumber}`;
   });
 }
 

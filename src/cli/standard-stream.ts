@@ -42,15 +42,19 @@ export class StandardStream implements OutputStream {
     if (this.#closed) return true;
     const bytes = Buffer.from(text, 'utf8');
     let written = 0;
-    try {
-      while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return this.stream().write(bytes.subarray(written));
-      // EPIPE, or a descriptor closed under us: there is nobody left to tell.
-      this.#closed = true;
-      return true;
+    while (written < bytes.length) {
+      try {
+        written += writeSync(this.fd, bytes, written, bytes.length - written);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EINTR') continue;
+        if (code === 'EAGAIN') return this.stream().write(bytes.subarray(written));
+        // EPIPE, or a descriptor closed under us: there is nobody left to tell.
+        this.#closed = true;
+        break;
+      }
     }
+    return true;
   }
 
   on(event: 'drain' | 'error' | 'close', listener: (...args: unknown[]) => void): this {
