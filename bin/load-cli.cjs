@@ -5,7 +5,7 @@
 // root or the user running relay-select owns it and nobody else may write it. Otherwise — and whenever V8
 // refuses it — the bundle is compiled from its source, as it would be without a cache.
 'use strict';
-const { closeSync, constants, fstatSync, openSync, readFileSync } = require('node:fs');
+const { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync } = require('node:fs');
 const Module = require('node:module');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
@@ -75,4 +75,34 @@ function loadCli({ useCache = true } = {}) {
   };
 }
 
-module.exports = { loadCli, codeCachePath, BUNDLE };
+/**
+ * Whether this build has a code cache the running Node would take, for `relay-select doctor`: `usable`,
+ * `missing`, `refused` (there, but not a regular file owned by root or this user and writable by nobody
+ * else), or `no-bundle`; with the cache's path. Reads the bundle's first line only.
+ */
+function findCodeCache() {
+  let firstLine;
+  try {
+    const fd = openSync(BUNDLE, constants.O_RDONLY);
+    try {
+      const start = Buffer.alloc(128);
+      firstLine = start.toString('latin1', 0, readSync(fd, start, 0, start.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return { state: 'no-bundle', path: undefined };
+  }
+  const buildId = BUILD_LINE.exec(firstLine)?.[1];
+  if (buildId === undefined) return { state: 'no-bundle', path: undefined };
+  const path = codeCachePath(buildId);
+  if (readTrustedCache(path) !== undefined) return { state: 'usable', path };
+  try {
+    lstatSync(path);
+    return { state: 'refused', path };
+  } catch {
+    return { state: 'missing', path };
+  }
+}
+
+module.exports = { loadCli, codeCachePath, findCodeCache, BUNDLE };

@@ -421,9 +421,9 @@ export const COMMANDS = [
   {
     name: 'doctor',
     summary:
-      'check this endpoint: Node, ICMP addon and permission, settings trust, state directory, relay list, current relay, clock',
+      'check this endpoint: Node and its code cache, ICMP addon and permission, settings trust, state directory, relay list, current relay, clock',
     description:
-      'Runs the checks below and prints one line for each, marked passed or failed, with the fix for a failed one: the Node version is supported; the ICMP addon loads; which ICMP sockets a probe would open and why (ping sockets allowed by net.ipv4.ping_group_range, or raw sockets with CAP_NET_RAW); the settings sources and whether their files are trusted (owned by root or this user, not writable by others, up to /); the state directory is trusted, writable and has free space; the relay list is there, trusted, parses, and how old it is; the current relay accepts one TCP connection; the clock agrees with the times in the state. Reads only: it creates, moves and writes nothing. Exit status 0 when every check passes, 1 when one fails (a status of doctor alone, not in the table below); --json prints {"ok", "checks": [{"name", "ok", "summary", "fix"}]}.',
+      'Runs the checks below and prints one line for each, marked passed or failed, with the fix for a failed one: the Node version is supported; this build has a V8 code cache for it (without one every run compiles the CLI: correct, slower to start; npm rebuild relay-select writes it); the ICMP addon loads; which ICMP sockets a probe would open and why (ping sockets allowed by net.ipv4.ping_group_range, or raw sockets with CAP_NET_RAW); the settings sources and whether their files are trusted (owned by root or this user, not writable by others, up to /); the state directory is trusted, writable and has free space; the relay list is there, trusted, parses, and how old it is; the current relay accepts one TCP connection; the clock agrees with the times in the state. Reads only: it creates, moves and writes nothing. Exit status 0 when every check passes, 1 when one fails (a status of doctor alone, not in the table below); --json prints {"ok", "checks": [{"name", "ok", "summary", "fix"}]}.',
     options: [],
     examples: [
       {

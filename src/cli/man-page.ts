@@ -140,7 +140,7 @@ export function renderManPage(version: string): string {
     '.TP',
     '.I dist/cli.cjs, dist/cli\\-cache/',
     roffEscape(
-      "In the package: the CLI as one minified file (dist/cli.cjs.map maps it back to the source for the stack traces of --verbose), and the V8 code cache of each Node the package was built or installed with (npm rebuild writes the running Node's), so that a run with nothing to do starts without compiling. A cache is used only when it is named for this very build and this Node, is a regular file reached without a symbolic link, and is owned by root or by the user running relay-select and writable by nobody else; otherwise relay-select compiles dist/cli.cjs from its source, as correct and only slower to start.",
+      "In the package: the CLI as one minified file (dist/cli.cjs.map maps it back to the source for the stack traces of --verbose), and the V8 code cache of each Node the package was built or installed with (npm rebuild writes the running Node's), so that a run with nothing to do starts without compiling. A cache is used only when it is named for this very build and this Node, is a regular file reached without a symbolic link, and is owned by root or by the user running relay-select and writable by nobody else; otherwise relay-select compiles dist/cli.cjs from its source, as correct and only slower to start (relay-select doctor reports it).",
     ),
     '.SH FLEET TOPOLOGY',
     roffEscape(

@@ -168,6 +168,26 @@ describe.skipIf(!built)('the CLI bundle and its code cache', () => {
     expect(foreign.stdout).toBe('');
   });
 
+  it('doctor says whether this build has a usable cache for the running Node, and the fix when not', () => {
+    const doctor = (): { ok: boolean; summary: string; fix?: string } => {
+      const result = spawnSync(
+        process.execPath,
+        [join(copy, 'bin', 'relay-select.js'), 'doctor', '--json', '--state-dir', stateDir],
+        { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1' }, cwd: copy },
+      );
+      const report = JSON.parse(result.stdout) as { checks: Array<{ name: string; ok: boolean; summary: string }> };
+      return report.checks.find((check) => check.name === 'code-cache')!;
+    };
+    expect(doctor()).toMatchObject({
+      ok: true,
+      summary: `${cacheFile()}: this build's V8 code cache for Node ${process.version}`,
+    });
+    chmodSync(cacheFile(), 0o666);
+    expect(doctor()).toMatchObject({ ok: false, summary: expect.stringContaining(`${cacheFile()} is not used`) });
+    rmSync(cacheFile());
+    expect(doctor()).toMatchObject({ ok: false, fix: expect.stringMatching(/^npm rebuild relay-select\b/) });
+  });
+
   it('a command that never finishes (the event loop ran dry under it) exits 70 with one line, not 0', () => {
     const never =
       '// relay-select CLI build 0123456789abcdef: a main that waits for ever\nmodule.exports.main = () => new Promise(() => {});\n';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkClock,
+  checkCodeCache,
   checkNodeVersion,
   describeAge,
   formatBytes,
@@ -34,6 +35,25 @@ describe('doctor checks', () => {
       fix: 'install a supported Node (20.19 or later 20.x, 22.12 or later 22.x, or 24.x) and run relay-select with it',
     });
     expect(checkNodeVersion('20.20.2', ENGINES).ok).toBe(true);
+  });
+
+  it('passes the code-cache check only for a usable cache, and says what an operator does otherwise', () => {
+    const path = '/opt/relay-select/dist/cli-cache/0123456789abcdef-x64-v8-12.4-node.57.bin';
+    expect(checkCodeCache({ state: 'usable', path }, 'v22.23.5')).toEqual({
+      name: 'code-cache',
+      ok: true,
+      summary: `${path}: this build's V8 code cache for Node v22.23.5`,
+    });
+    const missing = checkCodeCache({ state: 'missing', path }, 'v22.23.5');
+    expect(missing).toMatchObject({ ok: false, fix: expect.stringMatching(/^npm rebuild relay-select\b/) });
+    expect(missing.summary).toContain('slower to start');
+    const refused = checkCodeCache({ state: 'refused', path }, 'v22.23.5');
+    expect(refused).toMatchObject({ ok: false, fix: expect.stringMatching(/^remove it; npm rebuild relay-select\b/) });
+    expect(refused.summary).toMatch(/^\/opt\/.*\.bin is not used: .*writable by nobody else$/);
+    expect(checkCodeCache({ state: 'no-bundle', path: undefined }, 'v22.23.5')).toMatchObject({
+      ok: false,
+      summary: expect.stringContaining('dist/cli.cjs'),
+    });
   });
 
   it('fails the clock check on a state time ahead of now, or a retry due beyond what the settings allow', () => {

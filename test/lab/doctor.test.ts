@@ -147,6 +147,7 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` �
       const checks = checksOf(result);
       expect(Object.keys(checks)).toEqual([
         'node',
+        'code-cache',
         'addon',
         'icmp',
         'settings',
@@ -168,8 +169,8 @@ describe.skipIf(skipReason !== undefined)(`relay-select doctor${skipReason ? ` �
       const result = await runCli(setup.args.filter((arg) => arg !== '--json'));
       expect(result.code, explain(result)).toBe(1);
       const lines = result.stdout.trim().split('\n');
-      expect(lines).toHaveLength(8);
-      expect(lines.filter((line) => line.startsWith('✔ '))).toHaveLength(7);
+      expect(lines).toHaveLength(9);
+      expect(lines.filter((line) => line.startsWith('✔ '))).toHaveLength(8);
       expect(lines).toContain(
         `✘ relay-list: ${setup.relays}: relay list not found — fix: create it (see relay-select.dat(5) for the format) or pass --relays FILE`,
       );

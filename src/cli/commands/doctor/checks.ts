@@ -6,7 +6,7 @@ import type { State } from '../../../cycle/state.js';
 import type { Settings } from '../../../config/settings.js';
 
 export interface DoctorCheck {
-  /** Stable, for scripts: `node`, `addon`, `icmp`, `settings`, `state-dir`, `relay-list`, `current-relay`, `clock`. */
+  /** Stable, for scripts: `node`, `code-cache`, `addon`, `icmp`, `settings`, `state-dir`, `relay-list`, `current-relay`, `clock`. */
   name: string;
   ok: boolean;
   /** What was found, one line. */
@@ -42,6 +42,43 @@ export function checkNodeVersion(version: string, range: string): DoctorCheck {
         `Node ${version} is not supported (supported: ${range})`,
         'install a supported Node (20.19 or later 20.x, 22.12 or later 22.x, or 24.x) and run relay-select with it',
       );
+}
+
+/** What bin/load-cli.cjs finds of this build's V8 code cache for the running Node (its `findCodeCache`). */
+export interface CodeCacheFacts {
+  state: 'usable' | 'missing' | 'refused' | 'no-bundle';
+  path: string | undefined;
+}
+
+const REBUILD = 'npm rebuild relay-select writes it for the Node that runs it (npm run build in a checkout)';
+
+/**
+ * Whether a run starts from the V8 code cache: without one, every run compiles the CLI, correct but
+ * slower to start (bench/results/startup.md) — what an upgrade of Node without `npm rebuild` leaves.
+ */
+export function checkCodeCache(found: CodeCacheFacts, nodeVersion: string): DoctorCheck {
+  switch (found.state) {
+    case 'usable':
+      return pass('code-cache', `${found.path}: this build's V8 code cache for Node ${nodeVersion}`);
+    case 'missing':
+      return fail(
+        'code-cache',
+        `no V8 code cache for Node ${nodeVersion} and this build (${found.path}): every run compiles the CLI, correct but slower to start`,
+        REBUILD,
+      );
+    case 'refused':
+      return fail(
+        'code-cache',
+        `${found.path} is not used: a code cache must be a regular file, reached without a link, owned by root or by this user and writable by nobody else`,
+        `remove it; ${REBUILD}`,
+      );
+    case 'no-bundle':
+      return fail(
+        'code-cache',
+        'dist/cli.cjs, the CLI bundle the code cache belongs to, is missing or not one',
+        REBUILD,
+      );
+  }
 }
 
 /** A state file written later than the clock says it is now is tolerated by this much (clock drift, NTP steps). */

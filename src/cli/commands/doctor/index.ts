@@ -13,6 +13,7 @@ import { loadCliSettingsWithSources, settingsFromFlagsOnly } from '../../load-cl
 import { checkClock, checkNodeVersion, fail, type DoctorCheck } from './checks.js';
 import {
   inspectAddon,
+  inspectCodeCache,
   inspectCurrentRelay,
   inspectIcmp,
   inspectRelayList,
@@ -47,6 +48,7 @@ export async function run(options: DoctorOptions, context: CliContext): Promise<
   const stateDir = await inspectStateDir(settings.stateDir, context.uid);
   const checks: DoctorCheck[] = [
     checkNodeVersion(process.versions.node, enginesRange()),
+    inspectCodeCache(),
     addon,
     inspectIcmp(settings, addon.ok),
     inspectSettings(loaded?.sources ?? [], loadError, context.cwd, context.uid),

@@ -1,12 +1,13 @@
 /**
- * What `relay-select doctor` looks at, one function per check: the running Node, the ICMP addon, which
- * ICMP sockets would open, the trust of the settings files and the state directory (src/trust.ts, as a
- * root run applies it), free space, the relay list, one TCP connect to the current relay, and the clock
- * against the state's times. Reads only: nothing is created, moved or written (a corrupt state file is
- * reported, not moved aside).
+ * What `relay-select doctor` looks at, one function per check: the running Node, its code cache, the ICMP
+ * addon, which ICMP sockets would open, the trust of the settings files and the state directory
+ * (src/trust.ts, as a root run applies it), free space, the relay list, one TCP connect to the current
+ * relay, and the clock against the state's times. Reads only: nothing is created, moved or written (a
+ * corrupt state file is reported, not moved aside).
  */
 import { constants as fsConstants } from 'node:fs';
 import { access, stat, statfs } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Settings } from '../../../config/settings.js';
 import type { State } from '../../../cycle/state.js';
@@ -18,7 +19,15 @@ import { connectTcp } from '../../../probe/tcp-connect.js';
 import { loadRelayListFile } from '../../../relays/load.js';
 import { relayKey } from '../../../relays/relay.js';
 import { describeTrustProblem, findTrustProblem, formatMode } from '../../../trust.js';
-import { describeAge, fail, formatBytes, pass, type DoctorCheck } from './checks.js';
+import {
+  checkCodeCache,
+  describeAge,
+  fail,
+  formatBytes,
+  pass,
+  type CodeCacheFacts,
+  type DoctorCheck,
+} from './checks.js';
 
 /** Less free space than this in the state directory's file system fails: a state write could fail any run. */
 const MIN_FREE_BYTES = 1024 * 1024;
@@ -27,6 +36,14 @@ const MIN_FREE_INODES = 16;
 function errorText(error: unknown): { message: string; hint: string | undefined } {
   if (isRelaySelectError(error)) return { message: error.message, hint: error.hint };
   return { message: error instanceof Error ? error.message : String(error), hint: undefined };
+}
+
+/** This build's V8 code cache for the running Node, as bin/load-cli.cjs would judge it. */
+export function inspectCodeCache(): DoctorCheck {
+  const loader = createRequire(import.meta.url)('../../../../bin/load-cli.cjs') as {
+    findCodeCache(): CodeCacheFacts;
+  };
+  return checkCodeCache(loader.findCodeCache(), process.version);
 }
 
 export function inspectAddon(): DoctorCheck {
