@@ -9,9 +9,19 @@ import { pathToFileURL } from 'node:url';
 
 const [root, reportFile, mode, count] = process.argv.slice(2);
 const { StandardStream } = await import(pathToFileURL(join(root, 'dist', 'cli', 'standard-stream.js')).href);
-// Whether process.stdout was made: it loads the module of its kind (a file's, a pipe's or a terminal's).
-const streamMade = () =>
-  process.moduleLoadList.some((name) => /^NativeModule (internal\/fs\/sync_write_stream|net|tty)$/.test(name));
+// Whether process.stdout was made: Node makes it the first time its getter is read, so the getter tells.
+// (The modules Node has loaded cannot: importing node:fs or node:util as ES modules loads stream modules.)
+const stdoutGetter = Object.getOwnPropertyDescriptor(process, 'stdout').get;
+let stdoutRead = false;
+Object.defineProperty(process, 'stdout', {
+  configurable: true,
+  enumerable: true,
+  get() {
+    stdoutRead = true;
+    return stdoutGetter.call(process);
+  },
+});
+const streamMade = () => stdoutRead;
 const out = new StandardStream(1);
 const isTTY = out.isTTY;
 const streamAfterIsTTY = streamMade();
