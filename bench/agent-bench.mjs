@@ -20,7 +20,7 @@ import {
 } from '../dist/lab/agent-lab.js';
 import { readCounters } from '../dist/lab/lab-counters.js';
 import { buildNetwork, listNamespaces } from '../dist/lab/netns/network.js';
-import { machineFacts, median, root, writeResults } from './bench-common.mjs';
+import { machineFacts, root, spread, writeResults } from './bench-common.mjs';
 
 const ENDPOINTS = Array.from({ length: 12 }, (_, index) => `ep${String(index + 1).padStart(2, '0')}`);
 const LEASE_SECONDS = 3;
@@ -29,7 +29,6 @@ const RELAYS = 60;
 const BUDGET = 1.2 * RELAYS + 2 * ENDPOINTS.length;
 const MODES = ['alone', 'cooperating'];
 
-const spread = (values) => ({ median: median(values), min: Math.min(...values), max: Math.max(...values) });
 const ratio = (part, whole) => (whole === 0 ? null : Math.round((part / whole) * 1000) / 1000);
 
 /** The first selection of the 12 agents in one mode; the kernel's counters before and after. */

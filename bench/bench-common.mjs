@@ -1,5 +1,5 @@
 // What the benchmark scripts share: where the results go and how they are written, the facts of the
-// machine every result records, medians and rounding, and a Node child whose stdout is its answer.
+// machine every result records, medians, spreads and rounding, and a Node child whose stdout is its answer.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
@@ -32,6 +32,17 @@ export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Median, minimum and maximum of the figures among `values` (a run that measured nothing gives none); null when there are none. */
+export function spread(values) {
+  const present = values.filter((value) => typeof value === 'number');
+  if (present.length === 0) return null;
+  return {
+    median: median(present),
+    min: present.reduce((a, b) => Math.min(a, b)),
+    max: present.reduce((a, b) => Math.max(a, b)),
+  };
 }
 
 export function round(value, digits = 1) {

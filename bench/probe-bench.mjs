@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { shuffle } from '../dist/fleet/random.js';
-import { machineFacts, median, root, writeResults } from './bench-common.mjs';
+import { machineFacts, median, root, spread, writeResults } from './bench-common.mjs';
 import { PROBE_SHAPES, specOf } from './probe-shapes.mjs';
 
 /** Time Exceeded tokens of a Linux router refill at 1/s up to a burst of 6: every run starts on full buckets. */
@@ -117,16 +117,6 @@ async function readCounters(lab, routers) {
     tcpConnects: endpoint.tcp.ActiveOpens,
     timeExceededGeneratedIpv4: sum((counts) => counts.icmp.OutTimeExcds),
     timeExceededGeneratedIpv6: sum((counts) => counts.icmp6.Icmp6OutTimeExcds),
-  };
-}
-
-function spread(values) {
-  const present = values.filter((value) => typeof value === 'number');
-  if (present.length === 0) return null;
-  return {
-    median: median(present),
-    min: present.reduce((a, b) => Math.min(a, b)),
-    max: present.reduce((a, b) => Math.max(a, b)),
   };
 }
 

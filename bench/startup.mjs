@@ -110,11 +110,9 @@ function cliOf(checkout) {
 
 /**
  * The contenders of one way of starting the CLI: every command for the product (and a baseline checkout),
- * the three the budget names for the comparisons (`--version` is answered before any of them differ).
+ * only those marked `compared` for the other ways (`--version` is answered by the bin before any differ).
  */
 function contendersOf(entry, fixtures, label, checkout) {
-  // `compared`: the contenders the partial builds run too (the budget's three commands but --version,
-  // which the bin answers before any of them differ).
   const contender = (name, args, compared = false) => ({
     name: label ? `${name} (${label})` : name,
     argv: [entry, ...args],
@@ -178,11 +176,11 @@ function quantile(values, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-/** The modules `argv` loads (one untimed run with the recorder), grouped into the heavy ones and a count. */
-function recordModules(node, argv, cwd, directory) {
+/** The modules `argv` loads (one untimed run with the recorder, in `directory`), grouped into the heavy ones and a count. */
+function recordModules(node, argv, directory) {
   const file = join(directory, `modules-${Math.random().toString(36).slice(2)}.txt`);
   const result = spawnSync(node, ['--import', pathToFileURL(RECORDER).href, ...argv], {
-    cwd,
+    cwd: directory,
     env: cleanEnvironment({ MODULE_RECORD_FILE: file }),
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
@@ -272,7 +270,7 @@ function benchOneNode(node, options, fixtures, directory) {
       p75Ms: round(quantile(samples[index], 0.75)),
       ratio: round(ratio, 2),
       withinBudget: contender.checkout === 'this' ? ratio <= BUDGET_RATIO : null,
-      ...(contender.checkout === null ? {} : recordModules(node, contender.argv, directory, directory)),
+      ...(contender.checkout === null ? {} : recordModules(node, contender.argv, directory)),
     };
   });
   return { node: versionOf(node), rows };

@@ -5,7 +5,7 @@
 // root or the user running relay-select owns it and nobody else may write it. Otherwise — and whenever V8
 // refuses it — the bundle is compiled from its source, as it would be without a cache.
 'use strict';
-const { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync } = require('node:fs');
+const { closeSync, constants, fstatSync, openSync, readFileSync, readSync } = require('node:fs');
 const Module = require('node:module');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
@@ -19,18 +19,26 @@ function codeCachePath(buildId) {
   return join(DIST, 'cli-cache', `${buildId}-${process.arch}-v8-${process.versions.v8}.bin`);
 }
 
+/**
+ * The code cache at `path`, judged as src/trust.ts judges a file by itself (findEntryProblem): `usable`
+ * with its bytes when it is a regular file reached without a symbolic link, owned by root or this user and
+ * writable by nobody else; `missing`; or `refused`. Written again here, not imported: this file runs
+ * before the bundle that holds src/trust.ts, so it stays CommonJS without dependencies. The directories
+ * above are not judged: they are the package's, and whoever may change them may rewrite dist/cli.cjs too.
+ */
 function readTrustedCache(path) {
   let fd;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
+  } catch (error) {
+    return { state: error.code === 'ENOENT' || error.code === 'ENOTDIR' ? 'missing' : 'refused' };
   }
   try {
     const stats = fstatSync(fd);
     const euid = process.geteuid === undefined ? 0 : process.geteuid();
-    if (!stats.isFile() || (stats.mode & 0o022) !== 0 || (stats.uid !== 0 && stats.uid !== euid)) return undefined;
-    return readFileSync(fd);
+    if (!stats.isFile() || (stats.mode & 0o022) !== 0 || (stats.uid !== 0 && stats.uid !== euid))
+      return { state: 'refused' };
+    return { state: 'usable', data: readFileSync(fd) };
   } finally {
     closeSync(fd);
   }
@@ -55,7 +63,7 @@ function loadCli({ useCache = true } = {}) {
   const buildId = BUILD_LINE.exec(source)?.[1];
   if (buildId === undefined)
     throw Object.assign(new Error(`${BUNDLE} is not a relay-select CLI build`), { notBuilt: true });
-  const cachedData = useCache ? readTrustedCache(codeCachePath(buildId)) : undefined;
+  const cachedData = useCache ? readTrustedCache(codeCachePath(buildId)).data : undefined;
   // CommonJS's wrapper, and the import the bundle's code cannot make itself (scripts/bundle-cli.mjs).
   const script = new Script(
     `(function (exports, require, module, __filename, __dirname, __relaySelectImport) {${source}\n})`,
@@ -96,13 +104,7 @@ function findCodeCache() {
   const buildId = BUILD_LINE.exec(firstLine)?.[1];
   if (buildId === undefined) return { state: 'no-bundle', path: undefined };
   const path = codeCachePath(buildId);
-  if (readTrustedCache(path) !== undefined) return { state: 'usable', path };
-  try {
-    lstatSync(path);
-    return { state: 'refused', path };
-  } catch {
-    return { state: 'missing', path };
-  }
+  return { state: readTrustedCache(path).state, path };
 }
 
 module.exports = { loadCli, codeCachePath, findCodeCache, BUNDLE };
