@@ -302,7 +302,7 @@ export async function benchStartup(options = {}) {
       importRounds: options.importRounds ?? 15,
       budgetRatio: BUDGET_RATIO,
       baseline: options.baseline ? { directory: options.baseline, commit: readCommit(options.baseline) } : null,
-      // This node's rows (the budget's figures), then every node's.
+      // This machine's node's rows first, then every node's.
       rows: runs[0].rows,
       runs,
       importCosts,
@@ -402,7 +402,7 @@ export function renderMarkdown(result) {
     .join('\n');
   const tables = result.runs
     .map(
-      (run, index) => `## Node ${run.node}${index === 0 ? " (this machine's node: the budget's figures)" : ''}
+      (run, index) => `## Node ${run.node}${index === 0 ? " (this machine's node)" : ''}
 
 ${renderStartupTable(result, run)}
 
