@@ -31,13 +31,13 @@ function ownPrefix(): string {
   return `rslab_t${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
-/** Stub relays whose command line mentions the run's prefix (their log files live in its directory). */
 /** How many namespaces of the lab exist now, read from /run/netns (cheaper than `ip netns list`). */
 function namespacesNamed(prefix: string): number {
   if (!existsSync('/run/netns')) return 0;
   return readdirSync('/run/netns').filter((name) => name.startsWith(`${prefix}-`)).length;
 }
 
+/** Stub relays whose command line mentions the run's prefix (their log files live in its directory). */
 function stubProcessesOf(prefix: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
