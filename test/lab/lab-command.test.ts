@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listNamespaces } from '../../src/lab/netns/network.js';
 import { STUB_RELAY_PROGRAM } from '../../src/lab/stub-relay/stub-server.js';
-import { CLI as cli, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { CLI as cli, cliEnvironment, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { AS_NOBODY, createReadableCopy } from '../helpers/readable-copy.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
@@ -21,7 +21,6 @@ const skipReason = !isRoot
       ? 'dist/ is missing: run `npm run build` first'
       : undefined;
 const skipped = skipReason === undefined ? '' : ` — skipped: ${skipReason}`;
-const env = { ...process.env, NO_COLOR: '1' };
 
 /**
  * A lab prefix of this test's own (`lab --prefix`): other people's labs on the machine — other test runs,
@@ -58,7 +57,7 @@ function stubProcessesOf(prefix: string): number[] {
  */
 function startBranchOfficeLab() {
   const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], {
-    env,
+    env: cliEnvironment(),
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
