@@ -54,15 +54,18 @@ function cacheOutcome(): string {
   );
 }
 
-/** `status --json` of the copy's CLI on a fresh state directory: the command must work whatever the cache. */
-function status(): { code: number | null; stdout: string; stderr: string } {
+/** `command --json` of the copy's CLI on its fresh state directory. */
+function copyCli(command: 'status' | 'doctor'): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(
     process.execPath,
-    [join(copy, 'bin', 'relay-select.js'), 'status', '--json', '--state-dir', stateDir],
+    [join(copy, 'bin', 'relay-select.js'), command, '--json', '--state-dir', stateDir],
     { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1' }, cwd: copy },
   );
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** `status --json` of the copy's CLI: the command must work whatever the cache. */
+const status = (): ReturnType<typeof copyCli> => copyCli('status');
 
 /** `status --json` but the moment it ran (an empty state directory is due now). */
 const withoutTime = (json: string): unknown => ({ ...(JSON.parse(json) as object), nextDueAt: undefined });
@@ -170,12 +173,9 @@ describe.skipIf(!built)('the CLI bundle and its code cache', () => {
 
   it('doctor says whether this build has a usable cache for the running Node, and the fix when not', () => {
     const doctor = (): { ok: boolean; summary: string; fix?: string } => {
-      const result = spawnSync(
-        process.execPath,
-        [join(copy, 'bin', 'relay-select.js'), 'doctor', '--json', '--state-dir', stateDir],
-        { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1' }, cwd: copy },
-      );
-      const report = JSON.parse(result.stdout) as { checks: Array<{ name: string; ok: boolean; summary: string }> };
+      const report = JSON.parse(copyCli('doctor').stdout) as {
+        checks: Array<{ name: string; ok: boolean; summary: string }>;
+      };
       return report.checks.find((check) => check.name === 'code-cache')!;
     };
     expect(doctor()).toMatchObject({

@@ -4,12 +4,12 @@
  * standard output goes — /dev/null, a file, a pipe, a pipe whose reader left, a pipe someone made
  * non-blocking, a terminal. Each case is a child process whose standard output is the real thing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { REPO_ROOT, runCli, type RunCliOptions } from '../helpers/cli.js';
 
 const CHILD = join(REPO_ROOT, 'test', 'helpers', 'standard-stream-child.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'relay-select-stdout-'));
@@ -64,13 +64,15 @@ describe('standard output written to its descriptor', () => {
 
   it('to a pipe: every byte in order; when the reader goes away, the rest is dropped quietly and nothing waits', async () => {
     const whole = reportFile();
-    const read = await runWithPipe([CHILD, REPO_ROOT, whole, 'lines', '2000'], 'read all');
+    const read = await runChild([REPO_ROOT, whole, 'lines', '2000']);
     expect({ code: read.code, stderr: read.stderr }).toEqual({ code: 0, stderr: '' });
     expect(read.stdout).toBe(lines(2000));
     expect(readReport(whole)).toMatchObject({ isTTY: false, streamAtEnd: false, refused: [], destroyed: false });
 
     const cut = reportFile();
-    const left = await runWithPipe([CHILD, REPO_ROOT, cut, 'lines', '2000'], 'close after the first chunk');
+    const left = await runChild([REPO_ROOT, cut, 'lines', '2000'], {
+      onSpawn: (child) => child.stdout.once('data', () => child.stdout.destroy()),
+    });
     expect({ code: left.code, stderr: left.stderr }).toEqual({ code: 0, stderr: '' });
     // Written whole up to where the reader left.
     expect(lines(2000).startsWith(left.stdout)).toBe(true);
@@ -81,11 +83,7 @@ describe('standard output written to its descriptor', () => {
     const report = reportFile();
     // python3 makes the child's end non-blocking, as a parent that shares it might, and runs the child.
     const nonBlocking = 'import os, sys; os.set_blocking(1, False); os.execv(sys.argv[1], sys.argv[1:])';
-    const run = await runWithPipe(
-      ['-c', nonBlocking, process.execPath, CHILD, REPO_ROOT, report, 'until-stream'],
-      'read all',
-      'python3',
-    );
+    const run = await runChild([REPO_ROOT, report, 'until-stream'], { prefix: ['python3', '-c', nonBlocking] });
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     const seen = readReport(report);
     // The stream took over before the child's limit of 1024 chunks: the pipe was full at least once.
@@ -114,22 +112,10 @@ describe('standard output written to its descriptor', () => {
   });
 });
 
-/** Runs `args` with standard output a pipe this reads: all of it, or only its first chunk before closing it. */
-function runWithPipe(
-  args: string[],
-  reading: 'read all' | 'close after the first chunk',
-  command: string = process.execPath,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (reading === 'close after the first chunk') child.stdout.destroy();
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/**
+ * Runs the child with standard output a pipe this reads (all of it, unless `onSpawn` closes it), as
+ * {@link runCli} runs the CLI: the child stands in for the CLI's output.
+ */
+function runChild(args: string[], options: Pick<RunCliOptions, 'prefix' | 'onSpawn'> = {}) {
+  return runCli(args, { ...options, cli: CHILD });
 }

@@ -12,7 +12,7 @@ import { REPO_ROOT } from './cli.js';
 import { AS_NOBODY, createReadableCopy, type ReadableCopy } from './readable-copy.js';
 
 /** The child program, relative to the repository (a readable copy carries it along). */
-export const PROBE_CHILD_SCRIPT = 'test/helpers/probe-child.mjs';
+const PROBE_CHILD_SCRIPT = 'test/helpers/probe-child.mjs';
 /** The addon as the install script builds it, relative to the package root. */
 const ADDON_FILE = 'build/Release/relay_select_icmp.node';
 

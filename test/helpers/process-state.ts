@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Alive and not a zombie waiting for its parent (or init) to reap it. */
-export function isRunning(pid: number): boolean {
+function isRunning(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';

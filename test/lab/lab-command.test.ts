@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listNamespaces } from '../../src/lab/netns/network.js';
 import { STUB_RELAY_PROGRAM } from '../../src/lab/stub-relay/stub-server.js';
-import { CLI as cli, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { CLI as cli, cliEnvironment, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { AS_NOBODY, createReadableCopy } from '../helpers/readable-copy.js';
 import { isRoot, NOT_ROOT_REASON } from '../helpers/root.js';
 
@@ -21,7 +21,6 @@ const skipReason = !isRoot
       ? 'dist/ is missing: run `npm run build` first'
       : undefined;
 const skipped = skipReason === undefined ? '' : ` — skipped: ${skipReason}`;
-const env = { ...process.env, NO_COLOR: '1' };
 
 /**
  * A lab prefix of this test's own (`lab --prefix`): other people's labs on the machine — other test runs,
@@ -31,13 +30,13 @@ function ownPrefix(): string {
   return `rslab_t${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
-/** Stub relays whose command line mentions the run's prefix (their log files live in its directory). */
 /** How many namespaces of the lab exist now, read from /run/netns (cheaper than `ip netns list`). */
 function namespacesNamed(prefix: string): number {
   if (!existsSync('/run/netns')) return 0;
   return readdirSync('/run/netns').filter((name) => name.startsWith(`${prefix}-`)).length;
 }
 
+/** Stub relays whose command line mentions the run's prefix (their log files live in its directory). */
 function stubProcessesOf(prefix: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -50,6 +49,40 @@ function stubProcessesOf(prefix: string): number[] {
     }
   }
   return pids;
+}
+
+/**
+ * `lab branch-office --verbose` started for a test to signal: `printed` waits until what it has printed on
+ * stderr so far matches (fails after 30 s, with that stderr).
+ */
+function startBranchOfficeLab() {
+  const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], {
+    env: cliEnvironment(),
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let stderr = '';
+  let heard = (): void => {};
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    heard();
+  });
+  const printed = (pattern: RegExp): Promise<RegExpExecArray> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`never printed ${pattern}; stderr: ${stderr}`)), 30_000);
+      heard = (): void => {
+        const found = pattern.exec(stderr);
+        if (found === null) return;
+        clearTimeout(timer);
+        heard = () => {};
+        resolve(found);
+      };
+      heard();
+    });
+  return { child, exited, printed, stderr: (): string => stderr };
 }
 
 describe.skipIf(skipReason !== undefined)(`relay-select lab: invalid topologies${skipped}`, () => {
@@ -307,36 +340,18 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
   });
 
   it('SIGINT midway removes every namespace of the run and every stub relay', async () => {
-    const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], {
-      env,
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let prefix: string | undefined;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`never reached probing; stderr: ${stderr}`)), 30_000);
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        prefix ??= /prefix (rslab_[a-z0-9]+)/.exec(stderr)?.[1];
-        if (stderr.includes('probing')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    expect(prefix).toBeDefined();
-    const namespacesSeen = listNamespaces(prefix!).length;
-    expect(stubProcessesOf(prefix!).length).toBeGreaterThan(0);
-    child.kill('SIGINT');
-    const { code, signal } = await exited;
+    const lab = startBranchOfficeLab();
+    // printed() fails the test when the lab never names its prefix.
+    const prefix = (await lab.printed(/prefix (rslab_[a-z0-9]+)/))[1]!;
+    await lab.printed(/probing/);
+    const namespacesSeen = listNamespaces(prefix).length;
+    expect(stubProcessesOf(prefix).length).toBeGreaterThan(0);
+    lab.child.kill('SIGINT');
+    const { code, signal } = await lab.exited;
     expect({ code, signal }).toEqual({ code: 130, signal: null });
     expect(namespacesSeen).toBe(9);
-    expect(listNamespaces(prefix!)).toEqual([]);
-    expect(stubProcessesOf(prefix!)).toEqual([]);
+    expect(listNamespaces(prefix)).toEqual([]);
+    expect(stubProcessesOf(prefix)).toEqual([]);
   });
 
   // Each signal lands at a point the lab reports or that can be seen on the machine, never after a delay:
@@ -347,47 +362,23 @@ describe.skipIf(skipReason !== undefined)(`relay-select lab on the sample topolo
     ['SIGTERM', 'while stub relays start', 143],
     ['SIGTERM', 'while probing', 143],
   ] as const)('%s %s: %i within a second, nothing left behind', async (signalName, moment, status) => {
-    const child = spawn(process.execPath, [cli, 'lab', 'branch-office', '--verbose'], {
-      env,
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
+    const lab = startBranchOfficeLab();
     let exitedYet = false;
-    void exited.then(() => (exitedYet = true));
-    let heard = (): void => {};
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      heard();
-    });
-    const waitForStderr = (pattern: RegExp): Promise<RegExpExecArray> =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`never printed ${pattern}; stderr: ${stderr}`)), 30_000);
-        heard = (): void => {
-          const found = pattern.exec(stderr);
-          if (found === null) return;
-          clearTimeout(timer);
-          heard = () => {};
-          resolve(found);
-        };
-        heard();
-      });
-    const prefix = (await waitForStderr(/prefix (rslab_[a-z0-9]+)/))[1]!;
+    void lab.exited.then(() => (exitedYet = true));
+    const prefix = (await lab.printed(/prefix (rslab_[a-z0-9]+)/))[1]!;
     if (moment === 'once its namespaces exist (links still to make)') {
       // The lab adds its namespaces in one batch, then links them, and says nothing between; so look.
       while (namespacesNamed(prefix) === 0 && !exitedYet) await new Promise((resolve) => setTimeout(resolve, 2));
     } else if (moment === 'while stub relays start') {
-      await waitForStderr(/starting \d+ stub relays/);
+      await lab.printed(/starting \d+ stub relays/);
     } else if (moment === 'while probing') {
-      await waitForStderr(/probing…/);
+      await lab.printed(/probing…/);
     }
     const signalledAt = performance.now();
-    child.kill(signalName);
-    const { code, signal } = await exited;
+    lab.child.kill(signalName);
+    const { code, signal } = await lab.exited;
     const afterSignalMs = performance.now() - signalledAt;
+    const stderr = lab.stderr();
     expect({ code, signal }, stderr).toEqual({ code: status, signal: null });
     expect(afterSignalMs).toBeLessThan(1000);
     expect(stderr).toMatch(new RegExp(`relay-select: error: interrupted by ${signalName}`));
