@@ -524,11 +524,13 @@ export async function loadRelayListWithCache(
 ): Promise<LoadedRelayList> {
   const { cached, unchanged } = await readUnchangedRelayList(settings);
   if (unchanged) {
-    let loading: Promise<ParsedRelayList> | undefined;
-    const load = (): Promise<ParsedRelayList> => (loading ??= loadRelayListNow(settings, cached, dryRun, warnings));
-    // A cache written before its first line recorded the digest gets that line now, once.
+    // A cache written before its first line recorded the digest gets that line now, once (and a parse
+    // later in this run, told the cache has it, does not write it again).
     const digest = cached.digest ?? digestRelayList(cached.text);
     if (cached.digest === null && !dryRun) await cacheRelayList(settings.stateDir, cached.text, { digest });
+    let loading: Promise<ParsedRelayList> | undefined;
+    const load = (): Promise<ParsedRelayList> =>
+      (loading ??= loadRelayListNow(settings, { text: cached.text, digest }, dryRun, warnings));
     return {
       digest,
       fromCache: false,
