@@ -3,8 +3,8 @@
  * synchronously behind the same promise-returning signatures (the same results; the same errors, as
  * rejections). A run makes some fifty of them on small local files and directories — the settings search,
  * the lock, the state, the relay-list cache, /proc — and a round trip through libuv's thread pool for each
- * cost more than the system calls themselves; loading node:fs/promises alone costs a cron no-op 0.7 ms on
- * Node 22 (bench/results/startup.md). Nothing here waits on anything but the local file system.
+ * cost more than the system calls themselves (bench/results/startup.md); a cron no-op need not load
+ * node:fs/promises at all. Nothing here waits on anything but the local file system.
  */
 import {
   accessSync,

@@ -8,7 +8,7 @@
  * where nobody expects it. The walk here is bounded: it counts every value it visits, so an aliased
  * subtree counts each time it appears, and it stops at the first problem with a sentence that says so.
  */
-import { isPlainObject } from '../plain-object.js';
+import { isObject, isPlainObject } from '../plain-object.js';
 
 /** Settings nest three levels (`register.tls.ca`); a list adds one. Far deeper is not a settings file. */
 export const MAX_CONFIG_DEPTH = 16;
@@ -117,7 +117,7 @@ function keysOf(node: object, path: readonly (string | number)[]): string[] {
  * key by key, anything else (a list included) is replaced whole. Pure; both are plain data.
  */
 export function mergeConfigData(base: unknown, over: unknown): unknown {
-  if (!isDataObject(base) || !isDataObject(over)) return over;
+  if (!isObject(base) || !isObject(over)) return over;
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(base))
     Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
@@ -126,8 +126,4 @@ export function mergeConfigData(base: unknown, over: unknown): unknown {
     Object.defineProperty(result, key, { value: merged, enumerable: true, writable: true, configurable: true });
   }
   return result;
-}
-
-function isDataObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

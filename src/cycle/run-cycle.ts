@@ -523,12 +523,14 @@ export async function loadRelayListWithCache(
   warnings: string[],
 ): Promise<LoadedRelayList> {
   const { cached, unchanged } = await readUnchangedRelayList(settings);
-  if (unchanged) {
-    let loading: Promise<ParsedRelayList> | undefined;
-    const load = (): Promise<ParsedRelayList> => (loading ??= loadRelayListNow(settings, cached, dryRun, warnings));
-    // A cache written before its first line recorded the digest gets that line now, once.
+  if (unchanged && cached) {
+    // A cache written before its first line recorded the digest gets that line now, once (and a parse
+    // later in this run, told the cache has it, does not write it again).
     const digest = cached.digest ?? digestRelayList(cached.text);
     if (cached.digest === null && !dryRun) await cacheRelayList(settings.stateDir, cached.text, { digest });
+    let loading: Promise<ParsedRelayList> | undefined;
+    const load = (): Promise<ParsedRelayList> =>
+      (loading ??= loadRelayListNow(settings, { text: cached.text, digest }, dryRun, warnings));
     return {
       digest,
       fromCache: false,
@@ -552,9 +554,7 @@ export async function loadRelayListWithCache(
  */
 async function readUnchangedRelayList(
   settings: Settings,
-): Promise<
-  { cached: CachedRelayList; unchanged: true } | { cached: CachedRelayList | null | undefined; unchanged: false }
-> {
+): Promise<{ cached: CachedRelayList | null | undefined; unchanged: boolean }> {
   let cached: CachedRelayList | null | undefined;
   try {
     cached = await readCachedRelayList(settings.stateDir);
@@ -565,9 +565,7 @@ async function readUnchangedRelayList(
       trust: processTrustPolicy(),
       maxBytes: cachedBytes.length,
     });
-    return read.ok && !read.tooLarge && read.bytes.equals(cachedBytes)
-      ? { cached, unchanged: true }
-      : { cached, unchanged: false };
+    return { cached, unchanged: read.ok && !read.tooLarge && read.bytes.equals(cachedBytes) };
   } catch {
     return { cached, unchanged: false };
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isObject } from '../plain-object.js';
 import { STATE_VERSION } from './state-check.js';
 
 /**
@@ -159,7 +160,7 @@ type ParseStateResult = { ok: true; state: State } | { ok: false; reason: string
 
 /** Validates a decoded state file; the reason names the first problems found. */
 export function parseState(value: unknown): ParseStateResult {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'version' in value) {
+  if (isObject(value) && 'version' in value) {
     const version = value.version;
     if (version !== STATE_VERSION) {
       return { ok: false, reason: `unsupported state version ${JSON.stringify(version)} (expected ${STATE_VERSION})` };

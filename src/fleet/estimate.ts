@@ -448,7 +448,7 @@ class ScenarioFlows {
     for (let block = Math.floor(from / periodSeconds); block * periodSeconds < to; block += 1) {
       for (let splay = 0; splay < splaySeconds; splay += 1) {
         const at = block * periodSeconds + splay;
-        if (at >= from && at < to && at < this.durationSeconds) runs[at] = perTick;
+        if (at >= from && at < to && at < this.durationSeconds) runs[at]! += perTick;
       }
     }
     return runs;
